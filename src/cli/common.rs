@@ -1,0 +1,208 @@
+//! What several subcommands share: reading inputs, writing outputs, loading keys, subject
+//! flags.
+
+use std::path::Path;
+
+use certmint::key::{KeyInfo, RsaKey};
+use certmint::output::Mode;
+use certmint::subject::{Attr, Subject};
+use clap::Args;
+
+use super::error::{CliError, CliResult, shown};
+use super::password::{PassSource, Passwords, Purpose, can_prompt, prompt_line};
+
+/// Largest input file certmint reads (keys, certificates and keystores are a few KiB).
+pub const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+/// Per-invocation context.
+pub struct Ctx {
+    pub quiet: bool,
+    pub passwords: Passwords,
+}
+
+impl Ctx {
+    pub fn new(quiet: bool) -> Self {
+        Ctx {
+            quiet,
+            passwords: Passwords::new(),
+        }
+    }
+
+    /// Progress and confirmations go to stderr (stdout is for data) unless `-q`.
+    pub fn say(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Read an input file (bounded in size), with the path in any error.
+    pub fn read(&self, path: &Path, what: &str) -> CliResult<Vec<u8>> {
+        read_file(path, what)
+    }
+
+    /// Write an output atomically; report it on stderr.
+    pub fn write(
+        &self,
+        path: &Path,
+        data: &[u8],
+        mode: Mode,
+        force: bool,
+        description: &str,
+    ) -> CliResult<()> {
+        certmint::output::write_atomic(path, data, mode, force)
+            .map_err(|e| CliError::lib("cannot write", Some(path), e))?;
+        self.say(format!(
+            "wrote {} ({description}, mode {:04o})",
+            shown(path),
+            mode.bits()
+        ));
+        Ok(())
+    }
+
+    /// Load a private key from any format, asking for a password only when it is encrypted.
+    pub fn load_key(
+        &mut self,
+        path: &Path,
+        passin: Option<&PassSource>,
+    ) -> CliResult<(RsaKey, KeyInfo)> {
+        let data = zeroize::Zeroizing::new(self.read(path, "private key")?);
+        let info = certmint::key::probe(&data)
+            .map_err(|e| CliError::lib("cannot read private key", Some(path), e))?;
+        let pw = if info.is_encrypted() {
+            Some(self.passwords.get(
+                passin,
+                "--passin",
+                &format!("the private key `{}`", shown(path)),
+                Purpose::Existing,
+            )?)
+        } else {
+            None
+        };
+        certmint::key::load(&data, pw.as_ref())
+            .map_err(|e| CliError::lib("cannot read private key", Some(path), e))
+    }
+}
+
+/// Read a whole file, refusing huge ones.
+pub fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CliError::io(format!("cannot read {what}"), path, e))?;
+    if meta.is_dir() {
+        return Err(CliError::new(format!("cannot read {what} `{}`", shown(path)))
+            .cause("it is a directory")
+            .hint("give the path of a file"));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(
+            CliError::new(format!("cannot read {what} `{}`", shown(path))).cause(format!(
+                "the file is {} bytes; certmint reads at most {MAX_INPUT}",
+                meta.len()
+            )),
+        );
+    }
+    std::fs::read(path).map_err(|e| CliError::io(format!("cannot read {what}"), path, e))
+}
+
+/// Fail before slow work when an output exists (and `--force` is off).
+pub fn check_out(path: &Path, force: bool) -> CliResult<()> {
+    certmint::output::check_target(path, force)
+        .map_err(|e| CliError::lib("cannot write", Some(path), e))
+}
+
+/// PEM or DER output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    /// Base64 text between BEGIN/END lines.
+    Pem,
+    /// Binary DER.
+    Der,
+}
+
+/// Subject given as OpenSSL's `--subj` or as separate fields.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SubjectArgs {
+    /// Subject in OpenSSL's syntax, e.g. "/C=US/ST=California/O=Acme/CN=acme-jwt"
+    /// (a backslash escapes `/`).
+    #[arg(long, value_name = "DN", conflicts_with_all = ["cn", "org", "org_unit", "country", "state", "locality", "email"])]
+    pub subj: Option<String>,
+    /// Common name (CN): Salesforce shows it as the certificate's name.
+    #[arg(long, value_name = "NAME")]
+    pub cn: Option<String>,
+    /// Organization (O).
+    #[arg(long, value_name = "NAME")]
+    pub org: Option<String>,
+    /// Organizational unit (OU).
+    #[arg(long, value_name = "NAME")]
+    pub org_unit: Option<String>,
+    /// Two-letter country code (C), e.g. US.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+    /// State or province (ST).
+    #[arg(long, value_name = "NAME")]
+    pub state: Option<String>,
+    /// Locality or city (L).
+    #[arg(long, value_name = "NAME")]
+    pub locality: Option<String>,
+    /// Email address (emailAddress).
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Option<String>,
+}
+
+impl SubjectArgs {
+    /// True when no subject information was given.
+    pub fn is_empty(&self) -> bool {
+        self.subj.is_none()
+            && self.cn.is_none()
+            && self.org.is_none()
+            && self.org_unit.is_none()
+            && self.country.is_none()
+            && self.state.is_none()
+            && self.locality.is_none()
+            && self.email.is_none()
+    }
+
+    /// Build the subject from flags, or prompt on a terminal like `openssl req`.
+    pub fn resolve(&self) -> CliResult<Subject> {
+        let bad = |e: certmint::Error| {
+            CliError::lib("invalid subject", None, e)
+        };
+        if let Some(s) = &self.subj {
+            return Subject::parse_openssl(s).map_err(bad);
+        }
+        let mut subject = Subject::new();
+        if self.is_empty() {
+            if !can_prompt() {
+                return Err(CliError::new("no subject given, and no terminal to ask on")
+                    .hint("pass --subj \"/C=US/O=Acme/CN=acme-jwt\" or --cn NAME (with --org, --country ...)"));
+            }
+            eprintln!(
+                "Enter the certificate subject. Leave a field empty (or enter '.') to skip it;\nthe common name is required."
+            );
+            for attr in Attr::PROMPT_ORDER {
+                let v = prompt_line(attr.prompt())?;
+                let v = v.trim();
+                if !v.is_empty() && v != "." {
+                    subject.push(attr, v);
+                }
+            }
+        } else {
+            let fields = [
+                (Attr::Country, &self.country),
+                (Attr::State, &self.state),
+                (Attr::Locality, &self.locality),
+                (Attr::Org, &self.org),
+                (Attr::OrgUnit, &self.org_unit),
+                (Attr::CommonName, &self.cn),
+                (Attr::Email, &self.email),
+            ];
+            for (attr, v) in fields {
+                if let Some(v) = v {
+                    subject.push(attr, v.clone());
+                }
+            }
+        }
+        subject.validate().map_err(bad)?;
+        Ok(subject)
+    }
+}
+

@@ -1,0 +1,137 @@
+//! Errors as the user sees them: what failed, on which file, why, and what to do next.
+//!
+//! Exit codes are a contract (see `certmint --help`): 0 success, 1 a clean "no" (a check
+//! failed, Salesforce refused the assertion), 2 any error.
+
+use std::fmt;
+use std::path::Path;
+
+/// Exit code for a clean "no".
+pub const EXIT_NO: u8 = 1;
+/// Exit code for any error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// An error ready to print.
+#[derive(Debug)]
+pub struct CliError {
+    /// `error: <message>`.
+    pub message: String,
+    /// The underlying cause, if any.
+    pub cause: Option<String>,
+    /// `hint: <next step>`.
+    pub hint: Option<String>,
+    /// Process exit code.
+    pub code: u8,
+}
+
+pub type CliResult<T> = Result<T, CliError>;
+
+impl CliError {
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            cause: None,
+            hint: None,
+            code: EXIT_ERROR,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn cause(mut self, cause: impl fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    pub fn code(mut self, code: u8) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Wrap a library error: `action` says what was being done ("cannot read private key"),
+    /// `path` the file; a hint is chosen from the error kind unless one is set later.
+    pub fn lib(action: impl fmt::Display, path: Option<&Path>, err: certmint::Error) -> Self {
+        let message = match path {
+            Some(p) => format!("{action} `{}`", shown(p)),
+            None => action.to_string(),
+        };
+        let hint = default_hint(&err);
+        CliError {
+            message,
+            cause: Some(err.to_string()),
+            hint,
+            code: EXIT_ERROR,
+        }
+    }
+
+    /// Wrap an I/O error on a path.
+    pub fn io(action: impl fmt::Display, path: &Path, err: std::io::Error) -> Self {
+        CliError::lib(action, Some(path), certmint::Error::Io(err))
+    }
+
+    pub fn print(&self) {
+        eprintln!("error: {}", self.message);
+        if let Some(c) = &self.cause {
+            eprintln!("  cause: {c}");
+        }
+        if let Some(h) = &self.hint {
+            eprintln!("  hint: {h}");
+        }
+    }
+}
+
+/// A path as shown in messages (escaped so a hostile name cannot drive the terminal).
+pub fn shown(p: &Path) -> String {
+    certmint::x509::escape(&p.display().to_string())
+}
+
+fn default_hint(err: &certmint::Error) -> Option<String> {
+    use certmint::Error as E;
+    Some(match err {
+        E::WrongPassword { .. } => {
+            "check the password given with --passin (or typed at the prompt); nothing was changed".into()
+        }
+        E::PasswordRequired { .. } => {
+            "give the password with --passin env:VAR, file:PATH, fd:N or stdin, or run on a terminal to be asked".into()
+        }
+        E::Unsupported { .. } => {
+            "convert the file with openssl to a supported form, or see `certmint inspect FILE`".into()
+        }
+        E::Corrupt { .. } => {
+            "the file is damaged, truncated or not the expected kind; `certmint inspect FILE` shows what it holds".into()
+        }
+        E::WrongKind { .. } => "pass the right file; `certmint inspect FILE` shows what a file holds".into(),
+        E::KeySize { .. } => {
+            "make a new key with `certmint key --bits 2048` (or 3072, 4096)".into()
+        }
+        E::NotRsa(_) => "Salesforce's JWT bearer flow needs an RSA key; make one with `certmint key`".into(),
+        E::KeyMismatch(_) => {
+            "use the key the file was made from; `certmint inspect` shows the public-key fingerprints to compare".into()
+        }
+        E::BadSignature(_) => "the file was altered or signed with another key; regenerate it".into(),
+        E::InvalidSubject(_) => {
+            "write the subject as /C=US/O=Acme/CN=acme-jwt, or use --cn, --org, --country ...".into()
+        }
+        E::InvalidInput { .. } => "see `certmint help` for the accepted values".into(),
+        E::UnknownAlias { .. } => "pass one of the listed aliases with --alias".into(),
+        E::AlreadyExists => "pass --force to replace it, or choose another output path".into(),
+        E::Io(e) => match e.kind() {
+            std::io::ErrorKind::NotFound => "check the path".into(),
+            std::io::ErrorKind::PermissionDenied => {
+                "check the permissions of the file and its directory".into()
+            }
+            std::io::ErrorKind::StorageFull => {
+                "free some disk space and run the command again; existing files were not touched".into()
+            }
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                "write to a writable directory; existing files were not touched".into()
+            }
+            std::io::ErrorKind::IsADirectory => "give a file path, not a directory".into(),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}

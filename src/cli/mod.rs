@@ -1,0 +1,139 @@
+//! The command line: argument parsing and dispatch. Each subcommand lives in its own file
+//! with its clap `Args` and one `run`.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+mod cert;
+mod common;
+mod convert;
+mod csr;
+mod decrypt;
+mod error;
+mod key;
+mod password;
+
+use common::Ctx;
+use error::CliError;
+
+const ABOUT: &str = "Provision the RSA key, certificate and keystores for a Salesforce JWT bearer \
+integration, natively (no openssl, no JDK), and prove them by minting a token.";
+
+const AFTER_HELP: &str = "\
+THE RECIPE, STEP BY STEP (each step replaces one openssl command):
+  $ certmint key     --out server.pass.key --passout env:KEY_PASS     # openssl genrsa -des3
+  $ certmint decrypt server.pass.key --out server.key --passin env:KEY_PASS   # openssl rsa
+  $ certmint csr     --key server.key --out server.csr --subj \"/O=Acme/CN=acme-jwt\"  # openssl req -new
+  $ certmint cert    --csr server.csr --key server.key --days 365 --out server.crt  # openssl x509 -req -signkey
+  $ certmint convert server.crt --to pem --out server.pem               # \"save as .pem\"
+
+PASSWORDS:
+  --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
+  Without one, certmint asks on the terminal (new passwords twice); without a terminal it
+  stops with exit code 2 instead of waiting.
+
+EXIT CODES:
+  0  success
+  1  a clean \"no\": a check failed, or Salesforce refused the assertion
+  2  any error: bad usage, unreadable or invalid input, wrong password, I/O
+
+Run `certmint help <command>` for each command's options, examples and exit codes.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "certmint",
+    version,
+    about = ABOUT,
+    after_long_help = AFTER_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Print nothing but data and errors.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate a new RSA key, written as encrypted PKCS#8 (replaces `openssl genrsa -des3`).
+    #[command(after_long_help = key::AFTER_HELP)]
+    Key(key::KeyArgs),
+    /// Write a key unencrypted, as PKCS#8 or PKCS#1 (replaces `openssl rsa`).
+    #[command(after_long_help = decrypt::AFTER_HELP)]
+    Decrypt(decrypt::DecryptArgs),
+    /// Create a certificate signing request (replaces `openssl req -new`).
+    #[command(after_long_help = csr::AFTER_HELP)]
+    Csr(csr::CsrArgs),
+    /// Create a self-signed certificate from a CSR or a subject (replaces `openssl x509 -req -signkey`).
+    #[command(after_long_help = cert::AFTER_HELP)]
+    Cert(cert::CertArgs),
+    /// Convert a certificate, CSR or key between PEM and DER.
+    #[command(after_long_help = convert::AFTER_HELP)]
+    Convert(convert::ConvertArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints usage errors itself; help and version are successes.
+            let code = if e.use_stderr() { error::EXIT_ERROR } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let mut ctx = Ctx::new(cli.quiet);
+    match run(&mut ctx, cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            e.print();
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
+    match command {
+        Command::Key(a) => key::run(ctx, a).map(|_| 0),
+        Command::Decrypt(a) => decrypt::run(ctx, a).map(|_| 0),
+        Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
+        Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
+        Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
+    }
+}
+
+/// The clap command, for tests, completions and the man page.
+#[allow(dead_code)]
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_has_examples_and_exit_codes() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for sub in cmd.get_subcommands() {
+            let help = sub
+                .get_after_long_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(help.contains("EXAMPLES:"), "{} lacks EXAMPLES", sub.get_name());
+            assert!(help.contains("EXIT CODES:"), "{} lacks EXIT CODES", sub.get_name());
+            assert!(help.contains("$ certmint"), "{} has no example command", sub.get_name());
+        }
+    }
+}

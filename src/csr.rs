@@ -1,0 +1,97 @@
+//! PKCS#10 certificate signing requests (RFC 2986).
+//!
+//! Recognise one by the PEM label `CERTIFICATE REQUEST` (or the older
+//! `NEW CERTIFICATE REQUEST`), or in DER by `SEQUENCE { SEQUENCE { INTEGER 0, Name,
+//! SubjectPublicKeyInfo, [0] attributes }, AlgorithmIdentifier, BIT STRING }`.
+
+use x509_parser::certification_request::X509CertificationRequest;
+use x509_parser::prelude::FromDer;
+
+use crate::key::RsaKey;
+use crate::subject::Subject;
+use crate::{Error, Result, pemfile, x509};
+
+/// Build a CSR for `subject`, signed with `key` (SHA-256 with RSA). Returns DER.
+pub fn build(key: &RsaKey, subject: &Subject) -> Result<Vec<u8>> {
+    subject.validate()?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = subject.to_rcgen()?;
+    let kp = key.rcgen_key_pair()?;
+    let csr = params
+        .serialize_request(&kp)
+        .map_err(|e| Error::crypto(format!("cannot build the CSR: {e}")))?;
+    Ok(csr.der().to_vec())
+}
+
+/// A parsed, signature-checked CSR.
+#[derive(Clone, Debug)]
+pub struct Csr {
+    /// The DER encoding.
+    pub der: Vec<u8>,
+    /// The subject in RFC 4514-like display form, escaped for terminals.
+    pub subject: String,
+    /// The subject public key (DER `SubjectPublicKeyInfo`).
+    pub spki: Vec<u8>,
+    /// The subject as rcgen needs it to issue a certificate.
+    pub(crate) dn: rcgen::DistinguishedName,
+    /// Modulus size of the requested key, when it is RSA.
+    pub key_bits: Option<usize>,
+}
+
+/// Read a CSR from PEM or DER, and verify its self-signature.
+pub fn parse(data: &[u8]) -> Result<Csr> {
+    let der = if pemfile::is_pem(data) {
+        let blocks = pemfile::parse_all(data, "certificate signing request")?;
+        let block = blocks
+            .iter()
+            .find(|b| b.label == "CERTIFICATE REQUEST" || b.label == "NEW CERTIFICATE REQUEST")
+            .ok_or_else(|| Error::WrongKind {
+                expected: "a certificate signing request",
+                found: crate::key::describe_pem_label(&blocks[0].label),
+            })?;
+        block.contents.clone()
+    } else {
+        data.to_vec()
+    };
+    let (rest, req) = X509CertificationRequest::from_der(&der).map_err(|e| {
+        if x509_parser::parse_x509_certificate(&der).is_ok() {
+            Error::WrongKind {
+                expected: "a certificate signing request",
+                found: "a certificate".into(),
+            }
+        } else {
+            Error::corrupt("certificate signing request", e)
+        }
+    })?;
+    if !rest.is_empty() {
+        return Err(Error::corrupt(
+            "certificate signing request",
+            format!("{} bytes of trailing data after the DER", rest.len()),
+        ));
+    }
+    let info = &req.certification_request_info;
+    let spki = info.subject_pki.raw.to_vec();
+    let key_bits = x509::rsa_bits(&info.subject_pki);
+    if let Some(bits) = key_bits {
+        crate::key::check_salesforce_bits(bits)?;
+    } else {
+        return Err(Error::NotRsa(
+            "the CSR's public key is not RSA; Salesforce JWT bearer needs RSA".into(),
+        ));
+    }
+    req.verify_signature()
+        .map_err(|_| Error::BadSignature("CSR"))?;
+    let dn = x509::name_to_rcgen(&info.subject)?;
+    Ok(Csr {
+        subject: x509::display_name(&info.subject),
+        spki,
+        dn,
+        key_bits,
+        der,
+    })
+}
+
+/// PEM encoding of a CSR.
+pub fn to_pem(der: &[u8]) -> String {
+    pemfile::encode("CERTIFICATE REQUEST", der)
+}

@@ -1,0 +1,731 @@
+//! RSA private keys: generation, reading every encoding OpenSSL writes, and writing.
+//!
+//! How to recognise the encodings (RFC 7468 labels, or the DER structure):
+//!
+//! | encoding | PEM label | DER shape |
+//! |---|---|---|
+//! | PKCS#1 `RSAPrivateKey` (RFC 8017) | `RSA PRIVATE KEY` | `SEQUENCE { INTEGER 0, INTEGER n, ... }` |
+//! | PKCS#8 `PrivateKeyInfo` (RFC 5208/5958) | `PRIVATE KEY` | `SEQUENCE { INTEGER 0, SEQUENCE { rsaEncryption, NULL }, OCTET STRING }` |
+//! | encrypted PKCS#8 (PBES2, RFC 8018) | `ENCRYPTED PRIVATE KEY` | `SEQUENCE { SEQUENCE { PBES2, ... }, OCTET STRING }` |
+//! | OpenSSL 1.x traditional encrypted | `RSA PRIVATE KEY` with `Proc-Type`/`DEK-Info` headers | PEM only |
+//!
+//! New keys are written as encrypted PKCS#8 with PBES2: PBKDF2-HMAC-SHA256 (600,000
+//! iterations by default) or scrypt, and AES-256-CBC, which OpenSSL 3, Python's
+//! `cryptography` and Java (`EncryptedPrivateKeyInfo`) all read.
+
+use std::fmt;
+
+use pkcs8::der::Decode;
+use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::traits::PublicKeyParts;
+use sha2::{Digest, Sha256};
+
+use crate::legacy_pem::{self, Cipher};
+use crate::pemfile;
+use crate::{Error, Password, Result, SecretBytes};
+
+/// The RSA sizes Salesforce accepts for keys in Certificate and Key Management.
+pub const SALESFORCE_BITS: [usize; 3] = [2048, 3072, 4096];
+
+/// OID `rsaEncryption` (1.2.840.113549.1.1.1).
+pub const RSA_ENCRYPTION_OID: pkcs8::ObjectIdentifier =
+    pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSASSA_PSS_OID: &str = "1.2.840.113549.1.1.10";
+const EC_PUBLIC_KEY_OID: &str = "1.2.840.10045.2.1";
+const ED25519_OID: &str = "1.3.101.112";
+const ED448_OID: &str = "1.3.101.113";
+const DSA_OID: &str = "1.2.840.10040.4.1";
+const PBES2_OID: &str = "1.2.840.113549.1.5.13";
+
+/// Highest PBKDF2 iteration count accepted when reading (a hostile file could otherwise
+/// make certmint spin for hours). OpenSSL writes 2048; certmint writes 600,000.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// Highest scrypt log2(N) accepted when reading (2^20 with r=8 is 1 GiB of memory).
+pub const MAX_SCRYPT_LOG_N: u32 = 20;
+
+/// Refuse a modulus size Salesforce does not accept.
+pub fn check_salesforce_bits(bits: usize) -> Result<()> {
+    if SALESFORCE_BITS.contains(&bits) {
+        Ok(())
+    } else {
+        Err(Error::KeySize { bits })
+    }
+}
+
+/// How a new key file is encrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyEncryption {
+    /// PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC.
+    Pbkdf2 {
+        /// Iteration count (certmint's default is 600,000, OWASP's 2023 figure).
+        iterations: u32,
+    },
+    /// PBES2 with scrypt and AES-256-CBC.
+    Scrypt {
+        /// log2 of the cost parameter N.
+        log_n: u8,
+        /// Block size.
+        r: u32,
+        /// Parallelism.
+        p: u32,
+    },
+}
+
+impl KeyEncryption {
+    /// Default PBKDF2 iteration count for new keys.
+    pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
+    /// Lowest PBKDF2 iteration count certmint will write.
+    pub const MIN_PBKDF2_ITERATIONS: u32 = 600_000;
+
+    /// The default: PBKDF2-HMAC-SHA256, 600,000 iterations, AES-256-CBC.
+    pub const fn pbkdf2_default() -> Self {
+        KeyEncryption::Pbkdf2 {
+            iterations: Self::DEFAULT_PBKDF2_ITERATIONS,
+        }
+    }
+
+    /// scrypt with N=2^14, r=8, p=1: the parameters OpenSSL 3 itself uses, so that
+    /// OpenSSL's default scrypt memory limit accepts the file.
+    pub const fn scrypt_default() -> Self {
+        KeyEncryption::Scrypt {
+            log_n: 14,
+            r: 8,
+            p: 1,
+        }
+    }
+
+    fn params(&self, salt: &[u8; 16], iv: [u8; 16]) -> Result<pkcs5::pbes2::Parameters> {
+        match *self {
+            KeyEncryption::Pbkdf2 { iterations } => {
+                if iterations < Self::MIN_PBKDF2_ITERATIONS {
+                    return Err(Error::invalid(
+                        "PBKDF2 iteration count",
+                        format!(
+                            "{iterations} is below certmint's minimum of {}",
+                            Self::MIN_PBKDF2_ITERATIONS
+                        ),
+                    ));
+                }
+                pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, salt, iv)
+                    .map_err(Error::crypto)
+            }
+            KeyEncryption::Scrypt { log_n, r, p } => {
+                let params = pkcs5::scrypt::Params::new(log_n, r, p)
+                    .map_err(|e| Error::invalid("scrypt parameters", e))?;
+                pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(params, salt, iv)
+                    .map_err(Error::crypto)
+            }
+        }
+    }
+}
+
+impl fmt::Display for KeyEncryption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyEncryption::Pbkdf2 { iterations } => write!(
+                f,
+                "PBES2 (PBKDF2-HMAC-SHA256, {iterations} iterations, AES-256-CBC)"
+            ),
+            KeyEncryption::Scrypt { log_n, r, p } => {
+                write!(f, "PBES2 (scrypt N=2^{log_n} r={r} p={p}, AES-256-CBC)")
+            }
+        }
+    }
+}
+
+/// The structure a key file uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// PKCS#1 `RSAPrivateKey`, unencrypted.
+    Pkcs1,
+    /// PKCS#8 `PrivateKeyInfo`, unencrypted.
+    Pkcs8,
+    /// PKCS#8 `EncryptedPrivateKeyInfo`; `scheme` describes the algorithms.
+    EncryptedPkcs8 {
+        /// e.g. "PBES2 (PBKDF2-HMAC-SHA256, 2048 iterations, AES-256-CBC)".
+        scheme: String,
+    },
+    /// OpenSSL 1.x traditional PEM with `DEK-Info`.
+    LegacyEncrypted {
+        /// The cipher from the `DEK-Info` header.
+        cipher: Cipher,
+    },
+}
+
+/// PEM text or raw DER.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// RFC 7468 text.
+    Pem,
+    /// Binary DER.
+    Der,
+}
+
+/// What a key file is, found without decrypting it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The structure.
+    pub format: KeyFormat,
+    /// PEM or DER.
+    pub container: Container,
+}
+
+impl KeyInfo {
+    /// True when a password is needed to read the key.
+    pub fn is_encrypted(&self) -> bool {
+        matches!(
+            self.format,
+            KeyFormat::EncryptedPkcs8 { .. } | KeyFormat::LegacyEncrypted { .. }
+        )
+    }
+}
+
+impl fmt::Display for KeyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = match self.container {
+            Container::Pem => "PEM",
+            Container::Der => "DER",
+        };
+        match &self.format {
+            KeyFormat::Pkcs1 => write!(f, "unencrypted PKCS#1 RSA private key ({c})"),
+            KeyFormat::Pkcs8 => write!(f, "unencrypted PKCS#8 private key ({c})"),
+            KeyFormat::EncryptedPkcs8 { scheme } => {
+                write!(f, "encrypted PKCS#8 private key, {scheme} ({c})")
+            }
+            KeyFormat::LegacyEncrypted { cipher } => write!(
+                f,
+                "OpenSSL traditional encrypted RSA private key, {} (PEM)",
+                cipher.name()
+            ),
+        }
+    }
+}
+
+/// The key-bearing part of a file, located but not yet decrypted.
+enum Located {
+    Pkcs1(SecretBytes),
+    Pkcs8(SecretBytes),
+    Encrypted(Vec<u8>),
+    Legacy(legacy_pem::DekInfo, Vec<u8>),
+}
+
+fn oid_name(oid: &str) -> &'static str {
+    match oid {
+        RSASSA_PSS_OID => "an RSASSA-PSS key; Salesforce needs a plain rsaEncryption key",
+        EC_PUBLIC_KEY_OID => "an EC key; Salesforce JWT bearer needs RSA",
+        ED25519_OID => "an Ed25519 key; Salesforce JWT bearer needs RSA",
+        ED448_OID => "an Ed448 key; Salesforce JWT bearer needs RSA",
+        DSA_OID => "a DSA key; Salesforce JWT bearer needs RSA",
+        _ => "an unknown key algorithm",
+    }
+}
+
+fn locate(data: &[u8]) -> Result<(Located, Container)> {
+    if pemfile::is_pem(data) {
+        let blocks = pemfile::parse_all(data, "private key")?;
+        let mut other: Option<String> = None;
+        for b in &blocks {
+            match b.label.as_str() {
+                "RSA PRIVATE KEY" => {
+                    let located = match legacy_pem::dek_info(b)? {
+                        Some(info) => Located::Legacy(info, b.contents.clone()),
+                        None => Located::Pkcs1(SecretBytes::new(b.contents.clone())),
+                    };
+                    return Ok((located, Container::Pem));
+                }
+                "PRIVATE KEY" => {
+                    return Ok((
+                        Located::Pkcs8(SecretBytes::new(b.contents.clone())),
+                        Container::Pem,
+                    ));
+                }
+                "ENCRYPTED PRIVATE KEY" => {
+                    return Ok((Located::Encrypted(b.contents.clone()), Container::Pem));
+                }
+                label => {
+                    if other.is_none() {
+                        other = Some(label.to_string());
+                    }
+                }
+            }
+        }
+        let label = other.unwrap_or_default();
+        return Err(match label.as_str() {
+            "EC PRIVATE KEY" => Error::NotRsa("an EC key; Salesforce JWT bearer needs RSA".into()),
+            "DSA PRIVATE KEY" => Error::NotRsa("a DSA key".into()),
+            "OPENSSH PRIVATE KEY" => Error::unsupported(
+                "key format",
+                "OpenSSH private key (convert it with `ssh-keygen -p -m PKCS8 -f FILE`)",
+            ),
+            l => Error::WrongKind {
+                expected: "a private key",
+                found: describe_pem_label(l),
+            },
+        });
+    }
+    // DER: decide by structure, trying the three key shapes in turn.
+    if data.is_empty() {
+        return Err(Error::corrupt("private key", "the file is empty"));
+    }
+    if let Ok(epki) = pkcs8::EncryptedPrivateKeyInfoRef::from_der(data) {
+        let _ = epki;
+        return Ok((Located::Encrypted(data.to_vec()), Container::Der));
+    }
+    if looks_like_encrypted_pkcs8(data) {
+        return Ok((Located::Encrypted(data.to_vec()), Container::Der));
+    }
+    if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
+        return Ok((Located::Pkcs8(SecretBytes::new(data.to_vec())), Container::Der));
+    }
+    if pkcs1::RsaPrivateKeyRef::from_der(data).is_ok() {
+        return Ok((Located::Pkcs1(SecretBytes::new(data.to_vec())), Container::Der));
+    }
+    if x509_parser::parse_x509_certificate(data).is_ok() {
+        return Err(Error::WrongKind {
+            expected: "a private key",
+            found: "a certificate".into(),
+        });
+    }
+    if <x509_parser::certification_request::X509CertificationRequest as x509_parser::prelude::FromDer<_>>::from_der(data).is_ok() {
+        return Err(Error::WrongKind {
+            expected: "a private key",
+            found: "a certificate signing request".into(),
+        });
+    }
+    // Explain where DER parsing stopped, using the most likely shape.
+    let detail = match pkcs8::PrivateKeyInfoRef::from_der(data) {
+        Err(e) => format!("not a PEM or DER private key ({e})"),
+        Ok(_) => "not a PEM or DER private key".to_string(),
+    };
+    Err(Error::corrupt("private key", detail))
+}
+
+/// `SEQUENCE { SEQUENCE { OID, ... }, OCTET STRING }` with an encryption OID we may not
+/// support (PKCS#12 PBE, PBES1): still an encrypted key, so say which algorithm it uses.
+fn looks_like_encrypted_pkcs8(data: &[u8]) -> bool {
+    #[derive(der::Sequence)]
+    struct Shape<'a> {
+        alg: spki::AlgorithmIdentifierRef<'a>,
+        data: &'a der::asn1::OctetStringRef,
+    }
+    Shape::from_der(data).is_ok()
+}
+
+/// Human description of a PEM label, for "expected a private key, found ...".
+pub fn describe_pem_label(label: &str) -> String {
+    match label {
+        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => "a certificate".into(),
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+            "a certificate signing request".into()
+        }
+        "PUBLIC KEY" | "RSA PUBLIC KEY" => {
+            "a public key (the private key is needed)".into()
+        }
+        "PKCS7" | "CMS" => "a PKCS#7 bundle".into(),
+        "" => "no PEM block".into(),
+        other => format!("a PEM block labelled `{}`", other.escape_debug()),
+    }
+}
+
+fn describe_pbes2(params: &pkcs5::pbes2::Parameters) -> String {
+    use pkcs5::pbes2::{EncryptionScheme as E, Kdf, Pbkdf2Prf};
+    let kdf = match &params.kdf {
+        Kdf::Pbkdf2(p) => {
+            let prf = match p.prf {
+                Pbkdf2Prf::HmacWithSha1 => "HMAC-SHA1",
+                Pbkdf2Prf::HmacWithSha224 => "HMAC-SHA224",
+                Pbkdf2Prf::HmacWithSha256 => "HMAC-SHA256",
+                Pbkdf2Prf::HmacWithSha384 => "HMAC-SHA384",
+                Pbkdf2Prf::HmacWithSha512 => "HMAC-SHA512",
+                _ => "HMAC-?",
+            };
+            format!("PBKDF2-{prf}, {} iterations", p.iteration_count)
+        }
+        Kdf::Scrypt(s) => format!(
+            "scrypt N={} r={} p={}",
+            s.cost_parameter, s.block_size, s.parallelization
+        ),
+        _ => "unknown KDF".into(),
+    };
+    let cipher = match params.encryption {
+        E::Aes128Cbc { .. } => "AES-128-CBC",
+        E::Aes192Cbc { .. } => "AES-192-CBC",
+        E::Aes256Cbc { .. } => "AES-256-CBC",
+        E::Aes128Gcm { .. } => "AES-128-GCM",
+        E::Aes256Gcm { .. } => "AES-256-GCM",
+        E::DesEde3Cbc { .. } => "DES-EDE3-CBC",
+        _ => "unknown cipher",
+    };
+    format!("PBES2 ({kdf}, {cipher})")
+}
+
+/// Parse the encryption scheme of an encrypted PKCS#8 document and check that it is one
+/// certmint can (and will) run.
+fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u8>, String)> {
+    #[derive(der::Sequence)]
+    struct Shape<'a> {
+        alg: spki::AlgorithmIdentifierRef<'a>,
+        data: &'a der::asn1::OctetStringRef,
+    }
+    let shape = Shape::from_der(der_bytes).map_err(|e| Error::corrupt("private key", e))?;
+    let oid = shape.alg.oid.to_string();
+    if oid != PBES2_OID {
+        let name = match oid.as_str() {
+            "1.2.840.113549.1.12.1.3" => "pbeWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 PBE)",
+            "1.2.840.113549.1.12.1.6" => "pbeWithSHAAnd40BitRC2-CBC (PKCS#12 PBE)",
+            "1.2.840.113549.1.12.1.1" | "1.2.840.113549.1.12.1.2" => "RC4 (PKCS#12 PBE)",
+            "1.2.840.113549.1.5.3" => "pbeWithMD5AndDES-CBC (PBES1)",
+            "1.2.840.113549.1.5.10" => "pbeWithSHA1AndDES-CBC (PBES1)",
+            _ => "an unknown scheme",
+        };
+        return Err(Error::unsupported(
+            "key encryption",
+            format!(
+                "{name}, OID {oid}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` or decrypt it with `openssl pkcs8`"
+            ),
+        ));
+    }
+    let epki = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der_bytes).map_err(|e| {
+        Error::unsupported(
+            "key encryption",
+            format!("PBES2 with parameters certmint cannot use ({e})"),
+        )
+    })?;
+    let params = match epki.encryption_algorithm.pbes2() {
+        Some(p) => p.clone(),
+        None => return Err(Error::unsupported("key encryption", "PBES1")),
+    };
+    match &params.kdf {
+        pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
+            return Err(Error::unsupported(
+                "key encryption",
+                format!(
+                    "PBKDF2 with {} iterations (certmint reads at most {MAX_PBKDF2_ITERATIONS})",
+                    p.iteration_count
+                ),
+            ));
+        }
+        pkcs5::pbes2::Kdf::Scrypt(s) => {
+            let n = s.cost_parameter;
+            let too_big = n == 0
+                || !n.is_power_of_two()
+                || n.trailing_zeros() > MAX_SCRYPT_LOG_N
+                || u64::from(s.block_size) * u64::from(s.parallelization) > 64;
+            if too_big {
+                return Err(Error::unsupported(
+                    "key encryption",
+                    format!(
+                        "scrypt N={} r={} p={} exceeds certmint's limits (N <= 2^{MAX_SCRYPT_LOG_N}, r*p <= 64)",
+                        n, s.block_size, s.parallelization
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    let desc = describe_pbes2(&params);
+    Ok((params, epki.encrypted_data.as_bytes().to_vec(), desc))
+}
+
+/// Find out what a key file holds without a password.
+pub fn probe(data: &[u8]) -> Result<KeyInfo> {
+    let (located, container) = locate(data)?;
+    let format = match located {
+        Located::Pkcs1(_) => KeyFormat::Pkcs1,
+        Located::Pkcs8(_) => KeyFormat::Pkcs8,
+        Located::Encrypted(der) => {
+            let (_, _, scheme) = encrypted_scheme(&der)?;
+            KeyFormat::EncryptedPkcs8 { scheme }
+        }
+        Located::Legacy(info, _) => KeyFormat::LegacyEncrypted {
+            cipher: info.cipher,
+        },
+    };
+    Ok(KeyInfo { format, container })
+}
+
+/// Read a private key from any supported encoding. `password` is needed only when the key
+/// is encrypted; [`Error::PasswordRequired`] says so when it is missing.
+pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo)> {
+    let (located, container) = locate(data)?;
+    let need_pw = || {
+        password.ok_or(Error::PasswordRequired {
+            what: "private key",
+        })
+    };
+    let (key, format) = match located {
+        Located::Pkcs1(der) => (RsaKey::from_pkcs1_der(der.expose())?, KeyFormat::Pkcs1),
+        Located::Pkcs8(der) => (RsaKey::from_pkcs8_der(der.expose())?, KeyFormat::Pkcs8),
+        Located::Encrypted(der) => {
+            let (params, ciphertext, scheme) = encrypted_scheme(&der)?;
+            let pw = need_pw()?;
+            let plain = params.decrypt(pw.as_bytes(), &ciphertext).map_err(|e| match e {
+                pkcs5::Error::DecryptFailed => Error::WrongPassword {
+                    what: "private key",
+                },
+                other => Error::unsupported("key encryption", other),
+            })?;
+            let plain = SecretBytes::new(plain);
+            // A wrong password whose padding happens to check out gives garbage.
+            let key = match pkcs8::PrivateKeyInfoRef::from_der(plain.expose()) {
+                Ok(_) => RsaKey::from_pkcs8_der(plain.expose())?,
+                Err(_) => {
+                    return Err(Error::WrongPassword {
+                        what: "private key",
+                    });
+                }
+            };
+            (key, KeyFormat::EncryptedPkcs8 { scheme })
+        }
+        Located::Legacy(info, body) => {
+            let pw = need_pw()?;
+            let plain = legacy_pem::decrypt(&info, pw, &body)?;
+            if pkcs1::RsaPrivateKeyRef::from_der(plain.expose()).is_err() {
+                return Err(Error::WrongPassword {
+                    what: "private key",
+                });
+            }
+            (
+                RsaKey::from_pkcs1_der(plain.expose())?,
+                KeyFormat::LegacyEncrypted {
+                    cipher: info.cipher,
+                },
+            )
+        }
+    };
+    Ok((key, KeyInfo { format, container }))
+}
+
+/// An RSA private key, with its PKCS#8 encoding cached (and wiped on drop).
+#[derive(Clone)]
+pub struct RsaKey {
+    key: rsa::PrivateKey,
+    pkcs8: SecretBytes,
+}
+
+impl fmt::Debug for RsaKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RsaKey")
+            .field("bits", &self.bits())
+            .field("private", &"<redacted>")
+            .finish()
+    }
+}
+
+impl RsaKey {
+    /// Generate a new key of `bits` (2048, 3072 or 4096) with e = 65537 from the OS RNG.
+    pub fn generate(bits: usize) -> Result<Self> {
+        Self::generate_with_rng(&mut getrandom::SysRng, bits)
+    }
+
+    /// Generate with a caller-supplied RNG.
+    pub fn generate_with_rng<R>(rng: &mut R, bits: usize) -> Result<Self>
+    where
+        R: rsa::rand_core::TryCryptoRng + ?Sized,
+    {
+        check_salesforce_bits(bits)?;
+        let key = rsa::PrivateKey::new(rng, bits).map_err(Error::crypto)?;
+        Self::from_rsa(key)
+    }
+
+    fn from_rsa(key: rsa::PrivateKey) -> Result<Self> {
+        let pkcs8 = key.to_pkcs8_der().map_err(Error::crypto)?;
+        Ok(RsaKey {
+            key,
+            pkcs8: SecretBytes::new(pkcs8.as_bytes().to_vec()),
+        })
+    }
+
+    /// Read an unencrypted PKCS#8 `PrivateKeyInfo` (DER).
+    pub fn from_pkcs8_der(der_bytes: &[u8]) -> Result<Self> {
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der_bytes)
+            .map_err(|e| Error::corrupt("private key", e))?;
+        let oid = info.algorithm.oid;
+        if oid != RSA_ENCRYPTION_OID {
+            return Err(Error::NotRsa(oid_name(&oid.to_string()).into()));
+        }
+        let key = rsa::PrivateKey::from_pkcs8_der(der_bytes)
+            .map_err(|e| Error::corrupt("RSA private key", e))?;
+        Self::from_rsa(key)
+    }
+
+    /// Read an unencrypted PKCS#1 `RSAPrivateKey` (DER).
+    pub fn from_pkcs1_der(der_bytes: &[u8]) -> Result<Self> {
+        let key = rsa::PrivateKey::from_pkcs1_der(der_bytes)
+            .map_err(|e| Error::corrupt("RSA private key", e))?;
+        Self::from_rsa(key)
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.n().bit_width() as usize
+    }
+
+    /// The underlying `rsa` crate key.
+    pub fn rsa(&self) -> &rsa::PrivateKey {
+        &self.key
+    }
+
+    /// Unencrypted PKCS#8 DER.
+    pub fn pkcs8_der(&self) -> &SecretBytes {
+        &self.pkcs8
+    }
+
+    /// Unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`).
+    pub fn to_pkcs8_pem(&self) -> SecretBytes {
+        SecretBytes::from(pemfile::encode("PRIVATE KEY", self.pkcs8.expose()))
+    }
+
+    /// Unencrypted PKCS#1 DER.
+    pub fn to_pkcs1_der(&self) -> Result<SecretBytes> {
+        let doc = self.key.to_pkcs1_der().map_err(Error::crypto)?;
+        Ok(SecretBytes::new(doc.as_bytes().to_vec()))
+    }
+
+    /// Unencrypted PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`).
+    pub fn to_pkcs1_pem(&self) -> Result<SecretBytes> {
+        let der = self.to_pkcs1_der()?;
+        Ok(SecretBytes::from(pemfile::encode(
+            "RSA PRIVATE KEY",
+            der.expose(),
+        )))
+    }
+
+    /// Encrypted PKCS#8 DER with a fresh random salt and IV.
+    pub fn to_encrypted_pkcs8_der(
+        &self,
+        password: &Password,
+        enc: KeyEncryption,
+    ) -> Result<Vec<u8>> {
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(Error::crypto)?;
+        getrandom::fill(&mut iv).map_err(Error::crypto)?;
+        self.to_encrypted_pkcs8_der_with(password, enc, &salt, iv)
+    }
+
+    /// Encrypted PKCS#8 DER with the given salt and IV (for deterministic tests).
+    pub fn to_encrypted_pkcs8_der_with(
+        &self,
+        password: &Password,
+        enc: KeyEncryption,
+        salt: &[u8; 16],
+        iv: [u8; 16],
+    ) -> Result<Vec<u8>> {
+        if password.is_empty() {
+            return Err(Error::invalid(
+                "password",
+                "an encrypted key needs a non-empty password",
+            ));
+        }
+        let params = enc.params(salt, iv)?;
+        let info = pkcs8::PrivateKeyInfoRef::from_der(self.pkcs8.expose())
+            .map_err(Error::crypto)?;
+        let doc = info
+            .encrypt_with_params(params, password.as_bytes())
+            .map_err(Error::crypto)?;
+        Ok(doc.as_bytes().to_vec())
+    }
+
+    /// Encrypted PKCS#8 PEM (`BEGIN ENCRYPTED PRIVATE KEY`).
+    pub fn to_encrypted_pkcs8_pem(&self, password: &Password, enc: KeyEncryption) -> Result<String> {
+        let der = self.to_encrypted_pkcs8_der(password, enc)?;
+        Ok(pemfile::encode("ENCRYPTED PRIVATE KEY", &der))
+    }
+
+    /// The public key as a DER `SubjectPublicKeyInfo`.
+    pub fn public_key_der(&self) -> Vec<u8> {
+        // Encoding a valid in-memory RSA public key cannot fail.
+        self.key
+            .to_public_key()
+            .to_public_key_der()
+            .map(|d| d.as_bytes().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// SHA-256 of the DER `SubjectPublicKeyInfo`, hex with colons: the value to compare
+    /// with a certificate's public key.
+    pub fn public_key_sha256(&self) -> String {
+        hex_colon(&Sha256::digest(self.public_key_der()))
+    }
+
+    /// True when `spki_der` (a `SubjectPublicKeyInfo`, e.g. from a certificate) holds this
+    /// key's public half.
+    pub fn matches_spki(&self, spki_der: &[u8]) -> bool {
+        use pkcs8::DecodePublicKey;
+        match rsa::PublicKey::from_public_key_der(spki_der) {
+            Ok(pk) => pk == self.key.to_public_key(),
+            Err(_) => false,
+        }
+    }
+
+    /// A `ring` key pair for fast RS256 signing.
+    pub fn ring_key_pair(&self) -> Result<ring::signature::RsaKeyPair> {
+        ring::signature::RsaKeyPair::from_pkcs8(self.pkcs8.expose())
+            .map_err(|e| Error::crypto(format!("ring rejected the key: {e}")))
+    }
+
+    /// An rcgen key pair (for signing CSRs and certificates), RSA with SHA-256.
+    pub fn rcgen_key_pair(&self) -> Result<rcgen::KeyPair> {
+        let der = rustls_pki_der(self.pkcs8.expose());
+        rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256)
+            .map_err(|e| Error::crypto(format!("cannot use the key for signing: {e}")))
+    }
+}
+
+fn rustls_pki_der(der_bytes: &[u8]) -> rustls::pki_types::PrivatePkcs8KeyDer<'_> {
+    rustls::pki_types::PrivatePkcs8KeyDer::from(der_bytes)
+}
+
+/// Bytes as uppercase hex pairs separated by colons (the form OpenSSL and keytool print).
+pub fn hex_colon(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&format!("{b:02X}"));
+    }
+    s
+}
+
+/// Bytes as lowercase hex without separators.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_sizes_salesforce_rejects() {
+        for bits in [512usize, 1024, 2047, 2560, 8192] {
+            assert!(matches!(
+                check_salesforce_bits(bits),
+                Err(Error::KeySize { .. })
+            ));
+        }
+        for bits in SALESFORCE_BITS {
+            check_salesforce_bits(bits).unwrap();
+        }
+    }
+
+    #[test]
+    fn pem_labels_are_described() {
+        assert_eq!(describe_pem_label("CERTIFICATE"), "a certificate");
+        assert!(describe_pem_label("X\u{1b}[31m").contains("\\u{1b}"));
+    }
+
+    #[test]
+    fn garbage_is_corrupt_not_panic() {
+        for input in [&b""[..], b"\x30", b"\x30\x82\xff\xff", b"hello world", b"-----BEGIN PRIVATE KEY-----\n"] {
+            let err = probe(input).unwrap_err();
+            assert!(
+                matches!(err, Error::Corrupt { .. }),
+                "{input:?} gave {err:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The `certmint` binary: a thin adapter over the library (arguments, prompts, printing,
+//! exit codes). See `certmint --help`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

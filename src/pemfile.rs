@@ -1,0 +1,133 @@
+//! PEM (RFC 7468, plus the RFC 1421 headers of OpenSSL's legacy encrypted keys) and DER
+//! detection.
+//!
+//! A file is PEM when, after optional leading text (OpenSSL's `-text` output puts a dump
+//! before the block), it holds a `-----BEGIN <LABEL>-----` line. Anything else is treated
+//! as DER.
+
+use crate::{Error, Result};
+
+/// One PEM block.
+#[derive(Clone)]
+pub struct Block {
+    /// The label between `BEGIN ` and `-----`, e.g. `CERTIFICATE`.
+    pub label: String,
+    /// RFC 1421 headers (`Proc-Type`, `DEK-Info`), in order.
+    pub headers: Vec<(String, String)>,
+    /// The decoded contents.
+    pub contents: Vec<u8>,
+}
+
+impl std::fmt::Debug for Block {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Block")
+            .field("label", &self.label)
+            .field("headers", &self.headers)
+            .field("contents", &format_args!("<{} bytes>", self.contents.len()))
+            .finish()
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        crate::secret::wipe(&mut self.contents);
+    }
+}
+
+impl Block {
+    /// Value of a header, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// True when the bytes look like PEM text (a BEGIN line somewhere in them).
+pub fn is_pem(data: &[u8]) -> bool {
+    find_subslice(data, b"-----BEGIN ").is_some()
+}
+
+fn find_subslice(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Parse every PEM block in `data`.
+///
+/// `what` names the input in errors ("private key", "certificate").
+pub fn parse_all(data: &[u8], what: &'static str) -> Result<Vec<Block>> {
+    let blocks = pem::parse_many(data).map_err(|e| Error::corrupt(what, pem_error(&e)))?;
+    if blocks.is_empty() {
+        return Err(Error::corrupt(what, "no complete PEM block found"));
+    }
+    Ok(blocks
+        .into_iter()
+        .map(|p| {
+            let headers = p
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Block {
+                label: p.tag().to_string(),
+                headers,
+                contents: p.into_contents(),
+            }
+        })
+        .collect())
+}
+
+fn pem_error(e: &pem::PemError) -> String {
+    match e {
+        pem::PemError::MismatchedTags(a, b) => {
+            format!("BEGIN {a} is closed by END {b}")
+        }
+        pem::PemError::MissingBeginTag | pem::PemError::MalformedFraming => {
+            "malformed PEM framing (BEGIN/END lines)".into()
+        }
+        pem::PemError::MissingEndTag => "missing END line (the file is truncated)".into(),
+        pem::PemError::MissingData => "the PEM block is empty".into(),
+        pem::PemError::InvalidData(_) => "invalid base64 in the PEM body".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Encode `der` as PEM with 64-column lines and LF line endings, as OpenSSL writes it.
+pub fn encode(label: &str, der: &[u8]) -> String {
+    let p = pem::Pem::new(label, der.to_vec());
+    pem::encode_config(
+        &p,
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_text_before_block_and_headers() {
+        let text = b"Certificate:\n  junk\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAEC\n-----END RSA PRIVATE KEY-----\n";
+        let blocks = parse_all(text, "key").unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "RSA PRIVATE KEY");
+        assert_eq!(blocks[0].header("dek-info").unwrap(), "AES-128-CBC,00112233445566778899AABBCCDDEEFF");
+        assert_eq!(blocks[0].contents, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn truncated_pem_is_corrupt() {
+        let err = parse_all(b"-----BEGIN CERTIFICATE-----\nAAEC\n", "certificate").unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn encode_wraps_at_64() {
+        let s = encode("CERTIFICATE", &[0u8; 100]);
+        for line in s.lines() {
+            assert!(line.len() <= 64);
+        }
+        assert!(s.ends_with("-----END CERTIFICATE-----\n"));
+    }
+}

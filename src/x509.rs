@@ -1,0 +1,414 @@
+//! X.509 certificates (RFC 5280): the self-signed certificate a connected app verifies
+//! assertions with, and reading any certificate.
+//!
+//! Recognise one by the PEM label `CERTIFICATE`, or in DER by `SEQUENCE { SEQUENCE {
+//! [0] version, serial, ... }, AlgorithmIdentifier, BIT STRING }`.
+
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use ::time::OffsetDateTime;
+use x509_parser::prelude::*;
+
+use crate::key::{RsaKey, hex_colon};
+use crate::subject::Subject;
+use crate::{Error, Result, pemfile};
+
+/// Validity and serial of a new certificate. Clock and randomness come from the caller.
+#[derive(Clone, Debug)]
+pub struct Validity {
+    /// Start of validity (seconds precision).
+    pub not_before: OffsetDateTime,
+    /// Days of validity from `not_before`.
+    pub days: u32,
+    /// Serial number bytes (big-endian, positive).
+    pub serial: Vec<u8>,
+}
+
+/// Longest validity certmint will write, about 100 years (X.509 allows more, but nothing
+/// that reads these certificates needs it).
+pub const MAX_DAYS: u32 = 36_500;
+
+impl Validity {
+    /// Starting now, for `days`, with a fresh random 128-bit serial.
+    pub fn starting_now(days: u32) -> Result<Self> {
+        Ok(Validity {
+            not_before: now_seconds(),
+            days,
+            serial: random_serial()?,
+        })
+    }
+
+    /// End of validity.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_before + ::time::Duration::days(i64::from(self.days))
+    }
+}
+
+/// The current time, truncated to whole seconds (X.509 times have no fractions).
+pub fn now_seconds() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+/// A random positive serial of 128 bits (RFC 5280 asks for at most 20 octets; CA/B
+/// Forum asks for at least 64 bits of randomness).
+pub fn random_serial() -> Result<Vec<u8>> {
+    let mut s = [0u8; 16];
+    getrandom::fill(&mut s).map_err(Error::crypto)?;
+    // Positive (top bit clear) and exactly 16 octets in DER (second-highest bit set).
+    s[0] = (s[0] & 0x7f) | 0x40;
+    Ok(s.to_vec())
+}
+
+fn check_days(days: u32) -> Result<()> {
+    if days == 0 || days > MAX_DAYS {
+        return Err(Error::invalid(
+            "validity",
+            format!("{days} days; use 1 to {MAX_DAYS} (Salesforce's own certificates last 365 or 730 days)"),
+        ));
+    }
+    Ok(())
+}
+
+fn build(key: &RsaKey, dn: rcgen::DistinguishedName, validity: &Validity) -> Result<Vec<u8>> {
+    check_days(validity.days)?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = dn;
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after();
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&validity.serial));
+    // A leaf: basicConstraints CA:FALSE (critical), subject and authority key identifiers.
+    // No keyUsage: OpenSSL only treats a certificate as self-signed (its own trust anchor
+    // for `openssl verify -CAfile c c`) when keyUsage is absent or includes keyCertSign.
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    params.use_authority_key_identifier_extension = true;
+    let kp = key.rcgen_key_pair()?;
+    let cert = params
+        .self_signed(&kp)
+        .map_err(|e| Error::crypto(format!("cannot build the certificate: {e}")))?;
+    Ok(cert.der().to_vec())
+}
+
+/// A self-signed certificate for `subject` over `key` (SHA-256 with RSA). Returns DER.
+pub fn self_signed(key: &RsaKey, subject: &Subject, validity: &Validity) -> Result<Vec<u8>> {
+    subject.validate()?;
+    crate::key::check_salesforce_bits(key.bits())?;
+    build(key, subject.to_rcgen()?, validity)
+}
+
+/// The `openssl x509 -req -signkey` step: a self-signed certificate whose subject and
+/// issuer are the CSR's subject. The CSR's key must be `key`.
+pub fn self_signed_from_csr(
+    key: &RsaKey,
+    csr: &crate::csr::Csr,
+    validity: &Validity,
+) -> Result<Vec<u8>> {
+    if !key.matches_spki(&csr.spki) {
+        return Err(Error::KeyMismatch("certificate signing request"));
+    }
+    crate::key::check_salesforce_bits(key.bits())?;
+    build(key, csr.dn.clone(), validity)
+}
+
+/// Re-issue a certificate over the same key: same subject, new serial and validity
+/// (what `renew` does).
+pub fn reissue(key: &RsaKey, old: &CertInfo, validity: &Validity) -> Result<Vec<u8>> {
+    if !key.matches_spki(&old.spki) {
+        return Err(Error::KeyMismatch("certificate"));
+    }
+    let (_, cert) = X509Certificate::from_der(&old.der).map_err(|e| Error::corrupt("certificate", e))?;
+    build(key, name_to_rcgen(cert.subject())?, validity)
+}
+
+/// PEM encoding of a certificate.
+pub fn to_pem(der: &[u8]) -> String {
+    pemfile::encode("CERTIFICATE", der)
+}
+
+/// What certmint reports about a certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertInfo {
+    /// DER encoding.
+    pub der: Vec<u8>,
+    /// X.509 version (1, 2 or 3).
+    pub version: u32,
+    /// Subject, display form, control characters escaped.
+    pub subject: String,
+    /// Issuer, display form, control characters escaped.
+    pub issuer: String,
+    /// The subject's common name, if any (escaped).
+    pub common_name: Option<String>,
+    /// Serial number, colon-separated hex.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// Signature algorithm name, e.g. `sha256WithRSAEncryption`.
+    pub signature_algorithm: String,
+    /// DER `SubjectPublicKeyInfo`.
+    pub spki: Vec<u8>,
+    /// RSA modulus size, `None` for non-RSA keys.
+    pub key_bits: Option<usize>,
+    /// SHA-1 fingerprint of the DER (what Salesforce and keytool show).
+    pub sha1: String,
+    /// SHA-256 fingerprint of the DER.
+    pub sha256: String,
+    /// Subject equals issuer and the signature verifies with the certificate's own key.
+    pub self_signed: bool,
+}
+
+impl CertInfo {
+    /// Whole days from `now` until expiry (negative when expired).
+    pub fn days_left(&self, now: OffsetDateTime) -> i64 {
+        (self.not_after - now).whole_days()
+    }
+
+    /// True when `now` is past the end of validity.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now > self.not_after
+    }
+}
+
+/// Read the first certificate in PEM or DER bytes.
+pub fn parse(data: &[u8]) -> Result<CertInfo> {
+    if pemfile::is_pem(data) {
+        let blocks = pemfile::parse_all(data, "certificate")?;
+        let block = blocks
+            .iter()
+            .find(|b| matches!(b.label.as_str(), "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"))
+            .ok_or_else(|| Error::WrongKind {
+                expected: "a certificate",
+                found: crate::key::describe_pem_label(&blocks[0].label),
+            })?;
+        parse_der(&block.contents)
+    } else {
+        parse_der(data)
+    }
+}
+
+/// Read a DER certificate.
+pub fn parse_der(der: &[u8]) -> Result<CertInfo> {
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
+        if x509_parser::certification_request::X509CertificationRequest::from_der(der).is_ok() {
+            Error::WrongKind {
+                expected: "a certificate",
+                found: "a certificate signing request".into(),
+            }
+        } else if der.is_empty() {
+            Error::corrupt("certificate", "the file is empty")
+        } else {
+            Error::corrupt("certificate", e)
+        }
+    })?;
+    if !rest.is_empty() {
+        return Err(Error::corrupt(
+            "certificate",
+            format!("{} bytes of trailing data after the DER", rest.len()),
+        ));
+    }
+    let der = &der[..der.len() - rest.len()];
+    let spki = cert.public_key();
+    let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
+    let signature_algorithm = match sig_oid.as_str() {
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption".to_string(),
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption".to_string(),
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption".to_string(),
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".to_string(),
+        "1.2.840.113549.1.1.10" => "rsassaPss".to_string(),
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".to_string(),
+        other => other.to_string(),
+    };
+    let self_signed = cert.subject().as_raw() == cert.issuer().as_raw()
+        && cert.verify_signature(None).is_ok();
+    Ok(CertInfo {
+        der: der.to_vec(),
+        version: cert.version().0 + 1,
+        subject: display_name(cert.subject()),
+        issuer: display_name(cert.issuer()),
+        common_name: cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(escape),
+        serial: hex_colon(cert.raw_serial()),
+        not_before: cert.validity().not_before.to_datetime(),
+        not_after: cert.validity().not_after.to_datetime(),
+        signature_algorithm,
+        spki: spki.raw.to_vec(),
+        key_bits: rsa_bits(spki),
+        sha1: hex_colon(&Sha1::digest(der)),
+        sha256: hex_colon(&Sha256::digest(der)),
+        self_signed,
+    })
+}
+
+/// Modulus size of an RSA `SubjectPublicKeyInfo`, `None` when it is not RSA.
+pub fn rsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<usize> {
+    if spki.algorithm.algorithm.to_id_string() != "1.2.840.113549.1.1.1" {
+        return None;
+    }
+    match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+            let m = rsa.modulus;
+            let start = m.iter().position(|&b| b != 0)?;
+            let m = &m[start..];
+            Some((m.len() - 1) * 8 + (8 - m[0].leading_zeros() as usize))
+        }
+        _ => None,
+    }
+}
+
+/// Escape control and other non-printing characters so that text from a file cannot
+/// drive the terminal.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A name in display form (`C=US, O=Acme, CN=acme-jwt`), escaped.
+pub fn display_name(name: &X509Name<'_>) -> String {
+    let mut parts = Vec::new();
+    for rdn in name.iter() {
+        let mut attrs = Vec::new();
+        for atv in rdn.iter() {
+            let oid = atv.attr_type().to_id_string();
+            let key = match oid.as_str() {
+                "2.5.4.6" => "C".to_string(),
+                "2.5.4.8" => "ST".to_string(),
+                "2.5.4.7" => "L".to_string(),
+                "2.5.4.10" => "O".to_string(),
+                "2.5.4.11" => "OU".to_string(),
+                "2.5.4.3" => "CN".to_string(),
+                "1.2.840.113549.1.9.1" => "emailAddress".to_string(),
+                "0.9.2342.19200300.100.1.25" => "DC".to_string(),
+                "0.9.2342.19200300.100.1.1" => "UID".to_string(),
+                "2.5.4.5" => "serialNumber".to_string(),
+                other => other.to_string(),
+            };
+            let value = attr_string(atv).unwrap_or_else(|| "<binary>".into());
+            attrs.push(format!("{key}={}", escape(&value)));
+        }
+        parts.push(attrs.join(" + "));
+    }
+    parts.join(", ")
+}
+
+fn attr_string(atv: &AttributeTypeAndValue<'_>) -> Option<String> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let data = atv.attr_value().data;
+    match atv.attr_value().header.tag() {
+        Tag::BmpString => {
+            if data.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = data
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        Tag::UniversalString => {
+            if data.len() % 4 != 0 {
+                return None;
+            }
+            data.chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                .collect()
+        }
+        _ => std::str::from_utf8(data).ok().map(str::to_owned),
+    }
+}
+
+/// Convert a parsed name into rcgen's form, keeping each value's string type so that the
+/// re-encoded name is byte-identical to the original.
+pub(crate) fn name_to_rcgen(name: &X509Name<'_>) -> Result<rcgen::DistinguishedName> {
+    use rcgen::{DnType, DnValue};
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let bad = |d: &str| Error::unsupported("subject", d.to_string());
+    let mut dn = rcgen::DistinguishedName::new();
+    let mut seen: Vec<Vec<u64>> = Vec::new();
+    for rdn in name.iter() {
+        let mut it = rdn.iter();
+        let (Some(atv), None) = (it.next(), it.next()) else {
+            return Err(bad("multi-valued or empty RDNs cannot be copied"));
+        };
+        let arcs: Vec<u64> = atv
+            .attr_type()
+            .iter()
+            .ok_or_else(|| bad("attribute OID too large"))?
+            .collect();
+        if seen.contains(&arcs) {
+            return Err(bad(&format!(
+                "attribute {} appears more than once; certmint writes each attribute once",
+                atv.attr_type().to_id_string()
+            )));
+        }
+        seen.push(arcs.clone());
+        let data = atv.attr_value().data;
+        let as_str = || std::str::from_utf8(data).map_err(|_| bad("attribute value is not valid text"));
+        let value = match atv.attr_value().header.tag() {
+            Tag::Utf8String => DnValue::Utf8String(as_str()?.to_owned()),
+            Tag::PrintableString => DnValue::PrintableString(
+                rcgen::string::PrintableString::try_from(as_str()?)
+                    .map_err(|_| bad("invalid PrintableString"))?,
+            ),
+            Tag::Ia5String => DnValue::Ia5String(
+                rcgen::string::Ia5String::try_from(as_str()?)
+                    .map_err(|_| bad("invalid IA5String"))?,
+            ),
+            Tag::T61String => DnValue::TeletexString(
+                rcgen::string::TeletexString::try_from(as_str()?)
+                    .map_err(|_| bad("invalid TeletexString"))?,
+            ),
+            Tag::BmpString => DnValue::BmpString(
+                rcgen::string::BmpString::from_utf16be(data.to_vec())
+                    .map_err(|_| bad("invalid BMPString"))?,
+            ),
+            Tag::UniversalString => DnValue::UniversalString(
+                rcgen::string::UniversalString::from_utf32be(data.to_vec())
+                    .map_err(|_| bad("invalid UniversalString"))?,
+            ),
+            _ => return Err(bad("attribute value is not a string type")),
+        };
+        dn.push(DnType::from_oid(&arcs), value);
+    }
+    Ok(dn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_is_positive_and_16_bytes() {
+        for _ in 0..50 {
+            let s = random_serial().unwrap();
+            assert_eq!(s.len(), 16);
+            assert_eq!(s[0] & 0x80, 0);
+            assert_ne!(s[0] & 0x40, 0);
+        }
+    }
+
+    #[test]
+    fn escape_neutralises_terminal_controls() {
+        assert_eq!(escape("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(escape("tab\there"), "tab\\there");
+        assert_eq!(escape("Zürich"), "Zürich");
+    }
+
+    #[test]
+    fn days_are_bounded() {
+        assert!(check_days(0).is_err());
+        assert!(check_days(MAX_DAYS + 1).is_err());
+        check_days(365).unwrap();
+    }
+}
