@@ -90,9 +90,9 @@ pub fn dek_info(block: &crate::pemfile::Block) -> Result<Option<DekInfo>> {
     let dek = block.header("DEK-Info");
     match (proc_type, dek) {
         (None, None) => Ok(None),
-        (Some(p), _) if !p.replace(' ', "").eq_ignore_ascii_case("4,ENCRYPTED") => Err(
-            Error::unsupported("PEM header", format!("Proc-Type: {p}")),
-        ),
+        (Some(p), _) if !p.replace(' ', "").eq_ignore_ascii_case("4,ENCRYPTED") => {
+            Err(Error::unsupported("PEM header", format!("Proc-Type: {p}")))
+        }
         (_, None) => Err(Error::corrupt(
             "private key",
             "Proc-Type says ENCRYPTED but there is no DEK-Info header",
@@ -122,7 +122,7 @@ pub fn dek_info(block: &crate::pemfile::Block) -> Result<Option<DekInfo>> {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -166,7 +166,7 @@ where
 /// whose padding happens to look valid.
 pub fn decrypt(info: &DekInfo, password: &Password, body: &[u8]) -> Result<SecretBytes> {
     let block = info.cipher.iv_len();
-    if body.is_empty() || body.len() % block != 0 {
+    if body.is_empty() || !body.len().is_multiple_of(block) {
         return Err(Error::corrupt(
             "private key",
             format!(
@@ -184,11 +184,9 @@ pub fn decrypt(info: &DekInfo, password: &Password, body: &[u8]) -> Result<Secre
         Cipher::DesEde3Cbc => cbc_decrypt::<des::TdesEde3>(&key, iv, body),
         Cipher::DesCbc => cbc_decrypt::<des::Des>(&key, iv, body),
     };
-    plain
-        .map(SecretBytes::new)
-        .ok_or(Error::WrongPassword {
-            what: "private key",
-        })
+    plain.map(SecretBytes::new).ok_or(Error::WrongPassword {
+        what: "private key",
+    })
 }
 
 #[cfg(test)]

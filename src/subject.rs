@@ -216,30 +216,25 @@ impl Subject {
                 )));
             }
             let len = value.chars().count();
-            if len > attr.max_len() {
+            if *attr != Attr::Country && len > attr.max_len() {
                 return Err(Error::InvalidSubject(format!(
                     "{name} is {len} characters; X.509 allows at most {}",
                     attr.max_len()
                 )));
             }
-            match attr {
-                Attr::Country => {
-                    if len != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()) {
-                        return Err(Error::InvalidSubject(format!(
-                            "C must be a two-letter ISO 3166 country code such as US or DE, not `{}`",
-                            value.escape_debug()
-                        )));
-                    }
-                }
-                Attr::Email => {
-                    if !value.is_ascii() || !value.contains('@') {
-                        return Err(Error::InvalidSubject(format!(
-                            "emailAddress `{}` is not an ASCII email address",
-                            value.escape_debug()
-                        )));
-                    }
-                }
-                _ => {}
+            let bad_country = *attr == Attr::Country
+                && (len != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()));
+            if bad_country {
+                return Err(Error::InvalidSubject(format!(
+                    "C must be a two-letter ISO 3166 country code such as US or DE, not `{}`",
+                    value.escape_debug()
+                )));
+            }
+            if *attr == Attr::Email && (!value.is_ascii() || !value.contains('@')) {
+                return Err(Error::InvalidSubject(format!(
+                    "emailAddress `{}` is not an ASCII email address",
+                    value.escape_debug()
+                )));
             }
         }
         match self.get(Attr::CommonName) {
@@ -310,8 +305,7 @@ mod tests {
 
     #[test]
     fn parses_openssl_syntax_with_escapes() {
-        let s = Subject::parse_openssl("/C=US/ST=California/O=Acme\\/Widgets/CN=acme-jwt")
-            .unwrap();
+        let s = Subject::parse_openssl("/C=US/ST=California/O=Acme\\/Widgets/CN=acme-jwt").unwrap();
         assert_eq!(s.get(Attr::Org), Some("Acme/Widgets"));
         assert_eq!(s.get(Attr::CommonName), Some("acme-jwt"));
         assert_eq!(s.entries().len(), 4);

@@ -1,0 +1,403 @@
+//! Every documented error of the core recipe: exit code 2, a message naming the file, a
+//! hint, a distinct cause, and no output file left behind.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+struct Case {
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    names: String,
+    cause: &'static str,
+}
+
+fn fx(p: &str) -> String {
+    fixture(p).to_str().unwrap().to_owned()
+}
+
+fn assert_error(dir: &std::path::Path, case: Case) {
+    let before = dir_names(dir);
+    let mut cmd = certmint();
+    cmd.args(&case.args);
+    for (k, v) in &case.env {
+        cmd.env(k, v);
+    }
+    cmd.assert()
+        .code(2)
+        .stderr(contains("error:"))
+        .stderr(contains(case.names.as_str()))
+        .stderr(contains(case.cause))
+        .stderr(contains("hint:"));
+    assert_eq!(dir_names(dir), before, "{:?} left files behind", case.args);
+}
+
+#[test]
+fn documented_errors_exit_2_name_the_file_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.pem").to_str().unwrap().to_owned();
+    let pw = || vec![("P", FIXTURE_PW.to_string())];
+    let wrong = || vec![("P", "not-the-password".to_string())];
+
+    // Corrupt and truncated inputs, written into a separate directory.
+    let inputs = tempfile::tempdir().unwrap();
+    let bad_pem = inputs.path().join("bad.pem");
+    std::fs::write(
+        &bad_pem,
+        "-----BEGIN PRIVATE KEY-----\n!!!not base64!!!\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let truncated = inputs.path().join("truncated.der");
+    let der = std::fs::read(fixture("keys/base.pkcs8.der")).unwrap();
+    std::fs::write(&truncated, &der[..der.len() / 2]).unwrap();
+    let trunc_pem = inputs.path().join("truncated.pem");
+    let pem = std::fs::read_to_string(fixture("keys/base.pkcs8.pem")).unwrap();
+    std::fs::write(&trunc_pem, &pem[..pem.len() / 2]).unwrap();
+
+    let cases = vec![
+        Case {
+            args: vec![
+                "decrypt".into(),
+                fx("keys/enc-aes256.pem"),
+                "--out".into(),
+                out.clone(),
+                "--passin".into(),
+                "env:P".into(),
+            ],
+            env: wrong(),
+            names: "enc-aes256.pem".into(),
+            cause: "wrong password",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                fx("keys/legacy-des3.pem"),
+                "--out".into(),
+                out.clone(),
+                "--passin".into(),
+                "env:P".into(),
+            ],
+            env: wrong(),
+            names: "legacy-des3.pem".into(),
+            cause: "wrong password",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                bad_pem.to_str().unwrap().into(),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "bad.pem".into(),
+            cause: "corrupt or truncated",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                truncated.to_str().unwrap().into(),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "truncated.der".into(),
+            cause: "corrupt or truncated",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                trunc_pem.to_str().unwrap().into(),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "truncated.pem".into(),
+            cause: "corrupt or truncated",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                fx("keys/enc-pbe-sha1-3des.pem"),
+                "--out".into(),
+                out.clone(),
+                "--passin".into(),
+                "env:P".into(),
+            ],
+            env: pw(),
+            names: "enc-pbe-sha1-3des.pem".into(),
+            cause: "unsupported key encryption",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                fx("certs/base.crt"),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "base.crt".into(),
+            cause: "expected a private key, found a certificate",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                fx("keys/ec-p256.pem"),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "ec-p256.pem".into(),
+            cause: "not an RSA key",
+        },
+        Case {
+            args: vec![
+                "decrypt".into(),
+                fx("keys/does-not-exist.pem"),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "does-not-exist.pem".into(),
+            cause: "No such file",
+        },
+        Case {
+            args: vec![
+                "key".into(),
+                "--out".into(),
+                out.clone(),
+                "--bits".into(),
+                "1024".into(),
+                "--passout".into(),
+                "env:P".into(),
+            ],
+            env: pw(),
+            names: "1024".into(),
+            cause: "2048, 3072 or 4096",
+        },
+        Case {
+            args: vec![
+                "csr".into(),
+                "--key".into(),
+                fx("keys/rsa1024.pem"),
+                "--out".into(),
+                out.clone(),
+                "--cn".into(),
+                "x".into(),
+            ],
+            env: vec![],
+            names: "rsa1024.pem".into(),
+            cause: "2048, 3072 or 4096",
+        },
+        Case {
+            args: vec![
+                "cert".into(),
+                "--csr".into(),
+                fx("certs/other.csr"),
+                "--key".into(),
+                fx("keys/base.pkcs8.pem"),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "other.csr".into(),
+            cause: "does not match",
+        },
+        Case {
+            args: vec![
+                "cert".into(),
+                "--csr".into(),
+                fx("certs/rsa1024.csr"),
+                "--key".into(),
+                fx("keys/rsa1024.pem"),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "rsa1024.csr".into(),
+            cause: "2048, 3072 or 4096",
+        },
+        Case {
+            args: vec![
+                "csr".into(),
+                "--key".into(),
+                fx("keys/base.pkcs8.pem"),
+                "--out".into(),
+                out.clone(),
+                "--subj".into(),
+                "/C=USA/CN=x".into(),
+            ],
+            env: vec![],
+            names: "subject".into(),
+            cause: "two-letter",
+        },
+        Case {
+            args: vec![
+                "cert".into(),
+                "--key".into(),
+                fx("keys/base.pkcs8.pem"),
+                "--out".into(),
+                out.clone(),
+                "--cn".into(),
+                "x".into(),
+                "--days".into(),
+                "0".into(),
+            ],
+            env: vec![],
+            names: "certificate".into(),
+            cause: "0 days",
+        },
+    ];
+    for case in cases {
+        assert_error(d, case);
+    }
+}
+
+#[test]
+fn existing_output_is_never_replaced_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("server.key");
+    std::fs::write(&out, "precious").unwrap();
+    for args in [
+        vec![
+            "decrypt",
+            fixture("keys/base.pkcs1.pem").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec!["key", "--unencrypted", "--out", out.to_str().unwrap()],
+        vec![
+            "cert",
+            "--key",
+            fixture("keys/base.pkcs1.pem").to_str().unwrap(),
+            "--cn",
+            "x",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec![
+            "convert",
+            fixture("certs/base.crt").to_str().unwrap(),
+            "--to",
+            "der",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        certmint()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(contains("server.key"))
+            .stderr(contains("already exists"))
+            .stderr(contains("--force"));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
+    }
+    certmint()
+        .args([
+            "decrypt",
+            fixture("keys/base.pkcs1.pem").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--force",
+        ])
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    assert_eq!(dir_names(dir.path()), ["server.key"]);
+}
+
+#[test]
+fn no_password_source_and_no_terminal_fails_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.pem");
+    // stdin is not a terminal here: certmint must stop, not wait for input.
+    certmint()
+        .args(["key", "--out", out.to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(contains("no password source"))
+        .stderr(contains("--passout env:VAR"));
+    certmint()
+        .args([
+            "decrypt",
+            fixture("keys/enc-aes256.pem").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(contains("enc-aes256.pem"))
+        .stderr(contains("--passin"));
+    certmint()
+        .args([
+            "csr",
+            "--key",
+            fixture("keys/base.pkcs8.pem").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("no subject given"))
+        .stderr(contains("--subj"));
+    assert!(dir_names(dir.path()).is_empty());
+}
+
+#[test]
+fn short_new_password_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    certmint()
+        .args([
+            "key",
+            "--out",
+            dir.path().join("k").to_str().unwrap(),
+            "--passout",
+            "env:P",
+        ])
+        .env("P", "abc")
+        .assert()
+        .code(2)
+        .stderr(contains("at least 4 characters"));
+    assert!(dir_names(dir.path()).is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    certmint()
+        .args(["key"])
+        .assert()
+        .code(2)
+        .stderr(contains("--out"));
+    certmint().args(["frobnicate"]).assert().code(2);
+    certmint()
+        .args(["key", "--out", "x", "--passout", "secret"])
+        .assert()
+        .code(2)
+        .stderr(contains("pass:TEXT"));
+    certmint()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("EXIT CODES"));
+    certmint()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(contains("certmint"));
+    for sub in ["key", "decrypt", "csr", "cert", "convert"] {
+        certmint()
+            .args(["help", sub])
+            .assert()
+            .success()
+            .stdout(contains("EXAMPLES:").and(contains("EXIT CODES:")));
+    }
+}
