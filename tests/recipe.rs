@@ -578,9 +578,7 @@ fn password_sources() {
         .success();
     let fd = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!(
-            "exec \"$0\" decrypt \"$1\" --out \"$2\" --passin fd:3 3<\"$3\""
-        ))
+        .arg("exec \"$0\" decrypt \"$1\" --out \"$2\" --passin fd:3 3<\"$3\"")
         .args([certmint_path(), k, &out("c"), pwfile.to_str().unwrap()])
         .output()
         .unwrap();
