@@ -38,8 +38,27 @@ pub struct Csr {
     pub key_bits: Option<usize>,
 }
 
-/// Read a CSR from PEM or DER, and verify its self-signature.
+/// Read a CSR from PEM or DER, check its key is RSA of a size Salesforce accepts, and
+/// verify its self-signature.
 pub fn parse(data: &[u8]) -> Result<Csr> {
+    let csr = parse_unverified(data)?;
+    match csr.key_bits {
+        Some(bits) => crate::key::check_salesforce_bits(bits)?,
+        None => {
+            return Err(Error::NotRsa(
+                "the CSR's public key is not RSA; Salesforce JWT bearer needs RSA".into(),
+            ));
+        }
+    }
+    let (_, req) = X509CertificationRequest::from_der(&csr.der)
+        .map_err(|e| Error::corrupt("certificate signing request", e))?;
+    req.verify_signature()
+        .map_err(|_| Error::BadSignature("CSR"))?;
+    Ok(csr)
+}
+
+/// Read a CSR without checking its signature or key (for inspection).
+pub fn parse_unverified(data: &[u8]) -> Result<Csr> {
     let der = if pemfile::is_pem(data) {
         let blocks = pemfile::parse_all(data, "certificate signing request")?;
         let block = blocks
@@ -70,24 +89,13 @@ pub fn parse(data: &[u8]) -> Result<Csr> {
         ));
     }
     let info = &req.certification_request_info;
-    let spki = info.subject_pki.raw.to_vec();
-    let key_bits = x509::rsa_bits(&info.subject_pki);
-    if let Some(bits) = key_bits {
-        crate::key::check_salesforce_bits(bits)?;
-    } else {
-        return Err(Error::NotRsa(
-            "the CSR's public key is not RSA; Salesforce JWT bearer needs RSA".into(),
-        ));
-    }
-    req.verify_signature()
-        .map_err(|_| Error::BadSignature("CSR"))?;
     let dn = x509::name_to_rcgen(&info.subject)?;
     Ok(Csr {
         subject: x509::display_name(&info.subject),
-        spki,
+        spki: info.subject_pki.raw.to_vec(),
+        key_bits: x509::rsa_bits(&info.subject_pki),
         dn,
-        key_bits,
-        der,
+        der: der.clone(),
     })
 }
 

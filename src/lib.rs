@@ -19,8 +19,10 @@
 pub mod convert;
 pub mod csr;
 pub mod error;
+pub mod inspect;
 pub mod key;
 pub mod legacy_pem;
+pub mod manifest;
 pub mod output;
 pub mod pemfile;
 pub mod secret;

@@ -205,3 +205,14 @@ impl SubjectArgs {
         Ok(subject)
     }
 }
+
+/// Write data to stdout; a closed pipe (`certmint ... | head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> CliResult<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::new("cannot write to standard output").cause(e)),
+    }
+}

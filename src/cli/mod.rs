@@ -13,6 +13,7 @@ mod decrypt;
 mod error;
 mod key;
 mod password;
+mod shell;
 
 use common::Ctx;
 use error::CliError;
@@ -75,6 +76,12 @@ pub enum Command {
     /// Convert a certificate, CSR or key between PEM and DER.
     #[command(after_long_help = convert::AFTER_HELP)]
     Convert(convert::ConvertArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_long_help = shell::COMPLETIONS_HELP)]
+    Completions(shell::CompletionsArgs),
+    /// Print the man page, or write all pages to a directory.
+    #[command(after_long_help = shell::MAN_HELP)]
+    Man(shell::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -104,11 +111,12 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
         Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
         Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
         Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
+        Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),
+        Command::Man(a) => shell::man(ctx, a).map(|_| 0),
     }
 }
 
 /// The clap command, for tests, completions and the man page.
-#[allow(dead_code)]
 pub fn command() -> clap::Command {
     Cli::command()
 }

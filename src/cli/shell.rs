@@ -1,0 +1,70 @@
+//! `certmint completions` and `certmint man`: shell completion scripts and man pages,
+//! generated from the same clap definition as `--help`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::common::{Ctx, write_stdout};
+use super::error::{CliError, CliResult};
+
+pub const COMPLETIONS_HELP: &str = "\
+EXAMPLES:
+  $ certmint completions bash > ~/.local/share/bash-completion/completions/certmint
+  $ certmint completions zsh > \"${fpath[1]}/_certmint\"
+  $ certmint completions fish > ~/.config/fish/completions/certmint.fish
+  $ certmint completions powershell >> $PROFILE
+
+EXIT CODES:
+  0  the script was printed
+  2  error (unknown shell)";
+
+pub const MAN_HELP: &str = "\
+EXAMPLES:
+  $ certmint man | man -l -                      # read certmint(1) now
+  $ certmint man --out-dir /usr/local/share/man/man1   # certmint.1 and certmint-<command>.1
+
+EXIT CODES:
+  0  the page(s) were written
+  2  error (directory missing or not writable)";
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write certmint.1 and one page per subcommand into this directory instead of
+    /// printing certmint(1) to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+pub fn completions(_ctx: &mut Ctx, args: CompletionsArgs) -> CliResult<()> {
+    let mut cmd = super::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "certmint", &mut buf);
+    write_stdout(&buf)
+}
+
+pub fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
+    let cmd = super::command();
+    match args.out_dir {
+        None => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut buf)
+                .map_err(|e| CliError::new("cannot render the man page").cause(e))?;
+            write_stdout(&buf)
+        }
+        Some(dir) => {
+            clap_mangen::generate_to(cmd, &dir)
+                .map_err(|e| CliError::io("cannot write man pages to", &dir, e))?;
+            ctx.say(format!("wrote man pages to {}", super::error::shown(&dir)));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! The manifest of a certmint directory (`certmint.toml`).
+//!
+//! A directory made by `certmint init` holds one subdirectory per *generation* (the first
+//! setup, each renewal, each rotation), a `current` symlink to the active one, and this
+//! manifest. A generation is built completely before the manifest points at it, and is
+//! never changed afterwards, so an interrupted run can always be resumed and a previous
+//! generation is always there to go back to.
+//!
+//! ```text
+//! DIR/
+//!   certmint.toml
+//!   current -> g2-2027-11-01
+//!   g1-2026-11-28/  server.pass.key server.key server.csr server.crt server.cer server.p12 server.jks
+//!   g2-2027-11-01/  ...
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// File name of the manifest inside a certmint directory.
+pub const FILE_NAME: &str = "certmint.toml";
+/// Name of the symlink to the current generation.
+pub const CURRENT_LINK: &str = "current";
+/// The manifest format version this build writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The roles of the files in a generation.
+pub const ROLES: [Role; 7] = [
+    Role::EncryptedKey,
+    Role::PlainKey,
+    Role::Csr,
+    Role::Certificate,
+    Role::CertificateDer,
+    Role::Pkcs12,
+    Role::Jks,
+];
+
+/// What a file in a generation is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Encrypted PKCS#8 key.
+    EncryptedKey,
+    /// Unencrypted PKCS#8 key (for the Salesforce CLI and other signers).
+    PlainKey,
+    /// The CSR.
+    Csr,
+    /// The certificate, PEM (upload this to the connected app).
+    Certificate,
+    /// The certificate, DER.
+    CertificateDer,
+    /// PKCS#12 keystore.
+    Pkcs12,
+    /// JKS keystore (import this in Certificate and Key Management).
+    Jks,
+}
+
+impl Role {
+    /// The file name for a given stem.
+    pub fn file_name(self, stem: &str) -> String {
+        let ext = match self {
+            Role::EncryptedKey => "pass.key",
+            Role::PlainKey => "key",
+            Role::Csr => "csr",
+            Role::Certificate => "crt",
+            Role::CertificateDer => "cer",
+            Role::Pkcs12 => "p12",
+            Role::Jks => "jks",
+        };
+        format!("{stem}.{ext}")
+    }
+
+    /// True for files that hold secrets (written 0600).
+    pub fn is_secret(self) -> bool {
+        matches!(
+            self,
+            Role::EncryptedKey | Role::PlainKey | Role::Pkcs12 | Role::Jks
+        )
+    }
+
+    /// Human description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::EncryptedKey => "encrypted private key",
+            Role::PlainKey => "unencrypted private key (for the Salesforce CLI)",
+            Role::Csr => "certificate signing request",
+            Role::Certificate => "certificate (PEM): upload to the connected app",
+            Role::CertificateDer => "certificate (DER)",
+            Role::Pkcs12 => "PKCS#12 keystore",
+            Role::Jks => "JKS keystore: import in Certificate and Key Management",
+        }
+    }
+}
+
+/// How a generation came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// `certmint init`.
+    Init,
+    /// `certmint renew`: a new certificate over the previous generation's key.
+    Renew,
+    /// `certmint rotate`: a new key and certificate.
+    Rotate,
+}
+
+/// Whether a generation is finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being built; a re-run resumes it.
+    Pending,
+    /// All files written and verified.
+    Complete,
+}
+
+/// One recorded file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// File name inside the generation directory.
+    pub name: String,
+    /// SHA-256 of the file's bytes (hex), to notice edits and corruption.
+    pub sha256: String,
+}
+
+/// The certificate of a generation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertRecord {
+    /// Subject (display form).
+    pub subject: String,
+    /// Serial, hex with colons.
+    pub serial: String,
+    /// RFC 3339.
+    pub not_before: String,
+    /// RFC 3339.
+    pub not_after: String,
+    /// SHA-1 fingerprint (what Salesforce's certificate page shows).
+    pub sha1: String,
+    /// SHA-256 fingerprint.
+    pub sha256: String,
+}
+
+/// One generation of key, certificate and keystores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generation {
+    /// Directory name, e.g. `g1-2026-11-28`.
+    pub dir: String,
+    /// Sequence number (1, 2, ...).
+    pub number: u32,
+    /// How it was made.
+    pub origin: Origin,
+    /// Pending or complete.
+    pub status: Status,
+    /// RFC 3339 creation time.
+    pub created: String,
+    /// RSA modulus size.
+    pub key_bits: usize,
+    /// SHA-256 of the public key (hex with colons), filled once the key exists.
+    #[serde(default)]
+    pub public_key_sha256: String,
+    /// Generation whose key this one reuses (renewals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_from: Option<String>,
+    /// The certificate, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertRecord>,
+    /// The files, by role.
+    #[serde(default)]
+    pub files: BTreeMap<Role, FileRecord>,
+}
+
+/// Settings `mint` uses when run on a directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesforceSettings {
+    /// Connected app consumer key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Integration user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Login URL (`login`, `test`, My Domain or site URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_url: Option<String>,
+}
+
+/// The whole manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version.
+    pub format: u32,
+    /// File stem inside each generation (`server`).
+    pub stem: String,
+    /// Keystore alias (a valid Salesforce Unique Name).
+    pub alias: String,
+    /// Subject in OpenSSL's `/C=../CN=..` form.
+    pub subject: String,
+    /// Certificate validity in days for new certificates.
+    pub days: u32,
+    /// PKCS#12 profile name.
+    pub p12_profile: String,
+    /// Directory name of the current generation, if any is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
+    /// Salesforce settings for `mint`.
+    #[serde(default)]
+    pub salesforce: SalesforceSettings,
+    /// Every generation, oldest first.
+    #[serde(default, rename = "generation")]
+    pub generations: Vec<Generation>,
+}
+
+impl Manifest {
+    /// Parse a manifest.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let m: Manifest = toml::from_str(text).map_err(|e| Error::corrupt("manifest", e))?;
+        if m.format != FORMAT {
+            return Err(Error::unsupported(
+                "manifest format",
+                format!(
+                    "version {} (this certmint reads version {FORMAT})",
+                    m.format
+                ),
+            ));
+        }
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Serialise, with a header comment.
+    pub fn to_toml(&self) -> Result<String> {
+        let body = toml::to_string_pretty(self).map_err(Error::crypto)?;
+        Ok(format!(
+            "# certmint manifest: written by certmint, read by `certmint check|renew|rotate|mint|inspect`.\n\
+             # Each generation directory is immutable once complete; `current` names the active one.\n\n{body}"
+        ))
+    }
+
+    fn validate(&self) -> Result<()> {
+        let safe = |s: &str| {
+            !s.is_empty()
+                && !s.contains(['/', '\\'])
+                && s != "."
+                && s != ".."
+                && !s.starts_with('.')
+        };
+        if !safe(&self.stem) {
+            return Err(Error::corrupt("manifest", "invalid stem"));
+        }
+        for g in &self.generations {
+            if !safe(&g.dir) {
+                return Err(Error::corrupt(
+                    "manifest",
+                    format!("invalid generation directory `{}`", g.dir.escape_debug()),
+                ));
+            }
+            for f in g.files.values() {
+                if !safe(&f.name) {
+                    return Err(Error::corrupt(
+                        "manifest",
+                        format!("invalid file name `{}`", f.name.escape_debug()),
+                    ));
+                }
+            }
+        }
+        if let Some(c) = &self.current
+            && !self.generations.iter().any(|g| &g.dir == c)
+        {
+            return Err(Error::corrupt(
+                "manifest",
+                format!("current generation `{}` is not listed", c.escape_debug()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The current (complete) generation.
+    pub fn current_generation(&self) -> Option<&Generation> {
+        let c = self.current.as_ref()?;
+        self.generations.iter().find(|g| &g.dir == c)
+    }
+
+    /// A generation left pending by an interrupted run.
+    pub fn pending(&self) -> Option<&Generation> {
+        self.generations
+            .iter()
+            .find(|g| g.status == Status::Pending)
+    }
+
+    /// Mutable access to a generation by directory name.
+    pub fn generation_mut(&mut self, dir: &str) -> Option<&mut Generation> {
+        self.generations.iter_mut().find(|g| g.dir == dir)
+    }
+
+    /// The next generation number.
+    pub fn next_number(&self) -> u32 {
+        self.generations.iter().map(|g| g.number).max().unwrap_or(0) + 1
+    }
+
+    /// Directory name for a new generation.
+    pub fn generation_dir_name(number: u32, date: time::Date) -> String {
+        format!(
+            "g{number}-{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    }
+}
+
+/// SHA-256 of bytes as lowercase hex.
+pub fn file_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    crate::key::hex(&sha2::Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        let mut files = BTreeMap::new();
+        files.insert(
+            Role::Certificate,
+            FileRecord {
+                name: "server.crt".into(),
+                sha256: "00".into(),
+            },
+        );
+        Manifest {
+            format: FORMAT,
+            stem: "server".into(),
+            alias: "acme_jwt".into(),
+            subject: "/CN=acme-jwt".into(),
+            days: 365,
+            p12_profile: "modern".into(),
+            current: Some("g1-2026-11-28".into()),
+            salesforce: SalesforceSettings::default(),
+            generations: vec![Generation {
+                dir: "g1-2026-11-28".into(),
+                number: 1,
+                origin: Origin::Init,
+                status: Status::Complete,
+                created: "2026-11-28T00:00:00Z".into(),
+                key_bits: 2048,
+                public_key_sha256: "AA".into(),
+                key_from: None,
+                certificate: None,
+                files,
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let m = sample();
+        let text = m.to_toml().unwrap();
+        assert!(text.contains("[[generation]]"), "{text}");
+        assert_eq!(Manifest::from_toml(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn rejects_path_traversal_and_unknown_format() {
+        let mut m = sample();
+        m.generations[0].dir = "../etc".into();
+        m.current = Some("../etc".into());
+        let text = toml::to_string(&m).unwrap();
+        assert!(Manifest::from_toml(&text).is_err());
+        let mut m = sample();
+        m.format = 99;
+        assert!(matches!(
+            Manifest::from_toml(&toml::to_string(&m).unwrap()),
+            Err(Error::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn dir_names() {
+        let d = time::macros::date!(2026 - 01 - 05);
+        assert_eq!(Manifest::generation_dir_name(3, d), "g3-2026-01-05");
+    }
+}

@@ -1,0 +1,37 @@
+//! Completions and man pages come from the same definition as `--help`.
+
+mod common;
+
+use common::*;
+use predicates::str::contains;
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        certmint()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(contains("certmint"))
+            .stdout(contains("decrypt"));
+    }
+    certmint().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_pages() {
+    certmint()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(contains(".TH certmint 1"))
+        .stdout(contains("decrypt"));
+    let dir = tempfile::tempdir().unwrap();
+    certmint()
+        .args(["man", "--out-dir", dir.path().to_str().unwrap()])
+        .assert()
+        .success();
+    let names = dir_names(dir.path());
+    assert!(names.contains(&"certmint.1".to_string()), "{names:?}");
+    assert!(names.contains(&"certmint-key.1".to_string()), "{names:?}");
+}
