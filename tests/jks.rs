@@ -31,7 +31,11 @@ fn certmint() -> Command {
 
 /// Fail (never skip) when a JDK tool is missing.
 fn require(tool: &str) {
-    let probe = if tool == "keytool" { "-help" } else { "-version" };
+    let probe = if tool == "keytool" {
+        "-help"
+    } else {
+        "-version"
+    };
     let ok = StdCommand::new(tool)
         .arg(probe)
         .output()
