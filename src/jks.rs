@@ -232,6 +232,56 @@ impl Keystore {
     }
 }
 
+impl Keystore {
+    /// The private-key entry to use: the one named `alias` (case-insensitively), or, with
+    /// no alias, the only one. Errors: [`Error::UnknownAlias`] for a missing alias,
+    /// [`Error::InvalidInput`] when several key entries leave the choice open,
+    /// [`Error::WrongKind`] when the alias names a trusted certificate or the keystore holds
+    /// no private key.
+    pub fn private_key(&self, alias: Option<&str>) -> Result<&PrivateKeyEntry> {
+        let keys: Vec<&PrivateKeyEntry> = self.private_keys().collect();
+        match alias {
+            Some(a) => match self.find(a)? {
+                Entry::PrivateKey(k) => Ok(k),
+                Entry::TrustedCert(c) => Err(Error::WrongKind {
+                    expected: "a private-key entry",
+                    found: format!(
+                        "the trusted certificate entry `{}`",
+                        crate::x509::escape(&c.alias)
+                    ),
+                }),
+            },
+            None => match keys.as_slice() {
+                [only] => Ok(only),
+                [] => Err(Error::WrongKind {
+                    expected: "a keystore with a private key",
+                    found: if self.entries.is_empty() {
+                        "an empty keystore".into()
+                    } else {
+                        format!(
+                            "only trusted certificates ({})",
+                            crate::x509::escape(&self.aliases().join(", "))
+                        )
+                    },
+                }),
+                several => Err(Error::invalid(
+                    "alias",
+                    format!(
+                        "none given, and the keystore holds several private keys: {}",
+                        crate::x509::escape(
+                            &several
+                                .iter()
+                                .map(|k| k.alias.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    ),
+                )),
+            },
+        }
+    }
+}
+
 /// One keystore entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
@@ -573,13 +623,16 @@ pub fn parse(data: &[u8], store_password: Option<&Password>) -> Result<Keystore>
         Some(pw) => {
             if same(&integrity_digest(pw, &data[..body_len]), stored) {
                 Integrity::Verified
-            } else if entries.iter().any(|e| match e {
-                Entry::PrivateKey(k) => k.recover(pw).is_ok(),
-                Entry::TrustedCert(_) => false,
+            } else if let Some(k) = entries.iter().find_map(|e| match e {
+                Entry::PrivateKey(k) if k.recover(pw).is_ok() => Some(k),
+                _ => None,
             }) {
                 return Err(Error::corrupt(
                     WHAT,
-                    "the integrity digest does not match, although the password opens a key entry: the file was altered",
+                    format!(
+                        "the integrity digest does not match, yet the password opens the key entry `{}`: the file was altered after it was written (or the password given is that entry's key password, not the store password)",
+                        crate::x509::escape(&k.alias)
+                    ),
                 ));
             } else {
                 return Err(Error::WrongPassword { what: WHAT });
@@ -769,6 +822,22 @@ mod tests {
             matches!(err, Error::UnknownAlias { ref available, .. } if available == "mykey, ca"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn private_key_selection() {
+        let (bytes, _) = sample();
+        let ks = parse(&bytes, None).unwrap();
+        assert_eq!(ks.private_key(None).unwrap().alias, "mykey");
+        assert_eq!(ks.private_key(Some("MYKEY")).unwrap().alias, "mykey");
+        assert!(matches!(
+            ks.private_key(Some("ca")),
+            Err(Error::WrongKind { .. })
+        ));
+        assert!(matches!(
+            ks.private_key(Some("x")),
+            Err(Error::UnknownAlias { .. })
+        ));
     }
 
     #[test]

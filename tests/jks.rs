@@ -808,3 +808,21 @@ fn check_without_a_jks_and_without_salesforce_is_an_error() {
         .code(2)
         .stderr(predicates::str::contains("--salesforce"));
 }
+
+/// The key password of a keystore whose passwords differ opens the key but not the store:
+/// certmint says so instead of claiming a plain wrong password.
+#[test]
+fn key_password_given_as_store_password() {
+    let data = std::fs::read(fixture("keytool-keypass-differs.jks")).unwrap();
+    let err = jks::parse(&data, Some(&Password::from("keypass-differs"))).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    certmint()
+        .args(["check", "--salesforce", "--passin", "env:P"])
+        .arg(fixture("keytool-keypass-differs.jks"))
+        .env("P", "keypass-differs")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "the password given is that entry's key password",
+        ));
+}

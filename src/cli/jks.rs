@@ -16,7 +16,8 @@ use super::password::{PassSource, Purpose};
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint jks --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS
-  $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS --out server.jks --alias acme_jwt
+  $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS --out server.jks
+  $ certmint jks --cert server.crt --key server.key --out server.jks --alias acme_jwt
   $ certmint jks --cert chain.pem --key app.key --out app.jks --alias 'My App' --no-salesforce-rules
 
 The keystore is JKS version 2 with one PrivateKeyEntry whose key password is the store
