@@ -826,3 +826,41 @@ fn key_password_given_as_store_password() {
             "the password given is that entry's key password",
         ));
 }
+
+/// Check.java is shared with the PKCS#12 tests: it reads keytool's PKCS12 too, and a key
+/// password that differs from the store password.
+#[test]
+fn check_java_reads_pkcs12_and_separate_key_passwords() {
+    let p12 = java_check(
+        "PKCS12",
+        &fixture("keytool-source.p12"),
+        "acme_jwt",
+        STORE_PASS,
+        None,
+    );
+    assert!(
+        p12.contains("OK type=PKCS12 alias=acme_jwt key=RSA/PKCS#8 bits=2048 chain=1 verify=true"),
+        "{p12}"
+    );
+    let differs = java_check(
+        "JKS",
+        &fixture("keytool-keypass-differs.jks"),
+        "acme_jwt",
+        STORE_PASS,
+        Some("keypass-differs"),
+    );
+    assert!(differs.contains("verify=true"), "{differs}");
+}
+
+#[test]
+fn check_several_files_exits_1_when_one_fails() {
+    certmint()
+        .args(["check", "--salesforce", "--passin", "env:P"])
+        .arg(fixture("keytool-equal.jks"))
+        .arg(fixture("keytool-alias-1.jks"))
+        .env("P", STORE_PASS)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("all rules pass"))
+        .stdout(predicates::str::contains("1 rule fails"));
+}
