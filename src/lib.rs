@@ -14,17 +14,21 @@
 //! - [`subject`]: distinguished names, including OpenSSL's `/C=US/O=Acme/CN=x` syntax.
 //! - [`csr`]: PKCS#10 certificate signing requests.
 //! - [`x509`]: self-signed X.509 v3 certificates and certificate reading.
+//! - [`jks`]: Java KeyStore (JKS) version 2, read and written in-project.
+//! - [`salesforce`]: Salesforce's keystore import rules, as data and checks.
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
 
 pub mod convert;
 pub mod csr;
 pub mod error;
 pub mod inspect;
+pub mod jks;
 pub mod key;
 pub mod legacy_pem;
 pub mod manifest;
 pub mod output;
 pub mod pemfile;
+pub mod salesforce;
 pub mod secret;
 pub mod subject;
 pub mod x509;

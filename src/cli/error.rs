@@ -7,7 +7,6 @@ use std::fmt;
 use std::path::Path;
 
 /// Exit code for a clean "no".
-#[allow(dead_code)] // used by the check and mint commands
 pub const EXIT_NO: u8 = 1;
 /// Exit code for any error.
 pub const EXIT_ERROR: u8 = 2;
@@ -47,7 +46,6 @@ impl CliError {
         self
     }
 
-    #[allow(dead_code)] // used by the check and mint commands
     pub fn code(mut self, code: u8) -> Self {
         self.code = code;
         self

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 mod cert;
+mod check;
 mod common;
 mod convert;
 mod csr;
 mod decrypt;
 mod error;
+mod jks;
 mod key;
 mod password;
 mod shell;
@@ -28,6 +30,8 @@ THE RECIPE, STEP BY STEP (each step replaces one openssl command):
   $ certmint csr     --key server.key --out server.csr --subj \"/O=Acme/CN=acme-jwt\"  # openssl req -new
   $ certmint cert    --csr server.csr --key server.key --days 365 --out server.crt  # openssl x509 -req -signkey
   $ certmint convert server.crt --to pem --out server.pem               # \"save as .pem\"
+  $ certmint jks     --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS  # keytool -importkeystore
+  $ certmint check   --salesforce server.jks --passin env:JKS_PASS      # will Salesforce import it?
 
 PASSWORDS:
   --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
@@ -76,6 +80,13 @@ pub enum Command {
     /// Convert a certificate, CSR or key between PEM and DER.
     #[command(after_long_help = convert::AFTER_HELP)]
     Convert(convert::ConvertArgs),
+    /// Build a Salesforce-ready JKS keystore from a key and certificate (replaces
+    /// `keytool -importkeystore -deststoretype JKS`).
+    #[command(after_long_help = jks::AFTER_HELP)]
+    Jks(jks::JksArgs),
+    /// Check a keystore against Salesforce's import rules (exit 1 when one fails).
+    #[command(after_long_help = check::AFTER_HELP)]
+    Check(check::CheckArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_long_help = shell::COMPLETIONS_HELP)]
     Completions(shell::CompletionsArgs),
@@ -111,6 +122,8 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
         Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
         Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
         Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
+        Command::Jks(a) => jks::run(ctx, a).map(|_| 0),
+        Command::Check(a) => check::run(ctx, a),
         Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),
         Command::Man(a) => shell::man(ctx, a).map(|_| 0),
     }

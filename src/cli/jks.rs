@@ -1,0 +1,283 @@
+//! `certmint jks`: a Salesforce-ready Java KeyStore (the `keytool -importkeystore
+//! -deststoretype JKS` step).
+
+use std::path::{Path, PathBuf};
+
+use certmint::key::RsaKey;
+use certmint::output::Mode;
+use certmint::x509::CertInfo;
+use certmint::{Password, jks, salesforce};
+use clap::Args;
+
+use super::common::{Ctx, check_out};
+use super::error::{CliError, CliResult, shown};
+use super::password::{PassSource, Purpose};
+
+pub const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint jks --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS
+  $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS --out server.jks
+  $ certmint jks --cert server.crt --key server.key --out server.jks --alias acme_jwt
+  $ certmint jks --cert chain.pem --key app.key --out app.jks --alias 'My App' --no-salesforce-rules
+
+The keystore is JKS version 2 with one PrivateKeyEntry whose key password is the store
+password, because Salesforce asks only for the store password when you import it in
+Setup > Certificate and Key Management > Import from Keystore.
+
+The alias becomes the certificate's Unique Name in Salesforce. By default it is the
+certificate's common name made valid (\"acme-jwt 2026\" becomes acme_jwt_2026); an --alias
+that is not a valid Unique Name (letters, digits and underscores, starting with a letter,
+no trailing or double underscore) is refused with a suggestion. JKS stores aliases in
+lowercase, as keytool does.
+
+Salesforce's import rules are enforced: an RSA key of 2048, 3072 or 4096 bits, matching
+the certificate (the first one in --cert, which may hold a chain, leaf first).
+--no-salesforce-rules lifts the size and alias rules for other Java consumers; a key that
+does not match its certificate is always refused. Before the file is written, certmint
+reads the keystore back with the password and checks the key and certificate.
+Check the result with:
+  $ keytool -list -v -storetype JKS -keystore server.jks
+  $ certmint check --salesforce server.jks
+
+EXIT CODES:
+  0  the keystore was written
+  2  error (Salesforce rule broken, invalid alias, key and certificate differ, wrong
+     password, output exists, I/O); nothing was written";
+
+#[derive(Args, Debug)]
+pub struct JksArgs {
+    /// The certificate (PEM or DER); a PEM file may hold the chain, leaf first.
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// The private key (any format `certmint key`/openssl writes).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    // Extension point: `--p12 FILE` (a PKCS#12 input instead of --cert/--key) plugs in
+    // here: add the field with `conflicts_with_all = ["cert", "key"]`, make --cert/--key
+    // `required_unless_present = "p12"`, and add a `Material` source in `load_material`.
+    /// Password source for the key, when it is encrypted: pass:TEXT, env:VAR, file:PATH,
+    /// fd:N or stdin.
+    #[arg(long, value_name = "SRC")]
+    pub passin: Option<PassSource>,
+    /// Where to write the keystore.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// Password source for the keystore (also the key password): pass:TEXT, env:VAR,
+    /// file:PATH, fd:N or stdin (default: ask on the terminal, twice).
+    #[arg(long, value_name = "SRC")]
+    pub passout: Option<PassSource>,
+    /// The entry's alias (Salesforce's Unique Name for the certificate); default: the
+    /// certificate's common name made valid.
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// Do not enforce Salesforce's import rules (key size, alias), for other Java consumers.
+    #[arg(long)]
+    pub no_salesforce_rules: bool,
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What goes into the keystore: a key and its chain (leaf first), wherever they came from.
+struct Material {
+    key: RsaKey,
+    chain: Vec<CertInfo>,
+}
+
+/// Read the certificate chain before any password is asked for.
+fn read_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<CertInfo>> {
+    let data = ctx.read(path, "certificate")?;
+    let bad = |e| CliError::lib("cannot read certificate", Some(path), e);
+    if certmint::pemfile::is_pem(&data) {
+        let blocks = certmint::pemfile::parse_all(&data, "certificate").map_err(bad)?;
+        let chain = blocks
+            .iter()
+            .filter(|b| {
+                matches!(
+                    b.label.as_str(),
+                    "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+                )
+            })
+            .map(|b| certmint::x509::parse_der(&b.contents))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
+        if chain.is_empty() {
+            // Let x509::parse say what the file holds instead.
+            return Err(bad(certmint::x509::parse(&data).err().unwrap_or(
+                certmint::Error::WrongKind {
+                    expected: "a certificate",
+                    found: "no certificate".into(),
+                },
+            )));
+        }
+        Ok(chain)
+    } else {
+        Ok(vec![certmint::x509::parse_der(&data).map_err(bad)?])
+    }
+}
+
+/// The alias to write: the user's (validated under the rules) or one made from the CN.
+fn choose_alias(args: &JksArgs, leaf: &CertInfo) -> CliResult<String> {
+    match &args.alias {
+        Some(a) if !args.no_salesforce_rules => {
+            salesforce::validate_alias(a).map_err(|why| {
+                CliError::new(format!(
+                    "--alias `{}` is not a valid Salesforce Unique Name",
+                    certmint::x509::escape(a)
+                ))
+                .cause(why)
+                .hint(format!(
+                    "use --alias {} (letters, digits and underscores, starting with a letter), or --no-salesforce-rules for a keystore Salesforce will not import",
+                    salesforce::suggest_alias(a)
+                ))
+            })?;
+            Ok(a.clone())
+        }
+        Some(a) => {
+            if a.is_empty() {
+                return Err(CliError::new("--alias is empty").hint("give a non-empty alias"));
+            }
+            Ok(a.clone())
+        }
+        None => Ok(salesforce::default_alias_from_cn(
+            leaf.common_name.as_deref(),
+        )),
+    }
+}
+
+fn load_material(ctx: &mut Ctx, args: &JksArgs, chain: Vec<CertInfo>) -> CliResult<Material> {
+    let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    Ok(Material { key, chain })
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
+    check_out(&args.out, args.force)?;
+    let rules = !args.no_salesforce_rules;
+    // Everything that needs no password is checked first.
+    let chain = read_chain(ctx, &args.cert)?;
+    let leaf = &chain[0];
+    let alias = choose_alias(&args, leaf)?;
+    if rules && let Some(bits) = leaf.key_bits {
+        certmint::key::check_salesforce_bits(bits).map_err(|e| {
+            CliError::lib("cannot use the certificate", Some(&args.cert), e)
+                .hint("make a 2048-bit key and certificate with `certmint key` and `certmint cert`, or pass --no-salesforce-rules for a keystore Salesforce will not import")
+        })?;
+    }
+    let material = load_material(ctx, &args, chain)?;
+    let leaf = &material.chain[0];
+    if !material.key.matches_spki(&leaf.spki) {
+        return Err(CliError::lib(
+            "the key and the certificate do not belong together",
+            None,
+            certmint::Error::KeyMismatch("certificate"),
+        )
+        .cause(format!(
+            "`{}` is not the key of the certificate `{}` ({})",
+            shown(&args.key),
+            shown(&args.cert),
+            leaf.subject
+        ))
+        .hint("pass the certificate made from this key (`certmint cert --key ...`); Salesforce refuses such a keystore with \"The private key does not match the certificate chain in the keystore.\""));
+    }
+    if rules {
+        certmint::key::check_salesforce_bits(material.key.bits()).map_err(|e| {
+            CliError::lib("cannot use the private key", Some(&args.key), e)
+                .hint("make a new key with `certmint key --bits 2048`, or pass --no-salesforce-rules for a keystore Salesforce will not import")
+        })?;
+    }
+
+    let password = ctx.passwords.get(
+        args.passout.as_ref(),
+        "--passout",
+        &format!("the new keystore `{}`", shown(&args.out)),
+        Purpose::New,
+    )?;
+    let ders: Vec<Vec<u8>> = material.chain.iter().map(|c| c.der.clone()).collect();
+    let bytes = jks::write_private_key(
+        &alias,
+        material.key.pkcs8_der().expose(),
+        &ders,
+        now_ms(),
+        &password,
+    )
+    .map_err(|e| CliError::lib("cannot build the keystore", None, e))?;
+    let stored_alias = verify(&bytes, &password, &material, rules)?;
+
+    let mut description = format!(
+        "JKS keystore, alias `{}`, {}-bit RSA key and {} certificate{}, key password = store password",
+        certmint::x509::escape(&stored_alias),
+        material.key.bits(),
+        ders.len(),
+        if ders.len() == 1 { "" } else { "s" }
+    );
+    if rules {
+        description.push_str(", passes Salesforce's import rules");
+    }
+    ctx.write(&args.out, &bytes, Mode::Secret, args.force, &description)?;
+    if stored_alias != alias {
+        ctx.say(format!(
+            "note: the alias is stored as `{}`: JKS keeps aliases in lowercase, as keytool does",
+            certmint::x509::escape(&stored_alias)
+        ));
+    }
+    if rules {
+        ctx.say(
+            "next: in Salesforce, Setup > Certificate and Key Management > Import from Keystore, with the keystore password",
+        );
+    }
+    Ok(())
+}
+
+/// Read the keystore back from memory with the password and prove it: integrity digest,
+/// one entry, the key recovers with the store password and is the key we put in, and it
+/// matches the leaf certificate; under the rules, every Salesforce rule passes. Returns
+/// the alias as stored.
+fn verify(
+    bytes: &[u8],
+    password: &Password,
+    material: &Material,
+    rules: bool,
+) -> CliResult<String> {
+    let fail = |why: String| {
+        CliError::new("the keystore did not read back correctly; nothing was written").cause(why)
+    };
+    let ks = jks::parse(bytes, Some(password)).map_err(|e| fail(e.to_string()))?;
+    if ks.integrity != jks::Integrity::Verified {
+        return Err(fail("the integrity digest was not verified".into()));
+    }
+    let Some(entry) = ks.private_keys().next() else {
+        return Err(fail("no PrivateKeyEntry".into()));
+    };
+    let plain = entry.recover(password).map_err(|e| fail(e.to_string()))?;
+    let key = RsaKey::from_pkcs8_der(plain.expose()).map_err(|e| fail(e.to_string()))?;
+    if key.pkcs8_der() != material.key.pkcs8_der() {
+        return Err(fail("the recovered key differs from the input key".into()));
+    }
+    let leaf = entry.leaf().map(certmint::x509::parse_der);
+    match leaf {
+        Some(Ok(info)) if key.matches_spki(&info.spki) => {}
+        _ => {
+            return Err(fail(
+                "the recovered key does not match the stored certificate".into(),
+            ));
+        }
+    }
+    if rules {
+        let findings = salesforce::check_jks(bytes, password).map_err(|e| fail(e.to_string()))?;
+        if let Some(f) = findings.iter().find(|f| f.failed()) {
+            return Err(fail(format!(
+                "{}: {}",
+                f.rule.title(),
+                f.message.clone().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(entry.alias.clone())
+}
