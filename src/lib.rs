@@ -19,12 +19,14 @@
 pub mod convert;
 pub mod csr;
 pub mod error;
+pub mod jwt;
 pub mod key;
 pub mod legacy_pem;
 pub mod output;
 pub mod pemfile;
 pub mod secret;
 pub mod subject;
+pub mod token_endpoint;
 pub mod x509;
 
 pub use error::{Error, Result};
