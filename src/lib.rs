@@ -18,6 +18,7 @@
 
 pub mod convert;
 pub mod csr;
+pub mod emulator;
 pub mod error;
 pub mod jwt;
 pub mod key;
