@@ -10,8 +10,11 @@ mod common;
 mod convert;
 mod csr;
 mod decrypt;
+mod emulate;
 mod error;
+mod jwt;
 mod key;
+mod mint;
 mod password;
 
 use common::Ctx;
@@ -75,6 +78,15 @@ pub enum Command {
     /// Convert a certificate, CSR or key between PEM and DER.
     #[command(after_long_help = convert::AFTER_HELP)]
     Convert(convert::ConvertArgs),
+    /// Sign a JWT bearer assertion and print it.
+    #[command(after_long_help = jwt::AFTER_HELP)]
+    Jwt(jwt::JwtArgs),
+    /// Exchange a signed assertion for an access token and verify it (the JWT bearer flow).
+    #[command(after_long_help = mint::AFTER_HELP)]
+    Mint(mint::MintArgs),
+    /// Run a local emulator of Salesforce's JWT bearer token endpoint.
+    #[command(after_long_help = emulate::AFTER_HELP)]
+    Emulate(emulate::EmulateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -104,6 +116,9 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
         Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
         Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
         Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
+        Command::Jwt(a) => jwt::run(ctx, a).map(|_| 0),
+        Command::Mint(a) => mint::run(ctx, a),
+        Command::Emulate(a) => emulate::run(ctx, a).map(|_| 0),
     }
 }
 

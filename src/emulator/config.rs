@@ -111,6 +111,15 @@ pub struct Config {
     pub urls: UrlStyle,
 }
 
+impl std::fmt::Display for PermittedUsers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PermittedUsers::AdminApproved => "admin-approved",
+            PermittedUsers::SelfAuthorize => "self-authorize",
+        })
+    }
+}
+
 impl Config {
     /// The simple case: one connected app (admin-approved policy) with `certificate`
     /// (PEM or DER) and consumer key `client_id`, and the given users, all active and

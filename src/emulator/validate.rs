@@ -226,7 +226,7 @@ fn audience_ok(cfg: &Config, endpoint: Endpoint, aud: &str, base_url: &str) -> b
 }
 
 /// Issues and checks the emulator's access tokens: `<org id 15>!<base64url>` where the
-/// random part carries the app, the user, the issue time, 24 random bytes and an
+/// random part carries 24 random bytes, the app, the user, the issue time and an
 /// HMAC-SHA256 tag under a key made at start-up. Nothing is stored, so memory stays flat
 /// however many tokens are minted; a restart invalidates every token.
 pub struct Tokens {
@@ -235,7 +235,8 @@ pub struct Tokens {
 }
 
 const TOKEN_VERSION: u8 = 1;
-const PAYLOAD_LEN: usize = 1 + 2 + 4 + 8 + 24;
+const NONCE: usize = 24;
+const PAYLOAD_LEN: usize = NONCE + 1 + 2 + 4 + 8;
 const TOKEN_LEN: usize = PAYLOAD_LEN + 32;
 
 /// What a valid token stands for.
@@ -261,14 +262,17 @@ impl Tokens {
     /// Mint a token for `grant`.
     pub fn issue(&self, org15: &str, grant: Grant, now: i64) -> crate::Result<String> {
         use ring::rand::SecureRandom;
+        // Random bytes first, so the visible start of a token tells nothing.
         let mut buf = [0u8; TOKEN_LEN];
-        buf[0] = TOKEN_VERSION;
-        buf[1..3].copy_from_slice(&u16::try_from(grant.app).unwrap_or(u16::MAX).to_be_bytes());
-        buf[3..7].copy_from_slice(&u32::try_from(grant.user).unwrap_or(u32::MAX).to_be_bytes());
-        buf[7..15].copy_from_slice(&now.to_be_bytes());
         self.rng
-            .fill(&mut buf[15..PAYLOAD_LEN])
+            .fill(&mut buf[..NONCE])
             .map_err(|_| crate::Error::crypto("the OS random number generator failed"))?;
+        buf[NONCE] = TOKEN_VERSION;
+        buf[NONCE + 1..NONCE + 3]
+            .copy_from_slice(&u16::try_from(grant.app).unwrap_or(u16::MAX).to_be_bytes());
+        buf[NONCE + 3..NONCE + 7]
+            .copy_from_slice(&u32::try_from(grant.user).unwrap_or(u32::MAX).to_be_bytes());
+        buf[NONCE + 7..PAYLOAD_LEN].copy_from_slice(&now.to_be_bytes());
         let tag = hmac::sign(&self.key, &buf[..PAYLOAD_LEN]);
         buf[PAYLOAD_LEN..].copy_from_slice(tag.as_ref());
         let mut out = String::with_capacity(16 + TOKEN_LEN * 4 / 3 + 4);
@@ -287,14 +291,15 @@ impl Tokens {
         }
         let mut buf = [0u8; TOKEN_LEN];
         let n = URL_SAFE_NO_PAD.decode_slice(rest, &mut buf).ok()?;
-        if n != TOKEN_LEN || buf[0] != TOKEN_VERSION {
+        if n != TOKEN_LEN || buf[NONCE] != TOKEN_VERSION {
             return None;
         }
         hmac::verify(&self.key, &buf[..PAYLOAD_LEN], &buf[PAYLOAD_LEN..]).ok()?;
-        let app = usize::from(u16::from_be_bytes([buf[1], buf[2]]));
-        let user = u32::from_be_bytes([buf[3], buf[4], buf[5], buf[6]]) as usize;
+        let b = &buf[NONCE..PAYLOAD_LEN];
+        let app = usize::from(u16::from_be_bytes([b[1], b[2]]));
+        let user = u32::from_be_bytes([b[3], b[4], b[5], b[6]]) as usize;
         let mut t = [0u8; 8];
-        t.copy_from_slice(&buf[7..15]);
+        t.copy_from_slice(&b[7..15]);
         let issued = i64::from_be_bytes(t);
         let lifetime = i64::try_from(cfg.session_seconds).unwrap_or(i64::MAX);
         if issued.saturating_add(lifetime) <= now || issued > now.saturating_add(60) {
