@@ -104,6 +104,9 @@ pub struct Config {
     pub accept_my_domain_audience: bool,
     /// Seconds an `exp` may lie in the past (default 0).
     pub clock_skew: u64,
+    /// Seconds added to the system clock: a positive value makes the emulator's clock run
+    /// ahead, which is how to reproduce `expired authorization code` (default 0).
+    pub clock_offset: i64,
     /// Lifetime of an issued token, seconds (default 7200, Salesforce's default session
     /// timeout of two hours).
     pub session_seconds: u64,
@@ -232,6 +235,7 @@ struct OrgFile {
 struct EmulatorFile {
     accept_my_domain_audience: Option<bool>,
     clock_skew_seconds: Option<u64>,
+    clock_offset_seconds: Option<i64>,
     session_seconds: Option<u64>,
     urls: Option<UrlStyle>,
 }
@@ -409,6 +413,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         users,
         accept_my_domain_audience: e.accept_my_domain_audience.unwrap_or(true),
         clock_skew: e.clock_skew_seconds.unwrap_or(0),
+        clock_offset: e.clock_offset_seconds.unwrap_or(0),
         session_seconds: e.session_seconds.unwrap_or(7200).max(1),
         urls: e.urls.unwrap_or_default(),
     })

@@ -268,11 +268,18 @@ fn closing(mut r: Resp) -> Resp {
     r
 }
 
-fn unix_now() -> i64 {
+fn system_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+impl Shared {
+    /// The emulator's clock: the system's plus the configured offset.
+    fn now(&self) -> i64 {
+        system_now().saturating_add(self.cfg.clock_offset)
+    }
 }
 
 async fn handle(sh: &Shared, req: Request<Incoming>) -> Resp {
@@ -476,7 +483,7 @@ async fn token(sh: &Shared, req: Request<Incoming>, endpoint: Endpoint) -> (Resp
         grant_type: grant_type.as_deref(),
         assertion: assertion.as_deref(),
     };
-    let now = unix_now();
+    let now = sh.now();
     match validate(&sh.cfg, endpoint, &req, &sh.base_url, now) {
         Ok(grant) => grant_response(sh, grant, now),
         Err(f) => failure(f),
@@ -634,7 +641,7 @@ fn bearer(req: &Request<Incoming>) -> Option<String> {
 
 fn session(sh: &Shared, req: &Request<Incoming>) -> Option<Session> {
     let token = bearer(req)?;
-    sh.tokens.check(&sh.cfg, &token, unix_now())
+    sh.tokens.check(&sh.cfg, &token, sh.now())
 }
 
 fn bad_oauth_token() -> (Resp, Note) {
