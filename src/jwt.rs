@@ -586,7 +586,7 @@ mod tests {
         // The shape of Salesforce's documented example: padded segment, prn, exp string.
         let claims = br#"{"iss": "3MVG99OxTyEMCQ3gNp2PjkqeZKxnmAiG1xV4oHh9AKL_rSK.BoSVPGZHQukXnVjzRgSuQqGn75NL7yfkQcyy7", "prn": "my@email.com", "sub": "other@x.com", "aud": "https://login.salesforce.com", "exp": "1333685628"}"#;
         let mut claims = claims.to_vec();
-        while claims.len() % 3 == 0 {
+        while claims.len().is_multiple_of(3) {
             claims.push(b' ');
         }
         let padded = base64::engine::general_purpose::URL_SAFE.encode(&claims);

@@ -692,6 +692,9 @@ pub enum RootsSource {
     Bundled,
 }
 
+/// The direct agent, the proxied one (when a proxy is set), and where the roots came from.
+type TlsAgents = (Agent, Option<Agent>, RootsSource);
+
 /// An HTTP client for the token and identity endpoints. Cheap to share across threads;
 /// connections are pooled. TLS roots are loaded on the first HTTPS request only, so a
 /// client that talks only to a loopback emulator never reads the system store.
@@ -699,7 +702,7 @@ pub struct Client {
     opts: ClientOptions,
     ca: Option<Vec<Certificate<'static>>>,
     plain: OnceLock<Agent>,
-    tls: OnceLock<std::result::Result<(Agent, Option<Agent>, RootsSource), String>>,
+    tls: OnceLock<std::result::Result<TlsAgents, String>>,
 }
 
 impl fmt::Debug for Client {
@@ -751,7 +754,7 @@ impl Client {
         self.tls_agents().map(|(_, _, s)| *s)
     }
 
-    fn tls_agents(&self) -> Result<&(Agent, Option<Agent>, RootsSource)> {
+    fn tls_agents(&self) -> Result<&TlsAgents> {
         let r = self.tls.get_or_init(|| {
             let (roots, source) = match &self.ca {
                 Some(certs) => (RootCerts::new_with_certs(certs), RootsSource::CaFile),

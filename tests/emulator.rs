@@ -468,7 +468,7 @@ fn accepts_what_salesforce_accepts() {
     // padded segments (base64 with '=', as in Salesforce's documented example), signed as sent
     let pad = |s: String| format!("{s}{}", "=".repeat((4 - s.len() % 4) % 4));
     let mut c = claims("KEY_MAIN", "alice@example.com", LOGIN, now() + 60);
-    while c.len() % 3 == 0 {
+    while c.len().is_multiple_of(3) {
         c.push(' ');
     }
     let input = format!("{}.{}", pad(b64(r#"{"alg":"RS256"}"#)), pad(b64(&c)));

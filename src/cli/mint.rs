@@ -198,25 +198,6 @@ pub fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<u8> {
                 .map_err(|e| network_error("the identity check failed", &login, e))?,
         )
     };
-    let mut code = 0;
-    if let Some(IdentityCheck::Verified(id)) = &identity
-        && !id.username.eq_ignore_ascii_case(&claims.sub)
-    {
-        eprintln!(
-            "error: the identity endpoint names {}, not {}",
-            escape(&id.username),
-            escape(&claims.sub)
-        );
-        code = EXIT_NO;
-    }
-    if let Some(IdentityCheck::Rejected { url, status, body }) = &identity {
-        eprintln!("error: the token was issued, but the identity endpoint refused it");
-        eprintln!("  cause: {url} answered HTTP {status}: {body}");
-        eprintln!(
-            "  hint: the session may have been revoked at once (Setup > Session Management), or the app's scopes lack `id`/`openid`; retry with --no-verify to skip the check"
-        );
-        code = EXIT_NO;
-    }
     print_success(
         &args,
         &login,
@@ -225,7 +206,27 @@ pub fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<u8> {
         &grant,
         identity.as_ref(),
     );
-    Ok(code)
+    match &identity {
+        Some(IdentityCheck::Verified(id)) if !id.username.eq_ignore_ascii_case(&claims.sub) => {
+            Err(CliError::new(format!(
+                "the identity endpoint names {}, not {}",
+                escape(&id.username),
+                escape(&claims.sub)
+            ))
+            .hint("the token belongs to another user than the one asked for; check --username")
+            .code(EXIT_NO))
+        }
+        Some(IdentityCheck::Rejected { url, status, body }) => Err(CliError::new(
+            "the token was issued, but the identity endpoint refused it",
+        )
+        .cause(format!("{url} answered HTTP {status}: {body}"))
+        .hint(
+            "the session may have been revoked at once (Setup > Session Management); \
+                     --no-verify skips this check",
+        )
+        .code(EXIT_NO)),
+        _ => Ok(0),
+    }
 }
 
 fn print_success(
