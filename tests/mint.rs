@@ -728,3 +728,25 @@ fn jwt_prints_a_verifiable_assertion() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// With Salesforce-shaped URLs (`id` on https://login.salesforce.com), mint keeps its
+/// identity call on the loopback emulator and never sends the token to the real host.
+#[test]
+fn salesforce_shaped_urls_stay_on_the_emulator() {
+    let emu = start(config(r#"urls = "salesforce""#), ServerOptions::default()).unwrap();
+    let o = mint(emu.base_url(), "KEY_MAIN", "alice@example.com", &["--json"]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        v["id"],
+        "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B"
+    );
+    assert_eq!(
+        v["identity"]["url"],
+        format!(
+            "{}/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B",
+            emu.base_url()
+        )
+    );
+}

@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::TlsIdentity;
 use super::config::{Config, UrlStyle};
-use super::validate::{Endpoint, Failure, Grant, Session, TokenRequest, Tokens, validate};
+use super::validate::{Endpoint, Failure, Grant, TokenRequest, Tokens, validate};
 use crate::token_endpoint::{TOKEN_PATH, USERINFO_PATH};
 use crate::{Error, Result};
 
@@ -58,16 +58,12 @@ impl Default for Limits {
 
 const JSON: &str = "application/json;charset=UTF-8";
 const NO_CACHE: &str = "no-cache,must-revalidate,max-age=0,no-store,private";
-const INVALID_SESSION: &str =
-    r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#;
-const LATEST_API: u32 = 66;
-const OLDEST_API: u32 = 31;
 
 /// Everything a request handler needs.
 pub(crate) struct Shared {
-    cfg: Config,
-    base_url: String,
-    tokens: Tokens,
+    pub(super) cfg: Config,
+    pub(super) base_url: String,
+    pub(super) tokens: Tokens,
     limits: Limits,
     log: Option<Logger>,
     versions: Bytes,
@@ -76,7 +72,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(cfg: Config, base_url: String, limits: Limits, log: bool) -> Result<Self> {
         Ok(Shared {
-            versions: Bytes::from(versions_json(&base_url)),
+            versions: Bytes::from(super::api::versions_json()),
             cfg,
             base_url,
             tokens: Tokens::new()?,
@@ -247,9 +243,13 @@ async fn serve_conn<I>(
     }
 }
 
-type Resp = Response<Full<Bytes>>;
+pub(super) type Resp = Response<Full<Bytes>>;
 
-fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+pub(super) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Resp {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     let h = r.headers_mut();
@@ -258,7 +258,7 @@ fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes
     r
 }
 
-fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
+pub(super) fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
     respond(status, JSON, body)
 }
 
@@ -277,7 +277,7 @@ fn system_now() -> i64 {
 
 impl Shared {
     /// The emulator's clock: the system's plus the configured offset.
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         system_now().saturating_add(self.cfg.clock_offset)
     }
 }
@@ -323,7 +323,7 @@ fn normalize_path(p: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-type Note = Cow<'static, str>;
+pub(super) type Note = Cow<'static, str>;
 
 async fn route(sh: &Shared, req: Request<Incoming>, path: &str) -> (Resp, Note) {
     if let Some(prefix) = path.strip_suffix(TOKEN_PATH) {
@@ -335,12 +335,12 @@ async fn route(sh: &Shared, req: Request<Incoming>, path: &str) -> (Resp, Note) 
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     let get_or_post = get || req.method() == Method::POST;
     if path.ends_with(USERINFO_PATH) && get_or_post {
-        return userinfo(sh, &req);
+        return super::api::userinfo(sh, &req);
     }
     if let Some(rest) = path.strip_prefix("/id/")
         && get_or_post
     {
-        return identity(sh, &req, rest);
+        return super::api::identity(sh, &req, rest);
     }
     if path == "/services/data" || path == "/services/data/" {
         if !get {
@@ -352,7 +352,7 @@ async fn route(sh: &Shared, req: Request<Incoming>, path: &str) -> (Resp, Note) 
         if !get {
             return method_not_allowed();
         }
-        return data(sh, &req, rest);
+        return super::api::data(sh, &req, rest);
     }
     if path == "/" && get {
         return (
@@ -370,7 +370,7 @@ async fn route(sh: &Shared, req: Request<Incoming>, path: &str) -> (Resp, Note) 
     not_found()
 }
 
-fn not_found() -> (Resp, Note) {
+pub(super) fn not_found() -> (Resp, Note) {
     (
         json(
             StatusCode::NOT_FOUND,
@@ -380,7 +380,7 @@ fn not_found() -> (Resp, Note) {
     )
 }
 
-fn method_not_allowed() -> (Resp, Note) {
+pub(super) fn method_not_allowed() -> (Resp, Note) {
     (
         json(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -540,7 +540,7 @@ fn grant_response(sh: &Shared, grant: Grant, now: i64) -> (Resp, Note) {
     (json(StatusCode::OK, body), Cow::Borrowed(""))
 }
 
-fn urls(sh: &Shared, user: usize) -> (String, String) {
+pub(super) fn urls(sh: &Shared, user: usize) -> (String, String) {
     let uid = sh.cfg.users.get(user).map_or("", |u| u.id.as_str());
     match sh.cfg.urls {
         UrlStyle::Emulator => (
@@ -578,7 +578,7 @@ fn find_params(data: &[u8], grant_type: &mut Option<String>, assertion: &mut Opt
     }
 }
 
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+pub(super) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     let q = query?;
     q.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -588,7 +588,7 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 
 /// Decode `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte); invalid
 /// UTF-8 is replaced.
-fn form_decode(b: &[u8]) -> Cow<'_, str> {
+pub(super) fn form_decode(b: &[u8]) -> Cow<'_, str> {
     if !b.iter().any(|&c| c == b'%' || c == b'+') {
         return String::from_utf8_lossy(b);
     }
@@ -620,255 +620,6 @@ fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
-/// The bearer token of a request: `Authorization: Bearer|OAuth <token>`, or the
-/// `oauth_token` query parameter.
-fn bearer(req: &Request<Incoming>) -> Option<String> {
-    if let Some(v) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let v = v.trim();
-        for scheme in ["Bearer ", "OAuth "] {
-            if v.len() > scheme.len() && v[..scheme.len()].eq_ignore_ascii_case(scheme) {
-                return Some(v[scheme.len()..].trim().to_owned());
-            }
-        }
-        return None;
-    }
-    query_param(req.uri().query(), "oauth_token")
-}
-
-fn session(sh: &Shared, req: &Request<Incoming>) -> Option<Session> {
-    let token = bearer(req)?;
-    sh.tokens.check(&sh.cfg, &token, sh.now())
-}
-
-fn bad_oauth_token() -> (Resp, Note) {
-    (
-        respond(
-            StatusCode::FORBIDDEN,
-            "text/plain;charset=UTF-8",
-            "Bad_OAuth_Token",
-        ),
-        Cow::Borrowed("Bad_OAuth_Token"),
-    )
-}
-
-fn identity(sh: &Shared, req: &Request<Incoming>, rest: &str) -> (Resp, Note) {
-    let Some(s) = session(sh, req) else {
-        return bad_oauth_token();
-    };
-    let mut it = rest.trim_end_matches('/').split('/');
-    let (Some(org), Some(uid), None) = (it.next(), it.next(), it.next()) else {
-        return bad_id();
-    };
-    let org_ok = org == sh.cfg.org_id || org == sh.cfg.org_id15();
-    let Some(user_ix) = sh.cfg.user_by_id(uid).filter(|_| org_ok) else {
-        return bad_id();
-    };
-    let _ = s;
-    let Some(u) = sh.cfg.users.get(user_ix) else {
-        return bad_id();
-    };
-    let (instance, id) = urls(sh, user_ix);
-    let v = format!("{LATEST_API}.0");
-    let (first, last) = split_name(&u.name);
-    let body = serde_json::json!({
-        "id": id,
-        "asserted_user": true,
-        "user_id": u.id,
-        "organization_id": sh.cfg.org_id,
-        "username": u.username,
-        "nick_name": u.name,
-        "display_name": u.name,
-        "email": u.email,
-        "email_verified": true,
-        "first_name": first,
-        "last_name": last,
-        "timezone": "GMT",
-        "photos": {},
-        "status": {"created_date": null, "body": null},
-        "urls": {
-            "enterprise": format!("{instance}/services/Soap/c/{v}/{}", sh.cfg.org_id),
-            "partner": format!("{instance}/services/Soap/u/{v}/{}", sh.cfg.org_id),
-            "rest": format!("{instance}/services/data/v{v}/"),
-            "sobjects": format!("{instance}/services/data/v{v}/sobjects/"),
-            "query": format!("{instance}/services/data/v{v}/query/"),
-            "profile": format!("{instance}/{}", u.id),
-            "custom_domain": sh.cfg.my_domain,
-        },
-        "active": u.active,
-        "user_type": "STANDARD",
-        "language": "en_US",
-        "locale": "en_US",
-        "utcOffset": 0,
-        "is_app_installed": true,
-    });
-    (json(StatusCode::OK, body.to_string()), Cow::Borrowed(""))
-}
-
-fn bad_id() -> (Resp, Note) {
-    (
-        respond(StatusCode::FORBIDDEN, "text/plain;charset=UTF-8", "Bad_Id"),
-        Cow::Borrowed("Bad_Id"),
-    )
-}
-
-fn split_name(name: &str) -> (String, String) {
-    match name.rsplit_once(' ') {
-        Some((f, l)) => (f.to_owned(), l.to_owned()),
-        None => (String::new(), name.to_owned()),
-    }
-}
-
-fn userinfo(sh: &Shared, req: &Request<Incoming>) -> (Resp, Note) {
-    let Some(s) = session(sh, req) else {
-        return bad_oauth_token();
-    };
-    let Some(u) = sh.cfg.users.get(s.user) else {
-        return bad_oauth_token();
-    };
-    let (_, id) = urls(sh, s.user);
-    let (first, last) = split_name(&u.name);
-    let body = serde_json::json!({
-        "sub": id,
-        "user_id": u.id,
-        "organization_id": sh.cfg.org_id,
-        "preferred_username": u.username,
-        "nickname": u.name,
-        "name": u.name,
-        "email": u.email,
-        "email_verified": true,
-        "given_name": first,
-        "family_name": last,
-        "zoneinfo": "GMT",
-        "photos": {},
-        "profile": format!("{}/{}", sh.base_url, u.id),
-        "is_salesforce_integration_user": false,
-        "active": u.active,
-        "user_type": "STANDARD",
-        "language": "en_US",
-        "locale": "en_US",
-        "utcOffset": 0,
-        "updated_at": "1970-01-01T00:00:00Z",
-        "is_app_installed": true,
-    });
-    (json(StatusCode::OK, body.to_string()), Cow::Borrowed(""))
-}
-
-fn versions_json(_base: &str) -> String {
-    let mut out = String::from("[");
-    for v in OLDEST_API..=LATEST_API {
-        let k = v - 20;
-        let season = ["Winter", "Spring", "Summer"][(k % 3) as usize];
-        let year = 11 + k / 3;
-        if v > OLDEST_API {
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            "{{\"label\":\"{season} '{year:02}\",\"url\":\"/services/data/v{v}.0\",\"version\":\"{v}.0\"}}"
-        );
-    }
-    out.push(']');
-    out
-}
-
-fn data(sh: &Shared, req: &Request<Incoming>, rest: &str) -> (Resp, Note) {
-    let (version, sub) = rest.split_once('/').unwrap_or((rest, ""));
-    let known_version = version == "latest"
-        || version
-            .strip_prefix('v')
-            .and_then(|v| v.strip_suffix(".0"))
-            .and_then(|v| v.parse::<u32>().ok())
-            .is_some_and(|v| (OLDEST_API..=LATEST_API).contains(&v) || v < OLDEST_API);
-    if !known_version {
-        return not_found();
-    }
-    let Some(s) = session(sh, req) else {
-        return (
-            json(StatusCode::UNAUTHORIZED, INVALID_SESSION),
-            Cow::Borrowed("INVALID_SESSION_ID"),
-        );
-    };
-    let v = if version == "latest" {
-        format!("v{LATEST_API}.0")
-    } else {
-        version.to_owned()
-    };
-    let sub = sub.trim_end_matches('/');
-    if sub.is_empty() {
-        let body = serde_json::json!({
-            "sobjects": format!("/services/data/{v}/sobjects"),
-            "query": format!("/services/data/{v}/query"),
-            "limits": format!("/services/data/{v}/limits"),
-        });
-        return (json(StatusCode::OK, body.to_string()), Cow::Borrowed(""));
-    }
-    if sub == "query" {
-        let q = query_param(req.uri().query(), "q")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        return soql(sh, s, &v, &q);
-    }
-    if let Some(id) = sub.strip_prefix("sobjects/User/") {
-        return match sh.cfg.user_by_id(id) {
-            Some(ix) => (
-                json(StatusCode::OK, user_record(sh, ix, &v).to_string()),
-                Cow::Borrowed(""),
-            ),
-            None => not_found(),
-        };
-    }
-    not_found()
-}
-
-fn user_record(sh: &Shared, ix: usize, v: &str) -> serde_json::Value {
-    let u = &sh.cfg.users[ix.min(sh.cfg.users.len().saturating_sub(1))];
-    serde_json::json!({
-        "attributes": {"type": "User", "url": format!("/services/data/{v}/sobjects/User/{}", u.id)},
-        "Id": u.id,
-        "Username": u.username,
-        "Name": u.name,
-        "Email": u.email,
-        "IsActive": u.active,
-    })
-}
-
-fn soql(sh: &Shared, s: Session, v: &str, q: &str) -> (Resp, Note) {
-    let from = q
-        .split_whitespace()
-        .skip_while(|w| *w != "from")
-        .nth(1)
-        .unwrap_or("");
-    let record = match from {
-        "organization" => serde_json::json!({
-            "attributes": {"type": "Organization", "url": format!("/services/data/{v}/sobjects/Organization/{}", sh.cfg.org_id)},
-            "Id": sh.cfg.org_id,
-            "Name": sh.cfg.org_name,
-            "NamespacePrefix": null,
-            "IsSandbox": sh.cfg.sandbox,
-            "InstanceName": "EMU1",
-            "OrganizationType": "Developer Edition",
-            "TrialExpirationDate": null,
-        }),
-        "user" => user_record(sh, s.user, v),
-        other => {
-            let body = serde_json::json!([{
-                "message": format!("sObject type '{other}' is not supported. (the certmint emulator answers only Organization and User queries)"),
-                "errorCode": "INVALID_TYPE",
-            }]);
-            return (
-                json(StatusCode::BAD_REQUEST, body.to_string()),
-                Cow::Borrowed("INVALID_TYPE"),
-            );
-        }
-    };
-    let body = serde_json::json!({"totalSize": 1, "done": true, "records": [record]});
-    (json(StatusCode::OK, body.to_string()), Cow::Borrowed(""))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -886,14 +637,8 @@ mod tests {
     }
 
     #[test]
-    fn paths_and_versions() {
+    fn paths() {
         assert_eq!(normalize_path("//services//data/"), "/services/data/");
         assert_eq!(normalize_path(""), "/");
-        let v = versions_json("");
-        assert!(
-            v.contains(r#"{"label":"Winter '15","url":"/services/data/v32.0","version":"32.0"}"#)
-        );
-        assert!(v.contains(r#""label":"Spring '26","url":"/services/data/v66.0""#));
-        serde_json::from_str::<serde_json::Value>(&v).unwrap();
     }
 }

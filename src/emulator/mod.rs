@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api;
 mod config;
 mod http;
 pub mod validate;
