@@ -55,9 +55,7 @@ pub enum Error {
     },
 
     /// An RSA key size Salesforce does not accept.
-    #[error(
-        "RSA key size {bits} bits is not accepted: Salesforce takes 2048, 3072 or 4096-bit keys"
-    )]
+    #[error("RSA key size {bits} bits is not accepted: Salesforce takes 2048, 3072 or 4096-bit keys")]
     KeySize {
         /// The requested or found modulus size.
         bits: usize,

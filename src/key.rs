@@ -276,16 +276,10 @@ fn locate(data: &[u8]) -> Result<(Located, Container)> {
         return Ok((Located::Encrypted(data.to_vec()), Container::Der));
     }
     if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
-        return Ok((
-            Located::Pkcs8(SecretBytes::new(data.to_vec())),
-            Container::Der,
-        ));
+        return Ok((Located::Pkcs8(SecretBytes::new(data.to_vec())), Container::Der));
     }
     if pkcs1::RsaPrivateKeyRef::from_der(data).is_ok() {
-        return Ok((
-            Located::Pkcs1(SecretBytes::new(data.to_vec())),
-            Container::Der,
-        ));
+        return Ok((Located::Pkcs1(SecretBytes::new(data.to_vec())), Container::Der));
     }
     if x509_parser::parse_x509_certificate(data).is_ok() {
         return Err(Error::WrongKind {
@@ -322,8 +316,12 @@ fn looks_like_encrypted_pkcs8(data: &[u8]) -> bool {
 pub fn describe_pem_label(label: &str) -> String {
     match label {
         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => "a certificate".into(),
-        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => "a certificate signing request".into(),
-        "PUBLIC KEY" | "RSA PUBLIC KEY" => "a public key (the private key is needed)".into(),
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+            "a certificate signing request".into()
+        }
+        "PUBLIC KEY" | "RSA PUBLIC KEY" => {
+            "a public key (the private key is needed)".into()
+        }
         "PKCS7" | "CMS" => "a PKCS#7 bundle".into(),
         "" => "no PEM block".into(),
         other => format!("a PEM block labelled `{}`", other.escape_debug()),
@@ -462,14 +460,12 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
         Located::Encrypted(der) => {
             let (params, ciphertext, scheme) = encrypted_scheme(&der)?;
             let pw = need_pw()?;
-            let plain = params
-                .decrypt(pw.as_bytes(), &ciphertext)
-                .map_err(|e| match e {
-                    pkcs5::Error::DecryptFailed => Error::WrongPassword {
-                        what: "private key",
-                    },
-                    other => Error::unsupported("key encryption", other),
-                })?;
+            let plain = params.decrypt(pw.as_bytes(), &ciphertext).map_err(|e| match e {
+                pkcs5::Error::DecryptFailed => Error::WrongPassword {
+                    what: "private key",
+                },
+                other => Error::unsupported("key encryption", other),
+            })?;
             let plain = SecretBytes::new(plain);
             // A wrong password whose padding happens to check out gives garbage.
             let key = match pkcs8::PrivateKeyInfoRef::from_der(plain.expose()) {
@@ -624,8 +620,8 @@ impl RsaKey {
             ));
         }
         let params = enc.params(salt, iv)?;
-        let info =
-            pkcs8::PrivateKeyInfoRef::from_der(self.pkcs8.expose()).map_err(Error::crypto)?;
+        let info = pkcs8::PrivateKeyInfoRef::from_der(self.pkcs8.expose())
+            .map_err(Error::crypto)?;
         let doc = info
             .encrypt_with_params(params, password.as_bytes())
             .map_err(Error::crypto)?;
@@ -633,11 +629,7 @@ impl RsaKey {
     }
 
     /// Encrypted PKCS#8 PEM (`BEGIN ENCRYPTED PRIVATE KEY`).
-    pub fn to_encrypted_pkcs8_pem(
-        &self,
-        password: &Password,
-        enc: KeyEncryption,
-    ) -> Result<String> {
+    pub fn to_encrypted_pkcs8_pem(&self, password: &Password, enc: KeyEncryption) -> Result<String> {
         let der = self.to_encrypted_pkcs8_der(password, enc)?;
         Ok(pemfile::encode("ENCRYPTED PRIVATE KEY", &der))
     }
@@ -728,13 +720,7 @@ mod tests {
 
     #[test]
     fn garbage_is_corrupt_not_panic() {
-        for input in [
-            &b""[..],
-            b"\x30",
-            b"\x30\x82\xff\xff",
-            b"hello world",
-            b"-----BEGIN PRIVATE KEY-----\n",
-        ] {
+        for input in [&b""[..], b"\x30", b"\x30\x82\xff\xff", b"hello world", b"-----BEGIN PRIVATE KEY-----\n"] {
             let err = probe(input).unwrap_err();
             assert!(
                 matches!(err, Error::Corrupt { .. }),

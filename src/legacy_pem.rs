@@ -90,9 +90,9 @@ pub fn dek_info(block: &crate::pemfile::Block) -> Result<Option<DekInfo>> {
     let dek = block.header("DEK-Info");
     match (proc_type, dek) {
         (None, None) => Ok(None),
-        (Some(p), _) if !p.replace(' ', "").eq_ignore_ascii_case("4,ENCRYPTED") => {
-            Err(Error::unsupported("PEM header", format!("Proc-Type: {p}")))
-        }
+        (Some(p), _) if !p.replace(' ', "").eq_ignore_ascii_case("4,ENCRYPTED") => Err(
+            Error::unsupported("PEM header", format!("Proc-Type: {p}")),
+        ),
         (_, None) => Err(Error::corrupt(
             "private key",
             "Proc-Type says ENCRYPTED but there is no DEK-Info header",
@@ -184,9 +184,11 @@ pub fn decrypt(info: &DekInfo, password: &Password, body: &[u8]) -> Result<Secre
         Cipher::DesEde3Cbc => cbc_decrypt::<des::TdesEde3>(&key, iv, body),
         Cipher::DesCbc => cbc_decrypt::<des::Des>(&key, iv, body),
     };
-    plain.map(SecretBytes::new).ok_or(Error::WrongPassword {
-        what: "private key",
-    })
+    plain
+        .map(SecretBytes::new)
+        .ok_or(Error::WrongPassword {
+            what: "private key",
+        })
 }
 
 #[cfg(test)]

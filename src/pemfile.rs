@@ -112,10 +112,7 @@ mod tests {
         let blocks = parse_all(text, "key").unwrap();
         assert_eq!(blocks.len(), 1);
         assert_eq!(blocks[0].label, "RSA PRIVATE KEY");
-        assert_eq!(
-            blocks[0].header("dek-info").unwrap(),
-            "AES-128-CBC,00112233445566778899AABBCCDDEEFF"
-        );
+        assert_eq!(blocks[0].header("dek-info").unwrap(), "AES-128-CBC,00112233445566778899AABBCCDDEEFF");
         assert_eq!(blocks[0].contents, vec![0, 1, 2]);
     }
 

@@ -310,7 +310,8 @@ mod tests {
 
     #[test]
     fn parses_openssl_syntax_with_escapes() {
-        let s = Subject::parse_openssl("/C=US/ST=California/O=Acme\\/Widgets/CN=acme-jwt").unwrap();
+        let s = Subject::parse_openssl("/C=US/ST=California/O=Acme\\/Widgets/CN=acme-jwt")
+            .unwrap();
         assert_eq!(s.get(Attr::Org), Some("Acme/Widgets"));
         assert_eq!(s.get(Attr::CommonName), Some("acme-jwt"));
         assert_eq!(s.entries().len(), 4);

@@ -4,9 +4,9 @@
 //! Recognise one by the PEM label `CERTIFICATE`, or in DER by `SEQUENCE { SEQUENCE {
 //! [0] version, serial, ... }, AlgorithmIdentifier, BIT STRING }`.
 
-use ::time::OffsetDateTime;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use ::time::OffsetDateTime;
 use x509_parser::prelude::*;
 
 use crate::key::{RsaKey, hex_colon};
@@ -64,9 +64,7 @@ fn check_days(days: u32) -> Result<()> {
     if days == 0 || days > MAX_DAYS {
         return Err(Error::invalid(
             "validity",
-            format!(
-                "{days} days; use 1 to {MAX_DAYS} (Salesforce's own certificates last 365 or 730 days)"
-            ),
+            format!("{days} days; use 1 to {MAX_DAYS} (Salesforce's own certificates last 365 or 730 days)"),
         ));
     }
     Ok(())
@@ -118,8 +116,7 @@ pub fn reissue(key: &RsaKey, old: &CertInfo, validity: &Validity) -> Result<Vec<
     if !key.matches_spki(&old.spki) {
         return Err(Error::KeyMismatch("certificate"));
     }
-    let (_, cert) =
-        X509Certificate::from_der(&old.der).map_err(|e| Error::corrupt("certificate", e))?;
+    let (_, cert) = X509Certificate::from_der(&old.der).map_err(|e| Error::corrupt("certificate", e))?;
     build(key, name_to_rcgen(cert.subject())?, validity)
 }
 
@@ -179,12 +176,7 @@ pub fn parse(data: &[u8]) -> Result<CertInfo> {
         let blocks = pemfile::parse_all(data, "certificate")?;
         let block = blocks
             .iter()
-            .find(|b| {
-                matches!(
-                    b.label.as_str(),
-                    "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                )
-            })
+            .find(|b| matches!(b.label.as_str(), "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"))
             .ok_or_else(|| Error::WrongKind {
                 expected: "a certificate",
                 found: crate::key::describe_pem_label(&blocks[0].label),
@@ -227,8 +219,8 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo> {
         "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".to_string(),
         other => other.to_string(),
     };
-    let self_signed =
-        cert.subject().as_raw() == cert.issuer().as_raw() && cert.verify_signature(None).is_ok();
+    let self_signed = cert.subject().as_raw() == cert.issuer().as_raw()
+        && cert.verify_signature(None).is_ok();
     Ok(CertInfo {
         der: der.to_vec(),
         version: cert.version().0 + 1,
@@ -273,9 +265,7 @@ pub fn rsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<usize> {
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
+        if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -364,8 +354,7 @@ pub(crate) fn name_to_rcgen(name: &X509Name<'_>) -> Result<rcgen::DistinguishedN
         }
         seen.push(arcs.clone());
         let data = atv.attr_value().data;
-        let as_str =
-            || std::str::from_utf8(data).map_err(|_| bad("attribute value is not valid text"));
+        let as_str = || std::str::from_utf8(data).map_err(|_| bad("attribute value is not valid text"));
         let value = match atv.attr_value().header.tag() {
             Tag::Utf8String => DnValue::Utf8String(as_str()?.to_owned()),
             Tag::PrintableString => DnValue::PrintableString(

@@ -74,15 +74,9 @@ pub fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
     let validity = Validity::starting_now(args.days)
         .map_err(|e| CliError::lib("cannot prepare the certificate", None, e))?;
     let der = match &source {
-        Source::Csr(csr) => {
-            certmint::x509::self_signed_from_csr(&key, csr, &validity).map_err(|e| {
-                CliError::lib(
-                    "cannot sign certificate signing request",
-                    args.csr.as_deref(),
-                    e,
-                )
-            })?
-        }
+        Source::Csr(csr) => certmint::x509::self_signed_from_csr(&key, csr, &validity).map_err(|e| {
+            CliError::lib("cannot sign certificate signing request", args.csr.as_deref(), e)
+        })?,
         Source::Subject(subject) => certmint::x509::self_signed(&key, subject, &validity)
             .map_err(|e| CliError::lib("cannot build the certificate", None, e))?,
     };

@@ -88,11 +88,9 @@ pub fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
     let meta = std::fs::metadata(path)
         .map_err(|e| CliError::io(format!("cannot read {what}"), path, e))?;
     if meta.is_dir() {
-        return Err(
-            CliError::new(format!("cannot read {what} `{}`", shown(path)))
-                .cause("it is a directory")
-                .hint("give the path of a file"),
-        );
+        return Err(CliError::new(format!("cannot read {what} `{}`", shown(path)))
+            .cause("it is a directory")
+            .hint("give the path of a file"));
     }
     if meta.len() > MAX_INPUT {
         return Err(
@@ -165,7 +163,9 @@ impl SubjectArgs {
 
     /// Build the subject from flags, or prompt on a terminal like `openssl req`.
     pub fn resolve(&self) -> CliResult<Subject> {
-        let bad = |e: certmint::Error| CliError::lib("invalid subject", None, e);
+        let bad = |e: certmint::Error| {
+            CliError::lib("invalid subject", None, e)
+        };
         if let Some(s) = &self.subj {
             return Subject::parse_openssl(s).map_err(bad);
         }
@@ -205,3 +205,4 @@ impl SubjectArgs {
         Ok(subject)
     }
 }
+

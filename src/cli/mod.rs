@@ -146,21 +146,9 @@ mod tests {
                 .get_after_long_help()
                 .map(|h| h.to_string())
                 .unwrap_or_default();
-            assert!(
-                help.contains("EXAMPLES:"),
-                "{} lacks EXAMPLES",
-                sub.get_name()
-            );
-            assert!(
-                help.contains("EXIT CODES:"),
-                "{} lacks EXIT CODES",
-                sub.get_name()
-            );
-            assert!(
-                help.contains("$ certmint"),
-                "{} has no example command",
-                sub.get_name()
-            );
+            assert!(help.contains("EXAMPLES:"), "{} lacks EXAMPLES", sub.get_name());
+            assert!(help.contains("EXIT CODES:"), "{} lacks EXIT CODES", sub.get_name());
+            assert!(help.contains("$ certmint"), "{} has no example command", sub.get_name());
         }
     }
 }

@@ -123,9 +123,7 @@ impl Passwords {
                     return Err(CliError::new(format!(
                         "{flag} env:{var}: the environment variable `{var}` is not set"
                     ))
-                    .hint(format!(
-                        "export {var}=... before running certmint, or use another source"
-                    )));
+                    .hint(format!("export {var}=... before running certmint, or use another source")));
                 }
                 Err(std::env::VarError::NotUnicode(_)) => {
                     return Err(CliError::new(format!(
@@ -309,15 +307,11 @@ mod tests {
         std::fs::write(&f, "first-pw\r\nsecond-pw\n").unwrap();
         let src = PassSource::File(f);
         let mut p = Passwords::new();
-        let a = p
-            .get(Some(&src), "--passin", "k", Purpose::Existing)
-            .unwrap();
+        let a = p.get(Some(&src), "--passin", "k", Purpose::Existing).unwrap();
         let b = p.get(Some(&src), "--passout", "k", Purpose::New).unwrap();
         assert_eq!(a.expose(), "first-pw");
         assert_eq!(b.expose(), "second-pw");
-        let err = p
-            .get(Some(&src), "--passout", "k", Purpose::New)
-            .unwrap_err();
+        let err = p.get(Some(&src), "--passout", "k", Purpose::New).unwrap_err();
         assert!(err.message.contains("third"), "{}", err.message);
     }
 
@@ -326,9 +320,6 @@ mod tests {
         let mut p = Passwords::new();
         let src = PassSource::Pass(Zeroizing::new("abc".into()));
         assert!(p.get(Some(&src), "--passout", "k", Purpose::New).is_err());
-        assert!(
-            p.get(Some(&src), "--passin", "k", Purpose::Existing)
-                .is_ok()
-        );
+        assert!(p.get(Some(&src), "--passin", "k", Purpose::Existing).is_ok());
     }
 }
