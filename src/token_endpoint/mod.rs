@@ -209,7 +209,11 @@ pub enum RootsSource {
 }
 
 /// The direct agent, the proxied one (when a proxy is set), and where the roots came from.
-type TlsAgents = (Agent, Option<Agent>, RootsSource);
+type TlsAgents = (
+    Agent,
+    Option<std::result::Result<Agent, Error>>,
+    RootsSource,
+);
 
 /// An HTTP client for the token and identity endpoints. Cheap to share across threads;
 /// connections are pooled. TLS roots are loaded on the first HTTPS request only, so a
@@ -228,15 +232,13 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client; fails when `ca_certs` holds no certificate or the proxy URL is invalid.
+    /// A client; fails when `ca_certs` holds no certificate. An invalid proxy setting is
+    /// reported by the first request that would use it (loopback never does).
     pub fn new(opts: ClientOptions) -> Result<Self> {
         let ca = match &opts.ca_certs {
             Some(bytes) => Some(parse_ca(bytes)?),
             None => None,
         };
-        if let Some(p) = &opts.proxy.proxy {
-            make_proxy(p)?;
-        }
         Ok(Client {
             opts,
             ca,
@@ -278,12 +280,12 @@ impl Client {
             };
             let tls = TlsConfig::builder().root_certs(roots).build();
             let direct = self.config(Some(tls.clone()), None);
-            let proxied = match &self.opts.proxy.proxy {
-                Some(p) => {
-                    Some(self.config(Some(tls), Some(make_proxy(p).map_err(|e| e.to_string())?)))
-                }
-                None => None,
-            };
+            let proxied = self
+                .opts
+                .proxy
+                .proxy
+                .as_deref()
+                .map(|p| make_proxy(p).map(|proxy| self.config(Some(tls), Some(proxy))));
             Ok((direct, proxied, source))
         });
         r.as_ref().map_err(|e| Error::network(NetworkKind::Tls, e))
@@ -305,7 +307,11 @@ impl Client {
         }
         let (direct, proxied, _) = self.tls_agents()?;
         match proxied {
-            Some(p) if self.opts.proxy.uses_proxy_for(&u.host) => Ok(p),
+            Some(Ok(p)) if self.opts.proxy.uses_proxy_for(&u.host) => Ok(p),
+            Some(Err(e)) if self.opts.proxy.uses_proxy_for(&u.host) => Err(match e {
+                Error::Network { kind, detail } => Error::network(*kind, detail),
+                other => Error::network(NetworkKind::Proxy, other),
+            }),
             _ => Ok(direct),
         }
     }
@@ -639,6 +645,26 @@ mod tests {
         assert!(identity_url(&prod, &r).is_err());
         r.id = Some("http://login.salesforce.com/id/00D/005".into());
         assert!(identity_url(&prod, &r).is_err());
+    }
+
+    #[test]
+    fn client_and_signer_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Client>();
+        shared::<crate::jwt::Signer>();
+    }
+
+    #[test]
+    fn a_socks_proxy_does_not_break_loopback() {
+        let c = Client::new(ClientOptions {
+            proxy: ProxySettings {
+                proxy: Some("socks5://proxy:1080".into()),
+                no_proxy: None,
+            },
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        assert!(c.agent_for("http://127.0.0.1:9/x").is_ok());
     }
 
     #[test]
