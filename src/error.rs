@@ -105,9 +105,54 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
+    /// A network exchange failed (name lookup, connection, proxy, TLS, timeout) or the
+    /// server answered with something that is not the expected protocol.
+    #[error("{kind}: {detail}")]
+    Network {
+        /// Which stage failed.
+        kind: NetworkKind,
+        /// What the lower layer said (never contains tokens or assertions).
+        detail: String,
+    },
+
     /// A failure inside a cryptographic primitive that is not the caller's fault.
     #[error("internal cryptographic error: {0}")]
     Crypto(String),
+}
+
+/// The stage at which a network exchange failed (see [`Error::Network`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetworkKind {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection could not be made (refused, unreachable, reset).
+    Connect,
+    /// A connect or read timeout expired.
+    Timeout,
+    /// The proxy refused or failed the CONNECT, or its setting is invalid.
+    Proxy,
+    /// The TLS handshake failed (for example an untrusted certificate).
+    Tls,
+    /// The server broke the HTTP protocol.
+    Protocol,
+    /// The server answered, but not with what the protocol expects (wrong URL, HTML page,
+    /// redirect, server error).
+    UnexpectedResponse,
+}
+
+impl fmt::Display for NetworkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NetworkKind::Dns => "host name lookup failed",
+            NetworkKind::Connect => "connection failed",
+            NetworkKind::Timeout => "timed out",
+            NetworkKind::Proxy => "proxy failed",
+            NetworkKind::Tls => "TLS handshake failed",
+            NetworkKind::Protocol => "HTTP protocol error",
+            NetworkKind::UnexpectedResponse => "unexpected response",
+        })
+    }
 }
 
 impl Error {
@@ -128,6 +173,13 @@ impl Error {
     pub(crate) fn invalid(what: &'static str, detail: impl fmt::Display) -> Self {
         Error::InvalidInput {
             what,
+            detail: detail.to_string(),
+        }
+    }
+
+    pub(crate) fn network(kind: NetworkKind, detail: impl fmt::Display) -> Self {
+        Error::Network {
+            kind,
             detail: detail.to_string(),
         }
     }

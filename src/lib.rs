@@ -20,9 +20,11 @@
 
 pub mod convert;
 pub mod csr;
+pub mod emulator;
 pub mod error;
 pub mod inspect;
 pub mod jks;
+pub mod jwt;
 pub mod key;
 pub mod legacy_pem;
 pub mod manifest;
@@ -31,6 +33,7 @@ pub mod pemfile;
 pub mod salesforce;
 pub mod secret;
 pub mod subject;
+pub mod token_endpoint;
 pub mod x509;
 
 pub use error::{Error, Result};

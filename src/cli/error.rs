@@ -46,7 +46,6 @@ impl CliError {
         self
     }
 
-    #[allow(dead_code)] // used by mint
     pub fn code(mut self, code: u8) -> Self {
         self.code = code;
         self

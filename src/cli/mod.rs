@@ -11,9 +11,12 @@ mod common;
 mod convert;
 mod csr;
 mod decrypt;
+mod emulate;
 mod error;
 mod jks;
+mod jwt;
 mod key;
+mod mint;
 mod password;
 mod shell;
 
@@ -87,6 +90,15 @@ pub enum Command {
     /// Check a keystore against Salesforce's import rules (exit 1 when one fails).
     #[command(after_long_help = check::AFTER_HELP)]
     Check(check::CheckArgs),
+    /// Sign a JWT bearer assertion and print it.
+    #[command(after_long_help = jwt::AFTER_HELP)]
+    Jwt(jwt::JwtArgs),
+    /// Exchange a signed assertion for an access token and verify it (the JWT bearer flow).
+    #[command(after_long_help = mint::AFTER_HELP)]
+    Mint(mint::MintArgs),
+    /// Run a local emulator of Salesforce's JWT bearer token endpoint.
+    #[command(after_long_help = emulate::AFTER_HELP)]
+    Emulate(emulate::EmulateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_long_help = shell::COMPLETIONS_HELP)]
     Completions(shell::CompletionsArgs),
@@ -126,6 +138,9 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
         Command::Check(a) => check::run(ctx, a),
         Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),
         Command::Man(a) => shell::man(ctx, a).map(|_| 0),
+        Command::Jwt(a) => jwt::run(ctx, a).map(|_| 0),
+        Command::Mint(a) => mint::run(ctx, a),
+        Command::Emulate(a) => emulate::run(ctx, a).map(|_| 0),
     }
 }
 

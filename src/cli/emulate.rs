@@ -1,0 +1,284 @@
+//! `certmint emulate`: run a local emulator of Salesforce's JWT bearer token endpoint.
+
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use certmint::emulator::{self, Config, Limits, ServerOptions, TlsIdentity, id18};
+use certmint::x509::escape;
+use clap::Args;
+
+use super::common::Ctx;
+use super::error::{CliError, CliResult, shown};
+use super::password::PassSource;
+
+pub const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com
+  $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com --listen 127.0.0.1:0
+  $ certmint emulate --config org.toml
+  $ certmint emulate --config org.toml --tls-cert tls.crt --tls-key tls.key
+  $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
+      --login-url http://127.0.0.1:7357
+
+The first line on stdout is the base URL (e.g. http://127.0.0.1:7357), so scripts can read
+it: `url=$(certmint emulate ... | head -n1)`. Then it serves until Ctrl-C or SIGTERM:
+  POST /services/oauth2/token        the JWT bearer grant, checked as Salesforce does
+  GET  /id/ORG/USER                  identity URL (Bearer token)
+  GET  /services/oauth2/userinfo     OpenID Connect UserInfo
+  GET  /services/data/               API versions (no auth); /services/data/vNN.0/... needs a token
+Errors are Salesforce's exact JSON with status 400. One line per request goes to stderr
+(method, path, status, error, latency; never assertions or tokens); --no-log silences it.
+
+With flags, the org has one connected app (admin-approved users, the given users
+pre-authorized). A TOML file (--config) describes apps, Permitted Users policies, users,
+sandbox and My Domain; see docs/emulator.md. The certificate's validity dates are not
+checked, as in Salesforce.
+
+It binds 127.0.0.1 unless --listen says otherwise, and warns when it is reachable from
+other machines.
+
+EXIT CODES:
+  0  stopped by Ctrl-C or SIGTERM
+  2  error (bad configuration, unreadable certificate, address in use)";
+
+#[derive(Args, Debug)]
+pub struct EmulateArgs {
+    /// The certificate uploaded to the emulated connected app (PEM or DER).
+    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    pub cert: Option<PathBuf>,
+    /// The emulated app's consumer key.
+    #[arg(
+        long,
+        value_name = "KEY",
+        visible_alias = "consumer-key",
+        required_unless_present = "config"
+    )]
+    pub client_id: Option<String>,
+    /// A username the org knows (active and pre-authorized); repeat for more.
+    #[arg(
+        long = "user",
+        value_name = "USERNAME",
+        required_unless_present = "config"
+    )]
+    pub users: Vec<String>,
+    /// A TOML file describing the org, apps and users (see docs/emulator.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "client_id", "users", "sandbox", "org_id", "my_domain"])]
+    pub config: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7357")]
+    pub listen: String,
+    /// Serve HTTPS with this certificate (PEM, leaf first; may hold the chain).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Password source for an encrypted --tls-key.
+    #[arg(long, value_name = "SRC")]
+    pub tls_passin: Option<PassSource>,
+    /// Emulate a sandbox (audience https://test.salesforce.com).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// The org id (15 or 18 characters, starting 00D).
+    #[arg(long, value_name = "ID")]
+    pub org_id: Option<String>,
+    /// The org's My Domain URL (accepted as an audience too).
+    #[arg(long, value_name = "URL")]
+    pub my_domain: Option<String>,
+    /// Seconds an expired `exp` is still accepted (default 0; overrides the file).
+    #[arg(long, value_name = "SECONDS")]
+    pub clock_skew: Option<u64>,
+    /// Do not log requests to stderr.
+    #[arg(long)]
+    pub no_log: bool,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub workers: usize,
+}
+
+pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = ctx.read(path, "emulator configuration")?;
+            let text = String::from_utf8(text).map_err(|_| {
+                CliError::new(format!(
+                    "cannot read emulator configuration `{}`",
+                    shown(path)
+                ))
+                .cause("it is not UTF-8 text")
+            })?;
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut read = |p: &Path| {
+                let full = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    dir.join(p)
+                };
+                super::common::read_file(&full, "certificate")
+                    .map_err(|e| std::io::Error::other(e.cause.unwrap_or(e.message)))
+            };
+            Config::from_toml(&text, &mut read).map_err(|e| {
+                CliError::lib("invalid emulator configuration", Some(path), e)
+                    .hint("see docs/emulator.md for the schema and a full example")
+            })?
+        }
+        None => {
+            let (Some(cert_path), Some(client_id)) = (&args.cert, &args.client_id) else {
+                return Err(CliError::new(
+                    "give --cert, --client-id and --user, or --config FILE.toml",
+                ));
+            };
+            let cert = ctx.read(cert_path, "certificate")?;
+            let mut c = Config::simple(&cert, client_id, &args.users)
+                .map_err(|e| CliError::lib("cannot use certificate", Some(cert_path), e))?;
+            c.sandbox = args.sandbox;
+            if let Some(id) = &args.org_id {
+                c.org_id = id18(id, "00D", "org id")
+                    .map_err(|e| CliError::lib("invalid --org-id", None, e))?;
+            }
+            if let Some(d) = &args.my_domain {
+                let d = d.trim().trim_end_matches('/');
+                c.my_domain = Some(if d.contains("://") {
+                    d.to_owned()
+                } else {
+                    format!("https://{d}")
+                });
+            }
+            c
+        }
+    };
+    if let Some(s) = args.clock_skew {
+        config.clock_skew = s;
+    }
+    let listen = resolve_listen(&args.listen)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(load_tls(ctx, c, k, args.tls_passin.as_ref())?),
+        _ => None,
+    };
+    let summary = summary(&config);
+    let running = emulator::start(
+        config,
+        ServerOptions {
+            listen,
+            tls,
+            limits: Limits::default(),
+            log: !args.no_log,
+            workers: args.workers,
+            stop_on_signals: true,
+        },
+    )
+    .map_err(|e| {
+        CliError::lib(
+            format!("cannot listen on {}", escape(&args.listen)),
+            None,
+            e,
+        )
+        .hint("pick another port with --listen 127.0.0.1:PORT (port 0 picks a free one)")
+    })?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", running.base_url());
+        let _ = out.flush();
+    }
+    if !emulator::is_loopback(&running.local_addr()) {
+        eprintln!(
+            "WARNING: the emulator listens on {}, reachable from other machines. It issues tokens to anyone \
+             holding a key it trusts. Use --listen 127.0.0.1:PORT unless you mean it.",
+            running.local_addr()
+        );
+    }
+    ctx.say(format!("certmint emulator at {}", running.base_url()));
+    ctx.say(format!(
+        "  token endpoint: POST {}/services/oauth2/token",
+        running.base_url()
+    ));
+    for line in summary {
+        ctx.say(format!("  {line}"));
+    }
+    ctx.say("  stop with Ctrl-C");
+    running.wait();
+    ctx.say("emulator stopped");
+    Ok(())
+}
+
+fn summary(c: &Config) -> Vec<String> {
+    let mut v = vec![format!(
+        "org {} ({}), audience {}{}",
+        c.org_id,
+        if c.sandbox { "sandbox" } else { "production" },
+        c.login_host(),
+        if c.accept_my_domain_audience {
+            " (also the My Domain / emulator URL)"
+        } else {
+            ""
+        }
+    )];
+    for a in &c.apps {
+        v.push(format!(
+            "app {}: consumer key {}, certificate SHA-1 {}, {}",
+            escape(&a.name),
+            escape(&a.consumer_key),
+            a.cert_sha1,
+            a.permitted_users
+        ));
+    }
+    for u in &c.users {
+        v.push(format!(
+            "user {} ({}){}",
+            escape(&u.username),
+            u.id,
+            if u.active { "" } else { ", inactive" }
+        ));
+    }
+    v
+}
+
+fn resolve_listen(s: &str) -> CliResult<SocketAddr> {
+    let bad = || {
+        CliError::new(format!("invalid --listen `{}`", escape(s)))
+            .hint("give HOST:PORT, e.g. 127.0.0.1:7357 or 127.0.0.1:0")
+    };
+    s.to_socket_addrs()
+        .map_err(|e| bad().cause(e))?
+        .next()
+        .ok_or_else(bad)
+}
+
+fn load_tls(
+    ctx: &mut Ctx,
+    cert: &Path,
+    key: &Path,
+    passin: Option<&PassSource>,
+) -> CliResult<TlsIdentity> {
+    let data = ctx.read(cert, "TLS certificate")?;
+    let chain: Vec<Vec<u8>> = if certmint::pemfile::is_pem(&data) {
+        certmint::pemfile::parse_all(&data, "TLS certificate")
+            .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?
+            .iter()
+            .filter(|b| b.label == "CERTIFICATE")
+            .map(|b| b.contents.clone())
+            .collect()
+    } else {
+        vec![data]
+    };
+    let Some(leaf) = chain.first() else {
+        return Err(
+            CliError::new(format!("cannot read TLS certificate `{}`", shown(cert)))
+                .cause("it holds no CERTIFICATE block"),
+        );
+    };
+    let info = certmint::x509::parse_der(leaf)
+        .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?;
+    let (k, _) = ctx.load_key(key, passin)?;
+    if !k.matches_spki(&info.spki) {
+        return Err(
+            CliError::new("the TLS key does not match the TLS certificate")
+                .hint("pass the key --tls-cert was made from"),
+        );
+    }
+    Ok(TlsIdentity {
+        cert_chain: chain,
+        key_pkcs8: k.pkcs8_der().clone(),
+    })
+}

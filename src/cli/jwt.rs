@@ -1,0 +1,145 @@
+//! `certmint jwt`: sign a JWT bearer assertion and print it (for curl, Postman, or any
+//! client that does the token request itself). Also home of the key and claim options
+//! that `mint` shares.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use certmint::jwt::{Claims, HeaderStyle, MAX_TTL, Signer};
+use certmint::key::RsaKey;
+use certmint::token_endpoint::{format_unix, resolve_audience};
+use clap::Args;
+
+use super::common::Ctx;
+use super::error::{CliError, CliResult};
+use super::password::PassSource;
+
+pub const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
+  $ certmint jwt --key server.pass.key --passin env:KEY_PASS --client-id \"$CONSUMER_KEY\" \\
+      --username integration@acme.com.uat --audience test
+  $ curl -s https://login.salesforce.com/services/oauth2/token \\
+      -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\
+      -d assertion=\"$(certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com)\"
+
+The assertion is what Salesforce's documentation builds: header {\"alg\":\"RS256\"} (add
+\"typ\":\"JWT\" with --typ), claims iss (consumer key), sub (username), aud and exp (seconds,
+--ttl ahead, at most 180), base64url without padding, signed RSASSA-PKCS1-v1_5 with
+SHA-256. It is a bearer credential until it expires: do not log it. `certmint mint` signs
+and exchanges it in one step.
+
+EXIT CODES:
+  0  the assertion was printed
+  2  error (unreadable key, wrong password, bad option)";
+
+/// The signing key and the claims, shared by `jwt` and `mint`.
+///
+/// Extension point: keystore input (`--keystore FILE.p12|.jks --alias A`) belongs here,
+/// next to `--key`, with its branch in [`SignerArgs::load_key`].
+#[derive(Args, Debug, Clone)]
+pub struct SignerArgs {
+    /// The private key that signs: PEM or DER, PKCS#1 or PKCS#8, encrypted or not.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Password source for an encrypted key: pass:TEXT, env:VAR, file:PATH, fd:N or stdin.
+    #[arg(long, value_name = "SRC")]
+    pub passin: Option<PassSource>,
+    /// The connected app's consumer key (the `iss` claim).
+    #[arg(long, value_name = "KEY", visible_alias = "consumer-key")]
+    pub client_id: String,
+    /// The Salesforce username to act as (the `sub` claim).
+    #[arg(long, short = 'u', value_name = "USER")]
+    pub username: String,
+    /// Seconds until the assertion expires (1 to 180).
+    #[arg(long, value_name = "SECONDS", default_value_t = MAX_TTL)]
+    pub ttl: u64,
+    /// Write the header as {"alg":"RS256","typ":"JWT"} (what the Salesforce CLI sends).
+    #[arg(long)]
+    pub typ: bool,
+    /// Add an `iat` (issued-at) claim.
+    #[arg(long)]
+    pub iat: bool,
+}
+
+/// A key ready to sign, and what is known about it.
+pub struct LoadedKey {
+    pub key: RsaKey,
+    /// The certificate that came with the key (from a keystore), if any.
+    pub cert: Option<certmint::x509::CertInfo>,
+}
+
+impl SignerArgs {
+    /// Load the signing key.
+    pub fn load_key(&self, ctx: &mut Ctx) -> CliResult<LoadedKey> {
+        let (key, _) = ctx.load_key(&self.key, self.passin.as_ref())?;
+        Ok(LoadedKey { key, cert: None })
+    }
+
+    /// The header style.
+    pub fn header(&self) -> HeaderStyle {
+        if self.typ {
+            HeaderStyle::WithTyp
+        } else {
+            HeaderStyle::Bare
+        }
+    }
+
+    /// Claims for `audience` at `now`.
+    pub fn claims(&self, audience: &str, now: u64) -> CliResult<Claims> {
+        let claims = Claims::new(&self.client_id, &self.username, audience, now, self.ttl)
+            .map_err(|e| {
+                CliError::lib("cannot build the assertion", None, e).hint(
+                    "--ttl takes 1 to 180 seconds; --client-id and --username must not be empty",
+                )
+            })?;
+        Ok(if self.iat {
+            claims.with_iat(now)
+        } else {
+            claims
+        })
+    }
+}
+
+/// Seconds since the Unix epoch by the local clock.
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[derive(Args, Debug)]
+pub struct JwtArgs {
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// The audience: `login` (https://login.salesforce.com, production and My Domain),
+    /// `test` (https://test.salesforce.com, sandboxes) or a URL (an Experience Cloud site).
+    #[arg(long, value_name = "login|test|URL", default_value = "login")]
+    pub audience: String,
+}
+
+pub fn run(ctx: &mut Ctx, args: JwtArgs) -> CliResult<()> {
+    let audience = resolve_audience(&args.audience).map_err(|e| {
+        CliError::lib("invalid --audience", None, e).hint("pass login, test or a site URL")
+    })?;
+    // Check the claims before asking for a password.
+    args.signer.claims(&audience, now_unix())?;
+    let loaded = args.signer.load_key(ctx)?;
+    let signer = Signer::new(&loaded.key, args.signer.header())
+        .map_err(|e| CliError::lib("cannot use the key for signing", Some(&args.signer.key), e))?;
+    let now = now_unix();
+    let claims = args.signer.claims(&audience, now)?;
+    let assertion = signer
+        .sign(&claims)
+        .map_err(|e| CliError::lib("cannot sign the assertion", None, e))?;
+    println!("{assertion}");
+    ctx.say(format!(
+        "signed for {} (iss {}, aud {}), valid until {}",
+        certmint::x509::escape(&claims.sub),
+        certmint::x509::escape(&claims.iss),
+        certmint::x509::escape(&claims.aud),
+        format_unix(i64::try_from(claims.exp).unwrap_or(i64::MAX))
+    ));
+    Ok(())
+}

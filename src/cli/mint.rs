@@ -1,0 +1,421 @@
+//! `certmint mint`: sign an assertion, exchange it for an access token (OAuth 2.0 JWT
+//! bearer, RFC 7523) and prove the token works with the identity URL.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use certmint::Error;
+use certmint::error::NetworkKind;
+use certmint::jwt::Signer;
+use certmint::output::Mode;
+use certmint::token_endpoint::{
+    Client, ClientOptions, Exchange, ExplainContext, IdentityCheck, LoginUrl, OAuthError,
+    ProxySettings, TokenResponse, explain, resolve_audience,
+};
+use certmint::x509::escape;
+use clap::Args;
+use serde_json::json;
+
+use super::common::{Ctx, check_out};
+use super::error::{CliError, CliResult, EXIT_NO};
+use super::jwt::{SignerArgs, now_unix};
+
+pub const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com.uat --login-url test
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com \\
+      --login-url https://acme.my.salesforce.com --cert server.crt --token-out token.txt
+  $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
+      --login-url http://127.0.0.1:7357 --json      # against `certmint emulate`
+
+The token request is POST <login URL>/services/oauth2/token with grant_type and assertion,
+form-encoded. The audience follows the login URL: production and My Domain
+https://login.salesforce.com; sandboxes (test, *.sandbox.my.salesforce.com)
+https://test.salesforce.com; an Experience Cloud site its own URL. --audience overrides it.
+
+The access token is shown masked (org id prefix, first and last four characters) unless
+--show-token; --token-out writes it to a file with mode 0600. There is no refresh token in
+this flow: mint again when the session expires. Then the token is proven with a GET of
+the identity URL it came with (skip with --no-verify).
+
+HTTPS uses the system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR are honoured), or
+only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY, else HTTP_PROXY)
+and NO_PROXY; loopback is never proxied. Plain http:// is allowed only to loopback.
+
+EXIT CODES:
+  0  a token was issued (and the identity check passed)
+  1  Salesforce refused the assertion (the error, its meaning and the fix are printed),
+     or the identity check refused the token
+  2  error: bad option, unreadable key, network, proxy or TLS failure";
+
+#[derive(Args, Debug)]
+pub struct MintArgs {
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Where to log in: `login` (https://login.salesforce.com), `test`
+    /// (https://test.salesforce.com), a My Domain URL, an Experience Cloud site URL, or
+    /// http://127.0.0.1:PORT for the emulator.
+    #[arg(long, value_name = "URL", default_value = "login")]
+    pub login_url: String,
+    /// Override the audience: `login`, `test` or a URL.
+    #[arg(long, value_name = "login|test|URL")]
+    pub audience: Option<String>,
+    /// The certificate uploaded to the connected app: checked against the key before
+    /// anything is sent, and its fingerprint shown if Salesforce says "invalid assertion".
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Trust only this CA (PEM or DER) for HTTPS: a private CA, a TLS-inspecting proxy, or
+    /// the emulator's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Print the access token itself instead of a masked form.
+    #[arg(long)]
+    pub show_token: bool,
+    /// Write the access token to FILE (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub token_out: Option<PathBuf>,
+    /// Replace the --token-out file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the result as JSON on stdout (without the token unless --show-token).
+    #[arg(long)]
+    pub json: bool,
+    /// Skip the identity check after the token is issued.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Seconds allowed for name lookup and connecting.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Seconds allowed for each response.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+pub fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<u8> {
+    let login = LoginUrl::parse(&args.login_url).map_err(|e| {
+        CliError::lib("invalid --login-url", None, e)
+            .hint("pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT")
+    })?;
+    let audience = match &args.audience {
+        Some(a) => resolve_audience(a).map_err(|e| {
+            CliError::lib("invalid --audience", None, e).hint("pass login, test or a URL")
+        })?,
+        None => login.default_audience(),
+    };
+    args.signer.claims(&audience, now_unix())?;
+    if let Some(out) = &args.token_out {
+        check_out(out, args.force)?;
+    }
+    let ca_certs = match &args.ca_file {
+        Some(p) => Some(ctx.read(p, "CA certificate")?),
+        None => None,
+    };
+    let cert = match &args.cert {
+        Some(p) => {
+            let data = ctx.read(p, "certificate")?;
+            Some(
+                certmint::x509::parse(&data)
+                    .map_err(|e| CliError::lib("cannot read certificate", Some(p), e))?,
+            )
+        }
+        None => None,
+    };
+    let loaded = args.signer.load_key(ctx)?;
+    let key = loaded.key;
+    let cert = cert.or(loaded.cert);
+    if let Some(c) = &cert
+        && !key.matches_spki(&c.spki)
+    {
+        return Err(CliError::new("the key does not match the certificate")
+            .cause(format!(
+                "key public-key SHA-256 {}; certificate {} (SHA-1 {})",
+                key.public_key_sha256(),
+                c.subject,
+                c.sha1
+            ))
+            .hint("sign with the key the certificate was made from, or upload a certificate made from this key"));
+    }
+    let client = Client::new(ClientOptions {
+        ca_certs,
+        connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+        read_timeout: Duration::from_secs(args.timeout.max(1)),
+        proxy: ProxySettings::from_env(),
+        ..ClientOptions::default()
+    })
+    .map_err(|e| CliError::lib("cannot set up HTTPS", args.ca_file.as_deref(), e))?;
+
+    let signer = Signer::new(&key, args.signer.header())
+        .map_err(|e| CliError::lib("cannot use the key for signing", Some(&args.signer.key), e))?;
+    let now = now_unix();
+    let claims = args.signer.claims(&audience, now)?;
+    let assertion = signer
+        .sign(&claims)
+        .map_err(|e| CliError::lib("cannot sign the assertion", None, e))?;
+    if client.is_proxied(&login) {
+        ctx.say(format!(
+            "using the proxy from the environment for {}",
+            login.host()
+        ));
+    }
+    let exchange = client
+        .exchange(&login, &assertion)
+        .map_err(|e| network_error("the token request failed", &login, e))?;
+    let grant = match exchange {
+        Exchange::Granted(g) => g,
+        Exchange::Refused(err) => {
+            let ctx_x = ExplainContext {
+                now: i64::try_from(now).ok(),
+                exp: Some(claims.exp),
+                login_url: Some(login.to_string()),
+                audience: Some(audience.clone()),
+                client_id: Some(claims.iss.clone()),
+                username: Some(claims.sub.clone()),
+                key_spki_sha256: Some(key.public_key_sha256()),
+                cert_sha1: cert.as_ref().map(|c| c.sha1.clone()),
+                cert_matches_key: cert.as_ref().map(|c| key.matches_spki(&c.spki)),
+            };
+            report_refusal(&err, &ctx_x, args.json);
+            return Ok(EXIT_NO);
+        }
+    };
+
+    if let Some(out) = &args.token_out {
+        let mut bytes = grant.access_token.expose().as_bytes().to_vec();
+        bytes.push(b'\n');
+        let r = ctx.write(out, &bytes, Mode::Secret, args.force, "access token");
+        certmint::secret::wipe(&mut bytes);
+        r?;
+    }
+
+    let identity = if args.no_verify {
+        None
+    } else {
+        Some(
+            client
+                .identity(&login, &grant)
+                .map_err(|e| network_error("the identity check failed", &login, e))?,
+        )
+    };
+    print_success(
+        &args,
+        &login,
+        &audience,
+        &claims.sub,
+        &grant,
+        identity.as_ref(),
+    );
+    match &identity {
+        Some(IdentityCheck::Verified(id)) if !id.username.eq_ignore_ascii_case(&claims.sub) => {
+            Err(CliError::new(format!(
+                "the identity endpoint names {}, not {}",
+                escape(&id.username),
+                escape(&claims.sub)
+            ))
+            .hint("the token belongs to another user than the one asked for; check --username")
+            .code(EXIT_NO))
+        }
+        Some(IdentityCheck::Rejected { url, status, body }) => Err(CliError::new(
+            "the token was issued, but the identity endpoint refused it",
+        )
+        .cause(format!("{url} answered HTTP {status}: {body}"))
+        .hint(
+            "the session may have been revoked at once (Setup > Session Management); \
+                     --no-verify skips this check",
+        )
+        .code(EXIT_NO)),
+        _ => Ok(0),
+    }
+}
+
+fn print_success(
+    args: &MintArgs,
+    login: &LoginUrl,
+    audience: &str,
+    username: &str,
+    grant: &TokenResponse,
+    identity: Option<&IdentityCheck>,
+) {
+    let shown_token = if args.show_token {
+        grant.access_token.expose().to_owned()
+    } else {
+        grant.access_token.masked()
+    };
+    let opt = |s: Option<&str>| s.map(escape);
+    if args.json {
+        let identity_json = match identity {
+            None => serde_json::Value::Null,
+            Some(IdentityCheck::Verified(id)) => json!({
+                "verified": true,
+                "username": id.username,
+                "user_id": id.user_id,
+                "organization_id": id.organization_id,
+                "display_name": id.display_name,
+                "url": id.url,
+            }),
+            Some(IdentityCheck::Rejected { url, status, .. }) => json!({
+                "verified": false,
+                "status": status,
+                "url": url,
+            }),
+        };
+        let mut v = json!({
+            "ok": true,
+            "login_url": login.as_str(),
+            "audience": audience,
+            "username": username,
+            "org_id": grant.org_id(),
+            "user_id": grant.user_id(),
+            "instance_url": grant.instance_url,
+            "id": grant.id,
+            "scope": grant.scope,
+            "token_type": grant.token_type,
+            "access_token_masked": grant.access_token.masked(),
+            "identity": identity_json,
+        });
+        if args.show_token {
+            v["access_token"] = json!(grant.access_token.expose());
+        }
+        println!("{v}");
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let none = || "(not given)".to_owned();
+    let _ = writeln!(out, "username:      {}", escape(username));
+    let _ = writeln!(
+        out,
+        "org id:        {}",
+        opt(grant.org_id()).unwrap_or_else(none)
+    );
+    let _ = writeln!(
+        out,
+        "user id:       {}",
+        opt(grant.user_id()).unwrap_or_else(none)
+    );
+    let _ = writeln!(
+        out,
+        "instance URL:  {}",
+        opt(grant.instance_url.as_deref()).unwrap_or_else(none)
+    );
+    let _ = writeln!(
+        out,
+        "scope:         {}",
+        opt(grant.scope.as_deref()).unwrap_or_else(none)
+    );
+    let _ = writeln!(
+        out,
+        "access token:  {}{}",
+        escape(&shown_token),
+        if args.show_token {
+            ""
+        } else {
+            "  (masked; --show-token prints it)"
+        }
+    );
+    match identity {
+        Some(IdentityCheck::Verified(id)) => {
+            let _ = writeln!(
+                out,
+                "verified:      {} ({}) via {}",
+                escape(&id.username),
+                opt(id.user_id.as_deref()).unwrap_or_else(none),
+                escape(&id.url)
+            );
+        }
+        Some(IdentityCheck::Rejected { status, .. }) => {
+            let _ = writeln!(
+                out,
+                "verified:      no (the identity endpoint answered HTTP {status})"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "verified:      skipped (--no-verify)");
+        }
+    }
+}
+
+fn report_refusal(err: &OAuthError, ctx: &ExplainContext, as_json: bool) {
+    let x = explain(err, ctx);
+    eprintln!(
+        "error: Salesforce refused the assertion (HTTP {})",
+        err.status
+    );
+    eprintln!("  error:             {}", escape(&err.error));
+    eprintln!("  error_description: {}", escape(&err.description));
+    match x.known {
+        Some(k) => {
+            eprintln!("  meaning: {}", k.meaning);
+            eprintln!("  likely causes:");
+            for c in k.causes {
+                eprintln!("    - {c}");
+            }
+            eprintln!("  fix:");
+            for f in k.fixes {
+                eprintln!("    - {f}");
+            }
+        }
+        None => {
+            eprintln!("  (certmint has no explanation for this error; see docs/troubleshooting.md)")
+        }
+    }
+    if !x.facts.is_empty() {
+        eprintln!("  what certmint sent:");
+        for f in &x.facts {
+            eprintln!("    - {f}");
+        }
+    }
+    if as_json {
+        let v = json!({
+            "ok": false,
+            "status": err.status,
+            "error": err.error,
+            "error_description": err.description,
+            "meaning": x.known.map(|k| k.meaning),
+            "causes": x.known.map(|k| k.causes),
+            "fixes": x.known.map(|k| k.fixes),
+            "facts": x.facts,
+        });
+        println!("{v}");
+    }
+}
+
+fn network_error(action: &str, login: &LoginUrl, e: Error) -> CliError {
+    let hint = match &e {
+        Error::Network { kind, .. } => Some(match kind {
+            NetworkKind::Tls => {
+                if login.is_loopback() {
+                    "the emulator's certificate is not trusted: pass it (or its CA) with --ca-file".to_owned()
+                } else {
+                    "the server's certificate is not trusted by this machine: behind a TLS-inspecting proxy or with a private CA, pass that CA with --ca-file (or set SSL_CERT_FILE)".to_owned()
+                }
+            }
+            NetworkKind::Dns => format!(
+                "check the spelling of {} and this machine's DNS; behind a proxy set HTTPS_PROXY",
+                login.host()
+            ),
+            NetworkKind::Connect => {
+                if login.is_loopback() {
+                    "is the emulator running? Start it with `certmint emulate` and use the URL it prints".to_owned()
+                } else {
+                    "check the network and firewall; behind a proxy set HTTPS_PROXY (and NO_PROXY for exceptions)".to_owned()
+                }
+            }
+            NetworkKind::Timeout => {
+                "the server did not answer in time: check the network or proxy, or raise --connect-timeout / --timeout".to_owned()
+            }
+            NetworkKind::Proxy => "check HTTPS_PROXY / ALL_PROXY / HTTP_PROXY and NO_PROXY".to_owned(),
+            NetworkKind::UnexpectedResponse => {
+                "this is not a Salesforce token endpoint answer: check --login-url (login, test, or the My Domain or site URL without a path beyond the site)".to_owned()
+            }
+            _ => "check --login-url and the network".to_owned(),
+        }),
+        Error::InvalidInput { .. } => None,
+        _ => None,
+    };
+    let mut err = CliError::lib(action, None, e);
+    if let Some(h) = hint {
+        err = err.hint(h);
+    }
+    err
+}

@@ -1,0 +1,239 @@
+//! A local emulator of Salesforce's OAuth 2.0 JWT bearer token endpoint, and of the
+//! follow-up calls that prove a token works (identity URL, UserInfo, REST API versions),
+//! so the whole flow can be tried, tested and taught offline.
+//!
+//! It checks assertions the way Salesforce does (see [`validate`]) and answers with
+//! Salesforce's exact JSON errors, status and headers. HTTP/1.1 over hyper and tokio,
+//! HTTPS through rustls when given a certificate and key.
+//!
+//! ```no_run
+//! # fn main() -> certmint::Result<()> {
+//! use certmint::emulator::{Config, ServerOptions, start};
+//! let cert = std::fs::read("server.crt")?;
+//! let config = Config::simple(&cert, "3MVG9-consumer-key", &["alice@example.com".into()])?;
+//! let running = start(config, ServerOptions::default())?; // 127.0.0.1, a free port
+//! println!("{}", running.base_url());
+//! running.shutdown();
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod config;
+mod http;
+pub mod validate;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use config::{App, Config, DEFAULT_ORG_ID, PermittedUsers, UrlStyle, User, id18, id18_suffix};
+pub use http::Limits;
+
+use crate::{Error, Result, SecretBytes};
+
+/// A TLS server identity: certificate chain (leaf first, DER) and the private key
+/// (PKCS#8 DER).
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    /// Certificates, leaf first, DER.
+    pub cert_chain: Vec<Vec<u8>>,
+    /// The leaf's private key, unencrypted PKCS#8 DER.
+    pub key_pkcs8: SecretBytes,
+}
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Address to bind; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    /// Serve HTTPS with this identity.
+    pub tls: Option<TlsIdentity>,
+    /// Size limits and timeouts.
+    pub limits: Limits,
+    /// Log one line per request to stderr (method, path, status, error, latency; never
+    /// assertions or tokens).
+    pub log: bool,
+    /// Worker threads; 0 means one per CPU.
+    pub workers: usize,
+    /// Stop on Ctrl-C or SIGTERM.
+    pub stop_on_signals: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: None,
+            limits: Limits::default(),
+            log: false,
+            workers: 0,
+            stop_on_signals: false,
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Running {
+    base_url: String,
+    local_addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// A handle that can stop a [`Running`] emulator from another thread.
+#[derive(Clone, Debug)]
+pub struct StopHandle(tokio::sync::watch::Sender<bool>);
+
+impl StopHandle {
+    /// Ask the server to stop (in-flight requests are given two seconds).
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Running {
+    /// `http://127.0.0.1:PORT` (or `https://…`): where clients connect. For a wildcard
+    /// bind address the loopback address is shown.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.stop.clone())
+    }
+
+    /// Stop the server and wait for it.
+    pub fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        self.join();
+    }
+
+    /// Block until the server stops (a signal, when `stop_on_signals`, or a [`StopHandle`]).
+    pub fn wait(mut self) {
+        self.join();
+    }
+
+    fn join(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.join();
+    }
+}
+
+/// True when `addr` is a loopback address (the emulator's safe default).
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// Bind, then serve on background threads. Returns once the socket is listening, so the
+/// base URL is immediately usable.
+pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
+    let listener = TcpListener::bind(opts.listen)?;
+    listener.set_nonblocking(true)?;
+    let local_addr = listener.local_addr()?;
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
+    let shown_ip = match local_addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        ip => ip.to_string(),
+    };
+    let base_url = format!("{scheme}://{shown_ip}:{}", local_addr.port());
+    let tls = match &opts.tls {
+        Some(id) => Some(http::tls_acceptor(id)?),
+        None => None,
+    };
+    let workers = if opts.workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        opts.workers
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("certmint-emulator")
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let shared = Arc::new(http::Shared::new(
+        config,
+        base_url.clone(),
+        opts.limits.clone(),
+        opts.log,
+    )?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_on_signals = opts.stop_on_signals;
+    let signal_tx = stop_tx.clone();
+    let thread = std::thread::Builder::new()
+        .name("certmint-emulator-main".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("emulator: cannot listen: {e}");
+                        return;
+                    }
+                };
+                if stop_on_signals {
+                    tokio::spawn(wait_for_signal(signal_tx));
+                }
+                http::serve(listener, tls, shared, stop_rx).await;
+            });
+            runtime.shutdown_timeout(Duration::from_millis(500));
+        })
+        .map_err(Error::Io)?;
+    Ok(Running {
+        base_url,
+        local_addr,
+        stop: stop_tx,
+        thread: Some(thread),
+    })
+}
+
+async fn wait_for_signal(stop: tokio::sync::watch::Sender<bool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        match term {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    let _ = stop.send(true);
+}

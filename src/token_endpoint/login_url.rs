@@ -1,0 +1,374 @@
+//! Login URLs (`login`, `test`, My Domain, sandbox My Domain, Experience Cloud site,
+//! loopback) and the audience Salesforce expects for each.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::{PRODUCTION, SANDBOX, TOKEN_PATH};
+use crate::{Error, Result};
+
+/// What kind of Salesforce endpoint a login URL is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginKind {
+    /// `https://login.salesforce.com`.
+    Production,
+    /// `https://test.salesforce.com`.
+    Sandbox,
+    /// `https://NAME.my.salesforce.com` (or another `*.salesforce.com` host).
+    MyDomain,
+    /// `https://NAME--SANDBOX.sandbox.my.salesforce.com`.
+    SandboxMyDomain,
+    /// An Experience Cloud site (`*.my.site.com`, `*.force.com/path`, a custom domain).
+    Site,
+    /// `http(s)://127.0.0.1:PORT`, `localhost` or `[::1]`: a local emulator.
+    Loopback,
+}
+
+/// A parsed login URL: scheme, host, optional port and optional site path, without a
+/// trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginUrl {
+    base: String,
+    origin: String,
+    host: String,
+    kind: LoginKind,
+}
+
+impl LoginUrl {
+    /// Parse `login`, `test`, or a URL. A URL without a scheme gets `https://`; a pasted
+    /// token endpoint URL is cut back to its login URL. Plain `http://` is refused unless
+    /// the host is loopback, and Lightning domains (`*.lightning.force.com`) are refused
+    /// because Salesforce does not serve OAuth there.
+    pub fn parse(text: &str) -> Result<Self> {
+        let t = text.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "login" | "prod" | "production" => return Self::parse(PRODUCTION),
+            "test" | "sandbox" => return Self::parse(SANDBOX),
+            "" => return Err(Error::invalid("login URL", "it is empty")),
+            _ => {}
+        }
+        let u = Url::parse(t, "login URL")?;
+        let host = u.host.clone();
+        if host.ends_with(".lightning.force.com") {
+            return Err(Error::invalid(
+                "login URL",
+                format!(
+                    "`{host}` is a Lightning domain, which does not serve OAuth; use the My Domain URL \
+                     (https://NAME.my.salesforce.com) instead"
+                ),
+            ));
+        }
+        let loopback = is_loopback_host(&host);
+        if u.scheme == "http" && !loopback {
+            return Err(Error::invalid(
+                "login URL",
+                format!(
+                    "plain http:// is only allowed to a loopback address (the local emulator), not to \
+                     `{host}`; use https://"
+                ),
+            ));
+        }
+        let mut path = u.path.trim_end_matches('/').to_owned();
+        if let Some(p) = path.strip_suffix(TOKEN_PATH) {
+            path = p.to_owned();
+        }
+        let kind = if loopback {
+            LoginKind::Loopback
+        } else if host == "login.salesforce.com" {
+            LoginKind::Production
+        } else if host == "test.salesforce.com" {
+            LoginKind::Sandbox
+        } else if host.ends_with(".sandbox.my.salesforce.com") {
+            LoginKind::SandboxMyDomain
+        } else if host.ends_with(".salesforce.com") {
+            LoginKind::MyDomain
+        } else {
+            LoginKind::Site
+        };
+        let origin = u.origin();
+        Ok(LoginUrl {
+            base: format!("{origin}{path}"),
+            origin,
+            host,
+            kind,
+        })
+    }
+
+    /// The login URL, e.g. `https://acme.my.salesforce.com` or `https://acme.my.site.com/customers`.
+    pub fn as_str(&self) -> &str {
+        &self.base
+    }
+
+    /// Scheme, host and port.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The host name (lowercase; IPv6 without brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// What kind of endpoint this is.
+    pub fn kind(&self) -> LoginKind {
+        self.kind
+    }
+
+    /// True for a loopback address (the local emulator).
+    pub fn is_loopback(&self) -> bool {
+        self.kind == LoginKind::Loopback
+    }
+
+    /// `<login URL>/services/oauth2/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}{TOKEN_PATH}", self.base)
+    }
+
+    /// The audience Salesforce expects for assertions sent here: production and My Domain
+    /// (and the emulator) `https://login.salesforce.com`; sandboxes and sandbox My Domains
+    /// `https://test.salesforce.com`; an Experience Cloud site its own URL.
+    pub fn default_audience(&self) -> String {
+        match self.kind {
+            LoginKind::Production | LoginKind::MyDomain | LoginKind::Loopback => PRODUCTION.into(),
+            LoginKind::Sandbox | LoginKind::SandboxMyDomain => SANDBOX.into(),
+            LoginKind::Site => self.base.clone(),
+        }
+    }
+}
+
+impl fmt::Display for LoginUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.base)
+    }
+}
+
+/// Resolve an `--audience` value: `login` and `test` are aliases, anything else must be an
+/// `http(s)://` URL and is used as given without a trailing slash.
+pub fn resolve_audience(text: &str) -> Result<String> {
+    let t = text.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "login" | "prod" | "production" => return Ok(PRODUCTION.into()),
+        "test" | "sandbox" => return Ok(SANDBOX.into()),
+        _ => {}
+    }
+    let u = Url::parse(t, "audience")?;
+    if !t.contains("://") {
+        return Err(Error::invalid(
+            "audience",
+            format!(
+                "`{}` is neither `login`, `test` nor a URL such as https://login.salesforce.com",
+                crate::x509::escape(t)
+            ),
+        ));
+    }
+    Ok(format!("{}{}", u.origin(), u.path.trim_end_matches('/')))
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `::1`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    h.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+/// A minimal absolute-URL split (scheme, host, port, path) on top of `http::Uri`.
+#[derive(Clone, Debug)]
+pub(super) struct Url {
+    pub(super) scheme: &'static str,
+    pub(super) host: String,
+    pub(super) port: Option<u16>,
+    pub(super) path: String,
+}
+
+impl Url {
+    pub(super) fn parse(text: &str, what: &'static str) -> Result<Self> {
+        let with_scheme;
+        let t = if text.contains("://") {
+            text
+        } else {
+            with_scheme = format!("https://{text}");
+            &with_scheme
+        };
+        let shown = crate::x509::escape(text);
+        let uri: ureq::http::Uri = t
+            .parse()
+            .map_err(|e| Error::invalid(what, format!("`{shown}` is not a URL: {e}")))?;
+        let scheme = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+            Some("https") => "https",
+            Some("http") => "http",
+            other => {
+                return Err(Error::invalid(
+                    what,
+                    format!(
+                        "`{shown}`: scheme {} is not http or https",
+                        other.unwrap_or("(none)")
+                    ),
+                ));
+            }
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| Error::invalid(what, format!("`{shown}` has no host")))?;
+        if authority.as_str().contains('@') {
+            return Err(Error::invalid(
+                what,
+                format!("`{shown}` must not contain a user name or password"),
+            ));
+        }
+        if uri.query().is_some() {
+            return Err(Error::invalid(
+                what,
+                format!("`{shown}` must not have a query string"),
+            ));
+        }
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(Error::invalid(what, format!("`{shown}` has no host")));
+        }
+        Ok(Url {
+            scheme,
+            host,
+            port: authority.port_u16(),
+            path: uri.path().to_owned(),
+        })
+    }
+
+    pub(super) fn origin(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(p) => format!("{}://{host}:{p}", self.scheme),
+            None => format!("{}://{host}", self.scheme),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_aliases_and_audiences() {
+        let cases = [
+            (
+                "login",
+                "https://login.salesforce.com",
+                LoginKind::Production,
+                PRODUCTION,
+            ),
+            (
+                "test",
+                "https://test.salesforce.com",
+                LoginKind::Sandbox,
+                SANDBOX,
+            ),
+            (
+                "https://acme.my.salesforce.com/",
+                "https://acme.my.salesforce.com",
+                LoginKind::MyDomain,
+                PRODUCTION,
+            ),
+            (
+                "acme.my.salesforce.com",
+                "https://acme.my.salesforce.com",
+                LoginKind::MyDomain,
+                PRODUCTION,
+            ),
+            (
+                "https://acme--uat.sandbox.my.salesforce.com",
+                "https://acme--uat.sandbox.my.salesforce.com",
+                LoginKind::SandboxMyDomain,
+                SANDBOX,
+            ),
+            (
+                "https://acme.my.site.com/customers/",
+                "https://acme.my.site.com/customers",
+                LoginKind::Site,
+                "https://acme.my.site.com/customers",
+            ),
+            (
+                "https://site.force.com/customers",
+                "https://site.force.com/customers",
+                LoginKind::Site,
+                "https://site.force.com/customers",
+            ),
+            (
+                "https://portal.acme.com",
+                "https://portal.acme.com",
+                LoginKind::Site,
+                "https://portal.acme.com",
+            ),
+            (
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080",
+                LoginKind::Loopback,
+                PRODUCTION,
+            ),
+            (
+                "http://localhost:1",
+                "http://localhost:1",
+                LoginKind::Loopback,
+                PRODUCTION,
+            ),
+            (
+                "http://[::1]:9",
+                "http://[::1]:9",
+                LoginKind::Loopback,
+                PRODUCTION,
+            ),
+            (
+                "https://login.salesforce.com/services/oauth2/token",
+                "https://login.salesforce.com",
+                LoginKind::Production,
+                PRODUCTION,
+            ),
+        ];
+        for (input, base, kind, aud) in cases {
+            let l = LoginUrl::parse(input).unwrap();
+            assert_eq!(l.as_str(), base, "{input}");
+            assert_eq!(l.kind(), kind, "{input}");
+            assert_eq!(l.default_audience(), aud, "{input}");
+        }
+        assert_eq!(
+            LoginUrl::parse("login").unwrap().token_url(),
+            "https://login.salesforce.com/services/oauth2/token"
+        );
+    }
+
+    #[test]
+    fn refuses_unsafe_login_urls() {
+        for bad in [
+            "http://login.salesforce.com",
+            "http://10.0.0.1:80",
+            "ftp://x",
+            "https://acme.lightning.force.com",
+            "https://user:pw@login.salesforce.com",
+            "https://login.salesforce.com?x=1",
+            "",
+        ] {
+            assert!(LoginUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn audience_values() {
+        assert_eq!(resolve_audience("login").unwrap(), PRODUCTION);
+        assert_eq!(resolve_audience("TEST").unwrap(), SANDBOX);
+        assert_eq!(
+            resolve_audience("https://acme.my.site.com/customers/").unwrap(),
+            "https://acme.my.site.com/customers"
+        );
+        assert!(resolve_audience("prodd").is_err());
+    }
+}

@@ -1,0 +1,677 @@
+//! The client side of the OAuth 2.0 JWT bearer grant (RFC 7523 §2.1) against Salesforce's
+//! token endpoint, `POST <login URL>/services/oauth2/token`, and the identity check that
+//! proves the token works.
+//!
+//! - [`LoginUrl`]: `login`, `test`, a My Domain, a sandbox My Domain or an Experience Cloud
+//!   site URL, and the audience Salesforce expects for each.
+//! - [`Client`]: HTTPS with the system's trusted roots (or a private CA), proxies from the
+//!   environment, plain `http://` only to loopback (the local emulator), timeouts.
+//! - [`Exchange`]: the granted token ([`TokenResponse`]) or Salesforce's refusal
+//!   ([`OAuthError`]), with an [`explain`]ed cause and fix for every known error.
+//!
+//! There is no refresh token in this flow: a new assertion is signed for each token.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use crate::error::NetworkKind;
+use crate::{Error, Result};
+
+mod explain;
+mod login_url;
+mod response;
+
+pub use explain::{
+    ExplainContext, Explanation, KNOWN_ERRORS, KnownError, explain, format_unix, known_error,
+};
+pub use login_url::{LoginKind, LoginUrl, is_loopback_host, resolve_audience};
+pub use response::{
+    AccessToken, Exchange, Identity, IdentityCheck, OAuthError, TokenResponse, mask_token,
+};
+
+use login_url::Url;
+
+/// The `grant_type` of the JWT bearer flow.
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// Production and Developer Edition login server (also the audience for My Domains).
+pub const PRODUCTION: &str = "https://login.salesforce.com";
+/// Sandbox login server (also the audience for sandbox My Domains).
+pub const SANDBOX: &str = "https://test.salesforce.com";
+/// Path of the token endpoint below a login URL.
+pub const TOKEN_PATH: &str = "/services/oauth2/token";
+/// Path of the OpenID Connect UserInfo endpoint.
+pub const USERINFO_PATH: &str = "/services/oauth2/userinfo";
+
+/// Largest response body read from a token or identity endpoint.
+const MAX_RESPONSE: u64 = 256 * 1024;
+
+/// Proxy settings for HTTPS requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    /// The proxy URL (`http://[user:pass@]host:port`).
+    pub proxy: Option<String>,
+    /// Hosts that bypass the proxy (comma-separated, curl's `NO_PROXY` syntax).
+    pub no_proxy: Option<String>,
+}
+
+impl ProxySettings {
+    /// From the environment: `https_proxy`/`HTTPS_PROXY`, else `all_proxy`/`ALL_PROXY`, else
+    /// `http_proxy`/`HTTP_PROXY`; and `no_proxy`/`NO_PROXY`. Empty values count as unset.
+    pub fn from_env() -> Self {
+        let get = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|n| std::env::var(n).ok())
+                .map(|v| v.trim().to_owned())
+                .find(|v| !v.is_empty())
+        };
+        ProxySettings {
+            proxy: get(&[
+                "https_proxy",
+                "HTTPS_PROXY",
+                "all_proxy",
+                "ALL_PROXY",
+                "http_proxy",
+                "HTTP_PROXY",
+            ]),
+            no_proxy: get(&["no_proxy", "NO_PROXY"]),
+        }
+    }
+
+    /// True when requests to `host` should go through the proxy. Loopback never does.
+    pub fn uses_proxy_for(&self, host: &str) -> bool {
+        if self.proxy.is_none() || is_loopback_host(host) {
+            return false;
+        }
+        !self
+            .no_proxy
+            .as_deref()
+            .is_some_and(|list| no_proxy_matches(list, host))
+    }
+}
+
+/// curl-style `NO_PROXY` matching: `*` matches everything; `example.com`, `.example.com`
+/// and `*.example.com` match that domain and its subdomains; IP addresses match exactly;
+/// `10.0.0.0/8`-style CIDR ranges match addresses inside them. Entries may carry a `:port`,
+/// which is ignored.
+pub fn no_proxy_matches(list: &str, host: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let host_ip = host.parse::<IpAddr>().ok();
+    for raw in list.split([',', ' ', '\t']) {
+        let e = raw.trim().to_ascii_lowercase();
+        if e.is_empty() {
+            continue;
+        }
+        if e == "*" {
+            return true;
+        }
+        if let Some((net, bits)) = e.split_once('/') {
+            if let (Ok(net), Ok(bits), Some(ip)) =
+                (net.parse::<IpAddr>(), bits.parse::<u32>(), host_ip)
+                && cidr_contains(net, bits, ip)
+            {
+                return true;
+            }
+            continue;
+        }
+        let e = e.trim_start_matches('[');
+        let e = match e.split_once(']') {
+            Some((ip, _)) => ip.to_owned(),
+            None if e.matches(':').count() == 1 => e.split(':').next().unwrap_or("").to_owned(),
+            None => e.to_owned(),
+        };
+        if let (Ok(a), Some(b)) = (e.parse::<IpAddr>(), host_ip) {
+            if a == b {
+                return true;
+            }
+            continue;
+        }
+        let domain = e.trim_start_matches("*.").trim_start_matches('.');
+        if domain.is_empty() {
+            continue;
+        }
+        if host == domain
+            || (host.ends_with(domain) && host[..host.len() - domain.len()].ends_with('.'))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+fn cidr_contains(net: IpAddr, bits: u32, ip: IpAddr) -> bool {
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            (u32::from(n) & mask) == (u32::from(i) & mask)
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            (u128::from(n) & mask) == (u128::from(i) & mask)
+        }
+        _ => false,
+    }
+}
+
+/// Options for [`Client`].
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Trust only these CA certificates (PEM, one or more, or one DER) instead of the
+    /// system's roots: for a private CA, a TLS-inspecting proxy, or the emulator over HTTPS.
+    pub ca_certs: Option<Vec<u8>>,
+    /// Time allowed for name lookup and the TCP connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for the response once the request is sent.
+    pub read_timeout: Duration,
+    /// Proxy settings (usually [`ProxySettings::from_env`]).
+    pub proxy: ProxySettings,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            ca_certs: None,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            proxy: ProxySettings::default(),
+            user_agent: concat!("certmint/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+}
+
+/// Where trusted roots came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootsSource {
+    /// The `ca_certs` option.
+    CaFile,
+    /// The operating system's store (or `SSL_CERT_FILE` / `SSL_CERT_DIR`).
+    System,
+    /// Mozilla's roots compiled into certmint (the system store was empty or unreadable).
+    Bundled,
+}
+
+/// The direct agent, the proxied one (when a proxy is set), and where the roots came from.
+type TlsAgents = (
+    Agent,
+    Option<std::result::Result<Agent, Error>>,
+    RootsSource,
+);
+
+/// An HTTP client for the token and identity endpoints. Cheap to share across threads;
+/// connections are pooled. TLS roots are loaded on the first HTTPS request only, so a
+/// client that talks only to a loopback emulator never reads the system store.
+pub struct Client {
+    opts: ClientOptions,
+    ca: Option<Vec<Certificate<'static>>>,
+    plain: OnceLock<Agent>,
+    tls: OnceLock<std::result::Result<TlsAgents, String>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("opts", &self.opts).finish()
+    }
+}
+
+impl Client {
+    /// A client; fails when `ca_certs` holds no certificate. An invalid proxy setting is
+    /// reported by the first request that would use it (loopback never does).
+    pub fn new(opts: ClientOptions) -> Result<Self> {
+        let ca = match &opts.ca_certs {
+            Some(bytes) => Some(parse_ca(bytes)?),
+            None => None,
+        };
+        Ok(Client {
+            opts,
+            ca,
+            plain: OnceLock::new(),
+            tls: OnceLock::new(),
+        })
+    }
+
+    fn config(&self, tls: Option<TlsConfig>, proxy: Option<ureq::Proxy>) -> Agent {
+        let mut b = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(self.opts.user_agent.as_str())
+            .accept("application/json")
+            .timeout_resolve(Some(self.opts.connect_timeout))
+            .timeout_connect(Some(self.opts.connect_timeout))
+            .timeout_send_request(Some(self.opts.read_timeout))
+            .timeout_send_body(Some(self.opts.read_timeout))
+            .timeout_recv_response(Some(self.opts.read_timeout))
+            .timeout_recv_body(Some(self.opts.read_timeout))
+            .proxy(proxy);
+        if let Some(tls) = tls {
+            b = b.tls_config(tls);
+        }
+        b.build().new_agent()
+    }
+
+    /// Where the trusted roots come from (loads them if not done yet).
+    pub fn roots_source(&self) -> Result<RootsSource> {
+        self.tls_agents().map(|(_, _, s)| *s)
+    }
+
+    fn tls_agents(&self) -> Result<&TlsAgents> {
+        let r = self.tls.get_or_init(|| {
+            let (roots, source) = match &self.ca {
+                Some(certs) => (RootCerts::new_with_certs(certs), RootsSource::CaFile),
+                None => system_roots()?,
+            };
+            let tls = TlsConfig::builder().root_certs(roots).build();
+            let direct = self.config(Some(tls.clone()), None);
+            let proxied = self
+                .opts
+                .proxy
+                .proxy
+                .as_deref()
+                .map(|p| make_proxy(p).map(|proxy| self.config(Some(tls), Some(proxy))));
+            Ok((direct, proxied, source))
+        });
+        r.as_ref().map_err(|e| Error::network(NetworkKind::Tls, e))
+    }
+
+    fn agent_for(&self, url: &str) -> Result<&Agent> {
+        let u = Url::parse(url, "URL")?;
+        if u.scheme == "http" {
+            if !is_loopback_host(&u.host) {
+                return Err(Error::invalid(
+                    "URL",
+                    format!(
+                        "refusing plain http:// to `{}`: only loopback may be reached without TLS",
+                        u.host
+                    ),
+                ));
+            }
+            return Ok(self.plain.get_or_init(|| self.config(None, None)));
+        }
+        let (direct, proxied, _) = self.tls_agents()?;
+        match proxied {
+            Some(Ok(p)) if self.opts.proxy.uses_proxy_for(&u.host) => Ok(p),
+            Some(Err(e)) if self.opts.proxy.uses_proxy_for(&u.host) => Err(match e {
+                Error::Network { kind, detail } => Error::network(*kind, detail),
+                other => Error::network(NetworkKind::Proxy, other),
+            }),
+            _ => Ok(direct),
+        }
+    }
+
+    /// True when requests to `login` go through a proxy.
+    pub fn is_proxied(&self, login: &LoginUrl) -> bool {
+        !login.is_loopback() && self.opts.proxy.uses_proxy_for(login.host())
+    }
+
+    /// POST the assertion to `<login>/services/oauth2/token`.
+    pub fn exchange(&self, login: &LoginUrl, assertion: &str) -> Result<Exchange> {
+        let url = login.token_url();
+        let body = form_body(&[("grant_type", GRANT_TYPE), ("assertion", assertion)]);
+        let agent = self.agent_for(&url)?;
+        let resp = agent
+            .post(&url)
+            .content_type("application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .map_err(|e| classify(e, &url))?;
+        let (status, ctype, location, bytes) = read_response(resp, &url)?;
+        if status == 200 {
+            return TokenResponse::parse(&bytes).map(Exchange::Granted);
+        }
+        if let Some(err) = OAuthError::parse(status, &bytes) {
+            return Ok(Exchange::Refused(err));
+        }
+        Err(unexpected(
+            &url,
+            status,
+            &ctype,
+            location.as_deref(),
+            &bytes,
+        ))
+    }
+
+    /// Prove the token works: GET the identity URL (`id`) with the token, or
+    /// `/services/oauth2/userinfo` on the instance when there is no `id`. When the token
+    /// came from a loopback emulator the request stays on that emulator. The token is only
+    /// sent over HTTPS to the login host or a Salesforce domain, or to loopback.
+    pub fn identity(&self, login: &LoginUrl, grant: &TokenResponse) -> Result<IdentityCheck> {
+        let url = identity_url(login, grant)?;
+        let agent = self.agent_for(&url)?;
+        let auth = format!("Bearer {}", grant.access_token.expose());
+        let resp = agent
+            .get(&url)
+            .header("Authorization", auth.as_str())
+            .call()
+            .map_err(|e| classify(e, &url))?;
+        let (status, ctype, location, bytes) = read_response(resp, &url)?;
+        match status {
+            200 => Identity::parse(&url, &bytes).map(IdentityCheck::Verified),
+            401 | 403 => Ok(IdentityCheck::Rejected {
+                url,
+                status,
+                body: snippet(&bytes),
+            }),
+            _ => Err(unexpected(
+                &url,
+                status,
+                &ctype,
+                location.as_deref(),
+                &bytes,
+            )),
+        }
+    }
+}
+
+/// The URL [`Client::identity`] asks, after the safety checks it describes.
+pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
+    let raw = match (&grant.id, &grant.instance_url) {
+        (Some(id), _) => id.clone(),
+        (None, Some(inst)) => format!("{}{USERINFO_PATH}", inst.trim_end_matches('/')),
+        (None, None) => format!("{}{USERINFO_PATH}", login.as_str()),
+    };
+    let u = Url::parse(&raw, "identity URL")?;
+    if login.is_loopback() {
+        // The emulator may hand out Salesforce-shaped URLs; keep the token on loopback.
+        if is_loopback_host(&u.host) {
+            return Ok(raw);
+        }
+        return Ok(format!("{}{}", login.origin(), u.path));
+    }
+    let trusted = u.scheme == "https"
+        && (u.host == login.host()
+            || [
+                ".salesforce.com",
+                ".force.com",
+                ".site.com",
+                ".salesforce.mil",
+                ".cloudforce.com",
+            ]
+            .iter()
+            .any(|d| u.host.ends_with(d)));
+    if !trusted {
+        return Err(Error::invalid(
+            "identity URL",
+            format!(
+                "the token response points at `{}`, which is not a Salesforce host; the token was not sent there",
+                crate::x509::escape(&raw)
+            ),
+        ));
+    }
+    Ok(raw)
+}
+
+/// `application/x-www-form-urlencoded` body from pairs.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        form_encode_into(k, &mut out);
+        out.push('=');
+        form_encode_into(v, &mut out);
+    }
+    out
+}
+
+fn form_encode_into(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+}
+
+fn parse_ca(bytes: &[u8]) -> Result<Vec<Certificate<'static>>> {
+    let ders: Vec<Vec<u8>> = if crate::pemfile::is_pem(bytes) {
+        crate::pemfile::parse_all(bytes, "CA certificate file")?
+            .iter()
+            .filter(|b| b.label == "CERTIFICATE" || b.label == "TRUSTED CERTIFICATE")
+            .map(|b| b.contents.clone())
+            .collect()
+    } else {
+        vec![bytes.to_vec()]
+    };
+    if ders.is_empty() {
+        return Err(Error::WrongKind {
+            expected: "CA certificates (PEM `BEGIN CERTIFICATE` blocks or one DER certificate)",
+            found: "no certificate".into(),
+        });
+    }
+    let mut out = Vec::with_capacity(ders.len());
+    for der in ders {
+        crate::x509::parse_der(&der)?;
+        out.push(Certificate::from_der(&der).to_owned());
+    }
+    Ok(out)
+}
+
+fn system_roots() -> std::result::Result<(RootCerts, RootsSource), String> {
+    let found = rustls_native_certs::load_native_certs();
+    if !found.certs.is_empty() {
+        let certs: Vec<Certificate<'static>> = found
+            .certs
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        return Ok((RootCerts::new_with_certs(&certs), RootsSource::System));
+    }
+    let env_set = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if env_set {
+        let why = found
+            .errors
+            .first()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "no certificates found".into());
+        return Err(format!(
+            "cannot load the CA certificates named by SSL_CERT_FILE/SSL_CERT_DIR: {why}"
+        ));
+    }
+    Ok((RootCerts::WebPki, RootsSource::Bundled))
+}
+
+fn make_proxy(url: &str) -> Result<ureq::Proxy> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("socks") {
+        return Err(Error::network(
+            NetworkKind::Proxy,
+            "SOCKS proxies are not supported; use an HTTP CONNECT proxy (http://host:port)",
+        ));
+    }
+    ureq::Proxy::new(url).map_err(|_| {
+        Error::network(
+            NetworkKind::Proxy,
+            "the proxy setting is not a valid URL (expected http://[user:password@]host:port)",
+        )
+    })
+}
+
+type RawResponse = (u16, String, Option<String>, Vec<u8>);
+
+fn read_response(mut resp: ureq::http::Response<ureq::Body>, url: &str) -> Result<RawResponse> {
+    let status = resp.status().as_u16();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let ctype = header("content-type").unwrap_or_default();
+    let location = header("location");
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE)
+        .read_to_vec()
+        .map_err(|e| classify(e, url))?;
+    Ok((status, ctype, location, bytes))
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    crate::x509::escape(text.trim())
+}
+
+fn unexpected(url: &str, status: u16, ctype: &str, location: Option<&str>, body: &[u8]) -> Error {
+    let mut detail = format!("{url} answered HTTP {status}");
+    if let Some(loc) = location {
+        detail.push_str(&format!(", redirecting to {}", crate::x509::escape(loc)));
+    }
+    if !ctype.is_empty() {
+        detail.push_str(&format!(" ({})", crate::x509::escape(ctype)));
+    }
+    let s = snippet(body);
+    if !s.is_empty() {
+        detail.push_str(&format!(": {s}"));
+    }
+    Error::network(NetworkKind::UnexpectedResponse, detail)
+}
+
+fn classify(e: ureq::Error, url: &str) -> Error {
+    use ureq::Error as U;
+    let (kind, detail) = match &e {
+        U::HostNotFound => (
+            NetworkKind::Dns,
+            "the host name does not resolve".to_owned(),
+        ),
+        U::Timeout(t) => (NetworkKind::Timeout, format!("no answer in time ({t})")),
+        U::ConnectProxyFailed(m) => (NetworkKind::Proxy, m.clone()),
+        U::InvalidProxyUrl => (NetworkKind::Proxy, "invalid proxy URL".to_owned()),
+        U::Rustls(r) => (NetworkKind::Tls, r.to_string()),
+        U::Tls(m) => (NetworkKind::Tls, (*m).to_owned()),
+        U::Pem(p) => (NetworkKind::Tls, p.to_string()),
+        U::Io(io) => io_kind(io),
+        U::ConnectionFailed => (
+            NetworkKind::Connect,
+            "the connection could not be made".to_owned(),
+        ),
+        U::Protocol(p) => (NetworkKind::Protocol, p.to_string()),
+        U::LargeResponseHeader(..) | U::BodyExceedsLimit(_) => {
+            (NetworkKind::UnexpectedResponse, e.to_string())
+        }
+        _ => (NetworkKind::Protocol, e.to_string()),
+    };
+    Error::network(kind, format!("{url}: {detail}"))
+}
+
+fn io_kind(io: &std::io::Error) -> (NetworkKind, String) {
+    use std::io::ErrorKind as K;
+    // rustls errors travel inside io::Error on reads and writes.
+    if let Some(inner) = io.get_ref()
+        && let Some(r) = inner.downcast_ref::<rustls::Error>()
+    {
+        return (NetworkKind::Tls, r.to_string());
+    }
+    let kind = match io.kind() {
+        K::TimedOut | K::WouldBlock => NetworkKind::Timeout,
+        K::InvalidData => NetworkKind::Tls,
+        _ => NetworkKind::Connect,
+    };
+    (kind, io.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_proxy_rules() {
+        assert!(no_proxy_matches("*", "login.salesforce.com"));
+        assert!(no_proxy_matches("salesforce.com", "login.salesforce.com"));
+        assert!(no_proxy_matches(
+            " .salesforce.com ",
+            "login.salesforce.com"
+        ));
+        assert!(no_proxy_matches("*.salesforce.com", "login.salesforce.com"));
+        assert!(no_proxy_matches("salesforce.com", "salesforce.com"));
+        assert!(!no_proxy_matches("force.com", "salesforce.com"));
+        assert!(no_proxy_matches(
+            "example.org,login.salesforce.com:443",
+            "login.salesforce.com"
+        ));
+        assert!(no_proxy_matches("10.0.0.0/8", "10.1.2.3"));
+        assert!(!no_proxy_matches("10.0.0.0/8", "11.1.2.3"));
+        assert!(no_proxy_matches("::1", "[::1]"));
+        assert!(!no_proxy_matches("", "a.b"));
+        let p = ProxySettings {
+            proxy: Some("http://proxy:3128".into()),
+            no_proxy: Some("internal.example".into()),
+        };
+        assert!(p.uses_proxy_for("login.salesforce.com"));
+        assert!(!p.uses_proxy_for("127.0.0.1"));
+        assert!(!p.uses_proxy_for("a.internal.example"));
+    }
+
+    #[test]
+    fn identity_url_stays_on_loopback_and_salesforce() {
+        let mut r = TokenResponse::parse(
+            br#"{"access_token":"x","id":"https://login.salesforce.com/id/00D/005"}"#,
+        )
+        .unwrap();
+        let lo = LoginUrl::parse("http://127.0.0.1:5000").unwrap();
+        assert_eq!(
+            identity_url(&lo, &r).unwrap(),
+            "http://127.0.0.1:5000/id/00D/005"
+        );
+        let prod = LoginUrl::parse("https://acme.my.salesforce.com").unwrap();
+        assert_eq!(
+            identity_url(&prod, &r).unwrap(),
+            "https://login.salesforce.com/id/00D/005"
+        );
+        r.id = Some("https://evil.example/id/00D/005".into());
+        assert!(identity_url(&prod, &r).is_err());
+        r.id = Some("http://login.salesforce.com/id/00D/005".into());
+        assert!(identity_url(&prod, &r).is_err());
+    }
+
+    #[test]
+    fn client_and_signer_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Client>();
+        shared::<crate::jwt::Signer>();
+    }
+
+    #[test]
+    fn a_socks_proxy_does_not_break_loopback() {
+        let c = Client::new(ClientOptions {
+            proxy: ProxySettings {
+                proxy: Some("socks5://proxy:1080".into()),
+                no_proxy: None,
+            },
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        assert!(c.agent_for("http://127.0.0.1:9/x").is_ok());
+    }
+
+    #[test]
+    fn form_encoding() {
+        assert_eq!(
+            form_body(&[("grant_type", GRANT_TYPE), ("assertion", "a.b-c_d")]),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=a.b-c_d"
+        );
+    }
+}
