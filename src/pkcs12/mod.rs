@@ -409,16 +409,16 @@ impl Contents {
             .collect()
     }
 
-    /// The private-key entry named `alias` (exact match first, then ignoring ASCII case as
-    /// Java does), or the only one when `alias` is `None`.
+    /// The entry named `alias` (exact match first, then ignoring ASCII case as Java
+    /// does), or, when `alias` is `None`, the only private-key entry (or the only entry
+    /// of a file without keys).
     ///
     /// Errors: [`Error::UnknownAlias`] when no entry has that name, or when `alias` is
-    /// `None` and the file holds several private keys (then `alias` in the error is
-    /// empty); [`Error::WrongKind`] when the named entry holds no key or the file has no
-    /// key at all.
-    pub fn key_entry(&self, alias: Option<&str>) -> Result<&Entry> {
+    /// `None` and the choice is ambiguous (then `alias` in the error is empty);
+    /// [`Error::WrongKind`] for a file with no entries.
+    pub fn entry(&self, alias: Option<&str>) -> Result<&Entry> {
         let available = || self.aliases().join(", ");
-        let entry = match alias {
+        match alias {
             Some(a) => {
                 let exact = self.entries.iter().find(|e| e.alias.as_deref() == Some(a));
                 let folded = || {
@@ -435,41 +435,67 @@ impl Contents {
                 exact.or_else(folded).ok_or_else(|| Error::UnknownAlias {
                     alias: crate::x509::escape(a),
                     available: available(),
-                })?
+                })
             }
             None => {
                 let mut keyed = self.entries.iter().filter(|e| e.key.is_some());
-                match (keyed.next(), keyed.next()) {
-                    (Some(e), None) => e,
-                    (Some(_), Some(_)) => {
-                        return Err(Error::UnknownAlias {
-                            alias: String::new(),
-                            available: available(),
-                        });
-                    }
-                    (None, _) => {
+                let only = match (keyed.next(), keyed.next()) {
+                    (Some(e), None) => Some(e),
+                    (Some(_), Some(_)) => None,
+                    (None, _) if self.entries.len() == 1 => self.entries.first(),
+                    (None, _) if self.entries.is_empty() => {
                         return Err(Error::WrongKind {
-                            expected: "a PKCS#12 file with a private key",
-                            found: format!(
-                                "{} certificate(s) and no private key",
-                                self.entries.len()
-                            ),
+                            expected: "a PKCS#12 file with a key or certificate",
+                            found: "an empty PKCS#12 file".into(),
                         });
                     }
-                }
+                    (None, _) => None,
+                };
+                only.ok_or_else(|| Error::UnknownAlias {
+                    alias: String::new(),
+                    available: available(),
+                })
             }
-        };
+        }
+    }
+
+    /// [`Contents::entry`], which must hold a private key: [`Error::WrongKind`] for a
+    /// certificate-only entry.
+    pub fn key_entry(&self, alias: Option<&str>) -> Result<&Entry> {
+        let entry = self.entry(alias)?;
         if entry.key.is_none() {
             return Err(Error::WrongKind {
                 expected: "a private-key entry",
                 found: format!(
                     "a certificate-only entry `{}`",
-                    crate::x509::escape(entry.alias.as_deref().unwrap_or(""))
+                    crate::x509::escape(entry.alias.as_deref().unwrap_or("(no name)"))
                 ),
             });
         }
         Ok(entry)
     }
+}
+
+/// A warning when Java cannot use `password` with `profile`, else `None`.
+///
+/// Measured with OpenJDK 17.0.15 and Temurin 25.0.3: Java 17 (like every release before
+/// the JDK-8348732 change) refuses non-ASCII PKCS#12 passwords outright ("Password is not
+/// ASCII"); Java 25 reads PBES2 files with them but derives 3DES and RC2 keys from a
+/// mangled form of the password (each UTF-8 byte cut to 7 bits), so it cannot open a
+/// `java8` or `legacy` file that OpenSSL wrote or reads. certmint writes what RFC 7292,
+/// OpenSSL and Java's own MAC use.
+pub fn password_caveat(profile: Profile, password: &crate::Password) -> Option<&'static str> {
+    if password.expose().is_ascii() {
+        return None;
+    }
+    Some(match profile {
+        Profile::Modern => {
+            "the password is not ASCII: OpenSSL and Java 25 open this file, but Java 17 and older refuse non-ASCII PKCS#12 passwords"
+        }
+        Profile::Java8 | Profile::Legacy => {
+            "the password is not ASCII: OpenSSL opens this file, but no Java release does (Java 17 and older refuse non-ASCII PKCS#12 passwords; Java 25 derives 3DES/RC2 keys from a mangled form of them); use an ASCII password for Java"
+        }
+    })
 }
 
 #[cfg(test)]

@@ -152,6 +152,15 @@ fn not_a_pfx(data: &[u8], err: der::Error) -> Error {
             found: "a private key".into(),
         };
     }
+    if matches!(err.kind(), der::ErrorKind::Incomplete { .. }) && data.first() == Some(&0x30) {
+        return Error::corrupt(
+            WHAT,
+            format!(
+                "the file is truncated: it ends after {} bytes, in the middle of a DER value",
+                data.len()
+            ),
+        );
+    }
     if data.first() != Some(&0x30) {
         return Error::corrupt(
             WHAT,
