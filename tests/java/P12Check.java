@@ -1,14 +1,15 @@
-// Loads a PKCS#12 keystore the way a Java application does, recovers the private key,
+// Loads PKCS#12 keystores the way a Java application does, recovers each private key,
 // signs with it and verifies the signature with the entry's certificate.
 //
-//   java tests/java/P12Check.java FILE ALIAS PASSWORD
+//   java tests/java/P12Check.java FILE ALIAS PASSWORD [FILE ALIAS PASSWORD ...]
 //
-// The password may also be given as "env:VAR" (read from the environment), which keeps
-// non-ASCII passwords independent of how the JVM decodes its command line.
-// Prints "OK alias=<alias> key=<algorithm> chain=<n>" and exits 0, or prints the
-// exception and exits 1.
+// PASSWORD may be "env:VAR" (read from the environment), which keeps non-ASCII passwords
+// independent of how the JVM decodes its command line. Prints one line per keystore,
+// "OK <file> alias=<alias> key=<algorithm> chain=<n>" or "FAIL <file> <reason>", and exits
+// 0 when all are OK, 1 otherwise (2 for bad usage).
 
 import java.io.FileInputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.Key;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -18,18 +19,24 @@ import java.util.Collections;
 
 public class P12Check {
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: java P12Check.java FILE ALIAS PASSWORD|env:VAR");
+        if (args.length == 0 || args.length % 3 != 0) {
+            System.err.println("usage: java P12Check.java FILE ALIAS PASSWORD|env:VAR [...]");
             System.exit(2);
         }
-        String file = args[0];
-        String alias = args[1];
-        String pw = args[2];
+        boolean allOk = true;
+        for (int i = 0; i < args.length; i += 3) {
+            String result = check(args[i], args[i + 1], args[i + 2]);
+            System.out.println(result);
+            allOk &= result.startsWith("OK ");
+        }
+        System.exit(allOk ? 0 : 1);
+    }
+
+    static String check(String file, String alias, String pw) {
         if (pw.startsWith("env:")) {
             pw = System.getenv(pw.substring(4));
             if (pw == null) {
-                System.err.println("environment variable not set: " + args[2]);
-                System.exit(2);
+                return "FAIL " + file + " environment variable not set";
             }
         }
         char[] password = pw.toCharArray();
@@ -39,12 +46,11 @@ public class P12Check {
                 ks.load(in, password);
             }
             if (!ks.isKeyEntry(alias)) {
-                System.out.println("FAIL no key entry " + alias + " in " + Collections.list(ks.aliases()));
-                System.exit(1);
+                return "FAIL " + file + " no key entry " + alias + " in " + Collections.list(ks.aliases());
             }
             Key key = ks.getKey(alias, password);
             Certificate[] chain = ks.getCertificateChain(alias);
-            byte[] data = "certmint interop check".getBytes("UTF-8");
+            byte[] data = "certmint interop check".getBytes(StandardCharsets.UTF_8);
             Signature signer = Signature.getInstance("SHA256withRSA");
             signer.initSign((PrivateKey) key);
             signer.update(data);
@@ -53,14 +59,11 @@ public class P12Check {
             verifier.initVerify(chain[0]);
             verifier.update(data);
             if (!verifier.verify(sig)) {
-                System.out.println("FAIL signature does not verify with the certificate");
-                System.exit(1);
+                return "FAIL " + file + " signature does not verify with the certificate";
             }
-            System.out.println("OK alias=" + alias + " key=" + key.getAlgorithm() + " chain=" + chain.length
-                + " aliases=" + Collections.list(ks.aliases()));
+            return "OK " + file + " alias=" + alias + " key=" + key.getAlgorithm() + " chain=" + chain.length;
         } catch (Exception e) {
-            System.out.println("FAIL " + e);
-            System.exit(1);
+            return "FAIL " + file + " " + e;
         }
     }
 }
