@@ -296,3 +296,30 @@ fn p12_keystore_reads_what_we_write() {
         assert_eq!(archive.certs[0].cert.as_der(), f.cert.as_slice());
     }
 }
+
+/// Re-encode a file with its MAC iteration count changed (the pkcs12 crate's types read
+/// certmint's DER back).
+fn with_mac_iterations(der_bytes: &[u8], iterations: i32) -> Vec<u8> {
+    use der::{Decode, Encode};
+    let mut pfx = pkcs12::pfx::Pfx::from_der(der_bytes).unwrap();
+    pfx.mac_data.as_mut().unwrap().iterations = iterations;
+    pfx.to_der().unwrap()
+}
+
+#[test]
+fn hostile_iteration_counts_are_refused_quickly_as_unsupported() {
+    let der = write_fast(Profile::Modern, "pw-1234");
+    let hostile = with_mac_iterations(&der, 20_000_000);
+    let started = std::time::Instant::now();
+    let err = read(&hostile, &Password::from("pw-1234")).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert!(err.to_string().contains("20000000 iterations"), "{err}");
+    // Refused before any key derivation (no timing assertion: just a sanity print).
+    eprintln!("refused in {:?}", started.elapsed());
+    // probe still describes it.
+    let s = probe(&hostile).unwrap();
+    assert_eq!(s.mac.unwrap().iterations, 20_000_000);
+    // A negative count is corrupt, not a wrong password.
+    let err = read(&with_mac_iterations(&der, -5), &Password::from("pw-1234")).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+}
