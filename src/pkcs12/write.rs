@@ -111,7 +111,7 @@ pub fn write(
     )
 }
 
-/// [`write`] with explicit iteration counts and RNG (for deterministic tests).
+/// [`write()`] with explicit iteration counts and RNG (for deterministic tests).
 pub fn write_with_rng<R>(
     key: &RsaKey,
     chain: &[Vec<u8>],
