@@ -40,6 +40,7 @@
 //! algorithm of each bag and because a wrong password, a damaged file and an unsupported
 //! algorithm must be three different errors.
 
+mod mac;
 mod pbe;
 mod read;
 mod write;

@@ -8,8 +8,6 @@
 //!   surrogate pairs, as both of them encode them).
 //! - PBES2 (RFC 8018 §6.2) through the `pkcs5` crate. The password is its UTF-8 bytes:
 //!   OpenSSL passes the typed bytes and Java's PBKDF2 encodes its `char[]` as UTF-8.
-//! - The integrity MAC (RFC 7292 §5): HMAC over the authenticated safe, keyed with the
-//!   PKCS#12 KDF (ID 3) using the MAC's own hash.
 //!
 //! Every count, salt and length comes from an untrusted file, so each is bounded before
 //! any work is done.
@@ -20,9 +18,6 @@ use cbc::cipher::{
 };
 use der::asn1::{ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode};
-use hmac::Mac;
-use hmac::digest::block_api::BlockSizeUser;
-use hmac::digest::{Digest, FixedOutputReset, OutputSizeUser};
 use pkcs12::kdf::{self, Pkcs12KeyType};
 use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef};
 use zeroize::Zeroizing;
@@ -38,8 +33,6 @@ pub const MAX_SALT_LEN: usize = 1024;
 
 /// OID `pbes2` (1.2.840.113549.1.5.13).
 pub const PBES2_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
-/// OID `PBMAC1` (RFC 8018 / RFC 9579), the MAC OpenSSL 3.4+ writes with `-pbmac1_pbkdf2`.
-const PBMAC1_OID: &str = "1.2.840.113549.1.5.14";
 
 /// The password in the byte forms the two KDF families use.
 pub(crate) struct PasswordForms {
@@ -107,7 +100,7 @@ pub(crate) fn bmp_password(password: &str) -> Zeroizing<Vec<u8>> {
     out
 }
 
-fn check_iterations(what: &'static str, iterations: u64) -> Result<u32> {
+pub(crate) fn check_iterations(what: &'static str, iterations: u64) -> Result<u32> {
     if iterations == 0 {
         return Err(Error::corrupt(what, "an iteration count of 0"));
     }
@@ -123,7 +116,7 @@ fn check_iterations(what: &'static str, iterations: u64) -> Result<u32> {
     Ok(iterations as u32)
 }
 
-fn check_salt(what: &'static str, salt: &[u8]) -> Result<()> {
+pub(crate) fn check_salt(what: &'static str, salt: &[u8]) -> Result<()> {
     if salt.len() > MAX_SALT_LEN {
         return Err(Error::unsupported(
             "PKCS#12 parameters",
@@ -134,156 +127,6 @@ fn check_salt(what: &'static str, salt: &[u8]) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// MAC
-// ---------------------------------------------------------------------------------------
-
-/// The hash of a PKCS#12 MAC (HMAC keyed by the PKCS#12 KDF with the same hash).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MacAlg {
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-    Sha512_224,
-    Sha512_256,
-}
-
-impl MacAlg {
-    const TABLE: [(MacAlg, &'static str, &'static str); 7] = [
-        (MacAlg::Sha1, "1.3.14.3.2.26", "HMAC-SHA1"),
-        (MacAlg::Sha224, "2.16.840.1.101.3.4.2.4", "HMAC-SHA224"),
-        (MacAlg::Sha256, "2.16.840.1.101.3.4.2.1", "HMAC-SHA256"),
-        (MacAlg::Sha384, "2.16.840.1.101.3.4.2.2", "HMAC-SHA384"),
-        (MacAlg::Sha512, "2.16.840.1.101.3.4.2.3", "HMAC-SHA512"),
-        (
-            MacAlg::Sha512_224,
-            "2.16.840.1.101.3.4.2.5",
-            "HMAC-SHA512/224",
-        ),
-        (
-            MacAlg::Sha512_256,
-            "2.16.840.1.101.3.4.2.6",
-            "HMAC-SHA512/256",
-        ),
-    ];
-
-    /// The MAC's digest algorithm, or an `Unsupported` error naming it.
-    pub(crate) fn from_oid(oid: &ObjectIdentifier) -> Result<Self> {
-        let s = oid.to_string();
-        if let Some((alg, _, _)) = Self::TABLE.iter().find(|(_, o, _)| *o == s) {
-            return Ok(*alg);
-        }
-        let name = match s.as_str() {
-            PBMAC1_OID => "PBMAC1 (RFC 9579, written by OpenSSL 3.4+ with -pbmac1_pbkdf2)".into(),
-            "1.2.840.113549.2.5" => "MD5".into(),
-            "1.2.840.113549.2.2" => "MD2".into(),
-            "1.2.643.7.1.1.2.2" | "1.2.643.7.1.1.2.3" => "GOST R 34.11-2012".into(),
-            other => format!("digest OID {other}"),
-        };
-        Err(Error::unsupported("PKCS#12 MAC algorithm", name))
-    }
-
-    pub(crate) fn oid(self) -> ObjectIdentifier {
-        let s = Self::TABLE
-            .iter()
-            .find(|(a, _, _)| *a == self)
-            .map(|(_, o, _)| *o)
-            .unwrap_or("1.3.14.3.2.26");
-        ObjectIdentifier::new_unwrap(s)
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        Self::TABLE
-            .iter()
-            .find(|(a, _, _)| *a == self)
-            .map(|(_, _, n)| *n)
-            .unwrap_or("HMAC-?")
-    }
-
-    /// HMAC over `data`, keyed from `pass` (a PKCS#12 BMP password form) and `salt`.
-    pub(crate) fn compute(
-        self,
-        pass: &[u8],
-        salt: &[u8],
-        iterations: u32,
-        data: &[u8],
-    ) -> Result<Vec<u8>> {
-        match self {
-            MacAlg::Sha1 => hmac_pkcs12::<sha1::Sha1>(pass, salt, iterations, data),
-            MacAlg::Sha224 => hmac_pkcs12::<sha2::Sha224>(pass, salt, iterations, data),
-            MacAlg::Sha256 => hmac_pkcs12::<sha2::Sha256>(pass, salt, iterations, data),
-            MacAlg::Sha384 => hmac_pkcs12::<sha2::Sha384>(pass, salt, iterations, data),
-            MacAlg::Sha512 => hmac_pkcs12::<sha2::Sha512>(pass, salt, iterations, data),
-            MacAlg::Sha512_224 => hmac_pkcs12::<sha2::Sha512_224>(pass, salt, iterations, data),
-            MacAlg::Sha512_256 => hmac_pkcs12::<sha2::Sha512_256>(pass, salt, iterations, data),
-        }
-    }
-}
-
-fn hmac_pkcs12<D>(pass: &[u8], salt: &[u8], iterations: u32, data: &[u8]) -> Result<Vec<u8>>
-where
-    D: Digest + FixedOutputReset + BlockSizeUser + hmac::EagerHash,
-{
-    let rounds = i32::try_from(iterations).map_err(Error::crypto)?;
-    let key = Zeroizing::new(kdf::derive_key::<D>(
-        pass,
-        salt,
-        Pkcs12KeyType::Mac,
-        rounds,
-        <D as OutputSizeUser>::output_size(),
-    ));
-    let mut mac = <hmac::Hmac<D> as KeyInit>::new_from_slice(&key).map_err(Error::crypto)?;
-    mac.update(data);
-    Ok(mac.finalize().into_bytes().to_vec())
-}
-
-/// The MAC parameters of a file, checked.
-pub(crate) struct MacParams<'a> {
-    pub alg: MacAlg,
-    pub salt: &'a [u8],
-    pub iterations: u32,
-    pub digest: &'a [u8],
-}
-
-impl<'a> MacParams<'a> {
-    pub(crate) fn new(
-        oid: &ObjectIdentifier,
-        salt: &'a [u8],
-        iterations: u64,
-        digest: &'a [u8],
-    ) -> Result<Self> {
-        let alg = MacAlg::from_oid(oid)?;
-        check_salt("MAC", salt)?;
-        let iterations = check_iterations("MAC", iterations)?;
-        Ok(MacParams {
-            alg,
-            salt,
-            iterations,
-            digest,
-        })
-    }
-
-    /// Which of the password's PKCS#12 forms verifies the MAC, if any.
-    pub(crate) fn verify(&self, forms: &PasswordForms, data: &[u8]) -> Result<Option<usize>> {
-        for (i, pass) in forms.bmp.iter().enumerate() {
-            let mac = self.alg.compute(pass, self.salt, self.iterations, data)?;
-            if ct_eq(&mac, self.digest) {
-                return Ok(Some(i));
-            }
-        }
-        Ok(None)
-    }
-}
-
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 // ---------------------------------------------------------------------------------------
@@ -845,16 +688,5 @@ mod tests {
         let der = rc4.to_der().unwrap();
         let err = Scheme::parse(AlgorithmIdentifierRef::from_der(&der).unwrap(), "t").unwrap_err();
         assert!(err.to_string().contains("RC4"), "{err}");
-        let mac = MacAlg::from_oid(&ObjectIdentifier::new_unwrap(PBMAC1_OID)).unwrap_err();
-        assert!(mac.to_string().contains("PBMAC1"), "{mac}");
-    }
-
-    #[test]
-    fn mac_names_round_trip() {
-        for (alg, oid, name) in MacAlg::TABLE {
-            assert_eq!(alg.oid().to_string(), oid);
-            assert_eq!(alg.name(), name);
-            assert_eq!(MacAlg::from_oid(&alg.oid()).unwrap(), alg);
-        }
     }
 }

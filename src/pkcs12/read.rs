@@ -11,7 +11,8 @@ use der::{Decode, Reader, SliceReader, Tag, Tagged};
 use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
-use super::pbe::{MacAlg, MacParams, PasswordForms, Scheme, protection};
+use super::mac::{MacAlg, MacParams};
+use super::pbe::{PasswordForms, Scheme, protection};
 use super::{BagInfo, BagKind, Contents, Entry, MacInfo, PrivateKey, SafeInfo, Structure};
 use crate::key::RsaKey;
 use crate::{Error, Password, Result, SecretBytes};

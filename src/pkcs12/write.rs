@@ -30,7 +30,8 @@ use sha1::{Digest, Sha1};
 use spki::AlgorithmIdentifierOwned;
 
 use super::Profile;
-use super::pbe::{MacAlg, PasswordForms, Pkcs12Cipher, Scheme};
+use super::mac::MacAlg;
+use super::pbe::{PasswordForms, Pkcs12Cipher, Scheme};
 use crate::key::RsaKey;
 use crate::{Error, Password, Result};
 
