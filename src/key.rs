@@ -330,7 +330,7 @@ pub fn describe_pem_label(label: &str) -> String {
     }
 }
 
-fn describe_pbes2(params: &pkcs5::pbes2::Parameters) -> String {
+pub(crate) fn describe_pbes2(params: &pkcs5::pbes2::Parameters) -> String {
     use pkcs5::pbes2::{EncryptionScheme as E, Kdf, Pbkdf2Prf};
     let kdf = match &params.kdf {
         Kdf::Pbkdf2(p) => {

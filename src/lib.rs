@@ -16,6 +16,7 @@
 //! - [`x509`]: self-signed X.509 v3 certificates and certificate reading.
 //! - [`jks`]: Java KeyStore (JKS) version 2, read and written in-project.
 //! - [`salesforce`]: Salesforce's keystore import rules, as data and checks.
+//! - [`pkcs12`]: PKCS#12 / PFX files (RFC 7292) with compatibility profiles, both ways.
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
 
 pub mod convert;
@@ -30,6 +31,7 @@ pub mod legacy_pem;
 pub mod manifest;
 pub mod output;
 pub mod pemfile;
+pub mod pkcs12;
 pub mod salesforce;
 pub mod secret;
 pub mod subject;

@@ -13,10 +13,12 @@ mod csr;
 mod decrypt;
 mod emulate;
 mod error;
+mod export;
 mod jks;
 mod jwt;
 mod key;
 mod mint;
+mod p12;
 mod password;
 mod shell;
 
@@ -33,6 +35,7 @@ THE RECIPE, STEP BY STEP (each step replaces one openssl command):
   $ certmint csr     --key server.key --out server.csr --subj \"/O=Acme/CN=acme-jwt\"  # openssl req -new
   $ certmint cert    --csr server.csr --key server.key --days 365 --out server.crt  # openssl x509 -req -signkey
   $ certmint convert server.crt --to pem --out server.pem               # \"save as .pem\"
+  $ certmint p12     --cert server.crt --key server.key --out server.p12 --passout env:P12_PASS  # openssl pkcs12 -export
   $ certmint jks     --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS  # keytool -importkeystore
   $ certmint check   --salesforce server.jks --passin env:JKS_PASS      # will Salesforce import it?
 
@@ -83,6 +86,12 @@ pub enum Command {
     /// Convert a certificate, CSR or key between PEM and DER.
     #[command(after_long_help = convert::AFTER_HELP)]
     Convert(convert::ConvertArgs),
+    /// Bundle the key and certificate into a PKCS#12 keystore (replaces `openssl pkcs12 -export`).
+    #[command(after_long_help = p12::AFTER_HELP)]
+    P12(p12::P12Args),
+    /// Write the PEM key and certificate out of a PKCS#12 keystore (replaces `openssl pkcs12 -nodes`).
+    #[command(after_long_help = export::AFTER_HELP)]
+    Export(export::ExportArgs),
     /// Build a Salesforce-ready JKS keystore from a key and certificate (replaces
     /// `keytool -importkeystore -deststoretype JKS`).
     #[command(after_long_help = jks::AFTER_HELP)]
@@ -134,6 +143,8 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
         Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
         Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
         Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
+        Command::P12(a) => p12::run(ctx, a).map(|_| 0),
+        Command::Export(a) => export::run(ctx, a).map(|_| 0),
         Command::Jks(a) => jks::run(ctx, a).map(|_| 0),
         Command::Check(a) => check::run(ctx, a),
         Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),

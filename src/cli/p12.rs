@@ -1,0 +1,214 @@
+//! `certmint p12`: the `openssl pkcs12 -export` step, with an explicit compatibility
+//! profile.
+
+use std::path::PathBuf;
+
+use certmint::key::RsaKey;
+use certmint::output::Mode;
+use certmint::pkcs12::Profile;
+use clap::Args;
+
+use super::common::{Ctx, check_out};
+use super::error::{CliError, CliResult, shown};
+use super::password::{PassSource, Purpose};
+
+pub const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint p12 --cert server.crt --key server.key --out server.p12 --passout env:P12_PASS
+  $ certmint p12 --cert server.crt --key server.pass.key --passin env:KEY_PASS \\
+        --out server.p12 --passout env:P12_PASS --name acme_jwt
+  $ certmint p12 --cert server.crt --key server.key --out old-jdk.p12 --profile java8
+
+PROFILES (--profile):
+  modern  PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for key and certificates, HMAC-SHA256
+          MAC, 100,000 iterations. Read by OpenSSL 1.1.1 and 3.x, Java 8u301+, 11.0.12+,
+          17+. The default.
+  java8   pbeWithSHAAnd3-KeyTripleDES-CBC for key and certificates, HMAC-SHA1 MAC. Read
+          by every Java since 8 (also before 8u301), older Windows and macOS keychains,
+          and OpenSSL 1.x and 3.x without -legacy.
+  legacy  3DES key, RC2-40 certificates, HMAC-SHA1 MAC: what OpenSSL 1.x wrote. OpenSSL 3
+          needs -legacy to open it. Only for a reader that needs exactly this.
+
+The key bag and the certificate bag both carry the alias (--name; default: the
+certificate's common name) as friendlyName, and the SHA-1 of the certificate as
+localKeyID, as `openssl pkcs12 -export -name` writes them. A PEM --cert file may hold the
+whole chain; the certificate that matches the key goes first. Java shows aliases in lower
+case. The file is read back and checked before it is reported as written, mode 0600.
+
+Java 17 and older refuse non-ASCII PKCS#12 passwords; certmint warns when one is used.
+
+Check the result with:
+  $ openssl pkcs12 -info -in server.p12 -noout        # add -legacy for --profile legacy
+  $ keytool -list -v -storetype PKCS12 -keystore server.p12
+
+EXIT CODES:
+  0  the keystore was written
+  2  error (key does not match the certificate, wrong password, output exists, I/O);
+     nothing was written";
+
+/// Which readers the new file must suit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    /// PBES2/AES-256-CBC, SHA-256 MAC: OpenSSL 1.1.1+/3.x, Java 8u301+, 11.0.12+, 17+.
+    Modern,
+    /// 3DES, SHA-1 MAC: every Java since 8, older Windows and macOS keychains, any OpenSSL.
+    Java8,
+    /// 3DES key, RC2-40 certificates, SHA-1 MAC (OpenSSL 1.x): OpenSSL 3 needs -legacy.
+    Legacy,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Modern => Profile::Modern,
+            ProfileArg::Java8 => Profile::Java8,
+            ProfileArg::Legacy => Profile::Legacy,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct P12Args {
+    /// The certificate, PEM or DER (a PEM file may hold the chain).
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// The private key, in any format certmint reads (encrypted or not).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    // Extension point: `--jks FILE` (convert a JKS keystore, like `keytool -importkeystore`)
+    // becomes an alternative to --cert/--key here; `load_source` below is where its entry
+    // is read.
+    /// Password source for an encrypted key: pass:TEXT, env:VAR, file:PATH, fd:N or stdin.
+    #[arg(long, value_name = "SRC")]
+    pub passin: Option<PassSource>,
+    /// Where to write the PKCS#12 file.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// Password source for the new keystore (default: ask on the terminal, twice).
+    #[arg(long, value_name = "SRC")]
+    pub passout: Option<PassSource>,
+    /// Alias (friendlyName) of the entry; default: the certificate's common name.
+    #[arg(long, value_name = "ALIAS")]
+    pub name: Option<String>,
+    /// Which readers the file must suit.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Modern)]
+    pub profile: ProfileArg,
+    /// Replace the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What goes into the keystore.
+struct Source {
+    key: RsaKey,
+    /// DER, the key's own certificate first.
+    chain: Vec<Vec<u8>>,
+    /// The alias to use when --name is not given.
+    default_alias: Option<String>,
+}
+
+/// Read the key and its certificates from --key and --cert.
+fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
+    let cert_data = ctx.read(&args.cert, "certificate")?;
+    let cant_cert = |e| CliError::lib("cannot read certificate", Some(&args.cert), e);
+    let mut certs = Vec::new();
+    if certmint::pemfile::is_pem(&cert_data) {
+        let blocks = certmint::pemfile::parse_all(&cert_data, "certificate").map_err(cant_cert)?;
+        for b in &blocks {
+            if matches!(
+                b.label.as_str(),
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+            ) {
+                certs.push(certmint::x509::parse_der(&b.contents).map_err(cant_cert)?);
+            }
+        }
+        if certs.is_empty() {
+            let found = blocks
+                .first()
+                .map(|b| certmint::key::describe_pem_label(&b.label))
+                .unwrap_or_else(|| "no PEM block".into());
+            return Err(cant_cert(certmint::Error::WrongKind {
+                expected: "a certificate",
+                found,
+            }));
+        }
+    } else {
+        certs.push(certmint::x509::parse_der(&cert_data).map_err(cant_cert)?);
+    }
+    let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    let leaf = certs
+        .iter()
+        .position(|c| key.matches_spki(&c.spki))
+        .ok_or_else(|| {
+            CliError::lib(
+                "the key does not match the certificate",
+                Some(&args.cert),
+                certmint::Error::KeyMismatch("certificate"),
+            )
+            .hint(format!(
+                "use the certificate made from `{}` (compare `certmint inspect` fingerprints)",
+                shown(&args.key)
+            ))
+        })?;
+    let leaf_info = certs.remove(leaf);
+    let default_alias = leaf_info.common_name.clone();
+    let mut chain = vec![leaf_info.der];
+    chain.extend(certs.into_iter().map(|c| c.der));
+    Ok(Source {
+        key,
+        chain,
+        default_alias,
+    })
+}
+
+pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
+    check_out(&args.out, args.force)?;
+    let source = load_source(ctx, &args)?;
+    let alias = match (&args.name, &source.default_alias) {
+        (Some(n), _) => n.clone(),
+        (None, Some(cn)) if !cn.is_empty() => cn.clone(),
+        (None, _) => {
+            return Err(
+                CliError::new("the certificate has no common name to use as the alias")
+                    .hint("name the entry with --name ALIAS"),
+            );
+        }
+    };
+    let profile = Profile::from(args.profile);
+    let pw = ctx.passwords.get(
+        args.passout.as_ref(),
+        "--passout",
+        &format!("the new keystore `{}`", shown(&args.out)),
+        Purpose::New,
+    )?;
+    if let Some(warning) = certmint::pkcs12::password_caveat(profile, &pw) {
+        eprintln!("warning: {warning}");
+    }
+    if profile == Profile::Legacy {
+        ctx.say(
+            "note: the legacy profile encrypts the certificates with 40-bit RC2; OpenSSL 3 opens it only with -legacy",
+        );
+    }
+    let der =
+        certmint::pkcs12::write(&source.key, &source.chain, &alias, &pw, profile).map_err(|e| {
+            let err = CliError::lib("cannot make the PKCS#12 file", Some(&args.out), e);
+            if matches!(err.cause.as_deref(), Some(c) if c.starts_with("invalid alias")) {
+                err.hint("choose another --name")
+            } else {
+                err
+            }
+        })?;
+    ctx.write(
+        &args.out,
+        &der,
+        Mode::Secret,
+        args.force,
+        &format!(
+            "PKCS#12, {profile} profile, alias `{}`, {} certificate(s)",
+            certmint::x509::escape(&alias),
+            source.chain.len()
+        ),
+    )?;
+    ctx.say(format!("readable by: {}", profile.readable_by()));
+    Ok(())
+}

@@ -1,0 +1,725 @@
+//! PKCS#12 both ways: OpenSSL and Java read what `certmint p12` writes in every profile,
+//! `certmint export` reads what OpenSSL and keytool write (fixtures/p12, made by
+//! fixtures/gen-p12.sh), and every failure is its own message with exit code 2 and no
+//! output. openssl, keytool and java are required: a missing tool fails the test.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const PROFILES: [&str; 3] = ["modern", "java8", "legacy"];
+const ASCII_PW: &str = "Secr3t-pw";
+/// Latin-1, a Euro sign (BMP) and an emoji (a UTF-16 surrogate pair).
+const UNICODE_PW: &str = "pässwört€-😀";
+/// The password of the `*-unicode.p12` fixtures.
+const FIXTURE_UPW: &str = "pässwört€";
+
+fn base_key() -> PathBuf {
+    fixture("keys/base.pkcs8.pem")
+}
+
+fn base_cert() -> PathBuf {
+    fixture("certs/base.crt")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// `certmint p12` with the base key and certificate; returns the keystore path.
+fn make_p12(dir: &Path, profile: &str, password: &str) -> PathBuf {
+    let out = dir.join(format!("{profile}.p12"));
+    certmint()
+        .args(["p12", "--cert", p(&base_cert()), "--key", p(&base_key())])
+        .args([
+            "--out",
+            p(&out),
+            "--passout",
+            "env:P12_PW",
+            "--profile",
+            profile,
+            "--force",
+        ])
+        .env("P12_PW", password)
+        .assert()
+        .success();
+    assert_eq!(mode(&out), 0o600);
+    out
+}
+
+/// Run openssl with the password in `P12_PW`; (success, stdout + stderr).
+fn openssl_with_pw(args: &[&str], password: &str) -> (bool, String) {
+    let out = openssl()
+        .args(args)
+        .env("P12_PW", password)
+        .output()
+        .expect("run openssl");
+    let (o, e) = texts(&out);
+    (out.status.success(), format!("{o}{e}"))
+}
+
+/// The SHA-1 of the base certificate as `openssl pkcs12 -info` prints localKeyID.
+fn base_cert_sha1_spaced() -> String {
+    let fp = openssl_ok(&[
+        "x509",
+        "-in",
+        p(&base_cert()),
+        "-noout",
+        "-fingerprint",
+        "-sha1",
+    ]);
+    let hex = fp.trim().rsplit('=').next().unwrap();
+    hex.replace(':', " ")
+}
+
+fn pem_block(text: &str, label: &str) -> String {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("no {label} in:\n{text}"));
+    let stop = text[start..].find(&end).unwrap() + start + end.len();
+    format!("{}\n", &text[start..stop])
+}
+
+#[test]
+fn openssl_reads_every_profile_with_ascii_and_non_ascii_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_id = base_cert_sha1_spaced();
+    let base_pub = openssl_pubkey(&base_key(), "key", None);
+    for profile in PROFILES {
+        let (mac, certs, key) = match profile {
+            "modern" => (
+                "MAC: sha256, Iteration 100000",
+                "PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 100000, PRF hmacWithSHA256",
+                "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 100000, PRF hmacWithSHA256",
+            ),
+            "java8" => (
+                "MAC: sha1, Iteration 100000",
+                "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 50000",
+                "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 50000",
+            ),
+            _ => (
+                "MAC: sha1, Iteration 100000",
+                "PKCS7 Encrypted data: pbeWithSHA1And40BitRC2-CBC, Iteration 50000",
+                "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 50000",
+            ),
+        };
+        for pw in [ASCII_PW, UNICODE_PW] {
+            let ks = make_p12(dir.path(), profile, pw);
+            let mut args = vec![
+                "pkcs12",
+                "-info",
+                "-in",
+                p(&ks),
+                "-passin",
+                "env:P12_PW",
+                "-noenc",
+            ];
+            if profile == "legacy" {
+                args.push("-legacy");
+            }
+            let (ok, text) = openssl_with_pw(&args, pw);
+            assert!(ok, "{profile} / {pw}: openssl failed:\n{text}");
+            for want in [mac, certs, key] {
+                assert!(
+                    text.contains(want),
+                    "{profile}: missing `{want}` in:\n{text}"
+                );
+            }
+            assert_eq!(
+                text.matches("friendlyName: acme-jwt").count(),
+                2,
+                "{profile}: the alias must be on the key and the certificate bag:\n{text}"
+            );
+            assert_eq!(
+                text.matches(&format!("localKeyID: {key_id}")).count(),
+                2,
+                "{profile}: localKeyID must be the certificate's SHA-1 on both bags:\n{text}"
+            );
+            let key_file = dir.path().join("from-openssl.key");
+            std::fs::write(&key_file, pem_block(&text, "PRIVATE KEY")).unwrap();
+            assert_eq!(
+                openssl_pubkey(&key_file, "key", None),
+                base_pub,
+                "{profile}"
+            );
+        }
+    }
+    // Without -legacy, OpenSSL 3 cannot open the legacy profile (RC2-40), as documented.
+    let ks = make_p12(dir.path(), "legacy", ASCII_PW);
+    let (ok, text) = openssl_with_pw(
+        &[
+            "pkcs12",
+            "-info",
+            "-in",
+            p(&ks),
+            "-passin",
+            "env:P12_PW",
+            "-nokeys",
+        ],
+        ASCII_PW,
+    );
+    assert!(!ok && text.contains("RC2-40"), "{text}");
+}
+
+fn java_check(files: &[(&Path, &str)], password: &str) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/P12Check.java");
+    let mut args: Vec<String> = vec![script.to_str().unwrap().into()];
+    for (file, alias) in files {
+        args.extend([p(file).to_string(), alias.to_string(), "env:P12_PW".into()]);
+    }
+    let out = java()
+        .args(&args)
+        .env("P12_PW", password)
+        // Java decodes the environment with the locale's charset.
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("run java");
+    let (stdout, stderr) = texts(&out);
+    let lines: Vec<String> = stdout.lines().map(String::from).collect();
+    assert_eq!(
+        lines.len(),
+        files.len(),
+        "P12Check output:\n{stdout}\n{stderr}"
+    );
+    lines
+}
+
+#[test]
+fn java_reads_every_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores: Vec<PathBuf> = PROFILES
+        .iter()
+        .map(|profile| make_p12(dir.path(), profile, ASCII_PW))
+        .collect();
+    for (profile, ks) in PROFILES.iter().zip(&stores) {
+        let out = keytool()
+            .args(["-list", "-v", "-storetype", "PKCS12", "-keystore", p(ks)])
+            .args(["-storepass:env", "P12_PW"])
+            .env("P12_PW", ASCII_PW)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert!(
+            out.status.success(),
+            "{profile}: keytool failed:\n{stdout}{stderr}"
+        );
+        for want in [
+            "Keystore type: PKCS12",
+            "Alias name: acme-jwt",
+            "Entry type: PrivateKeyEntry",
+            "Certificate chain length: 1",
+            "CN=acme-jwt",
+        ] {
+            assert!(
+                stdout.contains(want),
+                "{profile}: missing `{want}` in:\n{stdout}"
+            );
+        }
+    }
+    let files: Vec<(&Path, &str)> = stores.iter().map(|s| (s.as_path(), "acme-jwt")).collect();
+    for line in java_check(&files, ASCII_PW) {
+        assert!(line.starts_with("OK "), "{line}");
+        assert!(line.ends_with("key=RSA chain=1"), "{line}");
+    }
+}
+
+/// Java's handling of non-ASCII PKCS#12 passwords depends on its version (Java 17 refuses
+/// them; Java 25 opens PBES2 files but derives 3DES/RC2 keys from a mangled password), so
+/// the invariant tested is: for every profile, Java treats certmint's file exactly as it
+/// treats OpenSSL's file with the same algorithms and the same password.
+#[test]
+fn java_treats_non_ascii_passwords_in_our_files_as_in_openssls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let (key, cert) = (base_key(), base_cert());
+    for profile in PROFILES {
+        let ours = make_p12(dir.path(), profile, UNICODE_PW);
+        let theirs = dir.path().join(format!("openssl-{profile}.p12"));
+        let mut args = vec![
+            "pkcs12",
+            "-export",
+            "-inkey",
+            p(&key),
+            "-in",
+            p(&cert),
+            "-name",
+            "acme-jwt",
+            "-passout",
+            "env:P12_PW",
+            "-out",
+            p(&theirs),
+        ];
+        match profile {
+            "java8" => args.extend([
+                "-keypbe",
+                "PBE-SHA1-3DES",
+                "-certpbe",
+                "PBE-SHA1-3DES",
+                "-macalg",
+                "sha1",
+            ]),
+            "legacy" => args.push("-legacy"),
+            _ => {}
+        }
+        let (ok, text) = openssl_with_pw(&args, UNICODE_PW);
+        assert!(ok, "{text}");
+        files.push((profile, ours, theirs));
+    }
+    let list: Vec<(&Path, &str)> = files
+        .iter()
+        .flat_map(|(_, ours, theirs)| {
+            [(ours.as_path(), "acme-jwt"), (theirs.as_path(), "acme-jwt")]
+        })
+        .collect();
+    let lines = java_check(&list, UNICODE_PW);
+    for (i, (profile, _, _)) in files.iter().enumerate() {
+        let (ours, theirs) = (&lines[2 * i], &lines[2 * i + 1]);
+        assert_eq!(
+            ours.starts_with("OK "),
+            theirs.starts_with("OK "),
+            "{profile}: Java treats certmint's file differently from OpenSSL's:\n{ours}\n{theirs}"
+        );
+    }
+    // And certmint says so when it writes one.
+    let out = certmint()
+        .args(["p12", "--cert", p(&base_cert()), "--key", p(&base_key())])
+        .args([
+            "--out",
+            p(&dir.path().join("warned.p12")),
+            "--passout",
+            "env:P12_PW",
+        ])
+        .env("P12_PW", UNICODE_PW)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(texts(&out).1.contains("warning: the password is not ASCII"));
+}
+
+/// Export a fixture; return (stderr, key path, cert path) after checking the key matches
+/// the certificate.
+fn export_fixture(
+    dir: &Path,
+    file: &str,
+    password: &str,
+    extra: &[&str],
+) -> (String, PathBuf, PathBuf) {
+    let key = dir.join(format!("{file}.key"));
+    let cert = dir.join(format!("{file}.crt"));
+    let out = certmint()
+        .args(["export", p(&fixture(&format!("p12/{file}")))])
+        .args([
+            "--passin",
+            "env:P12_PW",
+            "--key-out",
+            p(&key),
+            "--cert-out",
+            p(&cert),
+        ])
+        .arg("--force")
+        .args(extra)
+        .env("P12_PW", password)
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&out);
+    assert!(out.status.success(), "{file}: {stderr}");
+    assert_eq!(mode(&key), 0o600, "{file}");
+    assert_eq!(mode(&cert), 0o644, "{file}");
+    assert_eq!(
+        openssl_pubkey(&key, "key", None),
+        openssl_pubkey(&cert, "cert", None),
+        "{file}: the exported key does not match the exported certificate"
+    );
+    (stderr, key, cert)
+}
+
+fn der_of(path: &Path) -> Vec<u8> {
+    certmint::x509::parse(&std::fs::read(path).unwrap())
+        .unwrap()
+        .der
+}
+
+#[test]
+fn reads_what_openssl_and_keytool_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = der_of(&base_cert());
+    let pw = FIXTURE_PW;
+    // OpenSSL files hold the base key and certificate.
+    for (file, password, alias) in [
+        ("openssl-default.p12", pw, "acme-jwt"),
+        ("openssl-noname.p12", pw, "(no name)"),
+        ("openssl-legacy.p12", pw, "acme-jwt"),
+        ("openssl-legacy-noname.p12", pw, "(no name)"),
+        ("openssl-3des.p12", pw, "acme-jwt"),
+        ("openssl-nomac.p12", pw, "acme-jwt"),
+        ("openssl-unicode.p12", FIXTURE_UPW, "acme-jwt"),
+        ("openssl-legacy-unicode.p12", FIXTURE_UPW, "acme-jwt"),
+    ] {
+        let (stderr, key, cert) = export_fixture(dir.path(), file, password, &[]);
+        assert!(
+            stderr.contains(&format!("entry `{alias}`")),
+            "{file}: {stderr}"
+        );
+        assert_eq!(der_of(&cert), base, "{file}");
+        assert_eq!(
+            openssl_pubkey(&key, "key", None),
+            openssl_pubkey(&base_key(), "key", None),
+            "{file}"
+        );
+    }
+    // keytool makes its own keys.
+    for (file, password, extra) in [
+        ("keytool-genkeypair.p12", pw, &[][..]),
+        ("keytool-keypass.p12", pw, &[][..]),
+        ("keytool-legacy.p12", pw, &[][..]),
+        ("keytool-from-jks.p12", pw, &[][..]),
+        ("keytool-two.p12", pw, &["--alias", "second"][..]),
+        ("keytool25-legacy-unicode.p12", FIXTURE_UPW, &[][..]),
+    ] {
+        let (stderr, _, cert) = export_fixture(dir.path(), file, password, extra);
+        let info = certmint::x509::parse(&std::fs::read(&cert).unwrap()).unwrap();
+        assert!(info.subject.contains("CN="), "{file}: {}", info.subject);
+        assert!(stderr.contains("read `"), "{file}: {stderr}");
+    }
+    let (_, _, cert) = export_fixture(dir.path(), "keytool-two.p12", pw, &["--alias", "FIRST"]);
+    assert_eq!(
+        certmint::x509::parse(&std::fs::read(&cert).unwrap())
+            .unwrap()
+            .subject,
+        "CN=first"
+    );
+    // The chain: the entry's own certificate, then with --chain its CA.
+    let (_, _, cert) = export_fixture(dir.path(), "openssl-chain.p12", pw, &["--chain"]);
+    let text = std::fs::read_to_string(&cert).unwrap();
+    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 2);
+    let first = pem_block(&text, "CERTIFICATE");
+    let first_path = dir.path().join("first.crt");
+    std::fs::write(&first_path, first).unwrap();
+    let info = certmint::x509::parse(&std::fs::read(&first_path).unwrap()).unwrap();
+    assert!(
+        info.subject.contains("acme-jwt-chained"),
+        "{}",
+        info.subject
+    );
+    // A truststore: the certificate comes out, a key cannot.
+    let ca = dir.path().join("ca.crt");
+    certmint()
+        .args([
+            "export",
+            p(&fixture("p12/keytool-truststore.p12")),
+            "--passin",
+            "env:P12_PW",
+        ])
+        .args(["--cert-out", p(&ca)])
+        .env("P12_PW", pw)
+        .assert()
+        .success();
+    assert_eq!(der_of(&ca), base);
+    let out = certmint()
+        .args([
+            "export",
+            p(&fixture("p12/keytool-truststore.p12")),
+            "--passin",
+            "env:P12_PW",
+        ])
+        .args(["--key-out", p(&dir.path().join("none.key"))])
+        .env("P12_PW", pw)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        texts(&out).1.contains("certificate-only entry"),
+        "{}",
+        texts(&out).1
+    );
+    // keytool ignored -keypass: the key is under the store password, not the other one.
+    let out = certmint()
+        .args([
+            "export",
+            p(&fixture("p12/keytool-keypass.p12")),
+            "--passin",
+            "pass:other-key-pass",
+        ])
+        .args(["--key-out", p(&dir.path().join("kp.key"))])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(texts(&out).1.contains("wrong password"));
+}
+
+#[test]
+fn round_trip_every_profile_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    for profile in PROFILES {
+        for pw in [ASCII_PW, UNICODE_PW] {
+            let ks = make_p12(dir.path(), profile, pw);
+            let key = dir.path().join(format!("{profile}.key"));
+            let cert = dir.path().join(format!("{profile}.crt"));
+            let out = certmint()
+                .args(["export", p(&ks), "--passin", "env:P12_PW", "--force"])
+                .args(["--key-out", p(&key), "--cert-out", p(&cert)])
+                .env("P12_PW", pw)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{profile}: {}", texts(&out).1);
+            assert!(texts(&out).1.contains("entry `acme-jwt`"));
+            assert_eq!(der_of(&cert), der_of(&base_cert()), "{profile}");
+            assert_eq!(
+                std::fs::read_to_string(&key).unwrap(),
+                std::fs::read_to_string(base_key()).unwrap(),
+                "{profile}: the key must come back byte for byte"
+            );
+        }
+    }
+}
+
+#[test]
+fn p12_takes_an_encrypted_key_and_refuses_a_mismatched_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("enc.p12");
+    certmint()
+        .args([
+            "p12",
+            "--cert",
+            p(&base_cert()),
+            "--key",
+            p(&fixture("keys/enc-aes256.pem")),
+        ])
+        .args([
+            "--passin",
+            "env:KEY_PW",
+            "--out",
+            p(&out),
+            "--passout",
+            "env:P12_PW",
+            "--name",
+            "Given",
+        ])
+        .env("KEY_PW", FIXTURE_PW)
+        .env("P12_PW", ASCII_PW)
+        .assert()
+        .success();
+    let (ok, text) = openssl_with_pw(
+        &[
+            "pkcs12",
+            "-info",
+            "-in",
+            p(&out),
+            "-passin",
+            "env:P12_PW",
+            "-nokeys",
+        ],
+        ASCII_PW,
+    );
+    assert!(ok && text.contains("friendlyName: Given"), "{text}");
+
+    let bad = dir.path().join("mismatch.p12");
+    let o = certmint()
+        .args([
+            "p12",
+            "--cert",
+            p(&base_cert()),
+            "--key",
+            p(&fixture("keys/other.pkcs8.pem")),
+        ])
+        .args(["--out", p(&bad), "--passout", "env:P12_PW"])
+        .env("P12_PW", ASCII_PW)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(texts(&o).1.contains("does not match"), "{}", texts(&o).1);
+    assert!(!bad.exists());
+}
+
+/// Flip the last byte of the MAC digest (the OCTET STRING before the salt, before the
+/// iteration count at the end of the file).
+fn flip_mac(der: &mut [u8]) {
+    let n = der.len();
+    let int_len = (3..=6)
+        .find(|&l| der[n - l] == 0x02 && usize::from(der[n - l + 1]) == l - 2)
+        .expect("iteration count at the end");
+    let salt_len = (3..=66)
+        .find(|&l| der[n - int_len - l] == 0x04 && usize::from(der[n - int_len - l + 1]) == l - 2)
+        .expect("MAC salt");
+    der[n - int_len - salt_len - 1] ^= 0x01;
+}
+
+#[test]
+fn each_failure_has_its_own_message_exit_2_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("inputs");
+    std::fs::create_dir(&work).unwrap();
+    let outdir = dir.path().join("out");
+    std::fs::create_dir(&outdir).unwrap();
+
+    let good = make_p12(&work, "modern", ASCII_PW);
+    let bytes = std::fs::read(&good).unwrap();
+    let mut mac = bytes.clone();
+    flip_mac(&mut mac);
+    let corrupt_mac = work.join("corrupt-mac.p12");
+    std::fs::write(&corrupt_mac, &mac).unwrap();
+    let truncated = work.join("truncated.p12");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let jks = work.join("store.jks");
+    std::fs::write(&jks, [0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2, 0, 0, 0, 0]).unwrap();
+
+    let cases: Vec<(&str, PathBuf, &str, Vec<&str>, &str)> = vec![
+        (
+            "wrong password",
+            good.clone(),
+            "not-the-password",
+            vec![],
+            "wrong password for the PKCS#12 file",
+        ),
+        (
+            "corrupt MAC",
+            corrupt_mac,
+            ASCII_PW,
+            vec![],
+            "integrity check (MAC) fails although the password decrypts",
+        ),
+        (
+            "truncated",
+            truncated,
+            ASCII_PW,
+            vec![],
+            "the file is truncated",
+        ),
+        (
+            "unknown alias",
+            good.clone(),
+            ASCII_PW,
+            vec!["--alias", "nope"],
+            "no entry named `nope` (the keystore has: acme-jwt)",
+        ),
+        (
+            "unsupported",
+            fixture("p12/openssl-rc4.p12"),
+            FIXTURE_PW,
+            vec![],
+            "unsupported PKCS#12 encryption: pbeWithSHAAnd128BitRC4",
+        ),
+        (
+            "several entries",
+            fixture("p12/keytool-two.p12"),
+            FIXTURE_PW,
+            vec![],
+            "the aliases are: first, second",
+        ),
+        (
+            "JKS given",
+            jks,
+            ASCII_PW,
+            vec![],
+            "expected a PKCS#12 file, found a JKS keystore",
+        ),
+        (
+            "PEM given",
+            base_cert(),
+            ASCII_PW,
+            vec![],
+            "found PEM text (a certificate)",
+        ),
+    ];
+    let mut causes = Vec::new();
+    for (name, input, pw, extra, want) in cases {
+        let out = certmint()
+            .args(["export", p(&input), "--passin", "env:P12_PW"])
+            .args([
+                "--key-out",
+                p(&outdir.join("k.pem")),
+                "--cert-out",
+                p(&outdir.join("c.pem")),
+            ])
+            .args(&extra)
+            .env("P12_PW", pw)
+            .output()
+            .unwrap();
+        let (_, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(want),
+            "{name}: expected `{want}` in:\n{stderr}"
+        );
+        if name != "wrong password" {
+            assert!(!stderr.contains("wrong password"), "{name}: {stderr}");
+        }
+        assert!(
+            dir_names(&outdir).is_empty(),
+            "{name}: left {:?}",
+            dir_names(&outdir)
+        );
+        let cause = stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with("cause:"))
+            .unwrap_or("")
+            .to_string();
+        causes.push(cause);
+    }
+    let mut unique = causes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        causes.len(),
+        "messages must differ: {causes:#?}"
+    );
+}
+
+#[test]
+fn help_names_every_profile_and_its_readers() {
+    let out = certmint().args(["p12", "--help"]).output().unwrap();
+    let help = texts(&out).0;
+    for want in [
+        "modern",
+        "java8",
+        "legacy",
+        "Java 8u301+",
+        "-legacy",
+        "EXAMPLES:",
+        "EXIT CODES:",
+    ] {
+        assert!(help.contains(want), "missing `{want}`:\n{help}");
+    }
+    let out = certmint().args(["export", "--help"]).output().unwrap();
+    let help = texts(&out).0;
+    for want in [
+        "--keypass",
+        "--alias",
+        "--key-out",
+        "--cert-out",
+        "EXIT CODES:",
+    ] {
+        assert!(help.contains(want), "missing `{want}`:\n{help}");
+    }
+}
+
+#[test]
+fn p12_keystore_crate_output_is_read() {
+    // p12-keystore names the certificate bag after the subject DN, not the alias: the entry
+    // still comes out under the key bag's name.
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let key = certmint::key::load(&std::fs::read(base_key()).unwrap(), None)
+        .unwrap()
+        .0;
+    let cert = der_of(&base_cert());
+    let chain = PrivateKeyChain::new(
+        vec![1u8, 2, 3],
+        PrivateKey::from_der(key.pkcs8_der().expose()).unwrap(),
+        [Certificate::from_der(&cert).unwrap()],
+    );
+    let mut store = KeyStore::new();
+    store.add_entry("from-crate", KeyStoreEntry::PrivateKeyChain(chain));
+    let der = store.writer(ASCII_PW).write().unwrap();
+    let contents = certmint::pkcs12::read(&der, &certmint::Password::from(ASCII_PW)).unwrap();
+    let entry = contents.key_entry(Some("from-crate")).unwrap();
+    assert_eq!(entry.chain, vec![cert]);
+    assert_eq!(
+        contents.structure.profile(),
+        Some(certmint::pkcs12::Profile::Modern)
+    );
+}
