@@ -27,6 +27,7 @@ pub mod inspect;
 pub mod jks;
 pub mod jwt;
 pub mod key;
+pub mod keystore;
 pub mod legacy_pem;
 pub mod manifest;
 pub mod output;

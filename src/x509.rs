@@ -72,10 +72,72 @@ fn check_days(days: u32) -> Result<()> {
     Ok(())
 }
 
-fn build(key: &RsaKey, dn: rcgen::DistinguishedName, validity: &Validity) -> Result<Vec<u8>> {
+/// A subject alternative name (for a TLS server certificate, such as the emulator's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum San {
+    /// A DNS name.
+    Dns(String),
+    /// An IP address.
+    Ip(std::net::IpAddr),
+}
+
+impl San {
+    /// Parse `DNS:name`, `IP:address`, or a bare name or address.
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = |d: String| Error::invalid("subject alternative name", d);
+        let (kind, value) = match s.split_once(':') {
+            Some((k, v)) if k.eq_ignore_ascii_case("dns") => ("dns", v),
+            Some((k, v)) if k.eq_ignore_ascii_case("ip") => ("ip", v),
+            _ => ("auto", s),
+        };
+        if kind != "dns"
+            && let Ok(ip) = value.parse::<std::net::IpAddr>()
+        {
+            return Ok(San::Ip(ip));
+        }
+        if kind == "ip" {
+            return Err(bad(format!("`{}` is not an IP address", escape(value))));
+        }
+        let ok = !value.is_empty()
+            && value.len() <= 253
+            && value.split('.').enumerate().all(|(i, label)| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && (label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        || (i == 0 && label == "*"))
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !ok {
+            return Err(bad(format!(
+                "`{}` is not a DNS name or IP address (write DNS:name or IP:address)",
+                escape(value)
+            )));
+        }
+        Ok(San::Dns(value.to_ascii_lowercase()))
+    }
+
+    fn to_rcgen(&self) -> Result<rcgen::SanType> {
+        Ok(match self {
+            San::Dns(d) => rcgen::SanType::DnsName(
+                rcgen::string::Ia5String::try_from(d.as_str())
+                    .map_err(|e| Error::invalid("subject alternative name", e))?,
+            ),
+            San::Ip(ip) => rcgen::SanType::IpAddress(*ip),
+        })
+    }
+}
+
+fn build(
+    key: &RsaKey,
+    dn: rcgen::DistinguishedName,
+    validity: &Validity,
+    sans: &[San],
+) -> Result<Vec<u8>> {
     check_days(validity.days)?;
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = dn;
+    params.subject_alt_names = sans.iter().map(San::to_rcgen).collect::<Result<_>>()?;
     params.not_before = validity.not_before;
     params.not_after = validity.not_after();
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&validity.serial));
@@ -93,9 +155,20 @@ fn build(key: &RsaKey, dn: rcgen::DistinguishedName, validity: &Validity) -> Res
 
 /// A self-signed certificate for `subject` over `key` (SHA-256 with RSA). Returns DER.
 pub fn self_signed(key: &RsaKey, subject: &Subject, validity: &Validity) -> Result<Vec<u8>> {
+    self_signed_with_sans(key, subject, validity, &[])
+}
+
+/// A self-signed certificate with subject alternative names (e.g. a TLS certificate for
+/// `localhost` and `127.0.0.1`).
+pub fn self_signed_with_sans(
+    key: &RsaKey,
+    subject: &Subject,
+    validity: &Validity,
+    sans: &[San],
+) -> Result<Vec<u8>> {
     subject.validate()?;
     crate::key::check_salesforce_bits(key.bits())?;
-    build(key, subject.to_rcgen()?, validity)
+    build(key, subject.to_rcgen()?, validity, sans)
 }
 
 /// The `openssl x509 -req -signkey` step: a self-signed certificate whose subject and
@@ -104,12 +177,13 @@ pub fn self_signed_from_csr(
     key: &RsaKey,
     csr: &crate::csr::Csr,
     validity: &Validity,
+    sans: &[San],
 ) -> Result<Vec<u8>> {
     if !key.matches_spki(&csr.spki) {
         return Err(Error::KeyMismatch("certificate signing request"));
     }
     crate::key::check_salesforce_bits(key.bits())?;
-    build(key, csr.dn.clone(), validity)
+    build(key, csr.dn.clone(), validity, sans)
 }
 
 /// Re-issue a certificate over the same key: same subject, new serial and validity
@@ -120,7 +194,7 @@ pub fn reissue(key: &RsaKey, old: &CertInfo, validity: &Validity) -> Result<Vec<
     }
     let (_, cert) =
         X509Certificate::from_der(&old.der).map_err(|e| Error::corrupt("certificate", e))?;
-    build(key, name_to_rcgen(cert.subject())?, validity)
+    build(key, name_to_rcgen(cert.subject())?, validity, &[])
 }
 
 /// PEM encoding of a certificate.
@@ -414,6 +488,30 @@ mod tests {
         assert_eq!(escape("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
         assert_eq!(escape("tab\there"), "tab\\there");
         assert_eq!(escape("Zürich"), "Zürich");
+    }
+
+    #[test]
+    fn sans_parse() {
+        assert_eq!(
+            San::parse("localhost").unwrap(),
+            San::Dns("localhost".into())
+        );
+        assert_eq!(
+            San::parse("DNS:Example.COM").unwrap(),
+            San::Dns("example.com".into())
+        );
+        assert_eq!(
+            San::parse("127.0.0.1").unwrap(),
+            San::Ip([127, 0, 0, 1].into())
+        );
+        assert_eq!(
+            San::parse("IP:::1").unwrap(),
+            San::Ip("::1".parse().unwrap())
+        );
+        assert!(San::parse("IP:localhost").is_err());
+        assert!(San::parse("bad name").is_err());
+        assert!(San::parse("").is_err());
+        assert!(San::parse("-x.com").is_err());
     }
 
     #[test]

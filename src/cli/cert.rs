@@ -15,6 +15,7 @@ EXAMPLES:
   $ certmint cert --csr server.csr --key server.key --out server.crt
   $ certmint cert --csr server.csr --key server.pass.key --passin env:KEY_PASS --days 730 --out server.crt
   $ certmint cert --key server.key --subj \"/O=Acme/CN=acme-jwt\" --out server.crt   # no CSR file
+  $ certmint cert --key tls.key --cn localhost --san localhost --san 127.0.0.1 --out tls.crt  # emulator TLS
 
 The certificate is X.509 v3, self-signed with SHA-256 and RSA, with a random 128-bit
 serial, valid from now for --days (default 365), subject and issuer from the CSR (or
@@ -40,6 +41,10 @@ pub struct CertArgs {
     pub passin: Option<PassSource>,
     #[command(flatten)]
     pub subject: SubjectArgs,
+    /// Subject alternative name, repeatable: DNS:name or IP:address (for a TLS server
+    /// certificate, e.g. `certmint emulate --tls-cert`); not needed for Salesforce.
+    #[arg(long, value_name = "NAME")]
+    pub san: Vec<String>,
     /// Days of validity from now.
     #[arg(long, default_value_t = 365, value_name = "DAYS")]
     pub days: u32,
@@ -70,21 +75,28 @@ pub fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
         }
         None => Source::Subject(args.subject.resolve()?),
     };
+    let sans = args
+        .san
+        .iter()
+        .map(|s| certmint::x509::San::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::lib("invalid --san", None, e))?;
     let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
     let validity = Validity::starting_now(args.days)
         .map_err(|e| CliError::lib("cannot prepare the certificate", None, e))?;
     let der = match &source {
-        Source::Csr(csr) => {
-            certmint::x509::self_signed_from_csr(&key, csr, &validity).map_err(|e| {
+        Source::Csr(csr) => certmint::x509::self_signed_from_csr(&key, csr, &validity, &sans)
+            .map_err(|e| {
                 CliError::lib(
                     "cannot sign certificate signing request",
                     args.csr.as_deref(),
                     e,
                 )
-            })?
+            })?,
+        Source::Subject(subject) => {
+            certmint::x509::self_signed_with_sans(&key, subject, &validity, &sans)
+                .map_err(|e| CliError::lib("cannot build the certificate", None, e))?
         }
-        Source::Subject(subject) => certmint::x509::self_signed(&key, subject, &validity)
-            .map_err(|e| CliError::lib("cannot build the certificate", None, e))?,
     };
     let info = certmint::x509::parse_der(&der)
         .map_err(|e| CliError::lib("cannot read back the certificate", None, e))?;

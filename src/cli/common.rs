@@ -216,3 +216,52 @@ pub fn write_stdout(bytes: &[u8]) -> CliResult<()> {
         Err(e) => Err(CliError::new("cannot write to standard output").cause(e)),
     }
 }
+
+impl Ctx {
+    /// Open a PKCS#12 or JKS keystore and select an entry. The format is checked before a
+    /// password is asked for; `keypass` is for JKS entries whose key password differs.
+    pub fn open_keystore(
+        &mut self,
+        path: &Path,
+        passin: Option<&PassSource>,
+        keypass: Option<&PassSource>,
+        alias: Option<&str>,
+        want_key: bool,
+    ) -> CliResult<certmint::keystore::Opened> {
+        let data = zeroize::Zeroizing::new(self.read(path, "keystore")?);
+        let cannot = |e| CliError::lib("cannot read keystore", Some(path), e);
+        certmint::keystore::format(&data).map_err(cannot)?;
+        let what = format!("the keystore `{}`", shown(path));
+        let pw = self
+            .passwords
+            .get(passin, "--passin", &what, Purpose::Existing)?;
+        let key_pw = match keypass {
+            Some(src) => Some(self.passwords.get(
+                Some(src),
+                "--keypass",
+                &format!("the key entry in {what}"),
+                Purpose::Existing,
+            )?),
+            None => None,
+        };
+        certmint::keystore::open(&data, &pw, key_pw.as_ref(), alias, want_key).map_err(|e| {
+            match e {
+                certmint::Error::UnknownAlias { alias, available } if alias.is_empty() => {
+                    CliError::new(format!("`{}` holds several entries; choose one", shown(path)))
+                        .cause(format!("the aliases are: {available}"))
+                        .hint("pass one of them with --alias")
+                }
+                certmint::Error::WrongPassword { what } if what.contains("key entry") || what.starts_with("private key") => {
+                    let hinted = keypass.is_none();
+                    let err = cannot(certmint::Error::WrongPassword { what });
+                    if hinted {
+                        err.hint("the key entry has its own password (keytool -keypass): give it with --keypass")
+                    } else {
+                        err.hint("check the password given with --keypass")
+                    }
+                }
+                other => cannot(other),
+            }
+        })
+    }
+}

@@ -1,23 +1,25 @@
 //! `certmint export`: the PEM key and certificate out of a keystore (`openssl pkcs12 -in
 //! server.p12 -nodes`, which keytool cannot do for keys).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use certmint::output::Mode;
 use clap::{ArgGroup, Args};
 
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
-use super::password::{PassSource, Purpose};
+use super::password::PassSource;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint export server.p12 --key-out server.key --cert-out server.crt --passin env:P12_PASS
   $ certmint export keystore.p12 --alias acme_jwt --cert-out acme.crt --chain
   $ certmint export legacy.pfx --key-out server.key --passin file:pw.txt
+  $ certmint export server.jks --key-out server.key --passin env:STORE_PASS --keypass env:KEY_PASS
 
-Reads PKCS#12 files from any tool: OpenSSL 3 (default) and OpenSSL 1.x or -legacy
-(3DES, RC2), keytool -storetype PKCS12, certmint. The key is written as unencrypted
+Reads PKCS#12 files from any tool (OpenSSL 3 default, OpenSSL 1.x or -legacy with 3DES
+and RC2, keytool -storetype PKCS12, certmint) and JKS keystores (keytool, certmint),
+including JKS entries whose key password differs from the store password (--keypass). The key is written as unencrypted
 PKCS#8 PEM (BEGIN PRIVATE KEY), mode 0600, which `sf org login jwt --jwt-key-file` takes;
 the certificate as PEM, mode 0644: the entry's own, plus its issuers with --chain. A
 keystore with several entries needs --alias (the error lists them). A wrong password, a
@@ -31,7 +33,7 @@ EXIT CODES:
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("outputs").required(true).multiple(true).args(["key_out", "cert_out"])))]
 pub struct ExportArgs {
-    /// The keystore: a PKCS#12 file (.p12, .pfx).
+    /// The keystore: PKCS#12 (.p12, .pfx) or JKS, recognised by content.
     #[arg(value_name = "KEYSTORE")]
     pub keystore: PathBuf,
     /// Password source for the keystore: pass:TEXT, env:VAR, file:PATH, fd:N or stdin.
@@ -69,71 +71,21 @@ struct Exported {
     description: String,
 }
 
-/// Open the keystore and pick the entry.
-///
-/// Extension point: JKS input (magic `FE ED FE ED`) is dispatched here once the `jks`
-/// module lands, with --keypass for a key password that differs from the store password.
-/// Until then the PKCS#12 reader reports a JKS file as "expected a PKCS#12 file, found a
-/// JKS keystore".
-fn open(ctx: &mut Ctx, args: &ExportArgs, data: &[u8]) -> CliResult<Exported> {
-    open_pkcs12(ctx, args, data)
-}
-
-fn open_pkcs12(ctx: &mut Ctx, args: &ExportArgs, data: &[u8]) -> CliResult<Exported> {
-    let path = &args.keystore;
-    let cannot = |e| CliError::lib("cannot read keystore", Some(path), e);
-    // Structure first: a JKS, PEM or damaged file is reported before asking for a password.
-    certmint::pkcs12::probe(data).map_err(cannot)?;
-    let what = format!("the keystore `{}`", shown(path));
-    let pw = ctx
-        .passwords
-        .get(args.passin.as_ref(), "--passin", &what, Purpose::Existing)?;
-    let keypass = match &args.keypass {
-        Some(src) => Some(ctx.passwords.get(
-            Some(src),
-            "--keypass",
-            &format!("the key in {what}"),
-            Purpose::Existing,
-        )?),
-        None => None,
-    };
-    let contents =
-        certmint::pkcs12::read_with_key_password(data, &pw, keypass.as_ref()).map_err(|e| {
-            let key_pw = matches!(
-                e,
-                certmint::Error::WrongPassword { what } if what.starts_with("private key")
-            );
-            let err = cannot(e);
-            if key_pw {
-                err.hint("the key is protected by another password than the keystore: give it with --keypass")
-            } else {
-                err
-            }
-        })?;
-    let selected = if args.key_out.is_some() {
-        contents.key_entry(args.alias.as_deref())
-    } else {
-        contents.entry(args.alias.as_deref())
-    };
-    let entry = selected.map_err(|e| alias_error(path, args.alias.is_none(), e))?;
+/// Open the keystore (PKCS#12 or JKS) and pick the entry.
+fn open(ctx: &mut Ctx, args: &ExportArgs) -> CliResult<Exported> {
+    let opened = ctx.open_keystore(
+        &args.keystore,
+        args.passin.as_ref(),
+        args.keypass.as_ref(),
+        args.alias.as_deref(),
+        args.key_out.is_some(),
+    )?;
     Ok(Exported {
-        alias: entry.alias.clone(),
-        key_pkcs8: entry.key.as_ref().map(|k| k.pkcs8_der().clone()),
-        chain: entry.chain.clone(),
-        description: contents.structure.summary(),
+        alias: opened.alias.clone(),
+        key_pkcs8: opened.key.clone(),
+        chain: opened.chain.clone(),
+        description: opened.description.clone(),
     })
-}
-
-fn alias_error(path: &Path, none_given: bool, e: certmint::Error) -> CliError {
-    match e {
-        certmint::Error::UnknownAlias { available, .. } if none_given => CliError::new(format!(
-            "`{}` holds several entries; choose one",
-            shown(path)
-        ))
-        .cause(format!("the aliases are: {available}"))
-        .hint("pass one of them with --alias"),
-        other => CliError::lib("cannot export from", Some(path), other),
-    }
 }
 
 pub fn run(ctx: &mut Ctx, args: ExportArgs) -> CliResult<()> {
@@ -146,8 +98,7 @@ pub fn run(ctx: &mut Ctx, args: ExportArgs) -> CliResult<()> {
     for out in [&args.key_out, &args.cert_out].into_iter().flatten() {
         check_out(out, args.force)?;
     }
-    let data = zeroize::Zeroizing::new(ctx.read(&args.keystore, "keystore")?);
-    let exported = open(ctx, &args, &data)?;
+    let exported = open(ctx, &args)?;
     let alias = exported
         .alias
         .as_deref()

@@ -47,16 +47,30 @@ EXIT CODES:
 #[derive(Args, Debug)]
 pub struct JksArgs {
     /// The certificate (PEM or DER); a PEM file may hold the chain, leaf first.
-    #[arg(long, value_name = "FILE")]
-    pub cert: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "p12",
+        requires = "key"
+    )]
+    pub cert: Option<PathBuf>,
     /// The private key (any format `certmint key`/openssl writes).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
-    // Extension point: `--p12 FILE` (a PKCS#12 input instead of --cert/--key) plugs in
-    // here: add the field with `conflicts_with_all = ["cert", "key"]`, make --cert/--key
-    // `required_unless_present = "p12"`, and add a `Material` source in `load_material`.
-    /// Password source for the key, when it is encrypted: pass:TEXT, env:VAR, file:PATH,
-    /// fd:N or stdin.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "p12",
+        requires = "cert"
+    )]
+    pub key: Option<PathBuf>,
+    /// Convert this PKCS#12 file instead (like `keytool -importkeystore
+    /// -srcstoretype PKCS12 -deststoretype JKS`); --passin is then its password.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key"])]
+    pub p12: Option<PathBuf>,
+    /// With --p12: the entry to convert (needed when the file holds several).
+    #[arg(long, value_name = "ALIAS", requires = "p12")]
+    pub src_alias: Option<String>,
+    /// Password source for the key when it is encrypted, or for the --p12 file:
+    /// pass:TEXT, env:VAR, file:PATH, fd:N or stdin.
     #[arg(long, value_name = "SRC")]
     pub passin: Option<PassSource>,
     /// Where to write the keystore.
@@ -117,7 +131,14 @@ fn read_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<CertInfo>> {
 }
 
 /// The alias to write: the user's (validated under the rules) or one made from the CN.
-fn choose_alias(args: &JksArgs, leaf: &CertInfo) -> CliResult<String> {
+fn choose_alias(args: &JksArgs, leaf: &CertInfo, source: Option<&str>) -> CliResult<String> {
+    // A converted entry keeps its alias when Salesforce would accept it (or rules are off).
+    if args.alias.is_none()
+        && let Some(src) = source.filter(|s| !s.is_empty())
+        && (args.no_salesforce_rules || salesforce::validate_alias(src).is_ok())
+    {
+        return Ok(src.to_owned());
+    }
     match &args.alias {
         Some(a) if !args.no_salesforce_rules => {
             salesforce::validate_alias(a).map_err(|why| {
@@ -145,11 +166,6 @@ fn choose_alias(args: &JksArgs, leaf: &CertInfo) -> CliResult<String> {
     }
 }
 
-fn load_material(ctx: &mut Ctx, args: &JksArgs, chain: Vec<CertInfo>) -> CliResult<Material> {
-    let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
-    Ok(Material { key, chain })
-}
-
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -160,17 +176,70 @@ fn now_ms() -> u64 {
 pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let rules = !args.no_salesforce_rules;
-    // Everything that needs no password is checked first.
-    let chain = read_chain(ctx, &args.cert)?;
-    let leaf = &chain[0];
-    let alias = choose_alias(&args, leaf)?;
-    if rules && let Some(bits) = leaf.key_bits {
-        certmint::key::check_salesforce_bits(bits).map_err(|e| {
-            CliError::lib("cannot use the certificate", Some(&args.cert), e)
-                .hint("make a 2048-bit key and certificate with `certmint key` and `certmint cert`, or pass --no-salesforce-rules for a keystore Salesforce will not import")
-        })?;
-    }
-    let material = load_material(ctx, &args, chain)?;
+    let (material, alias, key_label, cert_label) = match (&args.cert, &args.key, &args.p12) {
+        (Some(cert), Some(key), _) => {
+            // Everything that needs no password is checked first.
+            let chain = read_chain(ctx, cert)?;
+            let alias = choose_alias(&args, &chain[0], None)?;
+            if rules && let Some(bits) = chain[0].key_bits {
+                certmint::key::check_salesforce_bits(bits).map_err(|e| {
+                    CliError::lib("cannot use the certificate", Some(cert), e)
+                        .hint("make a 2048-bit key and certificate with `certmint key` and `certmint cert`, or pass --no-salesforce-rules for a keystore Salesforce will not import")
+                })?;
+            }
+            let (key_value, _) = ctx.load_key(key, args.passin.as_ref())?;
+            (
+                Material {
+                    key: key_value,
+                    chain,
+                },
+                alias,
+                shown(key),
+                shown(cert),
+            )
+        }
+        (_, _, Some(p12)) => {
+            let opened = ctx.open_keystore(
+                p12,
+                args.passin.as_ref(),
+                None,
+                args.src_alias.as_deref(),
+                true,
+            )?;
+            let key_value = opened
+                .rsa_key()
+                .map_err(|e| CliError::lib("cannot use the key in", Some(p12), e))?;
+            let chain = opened
+                .chain
+                .iter()
+                .map(|der| certmint::x509::parse_der(der))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| CliError::lib("cannot read the certificate in", Some(p12), e))?;
+            if chain.is_empty() {
+                return Err(CliError::new(format!(
+                    "the key entry in `{}` has no certificate",
+                    shown(p12)
+                ))
+                .hint("a JKS PrivateKeyEntry needs the key's certificate"));
+            }
+            let alias = choose_alias(&args, &chain[0], opened.alias.as_deref())?;
+            let label = shown(p12);
+            (
+                Material {
+                    key: key_value,
+                    chain,
+                },
+                alias,
+                format!("the key in {label}"),
+                format!("the certificate in {label}"),
+            )
+        }
+        _ => {
+            return Err(
+                CliError::new("give --cert and --key, or --p12").hint("see `certmint help jks`")
+            );
+        }
+    };
     let leaf = &material.chain[0];
     if !material.key.matches_spki(&leaf.spki) {
         return Err(CliError::lib(
@@ -179,16 +248,14 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
             certmint::Error::KeyMismatch("certificate"),
         )
         .cause(format!(
-            "`{}` is not the key of the certificate `{}` ({})",
-            shown(&args.key),
-            shown(&args.cert),
+            "`{key_label}` is not the key of the certificate `{cert_label}` ({})",
             leaf.subject
         ))
         .hint("pass the certificate made from this key (`certmint cert --key ...`); Salesforce refuses such a keystore with \"The private key does not match the certificate chain in the keystore.\""));
     }
     if rules {
         certmint::key::check_salesforce_bits(material.key.bits()).map_err(|e| {
-            CliError::lib("cannot use the private key", Some(&args.key), e)
+            CliError::lib(format!("cannot use the private key `{key_label}`"), None, e)
                 .hint("make a new key with `certmint key --bits 2048`, or pass --no-salesforce-rules for a keystore Salesforce will not import")
         })?;
     }

@@ -19,6 +19,7 @@ EXAMPLES:
   $ certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
   $ certmint jwt --key server.pass.key --passin env:KEY_PASS --client-id \"$CONSUMER_KEY\" \\
       --username integration@acme.com.uat --audience test
+  $ certmint jwt --keystore server.jks --passin env:STORE_PASS --client-id \"$CONSUMER_KEY\" -u integration@acme.com
   $ curl -s https://login.salesforce.com/services/oauth2/token \\
       -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\
       -d assertion=\"$(certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com)\"
@@ -34,15 +35,23 @@ EXIT CODES:
   2  error (unreadable key, wrong password, bad option)";
 
 /// The signing key and the claims, shared by `jwt` and `mint`.
-///
-/// Extension point: keystore input (`--keystore FILE.p12|.jks --alias A`) belongs here,
-/// next to `--key`, with its branch in [`SignerArgs::load_key`].
 #[derive(Args, Debug, Clone)]
 pub struct SignerArgs {
     /// The private key that signs: PEM or DER, PKCS#1 or PKCS#8, encrypted or not.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
-    /// Password source for an encrypted key: pass:TEXT, env:VAR, file:PATH, fd:N or stdin.
+    #[arg(long, value_name = "FILE", required_unless_present = "keystore")]
+    pub key: Option<PathBuf>,
+    /// Sign with the key in a keystore instead: PKCS#12 or JKS (recognised by content).
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub keystore: Option<PathBuf>,
+    /// With --keystore: the entry to use (needed when it holds several keys).
+    #[arg(long, value_name = "ALIAS", requires = "keystore")]
+    pub alias: Option<String>,
+    /// With --keystore: password source for a JKS key entry whose password differs from
+    /// the store password.
+    #[arg(long, value_name = "SRC", requires = "keystore")]
+    pub keypass: Option<PassSource>,
+    /// Password source for an encrypted key or for the keystore: pass:TEXT, env:VAR,
+    /// file:PATH, fd:N or stdin.
     #[arg(long, value_name = "SRC")]
     pub passin: Option<PassSource>,
     /// The connected app's consumer key (the `iss` claim).
@@ -70,9 +79,39 @@ pub struct LoadedKey {
 }
 
 impl SignerArgs {
-    /// Load the signing key.
+    /// The file the key comes from (for messages).
+    pub fn source_path(&self) -> &std::path::Path {
+        self.key
+            .as_deref()
+            .or(self.keystore.as_deref())
+            .unwrap_or(std::path::Path::new("-"))
+    }
+
+    /// Load the signing key (and, from a keystore, its certificate).
     pub fn load_key(&self, ctx: &mut Ctx) -> CliResult<LoadedKey> {
-        let (key, _) = ctx.load_key(&self.key, self.passin.as_ref())?;
+        if let Some(path) = &self.keystore {
+            let opened = ctx.open_keystore(
+                path,
+                self.passin.as_ref(),
+                self.keypass.as_ref(),
+                self.alias.as_deref(),
+                true,
+            )?;
+            let key = opened
+                .rsa_key()
+                .map_err(|e| CliError::lib("cannot use the key in", Some(path), e))?;
+            let cert = opened
+                .chain
+                .first()
+                .map(|der| certmint::x509::parse_der(der))
+                .transpose()
+                .map_err(|e| CliError::lib("cannot read the certificate in", Some(path), e))?;
+            return Ok(LoadedKey { key, cert });
+        }
+        let Some(path) = &self.key else {
+            return Err(CliError::new("give --key FILE or --keystore FILE"));
+        };
+        let (key, _) = ctx.load_key(path, self.passin.as_ref())?;
         Ok(LoadedKey { key, cert: None })
     }
 
@@ -126,8 +165,13 @@ pub fn run(ctx: &mut Ctx, args: JwtArgs) -> CliResult<()> {
     // Check the claims before asking for a password.
     args.signer.claims(&audience, now_unix())?;
     let loaded = args.signer.load_key(ctx)?;
-    let signer = Signer::new(&loaded.key, args.signer.header())
-        .map_err(|e| CliError::lib("cannot use the key for signing", Some(&args.signer.key), e))?;
+    let signer = Signer::new(&loaded.key, args.signer.header()).map_err(|e| {
+        CliError::lib(
+            "cannot use the key for signing",
+            Some(args.signer.source_path()),
+            e,
+        )
+    })?;
     let now = now_unix();
     let claims = args.signer.claims(&audience, now)?;
     let assertion = signer

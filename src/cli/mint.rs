@@ -146,8 +146,13 @@ pub fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<u8> {
     })
     .map_err(|e| CliError::lib("cannot set up HTTPS", args.ca_file.as_deref(), e))?;
 
-    let signer = Signer::new(&key, args.signer.header())
-        .map_err(|e| CliError::lib("cannot use the key for signing", Some(&args.signer.key), e))?;
+    let signer = Signer::new(&key, args.signer.header()).map_err(|e| {
+        CliError::lib(
+            "cannot use the key for signing",
+            Some(args.signer.source_path()),
+            e,
+        )
+    })?;
     let now = now_unix();
     let claims = args.signer.claims(&audience, now)?;
     let assertion = signer

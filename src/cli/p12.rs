@@ -70,15 +70,34 @@ impl From<ProfileArg> for Profile {
 #[derive(Args, Debug)]
 pub struct P12Args {
     /// The certificate, PEM or DER (a PEM file may hold the chain).
-    #[arg(long, value_name = "FILE")]
-    pub cert: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "jks",
+        requires = "key"
+    )]
+    pub cert: Option<PathBuf>,
     /// The private key, in any format certmint reads (encrypted or not).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
-    // Extension point: `--jks FILE` (convert a JKS keystore, like `keytool -importkeystore`)
-    // becomes an alternative to --cert/--key here; `load_source` below is where its entry
-    // is read.
-    /// Password source for an encrypted key: pass:TEXT, env:VAR, file:PATH, fd:N or stdin.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "jks",
+        requires = "cert"
+    )]
+    pub key: Option<PathBuf>,
+    /// Convert this JKS keystore instead (like `keytool -importkeystore -deststoretype
+    /// PKCS12`); --passin is then its store password.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key"])]
+    pub jks: Option<PathBuf>,
+    /// With --jks: the entry to convert (needed when the keystore holds several).
+    #[arg(long, value_name = "ALIAS", requires = "jks")]
+    pub src_alias: Option<String>,
+    /// With --jks: password source for the key entry, when it differs from the store
+    /// password (keytool -keypass).
+    #[arg(long, value_name = "SRC", requires = "jks")]
+    pub keypass: Option<PassSource>,
+    /// Password source for an encrypted key, or for the --jks keystore: pass:TEXT,
+    /// env:VAR, file:PATH, fd:N or stdin.
     #[arg(long, value_name = "SRC")]
     pub passin: Option<PassSource>,
     /// Where to write the PKCS#12 file.
@@ -107,10 +126,13 @@ struct Source {
     default_alias: Option<String>,
 }
 
-/// Read the key and its certificates from --key and --cert.
+/// Read the key and its certificates from --key and --cert, or from a --jks keystore.
 fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
-    let cert_data = ctx.read(&args.cert, "certificate")?;
-    let cant_cert = |e| CliError::lib("cannot read certificate", Some(&args.cert), e);
+    let (Some(cert_path), Some(key_path)) = (&args.cert, &args.key) else {
+        return load_jks(ctx, args);
+    };
+    let cert_data = ctx.read(cert_path, "certificate")?;
+    let cant_cert = |e| CliError::lib("cannot read certificate", Some(cert_path), e);
     let mut certs = Vec::new();
     if certmint::pemfile::is_pem(&cert_data) {
         let blocks = certmint::pemfile::parse_all(&cert_data, "certificate").map_err(cant_cert)?;
@@ -135,19 +157,19 @@ fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
     } else {
         certs.push(certmint::x509::parse_der(&cert_data).map_err(cant_cert)?);
     }
-    let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    let (key, _) = ctx.load_key(key_path, args.passin.as_ref())?;
     let leaf = certs
         .iter()
         .position(|c| key.matches_spki(&c.spki))
         .ok_or_else(|| {
             CliError::lib(
                 "the key does not match the certificate",
-                Some(&args.cert),
+                Some(cert_path),
                 certmint::Error::KeyMismatch("certificate"),
             )
             .hint(format!(
                 "use the certificate made from `{}` (compare `certmint inspect` fingerprints)",
-                shown(&args.key)
+                shown(key_path)
             ))
         })?;
     let leaf_info = certs.remove(leaf);
@@ -158,6 +180,50 @@ fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
         key,
         chain,
         default_alias,
+    })
+}
+
+/// The entry of a JKS keystore, checked like --key/--cert input.
+fn load_jks(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
+    let Some(path) = &args.jks else {
+        return Err(
+            CliError::new("give --cert and --key, or --jks").hint("see `certmint help p12`")
+        );
+    };
+    let opened = ctx.open_keystore(
+        path,
+        args.passin.as_ref(),
+        args.keypass.as_ref(),
+        args.src_alias.as_deref(),
+        true,
+    )?;
+    let key = opened
+        .rsa_key()
+        .map_err(|e| CliError::lib("cannot use the key in", Some(path), e))?;
+    let leaf = opened
+        .chain
+        .first()
+        .map(|der| certmint::x509::parse_der(der))
+        .transpose()
+        .map_err(|e| CliError::lib("cannot read the certificate in", Some(path), e))?
+        .ok_or_else(|| {
+            CliError::new(format!(
+                "the key entry in `{}` has no certificate",
+                shown(path)
+            ))
+            .hint("a PKCS#12 entry needs the key's certificate")
+        })?;
+    if !key.matches_spki(&leaf.spki) {
+        return Err(CliError::lib(
+            "cannot convert",
+            Some(path),
+            certmint::Error::KeyMismatch("certificate in the keystore"),
+        ));
+    }
+    Ok(Source {
+        key,
+        chain: opened.chain,
+        default_alias: opened.alias.or(leaf.common_name),
     })
 }
 
