@@ -37,6 +37,7 @@ pub mod salesforce;
 pub mod secret;
 pub mod subject;
 pub mod token_endpoint;
+pub mod workdir;
 pub mod x509;
 
 pub use error::{Error, Result};

@@ -611,11 +611,11 @@ fn each_failure_has_its_own_message_exit_2_and_no_output() {
             "the aliases are: first, second",
         ),
         (
-            "JKS given",
+            "truncated JKS given (export reads JKS too)",
             jks,
             ASCII_PW,
             vec![],
-            "expected a PKCS#12 file, found a JKS keystore",
+            "corrupt or truncated JKS keystore",
         ),
         (
             "PEM given",

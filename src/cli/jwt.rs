@@ -11,7 +11,7 @@ use certmint::token_endpoint::{format_unix, resolve_audience};
 use clap::Args;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult};
+use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
 
 pub const AFTER_HELP: &str = "\
@@ -38,11 +38,19 @@ EXIT CODES:
 #[derive(Args, Debug, Clone)]
 pub struct SignerArgs {
     /// The private key that signs: PEM or DER, PKCS#1 or PKCS#8, encrypted or not.
-    #[arg(long, value_name = "FILE", required_unless_present = "keystore")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["keystore", "dir"])]
     pub key: Option<PathBuf>,
     /// Sign with the key in a keystore instead: PKCS#12 or JKS (recognised by content).
     #[arg(long, value_name = "FILE", conflicts_with = "key")]
     pub keystore: Option<PathBuf>,
+    /// Use a directory made by `certmint init`: its current generation's key and
+    /// certificate, and the client id, username and login URL recorded there.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["key", "keystore"])]
+    pub dir: Option<PathBuf>,
+    /// With --dir: use this generation (e.g. g2, or g2-2027-11-01) instead of the
+    /// current one, to prove a rotated key before switching to it.
+    #[arg(long, value_name = "GEN", requires = "dir")]
+    pub generation: Option<String>,
     /// With --keystore: the entry to use (needed when it holds several keys).
     #[arg(long, value_name = "ALIAS", requires = "keystore")]
     pub alias: Option<String>,
@@ -56,10 +64,10 @@ pub struct SignerArgs {
     pub passin: Option<PassSource>,
     /// The connected app's consumer key (the `iss` claim).
     #[arg(long, value_name = "KEY", visible_alias = "consumer-key")]
-    pub client_id: String,
+    pub client_id: Option<String>,
     /// The Salesforce username to act as (the `sub` claim).
     #[arg(long, short = 'u', value_name = "USER")]
-    pub username: String,
+    pub username: Option<String>,
     /// Seconds until the assertion expires (1 to 180).
     #[arg(long, value_name = "SECONDS", default_value_t = MAX_TTL)]
     pub ttl: u64,
@@ -69,6 +77,16 @@ pub struct SignerArgs {
     /// Add an `iat` (issued-at) claim.
     #[arg(long)]
     pub iat: bool,
+}
+
+/// What a certmint directory contributes to `jwt` and `mint`.
+pub struct DirSettings {
+    /// The generation's certificate (checked against the key).
+    pub cert: PathBuf,
+    /// The login URL recorded by `init`.
+    pub login_url: Option<String>,
+    /// The generation used.
+    pub generation: String,
 }
 
 /// A key ready to sign, and what is known about it.
@@ -85,6 +103,68 @@ impl SignerArgs {
             .as_deref()
             .or(self.keystore.as_deref())
             .unwrap_or(std::path::Path::new("-"))
+    }
+
+    /// With --dir: read the manifest, fill in the client id and username recorded there
+    /// (flags win), and point --key at the generation's key. Returns the directory's
+    /// settings; without --dir, checks that --client-id and --username were given.
+    pub fn resolve(&mut self) -> CliResult<Option<DirSettings>> {
+        let Some(dir) = self.dir.clone() else {
+            if self.client_id.is_none() || self.username.is_none() {
+                return Err(CliError::new("--client-id and --username are required")
+                    .hint("give both, or --dir DIR for a directory made by `certmint init --client-id ... --username ...`"));
+            }
+            return Ok(None);
+        };
+        let cannot = |e| CliError::lib("cannot use the directory", Some(&dir), e);
+        let m = certmint::workdir::load(&dir).map_err(cannot)?;
+        let g = match &self.generation {
+            Some(name) => m
+                .generations
+                .iter()
+                .find(|g| &g.dir == name || &format!("g{}", g.number) == name)
+                .ok_or_else(|| {
+                    CliError::new(format!(
+                        "`{}` has no generation `{}`",
+                        shown(&dir),
+                        certmint::x509::escape(name)
+                    ))
+                    .hint(format!(
+                        "its generations are: {}",
+                        m.generations
+                            .iter()
+                            .map(|g| g.dir.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
+            None => m.current_generation().ok_or_else(|| {
+                CliError::new(format!("`{}` has no complete generation yet", shown(&dir)))
+                    .hint("finish it with `certmint init`")
+            })?,
+        };
+        use certmint::manifest::Role;
+        let plain = certmint::workdir::file_path(&dir, &m, g, Role::PlainKey);
+        let encrypted = certmint::workdir::file_path(&dir, &m, g, Role::EncryptedKey);
+        self.key = Some(if plain.is_file() { plain } else { encrypted });
+        if self.client_id.is_none() {
+            self.client_id = m.salesforce.client_id.clone();
+        }
+        if self.username.is_none() {
+            self.username = m.salesforce.username.clone();
+        }
+        if self.client_id.is_none() || self.username.is_none() {
+            return Err(CliError::new(format!(
+                "no client id or username for `{}`",
+                shown(&dir)
+            ))
+            .hint("pass --client-id and --username (or record them with `certmint init --client-id ... --username ...`)"));
+        }
+        Ok(Some(DirSettings {
+            cert: certmint::workdir::file_path(&dir, &m, g, Role::Certificate),
+            login_url: m.salesforce.login_url.clone(),
+            generation: g.dir.clone(),
+        }))
     }
 
     /// Load the signing key (and, from a keystore, its certificate).
@@ -126,12 +206,12 @@ impl SignerArgs {
 
     /// Claims for `audience` at `now`.
     pub fn claims(&self, audience: &str, now: u64) -> CliResult<Claims> {
-        let claims = Claims::new(&self.client_id, &self.username, audience, now, self.ttl)
-            .map_err(|e| {
-                CliError::lib("cannot build the assertion", None, e).hint(
-                    "--ttl takes 1 to 180 seconds; --client-id and --username must not be empty",
-                )
-            })?;
+        let client_id = self.client_id.as_deref().unwrap_or_default();
+        let username = self.username.as_deref().unwrap_or_default();
+        let claims = Claims::new(client_id, username, audience, now, self.ttl).map_err(|e| {
+            CliError::lib("cannot build the assertion", None, e)
+                .hint("--ttl takes 1 to 180 seconds; --client-id and --username must not be empty")
+        })?;
         Ok(if self.iat {
             claims.with_iat(now)
         } else {
@@ -154,12 +234,24 @@ pub struct JwtArgs {
     pub signer: SignerArgs,
     /// The audience: `login` (https://login.salesforce.com, production and My Domain),
     /// `test` (https://test.salesforce.com, sandboxes) or a URL (an Experience Cloud site).
-    #[arg(long, value_name = "login|test|URL", default_value = "login")]
-    pub audience: String,
+    /// Default: `login`, or what the login URL recorded in --dir implies.
+    #[arg(long, value_name = "login|test|URL")]
+    pub audience: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx, args: JwtArgs) -> CliResult<()> {
-    let audience = resolve_audience(&args.audience).map_err(|e| {
+pub fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
+    let dir = args.signer.resolve()?;
+    let audience = match (
+        &args.audience,
+        dir.as_ref().and_then(|d| d.login_url.as_deref()),
+    ) {
+        (Some(a), _) => resolve_audience(a),
+        (None, Some(login)) => {
+            certmint::token_endpoint::LoginUrl::parse(login).map(|l| l.default_audience())
+        }
+        (None, None) => resolve_audience("login"),
+    }
+    .map_err(|e| {
         CliError::lib("invalid --audience", None, e).hint("pass login, test or a site URL")
     })?;
     // Check the claims before asking for a password.

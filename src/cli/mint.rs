@@ -57,8 +57,9 @@ pub struct MintArgs {
     /// Where to log in: `login` (https://login.salesforce.com), `test`
     /// (https://test.salesforce.com), a My Domain URL, an Experience Cloud site URL, or
     /// http://127.0.0.1:PORT for the emulator.
-    #[arg(long, value_name = "URL", default_value = "login")]
-    pub login_url: String,
+    /// Default: `login`, or the login URL recorded in --dir.
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
     /// Override the audience: `login`, `test` or a URL.
     #[arg(long, value_name = "login|test|URL")]
     pub audience: Option<String>,
@@ -85,6 +86,13 @@ pub struct MintArgs {
     /// Skip the identity check after the token is issued.
     #[arg(long)]
     pub no_verify: bool,
+    /// Keep trying for up to SECONDS while Salesforce refuses or cannot be reached
+    /// (connected-app changes take minutes to propagate); a fresh assertion each time.
+    #[arg(long, value_name = "SECONDS")]
+    pub retry: Option<u64>,
+    /// Seconds between attempts with --retry.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15, requires = "retry")]
+    pub retry_every: u64,
     /// Seconds allowed for name lookup and connecting.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub connect_timeout: u64,
@@ -93,8 +101,28 @@ pub struct MintArgs {
     pub timeout: u64,
 }
 
-pub fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<u8> {
-    let login = LoginUrl::parse(&args.login_url).map_err(|e| {
+pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
+    let dir = args.signer.resolve()?;
+    if let Some(d) = &dir {
+        if args.login_url.is_none() {
+            args.login_url = d.login_url.clone();
+        }
+        if args.cert.is_none() {
+            args.cert = Some(d.cert.clone());
+        }
+        ctx.say(format!(
+            "using generation {} of `{}`",
+            d.generation,
+            super::error::shown(
+                args.signer
+                    .dir
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("."))
+            )
+        ));
+    }
+    let login_url = args.login_url.clone().unwrap_or_else(|| "login".to_owned());
+    let login = LoginUrl::parse(&login_url).map_err(|e| {
         CliError::lib("invalid --login-url", None, e)
             .hint("pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT")
     })?;
@@ -153,20 +181,52 @@ pub fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<u8> {
             e,
         )
     })?;
-    let now = now_unix();
-    let claims = args.signer.claims(&audience, now)?;
-    let assertion = signer
-        .sign(&claims)
-        .map_err(|e| CliError::lib("cannot sign the assertion", None, e))?;
-    if client.is_proxied(&login) {
-        ctx.say(format!(
-            "using the proxy from the environment for {}",
-            login.host()
-        ));
-    }
-    let exchange = client
-        .exchange(&login, &assertion)
-        .map_err(|e| network_error("the token request failed", &login, e))?;
+    let deadline = args
+        .retry
+        .map(|secs| std::time::Instant::now() + Duration::from_secs(secs));
+    let mut attempt = 1u32;
+    let (now, claims, exchange) = loop {
+        let now = now_unix();
+        let claims = args.signer.claims(&audience, now)?;
+        let assertion = signer
+            .sign(&claims)
+            .map_err(|e| CliError::lib("cannot sign the assertion", None, e))?;
+        if attempt == 1 && client.is_proxied(&login) {
+            ctx.say(format!(
+                "using the proxy from the environment for {}",
+                login.host()
+            ));
+        }
+        let result = client.exchange(&login, &assertion);
+        let retry_in = deadline.and_then(|d| {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            (!left.is_zero()).then(|| left.min(Duration::from_secs(args.retry_every.max(1))))
+        });
+        match (&result, retry_in) {
+            (Ok(Exchange::Refused(err)), Some(wait)) => {
+                ctx.say(format!(
+                    "attempt {attempt}: refused ({}: {}); trying again in {}s",
+                    escape(&err.error),
+                    escape(&err.description),
+                    wait.as_millis().div_ceil(1000)
+                ));
+                std::thread::sleep(wait);
+            }
+            (Err(e), Some(wait)) => {
+                ctx.say(format!(
+                    "attempt {attempt}: {e}; trying again in {}s",
+                    wait.as_millis().div_ceil(1000)
+                ));
+                std::thread::sleep(wait);
+            }
+            _ => {
+                let exchange =
+                    result.map_err(|e| network_error("the token request failed", &login, e))?;
+                break (now, claims, exchange);
+            }
+        }
+        attempt += 1;
+    };
     let grant = match exchange {
         Exchange::Granted(g) => g,
         Exchange::Refused(err) => {

@@ -14,12 +14,15 @@ mod decrypt;
 mod emulate;
 mod error;
 mod export;
+mod init;
 mod jks;
 mod jwt;
 mod key;
 mod mint;
 mod p12;
 mod password;
+mod renew;
+mod rotate;
 mod shell;
 
 use common::Ctx;
@@ -71,6 +74,16 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The whole recipe in one command: key, CSR, certificate, PKCS#12 and JKS in a directory,
+    /// resumable, ending with the next steps.
+    #[command(after_long_help = init::AFTER_HELP)]
+    Init(init::InitArgs),
+    /// A new certificate over the same key (zero downtime), for a directory or a cert/key pair.
+    #[command(after_long_help = renew::AFTER_HELP)]
+    Renew(renew::RenewArgs),
+    /// A new key and certificate beside the current ones, with a switchover plan.
+    #[command(after_long_help = rotate::AFTER_HELP)]
+    Rotate(rotate::RotateArgs),
     /// Generate a new RSA key, written as encrypted PKCS#8 (replaces `openssl genrsa -des3`).
     #[command(after_long_help = key::AFTER_HELP)]
     Key(key::KeyArgs),
@@ -138,6 +151,9 @@ pub fn main() -> ExitCode {
 
 fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
     match command {
+        Command::Init(a) => init::run(ctx, a).map(|_| 0),
+        Command::Renew(a) => renew::run(ctx, a).map(|_| 0),
+        Command::Rotate(a) => rotate::run(ctx, a).map(|_| 0),
         Command::Key(a) => key::run(ctx, a).map(|_| 0),
         Command::Decrypt(a) => decrypt::run(ctx, a).map(|_| 0),
         Command::Csr(a) => csr::run(ctx, a).map(|_| 0),

@@ -1,0 +1,331 @@
+//! `certmint init DIR`: the whole recipe in one command, resumable, with a plan printed at
+//! the end.
+
+use std::path::{Path, PathBuf};
+
+use certmint::key::KeyEncryption;
+use certmint::manifest::{Manifest, Role, SalesforceSettings};
+use certmint::workdir::{self, Action, InitSettings, Report};
+use clap::Args;
+
+use super::common::{Ctx, SubjectArgs};
+use super::error::{CliError, CliResult, shown};
+use super::key::Kdf;
+use super::p12::ProfileArg;
+use super::password::{PassSource, Purpose};
+
+pub const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" --passout env:CERT_PASS
+  $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CONSUMER_KEY\" \\
+        --username integration@acme.com --passout file:/run/secrets/cert-pass
+  $ certmint init acme-jwt                        # asks for the subject and the password
+
+Makes, in DIR/g1-<date>/: the encrypted key (server.pass.key), the unencrypted key for the
+Salesforce CLI (server.key), the CSR, the certificate as PEM (server.crt, upload this to
+the connected app) and DER (server.cer), a PKCS#12 (server.p12) and a Salesforce-ready
+JKS (server.jks), all under one password; DIR/current points at the generation, and
+DIR/certmint.toml records every file, its SHA-256, the certificate's validity and the
+alias, so that check, renew, rotate, mint and inspect work from DIR alone. It ends with the
+next steps: what to upload where, and the exact commands to prove the setup.
+
+Run it again at any time: on a complete directory it changes nothing and says so (no
+password needed); after an interruption it finishes what is missing, reusing the key it
+already made. It never overwrites a key or any other file.
+
+EXIT CODES:
+  0  the directory is complete (made, finished, or already complete)
+  2  error (bad subject, wrong password, a file that does not belong, I/O)";
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The directory to create (or finish).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
+    /// One password source for the key, the PKCS#12 and the JKS: pass:TEXT, env:VAR,
+    /// file:PATH, fd:N or stdin (default: ask on the terminal). When finishing a directory,
+    /// give the password it was made with.
+    #[arg(long, value_name = "SRC")]
+    pub passout: Option<PassSource>,
+    /// RSA key size: 2048, 3072 or 4096.
+    #[arg(long, default_value_t = 2048, value_name = "BITS")]
+    pub bits: usize,
+    /// Days of validity of the certificate.
+    #[arg(long, default_value_t = 365, value_name = "DAYS")]
+    pub days: u32,
+    /// Keystore alias (Salesforce's Unique Name for the certificate); default: the common
+    /// name made valid.
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// PKCS#12 profile (see `certmint help p12`).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Modern)]
+    pub profile: ProfileArg,
+    /// Key derivation for the encrypted key.
+    #[arg(long, value_enum, default_value_t = Kdf::Pbkdf2)]
+    pub kdf: Kdf,
+    /// File stem inside each generation.
+    #[arg(long, default_value = "server", value_name = "STEM")]
+    pub name: String,
+    /// The connected app's consumer key, recorded for `certmint mint --dir`.
+    #[arg(long, value_name = "KEY")]
+    pub client_id: Option<String>,
+    /// The integration user, recorded for `certmint mint --dir`.
+    #[arg(long, short = 'u', value_name = "USER")]
+    pub username: Option<String>,
+    /// Login URL recorded for `certmint mint --dir`: login, test, a My Domain or site URL.
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+}
+
+pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
+    let dir = &args.dir;
+    let cannot = |e| CliError::lib("cannot initialise", Some(dir), e);
+    if workdir::intact(dir).map_err(cannot)? {
+        let m = workdir::load(dir).map_err(cannot)?;
+        ctx.say(format!(
+            "nothing to do: `{}` is complete (current generation {}); every file is present and unchanged",
+            shown(dir),
+            m.current.as_deref().unwrap_or("?")
+        ));
+        note_ignored_flags(ctx, &args, &m);
+        if !ctx.quiet {
+            print_next_steps(dir, &m, None);
+        }
+        return Ok(());
+    }
+    let existing = workdir::is_workdir(dir);
+    if !existing {
+        validate_stem(&args.name)?;
+        if dir.exists() && !dir.is_dir() {
+            return Err(
+                CliError::new(format!("`{}` is not a directory", shown(dir)))
+                    .hint("give a directory path for certmint to create"),
+            );
+        }
+    }
+    let subject = if existing {
+        let m = workdir::load(dir).map_err(cannot)?;
+        note_ignored_flags(ctx, &args, &m);
+        certmint::subject::Subject::parse_openssl(&m.subject).map_err(cannot)?
+    } else {
+        args.subject.resolve()?
+    };
+    if !existing {
+        certmint::key::check_salesforce_bits(args.bits).map_err(|e| {
+            CliError::lib(format!("cannot make a {}-bit key", args.bits), None, e)
+                .hint("pass --bits 2048 (the default), 3072 or 4096")
+        })?;
+        if let Some(a) = &args.alias {
+            certmint::salesforce::validate_alias(a).map_err(|why| {
+                CliError::new(format!(
+                    "--alias `{}` is not a valid Salesforce Unique Name",
+                    certmint::x509::escape(a)
+                ))
+                .cause(why)
+                .hint(format!(
+                    "use --alias {}",
+                    certmint::salesforce::suggest_alias(a)
+                ))
+            })?;
+        }
+    }
+    let what = format!("the keys and keystores in `{}`", shown(dir));
+    let purpose = if existing {
+        Purpose::Existing
+    } else {
+        Purpose::New
+    };
+    let password = ctx
+        .passwords
+        .get(args.passout.as_ref(), "--passout", &what, purpose)?;
+    let settings = InitSettings {
+        stem: args.name.clone(),
+        subject,
+        bits: args.bits,
+        days: args.days,
+        alias: args.alias.clone(),
+        profile: args.profile.into(),
+        kdf: match args.kdf {
+            Kdf::Pbkdf2 => KeyEncryption::pbkdf2_default(),
+            Kdf::Scrypt => KeyEncryption::scrypt_default(),
+        },
+        salesforce: SalesforceSettings {
+            client_id: args.client_id.clone(),
+            username: args.username.clone(),
+            login_url: args.login_url.clone(),
+        },
+    };
+    if !existing && !ctx.quiet {
+        eprintln!(
+            "making a {}-bit RSA key, certificate and keystores in `{}` ...",
+            args.bits,
+            shown(dir)
+        );
+    }
+    let report = workdir::init(dir, &settings, &password, certmint::x509::now_seconds())
+        .map_err(|e| {
+            let wrong_pw = matches!(e, certmint::Error::WrongPassword { .. });
+            let lost = matches!(&e, certmint::Error::InvalidInput { .. });
+            let err = CliError::lib("cannot initialise", Some(dir), e);
+            if existing && wrong_pw {
+                err.hint("give the password the directory was made with (--passout); nothing was overwritten")
+            } else if lost {
+                err.hint("nothing was overwritten; `certmint check` on the directory shows what is missing or changed")
+            } else {
+                err
+            }
+        })?;
+    print_report(ctx, &report);
+    if !ctx.quiet {
+        print_next_steps(dir, &report.manifest, None);
+    }
+    Ok(())
+}
+
+fn validate_stem(stem: &str) -> CliResult<()> {
+    let ok = !stem.is_empty()
+        && stem.len() <= 64
+        && !stem.starts_with('.')
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::new(format!(
+            "--name `{}` is not a usable file stem",
+            certmint::x509::escape(stem)
+        ))
+        .hint("use letters, digits, `-`, `_` and `.`, as in --name server"))
+    }
+}
+
+fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
+    let given_subject = !args.subject.is_empty();
+    if given_subject || args.alias.as_ref().is_some_and(|a| a != &m.alias) {
+        ctx.say(format!(
+            "note: `{}` already has a manifest; its subject ({}) and alias ({}) are kept, and the subject/alias flags are ignored",
+            shown(&args.dir),
+            certmint::x509::escape(&m.subject),
+            certmint::x509::escape(&m.alias)
+        ));
+    }
+}
+
+/// One line per file: created or kept.
+pub fn print_report(ctx: &Ctx, report: &Report) {
+    if report.resumed {
+        ctx.say(format!(
+            "finished the interrupted generation {}",
+            report.generation
+        ));
+    }
+    for (role, path, action) in &report.files {
+        let verb = match action {
+            Action::Created => "wrote",
+            Action::Kept => "kept ",
+        };
+        ctx.say(format!("  {verb} {}  ({})", shown(path), role.describe()));
+    }
+    if report.nothing_to_do() {
+        ctx.say("nothing to do: every file was already there and checked");
+    }
+}
+
+/// The plan printed after `init`: what to upload where, and the exact commands to prove it.
+pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
+    let Some(g) = generation
+        .and_then(|name| m.generations.iter().find(|g| g.dir == name))
+        .or_else(|| m.current_generation())
+    else {
+        return;
+    };
+    let link = if generation.is_none() && cfg!(unix) {
+        dir.join(certmint::manifest::CURRENT_LINK)
+    } else {
+        dir.join(&g.dir)
+    };
+    let file = |role: Role| shown(&link.join(role.file_name(&m.stem)));
+    let client = m
+        .salesforce
+        .client_id
+        .clone()
+        .unwrap_or_else(|| "<consumer key>".into());
+    let user = m
+        .salesforce
+        .username
+        .clone()
+        .unwrap_or_else(|| "<integration user>".into());
+    let login = m
+        .salesforce
+        .login_url
+        .clone()
+        .unwrap_or_else(|| "login".into());
+    let login_full = match login.as_str() {
+        "login" => "https://login.salesforce.com".to_string(),
+        "test" => "https://test.salesforce.com".to_string(),
+        other => other.to_string(),
+    };
+    let cert = g.certificate.as_ref();
+    let esc = certmint::x509::escape;
+    eprintln!();
+    eprintln!("Next steps");
+    eprintln!(
+        "  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >"
+    );
+    eprintln!("     \"Use digital signatures\"): upload");
+    eprintln!("       {}", file(Role::Certificate));
+    if let Some(c) = cert {
+        eprintln!(
+            "     SHA-1 {} (Salesforce shows this), valid until {}",
+            c.sha1, c.not_after
+        );
+    }
+    eprintln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
+    eprintln!(
+        "     \"Admin approved users are pre-authorized\", then add the user's profile or a permission set."
+    );
+    eprintln!(
+        "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"
+    );
+    eprintln!("     Key Management > Import from Keystore:");
+    eprintln!(
+        "       {}   alias {}, password: the one you gave certmint",
+        file(Role::Jks),
+        esc(&m.alias)
+    );
+    eprintln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
+    eprintln!(
+        "       certmint mint --dir {} --client-id {} --username {}{}",
+        shown(dir),
+        esc(&client),
+        esc(&user),
+        if login == "login" {
+            String::new()
+        } else {
+            format!(" --login-url {}", esc(&login))
+        }
+    );
+    eprintln!("     The same with the Salesforce CLI:");
+    eprintln!(
+        "       sf org login jwt --client-id {} --username {} --jwt-key-file {} --instance-url {}",
+        esc(&client),
+        esc(&user),
+        file(Role::PlainKey),
+        esc(&login_full)
+    );
+    eprintln!(
+        "  5. Salesforce does not warn before the certificate expires: run `certmint check {}` from cron or CI.",
+        shown(dir)
+    );
+    eprintln!(
+        "  Note: {} is unencrypted (mode 0600) because the Salesforce CLI cannot read an encrypted key;",
+        file(Role::PlainKey)
+    );
+    eprintln!(
+        "  keep it in a secret store, or delete it and sign with {} (certmint mint --passin ...).",
+        file(Role::EncryptedKey)
+    );
+}

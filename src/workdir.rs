@@ -1,0 +1,771 @@
+//! A certmint directory: the whole recipe as generations of files described by a
+//! [`Manifest`] (see [`crate::manifest`] for the layout).
+//!
+//! Every operation is resumable and never loses a key:
+//! - the manifest is written *before* any file of a new generation, so an interrupted run
+//!   leaves a `pending` generation that the next run finishes;
+//! - files are only ever created (temp file, fsync, rename without replacing), never
+//!   overwritten; an existing file is checked (it must parse and belong to the key) and
+//!   kept;
+//! - a generation's key is generated only when neither its encrypted nor its plain file
+//!   exists and no public key has been recorded for it; once recorded, a missing key file
+//!   is an error, never a reason to make a new key.
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use crate::key::{KeyEncryption, RsaKey};
+use crate::manifest::{
+    self, CertRecord, FileRecord, Generation, Manifest, Origin, Role, SalesforceSettings, Status,
+};
+use crate::output::{self, Mode};
+use crate::pkcs12::Profile;
+use crate::subject::Subject;
+use crate::x509::{self, Validity};
+use crate::{Error, Password, Result, jks, pkcs12, salesforce};
+
+/// What `init` is asked to make.
+#[derive(Clone, Debug)]
+pub struct InitSettings {
+    /// File stem inside each generation (`server`).
+    pub stem: String,
+    /// Certificate subject.
+    pub subject: Subject,
+    /// RSA key size.
+    pub bits: usize,
+    /// Certificate validity in days.
+    pub days: u32,
+    /// Keystore alias; default: the CN made a valid Salesforce Unique Name.
+    pub alias: Option<String>,
+    /// PKCS#12 profile.
+    pub profile: Profile,
+    /// Encryption of the key file.
+    pub kdf: KeyEncryption,
+    /// Client id, username, login URL for `mint`.
+    pub salesforce: SalesforceSettings,
+}
+
+/// What happened to a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Written by this run.
+    Created,
+    /// Already there, checked and kept.
+    Kept,
+}
+
+/// The result of `init`, `renew`, `rotate` or `activate`.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The generation worked on.
+    pub generation: String,
+    /// Each file of the generation and what happened to it.
+    pub files: Vec<(Role, PathBuf, Action)>,
+    /// True when a pending generation from an interrupted run was finished.
+    pub resumed: bool,
+    /// The manifest as written.
+    pub manifest: Manifest,
+}
+
+impl Report {
+    /// True when nothing was written.
+    pub fn nothing_to_do(&self) -> bool {
+        !self.resumed && self.files.iter().all(|(_, _, a)| *a == Action::Kept)
+    }
+
+    /// Path of a file of the generation.
+    pub fn path(&self, role: Role) -> Option<&Path> {
+        self.files
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, p, _)| p.as_path())
+    }
+}
+
+/// Path of the manifest in `dir`.
+pub fn manifest_path(dir: &Path) -> PathBuf {
+    dir.join(manifest::FILE_NAME)
+}
+
+/// True when `dir` holds a certmint manifest.
+pub fn is_workdir(dir: &Path) -> bool {
+    manifest_path(dir).is_file()
+}
+
+/// Read the manifest of `dir`.
+pub fn load(dir: &Path) -> Result<Manifest> {
+    let path = manifest_path(dir);
+    let meta = std::fs::metadata(&path)?;
+    if meta.len() > 1024 * 1024 {
+        return Err(Error::corrupt("manifest", "larger than 1 MiB"));
+    }
+    let text = std::fs::read_to_string(&path)?;
+    Manifest::from_toml(&text)
+}
+
+/// Write the manifest (atomically), unless it is unchanged.
+fn save(dir: &Path, m: &Manifest) -> Result<()> {
+    let text = m.to_toml()?;
+    let path = manifest_path(dir);
+    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    output::write_atomic(&path, text.as_bytes(), Mode::Public, true)
+}
+
+/// True when the current generation is complete, nothing is pending, and every recorded
+/// file is present with the recorded digest: `init` then has nothing to do and needs no
+/// password.
+pub fn intact(dir: &Path) -> Result<bool> {
+    if !is_workdir(dir) {
+        return Ok(false);
+    }
+    let m = load(dir)?;
+    if m.pending().is_some() {
+        return Ok(false);
+    }
+    let Some(g) = m.current_generation() else {
+        return Ok(false);
+    };
+    if g.files.len() != manifest::ROLES.len() {
+        return Ok(false);
+    }
+    for f in g.files.values() {
+        match std::fs::read(dir.join(&g.dir).join(&f.name)) {
+            Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+/// Point the `current` symlink at `generation` (atomically: a new link renamed over the
+/// old one). Only on Unix; elsewhere the manifest's `current` field is the pointer.
+fn update_current_link(dir: &Path, generation: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let link = dir.join(manifest::CURRENT_LINK);
+        if let Ok(meta) = std::fs::symlink_metadata(&link)
+            && !meta.file_type().is_symlink()
+        {
+            return Err(Error::invalid(
+                "directory",
+                format!(
+                    "`{}` exists and is not a symlink; move it away so certmint can point it at the current generation",
+                    link.display()
+                ),
+            ));
+        }
+        let tmp = dir.join(format!(".certmint-current-{}.tmp", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(generation, &tmp)?;
+        std::fs::rename(&tmp, &link)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, generation);
+    }
+    Ok(())
+}
+
+/// Remove temp files a killed run may have left in `dir` (only certmint's own pattern).
+fn clean_stale_temp_files(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".certmint-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    crate::inspect::rfc3339(t)
+}
+
+fn cert_record(info: &x509::CertInfo) -> CertRecord {
+    CertRecord {
+        subject: info.subject.clone(),
+        serial: info.serial.clone(),
+        not_before: rfc3339(info.not_before),
+        not_after: rfc3339(info.not_after),
+        sha1: info.sha1.clone(),
+        sha256: info.sha256.clone(),
+    }
+}
+
+/// Where a generation's key comes from.
+enum KeySource {
+    /// Generate a new key of this size.
+    New(usize, KeyEncryption),
+    /// Reuse the key of another generation (renewal).
+    From(String),
+}
+
+/// The work of building (or finishing, or checking) one generation.
+struct Builder<'a> {
+    dir: &'a Path,
+    gen_dir: PathBuf,
+    stem: String,
+    password: &'a Password,
+    files: Vec<(Role, PathBuf, Action)>,
+}
+
+impl Builder<'_> {
+    fn path(&self, role: Role) -> PathBuf {
+        self.gen_dir.join(role.file_name(&self.stem))
+    }
+
+    fn exists(&self, role: Role) -> bool {
+        self.path(role).symlink_metadata().is_ok()
+    }
+
+    fn read(&self, role: Role) -> Result<Vec<u8>> {
+        Ok(std::fs::read(self.path(role))?)
+    }
+
+    fn create(&mut self, role: Role, bytes: &[u8]) -> Result<()> {
+        let mode = if role.is_secret() {
+            Mode::Secret
+        } else {
+            Mode::Public
+        };
+        let path = self.path(role);
+        output::write_atomic(&path, bytes, mode, false)?;
+        self.files.push((role, path, Action::Created));
+        Ok(())
+    }
+
+    fn kept(&mut self, role: Role) {
+        let path = self.path(role);
+        self.files.push((role, path, Action::Kept));
+    }
+
+    fn mismatch(&self, role: Role, why: &str) -> Error {
+        Error::invalid(
+            "generation",
+            format!(
+                "`{}` already exists but {why}; certmint never overwrites it: move it away and run the command again",
+                self.path(role).display()
+            ),
+        )
+    }
+}
+
+/// Build or finish generation `g` of manifest `m` in `dir`. Saves the manifest as it goes.
+fn build_generation(
+    dir: &Path,
+    m: &mut Manifest,
+    g_name: &str,
+    source: KeySource,
+    password: &Password,
+    now: OffsetDateTime,
+) -> Result<Vec<(Role, PathBuf, Action)>> {
+    let gen_dir = dir.join(g_name);
+    if !gen_dir.is_dir() {
+        std::fs::create_dir(&gen_dir)?;
+    }
+    clean_stale_temp_files(&gen_dir);
+    let mut b = Builder {
+        dir,
+        gen_dir,
+        stem: m.stem.clone(),
+        password,
+        files: Vec::new(),
+    };
+    let recorded = m
+        .generations
+        .iter()
+        .find(|g| g.dir == g_name)
+        .map(|g| g.public_key_sha256.clone())
+        .unwrap_or_default();
+
+    // 1. The key: existing file, another generation's, or new.
+    let key = if b.exists(Role::EncryptedKey) {
+        let (key, _) = crate::key::load(&b.read(Role::EncryptedKey)?, Some(b.password))?;
+        b.kept(Role::EncryptedKey);
+        key
+    } else if b.exists(Role::PlainKey) {
+        let (key, _) = crate::key::load(&b.read(Role::PlainKey)?, None)?;
+        let pem = key.to_encrypted_pkcs8_pem(b.password, KeyEncryption::pbkdf2_default())?;
+        b.create(Role::EncryptedKey, pem.as_bytes())?;
+        key
+    } else if !recorded.is_empty() {
+        return Err(Error::invalid(
+            "generation",
+            format!(
+                "the key of generation {g_name} (public key SHA-256 {recorded}) is recorded in the manifest but its files are gone; certmint never makes a new key in its place: restore {} from a backup, or run `certmint rotate` for a new key",
+                b.path(Role::EncryptedKey).display()
+            ),
+        ));
+    } else {
+        match source {
+            KeySource::From(ref prev) => {
+                let prev_path = dir.join(prev).join(Role::EncryptedKey.file_name(&b.stem));
+                let bytes = std::fs::read(&prev_path)?;
+                let (key, _) = crate::key::load(&bytes, Some(b.password))?;
+                b.create(Role::EncryptedKey, &bytes)?;
+                key
+            }
+            KeySource::New(bits, kdf) => {
+                let key = RsaKey::generate(bits)?;
+                let pem = key.to_encrypted_pkcs8_pem(b.password, kdf)?;
+                b.create(Role::EncryptedKey, pem.as_bytes())?;
+                key
+            }
+        }
+    };
+    let fingerprint = key.public_key_sha256();
+    if !recorded.is_empty() && recorded != fingerprint {
+        return Err(b.mismatch(
+            Role::EncryptedKey,
+            "holds another key than the one recorded in the manifest",
+        ));
+    }
+    if let Some(g) = m.generation_mut(g_name) {
+        g.public_key_sha256 = fingerprint.clone();
+        g.key_bits = key.bits();
+    }
+    save(dir, m)?;
+
+    // 2. The plain key, for the Salesforce CLI.
+    if b.exists(Role::PlainKey) {
+        let (plain, _) = crate::key::load(&b.read(Role::PlainKey)?, None)?;
+        if plain.public_key_sha256() != fingerprint {
+            return Err(b.mismatch(Role::PlainKey, "is not this generation's key"));
+        }
+        b.kept(Role::PlainKey);
+    } else {
+        b.create(Role::PlainKey, key.to_pkcs8_pem().expose())?;
+    }
+
+    // 3. The CSR.
+    let subject = Subject::parse_openssl(&m.subject)?;
+    if b.exists(Role::Csr) {
+        let csr = crate::csr::parse(&b.read(Role::Csr)?)?;
+        if !key.matches_spki(&csr.spki) {
+            return Err(b.mismatch(Role::Csr, "was made from another key"));
+        }
+        b.kept(Role::Csr);
+    } else {
+        let der = crate::csr::build(&key, &subject)?;
+        b.create(Role::Csr, crate::csr::to_pem(&der).as_bytes())?;
+    }
+
+    // 4. The certificate (PEM) and its DER twin.
+    let cert = if b.exists(Role::Certificate) {
+        let info = x509::parse(&b.read(Role::Certificate)?)?;
+        if !key.matches_spki(&info.spki) {
+            return Err(b.mismatch(Role::Certificate, "was made from another key"));
+        }
+        b.kept(Role::Certificate);
+        info
+    } else if b.exists(Role::CertificateDer) {
+        let info = x509::parse(&b.read(Role::CertificateDer)?)?;
+        if !key.matches_spki(&info.spki) {
+            return Err(b.mismatch(Role::CertificateDer, "was made from another key"));
+        }
+        b.create(Role::Certificate, x509::to_pem(&info.der).as_bytes())?;
+        info
+    } else {
+        let validity = Validity {
+            not_before: now.replace_nanosecond(0).unwrap_or(now),
+            days: m.days,
+            serial: x509::random_serial()?,
+        };
+        let der = x509::self_signed(&key, &subject, &validity)?;
+        let info = x509::parse_der(&der)?;
+        b.create(Role::Certificate, x509::to_pem(&der).as_bytes())?;
+        info
+    };
+    if b.exists(Role::CertificateDer) {
+        if !b.files.iter().any(|(r, _, _)| *r == Role::CertificateDer) {
+            if b.read(Role::CertificateDer)? != cert.der {
+                return Err(b.mismatch(Role::CertificateDer, "differs from the PEM certificate"));
+            }
+            b.kept(Role::CertificateDer);
+        }
+    } else {
+        b.create(Role::CertificateDer, &cert.der)?;
+    }
+    if let Some(g) = m.generation_mut(g_name) {
+        g.certificate = Some(cert_record(&cert));
+    }
+
+    // 5. PKCS#12 and JKS, read back and checked when they already exist.
+    let chain = vec![cert.der.clone()];
+    let profile: Profile = m.p12_profile.parse().unwrap_or_default();
+    if b.exists(Role::Pkcs12) {
+        let opened = crate::keystore::open(&b.read(Role::Pkcs12)?, b.password, None, None, true)?;
+        if opened.rsa_key()?.public_key_sha256() != fingerprint
+            || opened.chain.first() != Some(&cert.der)
+        {
+            return Err(b.mismatch(Role::Pkcs12, "does not hold this key and certificate"));
+        }
+        b.kept(Role::Pkcs12);
+    } else {
+        let der = pkcs12::write(&key, &chain, &m.alias, b.password, profile)?;
+        b.create(Role::Pkcs12, &der)?;
+    }
+    if b.exists(Role::Jks) {
+        let data = b.read(Role::Jks)?;
+        let opened = crate::keystore::open(&data, b.password, None, None, true)?;
+        if opened.rsa_key()?.public_key_sha256() != fingerprint
+            || opened.chain.first() != Some(&cert.der)
+        {
+            return Err(b.mismatch(Role::Jks, "does not hold this key and certificate"));
+        }
+        b.kept(Role::Jks);
+    } else {
+        let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
+        let der = jks::write_private_key(
+            &m.alias,
+            key.pkcs8_der().expose(),
+            &chain,
+            now_ms,
+            b.password,
+        )?;
+        let findings = salesforce::check_jks(&der, b.password)?;
+        if let Some(f) = findings.iter().find(|f| f.failed()) {
+            return Err(Error::invalid(
+                "keystore",
+                format!(
+                    "the JKS would break Salesforce's rule \"{}\"",
+                    f.rule.title()
+                ),
+            ));
+        }
+        b.create(Role::Jks, &der)?;
+    }
+
+    // 6. Record every file with its digest; the generation is complete.
+    let mut records = std::collections::BTreeMap::new();
+    for (role, path, _) in &b.files {
+        let bytes = std::fs::read(path)?;
+        records.insert(
+            *role,
+            FileRecord {
+                name: role.file_name(&b.stem),
+                sha256: manifest::file_digest(&bytes),
+            },
+        );
+    }
+    if let Some(g) = m.generation_mut(g_name) {
+        g.files = records;
+        g.status = Status::Complete;
+    }
+    save(b.dir, m)?;
+    let mut files = b.files;
+    files.sort_by_key(|(r, _, _)| *r);
+    Ok(files)
+}
+
+fn new_generation(
+    m: &Manifest,
+    origin: Origin,
+    bits: usize,
+    now: OffsetDateTime,
+    key_from: Option<String>,
+) -> Generation {
+    let number = m.next_number();
+    Generation {
+        dir: Manifest::generation_dir_name(number, now.date()),
+        number,
+        origin,
+        status: Status::Pending,
+        created: rfc3339(now),
+        key_bits: bits,
+        public_key_sha256: String::new(),
+        key_from,
+        certificate: None,
+        files: Default::default(),
+    }
+}
+
+/// `certmint init DIR`: the whole recipe, or finish an interrupted one, or check that a
+/// complete directory is intact (then nothing is written).
+pub fn init(
+    dir: &Path,
+    settings: &InitSettings,
+    password: &Password,
+    now: OffsetDateTime,
+) -> Result<Report> {
+    if !dir.exists() {
+        std::fs::create_dir(dir)?;
+    }
+    let (mut m, resumed) = if is_workdir(dir) {
+        let m = load(dir)?;
+        let resumed = m.pending().is_some();
+        (m, resumed)
+    } else {
+        settings.subject.validate()?;
+        crate::key::check_salesforce_bits(settings.bits)?;
+        let alias = match &settings.alias {
+            Some(a) => {
+                salesforce::validate_alias(a).map_err(|why| Error::invalid("alias", why))?;
+                a.clone()
+            }
+            None => salesforce::default_alias_from_cn(settings.subject.common_name()),
+        };
+        let mut m = Manifest {
+            format: manifest::FORMAT,
+            stem: settings.stem.clone(),
+            alias,
+            subject: settings.subject.to_string(),
+            days: settings.days,
+            p12_profile: settings.profile.name().to_string(),
+            current: None,
+            salesforce: settings.salesforce.clone(),
+            generations: Vec::new(),
+        };
+        let g = new_generation(&m, Origin::Init, settings.bits, now, None);
+        m.generations.push(g);
+        save(dir, &m)?;
+        (m, false)
+    };
+    // The generation to work on: a pending one, else the current one (check and repair).
+    let (g_name, source) = match (m.pending(), m.current_generation()) {
+        (Some(g), _) => {
+            let src = match &g.key_from {
+                Some(prev) => KeySource::From(prev.clone()),
+                None => KeySource::New(g.key_bits, settings.kdf),
+            };
+            (g.dir.clone(), src)
+        }
+        (None, Some(g)) => (g.dir.clone(), KeySource::New(g.key_bits, settings.kdf)),
+        (None, None) => {
+            let g = new_generation(&m, Origin::Init, settings.bits, now, None);
+            let name = g.dir.clone();
+            m.generations.push(g);
+            save(dir, &m)?;
+            (name, KeySource::New(settings.bits, settings.kdf))
+        }
+    };
+    let was_current = m.current.as_deref() == Some(g_name.as_str());
+    let files = build_generation(dir, &mut m, &g_name, source, password, now)?;
+    let origin = m
+        .generations
+        .iter()
+        .find(|g| g.dir == g_name)
+        .map(|g| g.origin);
+    // A finished init or renewal becomes current; a rotation waits for `activate`.
+    if !was_current && origin != Some(Origin::Rotate) {
+        m.current = Some(g_name.clone());
+        save(dir, &m)?;
+    }
+    if let Some(c) = m.current.clone() {
+        update_current_link(dir, &c)?;
+    }
+    Ok(Report {
+        dir: dir.to_path_buf(),
+        generation: g_name,
+        files,
+        resumed,
+        manifest: m,
+    })
+}
+
+fn require_complete_current(m: &Manifest) -> Result<Generation> {
+    if let Some(p) = m.pending() {
+        return Err(Error::invalid(
+            "directory",
+            format!(
+                "generation {} was interrupted; finish it first with `certmint init` (or the command that started it) on this directory",
+                p.dir
+            ),
+        ));
+    }
+    m.current_generation().cloned().ok_or_else(|| {
+        Error::invalid(
+            "directory",
+            "no complete generation yet; run `certmint init` on it first",
+        )
+    })
+}
+
+/// `certmint renew DIR`: a new certificate (new serial and validity) over the current key,
+/// in a new generation that becomes current; the old generation is kept untouched.
+/// Resumes an interrupted renewal.
+pub fn renew(
+    dir: &Path,
+    password: &Password,
+    days: Option<u32>,
+    now: OffsetDateTime,
+) -> Result<Report> {
+    let mut m = load(dir)?;
+    if let Some(p) = m.pending().cloned() {
+        if p.origin != Origin::Renew {
+            return Err(Error::invalid(
+                "directory",
+                format!(
+                    "generation {} was left by an interrupted `{}`; finish that first",
+                    p.dir,
+                    origin_name(p.origin)
+                ),
+            ));
+        }
+        return finish(dir, m, p.dir, password, now, true);
+    }
+    let current = require_complete_current(&m)?;
+    if let Some(d) = days {
+        m.days = d;
+    }
+    let g = new_generation(
+        &m,
+        Origin::Renew,
+        current.key_bits,
+        now,
+        Some(current.dir.clone()),
+    );
+    let name = g.dir.clone();
+    m.generations.push(g);
+    save(dir, &m)?;
+    finish(dir, m, name, password, now, false)
+}
+
+/// `certmint rotate DIR`: a new key and certificate in a new generation, kept *beside*
+/// the current one; the current generation only changes with [`activate`], after the
+/// new certificate is uploaded and proven. Resumes an interrupted rotation.
+pub fn rotate(
+    dir: &Path,
+    password: &Password,
+    bits: Option<usize>,
+    kdf: KeyEncryption,
+    now: OffsetDateTime,
+) -> Result<Report> {
+    let mut m = load(dir)?;
+    if let Some(p) = m.pending().cloned() {
+        if p.origin != Origin::Rotate {
+            return Err(Error::invalid(
+                "directory",
+                format!(
+                    "generation {} was left by an interrupted `{}`; finish that first",
+                    p.dir,
+                    origin_name(p.origin)
+                ),
+            ));
+        }
+        let files = build_generation(
+            dir,
+            &mut m,
+            &p.dir,
+            KeySource::New(p.key_bits, kdf),
+            password,
+            now,
+        )?;
+        return Ok(Report {
+            dir: dir.to_path_buf(),
+            generation: p.dir,
+            files,
+            resumed: true,
+            manifest: m,
+        });
+    }
+    let current = require_complete_current(&m)?;
+    let bits = bits.unwrap_or(current.key_bits);
+    crate::key::check_salesforce_bits(bits)?;
+    let g = new_generation(&m, Origin::Rotate, bits, now, None);
+    let name = g.dir.clone();
+    m.generations.push(g);
+    save(dir, &m)?;
+    let files = build_generation(dir, &mut m, &name, KeySource::New(bits, kdf), password, now)?;
+    Ok(Report {
+        dir: dir.to_path_buf(),
+        generation: name,
+        files,
+        resumed: false,
+        manifest: m,
+    })
+}
+
+fn finish(
+    dir: &Path,
+    mut m: Manifest,
+    name: String,
+    password: &Password,
+    now: OffsetDateTime,
+    resumed: bool,
+) -> Result<Report> {
+    let key_from = m
+        .generations
+        .iter()
+        .find(|g| g.dir == name)
+        .and_then(|g| g.key_from.clone())
+        .ok_or_else(|| Error::corrupt("manifest", "a renewal without the generation it renews"))?;
+    let files = build_generation(dir, &mut m, &name, KeySource::From(key_from), password, now)?;
+    m.current = Some(name.clone());
+    save(dir, &m)?;
+    update_current_link(dir, &name)?;
+    Ok(Report {
+        dir: dir.to_path_buf(),
+        generation: name,
+        files,
+        resumed,
+        manifest: m,
+    })
+}
+
+/// Make `generation` (a complete one) the current generation: the switch after a
+/// rotation, or the way back.
+pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
+    let mut m = load(dir)?;
+    let g = m
+        .generations
+        .iter()
+        .find(|g| g.dir == generation || format!("g{}", g.number) == generation)
+        .cloned()
+        .ok_or_else(|| {
+            Error::invalid(
+                "generation",
+                format!(
+                    "`{}` is not a generation of this directory (it has: {})",
+                    crate::x509::escape(generation),
+                    m.generations
+                        .iter()
+                        .map(|g| g.dir.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+    if g.status != Status::Complete {
+        return Err(Error::invalid(
+            "generation",
+            format!("{} is not complete; finish it first", g.dir),
+        ));
+    }
+    m.current = Some(g.dir.clone());
+    save(dir, &m)?;
+    update_current_link(dir, &g.dir)?;
+    Ok(m)
+}
+
+/// The newest complete generation that is not current (what `activate` switches to after
+/// a rotation).
+pub fn newest_inactive(m: &Manifest) -> Option<&Generation> {
+    m.generations
+        .iter()
+        .filter(|g| g.status == Status::Complete && Some(&g.dir) != m.current.as_ref())
+        .max_by_key(|g| g.number)
+}
+
+fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::Init => "init",
+        Origin::Renew => "renew",
+        Origin::Rotate => "rotate",
+    }
+}
+
+/// The path of a role's file in a generation.
+pub fn file_path(dir: &Path, m: &Manifest, g: &Generation, role: Role) -> PathBuf {
+    dir.join(&g.dir).join(role.file_name(&m.stem))
+}
