@@ -570,7 +570,10 @@ fn our_keystore_passes_every_rule() {
         .code(0);
     let doc: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
     assert_eq!(doc["ok"], true);
-    let checks = doc["files"][0]["checks"].as_array().unwrap();
+    let all = doc["files"][0]["checks"].as_array().unwrap();
+    // The eight Salesforce rules, then the certificate's expiry.
+    assert_eq!(all.last().unwrap()["rule"], "expiry");
+    let checks = &all[..all.len() - 1];
     assert_eq!(checks.len(), 8);
     for c in checks {
         assert_eq!(c["status"], "pass", "{c}");
@@ -800,13 +803,13 @@ fn wrong_key_password_and_unknown_alias_in_the_library() {
 }
 
 #[test]
-fn check_without_a_jks_and_without_salesforce_is_an_error() {
+fn check_of_a_file_without_anything_to_check_is_an_error() {
     certmint()
         .arg("check")
-        .arg(fixture("acme.crt"))
+        .arg(fixture("acme.key"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("--salesforce"));
+        .stderr(predicates::str::contains("no expiry or rules to check"));
 }
 
 /// The key password of a keystore whose passwords differ opens the key but not the store:
