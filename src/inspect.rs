@@ -291,3 +291,354 @@ pub fn public_key_report(data: &[u8]) -> Result<PublicKeyReport> {
         sha256: key::hex_colon(&Sha256::digest(spki.raw)),
     })
 }
+
+/// Everything `inspect` can say about one input.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Report {
+    /// A private key.
+    PrivateKey(KeyReport),
+    /// A public key.
+    PublicKey(PublicKeyReport),
+    /// A CSR.
+    Csr(CsrReport),
+    /// A certificate.
+    Certificate(CertReport),
+    /// A PKCS#12 keystore.
+    Pkcs12(P12Report),
+    /// A JKS keystore.
+    Jks(JksReport),
+    /// A JWT assertion.
+    Jwt(JwtReport),
+    /// A certmint directory.
+    Directory(DirReport),
+}
+
+/// A PKCS#12 keystore.
+#[derive(Clone, Debug, Serialize)]
+pub struct P12Report {
+    /// One-line description of the algorithms.
+    pub algorithms: String,
+    /// The certmint profile the file matches, if any.
+    pub profile: Option<String>,
+    /// Who can read it.
+    pub readable_by: String,
+    /// The integrity MAC, e.g. "HMAC-SHA256, 2048 iterations"; `None` without a MAC.
+    pub mac: Option<String>,
+    /// Aliases seen on the bags (those outside encrypted containers, or all with a password).
+    pub aliases: Vec<String>,
+    /// Entries (with a password).
+    pub entries: Vec<StoreEntryReport>,
+    /// Whether the contents were decrypted (a password was given).
+    pub opened: bool,
+}
+
+/// One keystore entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreEntryReport {
+    /// The alias (escaped).
+    pub alias: String,
+    /// `PrivateKeyEntry` or `trustedCertEntry` (JKS) / `key` or `certificate` (PKCS#12).
+    pub entry_type: String,
+    /// Creation date (JKS), RFC 3339.
+    pub created: Option<String>,
+    /// Key algorithm and size, when known.
+    pub key: Option<String>,
+    /// The certificate chain, leaf first.
+    pub chain: Vec<CertReport>,
+}
+
+/// A JKS keystore.
+#[derive(Clone, Debug, Serialize)]
+pub struct JksReport {
+    /// Format version (2).
+    pub version: u32,
+    /// `verified` with the password, else `not checked`.
+    pub integrity: String,
+    /// Entries.
+    pub entries: Vec<StoreEntryReport>,
+}
+
+/// A JWT assertion (not verified: inspection only).
+#[derive(Clone, Debug, Serialize)]
+pub struct JwtReport {
+    /// The decoded header.
+    pub header: serde_json::Value,
+    /// The decoded claims.
+    pub claims: serde_json::Value,
+    /// `exp` as RFC 3339, when it is a number.
+    pub expires: Option<String>,
+    /// Seconds until `exp` (negative when past).
+    pub expires_in_seconds: Option<i64>,
+    /// `exp` looks like milliseconds (the Salesforce CLI's habit).
+    pub exp_in_milliseconds: bool,
+    /// Signature length in bytes.
+    pub signature_bytes: usize,
+}
+
+/// A certmint directory.
+#[derive(Clone, Debug, Serialize)]
+pub struct DirReport {
+    /// Keystore alias.
+    pub alias: String,
+    /// Subject.
+    pub subject: String,
+    /// The current generation.
+    pub current: Option<String>,
+    /// Client id, username and login URL recorded for mint.
+    pub salesforce: crate::manifest::SalesforceSettings,
+    /// The generations, oldest first.
+    pub generations: Vec<GenerationReport>,
+}
+
+/// One generation of a certmint directory.
+#[derive(Clone, Debug, Serialize)]
+pub struct GenerationReport {
+    /// Directory name.
+    pub dir: String,
+    /// init, renew or rotate.
+    pub origin: String,
+    /// pending or complete.
+    pub status: String,
+    /// Whether it is the current one.
+    pub current: bool,
+    /// Key size.
+    pub key_bits: usize,
+    /// Public key SHA-256.
+    pub public_key_sha256: String,
+    /// The certificate's end of validity.
+    pub not_after: Option<String>,
+    /// Days until then (negative when expired).
+    pub days_left: Option<i64>,
+    /// SHA-1 fingerprint of the certificate.
+    pub sha1: Option<String>,
+}
+
+fn cert_reports(chain: &[Vec<u8>], now: OffsetDateTime) -> Vec<CertReport> {
+    chain
+        .iter()
+        .filter_map(|der| x509::parse_der(der).ok())
+        .map(|c| CertReport::new(&c, now))
+        .collect()
+}
+
+/// Describe `data` (any kind certmint handles). A password, when given, opens keystores
+/// and encrypted keys for a fuller report.
+pub fn inspect(
+    data: &[u8],
+    password: Option<&crate::Password>,
+    now: OffsetDateTime,
+) -> Result<Report> {
+    Ok(match detect(data)? {
+        Kind::PrivateKey => Report::PrivateKey(key_report(data, password)?),
+        Kind::PublicKey => Report::PublicKey(public_key_report(data)?),
+        Kind::Csr => Report::Csr(csr_report(data)?),
+        Kind::Certificate => Report::Certificate(CertReport::new(&x509::parse(data)?, now)),
+        Kind::Jceks => {
+            return Err(Error::unsupported(
+                "keystore",
+                "JCEKS (convert it with `keytool -importkeystore -deststoretype PKCS12`)",
+            ));
+        }
+        Kind::Jks => Report::Jks(jks_report(data, password, now)?),
+        Kind::Pkcs12 => Report::Pkcs12(p12_report(data, password, now)?),
+        Kind::Jwt => Report::Jwt(jwt_report(data, now)?),
+    })
+}
+
+fn jks_report(
+    data: &[u8],
+    password: Option<&crate::Password>,
+    now: OffsetDateTime,
+) -> Result<JksReport> {
+    let ks = crate::jks::parse(data, password)?;
+    let entries = ks
+        .entries
+        .iter()
+        .map(|e| {
+            let created = OffsetDateTime::from_unix_timestamp(
+                i64::try_from(e.timestamp_ms() / 1000).unwrap_or(0),
+            )
+            .ok()
+            .map(rfc3339);
+            match e {
+                crate::jks::Entry::PrivateKey(k) => {
+                    let key = password
+                        .and_then(|pw| k.recover(pw).ok())
+                        .map(
+                            |plain| match crate::key::RsaKey::from_pkcs8_der(plain.expose()) {
+                                Ok(rsa) => {
+                                    format!("RSA {} bits (the store password opens it)", rsa.bits())
+                                }
+                                Err(_) => "not RSA".to_string(),
+                            },
+                        )
+                        .or_else(|| {
+                            password.map(|_| {
+                                "protected by another password than the store's".to_string()
+                            })
+                        });
+                    let chain: Vec<Vec<u8>> = k.chain.iter().map(|c| c.der.clone()).collect();
+                    StoreEntryReport {
+                        alias: x509::escape(&k.alias),
+                        entry_type: "PrivateKeyEntry".into(),
+                        created,
+                        key,
+                        chain: cert_reports(&chain, now),
+                    }
+                }
+                crate::jks::Entry::TrustedCert(c) => StoreEntryReport {
+                    alias: x509::escape(&c.alias),
+                    entry_type: "trustedCertEntry".into(),
+                    created,
+                    key: None,
+                    chain: cert_reports(std::slice::from_ref(&c.cert.der), now),
+                },
+            }
+        })
+        .collect();
+    Ok(JksReport {
+        version: ks.version,
+        integrity: match ks.integrity {
+            crate::jks::Integrity::Verified => "verified".into(),
+            crate::jks::Integrity::Unchecked => "not checked (no password given)".into(),
+        },
+        entries,
+    })
+}
+
+fn p12_report(
+    data: &[u8],
+    password: Option<&crate::Password>,
+    now: OffsetDateTime,
+) -> Result<P12Report> {
+    let structure = crate::pkcs12::probe(data)?;
+    let mut aliases: Vec<String> = structure
+        .safes
+        .iter()
+        .flat_map(|s| s.bags.iter().flatten())
+        .filter_map(|b| b.friendly_name.as_deref().map(x509::escape))
+        .collect();
+    aliases.dedup();
+    let mut entries = Vec::new();
+    if let Some(pw) = password {
+        let contents = crate::pkcs12::read(data, pw)?;
+        for e in &contents.entries {
+            let key = e.key.as_ref().map(|k| match k.rsa() {
+                Ok(rsa) => format!("RSA {} bits", rsa.bits()),
+                Err(_) => "not RSA".to_string(),
+            });
+            entries.push(StoreEntryReport {
+                alias: e
+                    .alias
+                    .as_deref()
+                    .map(x509::escape)
+                    .unwrap_or_else(|| "(no name)".into()),
+                entry_type: if e.key.is_some() {
+                    "key"
+                } else {
+                    "certificate"
+                }
+                .into(),
+                created: None,
+                key,
+                chain: cert_reports(&e.chain, now),
+            });
+            if let Some(a) = &e.alias
+                && !aliases.contains(&x509::escape(a))
+            {
+                aliases.push(x509::escape(a));
+            }
+        }
+    }
+    Ok(P12Report {
+        algorithms: structure.summary(),
+        profile: structure.profile().map(|p| p.name().to_string()),
+        readable_by: structure.readable_by().to_string(),
+        mac: structure
+            .mac
+            .as_ref()
+            .map(|m| format!("{}, {} iterations", m.algorithm, m.iterations)),
+        aliases,
+        entries,
+        opened: password.is_some(),
+    })
+}
+
+fn jwt_report(data: &[u8], now: OffsetDateTime) -> Result<JwtReport> {
+    let text = std::str::from_utf8(data)
+        .map_err(|_| Error::corrupt("JWT", "not text"))?
+        .trim();
+    let parts: Vec<&str> = text.split('.').collect();
+    let [h, c, s] = parts.as_slice() else {
+        return Err(Error::corrupt("JWT", "not three dot-separated parts"));
+    };
+    let decode = |seg: &str, what: &'static str| -> Result<serde_json::Value> {
+        let bytes = crate::jwt::b64url_decode(seg.trim_end_matches('='))
+            .ok_or_else(|| Error::corrupt("JWT", format!("the {what} is not base64url")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::corrupt("JWT", format!("the {what} is not JSON ({e})")))
+    };
+    let header = decode(h, "header")?;
+    let claims = decode(c, "claims")?;
+    let signature_bytes = crate::jwt::b64url_decode(s.trim_end_matches('='))
+        .map(|v| v.len())
+        .unwrap_or(0);
+    let exp = claims.get("exp").and_then(|v| match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    });
+    // The Salesforce CLI sends milliseconds: a 13-digit exp lands in the year ~55,000.
+    let exp_in_milliseconds = exp.is_some_and(|e| e > 100_000_000_000);
+    let expires = exp
+        .map(|e| if exp_in_milliseconds { e / 1000 } else { e })
+        .and_then(|e| OffsetDateTime::from_unix_timestamp(e).ok())
+        .map(rfc3339);
+    let expires_in_seconds = exp.map(|e| {
+        let e = if exp_in_milliseconds { e / 1000 } else { e };
+        e.saturating_sub(now.unix_timestamp())
+    });
+    Ok(JwtReport {
+        header,
+        claims,
+        expires,
+        expires_in_seconds,
+        exp_in_milliseconds,
+        signature_bytes,
+    })
+}
+
+/// Describe a certmint directory.
+pub fn inspect_dir(dir: &std::path::Path, now: OffsetDateTime) -> Result<Report> {
+    let m = crate::workdir::load(dir)?;
+    let generations = m
+        .generations
+        .iter()
+        .map(|g| {
+            let cert = g.certificate.as_ref();
+            let not_after = cert.and_then(|c| {
+                OffsetDateTime::parse(&c.not_after, &time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
+            GenerationReport {
+                dir: g.dir.clone(),
+                origin: format!("{:?}", g.origin).to_lowercase(),
+                status: format!("{:?}", g.status).to_lowercase(),
+                current: m.current.as_ref() == Some(&g.dir),
+                key_bits: g.key_bits,
+                public_key_sha256: g.public_key_sha256.clone(),
+                not_after: cert.map(|c| c.not_after.clone()),
+                days_left: not_after.map(|t| (t - now).whole_days()),
+                sha1: cert.map(|c| c.sha1.clone()),
+            }
+        })
+        .collect();
+    Ok(Report::Directory(DirReport {
+        alias: x509::escape(&m.alias),
+        subject: x509::escape(&m.subject),
+        current: m.current.clone(),
+        salesforce: m.salesforce.clone(),
+        generations,
+    }))
+}

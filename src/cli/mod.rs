@@ -15,6 +15,7 @@ mod emulate;
 mod error;
 mod export;
 mod init;
+mod inspect;
 mod jks;
 mod jwt;
 mod key;
@@ -109,7 +110,10 @@ pub enum Command {
     /// `keytool -importkeystore -deststoretype JKS`).
     #[command(after_long_help = jks::AFTER_HELP)]
     Jks(jks::JksArgs),
-    /// Check a keystore against Salesforce's import rules (exit 1 when one fails).
+    /// Describe any key, CSR, certificate, keystore, JWT or certmint directory.
+    #[command(after_long_help = inspect::AFTER_HELP)]
+    Inspect(inspect::InspectArgs),
+    /// Check certificates, keystores and certmint directories: expiry, key match, Salesforce rules (exit 1 when something needs attention).
     #[command(after_long_help = check::AFTER_HELP)]
     Check(check::CheckArgs),
     /// Sign a JWT bearer assertion and print it.
@@ -162,6 +166,7 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
         Command::P12(a) => p12::run(ctx, a).map(|_| 0),
         Command::Export(a) => export::run(ctx, a).map(|_| 0),
         Command::Jks(a) => jks::run(ctx, a).map(|_| 0),
+        Command::Inspect(a) => inspect::run(ctx, a).map(|_| 0),
         Command::Check(a) => check::run(ctx, a),
         Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),
         Command::Man(a) => shell::man(ctx, a).map(|_| 0),
