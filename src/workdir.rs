@@ -249,6 +249,16 @@ impl Builder<'_> {
         self.files.push((role, path, Action::Kept));
     }
 
+    /// Read an existing file and parse it with `f`; a failure names the file (a wrong
+    /// password stays a wrong password).
+    fn existing<T>(&self, role: Role, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+        let data = self.read(role)?;
+        f(&data).map_err(|e| match e {
+            Error::WrongPassword { .. } => e,
+            other => self.mismatch(role, &format!("cannot be used ({other})")),
+        })
+    }
+
     fn mismatch(&self, role: Role, why: &str) -> Error {
         Error::invalid(
             "generation",
@@ -290,11 +300,13 @@ fn build_generation(
 
     // 1. The key: existing file, another generation's, or new.
     let key = if b.exists(Role::EncryptedKey) {
-        let (key, _) = crate::key::load(&b.read(Role::EncryptedKey)?, Some(b.password))?;
+        let (key, _) = b.existing(Role::EncryptedKey, |d| {
+            crate::key::load(d, Some(b.password))
+        })?;
         b.kept(Role::EncryptedKey);
         key
     } else if b.exists(Role::PlainKey) {
-        let (key, _) = crate::key::load(&b.read(Role::PlainKey)?, None)?;
+        let (key, _) = b.existing(Role::PlainKey, |d| crate::key::load(d, None))?;
         let pem = key.to_encrypted_pkcs8_pem(b.password, KeyEncryption::pbkdf2_default())?;
         b.create(Role::EncryptedKey, pem.as_bytes())?;
         key
@@ -338,7 +350,7 @@ fn build_generation(
 
     // 2. The plain key, for the Salesforce CLI.
     if b.exists(Role::PlainKey) {
-        let (plain, _) = crate::key::load(&b.read(Role::PlainKey)?, None)?;
+        let (plain, _) = b.existing(Role::PlainKey, |d| crate::key::load(d, None))?;
         if plain.public_key_sha256() != fingerprint {
             return Err(b.mismatch(Role::PlainKey, "is not this generation's key"));
         }
@@ -350,7 +362,7 @@ fn build_generation(
     // 3. The CSR.
     let subject = Subject::parse_openssl(&m.subject)?;
     if b.exists(Role::Csr) {
-        let csr = crate::csr::parse(&b.read(Role::Csr)?)?;
+        let csr = b.existing(Role::Csr, crate::csr::parse)?;
         if !key.matches_spki(&csr.spki) {
             return Err(b.mismatch(Role::Csr, "was made from another key"));
         }
@@ -362,14 +374,14 @@ fn build_generation(
 
     // 4. The certificate (PEM) and its DER twin.
     let cert = if b.exists(Role::Certificate) {
-        let info = x509::parse(&b.read(Role::Certificate)?)?;
+        let info = b.existing(Role::Certificate, x509::parse)?;
         if !key.matches_spki(&info.spki) {
             return Err(b.mismatch(Role::Certificate, "was made from another key"));
         }
         b.kept(Role::Certificate);
         info
     } else if b.exists(Role::CertificateDer) {
-        let info = x509::parse(&b.read(Role::CertificateDer)?)?;
+        let info = b.existing(Role::CertificateDer, x509::parse)?;
         if !key.matches_spki(&info.spki) {
             return Err(b.mismatch(Role::CertificateDer, "was made from another key"));
         }
@@ -404,7 +416,9 @@ fn build_generation(
     let chain = vec![cert.der.clone()];
     let profile: Profile = m.p12_profile.parse().unwrap_or_default();
     if b.exists(Role::Pkcs12) {
-        let opened = crate::keystore::open(&b.read(Role::Pkcs12)?, b.password, None, None, true)?;
+        let opened = b.existing(Role::Pkcs12, |d| {
+            crate::keystore::open(d, b.password, None, None, true)
+        })?;
         if opened.rsa_key()?.public_key_sha256() != fingerprint
             || opened.chain.first() != Some(&cert.der)
         {
@@ -416,8 +430,9 @@ fn build_generation(
         b.create(Role::Pkcs12, &der)?;
     }
     if b.exists(Role::Jks) {
-        let data = b.read(Role::Jks)?;
-        let opened = crate::keystore::open(&data, b.password, None, None, true)?;
+        let opened = b.existing(Role::Jks, |d| {
+            crate::keystore::open(d, b.password, None, None, true)
+        })?;
         if opened.rsa_key()?.public_key_sha256() != fingerprint
             || opened.chain.first() != Some(&cert.der)
         {

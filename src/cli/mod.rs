@@ -11,6 +11,7 @@ mod common;
 mod convert;
 mod csr;
 mod decrypt;
+mod demo;
 mod emulate;
 mod error;
 mod export;
@@ -75,6 +76,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Try the whole job offline: the recipe into a directory, then a token minted from
+    /// certmint's emulator of the Salesforce token endpoint.
+    #[command(after_long_help = demo::AFTER_HELP)]
+    Demo(demo::DemoArgs),
     /// The whole recipe in one command: key, CSR, certificate, PKCS#12 and JKS in a directory,
     /// resumable, ending with the next steps.
     #[command(after_long_help = init::AFTER_HELP)]
@@ -155,6 +160,7 @@ pub fn main() -> ExitCode {
 
 fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
     match command {
+        Command::Demo(a) => demo::run(ctx, a),
         Command::Init(a) => init::run(ctx, a).map(|_| 0),
         Command::Renew(a) => renew::run(ctx, a).map(|_| 0),
         Command::Rotate(a) => rotate::run(ctx, a).map(|_| 0),
