@@ -524,7 +524,7 @@ fn check_exit_codes_for_every_container() {
     let bad = certmint::jks::write_private_key(
         "mismatch",
         other_key.pkcs8_der().expose(),
-        &[fresh.der.clone()],
+        std::slice::from_ref(&fresh.der),
         0,
         &pw,
     )
