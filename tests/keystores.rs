@@ -195,6 +195,53 @@ fn export_from_jks() {
         openssl_pubkey(&dir.path().join("k.pem"), "key", None),
         openssl_pubkey(&dir.path().join("c.pem"), "cert", None)
     );
+    // A wrong key password and an unknown alias are their own errors.
+    certmint()
+        .args([
+            "export",
+            &fx("jks/keytool-keypass-differs.jks"),
+            "--key-out",
+            &out(&dir, "k2.pem"),
+            "--passin",
+            "env:P",
+            "--keypass",
+            "env:K",
+        ])
+        .env("P", "changeit")
+        .env("K", "not-the-key-password")
+        .assert()
+        .code(2)
+        .stderr(contains("wrong password for the JKS key entry"))
+        .stderr(contains("--keypass"));
+    certmint()
+        .args([
+            "export",
+            &fx("jks/keytool-equal.jks"),
+            "--cert-out",
+            &out(&dir, "n.pem"),
+            "--alias",
+            "nope",
+            "--passin",
+            "env:P",
+        ])
+        .env("P", "changeit")
+        .assert()
+        .code(2)
+        .stderr(contains("no entry named `nope`"));
+    certmint()
+        .args([
+            "export",
+            &fx("jks/keytool-equal.jks"),
+            "--cert-out",
+            &out(&dir, "w.pem"),
+            "--passin",
+            "env:P",
+        ])
+        .env("P", "wrong-store-password")
+        .assert()
+        .code(2)
+        .stderr(contains("wrong password for the JKS keystore"));
+    assert!(!dir.path().join("k2.pem").exists() && !dir.path().join("n.pem").exists());
     // The JCEKS format is named, not misreported as a wrong password.
     certmint()
         .args([
