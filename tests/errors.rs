@@ -255,6 +255,33 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
     }
 }
 
+/// A CSR whose signature does not verify (altered after signing) is refused.
+#[test]
+fn tampered_csr_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut der = std::fs::read(fixture("certs/base.csr.der")).unwrap();
+    let last = der.len() - 1;
+    der[last] ^= 0x01; // inside the signature BIT STRING
+    let csr = dir.path().join("tampered.csr.der");
+    std::fs::write(&csr, &der).unwrap();
+    let out = dir.path().join("c.crt");
+    certmint()
+        .args([
+            "cert",
+            "--csr",
+            csr.to_str().unwrap(),
+            "--key",
+            fixture("keys/base.pkcs8.pem").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("tampered.csr.der"))
+        .stderr(contains("signature does not verify"));
+    assert!(!out.exists());
+}
+
 #[test]
 fn existing_output_is_never_replaced_without_force() {
     let dir = tempfile::tempdir().unwrap();
