@@ -34,15 +34,27 @@ const ABOUT: &str = "Provision the RSA key, certificate and keystores for a Sale
 integration, natively (no openssl, no JDK), and prove them by minting a token.";
 
 const AFTER_HELP: &str = "\
-THE RECIPE, STEP BY STEP (each step replaces one openssl command):
-  $ certmint key     --out server.pass.key --passout env:KEY_PASS     # openssl genrsa -des3
-  $ certmint decrypt server.pass.key --out server.key --passin env:KEY_PASS   # openssl rsa
-  $ certmint csr     --key server.key --out server.csr --subj \"/O=Acme/CN=acme-jwt\"  # openssl req -new
-  $ certmint cert    --csr server.csr --key server.key --days 365 --out server.crt  # openssl x509 -req -signkey
+TRY IT OFFLINE FIRST:
+  $ certmint demo                     # the recipe, then a token from the built-in emulator
+
+THE WHOLE RECIPE IN ONE COMMAND:
+  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS   # then follow its next steps
+  $ certmint mint --dir acme-jwt --client-id \"$CONSUMER_KEY\" --username integration@acme.com
+
+THE RECIPE, STEP BY STEP (each step replaces an openssl or keytool command):
+  $ certmint key --out server.pass.key --passout env:PW              # openssl genrsa -des3
+  $ certmint decrypt server.pass.key --out server.key --passin env:PW   # openssl rsa
+  $ certmint csr --key server.key --out server.csr --subj /CN=acme-jwt  # openssl req -new
+  $ certmint cert --csr server.csr --key server.key --out server.crt    # openssl x509 -req
   $ certmint convert server.crt --to pem --out server.pem               # \"save as .pem\"
-  $ certmint p12     --cert server.crt --key server.key --out server.p12 --passout env:P12_PASS  # openssl pkcs12 -export
-  $ certmint jks     --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS  # keytool -importkeystore
-  $ certmint check   --salesforce server.jks --passin env:JKS_PASS      # will Salesforce import it?
+  $ certmint p12 --cert server.crt --key server.key --out server.p12    # openssl pkcs12
+  $ certmint jks --cert server.crt --key server.key --out server.jks    # keytool -importkeystore
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" -u integration@acme.com
+
+EVERY YEAR:
+  $ certmint check acme-jwt            # exit 1 when the certificate expires within 30 days
+  $ certmint renew acme-jwt            # same key, new certificate: zero downtime
+  $ certmint rotate acme-jwt           # new key, with a switchover plan
 
 PASSWORDS:
   --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
