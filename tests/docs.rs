@@ -11,8 +11,8 @@
 //! Lines are joined at a trailing `\`, split into words with shell rules (the `shlex`
 //! crate), cut at `|`, `||`, `&&`, `;` and `&`, stripped of redirections (`> f`, `2>&1`,
 //! `3<f`), and `<(...)` / `$(...)` groups become one dummy word. In each piece, the word
-//! `certmint` (or a path ending in it, also after `ExecStart=`), after any `NAME=value`
-//! assignments, starts an invocation. A placeholder written `<like this>` becomes the
+//! `certmint` (or a path ending in it), after any `NAME=value` assignments, starts an
+//! invocation. In `ini`/`systemd` blocks only `Exec*=` lines count. A placeholder written `<like this>` becomes the
 //! word `PLACEHOLDER`, so the flags around it are still checked.
 //!
 //! How an invocation is checked: the binary runs with the documented arguments plus
@@ -94,9 +94,7 @@ fn command_lines(markdown: &str) -> Vec<(usize, String)> {
             i += 1;
             continue;
         }
-        let script = fence
-            .as_deref()
-            .is_some_and(|f| SCRIPT_FENCES.contains(&f));
+        let script = fence.as_deref().is_some_and(|f| SCRIPT_FENCES.contains(&f));
         let start = if let Some(rest) = trimmed.strip_prefix("$ ") {
             Some(rest.to_string())
         } else if script {
@@ -113,14 +111,12 @@ fn command_lines(markdown: &str) -> Vec<(usize, String)> {
             text.push_str(lines[i].trim());
             i += 1;
         }
-        let text = if fence.as_deref() == Some("crontab") {
-            match strip_cron_schedule(&text) {
-                Some(t) => t,
-                None => continue,
-            }
-        } else {
-            strip_script_prefix(&text)
+        let text = match fence.as_deref() {
+            Some("crontab") => strip_cron_schedule(&text),
+            Some("ini" | "systemd") => systemd_exec(&text),
+            _ => Some(strip_script_prefix(&text)),
         };
+        let Some(text) = text else { continue };
         out.push((first, text));
     }
     out
@@ -155,6 +151,17 @@ fn strip_cron_schedule(line: &str) -> Option<String> {
     Some(rest.to_string())
 }
 
+/// The command of a systemd `ExecStart=` (or other `Exec*=`) line; None for other lines.
+fn systemd_exec(line: &str) -> Option<String> {
+    let (key, value) = line.trim().split_once('=')?;
+    key.trim().starts_with("Exec").then(|| {
+        value
+            .trim()
+            .trim_start_matches(['-', '@', '+', '!', ':'])
+            .to_string()
+    })
+}
+
 /// `<consumer key>` → `PLACEHOLDER`: a `<` followed by a letter, up to the next `>`.
 fn replace_placeholders(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -162,7 +169,10 @@ fn replace_placeholders(text: &str) -> String {
     while let Some(pos) = rest.find('<') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
-        let starts_word = after.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let starts_word = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
         match after.find(['>', '<']) {
             Some(end) if starts_word && after.as_bytes()[end] == b'>' => {
                 out.push_str("PLACEHOLDER");
@@ -199,14 +209,15 @@ fn is_certmint(word: &str) -> bool {
 }
 
 /// `NAME=value` with a shell variable name.
-fn assignment(word: &str) -> Option<(&str, &str)> {
-    let (name, value) = word.split_once('=')?;
+fn is_assignment(word: &str) -> bool {
+    let Some((name, _)) = word.split_once('=') else {
+        return false;
+    };
     let mut chars = name.chars();
-    let ok = chars
+    chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    ok.then_some((name, value))
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The `certmint` invocations in one command line.
@@ -223,7 +234,10 @@ fn invocations(text: &str) -> Result<Vec<Vec<String>>, String> {
             continue;
         }
         if w.starts_with("<(") || w.starts_with("$(") {
-            depth = w.matches('(').count().saturating_sub(w.matches(')').count());
+            depth = w
+                .matches('(')
+                .count()
+                .saturating_sub(w.matches(')').count());
             flat.push("/dev/fd/63".to_string());
         } else {
             flat.push(w);
@@ -242,21 +256,15 @@ fn invocations(text: &str) -> Result<Vec<Vec<String>>, String> {
                 words.push(w.clone());
             }
         }
+        // Skip `NAME=value` assignments and command prefixes, then expect `certmint`.
         let mut iter = words.into_iter();
         while let Some(w) = iter.next() {
             if is_certmint(&w) {
                 found.push(iter.collect());
                 break;
             }
-            match assignment(&w) {
-                Some((_, value)) if is_certmint(value) => {
-                    found.push(iter.collect());
-                    break;
-                }
-                Some(_) => continue,
-                None => {}
-            }
-            if !matches!(w.as_str(), "sudo" | "exec" | "env" | "nohup" | "time") {
+            let prefix = matches!(w.as_str(), "sudo" | "exec" | "env" | "nohup" | "time");
+            if !prefix && !is_assignment(&w) {
                 break;
             }
         }
@@ -425,20 +433,23 @@ fn help_after_the_arguments_still_validates_them() {
     }
     // Refused: each has one mistake.
     for bad in [
-        "certmint mint --dir acme-jwt --retyr 900",       // typo'd flag
-        "certmint mint --dir acme-jwt --retry soon",      // invalid number
-        "certmint rotaet acme-jwt",                       // typo'd subcommand
+        "certmint mint --dir acme-jwt --retyr 900",  // typo'd flag
+        "certmint mint --dir acme-jwt --retry soon", // invalid number
+        "certmint rotaet acme-jwt",                  // typo'd subcommand
         "certmint p12 --cert a --key b --out c --profile java9", // unknown value
         "certmint jks --cert a --key b --out c --passout bogus:x", // bad password source
-        "certmint init acme-jwt extra",                   // surplus positional
-        "certmint completions tcsh",                      // unknown shell
-        "certmint help nosuch",                           // unknown help topic
+        "certmint init acme-jwt extra",              // surplus positional
+        "certmint completions tcsh",                 // unknown shell
+        "certmint help nosuch",                      // unknown help topic
     ] {
         let result = run(bad);
         assert!(result.is_err(), "{bad} was accepted");
     }
     assert!(
-        std::fs::read_dir(cwd.path()).expect("read").next().is_none(),
+        std::fs::read_dir(cwd.path())
+            .expect("read")
+            .next()
+            .is_none(),
         "a --help run wrote a file"
     );
 }
@@ -465,6 +476,9 @@ $ sf org login jwt --client-id K   # not certmint
 ```
 
 ```ini
+[Service]
+Description=Daily certmint check
+User=certmint
 ExecStart=/usr/local/bin/certmint check /srv/acme-jwt
 ```
 
@@ -492,9 +506,9 @@ MAILTO=ops@example.com
         ("t.md:10", "emulate --listen 127.0.0.1:0"),
         ("t.md:15", "check acme-jwt --warn-days 45"),
         ("t.md:17", "mint --dir acme-jwt --json"),
-        ("t.md:21", "check /srv/acme-jwt"),
-        ("t.md:26", "check /srv/acme-jwt --warn-days 45"),
-        ("t.md:27", "check /srv/other"),
+        ("t.md:24", "check /srv/acme-jwt"),
+        ("t.md:29", "check /srv/acme-jwt --warn-days 45"),
+        ("t.md:30", "check /srv/other"),
     ];
     let want: Vec<(String, String)> = want
         .iter()
