@@ -1,6 +1,7 @@
 //! The documentation's command lines are real: every `certmint ...` command shown in
-//! docs/*.md and README.md must get through the binary's argument parser, and every
-//! subcommand must be documented somewhere.
+//! docs/*.md and README.md must get through the binary's argument parser, every
+//! subcommand must be documented somewhere, and relative links must reach an existing
+//! file and heading.
 //!
 //! What counts as a command:
 //! - a line starting with `$ ` (a `console` prompt), anywhere in a document;
@@ -517,4 +518,67 @@ MAILTO=ops@example.com
     assert_eq!(got, want);
     // "-u a b" is one word in the shell: the quotes were honoured.
     assert_eq!(found[4].args.last().map(String::as_str), Some("a b"));
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a markdown document's headings (outside code blocks).
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut in_fence = false;
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        } else if !in_fence && t.starts_with('#') {
+            out.push(slug(t.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+#[test]
+fn relative_links_point_at_existing_files_and_headings() {
+    let docs = documents();
+    let mut broken = Vec::new();
+    for (name, text) in &docs {
+        let dir = repo()
+            .join(name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for (at, _) in text.match_indices("](") {
+            let rest = &text[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.contains("://") || target.starts_with("mailto:") || target.contains(' ') {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let (path, body) = if file.is_empty() {
+                (repo().join(name), Some(text.clone()))
+            } else {
+                let p = dir.join(file);
+                let body = std::fs::read_to_string(&p).ok();
+                (p, body)
+            };
+            match body {
+                None if !path.exists() => broken.push(format!("{name}: `{target}`: no such file")),
+                Some(body) if !anchor.is_empty() && !anchors(&body).iter().any(|a| a == anchor) => {
+                    broken.push(format!("{name}: `{target}`: no heading with that anchor"))
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
