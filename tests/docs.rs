@@ -1,0 +1,584 @@
+//! The documentation's command lines are real: every `certmint ...` command shown in
+//! docs/*.md and README.md must get through the binary's argument parser, every
+//! subcommand must be documented somewhere, and relative links must reach an existing
+//! file and heading.
+//!
+//! What counts as a command:
+//! - a line starting with `$ ` (a `console` prompt), anywhere in a document;
+//! - every line of a fenced block marked `sh`, `bash`, `shell`, `yaml`, `yml`, `ini`,
+//!   `systemd` or `crontab` (CI snippets, unit files and cron lines), with `- `, `run:` and
+//!   `script:` prefixes and a crontab schedule removed.
+//!
+//! Lines are joined at a trailing `\`, split into words with shell rules (the `shlex`
+//! crate), cut at `|`, `||`, `&&`, `;` and `&`, stripped of redirections (`> f`, `2>&1`,
+//! `3<f`), and `<(...)` / `$(...)` groups become one dummy word. In each piece, the word
+//! `certmint` (or a path ending in it), after any `NAME=value` assignments, starts an
+//! invocation. In `ini`/`systemd` blocks only `Exec*=` lines count. A placeholder written `<like this>` becomes the
+//! word `PLACEHOLDER`, so the flags around it are still checked.
+//!
+//! How an invocation is checked: the binary runs with the documented arguments plus
+//! `--help`. clap parses every argument before it acts on `--help`, so an unknown flag or
+//! subcommand, a surplus positional argument or an invalid value (`--profile modrn`,
+//! `--passin bogus:x`, `--retry abc`) exits 2, while file arguments need not exist and
+//! nothing is written (checked in `help_after_the_arguments_still_validates_them`).
+//! Missing required arguments and conflicting flags are only checked when the command
+//! really runs, which this test does not do. `certmint help CMD` runs as written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+
+/// Fence info strings whose every line is a shell command (or holds one).
+const SCRIPT_FENCES: &[&str] = &[
+    "sh", "bash", "shell", "yaml", "yml", "ini", "systemd", "crontab",
+];
+
+/// One `certmint` invocation found in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Invocation {
+    /// Where: `docs/x.md:12`.
+    place: String,
+    /// The arguments after `certmint`.
+    args: Vec<String>,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// README.md and docs/*.md, sorted, with their text.
+fn documents() -> Vec<(String, String)> {
+    let root = repo();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .expect("read docs/")
+        .map(|e| e.expect("read docs/ entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    paths.sort();
+    paths.insert(0, root.join("README.md"));
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+            let name = p
+                .strip_prefix(&root)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
+            (name, text)
+        })
+        .collect()
+}
+
+/// The command lines of a markdown document: (line number, text), continuations joined.
+fn command_lines(markdown: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = markdown.lines().collect();
+    let mut out = Vec::new();
+    let mut fence: Option<String> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let trimmed = lines[i].trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fence = match fence {
+                Some(_) => None,
+                None => Some(
+                    trimmed
+                        .trim_start_matches(['`', '~'])
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase(),
+                ),
+            };
+            i += 1;
+            continue;
+        }
+        let script = fence.as_deref().is_some_and(|f| SCRIPT_FENCES.contains(&f));
+        let start = if let Some(rest) = trimmed.strip_prefix("$ ") {
+            Some(rest.to_string())
+        } else if script {
+            Some(trimmed.to_string())
+        } else {
+            None
+        };
+        let first = i + 1;
+        i += 1;
+        let Some(mut text) = start else { continue };
+        while text.ends_with('\\') && i < lines.len() {
+            text.pop();
+            text.push(' ');
+            text.push_str(lines[i].trim());
+            i += 1;
+        }
+        let text = match fence.as_deref() {
+            Some("crontab") => strip_cron_schedule(&text),
+            Some("ini" | "systemd") => systemd_exec(&text),
+            _ => Some(strip_script_prefix(&text)),
+        };
+        let Some(text) = text else { continue };
+        out.push((first, text));
+    }
+    out
+}
+
+/// `- run: certmint ...` → `certmint ...` (YAML list items and keys).
+fn strip_script_prefix(line: &str) -> String {
+    let mut s = line.trim();
+    if let Some(rest) = s.strip_prefix("- ") {
+        s = rest.trim_start();
+    }
+    for key in ["run:", "script:"] {
+        if let Some(rest) = s.strip_prefix(key) {
+            s = rest.trim_start();
+        }
+    }
+    s.to_string()
+}
+
+/// A crontab line without its schedule; None for comments and variable settings.
+fn strip_cron_schedule(line: &str) -> Option<String> {
+    let s = line.trim();
+    if s.is_empty() || s.starts_with('#') {
+        return None;
+    }
+    let fields = if s.starts_with('@') { 1 } else { 5 };
+    let mut rest = s;
+    for _ in 0..fields {
+        let (_, tail) = rest.split_once(char::is_whitespace)?;
+        rest = tail.trim_start();
+    }
+    Some(rest.to_string())
+}
+
+/// The command of a systemd `ExecStart=` (or other `Exec*=`) line; None for other lines.
+fn systemd_exec(line: &str) -> Option<String> {
+    let (key, value) = line.trim().split_once('=')?;
+    key.trim().starts_with("Exec").then(|| {
+        value
+            .trim()
+            .trim_start_matches(['-', '@', '+', '!', ':'])
+            .to_string()
+    })
+}
+
+/// `<consumer key>` → `PLACEHOLDER`: a `<` followed by a letter, up to the next `>`.
+fn replace_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find('<') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let starts_word = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        match after.find(['>', '<']) {
+            Some(end) if starts_word && after.as_bytes()[end] == b'>' => {
+                out.push_str("PLACEHOLDER");
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_separator(word: &str) -> bool {
+    matches!(word, "|" | "||" | "&&" | ";" | "&" | "|&")
+}
+
+/// `>`, `>>`, `<`, `2>`, `&>`: a redirection whose target is the next word.
+fn is_bare_redirection(word: &str) -> bool {
+    let w = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    matches!(w, ">" | ">>" | "<" | "&>" | "&>>" | ">|")
+}
+
+/// `2>&1`, `>/dev/null`, `3<pw.txt`: a redirection with its target attached.
+fn is_attached_redirection(word: &str) -> bool {
+    let w = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    (w.starts_with('>') || w.starts_with('<') || w.starts_with("&>")) && !w.starts_with("<(")
+}
+
+fn is_certmint(word: &str) -> bool {
+    Path::new(word).file_name().is_some_and(|n| n == "certmint")
+}
+
+/// `NAME=value` with a shell variable name.
+fn is_assignment(word: &str) -> bool {
+    let Some((name, _)) = word.split_once('=') else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The `certmint` invocations in one command line.
+fn invocations(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let words = shlex::split(&replace_placeholders(text))
+        .ok_or_else(|| "unbalanced quotes or a trailing backslash".to_string())?;
+    // `<(...)` and `$(...)` become one dummy word.
+    let mut flat = Vec::new();
+    let mut depth = 0usize;
+    for w in words {
+        if depth > 0 {
+            depth += w.matches('(').count();
+            depth = depth.saturating_sub(w.matches(')').count());
+            continue;
+        }
+        if w.starts_with("<(") || w.starts_with("$(") {
+            depth = w
+                .matches('(')
+                .count()
+                .saturating_sub(w.matches(')').count());
+            flat.push("/dev/fd/63".to_string());
+        } else {
+            flat.push(w);
+        }
+    }
+    let mut found = Vec::new();
+    for piece in flat.split(|w| is_separator(w)) {
+        let mut words = Vec::new();
+        let mut skip_next = false;
+        for w in piece {
+            if skip_next {
+                skip_next = false;
+            } else if is_bare_redirection(w) {
+                skip_next = true;
+            } else if !is_attached_redirection(w) {
+                words.push(w.clone());
+            }
+        }
+        // Skip `NAME=value` assignments and command prefixes, then expect `certmint`.
+        let mut iter = words.into_iter();
+        while let Some(w) = iter.next() {
+            if is_certmint(&w) {
+                found.push(iter.collect());
+                break;
+            }
+            let prefix = matches!(w.as_str(), "sudo" | "exec" | "env" | "nohup" | "time");
+            if !prefix && !is_assignment(&w) {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Every invocation in a document; errors for lines that cannot be split.
+fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for (line, text) in command_lines(markdown) {
+        let place = format!("{name}:{line}");
+        match invocations(&text) {
+            Ok(list) => found.extend(list.into_iter().map(|args| Invocation {
+                place: place.clone(),
+                args,
+            })),
+            Err(e) if text.contains("certmint") => errors.push(format!("{place}: {e}: {text}")),
+            Err(_) => {}
+        }
+    }
+    (found, errors)
+}
+
+/// Run the binary on a documented invocation (plus `--help`); Err with clap's complaint.
+fn check(inv: &Invocation, cwd: &Path) -> Result<(), String> {
+    let mut args = inv.args.clone();
+    if args.first().map(String::as_str) != Some("help") {
+        args.push("--help".into());
+    }
+    let out = Command::new(BIN)
+        .args(&args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run certmint");
+    if out.status.success() && !out.stdout.is_empty() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    Err(format!(
+        "{}: `certmint {}` is not accepted ({}): {first}",
+        inv.place,
+        inv.args.join(" "),
+        out.status
+    ))
+}
+
+#[test]
+fn every_documented_command_is_accepted() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (name, text) in documents() {
+        let (found, errors) = extract(&name, &text);
+        failures.extend(errors);
+        for inv in &found {
+            count += 1;
+            if let Err(e) = check(inv, cwd.path()) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} documented commands are wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        count >= 50,
+        "only {count} certmint commands found in the docs: is the extraction broken?"
+    );
+    // Nothing was written by `--help`.
+    let left: Vec<_> = std::fs::read_dir(cwd.path())
+        .expect("read temp dir")
+        .collect();
+    assert!(left.is_empty(), "--help runs wrote files: {left:?}");
+}
+
+/// The subcommands listed by `certmint --help` (without `help`).
+fn subcommands() -> Vec<String> {
+    let out = Command::new(BIN)
+        .arg("--help")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run certmint --help");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
+    let mut names = Vec::new();
+    let mut in_commands = false;
+    for line in help.lines() {
+        if line.starts_with("Commands:") {
+            in_commands = true;
+            continue;
+        }
+        if in_commands {
+            if line.trim().is_empty() {
+                break;
+            }
+            // "  name   description"; wrapped description lines are indented further.
+            if let Some(rest) = line.strip_prefix("  ")
+                && !rest.starts_with(' ')
+                && let Some(name) = rest.split_whitespace().next()
+                && name != "help"
+            {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// Whether `text` holds `certmint NAME` as whole words.
+fn mentions(text: &str, name: &str) -> bool {
+    let needle = format!("certmint {name}");
+    text.match_indices(&needle).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
+#[test]
+fn every_subcommand_is_documented() {
+    let names = subcommands();
+    assert!(
+        names.len() >= 15 && names.iter().any(|n| n == "mint"),
+        "could not read the subcommands from `certmint --help`: {names:?}"
+    );
+    let docs = documents();
+    let missing: Vec<_> = names
+        .iter()
+        .filter(|n| !docs.iter().any(|(_, text)| mentions(text, n)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "subcommands that no document (README.md, docs/*.md) mentions as `certmint NAME`: {missing:?}"
+    );
+}
+
+/// The assumption the check rests on, verified: arguments before `--help` are parsed.
+#[test]
+fn help_after_the_arguments_still_validates_them() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let run = |line: &str| {
+        let md = format!("```console\n$ {line}\n```\n");
+        let (found, errors) = extract("t.md", &md);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(found.len(), 1, "{line}: {found:?}");
+        check(&found[0], cwd.path())
+    };
+    // Accepted: real flags, files that do not exist, values clap need not see as files.
+    for ok in [
+        "certmint mint --dir acme-jwt --generation g2 --retry 900",
+        "certmint p12 --cert missing.crt --key missing.key --out x.p12 --profile java8",
+        "certmint rotate acme-jwt --activate g1",
+        "certmint check acme-jwt --warn-days 45 --json",
+        "certmint help rotate",
+    ] {
+        assert_eq!(run(ok), Ok(()), "{ok}");
+    }
+    // Refused: each has one mistake.
+    for bad in [
+        "certmint mint --dir acme-jwt --retyr 900",  // typo'd flag
+        "certmint mint --dir acme-jwt --retry soon", // invalid number
+        "certmint rotaet acme-jwt",                  // typo'd subcommand
+        "certmint p12 --cert a --key b --out c --profile java9", // unknown value
+        "certmint jks --cert a --key b --out c --passout bogus:x", // bad password source
+        "certmint init acme-jwt extra",              // surplus positional
+        "certmint completions tcsh",                 // unknown shell
+        "certmint help nosuch",                      // unknown help topic
+    ] {
+        let result = run(bad);
+        assert!(result.is_err(), "{bad} was accepted");
+    }
+    assert!(
+        std::fs::read_dir(cwd.path())
+            .expect("read")
+            .next()
+            .is_none(),
+        "a --help run wrote a file"
+    );
+}
+
+#[test]
+fn extraction_follows_shell_rules() {
+    let md = r#"Intro with $ certmint not-a-prompt in prose.
+
+```console
+$ certmint key --out server.pass.key \
+    --passout env:KEY_PASS
+wrote server.pass.key (output, not a command: certmint decrypt x)
+$ certmint jwt --key server.key --client-id K -u u@x | certmint inspect -
+$ mkdir d && cd d && CERT_PASS=x certmint init d --passout env:CERT_PASS 2>&1 >log
+$ certmint mint --key <(printf '%s' "$SF_KEY") --passin fd:3 3<pw.txt --client-id <consumer key> -u "a b"
+$ certmint emulate --listen 127.0.0.1:0 > url.txt 2> emulator.log &
+$ sf org login jwt --client-id K   # not certmint
+```
+
+```yaml
+- run: certmint check acme-jwt --warn-days 45
+      script:
+        - certmint mint --dir acme-jwt --json
+```
+
+```ini
+[Service]
+Description=Daily certmint check
+User=certmint
+ExecStart=/usr/local/bin/certmint check /srv/acme-jwt
+```
+
+```crontab
+MAILTO=ops@example.com
+17 6 * * * /usr/local/bin/certmint check /srv/acme-jwt --warn-days 45
+@daily certmint check /srv/other
+```
+"#;
+    let (found, errors) = extract("t.md", md);
+    assert!(errors.is_empty(), "{errors:?}");
+    let got: Vec<(String, String)> = found
+        .iter()
+        .map(|i| (i.place.clone(), i.args.join(" ")))
+        .collect();
+    let want = [
+        ("t.md:4", "key --out server.pass.key --passout env:KEY_PASS"),
+        ("t.md:7", "jwt --key server.key --client-id K -u u@x"),
+        ("t.md:7", "inspect -"),
+        ("t.md:8", "init d --passout env:CERT_PASS"),
+        (
+            "t.md:9",
+            "mint --key /dev/fd/63 --passin fd:3 --client-id PLACEHOLDER -u a b",
+        ),
+        ("t.md:10", "emulate --listen 127.0.0.1:0"),
+        ("t.md:15", "check acme-jwt --warn-days 45"),
+        ("t.md:17", "mint --dir acme-jwt --json"),
+        ("t.md:24", "check /srv/acme-jwt"),
+        ("t.md:29", "check /srv/acme-jwt --warn-days 45"),
+        ("t.md:30", "check /srv/other"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(p, a)| (p.to_string(), a.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    // "-u a b" is one word in the shell: the quotes were honoured.
+    assert_eq!(found[4].args.last().map(String::as_str), Some("a b"));
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a markdown document's headings (outside code blocks).
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut in_fence = false;
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        } else if !in_fence && t.starts_with('#') {
+            out.push(slug(t.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+#[test]
+fn relative_links_point_at_existing_files_and_headings() {
+    let docs = documents();
+    let mut broken = Vec::new();
+    for (name, text) in &docs {
+        let dir = repo()
+            .join(name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for (at, _) in text.match_indices("](") {
+            let rest = &text[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.contains("://") || target.starts_with("mailto:") || target.contains(' ') {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let (path, body) = if file.is_empty() {
+                (repo().join(name), Some(text.clone()))
+            } else {
+                let p = dir.join(file);
+                let body = std::fs::read_to_string(&p).ok();
+                (p, body)
+            };
+            match body {
+                None if !path.exists() => broken.push(format!("{name}: `{target}`: no such file")),
+                Some(body) if !anchor.is_empty() && !anchors(&body).iter().any(|a| a == anchor) => {
+                    broken.push(format!("{name}: `{target}`: no heading with that anchor"))
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
