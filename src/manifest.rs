@@ -164,6 +164,11 @@ pub struct Generation {
     /// Generation whose key this one reuses (renewals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_from: Option<String>,
+    /// The keystore alias of this generation, when it differs from the manifest's (later
+    /// generations get `<alias>_g<N>`, because a Certificate and Key Management Unique
+    /// Name must be unique in the org).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     /// The certificate, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertRecord>,
@@ -289,6 +294,22 @@ impl Manifest {
             .find(|g| g.status == Status::Pending)
     }
 
+    /// The keystore alias of a generation.
+    pub fn alias_of<'a>(&'a self, g: &'a Generation) -> &'a str {
+        g.alias.as_deref().unwrap_or(&self.alias)
+    }
+
+    /// The alias for generation `number`: the base alias for the first, `<base>_g<N>` after.
+    pub fn alias_for_number(&self, number: u32) -> String {
+        if number <= 1 {
+            return self.alias.clone();
+        }
+        let suffix = format!("_g{number}");
+        let room = crate::salesforce::MAX_ALIAS_LEN.saturating_sub(suffix.len());
+        let base: String = self.alias.chars().take(room).collect();
+        format!("{}{suffix}", base.trim_end_matches('_'))
+    }
+
     /// Mutable access to a generation by directory name.
     pub fn generation_mut(&mut self, dir: &str) -> Option<&mut Generation> {
         self.generations.iter_mut().find(|g| g.dir == dir)
@@ -347,6 +368,7 @@ mod tests {
                 key_bits: 2048,
                 public_key_sha256: "AA".into(),
                 key_from: None,
+                alias: None,
                 certificate: None,
                 files,
             }],
@@ -374,6 +396,19 @@ mod tests {
             Manifest::from_toml(&toml::to_string(&m).unwrap()),
             Err(Error::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn later_generations_get_their_own_alias() {
+        let m = sample();
+        assert_eq!(m.alias_for_number(1), "acme_jwt");
+        assert_eq!(m.alias_for_number(3), "acme_jwt_g3");
+        crate::salesforce::validate_alias(&m.alias_for_number(12)).unwrap();
+        let mut long = sample();
+        long.alias = "a".repeat(80);
+        let a = long.alias_for_number(2);
+        assert!(a.len() <= crate::salesforce::MAX_ALIAS_LEN);
+        crate::salesforce::validate_alias(&a).unwrap();
     }
 
     #[test]

@@ -85,6 +85,27 @@ impl Report {
     }
 }
 
+/// Update the client id, username and login URL recorded for `mint` (only the fields
+/// given). Returns true when the manifest changed. No key or file is touched.
+pub fn update_salesforce(dir: &Path, settings: &SalesforceSettings) -> Result<bool> {
+    let mut m = load(dir)?;
+    let before = m.salesforce.clone();
+    if let Some(c) = &settings.client_id {
+        m.salesforce.client_id = Some(c.clone());
+    }
+    if let Some(u) = &settings.username {
+        m.salesforce.username = Some(u.clone());
+    }
+    if let Some(l) = &settings.login_url {
+        m.salesforce.login_url = Some(l.clone());
+    }
+    if m.salesforce == before {
+        return Ok(false);
+    }
+    save(dir, &m)?;
+    Ok(true)
+}
+
 /// Path of the manifest in `dir`.
 pub fn manifest_path(dir: &Path) -> PathBuf {
     dir.join(manifest::FILE_NAME)
@@ -297,6 +318,12 @@ fn build_generation(
         .find(|g| g.dir == g_name)
         .map(|g| g.public_key_sha256.clone())
         .unwrap_or_default();
+    let alias = m
+        .generations
+        .iter()
+        .find(|g| g.dir == g_name)
+        .map(|g| m.alias_of(g).to_owned())
+        .unwrap_or_else(|| m.alias.clone());
 
     // 1. The key: existing file, another generation's, or new.
     let key = if b.exists(Role::EncryptedKey) {
@@ -426,7 +453,7 @@ fn build_generation(
         }
         b.kept(Role::Pkcs12);
     } else {
-        let der = pkcs12::write(&key, &chain, &m.alias, b.password, profile)?;
+        let der = pkcs12::write(&key, &chain, &alias, b.password, profile)?;
         b.create(Role::Pkcs12, &der)?;
     }
     if b.exists(Role::Jks) {
@@ -441,13 +468,8 @@ fn build_generation(
         b.kept(Role::Jks);
     } else {
         let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
-        let der = jks::write_private_key(
-            &m.alias,
-            key.pkcs8_der().expose(),
-            &chain,
-            now_ms,
-            b.password,
-        )?;
+        let der =
+            jks::write_private_key(&alias, key.pkcs8_der().expose(), &chain, now_ms, b.password)?;
         let findings = salesforce::check_jks(&der, b.password)?;
         if let Some(f) = findings.iter().find(|f| f.failed()) {
             return Err(Error::invalid(
@@ -500,6 +522,7 @@ fn new_generation(
         key_bits: bits,
         public_key_sha256: String::new(),
         key_from,
+        alias: (number > 1).then(|| m.alias_for_number(number)),
         certificate: None,
         files: Default::default(),
     }
@@ -685,6 +708,28 @@ pub fn rotate(
         });
     }
     let current = require_complete_current(&m)?;
+    // A rotation already prepared and not yet activated is the one the user may have
+    // uploaded: report it again instead of making yet another key.
+    if let Some(prepared) = newest_inactive(&m)
+        .filter(|g| g.number > current.number && g.origin == Origin::Rotate)
+        .cloned()
+    {
+        let files = build_generation(
+            dir,
+            &mut m,
+            &prepared.dir,
+            KeySource::New(prepared.key_bits, kdf),
+            password,
+            now,
+        )?;
+        return Ok(Report {
+            dir: dir.to_path_buf(),
+            generation: prepared.dir,
+            files,
+            resumed: false,
+            manifest: m,
+        });
+    }
     let bits = bits.unwrap_or(current.key_bits);
     crate::key::check_salesforce_bits(bits)?;
     let g = new_generation(&m, Origin::Rotate, bits, now, None);
@@ -756,6 +801,33 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
             "generation",
             format!("{} is not complete; finish it first", g.dir),
         ));
+    }
+    // Never point `current` at files that are gone or changed.
+    for f in g.files.values() {
+        let path = dir.join(&g.dir).join(&f.name);
+        match std::fs::read(&path) {
+            Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            Ok(_) => {
+                return Err(Error::invalid(
+                    "generation",
+                    format!(
+                        "`{}` changed since certmint wrote it; restore it before activating {}",
+                        path.display(),
+                        g.dir
+                    ),
+                ));
+            }
+            Err(_) => {
+                return Err(Error::invalid(
+                    "generation",
+                    format!(
+                        "`{}` is missing; restore it (or run `certmint init` on the directory) before activating {}",
+                        path.display(),
+                        g.dir
+                    ),
+                ));
+            }
+        }
     }
     m.current = Some(g.dir.clone());
     save(dir, &m)?;

@@ -728,3 +728,53 @@ fn demo_mints_offline_and_masks_the_token() {
     certmint().args(["demo", p(&dir)]).assert().success();
     assert_eq!(manifest(&dir).generations.len(), 1);
 }
+
+/// Regressions found in review: a second `rotate` before `--activate` makes no new key;
+/// `--activate` refuses a generation whose files are gone; later generations get their
+/// own keystore alias; `init` on a complete directory records a new client id.
+#[test]
+fn rotate_again_activate_missing_and_aliases() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let rotate = || {
+        certmint()
+            .args(["rotate", p(&dir), "--passin", "env:CP"])
+            .env("CP", PW)
+            .assert()
+    };
+    rotate().success();
+    rotate().success().stderr(contains("already prepared"));
+    let m = manifest(&dir);
+    assert_eq!(m.generations.len(), 2, "no third generation");
+    assert_eq!(m.alias_of(&m.generations[0]), "acme_jwt");
+    assert_eq!(m.alias_of(&m.generations[1]), "acme_jwt_g2");
+    let g2 = dir.join(&m.generations[1].dir);
+    let java = java()
+        .args([
+            "tests/java/Check.java",
+            "JKS",
+            p(&g2.join("server.jks")),
+            "acme_jwt_g2",
+            PW,
+        ])
+        .output()
+        .unwrap();
+    assert!(java.status.success(), "{:?}", texts(&java));
+    // A deleted generation is never activated.
+    std::fs::remove_file(g2.join("server.key")).unwrap();
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .code(2)
+        .stderr(contains("server.key"))
+        .stderr(contains("missing"));
+    assert_eq!(manifest(&dir).current, m.current);
+    // A new client id for an existing directory.
+    certmint()
+        .args(["init", p(&dir), "--client-id", "APP2"])
+        .assert()
+        .success()
+        .stderr(contains("updated"));
+    assert_eq!(manifest(&dir).salesforce.client_id.as_deref(), Some("APP2"));
+}

@@ -112,6 +112,8 @@ struct Line {
     detail: String,
     /// How to fix it, when it fails.
     fix: Option<String>,
+    /// For expiry checks: whole days until the certificate expires (negative: expired).
+    days_left: Option<i64>,
 }
 
 impl Line {
@@ -126,6 +128,7 @@ impl Line {
             message_is_error_text: false,
             detail,
             fix: None,
+            days_left: None,
         }
     }
 
@@ -617,6 +620,7 @@ fn line(f: &Finding, path: &Path, detected: Detected) -> Line {
         message_is_error_text: f.rule.message_is_error_text(),
         detail: f.detail.clone(),
         fix: f.failed().then(|| fix(f, path, detected)),
+        days_left: None,
     }
 }
 
@@ -627,12 +631,12 @@ fn fix(f: &Finding, path: &Path, detected: Detected) -> String {
     let alias = certmint::x509::escape(f.alias.as_deref().unwrap_or("ALIAS"));
     match f.rule {
         Rule::FileIsJks => match detected {
-            Detected::Pkcs12 | Detected::Jceks => {
-                let kind = if detected == Detected::Pkcs12 { "PKCS12" } else { "JCEKS" };
-                format!(
-                    "convert it with the same password for key and store: keytool -importkeystore -srckeystore {file} -srcstoretype {kind} -destkeystore server.jks -deststoretype JKS"
-                )
-            }
+            Detected::Pkcs12 => format!(
+                "convert it: certmint jks --p12 {file} --out server.jks (or keytool -importkeystore -srckeystore {file} -srcstoretype PKCS12 -deststoretype JKS with the same password for key and store)"
+            ),
+            Detected::Jceks => format!(
+                "convert it with the same password for key and store: keytool -importkeystore -srckeystore {file} -srcstoretype JCEKS -destkeystore server.jks -deststoretype JKS"
+            ),
             _ => "build a keystore from the key and certificate: certmint jks --cert server.crt --key server.key --out server.jks".into(),
         },
         Rule::HasPrivateKeyEntry => {
@@ -646,7 +650,7 @@ fn fix(f: &Finding, path: &Path, detected: Detected) -> String {
             "rebuild the keystore from the certificate made from this key (certmint jks --cert ... --key ...)".into()
         }
         Rule::KeyPasswordIsStorePassword => format!(
-            "set the key password to the store password: keytool -keypasswd -keystore {file} -alias {alias}"
+            "set the key password to the store password: keytool -keypasswd -keystore {file} -alias {alias}; or rebuild it with certmint: certmint p12 --jks {file} --keypass SRC --out tmp.p12, then certmint jks --p12 tmp.p12 --out fixed.jks"
         ),
         Rule::AliasIsUniqueName => format!(
             "rename the entry: keytool -changealias -keystore {file} -alias {alias} -destalias {}",
@@ -728,6 +732,7 @@ fn print_json(reports: &[Report]) {
                         "message_is_error_text": l.message_is_error_text,
                         "detail": l.detail,
                         "fix": l.fix,
+                        "days_left": l.days_left,
                     })
                 })
                 .collect();

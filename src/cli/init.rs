@@ -82,7 +82,18 @@ pub struct InitArgs {
 pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot initialise", Some(dir), e);
+    let given = SalesforceSettings {
+        client_id: args.client_id.clone(),
+        username: args.username.clone(),
+        login_url: args.login_url.clone(),
+    };
     if workdir::intact(dir).map_err(cannot)? {
+        if workdir::update_salesforce(dir, &given).map_err(cannot)? {
+            ctx.say(format!(
+                "updated the client id, username or login URL recorded in `{}` for `certmint mint --dir`; no key or keystore was touched",
+                shown(&workdir::manifest_path(dir))
+            ));
+        }
         let m = workdir::load(dir).map_err(cannot)?;
         ctx.say(format!(
             "nothing to do: `{}` is complete (current generation {}); every file is present and unchanged",
@@ -151,11 +162,7 @@ pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
             Kdf::Pbkdf2 => KeyEncryption::pbkdf2_default(),
             Kdf::Scrypt => KeyEncryption::scrypt_default(),
         },
-        salesforce: SalesforceSettings {
-            client_id: args.client_id.clone(),
-            username: args.username.clone(),
-            login_url: args.login_url.clone(),
-        },
+        salesforce: given.clone(),
     };
     if !existing && !ctx.quiet {
         eprintln!(
@@ -163,6 +170,9 @@ pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
             args.bits,
             shown(dir)
         );
+    }
+    if existing {
+        workdir::update_salesforce(dir, &given).map_err(cannot)?;
     }
     let report = workdir::init(dir, &settings, &password, certmint::x509::now_seconds())
         .map_err(|e| {
@@ -294,7 +304,7 @@ pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
     eprintln!(
         "       {}   alias {}, password: the one you gave certmint",
         file(Role::Jks),
-        esc(&m.alias)
+        esc(m.alias_of(g))
     );
     eprintln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
     eprintln!(

@@ -37,7 +37,7 @@ does not match its certificate is always refused. Before the file is written, ce
 reads the keystore back with the password and checks the key and certificate.
 Check the result with:
   $ keytool -list -v -storetype JKS -keystore server.jks
-  $ certmint check --salesforce server.jks
+  $ certmint check --salesforce server.jks --passin env:JKS_PASS
 
 EXIT CODES:
   0  the keystore was written

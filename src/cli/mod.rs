@@ -120,7 +120,7 @@ pub enum Command {
     /// Bundle the key and certificate into a PKCS#12 keystore (replaces `openssl pkcs12 -export`).
     #[command(after_long_help = p12::AFTER_HELP)]
     P12(p12::P12Args),
-    /// Write the PEM key and certificate out of a PKCS#12 keystore (replaces `openssl pkcs12 -nodes`).
+    /// Write the PEM key and certificate out of a PKCS#12 or JKS keystore (replaces `openssl pkcs12 -nodes`).
     #[command(after_long_help = export::AFTER_HELP)]
     Export(export::ExportArgs),
     /// Build a Salesforce-ready JKS keystore from a key and certificate (replaces

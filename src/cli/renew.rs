@@ -135,8 +135,12 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
             "     the key is unchanged, so clients keep working before and after: zero downtime."
         );
         eprintln!(
-            "  2. If the JKS is imported in Certificate and Key Management, import the new {} too.",
+            "  2. If the JKS is imported in Certificate and Key Management, import the new {} too:",
             shown(&link.join(Role::Jks.file_name(&report.manifest.stem)))
+        );
+        eprintln!(
+            "     its alias {} is a new Unique Name, so it sits beside the old certificate.",
+            certmint::x509::escape(g.map(|g| report.manifest.alias_of(g)).unwrap_or("?"))
         );
         eprintln!(
             "  The previous generation ({}) is kept as it was.",

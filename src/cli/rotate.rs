@@ -106,7 +106,14 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
     let old = m.current.clone().unwrap_or_default();
     let report =
         workdir::rotate(dir, &pw, args.bits, kdf, certmint::x509::now_seconds()).map_err(cannot)?;
-    super::init::print_report(ctx, &report);
+    if report.nothing_to_do() {
+        ctx.say(format!(
+            "generation {} was already prepared by an earlier `certmint rotate` and is not active yet; its files are checked and unchanged (activate it, or go on with the plan below)",
+            report.generation
+        ));
+    } else {
+        super::init::print_report(ctx, &report);
+    }
     if ctx.quiet {
         return Ok(());
     }
@@ -155,15 +162,29 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         shown(dir),
         certmint::x509::escape(&client)
     );
-    eprintln!("  3. Switch: certmint rotate {} --activate", shown(dir));
+    eprintln!(
+        "  3. Switch: certmint rotate {} --activate {new}",
+        shown(dir)
+    );
     eprintln!(
         "     ({}/current then points at {new}; update clients that copied the old files:",
         shown(dir)
     );
     eprintln!(
-        "     Salesforce CLI --jwt-key-file {}, Java {}, and re-import the JKS in Certificate and Key Management if used.)",
+        "     Salesforce CLI --jwt-key-file {}, Java {}; if the JKS is in Certificate and Key Management,",
         s(gdir.join(Role::PlainKey.file_name(stem))),
         s(gdir.join(Role::Jks.file_name(stem)))
+    );
+    let alias = report
+        .manifest
+        .generations
+        .iter()
+        .find(|g| &g.dir == new)
+        .map(|g| report.manifest.alias_of(g).to_owned())
+        .unwrap_or_default();
+    eprintln!(
+        "     import the new one too: its alias {} is a new Unique Name, so it sits beside the old certificate.)",
+        certmint::x509::escape(&alias)
     );
     eprintln!(
         "  Way back: upload {} again and run certmint rotate {} --activate {old}. {old} is never deleted.",
