@@ -22,6 +22,8 @@ use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 
 use crate::legacy_pem::{self, Cipher};
+
+mod parallel;
 use crate::pemfile;
 use crate::{Error, Password, Result, SecretBytes};
 
@@ -519,11 +521,15 @@ impl fmt::Debug for RsaKey {
 
 impl RsaKey {
     /// Generate a new key of `bits` (2048, 3072 or 4096) with e = 65537 from the OS RNG.
+    /// The prime search runs on every core (up to four): see `docs/performance.md`.
     pub fn generate(bits: usize) -> Result<Self> {
-        Self::generate_with_rng(&mut getrandom::SysRng, bits)
+        check_salesforce_bits(bits)?;
+        let key = parallel::generate(bits, parallel::workers())?;
+        Self::from_rsa(key)
     }
 
-    /// Generate with a caller-supplied RNG.
+    /// Generate with a caller-supplied RNG, on the calling thread only (the `rsa` crate's
+    /// own generator).
     pub fn generate_with_rng<R>(rng: &mut R, bits: usize) -> Result<Self>
     where
         R: rsa::rand_core::TryCryptoRng + ?Sized,
