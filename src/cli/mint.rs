@@ -29,6 +29,7 @@ EXAMPLES:
       --login-url https://acme.my.salesforce.com --cert server.crt --token-out token.txt
   $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
       --login-url http://127.0.0.1:7357 --json      # against `certmint emulate`
+  $ certmint mint --key server.key --client-id KEY --usernames users.txt --concurrency 8 > tokens.jsonl
 
 The token request is POST <login URL>/services/oauth2/token with grant_type and assertion,
 form-encoded. The audience follows the login URL: production and My Domain
@@ -99,9 +100,19 @@ pub struct MintArgs {
     /// Seconds allowed for each response.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// Mint a token for each username in FILE (one per line; blank lines and `#` comments
+    /// are skipped), in parallel, printing one JSON line per user.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "token_out", "retry"])]
+    pub usernames: Option<PathBuf>,
+    /// With --usernames: how many connections (and signing threads) to use at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
 }
 
 pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
+    if let Some(file) = args.usernames.clone() {
+        return super::mint_batch::run(ctx, args, &file);
+    }
     let dir = args.signer.resolve()?;
     if let Some(d) = &dir {
         if args.login_url.is_none() {
@@ -445,7 +456,7 @@ fn report_refusal(err: &OAuthError, ctx: &ExplainContext, as_json: bool) {
     }
 }
 
-fn network_error(action: &str, login: &LoginUrl, e: Error) -> CliError {
+pub(super) fn network_error(action: &str, login: &LoginUrl, e: Error) -> CliError {
     let hint = match &e {
         Error::Network { kind, .. } => Some(match kind {
             NetworkKind::Tls => {

@@ -21,6 +21,7 @@ mod jks;
 mod jwt;
 mod key;
 mod mint;
+mod mint_batch;
 mod p12;
 mod password;
 mod renew;

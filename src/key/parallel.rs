@@ -40,7 +40,7 @@ pub(super) fn workers() -> usize {
 pub(super) fn generate(bits: usize, workers: usize) -> Result<rsa::PrivateKey> {
     let half = u32::try_from(bits / 2)
         .ok()
-        .filter(|h| bits % 16 == 0 && *h >= 512)
+        .filter(|h| bits.is_multiple_of(16) && *h >= 512)
         .ok_or(Error::KeySize { bits })?;
     let (p, q) = find_two_primes(half, workers.max(1))?;
     let (p, q) = if p > q { (p, q) } else { (q, p) };

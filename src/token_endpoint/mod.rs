@@ -183,6 +183,9 @@ pub struct ClientOptions {
     pub proxy: ProxySettings,
     /// `User-Agent` header.
     pub user_agent: String,
+    /// Idle connections kept open per host for reuse (at least 1). Batch minting sets it
+    /// to its number of workers so that every worker keeps its connection.
+    pub pool_per_host: usize,
 }
 
 impl Default for ClientOptions {
@@ -193,6 +196,7 @@ impl Default for ClientOptions {
             read_timeout: Duration::from_secs(30),
             proxy: ProxySettings::default(),
             user_agent: concat!("certmint/", env!("CARGO_PKG_VERSION")).into(),
+            pool_per_host: 3,
         }
     }
 }
@@ -260,6 +264,8 @@ impl Client {
             .timeout_send_body(Some(self.opts.read_timeout))
             .timeout_recv_response(Some(self.opts.read_timeout))
             .timeout_recv_body(Some(self.opts.read_timeout))
+            .max_idle_connections_per_host(self.opts.pool_per_host.max(1))
+            .max_idle_connections(self.opts.pool_per_host.max(10))
             .proxy(proxy);
         if let Some(tls) = tls {
             b = b.tls_config(tls);

@@ -1,0 +1,428 @@
+//! `certmint mint --usernames FILE`: one JWT bearer token per user, many users at once.
+//!
+//! The key is read once and parsed once into one RS256 [`Signer`]; one HTTP [`Client`]
+//! keeps one pooled keep-alive connection per worker; `--concurrency N` workers take
+//! users from the list in turn, so at most N requests (and N connections) are open at a
+//! time. Results are written as JSON lines on stdout, in the order of the file, as they
+//! become ready; talk (the summary) goes to stderr.
+//!
+//! Exit codes: 0 every user got a token (and passed the identity check), 1 Salesforce
+//! refused at least one, 2 an error (bad input, or a network failure, after which no new
+//! user is started).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use certmint::jwt::{Claims, Signer};
+use certmint::token_endpoint::{
+    Client, ClientOptions, Exchange, ExplainContext, IdentityCheck, LoginUrl, ProxySettings,
+    explain, resolve_audience,
+};
+use serde_json::json;
+
+use super::common::Ctx;
+use super::error::{CliError, CliResult, EXIT_NO};
+use super::jwt::now_unix;
+use super::mint::{MintArgs, network_error};
+
+/// The users named in a `--usernames` file: one per line, surrounding whitespace
+/// trimmed, blank lines and lines starting with `#` skipped.
+pub fn parse_usernames(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// How one user's mint ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Granted,
+    Refused,
+    Failed,
+}
+
+/// What every worker shares.
+struct Job<'a> {
+    args: &'a MintArgs,
+    users: &'a [&'a str],
+    login: &'a LoginUrl,
+    audience: &'a str,
+    signer: &'a Signer,
+    client: &'a Client,
+    explain_base: ExplainContext,
+    next: AtomicUsize,
+    stop: AtomicBool,
+}
+
+pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
+    let data = ctx.read(file, "username list")?;
+    let text = String::from_utf8(data).map_err(|_| {
+        CliError::new(format!(
+            "cannot read username list `{}`",
+            super::error::shown(file)
+        ))
+        .cause("it is not UTF-8 text")
+    })?;
+    let users = parse_usernames(&text);
+    let Some(first) = users.first() else {
+        return Err(
+            CliError::new(format!("no usernames in `{}`", super::error::shown(file)))
+                .hint("write one Salesforce username per line (lines starting with # are skipped)"),
+        );
+    };
+    // The users come from the file. `resolve` checks the rest (--client-id, or --dir with
+    // its key, certificate and login URL) and wants a username: it gets the first one.
+    args.signer.username = Some((*first).to_owned());
+    if let Some(d) = args.signer.resolve()? {
+        if args.login_url.is_none() {
+            args.login_url = d.login_url.clone();
+        }
+        if args.cert.is_none() {
+            args.cert = Some(d.cert.clone());
+        }
+    }
+    let args = &args;
+    let login = LoginUrl::parse(args.login_url.as_deref().unwrap_or("login")).map_err(|e| {
+        CliError::lib("invalid --login-url", None, e)
+            .hint("pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT")
+    })?;
+    let audience = match &args.audience {
+        Some(a) => resolve_audience(a).map_err(|e| {
+            CliError::lib("invalid --audience", None, e).hint("pass login, test or a URL")
+        })?,
+        None => login.default_audience(),
+    };
+    // Check the options once, before reading the key.
+    claims_for(args, first, &audience, now_unix())?;
+
+    let ca_certs = match &args.ca_file {
+        Some(p) => Some(ctx.read(p, "CA certificate")?),
+        None => None,
+    };
+    let cert = match &args.cert {
+        Some(p) => {
+            let data = ctx.read(p, "certificate")?;
+            Some(
+                certmint::x509::parse(&data)
+                    .map_err(|e| CliError::lib("cannot read certificate", Some(p), e))?,
+            )
+        }
+        None => None,
+    };
+    let loaded = args.signer.load_key(ctx)?;
+    let key = loaded.key;
+    let cert = cert.or(loaded.cert);
+    if let Some(c) = &cert
+        && !key.matches_spki(&c.spki)
+    {
+        return Err(CliError::new("the key does not match the certificate")
+            .cause(format!(
+                "key public-key SHA-256 {}; certificate {} (SHA-1 {})",
+                key.public_key_sha256(),
+                c.subject,
+                c.sha1
+            ))
+            .hint("sign with the key the certificate was made from, or upload a certificate made from this key"));
+    }
+    let workers = usize::from(args.concurrency).clamp(1, users.len());
+    let client = Client::new(ClientOptions {
+        ca_certs,
+        connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+        read_timeout: Duration::from_secs(args.timeout.max(1)),
+        proxy: ProxySettings::from_env(),
+        pool_per_host: workers,
+        ..ClientOptions::default()
+    })
+    .map_err(|e| CliError::lib("cannot set up HTTPS", args.ca_file.as_deref(), e))?;
+    let signer = Signer::new(&key, args.signer.header()).map_err(|e| {
+        CliError::lib(
+            "cannot use the key for signing",
+            Some(args.signer.source_path()),
+            e,
+        )
+    })?;
+    if client.is_proxied(&login) {
+        ctx.say(format!(
+            "using the proxy from the environment for {}",
+            login.host()
+        ));
+    }
+
+    let job = Job {
+        args,
+        users: &users,
+        login: &login,
+        audience: &audience,
+        signer: &signer,
+        client: &client,
+        explain_base: ExplainContext {
+            now: None,
+            exp: None,
+            login_url: Some(login.to_string()),
+            audience: Some(audience.clone()),
+            client_id: args.signer.client_id.clone(),
+            username: None,
+            key_spki_sha256: Some(key.public_key_sha256()),
+            cert_sha1: cert.as_ref().map(|c| c.sha1.clone()),
+            cert_matches_key: cert.as_ref().map(|c| key.matches_spki(&c.spki)),
+        },
+        next: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+    };
+    let started = Instant::now();
+    let (tx, rx) = mpsc::channel::<(usize, Outcome, String, Option<CliError>)>();
+    let mut tally = Tally::default();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let job = &job;
+            s.spawn(move || worker(job, &tx));
+        }
+        drop(tx);
+        write_in_order(&rx, &job.stop, &mut tally);
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    ctx.say(format!(
+        "{} of {} users got a token, {} refused{} in {elapsed:.2} s ({:.0}/s over {workers} connections)",
+        tally.granted,
+        users.len(),
+        tally.refused,
+        if tally.failed > 0 || tally.done < users.len() {
+            format!(
+                ", {} failed, {} not attempted,",
+                tally.failed,
+                users.len() - tally.done
+            )
+        } else {
+            String::new()
+        },
+        tally.done as f64 / elapsed.max(1e-9),
+    ));
+    if let Some(err) = tally.first_error {
+        return Err(err);
+    }
+    Ok(if tally.refused > 0 { EXIT_NO } else { 0 })
+}
+
+#[derive(Default)]
+struct Tally {
+    done: usize,
+    granted: usize,
+    refused: usize,
+    failed: usize,
+    first_error: Option<CliError>,
+}
+
+/// Print results in the order of the file as soon as each one's predecessors are out.
+fn write_in_order(
+    rx: &mpsc::Receiver<(usize, Outcome, String, Option<CliError>)>,
+    stop: &AtomicBool,
+    tally: &mut Tally,
+) {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut pending: BTreeMap<usize, String> = BTreeMap::new();
+    let mut next_out = 0usize;
+    let mut out_ok = true;
+    let mut record = |(i, outcome, line, err): (usize, Outcome, String, Option<CliError>),
+                      pending: &mut BTreeMap<usize, String>| {
+        tally.done += 1;
+        match outcome {
+            Outcome::Granted => tally.granted += 1,
+            Outcome::Refused => tally.refused += 1,
+            Outcome::Failed => tally.failed += 1,
+        }
+        if tally.first_error.is_none() {
+            tally.first_error = err;
+        }
+        pending.insert(i, line);
+    };
+    while let Ok(first) = rx.recv() {
+        record(first, &mut pending);
+        while let Ok(more) = rx.try_recv() {
+            record(more, &mut pending);
+        }
+        while let Some(line) = pending.remove(&next_out) {
+            next_out += 1;
+            if out_ok && writeln!(out, "{line}").is_err() {
+                out_ok = false;
+            }
+        }
+        if out_ok && out.flush().is_err() {
+            out_ok = false;
+        }
+        if !out_ok {
+            // Standard output is gone (`| head`): start no more users.
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+    // After a stop some users were never started: print what came back, in order.
+    for line in pending.into_values() {
+        if out_ok && writeln!(out, "{line}").is_err() {
+            out_ok = false;
+        }
+    }
+    let _ = out.flush();
+}
+
+fn worker(job: &Job<'_>, tx: &mpsc::Sender<(usize, Outcome, String, Option<CliError>)>) {
+    loop {
+        if job.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let i = job.next.fetch_add(1, Ordering::Relaxed);
+        let Some(user) = job.users.get(i) else {
+            return;
+        };
+        let (outcome, line, err) = mint_one(job, user);
+        if outcome == Outcome::Failed {
+            job.stop.store(true, Ordering::Relaxed);
+        }
+        if tx.send((i, outcome, line, err)).is_err() {
+            return;
+        }
+    }
+}
+
+fn claims_for(args: &MintArgs, user: &str, audience: &str, now: u64) -> CliResult<Claims> {
+    let claims = Claims::new(
+        args.signer.client_id.as_deref().unwrap_or_default(),
+        user,
+        audience,
+        now,
+        args.signer.ttl,
+    )
+    .map_err(|e| {
+        CliError::lib("cannot build the assertion", None, e)
+            .hint("--ttl takes 1 to 180 seconds; --client-id must not be empty")
+    })?;
+    Ok(if args.signer.iat {
+        claims.with_iat(now)
+    } else {
+        claims
+    })
+}
+
+fn failed(user: &str, what: &str, err: CliError) -> (Outcome, String, Option<CliError>) {
+    let line = json!({
+        "username": user,
+        "ok": false,
+        "error": what,
+        "error_description": err.cause.clone().unwrap_or_else(|| err.message.clone()),
+    });
+    (Outcome::Failed, line.to_string(), Some(err))
+}
+
+fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
+    let args = job.args;
+    let now = now_unix();
+    let claims = match claims_for(args, user, job.audience, now) {
+        Ok(c) => c,
+        Err(e) => return failed(user, "invalid_claims", e),
+    };
+    let assertion = match job.signer.sign(&claims) {
+        Ok(a) => a,
+        Err(e) => {
+            return failed(
+                user,
+                "signing_failed",
+                CliError::lib("cannot sign the assertion", None, e),
+            );
+        }
+    };
+    let exchange = match job.client.exchange(job.login, &assertion) {
+        Ok(x) => x,
+        Err(e) => {
+            return failed(
+                user,
+                "network",
+                network_error("the token request failed", job.login, e),
+            );
+        }
+    };
+    let grant = match exchange {
+        Exchange::Granted(g) => g,
+        Exchange::Refused(err) => {
+            let mut cx = job.explain_base.clone();
+            cx.now = i64::try_from(now).ok();
+            cx.exp = Some(claims.exp);
+            cx.username = Some(user.to_owned());
+            let x = explain(&err, &cx);
+            let line = json!({
+                "username": user,
+                "ok": false,
+                "status": err.status,
+                "error": err.error,
+                "error_description": err.description,
+                "meaning": x.known.map(|k| k.meaning),
+                "likely_cause": x.known.and_then(|k| k.causes.first()),
+            });
+            return (Outcome::Refused, line.to_string(), None);
+        }
+    };
+    let mut line = json!({
+        "username": user,
+        "ok": true,
+        "org_id": grant.org_id(),
+        "user_id": grant.user_id(),
+        "instance_url": grant.instance_url,
+        "access_token_masked": grant.access_token.masked(),
+    });
+    if args.show_token {
+        line["access_token"] = json!(grant.access_token.expose());
+    }
+    if args.no_verify {
+        line["verified"] = serde_json::Value::Null;
+        return (Outcome::Granted, line.to_string(), None);
+    }
+    match job.client.identity(job.login, &grant) {
+        Ok(IdentityCheck::Verified(id)) if id.username.eq_ignore_ascii_case(user) => {
+            line["verified"] = json!(true);
+            (Outcome::Granted, line.to_string(), None)
+        }
+        Ok(IdentityCheck::Verified(id)) => {
+            line["ok"] = json!(false);
+            line["verified"] = json!(false);
+            line["error"] = json!("identity_mismatch");
+            line["error_description"] = json!(format!(
+                "the identity endpoint names {}, not {user}",
+                id.username
+            ));
+            (Outcome::Refused, line.to_string(), None)
+        }
+        Ok(IdentityCheck::Rejected { status, .. }) => {
+            line["ok"] = json!(false);
+            line["verified"] = json!(false);
+            line["error"] = json!("identity_rejected");
+            line["error_description"] = json!(format!(
+                "the token was issued, but the identity endpoint answered HTTP {status}"
+            ));
+            (Outcome::Refused, line.to_string(), None)
+        }
+        Err(e) => failed(
+            user,
+            "network",
+            network_error("the identity check failed", job.login, e),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_skip_blanks_and_comments() {
+        let text = "# team A\nalice@example.com\n\n  bob@example.com \r\n#carol@example.com\n\t\n";
+        assert_eq!(
+            parse_usernames(text),
+            ["alice@example.com", "bob@example.com"]
+        );
+        assert!(parse_usernames("# only a comment\n\n").is_empty());
+    }
+}

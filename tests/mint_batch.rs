@@ -1,0 +1,335 @@
+//! `certmint mint --usernames FILE` through the real binary against the emulator: JSON
+//! lines in file order with per-user success or Salesforce's error, masking, exit codes,
+//! and the connection bound (seen by a counting TCP relay in front of the emulator).
+//! Results only: nothing here depends on timing.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use certmint::emulator::{Config, Running, ServerOptions, start};
+
+const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+/// The committed base key and its certificate, in a scratch directory.
+fn fx() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            fixtures().join("keys/base.pkcs8.pem"),
+            dir.path().join("key.pem"),
+        )
+        .unwrap();
+        std::fs::copy(
+            fixtures().join("certs/base.crt"),
+            dir.path().join("cert.pem"),
+        )
+        .unwrap();
+        Fixture { dir }
+    })
+}
+
+const ORG: &str = r#"
+[org]
+id = "00Dxx0000001gPL"
+
+[[apps]]
+name = "main"
+consumer_key = "KEY_MAIN"
+certificate = "cert.pem"
+
+[[users]]
+username = "alice@example.com"
+pre_authorized = ["main"]
+
+[[users]]
+username = "bob@example.com"
+
+[[users]]
+username = "carol@example.com"
+active = false
+pre_authorized = ["main"]
+
+[[users]]
+username = "erin@example.com"
+pre_authorized = ["main"]
+"#;
+
+fn emulator() -> &'static Running {
+    static E: OnceLock<Running> = OnceLock::new();
+    E.get_or_init(|| {
+        let dir = fx().dir.path().to_path_buf();
+        let cfg = Config::from_toml(ORG, &mut |p: &Path| std::fs::read(dir.join(p))).unwrap();
+        start(cfg, ServerOptions::default()).unwrap()
+    })
+}
+
+fn write_users(name: &str, text: &str) -> PathBuf {
+    let p = fx().dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn batch(base: &str, users: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .args([
+            "mint",
+            "--key",
+            "key.pem",
+            "--client-id",
+            "KEY_MAIN",
+            "--login-url",
+            base,
+            "--usernames",
+        ])
+        .arg(users)
+        .args(extra)
+        .current_dir(fx().dir.path())
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn mixed_success_and_refusals_in_file_order_exit_1() {
+    let users = write_users(
+        "mixed.txt",
+        "# the integration users\nalice@example.com\n\n  bob@example.com  \ncarol@example.com\nnobody@example.com\r\n# end\nerin@example.com\n",
+    );
+    let o = batch(emulator().base_url(), &users, &["--concurrency", "3"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = lines(&o);
+    let names: Vec<&str> = v.iter().map(|l| l["username"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "alice@example.com",
+            "bob@example.com",
+            "carol@example.com",
+            "nobody@example.com",
+            "erin@example.com"
+        ]
+    );
+    for ok in [&v[0], &v[4]] {
+        assert_eq!(ok["ok"], true, "{ok}");
+        assert_eq!(ok["org_id"], "00Dxx0000001gPLEAY");
+        assert!(ok["user_id"].as_str().unwrap().starts_with("005"), "{ok}");
+        assert_eq!(ok["instance_url"], emulator().base_url());
+        assert_eq!(ok["verified"], true);
+        let masked = ok["access_token_masked"].as_str().unwrap();
+        assert!(masked.starts_with("00Dxx0000001gPL!"), "{masked}");
+        assert!(masked.contains('…'), "{masked}");
+        assert!(
+            ok.get("access_token").is_none(),
+            "token shown unasked: {ok}"
+        );
+    }
+    assert_eq!(v[1]["ok"], false);
+    assert_eq!(v[1]["error"], "invalid_app_access");
+    assert_eq!(
+        v[1]["error_description"],
+        "user is not admin approved to access this app"
+    );
+    assert!(v[1]["meaning"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(v[1]["likely_cause"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(v[2]["error"], "invalid_grant");
+    assert_eq!(v[2]["error_description"], "inactive user");
+    assert_eq!(v[3]["error"], "invalid_grant");
+    assert_eq!(v[3]["error_description"], "invalid assertion");
+    assert_eq!(v[3]["status"], 400);
+    let err = stderr(&o);
+    assert!(err.contains("2 of 5 users got a token, 3 refused"), "{err}");
+}
+
+#[test]
+fn all_granted_exit_0_and_show_token_prints_tokens() {
+    let users = write_users(
+        "ok.txt",
+        "alice@example.com\nerin@example.com\nALICE@example.com\n",
+    );
+    let o = batch(emulator().base_url(), &users, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = lines(&o);
+    assert_eq!(v.len(), 3);
+    assert!(
+        v.iter()
+            .all(|l| l["ok"] == true && l.get("access_token").is_none())
+    );
+    // Masked tokens are not the tokens.
+    let shown = batch(
+        emulator().base_url(),
+        &users,
+        &["--show-token", "--no-verify"],
+    );
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    for l in lines(&shown) {
+        let token = l["access_token"].as_str().unwrap();
+        assert!(token.starts_with("00Dxx0000001gPL!"));
+        assert!(token.len() > 40);
+        assert_ne!(l["access_token_masked"].as_str().unwrap(), token);
+        assert_eq!(l["verified"], serde_json::Value::Null);
+    }
+    // Without --show-token no token appears anywhere in the output.
+    let out = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
+    for l in lines(&shown) {
+        assert!(!out.contains(l["access_token"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn errors_exit_2() {
+    // Nothing listening: a network error stops the batch with a hint.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let users = write_users("two.txt", "alice@example.com\nerin@example.com\n");
+    let o = batch(&format!("http://127.0.0.1:{port}"), &users, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("error: the token request failed"), "{err}");
+    assert!(err.contains("hint: is the emulator running?"), "{err}");
+    for l in lines(&o) {
+        assert_eq!(l["ok"], false);
+        assert_eq!(l["error"], "network");
+    }
+    // An empty list.
+    let empty = write_users("empty.txt", "# nobody\n\n");
+    let o = batch(emulator().base_url(), &empty, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no usernames in"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    // A missing file.
+    let o = batch(emulator().base_url(), Path::new("missing.txt"), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    // --username and --usernames together, --token-out with --usernames, --concurrency 0.
+    for extra in [
+        &["--username", "alice@example.com"][..],
+        &["--token-out", "t.txt"][..],
+        &["--concurrency", "0"][..],
+    ] {
+        let o = batch(emulator().base_url(), &users, extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert!(o.stdout.is_empty());
+    }
+}
+
+/// A TCP relay in front of the emulator that counts connections: how many were opened
+/// in all, and the most open at once.
+struct Relay {
+    port: u16,
+    total: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+fn relay(target: std::net::SocketAddr) -> Relay {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let total = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let open = Arc::new(AtomicUsize::new(0));
+    let (t, p) = (total.clone(), peak.clone());
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            t.fetch_add(1, Ordering::SeqCst);
+            let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(now, Ordering::SeqCst);
+            let server = TcpStream::connect(target).unwrap();
+            let open = open.clone();
+            std::thread::spawn(move || {
+                let up = {
+                    let (mut c, mut s) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    std::thread::spawn(move || {
+                        pump(&mut c, &mut s);
+                    })
+                };
+                let (mut s, mut c) = (server, client);
+                pump(&mut s, &mut c);
+                let _ = up.join();
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    Relay { port, total, peak }
+}
+
+fn pump(from: &mut TcpStream, to: &mut TcpStream) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+#[test]
+fn connections_are_bounded_by_concurrency_and_reused() {
+    let r = relay(emulator().local_addr());
+    let mut text = String::new();
+    for i in 0..60 {
+        text.push_str(if i % 2 == 0 {
+            "alice@example.com\n"
+        } else {
+            "erin@example.com\n"
+        });
+    }
+    let users = write_users("sixty.txt", &text);
+    let o = batch(
+        &format!("http://127.0.0.1:{}", r.port),
+        &users,
+        &["--concurrency", "4", "--no-verify"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = lines(&o);
+    assert_eq!(v.len(), 60);
+    assert!(v.iter().all(|l| l["ok"] == true));
+    let (total, peak) = (
+        r.total.load(Ordering::SeqCst),
+        r.peak.load(Ordering::SeqCst),
+    );
+    assert!(
+        peak <= 4,
+        "{peak} connections open at once with --concurrency 4"
+    );
+    assert!(
+        total <= 4,
+        "{total} connections for 60 users: keep-alive connections were not reused"
+    );
+}
