@@ -4,7 +4,7 @@
 # times on a shared machine drift; paired ratios drift far less). See docs/performance.md.
 #
 # usage: scripts/bench.sh [SECTION...]
-#   sections: machine recipe keygen kdf mint batch load version size build  (default: all
+#   sections: machine recipe steps keygen kdf mint batch load version size build  (default: all
 #             but build, which does a clean release build in a scratch target directory)
 # environment:
 #   CERTMINT=path   the binary to time (default: target/release/certmint, built if missing)
@@ -193,6 +193,35 @@ recipe() {
     fi
 }
 
+# Where the recipe's time goes: each step of each recipe on its own (10 runs each).
+steps() {
+    say "steps: each recipe step alone (median of 10 runs), 2048 bits"
+    write_recipes
+    local d=$WORK/steps subj="/O=Acme/CN=acme-jwt" cmds=()
+    mkdir -p "$d"
+    bash "$WORK/recipe-openssl.sh" "$d" >/dev/null
+    local C="$CERTMINT -q"
+    cmds+=("openssl genrsa -des3 -passout env:PW -out $d/o.pass.key 2048"
+        "openssl rsa -passin env:PW -in $d/server.pass.key -out $d/o.key"
+        "openssl req -new -key $d/server.key -out $d/o.csr -subj $subj"
+        "openssl x509 -req -sha256 -days 365 -in $d/server.csr -signkey $d/server.key -out $d/o.crt"
+        "openssl pkcs12 -export -in $d/server.crt -inkey $d/server.key -name server -out $d/o.p12 -passout env:PW"
+        "keytool -importkeystore -noprompt -srckeystore $d/server.p12 -srcstoretype PKCS12 -srcstorepass $PW -destkeystore $d/o.jks -deststoretype JKS -deststorepass $PW -destkeypass $PW"
+        "$C key --force --out $d/c.pass.key --passout env:PW"
+        "$C key --force --unencrypted --out $d/c.plain.key"
+        "$C decrypt $d/c.pass.key --force --out $d/c.key --passin env:PW"
+        "$C csr --force --key $d/server.key --out $d/c.csr --subj $subj"
+        "$C cert --force --csr $d/server.csr --key $d/server.key --days 365 --out $d/c.crt"
+        "$C convert --force $d/server.crt --to pem --out $d/c.pem"
+        "$C p12 --force --cert $d/server.crt --key $d/server.key --out $d/c.p12 --passout env:PW --name server"
+        "$C jks --force --cert $d/server.crt --key $d/server.key --out $d/c.jks --passout env:PW --alias server")
+    "$CERTMINT" -q key --out "$d/c.pass.key" --passout env:PW
+    rm -f "$d/o.jks"
+    hyperfine -N --runs 10 --warmup 1 --style basic --prepare "rm -f $d/o.jks" --export-json "$d/steps.json" "${cmds[@]}" >/dev/null 2>&1 ||
+        die "a step failed"
+    jq -r '.results[] | "  median \(.median * 1000 | . * 10 | round / 10) ms\tmean \(.mean * 1000 | . * 10 | round / 10) ms\t\(.command | sub("/tmp/[^ ]*/"; ""; "g") | sub("^/[^ ]*certmint"; "certmint"))"' "$d/steps.json"
+}
+
 # ---------------------------------------------------------------------------------------
 keygen() {
     say "keygen: openssl genrsa (A) vs certmint key --unencrypted (B), both unencrypted, $KEYGEN_RUNS paired runs per size"
@@ -316,11 +345,11 @@ build() {
 need_tools
 sections=("$@")
 if [ ${#sections[@]} -eq 0 ]; then
-    sections=(machine recipe keygen kdf mint batch load version size)
+    sections=(machine recipe steps keygen kdf mint batch load version size)
 fi
 for s in "${sections[@]}"; do
     case "$s" in
-    machine | recipe | keygen | kdf | mint | batch | load | version | size | build) "$s" ;;
-    *) die "unknown section $s (machine recipe keygen kdf mint batch load version size build)" ;;
+    machine | recipe | steps | keygen | kdf | mint | batch | load | version | size | build) "$s" ;;
+    *) die "unknown section $s (machine recipe steps keygen kdf mint batch load version size build)" ;;
     esac
 done
