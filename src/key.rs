@@ -22,10 +22,10 @@ use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 
 use crate::legacy_pem::{self, Cipher};
-
-mod parallel;
 use crate::pemfile;
 use crate::{Error, Password, Result, SecretBytes};
+
+mod parallel;
 
 /// The RSA sizes Salesforce accepts for keys in Certificate and Key Management.
 pub const SALESFORCE_BITS: [usize; 3] = [2048, 3072, 4096];

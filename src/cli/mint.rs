@@ -101,7 +101,9 @@ pub struct MintArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
     /// Mint a token for each username in FILE (one per line; blank lines and `#` comments
-    /// are skipped), in parallel, printing one JSON line per user.
+    /// are skipped), in parallel, printing one JSON line per user (token masked unless
+    /// --show-token). Exit code 0 when every user got a token, 1 when Salesforce refused
+    /// any, 2 on an error.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "token_out", "retry"])]
     pub usernames: Option<PathBuf>,
     /// With --usernames: how many connections (and signing threads) to use at once.
