@@ -101,7 +101,8 @@ fn search(half: u32, found: &Found) -> Result<()> {
         return Err(Error::crypto("prime size is zero"));
     };
     let len = (half / 8) as usize;
-    let mut start = vec![0u8; len];
+    // The random starts are secret (a prime is found a short walk from one): wiped on drop.
+    let mut start = zeroize::Zeroizing::new(vec![0u8; len]);
     while !found.done.load(Ordering::Relaxed) {
         getrandom::fill(&mut start).map_err(Error::crypto)?;
         // Top two bits set (so p*q has exactly 2*half bits), odd.
