@@ -54,9 +54,13 @@ fuzz_target!(|data: &[u8]| {
         .exchange(&request, Duration::from_secs(20))
         .expect("the emulator hung on a closed connection");
     if !out.is_empty() {
-        assert!(out.starts_with(b"HTTP/1.1 "), "not an HTTP response");
+        // hyper answers an HTTP/1.0 request in HTTP/1.0.
+        let status = out
+            .strip_prefix(b"HTTP/1.1 ")
+            .or_else(|| out.strip_prefix(b"HTTP/1.0 "))
+            .expect("not an HTTP response");
         // The server never answers 500 to anything a client sends.
-        assert!(!out.starts_with(b"HTTP/1.1 500"), "500 response");
+        assert!(!status.starts_with(b"500"), "500 response");
         // Responses never echo the token back.
         let tok = &f.token[16..];
         assert!(
