@@ -109,3 +109,24 @@ fn manifest_listing_a_generation_twice_is_corrupt() {
     let err = certmint::manifest::Manifest::from_toml(&text).unwrap_err();
     assert!(err.to_string().contains("twice"), "{err}");
 }
+
+/// Found by fuzzing (token_response): an identity URL without a scheme
+/// (`"id":"xx00.salesforce.com"`) was checked as https but returned as given, so `mint`
+/// failed on it with an HTTP protocol error. It is now returned with the scheme it was
+/// checked under.
+#[test]
+fn identity_url_without_a_scheme_is_requested_as_the_https_url_it_was_checked_as() {
+    use certmint::token_endpoint::{LoginUrl, TokenResponse, identity_url};
+    let body = br#"{"access_token":"00Dxx0000009gPBx1W1WwXyZ","scope":"api web","instance_url":"https://acme.my.salesforce.com","id":"xx00.salesforce.com","idb":"Bearer"}"#;
+    let r = TokenResponse::parse(body).unwrap();
+    let login = LoginUrl::parse("https://login.salesforce.com").unwrap();
+    assert_eq!(identity_url(&login, &r).unwrap(), "https://xx00.salesforce.com");
+    let r = TokenResponse::parse(br#"{"access_token":"x","id":"login.salesforce.com/id/00D/005"}"#).unwrap();
+    assert_eq!(
+        identity_url(&login, &r).unwrap(),
+        "https://login.salesforce.com/id/00D/005"
+    );
+    // Still refused when it is not a Salesforce host.
+    let r = TokenResponse::parse(br#"{"access_token":"x","id":"evil.example/id/00D/005"}"#).unwrap();
+    assert!(identity_url(&login, &r).is_err());
+}

@@ -387,6 +387,13 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
         (None, None) => format!("{}{USERINFO_PATH}", login.as_str()),
     };
     let u = Url::parse(&raw, "identity URL")?;
+    // A URL without a scheme was checked as https: return it so, not as given (ureq would
+    // refuse it, and the checks above must hold for what is actually requested).
+    let raw = if raw.contains("://") {
+        raw
+    } else {
+        format!("{}://{raw}", u.scheme)
+    };
     if login.is_loopback() {
         // The emulator may hand out Salesforce-shaped URLs; keep the token on loopback.
         if is_loopback_host(&u.host) {
