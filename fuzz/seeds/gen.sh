@@ -25,7 +25,10 @@ self_v='{"iss":"KEY_SELF","prn":"alice@example.com","aud":["https://acme.my.sale
 site_v='{"iss":"KEY_ADMIN","sub":"bob@example.com","aud":"https://acme.my.site.com/customers/","exp":1800000000123,"nbf":1}'
 ok_h='{"iss":"KEY","sub":"alice@example.com","aud":"https://login.salesforce.com","exp":4000000000}'
 
-rm -rf jwt_parse emulator_validate emulator_http token_response manifest_parse
+# Keep the inputs of past fuzz failures (regression-*); regenerate the rest.
+for d in jwt_parse emulator_validate emulator_http token_response manifest_parse; do
+  [ -d "$d" ] && find "$d" -type f ! -name 'regression-*' -delete
+done
 mkdir -p jwt_parse emulator_validate emulator_http token_response manifest_parse
 
 sign "$bare" "$ok_v" > jwt_parse/valid
