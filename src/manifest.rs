@@ -223,7 +223,10 @@ impl Manifest {
         if text.len() > MAX_LEN {
             return Err(Error::corrupt(
                 "manifest",
-                format!("{} bytes, more than the {MAX_LEN} a manifest may hold", text.len()),
+                format!(
+                    "{} bytes, more than the {MAX_LEN} a manifest may hold",
+                    text.len()
+                ),
             ));
         }
         let m: Manifest = toml::from_str(text).map_err(|e| Error::corrupt("manifest", e))?;

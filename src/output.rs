@@ -150,7 +150,9 @@ pub fn clean_stale_temps(dir: &Path) -> usize {
             continue;
         }
         let path = entry.path();
-        let is_file = path.symlink_metadata().is_ok_and(|m| m.file_type().is_file());
+        let is_file = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_file());
         if !is_file {
             continue;
         }

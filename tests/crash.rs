@@ -15,7 +15,9 @@ use crash::{Case, absent_or, force_if_exists, mode_is};
 const PW: &str = "crash-pass";
 
 fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 fn args(a: &[&str]) -> Vec<String> {
@@ -42,7 +44,8 @@ fn pw() -> Password {
 fn valid_key(encrypted: bool) -> impl Fn(&[u8]) -> Result<(), String> {
     move |b: &[u8]| {
         let p = pw();
-        let (k, info) = certmint::key::load(b, encrypted.then_some(&p)).map_err(|e| e.to_string())?;
+        let (k, info) =
+            certmint::key::load(b, encrypted.then_some(&p)).map_err(|e| e.to_string())?;
         if info.is_encrypted() != encrypted || k.bits() < 2048 {
             return Err(format!("unexpected key: {info}"));
         }
@@ -52,7 +55,15 @@ fn valid_key(encrypted: bool) -> impl Fn(&[u8]) -> Result<(), String> {
 
 #[test]
 fn kill_key_generation() {
-    let a = args(&["key", "--out", "new.pass.key", "--passout", "env:CRASH_PW", "--kdf", "scrypt"]);
+    let a = args(&[
+        "key",
+        "--out",
+        "new.pass.key",
+        "--passout",
+        "env:CRASH_PW",
+        "--kdf",
+        "scrypt",
+    ]);
     crash::run(&Case {
         name: "key",
         setup: Box::new(inputs),
@@ -79,7 +90,14 @@ fn kill_decrypt() {
             // enc-aes256.pem is under the fixture password.
             std::fs::write(d.join("pw.txt"), b"fixture-pass\n").unwrap();
         }),
-        args: args(&["decrypt", "server.pass.key", "--out", "plain.key", "--passin", "file:pw.txt"]),
+        args: args(&[
+            "decrypt",
+            "server.pass.key",
+            "--out",
+            "plain.key",
+            "--passin",
+            "file:pw.txt",
+        ]),
         env: env(),
         may_change: vec![],
         may_create: vec!["plain.key".into()],
@@ -88,7 +106,14 @@ fn kill_decrypt() {
             mode_is(d, "plain.key", 0o600)
         }),
         rerun: force_if_exists(
-            args(&["decrypt", "server.pass.key", "--out", "plain.key", "--passin", "file:pw.txt"]),
+            args(&[
+                "decrypt",
+                "server.pass.key",
+                "--out",
+                "plain.key",
+                "--passin",
+                "file:pw.txt",
+            ]),
             "plain.key",
         ),
         kills: 20,
@@ -98,7 +123,17 @@ fn kill_decrypt() {
 
 #[test]
 fn kill_cert() {
-    let a = args(&["cert", "--key", "server.key", "--subj", "/O=Acme/CN=acme-jwt", "--days", "30", "--out", "new.crt"]);
+    let a = args(&[
+        "cert",
+        "--key",
+        "server.key",
+        "--subj",
+        "/O=Acme/CN=acme-jwt",
+        "--days",
+        "30",
+        "--out",
+        "new.crt",
+    ]);
     crash::run(&Case {
         name: "cert",
         setup: Box::new(inputs),
@@ -133,7 +168,19 @@ fn valid_p12(b: &[u8]) -> Result<(), String> {
 
 #[test]
 fn kill_p12() {
-    let a = args(&["p12", "--cert", "server.crt", "--key", "server.key", "--out", "server.p12", "--passout", "env:CRASH_PW", "--name", "acme_jwt"]);
+    let a = args(&[
+        "p12",
+        "--cert",
+        "server.crt",
+        "--key",
+        "server.key",
+        "--out",
+        "server.p12",
+        "--passout",
+        "env:CRASH_PW",
+        "--name",
+        "acme_jwt",
+    ]);
     crash::run(&Case {
         name: "p12",
         setup: Box::new(inputs),
@@ -155,7 +202,18 @@ fn kill_p12() {
 /// or the new one, complete; never a mix, never missing.
 #[test]
 fn kill_p12_replacing_an_existing_keystore() {
-    let a = args(&["p12", "--cert", "server.crt", "--key", "server.key", "--out", "server.p12", "--passout", "env:CRASH_PW", "--force"]);
+    let a = args(&[
+        "p12",
+        "--cert",
+        "server.crt",
+        "--key",
+        "server.key",
+        "--out",
+        "server.p12",
+        "--passout",
+        "env:CRASH_PW",
+        "--force",
+    ]);
     let old = std::sync::Arc::new(std::sync::OnceLock::<Vec<u8>>::new());
     let old_setup = old.clone();
     let old_check = old.clone();
@@ -165,10 +223,19 @@ fn kill_p12_replacing_an_existing_keystore() {
             inputs(d);
             // A previous keystore (made once, then copied into every directory).
             let bytes = old_setup.get_or_init(|| {
-                let key = certmint::key::load(&std::fs::read(d.join("server.key")).unwrap(), None).unwrap().0;
+                let key = certmint::key::load(&std::fs::read(d.join("server.key")).unwrap(), None)
+                    .unwrap()
+                    .0;
                 let cert = std::fs::read(d.join("server.crt")).unwrap();
                 let cert = certmint::x509::parse(&cert).unwrap().der;
-                certmint::pkcs12::write(&key, &[cert], "old", &pw(), certmint::pkcs12::Profile::Modern).unwrap()
+                certmint::pkcs12::write(
+                    &key,
+                    &[cert],
+                    "old",
+                    &pw(),
+                    certmint::pkcs12::Profile::Modern,
+                )
+                .unwrap()
             });
             std::fs::write(d.join("server.p12"), bytes).unwrap();
         }),
@@ -177,7 +244,8 @@ fn kill_p12_replacing_an_existing_keystore() {
         may_change: vec!["server.p12".into()],
         may_create: vec![],
         invariant: Box::new(move |d| {
-            let now = std::fs::read(d.join("server.p12")).map_err(|e| format!("server.p12 is gone: {e}"))?;
+            let now = std::fs::read(d.join("server.p12"))
+                .map_err(|e| format!("server.p12 is gone: {e}"))?;
             if Some(&now) == old_check.get() {
                 return Ok(());
             }
@@ -192,7 +260,19 @@ fn kill_p12_replacing_an_existing_keystore() {
 
 #[test]
 fn kill_jks() {
-    let a = args(&["jks", "--cert", "server.crt", "--key", "server.key", "--out", "server.jks", "--passout", "env:CRASH_PW", "--alias", "acme_jwt"]);
+    let a = args(&[
+        "jks",
+        "--cert",
+        "server.crt",
+        "--key",
+        "server.key",
+        "--out",
+        "server.jks",
+        "--passout",
+        "env:CRASH_PW",
+        "--alias",
+        "acme_jwt",
+    ]);
     crash::run(&Case {
         name: "jks",
         setup: Box::new(inputs),
@@ -202,7 +282,8 @@ fn kill_jks() {
         may_create: vec!["server.jks".into()],
         invariant: Box::new(|d| {
             absent_or(d, "server.jks", |b| {
-                let findings = certmint::salesforce::check_jks(b, &pw()).map_err(|e| e.to_string())?;
+                let findings =
+                    certmint::salesforce::check_jks(b, &pw()).map_err(|e| e.to_string())?;
                 if !certmint::salesforce::all_pass(&findings) {
                     return Err(format!("breaks a Salesforce rule: {findings:?}"));
                 }

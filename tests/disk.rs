@@ -14,7 +14,9 @@ use std::process::{Command, Output};
 const PW: &str = "disk-pass";
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 /// `unshare ARGS true` must work, or the test fails with what to install or enable.
@@ -55,32 +57,88 @@ fn commands(inp: &Path, target: &Path) -> Vec<(&'static str, Vec<String>, &'stat
     vec![
         (
             "key",
-            vec!["key".into(), "--out".into(), t("new.pass.key"), "--passout".into(), "env:DISK_PW".into(), "--kdf".into(), "scrypt".into()],
+            vec![
+                "key".into(),
+                "--out".into(),
+                t("new.pass.key"),
+                "--passout".into(),
+                "env:DISK_PW".into(),
+                "--kdf".into(),
+                "scrypt".into(),
+            ],
             "new.pass.key",
         ),
         (
             "decrypt",
-            vec!["decrypt".into(), i("server.pass.key"), "--out".into(), t("plain.key"), "--passin".into(), format!("file:{}", i("pw.txt"))],
+            vec![
+                "decrypt".into(),
+                i("server.pass.key"),
+                "--out".into(),
+                t("plain.key"),
+                "--passin".into(),
+                format!("file:{}", i("pw.txt")),
+            ],
             "plain.key",
         ),
         (
             "cert",
-            vec!["cert".into(), "--key".into(), i("server.key"), "--subj".into(), "/CN=acme-jwt".into(), "--out".into(), t("new.crt")],
+            vec![
+                "cert".into(),
+                "--key".into(),
+                i("server.key"),
+                "--subj".into(),
+                "/CN=acme-jwt".into(),
+                "--out".into(),
+                t("new.crt"),
+            ],
             "new.crt",
         ),
         (
             "p12",
-            vec!["p12".into(), "--cert".into(), i("server.crt"), "--key".into(), i("server.key"), "--out".into(), t("new.p12"), "--passout".into(), "env:DISK_PW".into()],
+            vec![
+                "p12".into(),
+                "--cert".into(),
+                i("server.crt"),
+                "--key".into(),
+                i("server.key"),
+                "--out".into(),
+                t("new.p12"),
+                "--passout".into(),
+                "env:DISK_PW".into(),
+            ],
             "new.p12",
         ),
         (
             "p12 --force over an existing keystore",
-            vec!["p12".into(), "--cert".into(), i("server.crt"), "--key".into(), i("server.key"), "--out".into(), t("old.p12"), "--passout".into(), "env:DISK_PW".into(), "--force".into()],
+            vec![
+                "p12".into(),
+                "--cert".into(),
+                i("server.crt"),
+                "--key".into(),
+                i("server.key"),
+                "--out".into(),
+                t("old.p12"),
+                "--passout".into(),
+                "env:DISK_PW".into(),
+                "--force".into(),
+            ],
             "old.p12",
         ),
         (
             "jks",
-            vec!["jks".into(), "--cert".into(), i("server.crt"), "--key".into(), i("server.key"), "--out".into(), t("new.jks"), "--passout".into(), "env:DISK_PW".into(), "--alias".into(), "acme_jwt".into()],
+            vec![
+                "jks".into(),
+                "--cert".into(),
+                i("server.crt"),
+                "--key".into(),
+                i("server.key"),
+                "--out".into(),
+                t("new.jks"),
+                "--passout".into(),
+                "env:DISK_PW".into(),
+                "--alias".into(),
+                "acme_jwt".into(),
+            ],
             "new.jks",
         ),
     ]
@@ -97,7 +155,10 @@ fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
         })
         .collect();
     v.sort();
@@ -117,9 +178,15 @@ fn assert_clear_error(name: &str, o: &Output, out_path: &Path, cause: &str, hint
         err.contains(&format!("error: cannot write `{}`", out_path.display())),
         "{name}: the error must name the file: {err}"
     );
-    assert!(err.contains(cause), "{name}: expected cause `{cause}`: {err}");
+    assert!(
+        err.contains(cause),
+        "{name}: expected cause `{cause}`: {err}"
+    );
     assert!(err.contains(hint), "{name}: expected hint `{hint}`: {err}");
-    assert!(!err.contains(PW) && !err.contains("fixture-pass"), "{name}: a password leaked: {err}");
+    assert!(
+        !err.contains(PW) && !err.contains("fixture-pass"),
+        "{name}: a password leaked: {err}"
+    );
 }
 
 #[test]
@@ -134,14 +201,26 @@ fn read_only_directory_is_a_clear_error_and_nothing_changes() {
     let script = r#"mount --bind "$T" "$T" && mount -o remount,bind,ro "$T" || exit 99; exec "$@""#;
     for (name, args, out) in commands(&inp.dir, target.path()) {
         let o = Command::new("unshare")
-            .args(["-rm", "sh", "-c", script, "sh", env!("CARGO_BIN_EXE_certmint")])
+            .args([
+                "-rm",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                env!("CARGO_BIN_EXE_certmint"),
+            ])
             .args(&args)
             .env("T", target.path())
             .env("DISK_PW", PW)
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        assert_ne!(o.status.code(), Some(99), "could not make a read-only bind mount: {}", stderr(&o));
+        assert_ne!(
+            o.status.code(),
+            Some(99),
+            "could not make a read-only bind mount: {}",
+            stderr(&o)
+        );
         assert_clear_error(
             name,
             &o,
@@ -149,7 +228,11 @@ fn read_only_directory_is_a_clear_error_and_nothing_changes() {
             "Read-only file system",
             "write to a writable directory; existing files were not touched",
         );
-        assert_eq!(listing(target.path()), before, "{name}: the directory changed");
+        assert_eq!(
+            listing(target.path()),
+            before,
+            "{name}: the directory changed"
+        );
     }
 }
 
@@ -181,7 +264,11 @@ fn directory_without_write_permission_is_a_clear_error_and_nothing_changes() {
             "Permission denied",
             "check the permissions of the file and its directory",
         );
-        assert_eq!(listing(target.path()), before, "{name}: the directory changed");
+        assert_eq!(
+            listing(target.path()),
+            before,
+            "{name}: the directory changed"
+        );
     }
     std::fs::set_permissions(target.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
 }
@@ -208,7 +295,14 @@ exit $rc"#;
             .map(|a| a.replace("/placeholder", &target.path().display().to_string()))
             .collect();
         let o = Command::new("unshare")
-            .args(["-rm", "sh", "-c", script, "sh", env!("CARGO_BIN_EXE_certmint")])
+            .args([
+                "-rm",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                env!("CARGO_BIN_EXE_certmint"),
+            ])
             .args(&args)
             .env("T", target.path())
             .env("SEED", seed.path())

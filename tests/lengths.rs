@@ -95,16 +95,26 @@ fn utf(s: &str) -> Vec<u8> {
 }
 
 #[test]
+#[allow(clippy::vec_init_then_push)] // one commented push per case reads best
 fn jks_declared_lengths_and_counts_never_drive_allocations() {
     let digest = [0u8; 20];
     let ts = [0u8; 8];
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
     // entry count 2^32-1, no entries
-    cases.push(("entry count", [jks_head(u32::MAX), digest.to_vec()].concat()));
+    cases.push((
+        "entry count",
+        [jks_head(u32::MAX), digest.to_vec()].concat(),
+    ));
     // alias length 65535, one byte present
     cases.push((
         "alias length",
-        [jks_head(1), be32(1).to_vec(), vec![0xff, 0xff, b'a'], digest.to_vec()].concat(),
+        [
+            jks_head(1),
+            be32(1).to_vec(),
+            vec![0xff, 0xff, b'a'],
+            digest.to_vec(),
+        ]
+        .concat(),
     ));
     // protected key of 2^32-1 bytes
     cases.push((
@@ -213,7 +223,10 @@ fn pkcs12_declared_lengths_never_drive_allocations() {
     let safe = seq(&[oid(ID_DATA), explicit(0, &octets(&seq(&[lying_bag])))]);
     cases.push((
         "bag length",
-        seq(&[int(3), seq(&[oid(ID_DATA), explicit(0, &octets(&seq(&[safe])))])]),
+        seq(&[
+            int(3),
+            seq(&[oid(ID_DATA), explicit(0, &octets(&seq(&[safe])))]),
+        ]),
     ));
     // A shrouded key whose ciphertext OCTET STRING claims 2^48 bytes.
     let lying_epki = [
@@ -222,13 +235,18 @@ fn pkcs12_declared_lengths_never_drive_allocations() {
         lying_header(0x04, 1 << 48),
     ]
     .concat();
-    cases.push(("key bag ciphertext", pfx_with_bags(&[shrouded_bag(lying_epki)])));
+    cases.push((
+        "key bag ciphertext",
+        pfx_with_bags(&[shrouded_bag(lying_epki)]),
+    ));
     // Truncations of a real file at every 97th byte.
     for cut in (1..real.len()).step_by(97) {
         cases.push(("truncated", real[..cut].to_vec()));
     }
     for (name, data) in &cases {
-        let r = bounded(name, data, |d| certmint::pkcs12::read(d, &pw("fixture-pass")));
+        let r = bounded(name, data, |d| {
+            certmint::pkcs12::read(d, &pw("fixture-pass"))
+        });
         assert!(r.is_err(), "{name}");
         bounded(name, data, certmint::pkcs12::probe).ok();
         bounded(name, data, certmint::inspect::detect).ok();
@@ -238,8 +256,15 @@ fn pkcs12_declared_lengths_never_drive_allocations() {
 #[test]
 fn pem_and_der_declared_lengths_never_drive_allocations() {
     let mut ders: Vec<(&str, Vec<u8>)> = Vec::new();
-    for (name, tag) in [("sequence 2^64", 0x30u8), ("octets 2^64", 0x04), ("bits 2^64", 0x03)] {
-        ders.push((name, [lying_header(tag, u64::MAX), vec![0x02, 0x01, 0x00]].concat()));
+    for (name, tag) in [
+        ("sequence 2^64", 0x30u8),
+        ("octets 2^64", 0x04),
+        ("bits 2^64", 0x03),
+    ] {
+        ders.push((
+            name,
+            [lying_header(tag, u64::MAX), vec![0x02, 0x01, 0x00]].concat(),
+        ));
     }
     // PKCS#8 whose key OCTET STRING claims 2^40 bytes.
     ders.push((
@@ -266,11 +291,7 @@ fn pem_and_der_declared_lengths_never_drive_allocations() {
     // An encrypted key whose PBES2 salt claims 2^40 bytes.
     ders.push((
         "pbes2 salt",
-        [
-            seq(&[oid(PBES2)]),
-            lying_header(0x04, 1 << 40),
-        ]
-        .concat(),
+        [seq(&[oid(PBES2)]), lying_header(0x04, 1 << 40)].concat(),
     ));
     let label_for = |name: &str| {
         if name.starts_with("certificate") {
@@ -282,7 +303,10 @@ fn pem_and_der_declared_lengths_never_drive_allocations() {
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
     for (name, der) in &ders {
         cases.push((name, der.clone()));
-        cases.push((name, certmint::pemfile::encode(label_for(name), der).into_bytes()));
+        cases.push((
+            name,
+            certmint::pemfile::encode(label_for(name), der).into_bytes(),
+        ));
         cases.push((
             name,
             certmint::pemfile::encode("CERTIFICATE REQUEST", der).into_bytes(),
@@ -294,11 +318,20 @@ fn pem_and_der_declared_lengths_never_drive_allocations() {
     }
     let p = pw("fixture-pass");
     for (name, data) in &cases {
-        assert!(bounded(name, data, |d| certmint::key::load(d, Some(&p))).is_err(), "{name}");
+        assert!(
+            bounded(name, data, |d| certmint::key::load(d, Some(&p))).is_err(),
+            "{name}"
+        );
         // probe goes by the PEM label and may accept garbage under `PRIVATE KEY`.
         bounded(name, data, certmint::key::probe).ok();
-        assert!(bounded(name, data, certmint::x509::parse).is_err(), "{name}");
-        assert!(bounded(name, data, certmint::csr::parse_unverified).is_err(), "{name}");
+        assert!(
+            bounded(name, data, certmint::x509::parse).is_err(),
+            "{name}"
+        );
+        assert!(
+            bounded(name, data, certmint::csr::parse_unverified).is_err(),
+            "{name}"
+        );
         bounded(name, data, |d| {
             certmint::convert::convert(d, certmint::convert::Encoding::Pem)
         })
@@ -332,5 +365,7 @@ fn manifest_and_jwt_sizes_never_drive_allocations() {
 #[test]
 #[should_panic(expected = "an allocation of")]
 fn the_counter_catches_a_large_allocation() {
-    bounded("self-check", b"tiny", |d| vec![0u8; 1 << 20].len() + d.len());
+    bounded("self-check", b"tiny", |d| {
+        vec![0u8; 1 << 20].len() + d.len()
+    });
 }

@@ -63,9 +63,9 @@ fn pkcs12_scrypt_key_bag_needing_8_gib_is_refused() {
 /// file whose derivations add up to more than `MAX_TOTAL_ITERATIONS`, before running any.
 #[test]
 fn pkcs12_with_many_expensive_key_bags_is_refused_up_front() {
-    let bag = shrouded_bag(epki(pbes2_pbkdf2(
-        u64::from(certmint::pkcs12::MAX_ITERATIONS),
-    )));
+    let bag = shrouded_bag(epki(pbes2_pbkdf2(u64::from(
+        certmint::pkcs12::MAX_ITERATIONS,
+    ))));
     let pfx = pfx_with_bags(&vec![bag; 20]);
     assert!(pfx.len() < 4096);
     let start = std::time::Instant::now();
@@ -120,13 +120,18 @@ fn identity_url_without_a_scheme_is_requested_as_the_https_url_it_was_checked_as
     let body = br#"{"access_token":"00Dxx0000009gPBx1W1WwXyZ","scope":"api web","instance_url":"https://acme.my.salesforce.com","id":"xx00.salesforce.com","idb":"Bearer"}"#;
     let r = TokenResponse::parse(body).unwrap();
     let login = LoginUrl::parse("https://login.salesforce.com").unwrap();
-    assert_eq!(identity_url(&login, &r).unwrap(), "https://xx00.salesforce.com");
-    let r = TokenResponse::parse(br#"{"access_token":"x","id":"login.salesforce.com/id/00D/005"}"#).unwrap();
+    assert_eq!(
+        identity_url(&login, &r).unwrap(),
+        "https://xx00.salesforce.com"
+    );
+    let r = TokenResponse::parse(br#"{"access_token":"x","id":"login.salesforce.com/id/00D/005"}"#)
+        .unwrap();
     assert_eq!(
         identity_url(&login, &r).unwrap(),
         "https://login.salesforce.com/id/00D/005"
     );
     // Still refused when it is not a Salesforce host.
-    let r = TokenResponse::parse(br#"{"access_token":"x","id":"evil.example/id/00D/005"}"#).unwrap();
+    let r =
+        TokenResponse::parse(br#"{"access_token":"x","id":"evil.example/id/00D/005"}"#).unwrap();
     assert!(identity_url(&login, &r).is_err());
 }

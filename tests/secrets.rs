@@ -16,12 +16,16 @@ const FIXTURE_PW: &str = "fixture-pass";
 const NEW_PW: &str = "S3cr3t-Pässwört-4242";
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 fn certmint(dir: &Path) -> Command {
     let mut c = Command::new(BIN);
-    c.current_dir(dir).env_remove("CERTMINT_PASS").env("NO_COLOR", "1");
+    c.current_dir(dir)
+        .env_remove("CERTMINT_PASS")
+        .env("NO_COLOR", "1");
     c
 }
 
@@ -93,7 +97,10 @@ fn passwords_from_env_file_fd_stdin_never_reach_the_command_line_or_output() {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert!(line.contains(&format!("--passin {src}")), "{src}: cmdline {line:?}");
+        assert!(
+            line.contains(&format!("--passin {src}")),
+            "{src}: cmdline {line:?}"
+        );
         assert_no_password(&line, &format!("{src}: /proc/<pid>/cmdline"));
         child
             .stdin
@@ -136,15 +143,85 @@ fn error_messages_never_contain_the_password() {
     std::fs::write(d.path().join("short.txt"), "ab\n").unwrap();
     let wrong = "env:WRONG_PW";
     let cases: Vec<(&str, Vec<&str>)> = vec![
-        ("wrong key password", vec!["decrypt", "enc.pem", "--out", "a.key", "--passin", wrong]),
-        ("corrupt key", vec!["decrypt", "corrupt.pem", "--out", "b.key", "--passin", wrong]),
-        ("output exists", vec!["decrypt", "enc.pem", "--out", "exists.key", "--passin", "env:KEY_PW"]),
-        ("wrong p12 password", vec!["export", "in.p12", "--key-out", "c.key", "--passin", wrong]),
-        ("wrong jks password", vec!["check", "--salesforce", "in.jks", "--passin", wrong]),
-        ("too short new password", vec!["key", "--out", "d.key", "--passout", "file:short.txt"]),
-        ("missing variable", vec!["decrypt", "enc.pem", "--out", "e.key", "--passin", "env:NOT_SET_ANYWHERE"]),
-        ("key does not match", vec!["p12", "--cert", "base.crt", "--key", "other.pem", "--out", "f.p12", "--passout", "env:NEW_PW"]),
-        ("wrong p12 to jks password", vec!["jks", "--cert", "base.crt", "--key", "enc.pem", "--passin", wrong, "--out", "g.jks", "--passout", "env:NEW_PW"]),
+        (
+            "wrong key password",
+            vec!["decrypt", "enc.pem", "--out", "a.key", "--passin", wrong],
+        ),
+        (
+            "corrupt key",
+            vec![
+                "decrypt",
+                "corrupt.pem",
+                "--out",
+                "b.key",
+                "--passin",
+                wrong,
+            ],
+        ),
+        (
+            "output exists",
+            vec![
+                "decrypt",
+                "enc.pem",
+                "--out",
+                "exists.key",
+                "--passin",
+                "env:KEY_PW",
+            ],
+        ),
+        (
+            "wrong p12 password",
+            vec!["export", "in.p12", "--key-out", "c.key", "--passin", wrong],
+        ),
+        (
+            "wrong jks password",
+            vec!["check", "--salesforce", "in.jks", "--passin", wrong],
+        ),
+        (
+            "too short new password",
+            vec!["key", "--out", "d.key", "--passout", "file:short.txt"],
+        ),
+        (
+            "missing variable",
+            vec![
+                "decrypt",
+                "enc.pem",
+                "--out",
+                "e.key",
+                "--passin",
+                "env:NOT_SET_ANYWHERE",
+            ],
+        ),
+        (
+            "key does not match",
+            vec![
+                "p12",
+                "--cert",
+                "base.crt",
+                "--key",
+                "other.pem",
+                "--out",
+                "f.p12",
+                "--passout",
+                "env:NEW_PW",
+            ],
+        ),
+        (
+            "wrong p12 to jks password",
+            vec![
+                "jks",
+                "--cert",
+                "base.crt",
+                "--key",
+                "enc.pem",
+                "--passin",
+                wrong,
+                "--out",
+                "g.jks",
+                "--passout",
+                "env:NEW_PW",
+            ],
+        ),
     ];
     std::fs::copy(fixture("keys/other.pkcs8.pem"), d.path().join("other.pem")).unwrap();
     for (name, args) in cases {
@@ -156,7 +233,11 @@ fn error_messages_never_contain_the_password() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("error:"), "{name}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("error:"),
+            "{name}: {}",
+            text(&o)
+        );
         assert_no_password(&text(&o), name);
     }
 }
@@ -185,21 +266,108 @@ fn secret_files_are_0600_and_public_ones_0644_under_umask_000() {
     let d = workdir();
     let dir = d.path();
     let secret: Vec<(&str, Vec<&str>)> = vec![
-        ("k.pass.key", vec!["key", "--out", "k.pass.key", "--passout", "env:NEW_PW", "--kdf", "scrypt"]),
-        ("plain.key", vec!["decrypt", "enc.pem", "--out", "plain.key", "--passin", "env:KEY_PW"]),
-        ("plain.der", vec!["convert", "plain.pem", "--to", "der", "--out", "plain.der"]),
-        ("new.p12", vec!["p12", "--cert", "base.crt", "--key", "plain.pem", "--out", "new.p12", "--passout", "env:NEW_PW"]),
-        ("new.jks", vec!["jks", "--cert", "base.crt", "--key", "plain.pem", "--out", "new.jks", "--passout", "env:NEW_PW", "--alias", "acme_jwt"]),
-        ("exported.key", vec!["export", "in.p12", "--passin", "env:KEY_PW", "--key-out", "exported.key"]),
+        (
+            "k.pass.key",
+            vec![
+                "key",
+                "--out",
+                "k.pass.key",
+                "--passout",
+                "env:NEW_PW",
+                "--kdf",
+                "scrypt",
+            ],
+        ),
+        (
+            "plain.key",
+            vec![
+                "decrypt",
+                "enc.pem",
+                "--out",
+                "plain.key",
+                "--passin",
+                "env:KEY_PW",
+            ],
+        ),
+        (
+            "plain.der",
+            vec!["convert", "plain.pem", "--to", "der", "--out", "plain.der"],
+        ),
+        (
+            "new.p12",
+            vec![
+                "p12",
+                "--cert",
+                "base.crt",
+                "--key",
+                "plain.pem",
+                "--out",
+                "new.p12",
+                "--passout",
+                "env:NEW_PW",
+            ],
+        ),
+        (
+            "new.jks",
+            vec![
+                "jks",
+                "--cert",
+                "base.crt",
+                "--key",
+                "plain.pem",
+                "--out",
+                "new.jks",
+                "--passout",
+                "env:NEW_PW",
+                "--alias",
+                "acme_jwt",
+            ],
+        ),
+        (
+            "exported.key",
+            vec![
+                "export",
+                "in.p12",
+                "--passin",
+                "env:KEY_PW",
+                "--key-out",
+                "exported.key",
+            ],
+        ),
     ];
     for (file, args) in &secret {
         under_umask_000(dir, args);
         assert_eq!(mode(&dir.join(file)), 0o600, "{file} from {args:?}");
     }
     let public: Vec<(&str, Vec<&str>)> = vec![
-        ("new.crt", vec!["cert", "--key", "plain.pem", "--subj", "/CN=x", "--out", "new.crt"]),
-        ("new.csr", vec!["csr", "--key", "plain.pem", "--subj", "/CN=x", "--out", "new.csr"]),
-        ("base.der", vec!["convert", "base.crt", "--to", "der", "--out", "base.der"]),
+        (
+            "new.crt",
+            vec![
+                "cert",
+                "--key",
+                "plain.pem",
+                "--subj",
+                "/CN=x",
+                "--out",
+                "new.crt",
+            ],
+        ),
+        (
+            "new.csr",
+            vec![
+                "csr",
+                "--key",
+                "plain.pem",
+                "--subj",
+                "/CN=x",
+                "--out",
+                "new.csr",
+            ],
+        ),
+        (
+            "base.der",
+            vec!["convert", "base.crt", "--to", "der", "--out", "base.der"],
+        ),
     ];
     for (file, args) in &public {
         under_umask_000(dir, args);
@@ -224,7 +392,14 @@ impl Emulator {
         let mut child = Command::new(BIN)
             .args(["emulate", "--cert"])
             .arg(fixture("certs/base.crt"))
-            .args(["--client-id", "KEY", "--user", "alice@example.com", "--listen", listen])
+            .args([
+                "--client-id",
+                "KEY",
+                "--user",
+                "alice@example.com",
+                "--listen",
+                listen,
+            ])
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
@@ -277,7 +452,15 @@ fn find_tokens(s: &str) -> Vec<String> {
 
 fn mint(dir: &Path, url: &str, extra: &[&str]) -> Output {
     certmint(dir)
-        .args(["mint", "--key", "enc.pem", "--passin", "env:KEY_PW", "--client-id", "KEY"])
+        .args([
+            "mint",
+            "--key",
+            "enc.pem",
+            "--passin",
+            "env:KEY_PW",
+            "--client-id",
+            "KEY",
+        ])
         .args(["--username", "alice@example.com", "--login-url", url])
         .args(extra)
         .env("KEY_PW", FIXTURE_PW)
@@ -296,8 +479,14 @@ fn tokens_appear_only_when_asked_and_the_emulator_logs_no_secret() {
         let o = mint(dir, &emu.url, extra);
         assert!(o.status.success(), "{extra:?}: {}", text(&o));
         let t = text(&o);
-        assert!(find_tokens(&t).is_empty(), "{extra:?}: a token is shown:\n{t}");
-        assert!(t.contains("00DEMULATOR0001!"), "{extra:?}: no masked token:\n{t}");
+        assert!(
+            find_tokens(&t).is_empty(),
+            "{extra:?}: a token is shown:\n{t}"
+        );
+        assert!(
+            t.contains("00DEMULATOR0001!"),
+            "{extra:?}: no masked token:\n{t}"
+        );
         assert!(t.contains('…'), "{extra:?}: no masked token:\n{t}");
         assert_no_password(&t, "mint");
         if extra == ["--json"] {
@@ -314,8 +503,23 @@ fn tokens_appear_only_when_asked_and_the_emulator_logs_no_secret() {
     // --token-out writes it 0600 and does not print it, even under umask 000.
     let o = Command::new("sh")
         .args(["-c", "umask 000; exec \"$@\"", "sh", BIN])
-        .args(["mint", "--key", "enc.pem", "--passin", "env:KEY_PW", "--client-id", "KEY"])
-        .args(["--username", "alice@example.com", "--login-url", &emu.url, "--token-out", "token.txt"])
+        .args([
+            "mint",
+            "--key",
+            "enc.pem",
+            "--passin",
+            "env:KEY_PW",
+            "--client-id",
+            "KEY",
+        ])
+        .args([
+            "--username",
+            "alice@example.com",
+            "--login-url",
+            &emu.url,
+            "--token-out",
+            "token.txt",
+        ])
         .current_dir(dir)
         .env("KEY_PW", FIXTURE_PW)
         .output()
@@ -332,7 +536,15 @@ fn tokens_appear_only_when_asked_and_the_emulator_logs_no_secret() {
     let addr = emu.url.trim_start_matches("http://").to_owned();
     let assertion = String::from_utf8(
         certmint(dir)
-            .args(["jwt", "--key", "plain.pem", "--client-id", "KEY", "--username", "alice@example.com"])
+            .args([
+                "jwt",
+                "--key",
+                "plain.pem",
+                "--client-id",
+                "KEY",
+                "--username",
+                "alice@example.com",
+            ])
             .output()
             .unwrap()
             .stdout,
@@ -340,9 +552,15 @@ fn tokens_appear_only_when_asked_and_the_emulator_logs_no_secret() {
     .unwrap();
     let assertion = assertion.trim();
     let requests = [
-        format!("GET /services/oauth2/userinfo?oauth_token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-        format!("GET /services/data/v66.0/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"),
-        format!("POST /services/oauth2/token?grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        format!(
+            "GET /services/oauth2/userinfo?oauth_token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "GET /services/data/v66.0/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "POST /services/oauth2/token?grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
     ];
     for r in &requests {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
@@ -352,11 +570,26 @@ fn tokens_appear_only_when_asked_and_the_emulator_logs_no_secret() {
         assert!(buf.starts_with("HTTP/1.1 "), "{buf}");
     }
     let log = emu.stop();
-    assert!(log.contains("POST /services/oauth2/token 200"), "the emulator logged no request:\n{log}");
-    assert!(find_tokens(&log).is_empty(), "the emulator logged a token:\n{log}");
-    assert!(!log.contains(&token[16..]), "the emulator logged a token:\n{log}");
-    assert!(!log.contains("eyJhbGciOiJSUzI1NiJ9"), "the emulator logged an assertion:\n{log}");
-    assert!(!log.contains(&assertion[assertion.len() - 40..]), "the emulator logged a signature:\n{log}");
+    assert!(
+        log.contains("POST /services/oauth2/token 200"),
+        "the emulator logged no request:\n{log}"
+    );
+    assert!(
+        find_tokens(&log).is_empty(),
+        "the emulator logged a token:\n{log}"
+    );
+    assert!(
+        !log.contains(&token[16..]),
+        "the emulator logged a token:\n{log}"
+    );
+    assert!(
+        !log.contains("eyJhbGciOiJSUzI1NiJ9"),
+        "the emulator logged an assertion:\n{log}"
+    );
+    assert!(
+        !log.contains(&assertion[assertion.len() - 40..]),
+        "the emulator logged a signature:\n{log}"
+    );
     assert_no_password(&log, "emulator log");
 }
 
@@ -395,7 +628,10 @@ fn assert_redacted(name: &str, dbg: &str, secret: &[u8]) {
     let b64 = base64::engine::general_purpose::STANDARD.encode(head);
     for needle in [list, &hex, &b64[..12], &String::from_utf8_lossy(head)] {
         if needle.trim().len() >= 6 {
-            assert!(!dbg.contains(needle), "{name}: Debug shows `{needle}`:\n{dbg}");
+            assert!(
+                !dbg.contains(needle),
+                "{name}: Debug shows `{needle}`:\n{dbg}"
+            );
         }
     }
 }
@@ -451,7 +687,8 @@ fn debug_output_of_secret_types_is_redacted() {
     let tok = "00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.39AsX.LVpxezPwuX5VAIrrbbHMuol7GQxnMeYMN7cj8EoWr78nT1yBx1W1WwXyZ";
     let at = certmint::token_endpoint::AccessToken::new(tok.into());
     assert_redacted("AccessToken", &format!("{at:?}"), &tok.as_bytes()[20..]);
-    let body = format!(r#"{{"access_token":"{tok}","instance_url":"https://x.my.salesforce.com"}}"#);
+    let body =
+        format!(r#"{{"access_token":"{tok}","instance_url":"https://x.my.salesforce.com"}}"#);
     let tr = certmint::token_endpoint::TokenResponse::parse(body.as_bytes()).unwrap();
     assert_redacted("TokenResponse", &format!("{tr:?}"), &tok.as_bytes()[20..]);
 

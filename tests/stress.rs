@@ -21,18 +21,30 @@ const BIN: &str = env!("CARGO_BIN_EXE_certmint");
 const CONNECTIONS: usize = 64;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 /// A token request for alice, signed with the fixture key (valid for an hour).
 fn token_request(host: &str) -> Vec<u8> {
-    let (key, _) = certmint::key::load(&std::fs::read(fixture("keys/base.pkcs8.pem")).unwrap(), None).unwrap();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let (key, _) = certmint::key::load(
+        &std::fs::read(fixture("keys/base.pkcs8.pem")).unwrap(),
+        None,
+    )
+    .unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let claims = format!(
         r#"{{"iss":"KEY","sub":"alice@example.com","aud":"https://login.salesforce.com","exp":{}}}"#,
         now + 3600
     );
-    let assertion = Signer::new(&key, HeaderStyle::Bare).unwrap().sign_json(claims.as_bytes()).unwrap();
+    let assertion = Signer::new(&key, HeaderStyle::Bare)
+        .unwrap()
+        .sign_json(claims.as_bytes())
+        .unwrap();
     let body = form_body(&[("grant_type", GRANT_TYPE), ("assertion", &assertion)]);
     format!(
         "POST /services/oauth2/token HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
@@ -70,7 +82,9 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<(u16, Vec<u8>)
 
 /// One request on a fresh connection: the status, or 0 when the connection failed.
 fn one_shot(addr: &str, request: &[u8]) -> u16 {
-    let Ok(s) = TcpStream::connect(addr) else { return 0 };
+    let Ok(s) = TcpStream::connect(addr) else {
+        return 0;
+    };
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut w = s.try_clone().unwrap();
     if w.write_all(request).is_err() {
@@ -111,10 +125,16 @@ fn load(addr: &str, total: usize) -> Load {
                             }
                         }
                     }
-                    let Some((w, r)) = conn.as_mut() else { continue };
+                    let Some((w, r)) = conn.as_mut() else {
+                        continue;
+                    };
                     let res = w.write_all(&request).and_then(|_| read_response(r));
                     match res {
-                        Ok((200, body)) if body.starts_with(b"{\"access_token\":\"00DEMULATOR0001!") => ok += 1,
+                        Ok((200, body))
+                            if body.starts_with(b"{\"access_token\":\"00DEMULATOR0001!") =>
+                        {
+                            ok += 1
+                        }
                         _ => {
                             errors += 1;
                             conn = None;
@@ -163,13 +183,23 @@ fn emulate() -> Emulator {
     let mut child = Command::new(BIN)
         .args(["emulate", "--cert"])
         .arg(fixture("certs/base.crt"))
-        .args(["--client-id", "KEY", "--user", "alice@example.com", "--listen", "127.0.0.1:0", "--no-log"])
+        .args([
+            "--client-id",
+            "KEY",
+            "--user",
+            "alice@example.com",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-log",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
     Emulator {
         child,
         addr: url.trim().trim_start_matches("http://").to_owned(),
@@ -206,13 +236,24 @@ fn many_requests_over_64_connections_with_zero_errors_and_bounded_memory() {
     assert!(run.ok >= total, "{} of {total} requests answered", run.ok);
     assert_eq!(again.errors, 0);
     // Generous bounds: the emulator stores nothing per token or request.
-    assert!(end_rss < warm_rss + 64 * 1024, "RSS grew from {warm_rss} to {end_rss} KiB");
-    assert!(final_rss < end_rss + 16 * 1024, "RSS kept growing: {end_rss} then {final_rss} KiB");
+    assert!(
+        end_rss < warm_rss + 64 * 1024,
+        "RSS grew from {warm_rss} to {end_rss} KiB"
+    );
+    assert!(
+        final_rss < end_rss + 16 * 1024,
+        "RSS kept growing: {end_rss} then {final_rss} KiB"
+    );
     assert!(final_rss < 256 * 1024, "RSS {final_rss} KiB");
 }
 
 fn small_timeouts() -> certmint::emulator::Running {
-    let cfg = Config::simple(&std::fs::read(fixture("certs/base.crt")).unwrap(), "KEY", &["alice@example.com".into()]).unwrap();
+    let cfg = Config::simple(
+        &std::fs::read(fixture("certs/base.crt")).unwrap(),
+        "KEY",
+        &["alice@example.com".into()],
+    )
+    .unwrap();
     start(
         cfg,
         ServerOptions {
@@ -259,17 +300,28 @@ fn slow_clients_time_out_without_holding_the_server() {
             match s.read(&mut b) {
                 Ok(0) => closed[i] = true,
                 Ok(_) => closed[i] = true, // the server answered (408) and closes
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
                 Err(_) => closed[i] = true, // reset
             }
         }
         step += 1;
         // The server keeps serving everyone else.
-        assert_eq!(one_shot(&addr, &request), 200, "a normal client was not served while slow clients held connections");
+        assert_eq!(
+            one_shot(&addr, &request),
+            200,
+            "a normal client was not served while slow clients held connections"
+        );
         served += 1;
     }
     let still_open = closed.iter().filter(|c| !**c).count();
-    assert_eq!(still_open, 0, "{still_open} slow connections were never closed by the server");
+    assert_eq!(
+        still_open, 0,
+        "{still_open} slow connections were never closed by the server"
+    );
     assert!(served > 0);
     // A slow body: the head arrives, the body trickles; the answer is 408.
     let mut s = TcpStream::connect(&addr).unwrap();
@@ -295,7 +347,10 @@ fn oversize_and_malformed_requests_get_413_431_400() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     assert_eq!(one_shot(&addr, &chunked), 413);
-    let big_head = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n", "p".repeat(64 * 1024));
+    let big_head = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n",
+        "p".repeat(64 * 1024)
+    );
     assert_eq!(one_shot(&addr, big_head.as_bytes()), 431);
     let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "u".repeat(64 * 1024));
     let status = one_shot(&addr, long_uri.as_bytes());
@@ -308,10 +363,18 @@ fn oversize_and_malformed_requests_get_413_431_400() {
         b"POST /services/oauth2/token HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     ] {
         let st = one_shot(&addr, bad);
-        assert!(st == 400 || st == 0, "{:?}: {st}", String::from_utf8_lossy(bad));
+        assert!(
+            st == 400 || st == 0,
+            "{:?}: {st}",
+            String::from_utf8_lossy(bad)
+        );
         if st == 0 {
             // hyper may answer a broken chunked body by closing; the head was valid.
-            assert!(bad.starts_with(b"POST"), "{:?}: no answer", String::from_utf8_lossy(bad));
+            assert!(
+                bad.starts_with(b"POST"),
+                "{:?}: no answer",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
     assert_eq!(one_shot(&addr, &token_request(&addr)), 200);

@@ -69,8 +69,9 @@ ip_restricted = true
         );
         let cfg = Config::from_toml(&toml, &mut |_| Err(std::io::ErrorKind::NotFound.into()))
             .expect("fixed config");
-        let (key, _) = certmint::key::load(include_bytes!("../../fixtures/keys/base.pkcs8.pem"), None)
-            .expect("fixture key");
+        let (key, _) =
+            certmint::key::load(include_bytes!("../../fixtures/keys/base.pkcs8.pem"), None)
+                .expect("fixture key");
         let signer = Signer::new(&key, HeaderStyle::Bare).expect("signer");
         Fixture { cfg, signer }
     })

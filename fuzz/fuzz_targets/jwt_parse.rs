@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
         if let Some(a) = &p.claims.aud {
             let _ = a.values();
         }
-        for d in [p.claims.exp, p.claims.iat, p.claims.nbf].into_iter().flatten() {
+        for d in [p.claims.exp, p.claims.iat, p.claims.nbf]
+            .into_iter()
+            .flatten()
+        {
             let _ = d.seconds();
         }
         // A forged signature must never verify.

@@ -12,10 +12,15 @@ use libfuzzer_sys::fuzz_target;
 fn logins() -> &'static [LoginUrl] {
     static L: OnceLock<Vec<LoginUrl>> = OnceLock::new();
     L.get_or_init(|| {
-        ["login", "test", "https://acme.my.salesforce.com", "http://127.0.0.1:8080"]
-            .iter()
-            .map(|u| LoginUrl::parse(u).expect("fixed login URL"))
-            .collect()
+        [
+            "login",
+            "test",
+            "https://acme.my.salesforce.com",
+            "http://127.0.0.1:8080",
+        ]
+        .iter()
+        .map(|u| LoginUrl::parse(u).expect("fixed login URL"))
+        .collect()
     })
 }
 

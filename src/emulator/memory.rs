@@ -49,9 +49,11 @@ impl InMemory {
     /// A valid access token for user `user` of app `app` (indexes into the config), as
     /// if granted now: lets a caller reach the endpoints that need a session.
     pub fn token(&self, app: usize, user: usize) -> Result<String> {
-        self.shared
-            .tokens
-            .issue(self.shared.cfg.org_id15(), Grant { app, user }, self.shared.now())
+        self.shared.tokens.issue(
+            self.shared.cfg.org_id15(),
+            Grant { app, user },
+            self.shared.now(),
+        )
     }
 
     /// Open a connection, send `request`, close the sending side, and return every byte

@@ -34,11 +34,7 @@ pub const MAX_ITERATIONS: u32 = if cfg!(fuzzing) { 10_000 } else { 10_000_000 };
 /// [`MAX_ITERATIONS`], but a hostile file could hold hundreds of them; real files need
 /// well under a million (keytool's legacy profile: about 900,000 with a non-ASCII
 /// password). Fuzz builds use 200,000.
-pub const MAX_TOTAL_ITERATIONS: u64 = if cfg!(fuzzing) {
-    200_000
-} else {
-    40_000_000
-};
+pub const MAX_TOTAL_ITERATIONS: u64 = if cfg!(fuzzing) { 200_000 } else { 40_000_000 };
 
 /// What a read may still spend on key derivation (see [`MAX_TOTAL_ITERATIONS`]).
 pub(crate) struct Budget(std::cell::Cell<u64>);
@@ -407,9 +403,9 @@ impl Scheme {
             }
             Scheme::Pbes2(p) => match &p.kdf {
                 pkcs5::pbes2::Kdf::Pbkdf2(k) => u64::from(k.iteration_count),
-                pkcs5::pbes2::Kdf::Scrypt(k) => {
-                    k.cost_parameter.saturating_mul(u64::from(k.parallelization))
-                }
+                pkcs5::pbes2::Kdf::Scrypt(k) => k
+                    .cost_parameter
+                    .saturating_mul(u64::from(k.parallelization)),
                 _ => 0,
             },
         }

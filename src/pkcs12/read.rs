@@ -671,12 +671,12 @@ pub fn read_with_key_password(
 /// The key-derivation iterations a read will run on the parts visible before any
 /// decryption: the MAC, the encrypted safes and the key bags of the plain safes.
 fn planned_cost(outer: &Outer<'_>, forms: &PasswordForms, second_password: bool) -> Result<u64> {
-    let cost = |alg: AlgorithmIdentifierRef<'_>| {
-        Scheme::parse(alg, WHAT).map_or(0, |s| s.cost(forms))
-    };
-    let mut total = outer.mac.as_ref().map_or(0, |m| {
-        m.iterations.saturating_mul(forms.bmp.len() as u64)
-    });
+    let cost =
+        |alg: AlgorithmIdentifierRef<'_>| Scheme::parse(alg, WHAT).map_or(0, |s| s.cost(forms));
+    let mut total = outer
+        .mac
+        .as_ref()
+        .map_or(0, |m| m.iterations.saturating_mul(forms.bmp.len() as u64));
     for safe in &outer.safes {
         match safe {
             RawSafe::Encrypted { algorithm, .. } => total = total.saturating_add(cost(*algorithm)),

@@ -42,7 +42,10 @@ pub fn snapshot(dir: &Path) -> Snapshot {
                 continue;
             };
             if meta.file_type().is_symlink() {
-                out.insert(rel, Entry::Symlink(std::fs::read_link(&p).unwrap_or_default()));
+                out.insert(
+                    rel,
+                    Entry::Symlink(std::fs::read_link(&p).unwrap_or_default()),
+                );
             } else if meta.is_dir() {
                 out.insert(rel, Entry::Dir);
                 walk(root, &p, out);
@@ -58,20 +61,19 @@ pub fn snapshot(dir: &Path) -> Snapshot {
 
 /// True for certmint's temp file names (mirrors `certmint::output::is_temp_name`).
 pub fn is_temp(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(certmint::output::is_temp_name)
+    path.file_name().is_some_and(certmint::output::is_temp_name)
 }
 
 /// Temp files anywhere under `dir`.
 pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
-    snapshot(dir)
-        .into_keys()
-        .filter(|p| is_temp(p))
-        .collect()
+    snapshot(dir).into_keys().filter(|p| is_temp(p)).collect()
 }
 
 /// An invariant over the directory after a kill or a re-run.
 pub type Invariant = Box<dyn Fn(&Path) -> Result<(), String>>;
+
+/// The re-run's arguments, chosen from the directory left by a kill.
+pub type Rerun = Box<dyn Fn(&Path) -> Vec<String>>;
 
 /// One command to kill repeatedly.
 pub struct Case {
@@ -92,7 +94,7 @@ pub struct Case {
     pub invariant: Invariant,
     /// The re-run's arguments, given the directory after the kill (e.g. add `--force`
     /// when the output exists for a single-file command; `init` resumes as is).
-    pub rerun: Box<dyn Fn(&Path) -> Vec<String>>,
+    pub rerun: Rerun,
     /// How many kills.
     pub kills: usize,
     /// Seed for the delays.
@@ -241,14 +243,22 @@ pub fn run(case: &Case) -> Report {
             .map_err(|e| format!("re-run: {e}"))
             .unwrap_or_else(|e| panic!("{}", ctx(e)));
         let left = temp_files(dir);
-        assert!(left.is_empty(), "{}", ctx(format!("temp files left after the re-run: {left:?}")));
+        assert!(
+            left.is_empty(),
+            "{}",
+            ctx(format!("temp files left after the re-run: {left:?}"))
+        );
     }
     eprintln!("{}: {report:?} (typical run {typical:?})", case.name);
     report
 }
 
 /// Invariant helper: `path` (relative to `dir`) is absent, or passes `check`.
-pub fn absent_or(dir: &Path, path: &str, check: impl Fn(&[u8]) -> Result<(), String>) -> Result<(), String> {
+pub fn absent_or(
+    dir: &Path,
+    path: &str,
+    check: impl Fn(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
     match std::fs::read(dir.join(path)) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(format!("cannot read {path}: {e}")),
@@ -262,13 +272,16 @@ pub fn mode_is(dir: &Path, path: &str, mode: u32) -> Result<(), String> {
     match std::fs::metadata(dir.join(path)) {
         Err(_) => Ok(()),
         Ok(m) if m.permissions().mode() & 0o777 == mode => Ok(()),
-        Ok(m) => Err(format!("{path} has mode {:o}, not {mode:o}", m.permissions().mode() & 0o777)),
+        Ok(m) => Err(format!(
+            "{path} has mode {:o}, not {mode:o}",
+            m.permissions().mode() & 0o777
+        )),
     }
 }
 
 /// The re-run most single-output commands need: the same arguments, plus `--force` when
 /// the output already exists (the killed run may have finished writing it).
-pub fn force_if_exists(args: Vec<String>, output: &'static str) -> Box<dyn Fn(&Path) -> Vec<String>> {
+pub fn force_if_exists(args: Vec<String>, output: &'static str) -> Rerun {
     Box::new(move |dir: &Path| {
         let mut a = args.clone();
         if dir.join(output).exists() && !a.iter().any(|x| x == "--force") {

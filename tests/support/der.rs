@@ -42,7 +42,11 @@ pub fn octets(b: &[u8]) -> Vec<u8> {
 }
 
 pub fn int(v: u64) -> Vec<u8> {
-    let mut b: Vec<u8> = v.to_be_bytes().into_iter().skip_while(|&x| x == 0).collect();
+    let mut b: Vec<u8> = v
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&x| x == 0)
+        .collect();
     if b.is_empty() || b[0] & 0x80 != 0 {
         b.insert(0, 0);
     }
