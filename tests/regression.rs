@@ -135,3 +135,48 @@ fn identity_url_without_a_scheme_is_requested_as_the_https_url_it_was_checked_as
         TokenResponse::parse(br#"{"access_token":"x","id":"evil.example/id/00D/005"}"#).unwrap();
     assert!(identity_url(&login, &r).is_err());
 }
+
+fn certmint_bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Input files were bounded by their size in the metadata, which is 0 for devices and
+/// pipes: `certmint decrypt /dev/zero` read until memory ran out. The read itself is now
+/// bounded (16 MiB).
+#[test]
+fn input_from_an_endless_device_is_refused_not_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = certmint_bin()
+        .args(["decrypt", "/dev/zero", "--out"])
+        .arg(dir.path().join("x.key"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot read private key `/dev/zero`"), "{err}");
+    assert!(err.contains("more than 16777216 bytes"), "{err}");
+    assert!(!dir.path().join("x.key").exists());
+}
+
+/// `--passin file:/dev/zero` (or an endless `fd:`/`stdin`) read until memory ran out.
+/// Password sources are now read up to 64 KiB.
+#[test]
+fn endless_password_sources_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/enc-aes256.pem");
+    for src in ["file:/dev/zero", "fd:3", "stdin"] {
+        let script = format!(
+            "exec \"$0\" decrypt {key} --out {} --passin {src} 3</dev/zero </dev/zero",
+            dir.path().join("x.key").display()
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script, env!("CARGO_BIN_EXE_certmint")])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{src}: {err}");
+        assert!(err.contains("more than 65536 bytes"), "{src}: {err}");
+    }
+}
