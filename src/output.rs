@@ -90,6 +90,10 @@ pub fn check_target(path: &Path, force: bool) -> Result<()> {
     if !force && path.symlink_metadata().is_ok() {
         return Err(Error::AlreadyExists);
     }
+    // A read-only or unwritable directory fails here, before a key is generated, not
+    // after. The probe is an unnamed file: it leaves nothing behind.
+    #[cfg(target_os = "linux")]
+    drop(unnamed::create(&dir)?);
     Ok(())
 }
 
