@@ -105,14 +105,23 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Mode, force: bool) -> Result
     #[cfg(target_os = "linux")]
     if let Some(file) = unnamed::create(&dir)? {
         fill(&file, data, mode)?;
-        unnamed::publish(&file, &dir, path, force)?;
-        sync_dir(&dir);
-        return Ok(());
+        if unnamed::publish(&file, &dir, path, force)? {
+            sync_dir(&dir);
+            return Ok(());
+        }
+        // The file system cannot link an unnamed file: write a named temp file instead.
     }
+    write_named(&dir, path, data, mode, force)?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+/// The portable path: a named, locked `.certmint-*.tmp` in `dir`, persisted into place.
+fn write_named(dir: &Path, path: &Path, data: &[u8], mode: Mode, force: bool) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .suffix(TEMP_SUFFIX)
-        .tempfile_in(&dir)?;
+        .tempfile_in(dir)?;
     // Held until the temp file is gone, so no other writer takes it for stale.
     let _ = tmp.as_file().try_lock();
     fill(tmp.as_file(), data, mode)?;
@@ -128,7 +137,6 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Mode, force: bool) -> Result
             }
         })?;
     }
-    sync_dir(&dir);
     Ok(())
 }
 
@@ -190,9 +198,35 @@ mod unnamed {
                 let _ = file.try_lock();
                 Ok(Some(file))
             }
-            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS) => Ok(None),
-            Err(e) => Err(Error::Io(e.into())),
+            // The errors that say the directory cannot be written at all; any other (no
+            // O_TMPFILE on this file system or kernel: EOPNOTSUPP, EISDIR, EINVAL ...)
+            // means "use a named temp file", which reports a real problem itself.
+            Err(
+                e @ (Errno::ROFS
+                | Errno::ACCESS
+                | Errno::PERM
+                | Errno::NOSPC
+                | Errno::DQUOT
+                | Errno::NOENT
+                | Errno::NOTDIR),
+            ) => Err(Error::Io(e.into())),
+            Err(_) => Ok(None),
         }
+    }
+
+    /// True when a `link` error means "this system cannot link an unnamed file" (no
+    /// /proc and no CAP_DAC_READ_SEARCH, or a file system without the support) rather
+    /// than a problem with the target.
+    fn cannot_link(e: Errno) -> bool {
+        matches!(
+            e,
+            Errno::NOENT
+                | Errno::PERM
+                | Errno::INVAL
+                | Errno::OPNOTSUPP
+                | Errno::NOSYS
+                | Errno::XDEV
+        )
     }
 
     /// Give the file the name `to` (failing with `EEXIST` if taken), through `/proc`, or
@@ -206,13 +240,16 @@ mod unnamed {
     }
 
     /// Put the complete file at `path`: linked there directly, or, with `force`, linked
-    /// under a fresh temp name and renamed over whatever is at `path`.
-    pub(super) fn publish(file: &File, dir: &Path, path: &Path, force: bool) -> Result<()> {
+    /// under a fresh temp name and renamed over whatever is at `path`. `Ok(false)` when
+    /// the system cannot link an unnamed file (nothing was changed).
+    pub(super) fn publish(file: &File, dir: &Path, path: &Path, force: bool) -> Result<bool> {
         if !force {
-            return link(file, path).map_err(|e| match e {
-                Errno::EXIST => Error::AlreadyExists,
-                e => Error::Io(e.into()),
-            });
+            return match link(file, path) {
+                Ok(()) => Ok(true),
+                Err(Errno::EXIST) => Err(Error::AlreadyExists),
+                Err(e) if cannot_link(e) => Ok(false),
+                Err(e) => Err(Error::Io(e.into())),
+            };
         }
         for _ in 0..16 {
             let mut r = [0u8; 6];
@@ -221,12 +258,13 @@ mod unnamed {
             let tmp = dir.join(format!("{}{hex}{}", super::TEMP_PREFIX, super::TEMP_SUFFIX));
             match link(file, &tmp) {
                 Ok(()) => {
-                    return std::fs::rename(&tmp, path).map_err(|e| {
+                    return std::fs::rename(&tmp, path).map(|()| true).map_err(|e| {
                         let _ = std::fs::remove_file(&tmp);
                         Error::Io(e)
                     });
                 }
                 Err(Errno::EXIST) => continue,
+                Err(e) if cannot_link(e) => return Ok(false),
                 Err(e) => return Err(Error::Io(e.into())),
             }
         }
@@ -285,6 +323,24 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn the_named_fallback_writes_and_refuses_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.pem");
+        write_named(dir.path(), &p, b"one", Mode::Secret, false).unwrap();
+        assert!(matches!(
+            write_named(dir.path(), &p, b"two", Mode::Secret, false),
+            Err(Error::AlreadyExists)
+        ));
+        write_named(dir.path(), &p, b"three", Mode::Public, true).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"three");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [OsStr::new("k.pem")]);
     }
 
     #[test]
