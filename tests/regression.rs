@@ -180,3 +180,25 @@ fn endless_password_sources_are_refused() {
         assert!(err.contains("more than 65536 bytes"), "{src}: {err}");
     }
 }
+
+/// Found by fuzzing (token_response): `"id":"httpS://login.salesforce.com/..."` was checked
+/// as https but returned with the scheme as given. It is now returned in the lowercase
+/// form it was checked as.
+#[test]
+fn identity_url_scheme_is_returned_as_checked() {
+    use certmint::token_endpoint::{LoginUrl, TokenResponse, identity_url};
+    let body = br#"{"access_token":"00PPPPPPPPPPPPPPPPPPPPPPPPPPPPDxorce","id":"httpS://login.salesforce.com/xx000001SwiUAAS","token_type":"Bearer"}"#;
+    let r = TokenResponse::parse(body).unwrap();
+    let login = LoginUrl::parse("https://login.salesforce.com").unwrap();
+    assert_eq!(
+        identity_url(&login, &r).unwrap(),
+        "https://login.salesforce.com/xx000001SwiUAAS"
+    );
+    let r =
+        TokenResponse::parse(br#"{"access_token":"x","id":"HTTP://login.salesforce.com/id/a/b"}"#)
+            .unwrap();
+    assert!(
+        identity_url(&login, &r).is_err(),
+        "plain http must stay refused"
+    );
+}

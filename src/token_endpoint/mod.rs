@@ -387,12 +387,11 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
         (None, None) => format!("{}{USERINFO_PATH}", login.as_str()),
     };
     let u = Url::parse(&raw, "identity URL")?;
-    // A URL without a scheme was checked as https: return it so, not as given (ureq would
-    // refuse it, and the checks above must hold for what is actually requested).
-    let raw = if raw.contains("://") {
-        raw
-    } else {
-        format!("{}://{raw}", u.scheme)
+    // Return the URL with the scheme it was checked under (a missing scheme was taken as
+    // https, `HTTPS` as https), not as given: the checks must hold for what is requested.
+    let raw = match raw.split_once("://") {
+        Some((_, rest)) => format!("{}://{rest}", u.scheme),
+        None => format!("{}://{raw}", u.scheme),
     };
     if login.is_loopback() {
         // The emulator may hand out Salesforce-shaped URLs; keep the token on loopback.
