@@ -41,10 +41,17 @@ const DSA_OID: &str = "1.2.840.10040.4.1";
 const PBES2_OID: &str = "1.2.840.113549.1.5.13";
 
 /// Highest PBKDF2 iteration count accepted when reading (a hostile file could otherwise
-/// make certmint spin for hours). OpenSSL writes 2048; certmint writes 600,000.
-pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// make certmint spin for hours). OpenSSL writes 2048; certmint writes 600,000. Fuzz builds
+/// (`cfg(fuzzing)`) use 10,000 so the fuzzer is not stalled by slow inputs.
+pub const MAX_PBKDF2_ITERATIONS: u32 = if cfg!(fuzzing) { 10_000 } else { 10_000_000 };
 /// Highest scrypt log2(N) accepted when reading (2^20 with r=8 is 1 GiB of memory).
 pub const MAX_SCRYPT_LOG_N: u32 = 20;
+/// Most memory scrypt may use when reading a key (`128 * r * N` bytes): 1 GiB, which is
+/// N=2^20 with r=8. OpenSSL 3 writes N=2^14, r=8 (16 MiB). Fuzz builds allow 16 MiB.
+pub const MAX_SCRYPT_MEMORY: u64 = if cfg!(fuzzing) { 1 << 24 } else { 1 << 30 };
+/// Most scrypt work accepted when reading (`128 * r * N * p`, the bytes mixed): twice the
+/// largest memory, so a hostile `p` cannot make certmint spin either.
+pub const MAX_SCRYPT_WORK: u64 = 2 * MAX_SCRYPT_MEMORY;
 
 /// Refuse a modulus size Salesforce does not accept.
 pub fn check_salesforce_bits(bits: usize) -> Result<()> {
@@ -410,26 +417,36 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
                 ),
             ));
         }
-        pkcs5::pbes2::Kdf::Scrypt(s) => {
-            let n = s.cost_parameter;
-            let too_big = n == 0
-                || !n.is_power_of_two()
-                || n.trailing_zeros() > MAX_SCRYPT_LOG_N
-                || u64::from(s.block_size) * u64::from(s.parallelization) > 64;
-            if too_big {
-                return Err(Error::unsupported(
-                    "key encryption",
-                    format!(
-                        "scrypt N={} r={} p={} exceeds certmint's limits (N <= 2^{MAX_SCRYPT_LOG_N}, r*p <= 64)",
-                        n, s.block_size, s.parallelization
-                    ),
-                ));
-            }
-        }
+        pkcs5::pbes2::Kdf::Scrypt(s) => check_scrypt(s, "key encryption")?,
         _ => {}
     }
     let desc = describe_pbes2(&params);
     Ok((params, epki.encrypted_data.as_bytes().to_vec(), desc))
+}
+
+/// Refuse scrypt parameters whose memory or work exceeds [`MAX_SCRYPT_MEMORY`] and
+/// [`MAX_SCRYPT_WORK`] before anything is derived (a hostile file could otherwise make
+/// certmint allocate gigabytes: N=2^20 with r=64 is 8 GiB).
+pub(crate) fn check_scrypt(s: &pkcs5::pbes2::ScryptParams, what: &'static str) -> Result<()> {
+    let n = s.cost_parameter;
+    let (r, p) = (u64::from(s.block_size), u64::from(s.parallelization));
+    // N, r and p are each bounded first, so the products below cannot overflow.
+    let bounded = n != 0
+        && n.is_power_of_two()
+        && n.trailing_zeros() <= MAX_SCRYPT_LOG_N
+        && r * p != 0
+        && r * p <= 64;
+    if bounded && 128 * r * n <= MAX_SCRYPT_MEMORY && 128 * r * n * p <= MAX_SCRYPT_WORK {
+        return Ok(());
+    }
+    Err(Error::unsupported(
+        what,
+        format!(
+            "scrypt N={n} r={r} p={p} exceeds certmint's limits (N <= 2^{MAX_SCRYPT_LOG_N}, r*p <= 64, 128*r*N <= {} MiB, 128*r*N*p <= {} MiB)",
+            MAX_SCRYPT_MEMORY >> 20,
+            MAX_SCRYPT_WORK >> 20
+        ),
+    ))
 }
 
 /// Find out what a key file holds without a password.

@@ -26,6 +26,11 @@ pub const FILE_NAME: &str = "certmint.toml";
 pub const CURRENT_LINK: &str = "current";
 /// The manifest format version this build writes and reads.
 pub const FORMAT: u32 = 1;
+/// Longest manifest accepted (real ones are a few KiB; this bounds what a hostile one can
+/// make the TOML parser allocate).
+pub const MAX_LEN: usize = 1024 * 1024;
+/// Highest generation number a manifest may hold (one a year would take a million years).
+pub const MAX_GENERATION: u32 = 1_000_000;
 
 /// The roles of the files in a generation.
 pub const ROLES: [Role; 7] = [
@@ -220,6 +225,15 @@ pub struct Manifest {
 impl Manifest {
     /// Parse a manifest.
     pub fn from_toml(text: &str) -> Result<Self> {
+        if text.len() > MAX_LEN {
+            return Err(Error::corrupt(
+                "manifest",
+                format!(
+                    "{} bytes, more than the {MAX_LEN} a manifest may hold",
+                    text.len()
+                ),
+            ));
+        }
         let m: Manifest = toml::from_str(text).map_err(|e| Error::corrupt("manifest", e))?;
         if m.format != FORMAT {
             return Err(Error::unsupported(
@@ -254,7 +268,22 @@ impl Manifest {
         if !safe(&self.stem) {
             return Err(Error::corrupt("manifest", "invalid stem"));
         }
-        for g in &self.generations {
+        for (i, g) in self.generations.iter().enumerate() {
+            if g.number == 0 || g.number > MAX_GENERATION {
+                return Err(Error::corrupt(
+                    "manifest",
+                    format!(
+                        "generation number {} is out of range (1 to {MAX_GENERATION})",
+                        g.number
+                    ),
+                ));
+            }
+            if self.generations[..i].iter().any(|o| o.dir == g.dir) {
+                return Err(Error::corrupt(
+                    "manifest",
+                    format!("generation `{}` is listed twice", g.dir.escape_debug()),
+                ));
+            }
             if !safe(&g.dir) {
                 return Err(Error::corrupt(
                     "manifest",
@@ -315,9 +344,15 @@ impl Manifest {
         self.generations.iter_mut().find(|g| g.dir == dir)
     }
 
-    /// The next generation number.
+    /// The next generation number ([`Manifest::from_toml`] refuses numbers beyond
+    /// [`MAX_GENERATION`], so this cannot overflow).
     pub fn next_number(&self) -> u32 {
-        self.generations.iter().map(|g| g.number).max().unwrap_or(0) + 1
+        self.generations
+            .iter()
+            .map(|g| g.number)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1)
     }
 
     /// Directory name for a new generation.

@@ -102,7 +102,20 @@ pub fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
             )),
         );
     }
-    std::fs::read(path).map_err(|e| CliError::io(format!("cannot read {what}"), path, e))
+    // The size above is 0 for pipes and devices (`<(...)`, /dev/zero): bound the read too.
+    use std::io::Read;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut data))
+        .map_err(|e| CliError::io(format!("cannot read {what}"), path, e))?;
+    if data.len() as u64 > MAX_INPUT {
+        return Err(
+            CliError::new(format!("cannot read {what} `{}`", shown(path))).cause(format!(
+                "it holds more than {MAX_INPUT} bytes; certmint reads at most {MAX_INPUT}"
+            )),
+        );
+    }
+    Ok(data)
 }
 
 /// Fail before slow work when an output exists (and `--force` is off).

@@ -136,10 +136,12 @@ impl Passwords {
             Some(PassSource::File(path)) => {
                 let key = format!("file:{}", path.display());
                 self.next_line(&key, flag, || {
-                    std::fs::read(path).map_err(|e| {
-                        CliError::io("cannot read the password file", path, e)
-                            .hint("check the path given with file:")
-                    })
+                    std::fs::File::open(path)
+                        .and_then(read_bounded)
+                        .map_err(|e| {
+                            CliError::io("cannot read the password file", path, e)
+                                .hint("check the path given with file:")
+                        })
                 })?
             }
             Some(PassSource::Fd(n)) => {
@@ -152,20 +154,14 @@ impl Passwords {
                             .cause(e)
                             .hint("open the descriptor in the shell, as in `3< secret.txt` or `3<<<\"$PASS\"`")
                     })?;
-                    let mut buf = Vec::new();
-                    f.read_to_end(&mut buf).map_err(|e| {
+                    read_bounded(&mut f).map_err(|e| {
                         CliError::new(format!("{flag} fd:{n}: read failed")).cause(e)
-                    })?;
-                    Ok(buf)
+                    })
                 })?
             }
             Some(PassSource::Stdin) => self.next_line("stdin", flag, || {
-                let mut buf = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut buf)
-                    .map_err(|e| CliError::new(format!("{flag} stdin: read failed")).cause(e))?;
-                Ok(buf)
+                read_bounded(std::io::stdin().lock())
+                    .map_err(|e| CliError::new(format!("{flag} stdin: read failed")).cause(e))
             })?,
         };
         if purpose == Purpose::New {
@@ -241,6 +237,29 @@ impl Passwords {
             }
         }
     }
+}
+
+/// Most bytes read from a `file:`, `fd:` or `stdin` password source (passwords are one
+/// line each; this stops `file:/dev/zero` or an endless pipe from eating memory).
+pub const MAX_PASSWORD_SOURCE: u64 = 64 * 1024;
+
+/// Read a password source whole, up to [`MAX_PASSWORD_SOURCE`] bytes, into a buffer that
+/// never reallocates (so no stray copy of a password is left in freed memory).
+fn read_bounded(r: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(MAX_PASSWORD_SOURCE as usize + 1);
+    r.take(MAX_PASSWORD_SOURCE + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_PASSWORD_SOURCE {
+        wipe(&mut buf);
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the password source holds more than {MAX_PASSWORD_SOURCE} bytes"),
+        ));
+    }
+    Ok(buf)
+}
+
+fn wipe(buf: &mut [u8]) {
+    certmint::secret::wipe(buf);
 }
 
 fn check_new(pw: &Password, flag: &str) -> CliResult<()> {

@@ -145,13 +145,7 @@ pub(crate) async fn serve(
 ) {
     let max = shared.limits.max_connections.clamp(1, 1 << 20);
     let sem = Arc::new(Semaphore::new(max));
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(shared.limits.header_timeout)
-        .max_header_size(shared.limits.max_header.max(1024))
-        .max_buf_size(shared.limits.max_header.max(8192))
-        .keep_alive(true);
+    let builder = conn_builder(&shared.limits);
     loop {
         if *stop.borrow() {
             break;
@@ -204,7 +198,21 @@ pub(crate) async fn serve(
     .await;
 }
 
-async fn serve_conn<I>(
+/// The HTTP/1.1 connection settings every connection is served with.
+pub(crate) fn conn_builder(limits: &Limits) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(limits.max_header.max(1024))
+        .max_buf_size(limits.max_header.max(8192))
+        .keep_alive(true);
+    builder
+}
+
+/// Serve one connection until the client closes it, it breaks the protocol or times out,
+/// or `stop` turns true.
+pub(crate) async fn serve_conn<I>(
     builder: &http1::Builder,
     io: TokioIo<I>,
     shared: Arc<Shared>,

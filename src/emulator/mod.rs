@@ -20,6 +20,7 @@
 mod api;
 mod config;
 mod http;
+mod memory;
 pub mod validate;
 
 use std::net::{SocketAddr, TcpListener};
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 pub use config::{App, Config, DEFAULT_ORG_ID, PermittedUsers, UrlStyle, User, id18, id18_suffix};
 pub use http::Limits;
+pub use memory::InMemory;
 
 use crate::{Error, Result, SecretBytes};
 

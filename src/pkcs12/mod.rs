@@ -51,7 +51,7 @@ use std::str::FromStr;
 use crate::key::RsaKey;
 use crate::{Error, Result, SecretBytes};
 
-pub use pbe::{MAX_ITERATIONS, MAX_SALT_LEN};
+pub use pbe::{MAX_ITERATIONS, MAX_SALT_LEN, MAX_TOTAL_ITERATIONS};
 pub use read::{probe, read, read_with_key_password};
 pub use write::{MAX_WRITE_ITERATIONS, MIN_WRITE_ITERATIONS, WriteOptions, write, write_with_rng};
 

@@ -26,8 +26,49 @@ use super::Protection;
 use crate::{Error, Password, Result};
 
 /// Highest iteration count certmint will run for any KDF read from a file (PBKDF2, the
-/// PKCS#12 KDF for encryption and for the MAC). Java refuses more than 5,000,000.
-pub const MAX_ITERATIONS: u32 = 10_000_000;
+/// PKCS#12 KDF for encryption and for the MAC). Java refuses more than 5,000,000. Fuzz
+/// builds (`cfg(fuzzing)`) use 10,000 so the fuzzer is not stalled by slow inputs.
+pub const MAX_ITERATIONS: u32 = if cfg!(fuzzing) { 10_000 } else { 10_000_000 };
+/// Most key-derivation iterations one read of one file may run in all: the MAC, every
+/// encrypted safe and every key, for every password form tried. Each KDF is bounded by
+/// [`MAX_ITERATIONS`], but a hostile file could hold hundreds of them; real files need
+/// well under a million (keytool's legacy profile: about 900,000 with a non-ASCII
+/// password). Fuzz builds use 200,000.
+pub const MAX_TOTAL_ITERATIONS: u64 = if cfg!(fuzzing) { 200_000 } else { 40_000_000 };
+
+/// What a read may still spend on key derivation (see [`MAX_TOTAL_ITERATIONS`]).
+pub(crate) struct Budget(std::cell::Cell<u64>);
+
+impl Budget {
+    pub(crate) fn new() -> Self {
+        Budget(std::cell::Cell::new(MAX_TOTAL_ITERATIONS))
+    }
+
+    /// Take `cost` iterations, or refuse the file as unsupported when they run out.
+    pub(crate) fn spend(&self, cost: u64) -> Result<()> {
+        let left = self.0.get().checked_sub(cost).ok_or_else(over_budget)?;
+        self.0.set(left);
+        Ok(())
+    }
+
+    /// Refuse the file when `planned` iterations would not fit, spending nothing.
+    pub(crate) fn check_plan(&self, planned: u64) -> Result<()> {
+        if planned > self.0.get() {
+            return Err(over_budget());
+        }
+        Ok(())
+    }
+}
+
+fn over_budget() -> Error {
+    Error::unsupported(
+        "PKCS#12 file",
+        format!(
+            "its key derivations add up to more than {MAX_TOTAL_ITERATIONS} iterations (real files need well under a million)"
+        ),
+    )
+}
+
 /// Longest salt accepted from a file (real files use 8 to 32 bytes).
 pub const MAX_SALT_LEN: usize = 1024;
 
@@ -334,20 +375,7 @@ impl Scheme {
                     check_iterations(what, u64::from(p.iteration_count))?;
                 }
                 pkcs5::pbes2::Kdf::Scrypt(s) => {
-                    let n = s.cost_parameter;
-                    let too_big = n == 0
-                        || !n.is_power_of_two()
-                        || n.trailing_zeros() > crate::key::MAX_SCRYPT_LOG_N
-                        || u64::from(s.block_size) * u64::from(s.parallelization) > 64;
-                    if too_big {
-                        return Err(Error::unsupported(
-                            "PKCS#12 parameters",
-                            format!(
-                                "scrypt N={n} r={} p={} exceeds certmint's limits",
-                                s.block_size, s.parallelization
-                            ),
-                        ));
-                    }
+                    crate::key::check_scrypt(s, "PKCS#12 parameters")?;
                 }
                 _ => {
                     return Err(Error::unsupported(
@@ -366,6 +394,23 @@ impl Scheme {
 
     /// How the scheme reads in `inspect`, e.g. "PBES2 (PBKDF2-HMAC-SHA256, 10000
     /// iterations, AES-256-CBC)".
+    /// The key-derivation iterations [`Scheme::decrypt`] runs at most with `forms`.
+    pub(crate) fn cost(&self, forms: &PasswordForms) -> u64 {
+        match self {
+            // A key and an IV derivation per password form.
+            Scheme::Pkcs12 { iterations, .. } => {
+                2 * u64::from(*iterations) * forms.bmp.len() as u64
+            }
+            Scheme::Pbes2(p) => match &p.kdf {
+                pkcs5::pbes2::Kdf::Pbkdf2(k) => u64::from(k.iteration_count),
+                pkcs5::pbes2::Kdf::Scrypt(k) => k
+                    .cost_parameter
+                    .saturating_mul(u64::from(k.parallelization)),
+                _ => 0,
+            },
+        }
+    }
+
     pub(crate) fn describe(&self) -> String {
         match self {
             Scheme::Pkcs12 {

@@ -12,7 +12,7 @@ use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
 use super::mac::{MacAlg, MacParams};
-use super::pbe::{PasswordForms, Scheme, protection};
+use super::pbe::{Budget, PasswordForms, Scheme, protection};
 use super::{BagInfo, BagKind, Contents, Entry, MacInfo, PrivateKey, SafeInfo, Structure};
 use crate::key::RsaKey;
 use crate::{Error, Password, Result, SecretBytes};
@@ -516,6 +516,10 @@ pub fn read_with_key_password(
 ) -> Result<Contents> {
     let outer = parse_outer(data)?;
     let mut forms = PasswordForms::new(password);
+    let budget = Budget::new();
+    // Refuse at once a file whose visible key derivations already exceed the budget;
+    // those inside encrypted safes are counted as they are reached.
+    budget.check_plan(planned_cost(&outer, &forms, key_password.is_some())?)?;
 
     // 1. Integrity. Check the algorithms before trying the password, so that an
     // unsupported MAC is never reported as a wrong password.
@@ -528,13 +532,14 @@ pub fn read_with_key_password(
                 m.iterations,
                 m.mac.digest.as_bytes(),
             )?;
+            budget.spend(u64::from(params.iterations) * forms.bmp.len() as u64)?;
             match params.verify(&forms, outer.auth_safe)? {
                 Some(i) => {
                     forms.prefer_bmp(i);
                     true
                 }
                 None => {
-                    if decrypts_anything(&outer, &forms)? {
+                    if decrypts_anything(&outer, &forms, &budget)? {
                         return Err(Error::corrupt(
                             WHAT,
                             "the integrity check (MAC) fails although the password decrypts the contents: the file was altered or damaged",
@@ -564,6 +569,7 @@ pub fn read_with_key_password(
                 decrypted.push(Zeroizing::new(Vec::new()));
                 continue;
             }
+            budget.spend(scheme.cost(&forms))?;
             let plain = scheme
                 .decrypt(&forms, content, WHAT)?
                 .ok_or_else(|| wrong("encrypted contents of the PKCS#12 file"))?;
@@ -625,12 +631,14 @@ pub fn read_with_key_password(
                 let scheme = Scheme::parse(epki.algorithm, WHAT)?;
                 let what = "private key in the PKCS#12 file";
                 let ciphertext = epki.data.as_bytes();
+                budget.spend(scheme.cost(&forms))?;
                 let mut plain = scheme.decrypt(&forms, ciphertext, what)?;
                 if plain
                     .as_ref()
                     .is_none_or(|p| pkcs8::PrivateKeyInfoRef::from_der(p).is_err())
                     && let Some(kf) = &key_forms
                 {
+                    budget.spend(scheme.cost(kf))?;
                     plain = scheme.decrypt(kf, ciphertext, what)?;
                 }
                 let plain = plain.ok_or_else(|| wrong(what))?;
@@ -660,22 +668,50 @@ pub fn read_with_key_password(
     })
 }
 
+/// The key-derivation iterations a read will run on the parts visible before any
+/// decryption: the MAC, the encrypted safes and the key bags of the plain safes.
+fn planned_cost(outer: &Outer<'_>, forms: &PasswordForms, second_password: bool) -> Result<u64> {
+    let cost =
+        |alg: AlgorithmIdentifierRef<'_>| Scheme::parse(alg, WHAT).map_or(0, |s| s.cost(forms));
+    let mut total = outer
+        .mac
+        .as_ref()
+        .map_or(0, |m| m.iterations.saturating_mul(forms.bmp.len() as u64));
+    for safe in &outer.safes {
+        match safe {
+            RawSafe::Encrypted { algorithm, .. } => total = total.saturating_add(cost(*algorithm)),
+            RawSafe::Plain(der_bytes) => {
+                let mut bags = Vec::new();
+                parse_bags(der_bytes, 0, &mut bags)?;
+                for bag in &bags {
+                    if let BagValue::Shrouded(epki) = &bag.value {
+                        let c = cost(epki.algorithm);
+                        total = total.saturating_add(if second_password { 2 * c } else { c });
+                    }
+                }
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// True when the password decrypts some encrypted part of the file to well-formed DER,
 /// which proves it right (used to tell a damaged MAC from a wrong password).
-fn decrypts_anything(outer: &Outer<'_>, forms: &PasswordForms) -> Result<bool> {
-    let works = |alg: AlgorithmIdentifierRef<'_>, data: &[u8]| -> bool {
+fn decrypts_anything(outer: &Outer<'_>, forms: &PasswordForms, budget: &Budget) -> Result<bool> {
+    let works = |alg: AlgorithmIdentifierRef<'_>, data: &[u8]| -> Result<bool> {
         let Ok(scheme) = Scheme::parse(alg, WHAT) else {
-            return false;
+            return Ok(false);
         };
-        match scheme.decrypt(forms, data, WHAT) {
+        budget.spend(scheme.cost(forms))?;
+        Ok(match scheme.decrypt(forms, data, WHAT) {
             Ok(Some(plain)) => AnyRef::from_der(&plain).is_ok(),
             _ => false,
-        }
+        })
     };
     for safe in &outer.safes {
         match safe {
             RawSafe::Encrypted { algorithm, content } => {
-                if !content.is_empty() && works(*algorithm, content) {
+                if !content.is_empty() && works(*algorithm, content)? {
                     return Ok(true);
                 }
             }
@@ -684,7 +720,7 @@ fn decrypts_anything(outer: &Outer<'_>, forms: &PasswordForms) -> Result<bool> {
                 parse_bags(der_bytes, 0, &mut bags)?;
                 for bag in &bags {
                     if let BagValue::Shrouded(epki) = &bag.value
-                        && works(epki.algorithm, epki.data.as_bytes())
+                        && works(epki.algorithm, epki.data.as_bytes())?
                     {
                         return Ok(true);
                     }

@@ -393,6 +393,12 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
         (None, None) => format!("{}{USERINFO_PATH}", login.as_str()),
     };
     let u = Url::parse(&raw, "identity URL")?;
+    // Return the URL with the scheme it was checked under (a missing scheme was taken as
+    // https, `HTTPS` as https), not as given: the checks must hold for what is requested.
+    let raw = match raw.split_once("://") {
+        Some((_, rest)) => format!("{}://{rest}", u.scheme),
+        None => format!("{}://{raw}", u.scheme),
+    };
     if login.is_loopback() {
         // The emulator may hand out Salesforce-shaped URLs; keep the token on loopback.
         if is_loopback_host(&u.host) {

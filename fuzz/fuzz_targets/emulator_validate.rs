@@ -1,0 +1,123 @@
+//! The emulator's decision on a token request, against a fixed org with every policy.
+//! The first byte picks what the rest is: a raw assertion; claims JSON that the target
+//! signs with the app's key (so the fuzzer reaches the checks after the signature); or
+//! `grant_type\nassertion`. The second byte picks the endpoint.
+#![no_main]
+use std::sync::OnceLock;
+
+use certmint::emulator::Config;
+use certmint::emulator::validate::{Endpoint, TokenRequest, validate};
+use certmint::jwt::{HeaderStyle, Signer};
+use certmint::token_endpoint::GRANT_TYPE;
+use libfuzzer_sys::fuzz_target;
+
+const NOW: i64 = 1_800_000_000;
+const BASE: &str = "http://127.0.0.1:8080";
+
+struct Fixture {
+    cfg: Config,
+    signer: Signer,
+}
+
+fn fx() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let cert = include_str!("../../fixtures/certs/base.crt");
+        let toml = format!(
+            r#"
+[org]
+id = "00Dxx0000001gPL"
+my_domain = "acme.my.salesforce.com"
+sites = ["https://acme.my.site.com/customers"]
+
+[[apps]]
+name = "admin"
+consumer_key = "KEY_ADMIN"
+certificate = """{cert}"""
+
+[[apps]]
+name = "self"
+consumer_key = "KEY_SELF"
+certificate = """{cert}"""
+permitted_users = "self-authorize"
+
+[[apps]]
+name = "eca"
+consumer_key = "KEY_ECA"
+certificate = """{cert}"""
+external_client_app = true
+installed = false
+
+[[users]]
+username = "alice@example.com"
+pre_authorized = ["admin"]
+approved = ["self"]
+
+[[users]]
+username = "bob@example.com"
+
+[[users]]
+username = "carol@example.com"
+active = false
+pre_authorized = ["admin"]
+
+[[users]]
+username = "dave@example.com"
+pre_authorized = ["admin"]
+ip_restricted = true
+"#
+        );
+        let cfg = Config::from_toml(&toml, &mut |_| Err(std::io::ErrorKind::NotFound.into()))
+            .expect("fixed config");
+        let (key, _) =
+            certmint::key::load(include_bytes!("../../fixtures/keys/base.pkcs8.pem"), None)
+                .expect("fixture key");
+        let signer = Signer::new(&key, HeaderStyle::Bare).expect("signer");
+        Fixture { cfg, signer }
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (Some(&mode), Some(&ep)) = (data.first(), data.get(1)) else {
+        return;
+    };
+    let rest = &data[2..];
+    let f = fx();
+    let endpoint = match ep % 3 {
+        0 => Endpoint::Org,
+        1 => Endpoint::Site(0),
+        _ => Endpoint::Site(usize::from(ep)),
+    };
+    let signed;
+    let text;
+    let (grant, assertion) = match mode % 3 {
+        0 => {
+            text = String::from_utf8_lossy(rest).into_owned();
+            (Some(GRANT_TYPE), Some(text.as_str()))
+        }
+        1 => {
+            let Ok(a) = f.signer.sign_json(rest) else {
+                return;
+            };
+            signed = a;
+            (Some(GRANT_TYPE), Some(signed.as_str()))
+        }
+        _ => {
+            text = String::from_utf8_lossy(rest).into_owned();
+            match text.split_once('\n') {
+                Some((g, a)) => (Some(g), Some(a)),
+                None => (Some(text.as_str()), None),
+            }
+        }
+    };
+    let req = TokenRequest {
+        grant_type: grant,
+        assertion,
+    };
+    if let Ok(g) = validate(&f.cfg, endpoint, &req, BASE, NOW) {
+        // A grant names an existing, active user of an existing app.
+        let user = &f.cfg.users[g.user];
+        assert!(user.active);
+        assert!(g.app < f.cfg.apps.len());
+    }
+});

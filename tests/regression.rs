@@ -1,0 +1,204 @@
+//! One test per bug found by fuzzing, review or the hardening tests (issue 7), named after
+//! what broke. Each input is built here (or kept in fixtures/) so the test says what the
+//! bug was.
+
+#[path = "support/der.rs"]
+mod der_build;
+
+use certmint::{Error, Password};
+use der_build::*;
+
+fn pw() -> Password {
+    Password::from("fixture-pass")
+}
+
+fn pem(label: &str, der: &[u8]) -> Vec<u8> {
+    certmint::pemfile::encode(label, der).into_bytes()
+}
+
+/// scrypt N=2^20 with r=64 (r*p = 64 passed the old check) needs 8 GiB: reading such a key
+/// allocated 8 GiB before failing. Now refused from the parameters, without deriving.
+#[test]
+fn scrypt_key_needing_8_gib_is_refused_before_any_derivation() {
+    let key = epki(pbes2_scrypt(1 << 20, 64, 1));
+    for data in [key.clone(), pem("ENCRYPTED PRIVATE KEY", &key)] {
+        let err = certmint::key::probe(&data).unwrap_err();
+        assert!(
+            matches!(&err, Error::Unsupported { detail, .. } if detail.contains("r=64")),
+            "{err}"
+        );
+        let err = certmint::key::load(&data, Some(&pw())).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    }
+    // p is the other multiplier: N=2^20, r=1, p=64 is 64 passes over 128 MiB.
+    let key = epki(pbes2_scrypt(1 << 20, 1, 64));
+    assert!(matches!(
+        certmint::key::probe(&key),
+        Err(Error::Unsupported { .. })
+    ));
+    // OpenSSL's default (N=2^14, r=8, p=1) is still read.
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/enc-scrypt.pem"
+    ))
+    .unwrap();
+    certmint::key::load(&fixture, Some(&pw())).unwrap();
+}
+
+/// The same unbounded scrypt inside a PKCS#12 key bag.
+#[test]
+fn pkcs12_scrypt_key_bag_needing_8_gib_is_refused() {
+    // probe describes each bag's protection without deriving anything, so this test
+    // stays cheap even if the bug came back.
+    let pfx = pfx_with_bags(&[shrouded_bag(epki(pbes2_scrypt(1 << 20, 64, 1)))]);
+    let s = certmint::pkcs12::probe(&pfx).unwrap();
+    let bags = s.safes[0].bags.as_ref().unwrap();
+    let prot = bags[0].encryption.as_ref().unwrap();
+    assert!(!prot.supported, "{prot:?}");
+    assert!(prot.description.contains("r=64"), "{prot:?}");
+}
+
+/// Each KDF was bounded (10,000,000 iterations) but not their number: a 2 KiB file with
+/// twenty key bags at that count kept certmint busy for minutes. The read now refuses a
+/// file whose derivations add up to more than `MAX_TOTAL_ITERATIONS`, before running any.
+#[test]
+fn pkcs12_with_many_expensive_key_bags_is_refused_up_front() {
+    let bag = shrouded_bag(epki(pbes2_pbkdf2(u64::from(
+        certmint::pkcs12::MAX_ITERATIONS,
+    ))));
+    let pfx = pfx_with_bags(&vec![bag; 20]);
+    assert!(pfx.len() < 4096);
+    let start = std::time::Instant::now();
+    let err = certmint::pkcs12::read(&pfx, &pw()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Unsupported { detail, .. } if detail.contains("add up")),
+        "{err}"
+    );
+    // Not a timing assertion on the machine's speed: one derivation at this count alone
+    // takes seconds, so finishing under a minute proves none ran.
+    assert!(start.elapsed().as_secs() < 60);
+    // One such bag is still within budget (and fails later, on the fake ciphertext).
+    let one = pfx_with_bags(&[shrouded_bag(epki(pbes2_pbkdf2(1)))]);
+    assert!(!matches!(
+        certmint::pkcs12::read(&one, &pw()),
+        Err(Error::Unsupported { .. })
+    ));
+}
+
+/// `next_number` added 1 to the largest generation number: a manifest holding
+/// 4294967295 overflowed (a panic in debug builds, 0 in release). Numbers are now range
+/// checked when read.
+#[test]
+fn manifest_generation_number_at_u32_max_is_refused_not_overflowed() {
+    let text = "format = 1\nstem = \"server\"\nalias = \"a\"\nsubject = \"/CN=a\"\ndays = 1\np12_profile = \"modern\"\n\n[[generation]]\ndir = \"g\"\nnumber = 4294967295\norigin = \"init\"\nstatus = \"pending\"\ncreated = \"x\"\nkey_bits = 2048\n";
+    let err = certmint::manifest::Manifest::from_toml(text).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    let ok = text.replace("4294967295", "7");
+    let m = certmint::manifest::Manifest::from_toml(&ok).unwrap();
+    assert_eq!(m.next_number(), 8);
+}
+
+/// Two generations with the same directory made `current` ambiguous.
+#[test]
+fn manifest_listing_a_generation_twice_is_corrupt() {
+    let g = "\n[[generation]]\ndir = \"g1\"\nnumber = 1\norigin = \"init\"\nstatus = \"complete\"\ncreated = \"x\"\nkey_bits = 2048\n";
+    let text = format!(
+        "format = 1\nstem = \"server\"\nalias = \"a\"\nsubject = \"/CN=a\"\ndays = 1\np12_profile = \"modern\"\n{g}{}",
+        g.replace("number = 1", "number = 2")
+    );
+    let err = certmint::manifest::Manifest::from_toml(&text).unwrap_err();
+    assert!(err.to_string().contains("twice"), "{err}");
+}
+
+/// Found by fuzzing (token_response): an identity URL without a scheme
+/// (`"id":"xx00.salesforce.com"`) was checked as https but returned as given, so `mint`
+/// failed on it with an HTTP protocol error. It is now returned with the scheme it was
+/// checked under.
+#[test]
+fn identity_url_without_a_scheme_is_requested_as_the_https_url_it_was_checked_as() {
+    use certmint::token_endpoint::{LoginUrl, TokenResponse, identity_url};
+    let body = br#"{"access_token":"00Dxx0000009gPBx1W1WwXyZ","scope":"api web","instance_url":"https://acme.my.salesforce.com","id":"xx00.salesforce.com","idb":"Bearer"}"#;
+    let r = TokenResponse::parse(body).unwrap();
+    let login = LoginUrl::parse("https://login.salesforce.com").unwrap();
+    assert_eq!(
+        identity_url(&login, &r).unwrap(),
+        "https://xx00.salesforce.com"
+    );
+    let r = TokenResponse::parse(br#"{"access_token":"x","id":"login.salesforce.com/id/00D/005"}"#)
+        .unwrap();
+    assert_eq!(
+        identity_url(&login, &r).unwrap(),
+        "https://login.salesforce.com/id/00D/005"
+    );
+    // Still refused when it is not a Salesforce host.
+    let r =
+        TokenResponse::parse(br#"{"access_token":"x","id":"evil.example/id/00D/005"}"#).unwrap();
+    assert!(identity_url(&login, &r).is_err());
+}
+
+fn certmint_bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Input files were bounded by their size in the metadata, which is 0 for devices and
+/// pipes: `certmint decrypt /dev/zero` read until memory ran out. The read itself is now
+/// bounded (16 MiB).
+#[test]
+fn input_from_an_endless_device_is_refused_not_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = certmint_bin()
+        .args(["decrypt", "/dev/zero", "--out"])
+        .arg(dir.path().join("x.key"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot read private key `/dev/zero`"), "{err}");
+    assert!(err.contains("more than 16777216 bytes"), "{err}");
+    assert!(!dir.path().join("x.key").exists());
+}
+
+/// `--passin file:/dev/zero` (or an endless `fd:`/`stdin`) read until memory ran out.
+/// Password sources are now read up to 64 KiB.
+#[test]
+fn endless_password_sources_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/enc-aes256.pem");
+    for src in ["file:/dev/zero", "fd:3", "stdin"] {
+        let script = format!(
+            "exec \"$0\" decrypt {key} --out {} --passin {src} 3</dev/zero </dev/zero",
+            dir.path().join("x.key").display()
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script, env!("CARGO_BIN_EXE_certmint")])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{src}: {err}");
+        assert!(err.contains("more than 65536 bytes"), "{src}: {err}");
+    }
+}
+
+/// Found by fuzzing (token_response): `"id":"httpS://login.salesforce.com/..."` was checked
+/// as https but returned with the scheme as given. It is now returned in the lowercase
+/// form it was checked as.
+#[test]
+fn identity_url_scheme_is_returned_as_checked() {
+    use certmint::token_endpoint::{LoginUrl, TokenResponse, identity_url};
+    let body = br#"{"access_token":"00PPPPPPPPPPPPPPPPPPPPPPPPPPPPDxorce","id":"httpS://login.salesforce.com/xx000001SwiUAAS","token_type":"Bearer"}"#;
+    let r = TokenResponse::parse(body).unwrap();
+    let login = LoginUrl::parse("https://login.salesforce.com").unwrap();
+    assert_eq!(
+        identity_url(&login, &r).unwrap(),
+        "https://login.salesforce.com/xx000001SwiUAAS"
+    );
+    let r =
+        TokenResponse::parse(br#"{"access_token":"x","id":"HTTP://login.salesforce.com/id/a/b"}"#)
+            .unwrap();
+    assert!(
+        identity_url(&login, &r).is_err(),
+        "plain http must stay refused"
+    );
+}

@@ -1,0 +1,137 @@
+//! A tiny DER writer for tests that build hostile files by hand (huge declared lengths,
+//! extreme KDF parameters) where no library would write them.
+#![allow(dead_code)]
+
+/// Tag, length (definite, minimal) and contents.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend(len(content.len()));
+    out.extend_from_slice(content);
+    out
+}
+
+/// A DER length.
+pub fn len(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        return vec![n as u8];
+    }
+    let bytes: Vec<u8> = (n as u64)
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
+    let mut out = vec![0x80 | bytes.len() as u8];
+    out.extend(bytes);
+    out
+}
+
+/// A header claiming `claimed` content bytes (followed by whatever the caller appends).
+pub fn lying_header(tag: u8, claimed: u64) -> Vec<u8> {
+    let bytes = claimed.to_be_bytes();
+    let mut out = vec![tag, 0x88];
+    out.extend_from_slice(&bytes);
+    out
+}
+
+pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+pub fn octets(b: &[u8]) -> Vec<u8> {
+    tlv(0x04, b)
+}
+
+pub fn int(v: u64) -> Vec<u8> {
+    let mut b: Vec<u8> = v
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&x| x == 0)
+        .collect();
+    if b.is_empty() || b[0] & 0x80 != 0 {
+        b.insert(0, 0);
+    }
+    tlv(0x02, &b)
+}
+
+pub fn null() -> Vec<u8> {
+    vec![0x05, 0x00]
+}
+
+/// An OBJECT IDENTIFIER from dotted text.
+pub fn oid(dotted: &str) -> Vec<u8> {
+    let arcs: Vec<u64> = dotted.split('.').map(|a| a.parse().unwrap()).collect();
+    let mut body = Vec::new();
+    let mut push = |mut v: u64| {
+        let mut tmp = vec![(v & 0x7f) as u8];
+        v >>= 7;
+        while v > 0 {
+            tmp.push(0x80 | (v & 0x7f) as u8);
+            v >>= 7;
+        }
+        tmp.reverse();
+        body.extend(tmp);
+    };
+    push(arcs[0] * 40 + arcs[1]);
+    for &a in &arcs[2..] {
+        push(a);
+    }
+    tlv(0x06, &body)
+}
+
+/// `[n]` EXPLICIT (constructed context tag).
+pub fn explicit(n: u8, inner: &[u8]) -> Vec<u8> {
+    tlv(0xa0 | n, inner)
+}
+
+pub const PBES2: &str = "1.2.840.113549.1.5.13";
+pub const PBKDF2: &str = "1.2.840.113549.1.5.12";
+pub const SCRYPT: &str = "1.3.6.1.4.1.11591.4.11";
+pub const HMAC_SHA256: &str = "1.2.840.113549.2.9";
+pub const AES256_CBC: &str = "2.16.840.1.101.3.4.1.42";
+pub const ID_DATA: &str = "1.2.840.113549.1.7.1";
+pub const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
+
+/// PBES2 AlgorithmIdentifier with scrypt(N, r, p) and AES-256-CBC.
+pub fn pbes2_scrypt(n: u64, r: u64, p: u64) -> Vec<u8> {
+    let kdf = seq(&[
+        oid(SCRYPT),
+        seq(&[octets(&[7; 16]), int(n), int(r), int(p), int(32)]),
+    ]);
+    let enc = seq(&[oid(AES256_CBC), octets(&[9; 16])]);
+    seq(&[oid(PBES2), seq(&[kdf, enc])])
+}
+
+/// PBES2 AlgorithmIdentifier with PBKDF2-HMAC-SHA256(iterations) and AES-256-CBC.
+pub fn pbes2_pbkdf2(iterations: u64) -> Vec<u8> {
+    let kdf = seq(&[
+        oid(PBKDF2),
+        seq(&[
+            octets(&[7; 16]),
+            int(iterations),
+            seq(&[oid(HMAC_SHA256), null()]),
+        ]),
+    ]);
+    let enc = seq(&[oid(AES256_CBC), octets(&[9; 16])]);
+    seq(&[oid(PBES2), seq(&[kdf, enc])])
+}
+
+/// EncryptedPrivateKeyInfo over 32 bytes of "ciphertext".
+pub fn epki(alg: Vec<u8>) -> Vec<u8> {
+    seq(&[alg, octets(&[0x42; 32])])
+}
+
+/// A PFX without a MAC whose one plain safe holds these bags.
+pub fn pfx_with_bags(bags: &[Vec<u8>]) -> Vec<u8> {
+    let safe_contents = seq(bags);
+    let safe = seq(&[oid(ID_DATA), explicit(0, &octets(&safe_contents))]);
+    let auth_safe = seq(&[safe]);
+    seq(&[
+        int(3),
+        seq(&[oid(ID_DATA), explicit(0, &octets(&auth_safe))]),
+    ])
+}
+
+/// A shrouded key bag holding `epki`.
+pub fn shrouded_bag(epki: Vec<u8>) -> Vec<u8> {
+    seq(&[oid(SHROUDED_KEY_BAG), explicit(0, &epki)])
+}
