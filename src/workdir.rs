@@ -195,19 +195,6 @@ fn update_current_link(dir: &Path, generation: &str) -> Result<()> {
     Ok(())
 }
 
-/// Remove temp files a killed run may have left in `dir` (only certmint's own pattern).
-fn clean_stale_temp_files(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(".certmint-") && name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-}
-
 fn rfc3339(t: OffsetDateTime) -> String {
     crate::inspect::rfc3339(t)
 }
@@ -304,7 +291,7 @@ fn build_generation(
     if !gen_dir.is_dir() {
         std::fs::create_dir(&gen_dir)?;
     }
-    clean_stale_temp_files(&gen_dir);
+    output::clean_stale_temps(&gen_dir);
     let mut b = Builder {
         dir,
         gen_dir,

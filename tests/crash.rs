@@ -1,7 +1,7 @@
 //! Crash safety (issue 7): certmint killed with SIGKILL at many points while it works and
 //! writes never leaves a partial or corrupt output, never touches a pre-existing file, and
 //! a re-run completes. The harness is `tests/support/crash.rs`; each command here is one
-//! [`Case`] (`init`, `renew` and `rotate` are added the same way). 110 kills in all, with
+//! [`Case`], including `init`, `renew` and `rotate` on a certmint directory. 148 kills in all, with
 //! delays from fixed seeds spread over each command's typical runtime.
 
 #[path = "support/crash.rs"]
@@ -297,18 +297,199 @@ fn kill_jks() {
     });
 }
 
-// Adding `init`, `renew` or `rotate`: one more `Case`, e.g.
-//
-//     crash::run(&Case {
-//         name: "init",
-//         setup: Box::new(|d| std::fs::write(d.join("notes.txt"), b"keep\n").unwrap()),
-//         args: args(&["init", "acme", "--subj", "/CN=acme-jwt", "--passout", "env:CRASH_PW"]),
-//         env: env(),
-//         may_change: vec![],                   // renew/rotate: vec!["acme/certmint.toml".into(), "acme/current".into()]
-//         may_create: vec!["acme".into()],      // everything under it
-//         invariant: Box::new(|d| /* manifest parses; each listed file exists and matches its sha256;
-//                                     `current` names a complete generation; no key was replaced */ Ok(())),
-//         rerun: Box::new(|_| args(&["init", "acme", "--subj", "/CN=acme-jwt", "--passout", "env:CRASH_PW"])),
-//         kills: 20,
-//         seed: 0x696e_6974,
-//     });
+// The lifecycle commands on a certmint directory.
+
+/// A directory made by `certmint init`: every recorded file of a complete generation is
+/// present with its recorded SHA-256; `current` names a complete generation; every file of
+/// a pending generation that exists is complete and valid (keys load with the password and
+/// hold the recorded key, certificates parse, keystores open).
+fn workdir_ok(root: &Path) -> Result<(), String> {
+    use certmint::manifest::{Role, Status};
+    let dir = root.join("acme");
+    if !dir.join("certmint.toml").exists() {
+        // Killed before the manifest: nothing but (maybe) the empty directory.
+        let stray = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .any(|e| !certmint::output::is_temp_name(&e.file_name()))
+            })
+            .unwrap_or(false);
+        return if stray {
+            Err("files but no manifest".into())
+        } else {
+            Ok(())
+        };
+    }
+    let m = certmint::workdir::load(&dir).map_err(|e| format!("manifest: {e}"))?;
+    let p = pw();
+    for g in &m.generations {
+        let gdir = dir.join(&g.dir);
+        match g.status {
+            Status::Complete => {
+                for f in g.files.values() {
+                    let bytes = std::fs::read(gdir.join(&f.name))
+                        .map_err(|e| format!("{}/{}: {e}", g.dir, f.name))?;
+                    if certmint::manifest::file_digest(&bytes) != f.sha256 {
+                        return Err(format!("{}/{} differs from the manifest", g.dir, f.name));
+                    }
+                }
+            }
+            Status::Pending => {
+                for role in certmint::manifest::ROLES {
+                    let path = gdir.join(role.file_name(&m.stem));
+                    let Ok(bytes) = std::fs::read(&path) else {
+                        continue;
+                    };
+                    let ok = match role {
+                        Role::EncryptedKey | Role::PlainKey => {
+                            let pw = (role == Role::EncryptedKey).then_some(&p);
+                            certmint::key::load(&bytes, pw)
+                                .map(|(k, _)| {
+                                    g.public_key_sha256.is_empty()
+                                        || k.public_key_sha256() == g.public_key_sha256
+                                })
+                                .map_err(|e| e.to_string())
+                        }
+                        Role::Csr => certmint::csr::parse(&bytes)
+                            .map(|_| true)
+                            .map_err(|e| e.to_string()),
+                        Role::Certificate | Role::CertificateDer => certmint::x509::parse(&bytes)
+                            .map(|_| true)
+                            .map_err(|e| e.to_string()),
+                        Role::Pkcs12 | Role::Jks => {
+                            certmint::keystore::open(&bytes, &p, None, None, true)
+                                .map(|_| true)
+                                .map_err(|e| e.to_string())
+                        }
+                    };
+                    match ok {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return Err(format!(
+                                "{} holds another key than recorded",
+                                path.display()
+                            ));
+                        }
+                        Err(e) => return Err(format!("{}: {e}", path.display())),
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = &m.current {
+        let g = m
+            .generations
+            .iter()
+            .find(|g| &g.dir == c)
+            .ok_or("current is not listed")?;
+        if g.status != Status::Complete {
+            return Err(format!("current names the unfinished {c}"));
+        }
+    }
+    if let Ok(target) = std::fs::read_link(dir.join("current")) {
+        let name = target.to_string_lossy().into_owned();
+        match m.generations.iter().find(|g| g.dir == name) {
+            Some(g) if g.status == Status::Complete => {}
+            _ => {
+                return Err(format!(
+                    "the current link points at {name}, not a complete generation"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A complete directory made once, copied into each kill's fresh directory.
+fn initialised(dir: &Path) {
+    static TEMPLATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let t = TEMPLATE.get_or_init(|| {
+        let t = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"))
+            .args([
+                "-q",
+                "init",
+                "acme",
+                "--subj",
+                "/CN=acme-jwt",
+                "--passout",
+                "env:CRASH_PW",
+            ])
+            .current_dir(t.path())
+            .env("CRASH_PW", PW)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    });
+    let status = std::process::Command::new("cp")
+        .args(["-a", "acme"])
+        .arg(dir)
+        .current_dir(t.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(dir.join("notes.txt"), b"unrelated file\n").unwrap();
+}
+
+#[test]
+fn kill_init() {
+    let a = args(&[
+        "init",
+        "acme",
+        "--subj",
+        "/CN=acme-jwt",
+        "--passout",
+        "env:CRASH_PW",
+    ]);
+    crash::run(&Case {
+        name: "init",
+        setup: Box::new(|d| std::fs::write(d.join("notes.txt"), b"unrelated file\n").unwrap()),
+        args: a.clone(),
+        env: env(),
+        may_change: vec![],
+        may_create: vec!["acme".into()],
+        invariant: Box::new(workdir_ok),
+        rerun: Box::new(move |_| a.clone()),
+        kills: 14,
+        seed: 0x696e_6974,
+    });
+}
+
+#[test]
+fn kill_renew() {
+    let a = args(&["renew", "acme", "--passin", "env:CRASH_PW"]);
+    crash::run(&Case {
+        name: "renew",
+        setup: Box::new(initialised),
+        args: a.clone(),
+        env: env(),
+        may_change: vec!["acme/certmint.toml".into(), "acme/current".into()],
+        may_create: vec!["acme".into()],
+        invariant: Box::new(workdir_ok),
+        rerun: Box::new(move |_| a.clone()),
+        kills: 12,
+        seed: 0x7265_6e77,
+    });
+}
+
+#[test]
+fn kill_rotate() {
+    let a = args(&["rotate", "acme", "--passin", "env:CRASH_PW"]);
+    crash::run(&Case {
+        name: "rotate",
+        setup: Box::new(initialised),
+        args: a.clone(),
+        env: env(),
+        may_change: vec!["acme/certmint.toml".into()],
+        may_create: vec!["acme".into()],
+        invariant: Box::new(workdir_ok),
+        rerun: Box::new(move |_| a.clone()),
+        kills: 12,
+        seed: 0x726f_7461,
+    });
+}

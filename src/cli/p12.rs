@@ -274,13 +274,13 @@ pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
         &mut getrandom::SysRng,
     )
     .map_err(|e| {
-            let err = CliError::lib("cannot make the PKCS#12 file", Some(&args.out), e);
-            if matches!(err.cause.as_deref(), Some(c) if c.starts_with("invalid alias")) {
-                err.hint("choose another --name")
-            } else {
-                err
-            }
-        })?;
+        let err = CliError::lib("cannot make the PKCS#12 file", Some(&args.out), e);
+        if matches!(err.cause.as_deref(), Some(c) if c.starts_with("invalid alias")) {
+            err.hint("choose another --name")
+        } else {
+            err
+        }
+    })?;
     ctx.write(
         &args.out,
         &der,
