@@ -465,3 +465,57 @@ fn cert_rejects_bad_sans() {
         .stderr(contains("not an IP address"));
     assert!(dir_names(dir.path()).is_empty());
 }
+
+/// `p12 --iter` sets every key derivation's iterations, like openssl's -iter/-maciter,
+/// within certmint's bounds.
+#[test]
+fn p12_iteration_count() {
+    let dir = tempfile::tempdir().unwrap();
+    certmint()
+        .args([
+            "p12",
+            "--cert",
+            &fx("certs/base.crt"),
+            "--key",
+            &fx("keys/base.pkcs8.pem"),
+            "--passout",
+            "env:P",
+            "--iter",
+            "2048",
+            "--out",
+            &out(&dir, "a.p12"),
+        ])
+        .env("P", "iter-pass")
+        .assert()
+        .success();
+    let info = openssl_ok(&[
+        "pkcs12",
+        "-in",
+        &out(&dir, "a.p12"),
+        "-passin",
+        "pass:iter-pass",
+        "-info",
+        "-nokeys",
+    ]);
+    assert!(info.contains("MAC: sha256, Iteration 2048"), "{info}");
+    assert!(info.contains("AES-256-CBC, Iteration 2048"), "{info}");
+    certmint()
+        .args([
+            "p12",
+            "--cert",
+            &fx("certs/base.crt"),
+            "--key",
+            &fx("keys/base.pkcs8.pem"),
+            "--passout",
+            "env:P",
+            "--iter",
+            "100",
+            "--out",
+            &out(&dir, "b.p12"),
+        ])
+        .env("P", "iter-pass")
+        .assert()
+        .code(2)
+        .stderr(contains("2048 to 1000000"));
+    assert!(!dir.path().join("b.p12").exists());
+}
