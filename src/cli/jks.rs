@@ -1,7 +1,7 @@
 //! `certmint jks`: a Salesforce-ready Java KeyStore (the `keytool -importkeystore
 //! -deststoretype JKS` step).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use certmint::key::RsaKey;
 use certmint::output::Mode;
@@ -98,38 +98,6 @@ struct Material {
     chain: Vec<CertInfo>,
 }
 
-/// Read the certificate chain before any password is asked for.
-fn read_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<CertInfo>> {
-    let data = ctx.read(path, "certificate")?;
-    let bad = |e| CliError::lib("cannot read certificate", Some(path), e);
-    if certmint::pemfile::is_pem(&data) {
-        let blocks = certmint::pemfile::parse_all(&data, "certificate").map_err(bad)?;
-        let chain = blocks
-            .iter()
-            .filter(|b| {
-                matches!(
-                    b.label.as_str(),
-                    "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                )
-            })
-            .map(|b| certmint::x509::parse_der(&b.contents))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bad)?;
-        if chain.is_empty() {
-            // Let x509::parse say what the file holds instead.
-            return Err(bad(certmint::x509::parse(&data).err().unwrap_or(
-                certmint::Error::WrongKind {
-                    expected: "a certificate",
-                    found: "no certificate".into(),
-                },
-            )));
-        }
-        Ok(chain)
-    } else {
-        Ok(vec![certmint::x509::parse_der(&data).map_err(bad)?])
-    }
-}
-
 /// The alias to write: the user's (validated under the rules) or one made from the CN.
 fn choose_alias(args: &JksArgs, leaf: &CertInfo, source: Option<&str>) -> CliResult<String> {
     // A converted entry keeps its alias when Salesforce would accept it (or rules are off).
@@ -179,7 +147,7 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
     let (material, alias, key_label, cert_label) = match (&args.cert, &args.key, &args.p12) {
         (Some(cert), Some(key), _) => {
             // Everything that needs no password is checked first.
-            let chain = read_chain(ctx, cert)?;
+            let chain = super::common::read_cert_chain(ctx, cert)?;
             let alias = choose_alias(&args, &chain[0], None)?;
             if rules && let Some(bits) = chain[0].key_bits {
                 certmint::key::check_salesforce_bits(bits).map_err(|e| {

@@ -8,11 +8,13 @@ use std::time::Duration;
 use certmint::Error;
 use certmint::error::NetworkKind;
 use certmint::jwt::Signer;
+use certmint::key::RsaKey;
 use certmint::output::Mode;
 use certmint::token_endpoint::{
     Client, ClientOptions, Exchange, ExplainContext, IdentityCheck, LoginUrl, OAuthError,
     ProxySettings, TokenResponse, explain, resolve_audience,
 };
+use certmint::x509::CertInfo;
 use certmint::x509::escape;
 use clap::Args;
 use serde_json::json;
@@ -111,31 +113,9 @@ pub struct MintArgs {
     pub concurrency: u16,
 }
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
-    if let Some(file) = args.usernames.clone() {
-        return super::mint_batch::run(ctx, args, &file);
-    }
-    let dir = args.signer.resolve()?;
-    if let Some(d) = &dir {
-        if args.login_url.is_none() {
-            args.login_url = d.login_url.clone();
-        }
-        if args.cert.is_none() {
-            args.cert = Some(d.cert.clone());
-        }
-        ctx.say(format!(
-            "using generation {} of `{}`",
-            d.generation,
-            super::error::shown(
-                args.signer
-                    .dir
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new("."))
-            )
-        ));
-    }
-    let login_url = args.login_url.clone().unwrap_or_else(|| "login".to_owned());
-    let login = LoginUrl::parse(&login_url).map_err(|e| {
+/// The login URL (default `login`) and the audience it implies (or --audience).
+pub(super) fn login_and_audience(args: &MintArgs) -> CliResult<(LoginUrl, String)> {
+    let login = LoginUrl::parse(args.login_url.as_deref().unwrap_or("login")).map_err(|e| {
         CliError::lib("invalid --login-url", None, e)
             .hint("pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT")
     })?;
@@ -145,10 +125,15 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
         })?,
         None => login.default_audience(),
     };
-    args.signer.claims(&audience, now_unix())?;
-    if let Some(out) = &args.token_out {
-        check_out(out, args.force)?;
-    }
+    Ok((login, audience))
+}
+
+/// The CA file's bytes, the signing key, and the certificate it must match (from --cert,
+/// --dir or the keystore), checked against each other before anything is sent.
+pub(super) fn signing_material(
+    ctx: &mut Ctx,
+    args: &MintArgs,
+) -> CliResult<(Option<Vec<u8>>, RsaKey, Option<CertInfo>)> {
     let ca_certs = match &args.ca_file {
         Some(p) => Some(ctx.read(p, "CA certificate")?),
         None => None,
@@ -178,6 +163,38 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
             ))
             .hint("sign with the key the certificate was made from, or upload a certificate made from this key"));
     }
+    Ok((ca_certs, key, cert))
+}
+
+pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
+    if let Some(file) = args.usernames.clone() {
+        return super::mint_batch::run(ctx, args, &file);
+    }
+    let dir = args.signer.resolve()?;
+    if let Some(d) = &dir {
+        if args.login_url.is_none() {
+            args.login_url = d.login_url.clone();
+        }
+        if args.cert.is_none() {
+            args.cert = Some(d.cert.clone());
+        }
+        ctx.say(format!(
+            "using generation {} of `{}`",
+            d.generation,
+            super::error::shown(
+                args.signer
+                    .dir
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("."))
+            )
+        ));
+    }
+    let (login, audience) = login_and_audience(&args)?;
+    args.signer.claims(&audience, now_unix())?;
+    if let Some(out) = &args.token_out {
+        check_out(out, args.force)?;
+    }
+    let (ca_certs, key, cert) = signing_material(ctx, &args)?;
     let client = Client::new(ClientOptions {
         ca_certs,
         connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),

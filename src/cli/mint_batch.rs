@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use certmint::jwt::{Claims, Signer};
 use certmint::token_endpoint::{
     Client, ClientOptions, Exchange, ExplainContext, IdentityCheck, LoginUrl, ProxySettings,
-    explain, resolve_audience,
+    explain,
 };
 use serde_json::json;
 
@@ -87,48 +87,11 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
         }
     }
     let args = &args;
-    let login = LoginUrl::parse(args.login_url.as_deref().unwrap_or("login")).map_err(|e| {
-        CliError::lib("invalid --login-url", None, e)
-            .hint("pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT")
-    })?;
-    let audience = match &args.audience {
-        Some(a) => resolve_audience(a).map_err(|e| {
-            CliError::lib("invalid --audience", None, e).hint("pass login, test or a URL")
-        })?,
-        None => login.default_audience(),
-    };
+    let (login, audience) = super::mint::login_and_audience(args)?;
     // Check the options once, before reading the key.
     claims_for(args, first, &audience, now_unix())?;
 
-    let ca_certs = match &args.ca_file {
-        Some(p) => Some(ctx.read(p, "CA certificate")?),
-        None => None,
-    };
-    let cert = match &args.cert {
-        Some(p) => {
-            let data = ctx.read(p, "certificate")?;
-            Some(
-                certmint::x509::parse(&data)
-                    .map_err(|e| CliError::lib("cannot read certificate", Some(p), e))?,
-            )
-        }
-        None => None,
-    };
-    let loaded = args.signer.load_key(ctx)?;
-    let key = loaded.key;
-    let cert = cert.or(loaded.cert);
-    if let Some(c) = &cert
-        && !key.matches_spki(&c.spki)
-    {
-        return Err(CliError::new("the key does not match the certificate")
-            .cause(format!(
-                "key public-key SHA-256 {}; certificate {} (SHA-1 {})",
-                key.public_key_sha256(),
-                c.subject,
-                c.sha1
-            ))
-            .hint("sign with the key the certificate was made from, or upload a certificate made from this key"));
-    }
+    let (ca_certs, key, cert) = super::mint::signing_material(ctx, args)?;
     let workers = usize::from(args.concurrency).clamp(1, users.len());
     let client = Client::new(ClientOptions {
         ca_certs,

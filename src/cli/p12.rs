@@ -136,32 +136,7 @@ fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
     let (Some(cert_path), Some(key_path)) = (&args.cert, &args.key) else {
         return load_jks(ctx, args);
     };
-    let cert_data = ctx.read(cert_path, "certificate")?;
-    let cant_cert = |e| CliError::lib("cannot read certificate", Some(cert_path), e);
-    let mut certs = Vec::new();
-    if certmint::pemfile::is_pem(&cert_data) {
-        let blocks = certmint::pemfile::parse_all(&cert_data, "certificate").map_err(cant_cert)?;
-        for b in &blocks {
-            if matches!(
-                b.label.as_str(),
-                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-            ) {
-                certs.push(certmint::x509::parse_der(&b.contents).map_err(cant_cert)?);
-            }
-        }
-        if certs.is_empty() {
-            let found = blocks
-                .first()
-                .map(|b| certmint::key::describe_pem_label(&b.label))
-                .unwrap_or_else(|| "no PEM block".into());
-            return Err(cant_cert(certmint::Error::WrongKind {
-                expected: "a certificate",
-                found,
-            }));
-        }
-    } else {
-        certs.push(certmint::x509::parse_der(&cert_data).map_err(cant_cert)?);
-    }
+    let mut certs = super::common::read_cert_chain(ctx, cert_path)?;
     let (key, _) = ctx.load_key(key_path, args.passin.as_ref())?;
     let leaf = certs
         .iter()
