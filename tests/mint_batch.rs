@@ -242,6 +242,24 @@ fn errors_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{extra:?}");
         assert!(o.stdout.is_empty());
     }
+    // --concurrency means nothing without --usernames: refused, never silently ignored.
+    for extra in [
+        &["--username", "alice@example.com", "--concurrency", "4"][..],
+        &["--concurrency", "4"][..],
+    ] {
+        let o = Command::new(BIN)
+            .args(["mint", "--key", "key.pem", "--client-id", "KEY_MAIN"])
+            .args(["--login-url", emulator().base_url()])
+            .args(extra)
+            .current_dir(fx().dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&o).contains("--usernames") || stderr(&o).contains("--username"));
+        assert!(stderr(&o).contains("--concurrency"), "{}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
 }
 
 /// A TCP relay in front of the emulator that counts connections: how many were opened

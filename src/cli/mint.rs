@@ -108,9 +108,16 @@ pub struct MintArgs {
     /// any, 2 on an error.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "token_out", "retry"])]
     pub usernames: Option<PathBuf>,
-    /// With --usernames: how many connections (and signing threads) to use at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
+    /// With --usernames: how many connections (and signing threads) to use at once
+    /// [default: 8].
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "usernames",
+        conflicts_with = "username",
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub concurrency: Option<u16>,
 }
 
 /// The login URL (default `login`) and the audience it implies (or --audience).

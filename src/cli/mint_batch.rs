@@ -92,7 +92,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
     claims_for(args, first, &audience, now_unix())?;
 
     let (ca_certs, key, cert) = super::mint::signing_material(ctx, args)?;
-    let workers = usize::from(args.concurrency).clamp(1, users.len());
+    let workers = usize::from(args.concurrency.unwrap_or(8)).clamp(1, users.len());
     let client = Client::new(ClientOptions {
         ca_certs,
         connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
