@@ -582,3 +582,31 @@ fn relative_links_point_at_existing_files_and_headings() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+/// The TOML example in docs/emulator.md is `fixtures/emulator/acme.toml` (which the
+/// emulator's unit tests and fuzz target load) with the certificate named `server.crt`:
+/// the documented configuration is one the emulator is tested with, and it loads.
+#[test]
+fn the_documented_emulator_configuration_is_the_tested_fixture() {
+    let doc = std::fs::read_to_string(repo().join("docs/emulator.md")).unwrap();
+    let section = &doc[doc.find("## TOML configuration").expect("section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").expect("block end")];
+    let fixture_path = repo().join("fixtures/emulator/acme.toml");
+    let fixture = std::fs::read_to_string(&fixture_path).unwrap();
+    let normalize = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .skip_while(String::is_empty)
+            .collect()
+    };
+    let from_fixture = fixture.replace("\"../certs/base.crt\"", "\"server.crt\"");
+    assert_eq!(normalize(block), normalize(&from_fixture));
+    // And it loads, with its certificates resolved next to it.
+    let dir = fixture_path.parent().unwrap().to_path_buf();
+    let cfg = certmint::emulator::Config::from_toml(&fixture, &mut |p| std::fs::read(dir.join(p)))
+        .expect("the documented configuration loads");
+    assert_eq!(cfg.apps.len(), 3);
+    assert_eq!(cfg.users.len(), 4);
+}

@@ -1,4 +1,5 @@
-//! The emulator's decision on a token request, against a fixed org with every policy.
+//! The emulator's decision on a token request, against a fixed org with every policy
+//! (`fixtures/emulator/acme.toml`).
 //! The first byte picks what the rest is: a raw assertion; claims JSON that the target
 //! signs with the app's key (so the fuzzer reaches the checks after the signature); or
 //! `grant_type\nassertion`. The second byte picks the endpoint.
@@ -19,56 +20,14 @@ struct Fixture {
     signer: Signer,
 }
 
+/// The configuration documented in docs/emulator.md, over the fixture certificate, whose
+/// key signs the claims of mode 1.
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let cert = include_str!("../../fixtures/certs/base.crt");
-        let toml = format!(
-            r#"
-[org]
-id = "00Dxx0000001gPL"
-my_domain = "acme.my.salesforce.com"
-sites = ["https://acme.my.site.com/customers"]
-
-[[apps]]
-name = "admin"
-consumer_key = "KEY_ADMIN"
-certificate = """{cert}"""
-
-[[apps]]
-name = "self"
-consumer_key = "KEY_SELF"
-certificate = """{cert}"""
-permitted_users = "self-authorize"
-
-[[apps]]
-name = "eca"
-consumer_key = "KEY_ECA"
-certificate = """{cert}"""
-external_client_app = true
-installed = false
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["admin"]
-approved = ["self"]
-
-[[users]]
-username = "bob@example.com"
-
-[[users]]
-username = "carol@example.com"
-active = false
-pre_authorized = ["admin"]
-
-[[users]]
-username = "dave@example.com"
-pre_authorized = ["admin"]
-ip_restricted = true
-"#
-        );
-        let cfg = Config::from_toml(&toml, &mut |_| Err(std::io::ErrorKind::NotFound.into()))
-            .expect("fixed config");
+        let cert = include_bytes!("../../fixtures/certs/base.crt");
+        let toml = include_str!("../../fixtures/emulator/acme.toml");
+        let cfg = Config::from_toml(toml, &mut |_| Ok(cert.to_vec())).expect("fixed config");
         let (key, _) =
             certmint::key::load(include_bytes!("../../fixtures/keys/base.pkcs8.pem"), None)
                 .expect("fixture key");

@@ -20,9 +20,9 @@ bare='{"alg":"RS256"}'
 typ='{"alg":"RS256","typ":"JWT"}'
 # exp 1800000100 suits emulator_validate (its clock is 1800000000); 4000000000 (2096) suits
 # emulator_http, whose clock is the real one.
-ok_v='{"iss":"KEY_ADMIN","sub":"alice@example.com","aud":"https://login.salesforce.com","exp":1800000100}'
+ok_v='{"iss":"KEY_MAIN","sub":"alice@example.com","aud":"https://login.salesforce.com","exp":1800000100}'
 self_v='{"iss":"KEY_SELF","prn":"alice@example.com","aud":["https://acme.my.salesforce.com"],"exp":"1800000100","iat":1800000000}'
-site_v='{"iss":"KEY_ADMIN","sub":"bob@example.com","aud":"https://acme.my.site.com/customers/","exp":1800000000123,"nbf":1}'
+site_v='{"iss":"KEY_MAIN","sub":"bob@example.com","aud":"https://acme.my.site.com/customers/","exp":1800000000123,"nbf":1}'
 ok_h='{"iss":"KEY","sub":"alice@example.com","aud":"https://login.salesforce.com","exp":4000000000}'
 
 # Keep the inputs of past fuzz failures (regression-*); regenerate the rest.

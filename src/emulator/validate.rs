@@ -324,66 +324,29 @@ mod tests {
         cfg: Config,
     }
 
+    /// The configuration documented in docs/emulator.md, over the fixture certificate;
+    /// `other` is a key that does not match it.
     fn fx() -> &'static Fixture {
         static F: OnceLock<Fixture> = OnceLock::new();
         F.get_or_init(|| {
-            let key = RsaKey::generate(2048).unwrap();
-            let other = RsaKey::generate(2048).unwrap();
-            let subject = crate::subject::Subject::parse_openssl("/CN=test").unwrap();
-            let validity = crate::x509::Validity::starting_now(1).unwrap();
-            let cert =
-                crate::x509::to_pem(&crate::x509::self_signed(&key, &subject, &validity).unwrap());
-            let toml = format!(
-                r#"
-[org]
-id = "00Dxx0000001gPL"
-my_domain = "acme.my.salesforce.com"
-sites = ["https://acme.my.site.com/customers"]
-
-[[apps]]
-name = "admin"
-consumer_key = "KEY_ADMIN"
-certificate = """{cert}"""
-
-[[apps]]
-name = "self"
-consumer_key = "KEY_SELF"
-certificate = """{cert}"""
-permitted_users = "self-authorize"
-
-[[apps]]
-name = "eca"
-consumer_key = "KEY_ECA"
-certificate = """{cert}"""
-external_client_app = true
-installed = false
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["admin"]
-approved = ["self"]
-
-[[users]]
-username = "bob@example.com"
-
-[[users]]
-username = "carol@example.com"
-active = false
-pre_authorized = ["admin"]
-
-[[users]]
-username = "dave@example.com"
-pre_authorized = ["admin"]
-ip_restricted = true
-"#
-            );
-            let cfg = Config::from_toml(&toml, &mut |_| unreachable_read()).unwrap();
-            Fixture { key, other, cfg }
+            let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+            let key = |name: &str| {
+                crate::key::load(
+                    &std::fs::read(fixtures.join("keys").join(name)).unwrap(),
+                    None,
+                )
+                .unwrap()
+                .0
+            };
+            let dir = fixtures.join("emulator");
+            let toml = std::fs::read_to_string(dir.join("acme.toml")).unwrap();
+            let cfg = Config::from_toml(&toml, &mut |p| std::fs::read(dir.join(p))).unwrap();
+            Fixture {
+                key: key("base.pkcs8.pem"),
+                other: key("other.pkcs8.pem"),
+                cfg,
+            }
         })
-    }
-
-    fn unreachable_read() -> std::io::Result<Vec<u8>> {
-        Err(std::io::ErrorKind::NotFound.into())
     }
 
     const NOW: i64 = 1_800_000_000;
@@ -408,13 +371,13 @@ ip_restricted = true
     fn order_and_strings() {
         let f = fx();
         let login = "https://login.salesforce.com";
-        let ok = assertion(&f.key, "KEY_ADMIN", "alice@example.com", login, NOW + 60);
+        let ok = assertion(&f.key, "KEY_MAIN", "alice@example.com", login, NOW + 60);
         assert_eq!(run(&ok), Ok(Grant { app: 0, user: 0 }));
         // far-future exp (milliseconds) is fine, and so are the My Domain and the emulator URL
         assert!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "ALICE@example.com",
                 login,
                 NOW * 1000
@@ -424,7 +387,7 @@ ip_restricted = true
         assert!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "alice@example.com",
                 "https://acme.my.salesforce.com",
                 NOW + 1
@@ -434,7 +397,7 @@ ip_restricted = true
         assert!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "alice@example.com",
                 BASE,
                 NOW + 1
@@ -475,7 +438,7 @@ ip_restricted = true
         assert!(matches!(
             run(&assertion(
                 &f.other,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "alice@example.com",
                 "https://test.salesforce.com",
                 1
@@ -485,7 +448,7 @@ ip_restricted = true
         assert_eq!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "alice@example.com",
                 "https://test.salesforce.com",
                 1
@@ -495,7 +458,7 @@ ip_restricted = true
         assert_eq!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "alice@example.com",
                 login,
                 NOW
@@ -505,7 +468,7 @@ ip_restricted = true
         assert!(matches!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "zed@example.com",
                 login,
                 NOW + 9
@@ -515,7 +478,7 @@ ip_restricted = true
         assert_eq!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "carol@example.com",
                 login,
                 NOW + 9
@@ -525,7 +488,7 @@ ip_restricted = true
         assert_eq!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "bob@example.com",
                 login,
                 NOW + 9
@@ -555,7 +518,7 @@ ip_restricted = true
         assert_eq!(
             run(&assertion(
                 &f.key,
-                "KEY_ADMIN",
+                "KEY_MAIN",
                 "dave@example.com",
                 login,
                 NOW + 9
@@ -565,7 +528,7 @@ ip_restricted = true
         // site endpoint wants the site URL
         let req_site = assertion(
             &f.key,
-            "KEY_ADMIN",
+            "KEY_MAIN",
             "alice@example.com",
             "https://acme.my.site.com/customers",
             NOW + 9,
