@@ -267,6 +267,25 @@ impl Builder<'_> {
         })
     }
 
+    /// An existing PKCS#12 or JKS file of this generation is kept when it opens with the
+    /// password and holds exactly this key and certificate (`Ok(true)`), and refused
+    /// otherwise; `Ok(false)` when there is none yet.
+    fn keep_keystore(&mut self, role: Role, key_sha256: &str, cert_der: &[u8]) -> Result<bool> {
+        if !self.exists(role) {
+            return Ok(false);
+        }
+        let opened = self.existing(role, |d| {
+            crate::keystore::open(d, self.password, None, None, true)
+        })?;
+        if opened.rsa_key()?.public_key_sha256() != key_sha256
+            || opened.chain.first().map(Vec::as_slice) != Some(cert_der)
+        {
+            return Err(self.mismatch(role, "does not hold this key and certificate"));
+        }
+        self.kept(role);
+        Ok(true)
+    }
+
     fn mismatch(&self, role: Role, why: &str) -> Error {
         Error::invalid(
             "generation",
@@ -429,31 +448,11 @@ fn build_generation(
     // 5. PKCS#12 and JKS, read back and checked when they already exist.
     let chain = vec![cert.der.clone()];
     let profile: Profile = m.p12_profile.parse().unwrap_or_default();
-    if b.exists(Role::Pkcs12) {
-        let opened = b.existing(Role::Pkcs12, |d| {
-            crate::keystore::open(d, b.password, None, None, true)
-        })?;
-        if opened.rsa_key()?.public_key_sha256() != fingerprint
-            || opened.chain.first() != Some(&cert.der)
-        {
-            return Err(b.mismatch(Role::Pkcs12, "does not hold this key and certificate"));
-        }
-        b.kept(Role::Pkcs12);
-    } else {
+    if !b.keep_keystore(Role::Pkcs12, &fingerprint, &cert.der)? {
         let der = pkcs12::write(&key, &chain, &alias, b.password, profile)?;
         b.create(Role::Pkcs12, &der)?;
     }
-    if b.exists(Role::Jks) {
-        let opened = b.existing(Role::Jks, |d| {
-            crate::keystore::open(d, b.password, None, None, true)
-        })?;
-        if opened.rsa_key()?.public_key_sha256() != fingerprint
-            || opened.chain.first() != Some(&cert.der)
-        {
-            return Err(b.mismatch(Role::Jks, "does not hold this key and certificate"));
-        }
-        b.kept(Role::Jks);
-    } else {
+    if !b.keep_keystore(Role::Jks, &fingerprint, &cert.der)? {
         let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
         let der =
             jks::write_private_key(&alias, key.pkcs8_der().expose(), &chain, now_ms, b.password)?;

@@ -297,12 +297,7 @@ fn check_pkcs12(
 ) -> CliResult<Report> {
     let cannot = |e| CliError::lib("cannot read keystore", Some(path), e);
     certmint::pkcs12::probe(data).map_err(cannot)?;
-    let pw = ctx.passwords.get(
-        args.passin.as_ref(),
-        "--passin",
-        &format!("the keystore `{}`", shown(path)),
-        Purpose::Existing,
-    )?;
+    let pw = keystore_password(ctx, args, path)?;
     let contents = certmint::pkcs12::read(data, &pw).map_err(cannot)?;
     let mut lines = Vec::new();
     for entry in &contents.entries {
@@ -572,12 +567,7 @@ fn check_salesforce_keystore(
     let findings = if is_jks {
         // Structure first, so a damaged file is reported as such before a password is asked.
         jks::parse(data, None).map_err(|e| CliError::lib("cannot read keystore", Some(path), e))?;
-        let pw = ctx.passwords.get(
-            args.passin.as_ref(),
-            "--passin",
-            &format!("the keystore `{}`", shown(path)),
-            Purpose::Existing,
-        )?;
+        let pw = keystore_password(ctx, args, path)?;
         salesforce::check_jks(data, &pw).map_err(|e| {
             let wrong = matches!(e, certmint::Error::WrongPassword { .. });
             let err = CliError::lib("cannot read keystore", Some(path), e);
@@ -597,6 +587,20 @@ fn check_salesforce_keystore(
         kind: kind_id(detected),
         lines: findings.iter().map(|f| line(f, path, detected)).collect(),
     })
+}
+
+/// The --passin password of the keystore `path` (asked on a terminal when not given).
+fn keystore_password(
+    ctx: &mut Ctx,
+    args: &CheckArgs,
+    path: &Path,
+) -> CliResult<certmint::secret::Password> {
+    ctx.passwords.get(
+        args.passin.as_ref(),
+        "--passin",
+        &format!("the keystore `{}`", shown(path)),
+        Purpose::Existing,
+    )
 }
 
 fn kind_id(d: Detected) -> &'static str {

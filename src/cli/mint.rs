@@ -120,6 +120,34 @@ pub struct MintArgs {
     pub concurrency: Option<u16>,
 }
 
+/// The HTTP client (timeouts, proxy, trusted roots; `pool` idle connections per host when
+/// given) and the assertion signer, for one mint or a batch.
+pub(super) fn client_and_signer(
+    args: &MintArgs,
+    ca_certs: Option<Vec<u8>>,
+    key: &RsaKey,
+    pool: Option<usize>,
+) -> CliResult<(Client, Signer)> {
+    let defaults = ClientOptions::default();
+    let client = Client::new(ClientOptions {
+        ca_certs,
+        connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+        read_timeout: Duration::from_secs(args.timeout.max(1)),
+        proxy: ProxySettings::from_env(),
+        pool_per_host: pool.unwrap_or(defaults.pool_per_host),
+        ..defaults
+    })
+    .map_err(|e| CliError::lib("cannot set up HTTPS", args.ca_file.as_deref(), e))?;
+    let signer = Signer::new(key, args.signer.header()).map_err(|e| {
+        CliError::lib(
+            "cannot use the key for signing",
+            Some(args.signer.source_path()),
+            e,
+        )
+    })?;
+    Ok((client, signer))
+}
+
 /// The login URL (default `login`) and the audience it implies (or --audience).
 pub(super) fn login_and_audience(args: &MintArgs) -> CliResult<(LoginUrl, String)> {
     let login = LoginUrl::parse(args.login_url.as_deref().unwrap_or("login")).map_err(|e| {
@@ -202,22 +230,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
         check_out(out, args.force)?;
     }
     let (ca_certs, key, cert) = signing_material(ctx, &args)?;
-    let client = Client::new(ClientOptions {
-        ca_certs,
-        connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
-        read_timeout: Duration::from_secs(args.timeout.max(1)),
-        proxy: ProxySettings::from_env(),
-        ..ClientOptions::default()
-    })
-    .map_err(|e| CliError::lib("cannot set up HTTPS", args.ca_file.as_deref(), e))?;
-
-    let signer = Signer::new(&key, args.signer.header()).map_err(|e| {
-        CliError::lib(
-            "cannot use the key for signing",
-            Some(args.signer.source_path()),
-            e,
-        )
-    })?;
+    let (client, signer) = client_and_signer(&args, ca_certs, &key, None)?;
     let deadline = args
         .retry
         .map(|secs| std::time::Instant::now() + Duration::from_secs(secs));

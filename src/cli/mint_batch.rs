@@ -15,12 +15,11 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use certmint::jwt::{Claims, Signer};
 use certmint::token_endpoint::{
-    Client, ClientOptions, Exchange, ExplainContext, IdentityCheck, LoginUrl, ProxySettings,
-    explain,
+    Client, Exchange, ExplainContext, IdentityCheck, LoginUrl, explain,
 };
 use serde_json::json;
 
@@ -93,22 +92,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
 
     let (ca_certs, key, cert) = super::mint::signing_material(ctx, args)?;
     let workers = usize::from(args.concurrency.unwrap_or(8)).clamp(1, users.len());
-    let client = Client::new(ClientOptions {
-        ca_certs,
-        connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
-        read_timeout: Duration::from_secs(args.timeout.max(1)),
-        proxy: ProxySettings::from_env(),
-        pool_per_host: workers,
-        ..ClientOptions::default()
-    })
-    .map_err(|e| CliError::lib("cannot set up HTTPS", args.ca_file.as_deref(), e))?;
-    let signer = Signer::new(&key, args.signer.header()).map_err(|e| {
-        CliError::lib(
-            "cannot use the key for signing",
-            Some(args.signer.source_path()),
-            e,
-        )
-    })?;
+    let (client, signer) = super::mint::client_and_signer(args, ca_certs, &key, Some(workers))?;
     if client.is_proxied(&login) {
         ctx.say(format!(
             "using the proxy from the environment for {}",
