@@ -97,9 +97,10 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::PasswordRequired { .. } => {
             "give the password with --passin env:VAR, file:PATH, fd:N or stdin, or run on a terminal to be asked".into()
         }
-        E::Unsupported { .. } => {
-            "convert the file with openssl to a supported form, or see `certmint inspect FILE`".into()
+        E::Unsupported { what: "file", .. } => {
+            "check that this is the file you meant: certmint reads RSA keys (PEM or DER, PKCS#1, PKCS#8, encrypted, legacy), CSRs, certificates, PKCS#12, JKS and JWTs".into()
         }
+        E::Unsupported { .. } => "convert the file with openssl to a supported form".into(),
         E::Corrupt { .. } => {
             "the file is damaged, truncated or not the expected kind; `certmint inspect FILE` shows what it holds".into()
         }
