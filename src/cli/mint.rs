@@ -148,6 +148,21 @@ pub(super) fn client_and_signer(
     Ok((client, signer))
 }
 
+/// Check the signer options; with --dir, take the generation's login URL and certificate
+/// where none is given, and return what the directory named.
+pub(super) fn apply_dir(args: &mut MintArgs) -> CliResult<Option<super::jwt::DirSettings>> {
+    let dir = args.signer.resolve()?;
+    if let Some(d) = &dir {
+        if args.login_url.is_none() {
+            args.login_url = d.login_url.clone();
+        }
+        if args.cert.is_none() {
+            args.cert = Some(d.cert.clone());
+        }
+    }
+    Ok(dir)
+}
+
 /// The login URL (default `login`) and the audience it implies (or --audience).
 pub(super) fn login_and_audience(args: &MintArgs) -> CliResult<(LoginUrl, String)> {
     let login = LoginUrl::parse(args.login_url.as_deref().unwrap_or("login")).map_err(|e| {
@@ -205,14 +220,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
     if let Some(file) = args.usernames.clone() {
         return super::mint_batch::run(ctx, args, &file);
     }
-    let dir = args.signer.resolve()?;
-    if let Some(d) = &dir {
-        if args.login_url.is_none() {
-            args.login_url = d.login_url.clone();
-        }
-        if args.cert.is_none() {
-            args.cert = Some(d.cert.clone());
-        }
+    if let Some(d) = apply_dir(&mut args)? {
         ctx.say(format!(
             "using generation {} of `{}`",
             d.generation,

@@ -77,14 +77,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
     // The users come from the file. `resolve` checks the rest (--client-id, or --dir with
     // its key, certificate and login URL) and wants a username: it gets the first one.
     args.signer.username = Some((*first).to_owned());
-    if let Some(d) = args.signer.resolve()? {
-        if args.login_url.is_none() {
-            args.login_url = d.login_url.clone();
-        }
-        if args.cert.is_none() {
-            args.cert = Some(d.cert.clone());
-        }
-    }
+    super::mint::apply_dir(&mut args)?;
     let args = &args;
     let (login, audience) = super::mint::login_and_audience(args)?;
     // Check the options once, before reading the key.
