@@ -299,6 +299,31 @@ fn renew_keeps_the_key_and_mint_works_before_and_after() {
             .stdout(contains("int@acme.example"));
         emu.shutdown();
     }
+    // A batch from the directory: its key, certificate and client id, users from a file.
+    let users = root.path().join("users.txt");
+    std::fs::write(
+        &users,
+        "# the integration user\nint@acme.example\nnobody@acme.example\n",
+    )
+    .unwrap();
+    let emu = emulator_for(&g2.join("server.crt"));
+    let o = certmint()
+        .args(["mint", "--dir", p(&dir), "--login-url", emu.base_url()])
+        .args(["--usernames", p(&users), "--concurrency", "2"])
+        .output()
+        .unwrap();
+    emu.shutdown();
+    assert_eq!(o.status.code(), Some(1), "one user is refused");
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["username"], "int@acme.example");
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[1]["username"], "nobody@acme.example");
+    assert_eq!(lines[1]["ok"], false);
     // Standalone renewal of a certificate file.
     let out = root.path().join("renewed.crt");
     certmint()
