@@ -6,7 +6,6 @@
 //! [`crate::x509::escape`] before it reaches a report.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::key::{self, KeyFormat};
@@ -225,7 +224,7 @@ impl CertReport {
             key_bits: info.key_bits,
             sha1: info.sha1.clone(),
             sha256: info.sha256.clone(),
-            public_key_sha256: key::hex_colon(&Sha256::digest(&info.spki)),
+            public_key_sha256: key::spki_sha256(&info.spki),
             self_signed: info.self_signed,
         }
     }
@@ -250,7 +249,7 @@ pub fn csr_report(data: &[u8]) -> Result<CsrReport> {
         Ok(csr) => Ok(CsrReport {
             subject: csr.subject,
             key_bits: csr.key_bits,
-            public_key_sha256: key::hex_colon(&Sha256::digest(&csr.spki)),
+            public_key_sha256: key::spki_sha256(&csr.spki),
             signature_valid: true,
         }),
         Err(Error::BadSignature(_)) => {
@@ -258,7 +257,7 @@ pub fn csr_report(data: &[u8]) -> Result<CsrReport> {
             Ok(CsrReport {
                 subject: raw.subject,
                 key_bits: raw.key_bits,
-                public_key_sha256: key::hex_colon(&Sha256::digest(&raw.spki)),
+                public_key_sha256: key::spki_sha256(&raw.spki),
                 signature_valid: false,
             })
         }
@@ -288,7 +287,7 @@ pub fn public_key_report(data: &[u8]) -> Result<PublicKeyReport> {
         .map_err(|e| Error::corrupt("public key", e))?;
     Ok(PublicKeyReport {
         bits: x509::rsa_bits(&spki),
-        sha256: key::hex_colon(&Sha256::digest(spki.raw)),
+        sha256: key::spki_sha256(spki.raw),
     })
 }
 

@@ -678,7 +678,7 @@ impl RsaKey {
     /// SHA-256 of the DER `SubjectPublicKeyInfo`, hex with colons: the value to compare
     /// with a certificate's public key.
     pub fn public_key_sha256(&self) -> String {
-        hex_colon(&Sha256::digest(self.public_key_der()))
+        spki_sha256(&self.public_key_der())
     }
 
     /// True when `spki_der` (a `SubjectPublicKeyInfo`, e.g. from a certificate) holds this
@@ -707,6 +707,12 @@ impl RsaKey {
 
 fn rustls_pki_der(der_bytes: &[u8]) -> rustls::pki_types::PrivatePkcs8KeyDer<'_> {
     rustls::pki_types::PrivatePkcs8KeyDer::from(der_bytes)
+}
+
+/// SHA-256 of a DER `SubjectPublicKeyInfo` (from a key, CSR or certificate), hex with
+/// colons: the public-key fingerprint certmint shows and compares.
+pub fn spki_sha256(spki_der: &[u8]) -> String {
+    hex_colon(&Sha256::digest(spki_der))
 }
 
 /// Bytes as uppercase hex pairs separated by colons (the form OpenSSL and keytool print).

@@ -615,6 +615,24 @@ fn require_complete_current(m: &Manifest) -> Result<Generation> {
     })
 }
 
+/// The generation an interrupted `origin` command left, to resume; an error when another
+/// command left one, which must be finished first.
+fn pending_of(dir: &Path, m: &Manifest, origin: Origin) -> Result<Option<Generation>> {
+    match m.pending() {
+        Some(p) if p.origin != origin => Err(Error::invalid(
+            "directory",
+            format!(
+                "generation {} was left by an interrupted `{}`; run `certmint {} {}` again to finish it first",
+                p.dir,
+                origin_name(p.origin),
+                origin_name(p.origin),
+                dir.display()
+            ),
+        )),
+        p => Ok(p.cloned()),
+    }
+}
+
 /// `certmint renew DIR`: a new certificate (new serial and validity) over the current key,
 /// in a new generation that becomes current; the old generation is kept untouched.
 /// Resumes an interrupted renewal.
@@ -625,17 +643,7 @@ pub fn renew(
     now: OffsetDateTime,
 ) -> Result<Report> {
     let mut m = load(dir)?;
-    if let Some(p) = m.pending().cloned() {
-        if p.origin != Origin::Renew {
-            return Err(Error::invalid(
-                "directory",
-                format!(
-                    "generation {} was left by an interrupted `{}`; finish that first",
-                    p.dir,
-                    origin_name(p.origin)
-                ),
-            ));
-        }
+    if let Some(p) = pending_of(dir, &m, Origin::Renew)? {
         return finish(dir, m, p.dir, password, now, true);
     }
     let current = require_complete_current(&m)?;
@@ -666,17 +674,7 @@ pub fn rotate(
     now: OffsetDateTime,
 ) -> Result<Report> {
     let mut m = load(dir)?;
-    if let Some(p) = m.pending().cloned() {
-        if p.origin != Origin::Rotate {
-            return Err(Error::invalid(
-                "directory",
-                format!(
-                    "generation {} was left by an interrupted `{}`; finish that first",
-                    p.dir,
-                    origin_name(p.origin)
-                ),
-            ));
-        }
+    if let Some(p) = pending_of(dir, &m, Origin::Rotate)? {
         let files = build_generation(
             dir,
             &mut m,

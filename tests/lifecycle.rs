@@ -803,3 +803,42 @@ fn rotate_again_activate_missing_and_aliases() {
         .stderr(contains("updated"));
     assert_eq!(manifest(&dir).salesforce.client_id.as_deref(), Some("APP2"));
 }
+
+/// A generation left unfinished by one command is finished by that command: another
+/// one refuses, and says which command to run again.
+#[test]
+fn an_interrupted_rotate_must_be_finished_before_a_renew() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    // Mark the rotated generation unfinished, as a kill mid-rotate leaves it.
+    let manifest = dir.join("certmint.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let at = text.rfind("status = \"complete\"").unwrap();
+    let mut edited = text.clone();
+    edited.replace_range(
+        at..at + "status = \"complete\"".len(),
+        "status = \"pending\"",
+    );
+    std::fs::write(&manifest, edited).unwrap();
+    certmint()
+        .args(["renew", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .code(2)
+        .stderr(contains("left by an interrupted `rotate`"))
+        .stderr(contains(format!(
+            "run `certmint rotate {}` again",
+            dir.display()
+        )));
+    certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+}

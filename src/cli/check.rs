@@ -268,6 +268,16 @@ fn expiry_line(info: &CertInfo, warn_days: i64, renew_hint: Option<String>) -> L
         .with_fix(fix)
 }
 
+/// The "key matches certificate" line, passed or failed, with what was compared.
+fn key_match(ok: bool, detail: String) -> Line {
+    Line::plain(
+        "key_matches_certificate",
+        "key matches certificate",
+        if ok { Status::Pass } else { Status::Fail },
+        detail,
+    )
+}
+
 fn key_match_line(key: &RsaKey, info: &CertInfo) -> Line {
     let ok = key.matches_spki(&info.spki);
     let detail = if ok {
@@ -279,13 +289,7 @@ fn key_match_line(key: &RsaKey, info: &CertInfo) -> Line {
             info.sha1
         )
     };
-    Line::plain(
-        "key_matches_certificate",
-        "key matches certificate",
-        if ok { Status::Pass } else { Status::Fail },
-        detail,
-    )
-    .with_fix("pair the key with the certificate made from it; Salesforce answers \"invalid assertion\" when they differ")
+    key_match(ok, detail).with_fix("pair the key with the certificate made from it; Salesforce answers \"invalid assertion\" when they differ")
 }
 
 fn check_pkcs12(
@@ -309,20 +313,14 @@ fn check_pkcs12(
         lines.push(expiry_line(&info, args.warn_days, None).about(alias.clone()));
         if let Some(k) = entry.key.as_ref() {
             let ok = k.rsa().is_ok_and(|rsa| rsa.matches_spki(&info.spki));
-            lines.push(
-                Line::plain(
-                    "key_matches_certificate",
-                    "key matches certificate",
-                    if ok { Status::Pass } else { Status::Fail },
-                    if ok {
-                        "the entry's key is the certificate's".into()
-                    } else {
-                        "the entry's key is not the certificate's".into()
-                    },
-                )
-                .about(alias.clone())
-                .with_fix("rebuild the keystore: certmint p12 --cert CERT --key KEY --out NEW.p12"),
-            );
+            let detail = if ok {
+                "the entry's key is the certificate's"
+            } else {
+                "the entry's key is not the certificate's"
+            };
+            lines.push(key_match(ok, detail.into()).about(alias.clone()).with_fix(
+                "rebuild the keystore: certmint p12 --cert CERT --key KEY --out NEW.p12",
+            ));
         }
         if let Some(k) = key {
             lines.push(key_match_line(k, &info).about(alias));
@@ -453,14 +451,11 @@ fn check_dir(ctx: &mut Ctx, dir: &Path, args: &CheckArgs) -> CliResult<Report> {
                 shown(dir)
             );
             lines.push(expiry_line(&info, args.warn_days, Some(renew)).about(gen_label.clone()));
-            let spki =
-                certmint::key::hex_colon(&<sha2::Sha256 as sha2::Digest>::digest(&info.spki));
+            let spki = certmint::key::spki_sha256(&info.spki);
             let ok = spki == g.public_key_sha256;
             lines.push(
-                Line::plain(
-                    "key_matches_certificate",
-                    "key matches certificate",
-                    if ok { Status::Pass } else { Status::Fail },
+                key_match(
+                    ok,
                     if ok {
                         format!("public key SHA-256 {spki}")
                     } else {

@@ -176,17 +176,19 @@ pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
         )
         .hint("pick another port with --listen 127.0.0.1:PORT (port 0 picks a free one)")
     })?;
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", running.base_url());
-        let _ = out.flush();
-    }
+    // The warning comes before the URL line, so whoever reads the URL (a script, a test)
+    // knows the warning has been written.
     if !emulator::is_loopback(&running.local_addr()) {
         eprintln!(
             "WARNING: the emulator listens on {}, reachable from other machines. It issues tokens to anyone \
              holding a key it trusts. Use --listen 127.0.0.1:PORT unless you mean it.",
             running.local_addr()
         );
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", running.base_url());
+        let _ = out.flush();
     }
     ctx.say(format!("certmint emulator at {}", running.base_url()));
     ctx.say(format!(
