@@ -3,12 +3,13 @@
 //! Recognition order: JKS/JCEKS magic, PEM labels, a compact JWS (three base64url
 //! segments whose header is JSON with `alg`), then DER structures (certificate, CSR,
 //! public key, private keys, PKCS#12). Every string taken from the file is escaped with
-//! [`crate::x509::escape`] before it reaches a report.
+//! [`crate::text::escape`] before it reaches a report.
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::key::{self, KeyFormat};
+use crate::text::rfc3339;
 use crate::x509::{self, CertInfo};
 use crate::{Error, Result, pemfile};
 
@@ -70,7 +71,7 @@ pub fn detect(data: &[u8]) -> Result<Kind> {
             "PKCS12" => Ok(Kind::Pkcs12),
             other => Err(Error::unsupported(
                 "PEM label",
-                format!("`{}`", x509::escape(other)),
+                format!("`{}`", crate::text::escape(other)),
             )),
         };
     }
@@ -200,12 +201,6 @@ pub struct CertReport {
     pub public_key_sha256: String,
     /// Subject equals issuer and the signature verifies with its own key.
     pub self_signed: bool,
-}
-
-/// RFC 3339 text of a time.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
 }
 
 impl CertReport {
@@ -479,7 +474,7 @@ fn jks_report(
                         });
                     let chain: Vec<Vec<u8>> = k.chain.iter().map(|c| c.der.clone()).collect();
                     StoreEntryReport {
-                        alias: x509::escape(&k.alias),
+                        alias: crate::text::escape(&k.alias),
                         entry_type: "PrivateKeyEntry".into(),
                         created,
                         key,
@@ -487,7 +482,7 @@ fn jks_report(
                     }
                 }
                 crate::jks::Entry::TrustedCert(c) => StoreEntryReport {
-                    alias: x509::escape(&c.alias),
+                    alias: crate::text::escape(&c.alias),
                     entry_type: "trustedCertEntry".into(),
                     created,
                     key: None,
@@ -516,7 +511,7 @@ fn p12_report(
         .safes
         .iter()
         .flat_map(|s| s.bags.iter().flatten())
-        .filter_map(|b| b.friendly_name.as_deref().map(x509::escape))
+        .filter_map(|b| b.friendly_name.as_deref().map(crate::text::escape))
         .collect();
     aliases.dedup();
     let mut entries = Vec::new();
@@ -531,7 +526,7 @@ fn p12_report(
                 alias: e
                     .alias
                     .as_deref()
-                    .map(x509::escape)
+                    .map(crate::text::escape)
                     .unwrap_or_else(|| "(no name)".into()),
                 entry_type: if e.key.is_some() {
                     "key"
@@ -544,9 +539,9 @@ fn p12_report(
                 chain: cert_reports(&e.chain, now),
             });
             if let Some(a) = &e.alias
-                && !aliases.contains(&x509::escape(a))
+                && !aliases.contains(&crate::text::escape(a))
             {
-                aliases.push(x509::escape(a));
+                aliases.push(crate::text::escape(a));
             }
         }
     }
@@ -634,8 +629,8 @@ pub fn inspect_dir(dir: &std::path::Path, now: OffsetDateTime) -> Result<Report>
         })
         .collect();
     Ok(Report::Directory(DirReport {
-        alias: x509::escape(&m.alias),
-        subject: x509::escape(&m.subject),
+        alias: crate::text::escape(&m.alias),
+        subject: crate::text::escape(&m.subject),
         current: m.current.clone(),
         salesforce: m.salesforce.clone(),
         generations,

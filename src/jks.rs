@@ -247,7 +247,7 @@ impl Keystore {
                     expected: "a private-key entry",
                     found: format!(
                         "the trusted certificate entry `{}`",
-                        crate::x509::escape(&c.alias)
+                        crate::text::escape(&c.alias)
                     ),
                 }),
             },
@@ -260,7 +260,7 @@ impl Keystore {
                     } else {
                         format!(
                             "only trusted certificates ({})",
-                            crate::x509::escape(&self.aliases().join(", "))
+                            crate::text::escape(&self.aliases().join(", "))
                         )
                     },
                 }),
@@ -268,7 +268,7 @@ impl Keystore {
                     "alias",
                     format!(
                         "none given, and the keystore holds several private keys: {}",
-                        crate::x509::escape(
+                        crate::text::escape(
                             &several
                                 .iter()
                                 .map(|k| k.alias.as_str())
@@ -535,7 +535,7 @@ fn read_entry(r: &mut Reader<'_>, version: u32, index: u32) -> Result<Entry> {
                     WHAT,
                     format!(
                         "entry `{}` claims {count} certificates, more than the {} bytes left can hold",
-                        crate::x509::escape(&alias),
+                        crate::text::escape(&alias),
                         r.remaining()
                     ),
                 ));
@@ -631,7 +631,7 @@ pub fn parse(data: &[u8], store_password: Option<&Password>) -> Result<Keystore>
                     WHAT,
                     format!(
                         "the integrity digest does not match, yet the password opens the key entry `{}`: the file was altered after it was written (or the password given is that entry's key password, not the store password)",
-                        crate::x509::escape(&k.alias)
+                        crate::text::escape(&k.alias)
                     ),
                 ));
             } else {

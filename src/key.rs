@@ -712,24 +712,7 @@ fn rustls_pki_der(der_bytes: &[u8]) -> rustls::pki_types::PrivatePkcs8KeyDer<'_>
 /// SHA-256 of a DER `SubjectPublicKeyInfo` (from a key, CSR or certificate), hex with
 /// colons: the public-key fingerprint certmint shows and compares.
 pub fn spki_sha256(spki_der: &[u8]) -> String {
-    hex_colon(&Sha256::digest(spki_der))
-}
-
-/// Bytes as uppercase hex pairs separated by colons (the form OpenSSL and keytool print).
-pub fn hex_colon(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push_str(&format!("{b:02X}"));
-    }
-    s
-}
-
-/// Bytes as lowercase hex without separators.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex_colon(&Sha256::digest(spki_der))
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod pkcs12;
 pub mod salesforce;
 pub mod secret;
 pub mod subject;
+pub mod text;
 pub mod token_endpoint;
 pub mod workdir;
 pub mod x509;

@@ -369,7 +369,7 @@ impl Manifest {
 /// SHA-256 of bytes as lowercase hex.
 pub fn file_digest(bytes: &[u8]) -> String {
     use sha2::Digest;
-    crate::key::hex(&sha2::Sha256::digest(bytes))
+    crate::text::hex(&sha2::Sha256::digest(bytes))
 }
 
 #[cfg(test)]

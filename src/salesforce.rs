@@ -200,7 +200,7 @@ pub fn all_pass(findings: &[Finding]) -> bool {
 /// underscores, and at most [`MAX_ALIAS_LEN`] characters (certmint's assumption). The error
 /// says which rule is broken.
 pub fn validate_alias(alias: &str) -> std::result::Result<(), String> {
-    let shown = crate::x509::escape(alias);
+    let shown = crate::text::escape(alias);
     let Some(first) = alias.chars().next() else {
         return Err("the alias is empty".into());
     };
@@ -217,7 +217,7 @@ pub fn validate_alias(alias: &str) -> std::result::Result<(), String> {
         let what = if c == ' ' {
             "a space".to_string()
         } else {
-            format!("`{}`", crate::x509::escape(&c.to_string()))
+            format!("`{}`", crate::text::escape(&c.to_string()))
         };
         return Err(format!(
             "`{shown}` contains {what}: only letters, digits and underscores are allowed"
@@ -313,7 +313,7 @@ pub fn check_jks(data: &[u8], store_password: &Password) -> Result<Vec<Finding>>
         .partition(|k| k.alias == jks::normalize_alias(&k.alias));
     let quoted = |ks: &[&PrivateKeyEntry]| -> String {
         ks.iter()
-            .map(|k| format!("`{}`", crate::x509::escape(&k.alias)))
+            .map(|k| format!("`{}`", crate::text::escape(&k.alias)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -522,7 +522,7 @@ fn check_entry(entry: &PrivateKeyEntry, store_password: &Password) -> Vec<Findin
         Ok(()) => f(
             Rule::AliasIsUniqueName,
             Status::Pass,
-            format!("`{}`", crate::x509::escape(&entry.alias)),
+            format!("`{}`", crate::text::escape(&entry.alias)),
         ),
         Err(why) => f(
             Rule::AliasIsUniqueName,

@@ -195,9 +195,7 @@ fn update_current_link(dir: &Path, generation: &str) -> Result<()> {
     Ok(())
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    crate::inspect::rfc3339(t)
-}
+use crate::text::rfc3339;
 
 fn cert_record(info: &x509::CertInfo) -> CertRecord {
     CertRecord {
@@ -771,7 +769,7 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
                 "generation",
                 format!(
                     "`{}` is not a generation of this directory (it has: {})",
-                    crate::x509::escape(generation),
+                    crate::text::escape(generation),
                     m.generations
                         .iter()
                         .map(|g| g.dir.as_str())

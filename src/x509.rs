@@ -9,8 +9,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 
-use crate::key::{RsaKey, hex_colon};
+use crate::key::RsaKey;
 use crate::subject::Subject;
+use crate::text::{escape, hex_colon};
 use crate::{Error, Result, pemfile};
 
 /// Validity and serial of a new certificate. Clock and randomness come from the caller.
@@ -340,22 +341,6 @@ pub fn rsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<usize> {
         }
         _ => None,
     }
-}
-
-/// Escape control and other non-printing characters so that text from a file cannot
-/// drive the terminal.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A name in display form (`C=US, O=Acme, CN=acme-jwt`), escaped.

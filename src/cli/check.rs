@@ -627,7 +627,7 @@ fn line(f: &Finding, path: &Path, detected: Detected) -> Line {
 fn fix(f: &Finding, path: &Path, detected: Detected) -> String {
     use salesforce::Rule;
     let file = shown(path);
-    let alias = certmint::x509::escape(f.alias.as_deref().unwrap_or("ALIAS"));
+    let alias = certmint::text::escape(f.alias.as_deref().unwrap_or("ALIAS"));
     match f.rule {
         Rule::FileIsJks => match detected {
             Detected::Pkcs12 => format!(
@@ -673,7 +673,7 @@ fn print_text(r: &Report, verbose: bool) {
         let subject = l
             .subject
             .as_deref()
-            .map(|a| format!(" [{}]", certmint::x509::escape(a)))
+            .map(|a| format!(" [{}]", certmint::text::escape(a)))
             .unwrap_or_default();
         println!("  {mark}  {}{subject}: {}", l.title, l.detail);
         if let Some(m) = &l.message {
@@ -682,7 +682,7 @@ fn print_text(r: &Report, verbose: bool) {
             } else {
                 "requires"
             };
-            println!("        Salesforce {says}: {}", certmint::x509::escape(m));
+            println!("        Salesforce {says}: {}", certmint::text::escape(m));
         }
         if let Some(fix) = &l.fix {
             println!("        fix: {fix}");

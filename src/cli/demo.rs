@@ -10,9 +10,9 @@ use certmint::key::KeyEncryption;
 use certmint::manifest::{Role, SalesforceSettings};
 use certmint::output::Mode;
 use certmint::pkcs12::Profile;
+use certmint::text::escape;
 use certmint::token_endpoint::{Client, ClientOptions, Exchange, IdentityCheck, LoginUrl};
 use certmint::workdir::{self, InitSettings};
-use certmint::x509::escape;
 use clap::Args;
 
 use super::common::Ctx;

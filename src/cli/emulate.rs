@@ -5,7 +5,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use certmint::emulator::{self, Config, Limits, ServerOptions, TlsIdentity, id18};
-use certmint::x509::escape;
+use certmint::text::escape;
 use clap::Args;
 
 use super::common::Ctx;

@@ -85,7 +85,7 @@ impl CliError {
 
 /// A path as shown in messages (escaped so a hostile name cannot drive the terminal).
 pub fn shown(p: &Path) -> String {
-    certmint::x509::escape(&p.display().to_string())
+    certmint::text::escape(&p.display().to_string())
 }
 
 fn default_hint(err: &certmint::Error) -> Option<String> {

@@ -102,7 +102,7 @@ pub fn run(ctx: &mut Ctx, args: ExportArgs) -> CliResult<()> {
     let alias = exported
         .alias
         .as_deref()
-        .map(certmint::x509::escape)
+        .map(certmint::text::escape)
         .unwrap_or_else(|| "(no name)".into());
     ctx.say(format!(
         "read `{}`: entry `{alias}`; {}",

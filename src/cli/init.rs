@@ -132,7 +132,7 @@ pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
             certmint::salesforce::validate_alias(a).map_err(|why| {
                 CliError::new(format!(
                     "--alias `{}` is not a valid Salesforce Unique Name",
-                    certmint::x509::escape(a)
+                    certmint::text::escape(a)
                 ))
                 .cause(why)
                 .hint(format!(
@@ -206,7 +206,7 @@ fn validate_stem(stem: &str) -> CliResult<()> {
     } else {
         Err(CliError::new(format!(
             "--name `{}` is not a usable file stem",
-            certmint::x509::escape(stem)
+            certmint::text::escape(stem)
         ))
         .hint("use letters, digits, `-`, `_` and `.`, as in --name server"))
     }
@@ -218,8 +218,8 @@ fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
         ctx.say(format!(
             "note: `{}` already has a manifest; its subject ({}) and alias ({}) are kept, and the subject/alias flags are ignored",
             shown(&args.dir),
-            certmint::x509::escape(&m.subject),
-            certmint::x509::escape(&m.alias)
+            certmint::text::escape(&m.subject),
+            certmint::text::escape(&m.alias)
         ));
     }
 }
@@ -279,7 +279,7 @@ pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
         other => other.to_string(),
     };
     let cert = g.certificate.as_ref();
-    let esc = certmint::x509::escape;
+    let esc = certmint::text::escape;
     eprintln!();
     eprintln!("Next steps");
     eprintln!(

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use certmint::inspect::{self, CertReport, Report, StoreEntryReport};
-use certmint::x509::escape;
+use certmint::text::escape;
 use clap::Args;
 
 use super::common::{Ctx, write_stdout};

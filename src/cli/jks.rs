@@ -112,7 +112,7 @@ fn choose_alias(args: &JksArgs, leaf: &CertInfo, source: Option<&str>) -> CliRes
             salesforce::validate_alias(a).map_err(|why| {
                 CliError::new(format!(
                     "--alias `{}` is not a valid Salesforce Unique Name",
-                    certmint::x509::escape(a)
+                    certmint::text::escape(a)
                 ))
                 .cause(why)
                 .hint(format!(
@@ -247,7 +247,7 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
 
     let mut description = format!(
         "JKS keystore, alias `{}`, {}-bit RSA key and {} certificate{}, key password = store password",
-        certmint::x509::escape(&stored_alias),
+        certmint::text::escape(&stored_alias),
         material.key.bits(),
         ders.len(),
         if ders.len() == 1 { "" } else { "s" }
@@ -259,7 +259,7 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
     if stored_alias != alias {
         ctx.say(format!(
             "note: the alias is stored as `{}`: JKS keeps aliases in lowercase, as keytool does",
-            certmint::x509::escape(&stored_alias)
+            certmint::text::escape(&stored_alias)
         ));
     }
     if rules {

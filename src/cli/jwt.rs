@@ -127,7 +127,7 @@ impl SignerArgs {
                     CliError::new(format!(
                         "`{}` has no generation `{}`",
                         shown(&dir),
-                        certmint::x509::escape(name)
+                        certmint::text::escape(name)
                     ))
                     .hint(format!(
                         "its generations are: {}",
@@ -272,9 +272,9 @@ pub fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
     println!("{assertion}");
     ctx.say(format!(
         "signed for {} (iss {}, aud {}), valid until {}",
-        certmint::x509::escape(&claims.sub),
-        certmint::x509::escape(&claims.iss),
-        certmint::x509::escape(&claims.aud),
+        certmint::text::escape(&claims.sub),
+        certmint::text::escape(&claims.iss),
+        certmint::text::escape(&claims.aud),
         format_unix(i64::try_from(claims.exp).unwrap_or(i64::MAX))
     ));
     Ok(())

@@ -10,12 +10,12 @@ use certmint::error::NetworkKind;
 use certmint::jwt::Signer;
 use certmint::key::RsaKey;
 use certmint::output::Mode;
+use certmint::text::escape;
 use certmint::token_endpoint::{
     Client, ClientOptions, Exchange, ExplainContext, IdentityCheck, LoginUrl, OAuthError,
     ProxySettings, TokenResponse, explain, resolve_audience,
 };
 use certmint::x509::CertInfo;
-use certmint::x509::escape;
 use clap::Args;
 use serde_json::json;
 

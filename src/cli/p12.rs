@@ -265,7 +265,7 @@ pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
             "PKCS#12, {profile} profile, {} / {} iterations (encryption / MAC), alias `{}`, {} certificate(s)",
             options.iterations,
             options.mac_iterations,
-            certmint::x509::escape(&alias),
+            certmint::text::escape(&alias),
             source.chain.len()
         ),
     )?;

@@ -140,7 +140,7 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
         );
         eprintln!(
             "     its alias {} is a new Unique Name, so it sits beside the old certificate.",
-            certmint::x509::escape(g.map(|g| report.manifest.alias_of(g)).unwrap_or("?"))
+            certmint::text::escape(g.map(|g| report.manifest.alias_of(g)).unwrap_or("?"))
         );
         eprintln!(
             "  The previous generation ({}) is kept as it was.",

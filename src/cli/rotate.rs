@@ -160,7 +160,7 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
     eprintln!(
         "       certmint mint --dir {} --generation {new} --client-id {} --retry 900",
         shown(dir),
-        certmint::x509::escape(&client)
+        certmint::text::escape(&client)
     );
     eprintln!(
         "  3. Switch: certmint rotate {} --activate {new}",
@@ -184,7 +184,7 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         .unwrap_or_default();
     eprintln!(
         "     import the new one too: its alias {} is a new Unique Name, so it sits beside the old certificate.)",
-        certmint::x509::escape(&alias)
+        certmint::text::escape(&alias)
     );
     eprintln!(
         "  Way back: upload {} again and run certmint rotate {} --activate {old}. {old} is never deleted.",

@@ -168,7 +168,7 @@ impl Config {
                 read(&p).map_err(|e| {
                     Error::invalid(
                         "certificate path",
-                        format!("cannot read `{}`: {e}", crate::x509::escape(cert)),
+                        format!("cannot read `{}`: {e}", crate::text::escape(cert)),
                     )
                 })
             }
@@ -352,7 +352,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
                     "user",
                     format!(
                         "refers to app `{}`, which is not defined",
-                        crate::x509::escape(r)
+                        crate::text::escape(r)
                     ),
                 )
             })
@@ -368,7 +368,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         {
             return Err(Error::invalid(
                 "user",
-                format!("`{}` is listed twice", crate::x509::escape(&u.username)),
+                format!("`{}` is listed twice", crate::text::escape(&u.username)),
             ));
         }
         let id = match &u.id {
@@ -429,7 +429,7 @@ fn normalize_url(s: &str, what: &'static str) -> Result<String> {
     if !(with.starts_with("https://") || with.starts_with("http://")) || with.len() < 10 {
         return Err(Error::invalid(
             what,
-            format!("`{}` is not an http(s) URL", crate::x509::escape(s)),
+            format!("`{}` is not an http(s) URL", crate::text::escape(s)),
         ));
     }
     Ok(with.trim_end_matches('/').to_owned())
@@ -459,7 +459,7 @@ pub fn id18_suffix(id15: &str) -> Option<String> {
 
 /// Validate a 15- or 18-character id with the given key prefix and return the 18 form.
 pub fn id18(id: &str, prefix: &str, what: &'static str) -> Result<String> {
-    let bad = |why: &str| Error::invalid(what, format!("`{}` {why}", crate::x509::escape(id)));
+    let bad = |why: &str| Error::invalid(what, format!("`{}` {why}", crate::text::escape(id)));
     if !id.starts_with(prefix) {
         return Err(bad(&format!("does not start with {prefix}")));
     }

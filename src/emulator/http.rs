@@ -298,7 +298,7 @@ async fn handle(sh: &Shared, req: Request<Incoming>) -> Resp {
     sh.log(|| {
         let mut line = format!(
             "{method} {} {}",
-            crate::x509::escape(&truncate(&path, 200)),
+            crate::text::escape(&truncate(&path, 200)),
             resp.status().as_u16()
         );
         if !note.is_empty() {

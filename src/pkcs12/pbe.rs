@@ -649,21 +649,21 @@ mod tests {
         let salt = [0x0A, 0x58, 0xCF, 0x64, 0x53, 0x0D, 0x82, 0x3F];
         let key = kdf::derive_key::<sha1::Sha1>(&pass, &salt, Pkcs12KeyType::EncryptionKey, 1, 24);
         assert_eq!(
-            crate::key::hex(&key),
+            crate::text::hex(&key),
             "8aaae6297b6cb04642ab5b077851284eb7128f1a2a7fbca3"
         );
         let iv = kdf::derive_key::<sha1::Sha1>(&pass, &salt, Pkcs12KeyType::Iv, 1, 8);
-        assert_eq!(crate::key::hex(&iv), "79993dfe048d3b76");
+        assert_eq!(crate::text::hex(&iv), "79993dfe048d3b76");
         let key =
             kdf::derive_key::<sha1::Sha1>(&pass, &salt, Pkcs12KeyType::EncryptionKey, 1000, 24);
         assert_eq!(
-            crate::key::hex(&key),
+            crate::text::hex(&key),
             "65a0185313e1be626a62223edc56a602e45d07570bd6c447"
         );
         let pass = bmp_password("pe😀");
         let mac = kdf::derive_key::<sha2::Sha256>(&pass, &salt, Pkcs12KeyType::Mac, 2048, 32);
         assert_eq!(
-            crate::key::hex(&mac),
+            crate::text::hex(&mac),
             "22afce116da235f309357ede55ab8be1474d84cc821d87f31fba7030ba7f6407"
         );
     }

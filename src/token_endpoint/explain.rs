@@ -209,7 +209,7 @@ pub struct Explanation {
 pub fn explain(err: &OAuthError, ctx: &ExplainContext) -> Explanation {
     let known = known_error(&err.error, &err.description);
     let mut facts = Vec::new();
-    let esc = |s: &str| crate::x509::escape(s);
+    let esc = |s: &str| crate::text::escape(s);
     match known.map(|k| k.description) {
         Some("invalid assertion") => {
             if let Some(fp) = &ctx.key_spki_sha256 {

@@ -157,7 +157,7 @@ pub fn resolve_audience(text: &str) -> Result<String> {
             "audience",
             format!(
                 "`{}` is neither `login`, `test` nor a URL such as https://login.salesforce.com",
-                crate::x509::escape(t)
+                crate::text::escape(t)
             ),
         ));
     }
@@ -193,7 +193,7 @@ impl Url {
             with_scheme = format!("https://{text}");
             &with_scheme
         };
-        let shown = crate::x509::escape(text);
+        let shown = crate::text::escape(text);
         let uri: ureq::http::Uri = t
             .parse()
             .map_err(|e| Error::invalid(what, format!("`{shown}` is not a URL: {e}")))?;

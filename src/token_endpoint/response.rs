@@ -55,7 +55,7 @@ pub fn mask_token(token: &str) -> String {
     };
     let chars: Vec<char> = secret.chars().collect();
     let n = chars.len();
-    let escape = |s: String| crate::x509::escape(&s);
+    let escape = |s: String| crate::text::escape(&s);
     if n >= 24 {
         let head: String = chars[..4].iter().collect();
         let tail: String = chars[n - 4..].iter().collect();
@@ -178,8 +178,8 @@ impl fmt::Display for OAuthError {
         write!(
             f,
             "{}: {}",
-            crate::x509::escape(&self.error),
-            crate::x509::escape(&self.description)
+            crate::text::escape(&self.error),
+            crate::text::escape(&self.description)
         )
     }
 }

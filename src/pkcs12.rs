@@ -404,7 +404,7 @@ impl Contents {
         self.entries
             .iter()
             .map(|e| match &e.alias {
-                Some(a) => crate::x509::escape(a),
+                Some(a) => crate::text::escape(a),
                 None => "(no name)".to_string(),
             })
             .collect()
@@ -434,7 +434,7 @@ impl Contents {
                     }
                 };
                 exact.or_else(folded).ok_or_else(|| Error::UnknownAlias {
-                    alias: crate::x509::escape(a),
+                    alias: crate::text::escape(a),
                     available: available(),
                 })
             }
@@ -469,7 +469,7 @@ impl Contents {
                 expected: "a private-key entry",
                 found: format!(
                     "a certificate-only entry `{}`",
-                    crate::x509::escape(entry.alias.as_deref().unwrap_or("(no name)"))
+                    crate::text::escape(entry.alias.as_deref().unwrap_or("(no name)"))
                 ),
             });
         }

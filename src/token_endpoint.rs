@@ -422,7 +422,7 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
             "identity URL",
             format!(
                 "the token response points at `{}`, which is not a Salesforce host; the token was not sent there",
-                crate::x509::escape(&raw)
+                crate::text::escape(&raw)
             ),
         ));
     }
@@ -544,16 +544,16 @@ fn read_response(mut resp: ureq::http::Response<ureq::Body>, url: &str) -> Resul
 
 fn snippet(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
-    crate::x509::escape(text.trim())
+    crate::text::escape(text.trim())
 }
 
 fn unexpected(url: &str, status: u16, ctype: &str, location: Option<&str>, body: &[u8]) -> Error {
     let mut detail = format!("{url} answered HTTP {status}");
     if let Some(loc) = location {
-        detail.push_str(&format!(", redirecting to {}", crate::x509::escape(loc)));
+        detail.push_str(&format!(", redirecting to {}", crate::text::escape(loc)));
     }
     if !ctype.is_empty() {
-        detail.push_str(&format!(" ({})", crate::x509::escape(ctype)));
+        detail.push_str(&format!(" ({})", crate::text::escape(ctype)));
     }
     let s = snippet(body);
     if !s.is_empty() {
