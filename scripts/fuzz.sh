@@ -9,7 +9,7 @@
 # Needs cargo-fuzz (`cargo install --locked cargo-fuzz`); on the stable toolchain it runs
 # with RUSTC_BOOTSTRAP=1. A crash leaves its input in fuzz/artifacts/<target>/ and the
 # libFuzzer log in fuzz/logs/<target>.log; turn each crash into a named regression test
-# in tests/regression.rs. A summary line per target (executions, coverage, features,
+# in tests/it/regression.rs. A summary line per target (executions, coverage, features,
 # corpus size) is printed at the end and written to fuzz/logs/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."

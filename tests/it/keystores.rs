@@ -2,9 +2,7 @@
 //! `export` from JKS (including a separate key password), `jwt`/`mint --keystore`, and an
 //! assertion signed by a Java program from a certmint JKS, accepted by the emulator.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 fn fx(p: &str) -> String {

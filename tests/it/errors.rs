@@ -1,9 +1,7 @@
 //! Every documented error of the core recipe: exit code 2, a message naming the file, a
 //! hint, a distinct cause, and no output file left behind.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
 

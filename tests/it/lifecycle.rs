@@ -2,11 +2,9 @@
 //! interruption, never overwriting), renew, rotate and activate with mint against the
 //! emulator, check's exit codes on every container format, inspect on every kind, demo.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
 

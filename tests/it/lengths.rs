@@ -4,8 +4,7 @@
 //! made while reading it is larger than a small multiple of the input (plus a fixed
 //! allowance for ordinary buffers and error messages). Each case must also fail cleanly.
 
-#[path = "support/der.rs"]
-mod der_build;
+use crate::support::der as der_build;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -2,9 +2,7 @@
 //! directions: OpenSSL reads everything certmint writes, certmint reads everything
 //! OpenSSL writes (fixtures/gen.sh).
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 #[test]

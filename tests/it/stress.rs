@@ -335,7 +335,7 @@ fn slow_clients_time_out_without_holding_the_server() {
 }
 
 /// Limits and malformed input against the real binary (the in-process server is covered
-/// in tests/emulator.rs): 413 for a declared or streamed oversize body, 431 for an
+/// in tests/it/emulator.rs): 413 for a declared or streamed oversize body, 431 for an
 /// oversize head, 400 for malformed requests, and the server still answers afterwards.
 #[test]
 fn oversize_and_malformed_requests_get_413_431_400() {

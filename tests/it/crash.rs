@@ -1,11 +1,10 @@
 //! Crash safety (issue 7): certmint killed with SIGKILL at many points while it works and
 //! writes never leaves a partial or corrupt output, never touches a pre-existing file, and
-//! a re-run completes. The harness is `tests/support/crash.rs`; each command here is one
+//! a re-run completes. The harness is `tests/it/support/crash.rs`; each command here is one
 //! [`Case`], including `init`, `renew` and `rotate` on a certmint directory. 148 kills in all, with
 //! delays from fixed seeds spread over each command's typical runtime.
 
-#[path = "support/crash.rs"]
-mod crash;
+use crate::support::crash;
 
 use std::path::Path;
 

@@ -3,11 +3,9 @@
 //! fixtures/gen-p12.sh), and every failure is its own message with exit code 2 and no
 //! output. openssl, keytool and java are required: a missing tool fails the test.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 
 const PROFILES: [&str; 3] = ["modern", "java8", "legacy"];
 const ASCII_PW: &str = "Secr3t-pw";

@@ -2,6 +2,9 @@
 //! are required: a missing tool fails the test with a clear message, never skips it.
 #![allow(dead_code)]
 
+pub mod crash;
+pub mod der;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

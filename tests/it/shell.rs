@@ -1,8 +1,6 @@
 //! Completions and man pages come from the same definition as `--help`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use predicates::str::contains;
 
 #[test]

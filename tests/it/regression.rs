@@ -2,8 +2,7 @@
 //! what broke. Each input is built here (or kept in fixtures/) so the test says what the
 //! bug was.
 
-#[path = "support/der.rs"]
-mod der_build;
+use crate::support::der as der_build;
 
 use certmint::{Error, Password};
 use der_build::*;
