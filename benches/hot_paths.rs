@@ -15,12 +15,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use certmint::Password;
-use certmint::emulator::validate::{Endpoint, TokenRequest, validate};
-use certmint::emulator::{Config, ServerOptions, start};
+use certmint::emulator::{Config, Endpoint, ServerOptions, start, validate};
 use certmint::jwt::{Claims, HeaderStyle, Signer, Verifier};
 use certmint::key::{KeyEncryption, RsaKey};
 use certmint::pkcs12::Profile;
 use certmint::token_endpoint::{Client, ClientOptions, Exchange, LoginUrl};
+use certmint::wire::oauth::TokenRequest;
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -258,10 +258,7 @@ fn emulator(c: &mut Criterion) {
     let assertion = signer.sign(&claims).unwrap();
     let mut g = c.benchmark_group("emulator");
     g.bench_function("validate_in_process", |b| {
-        let req = TokenRequest {
-            grant_type: Some(certmint::token_endpoint::GRANT_TYPE),
-            assertion: Some(&assertion),
-        };
+        let req = TokenRequest::jwt_bearer(&assertion);
         b.iter(|| {
             validate(
                 &config,

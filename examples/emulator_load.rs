@@ -213,13 +213,13 @@ fn main() -> Res<()> {
                 iat: None,
             };
             let assertion = signer.sign_json(claims.to_json().as_bytes())?;
-            let body = certmint::token_endpoint::form_body(&[
-                ("grant_type", certmint::token_endpoint::GRANT_TYPE),
-                ("assertion", &assertion),
-            ]);
+            let body = certmint::wire::oauth::TokenRequest::jwt_bearer(&assertion).to_form();
             Ok(format!(
-                "POST /services/oauth2/token HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
+                "POST {} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n{}",
+                certmint::wire::oauth::TOKEN_PATH,
+                certmint::wire::FORM_CONTENT_TYPE,
+                body.len(),
+                body.as_str()
             )
             .into_bytes())
         })

@@ -22,6 +22,7 @@ mod jwt;
 mod key;
 mod mint;
 mod mint_batch;
+mod mint_setup;
 mod p12;
 mod password;
 mod renew;

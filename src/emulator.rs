@@ -3,8 +3,15 @@
 //! so the whole flow can be tried, tested and taught offline.
 //!
 //! It checks assertions the way Salesforce does (see [`validate`]) and answers with
-//! Salesforce's exact JSON errors, status and headers. HTTP/1.1 over hyper and tokio,
-//! HTTPS through rustls when given a certificate and key.
+//! Salesforce's exact JSON errors, status and headers: the bodies are the
+//! [`crate::wire`] types that the client parses. HTTP/1.1 over hyper and tokio, HTTPS
+//! through rustls when given a certificate and key.
+//!
+//! Layered bottom-up, each layer importing only those below it: `config` (the org) and
+//! `tokens` (access tokens); `state` (what handlers share: limits, log, clock, URLs,
+//! precomputed documents); `response` (answers and their builders); `handlers` (the
+//! token grant; identity, UserInfo and REST data); `routes` (dispatch); `server` (accept
+//! loop, TLS, per-connection limits). This module and `memory` sit on top.
 //!
 //! ```no_run
 //! # fn main() -> certmint::Result<()> {
@@ -17,11 +24,14 @@
 //! # Ok(()) }
 //! ```
 
-mod api;
 mod config;
-mod http;
+mod handlers;
 mod memory;
-pub mod validate;
+mod response;
+mod routes;
+mod server;
+mod state;
+mod tokens;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -29,20 +39,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use config::{App, Config, DEFAULT_ORG_ID, PermittedUsers, UrlStyle, User, id18, id18_suffix};
-pub use http::Limits;
+pub use handlers::grant::{Endpoint, Refusal, validate};
 pub use memory::InMemory;
+pub use server::TlsIdentity;
+pub use state::Limits;
+pub use tokens::Grant;
 
-use crate::{Error, Result, SecretBytes};
-
-/// A TLS server identity: certificate chain (leaf first, DER) and the private key
-/// (PKCS#8 DER).
-#[derive(Clone, Debug)]
-pub struct TlsIdentity {
-    /// Certificates, leaf first, DER.
-    pub cert_chain: Vec<Vec<u8>>,
-    /// The leaf's private key, unencrypted PKCS#8 DER.
-    pub key_pkcs8: SecretBytes,
-}
+use crate::{Error, Result};
 
 /// How the server runs.
 #[derive(Clone, Debug)]
@@ -164,7 +167,7 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
     };
     let base_url = format!("{scheme}://{shown_ip}:{}", local_addr.port());
     let tls = match &opts.tls {
-        Some(id) => Some(http::tls_acceptor(id)?),
+        Some(id) => Some(server::tls_acceptor(id)?),
         None => None,
     };
     let workers = if opts.workers == 0 {
@@ -180,7 +183,7 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         .enable_io()
         .enable_time()
         .build()?;
-    let shared = Arc::new(http::Shared::new(
+    let shared = Arc::new(state::Shared::new(
         config,
         base_url.clone(),
         opts.limits.clone(),
@@ -203,7 +206,7 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
                 if stop_on_signals {
                     tokio::spawn(wait_for_signal(signal_tx));
                 }
-                http::serve(listener, tls, shared, stop_rx).await;
+                server::serve(listener, tls, shared, stop_rx).await;
             });
             runtime.shutdown_timeout(Duration::from_millis(500));
         })

@@ -18,6 +18,8 @@
 //! - [`salesforce`]: Salesforce's keystore import rules, as data and checks.
 //! - [`pkcs12`]: PKCS#12 / PFX files (RFC 7292) with compatibility profiles, both ways.
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
+//! - [`wire`]: the wire contract of the Salesforce endpoints, shared by the client
+//!   ([`token_endpoint`]) and the [`emulator`].
 
 pub mod convert;
 pub mod csr;
@@ -38,6 +40,7 @@ pub mod secret;
 pub mod subject;
 pub mod text;
 pub mod token_endpoint;
+pub mod wire;
 pub mod workdir;
 pub mod x509;
 

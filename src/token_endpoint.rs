@@ -7,9 +7,12 @@
 //! - [`Client`]: HTTPS with the system's trusted roots (or a private CA), proxies from the
 //!   environment, plain `http://` only to loopback (the local emulator), timeouts.
 //! - [`Exchange`]: the granted token ([`TokenResponse`]) or Salesforce's refusal
-//!   ([`OAuthError`]), with an [`explain`]ed cause and fix for every known error.
+//!   ([`OAuthError`]), with an [`explain`]ed cause and fix for every known error
+//!   ([`TokenError`]).
 //!
-//! There is no refresh token in this flow: a new assertion is signed for each token.
+//! The request and response bodies, paths and error strings are the wire contract in
+//! [`crate::wire`], shared with the emulator; this module re-exports the ones a client
+//! needs. There is no refresh token in this flow: a new assertion is signed for each token.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -26,26 +29,18 @@ mod explain;
 mod login_url;
 mod response;
 
-pub use explain::{
-    ExplainContext, Explanation, KNOWN_ERRORS, KnownError, explain, format_unix, known_error,
+pub use crate::wire::form::encode as form_body;
+pub use crate::wire::identity::USERINFO_PATH;
+pub use crate::wire::oauth::{
+    AccessToken, GRANT_TYPE, PRODUCTION, SANDBOX, TOKEN_PATH, TokenError, TokenResponse, mask_token,
 };
+pub use explain::{Advice, ExplainContext, Explanation, advice, explain, format_unix};
 pub use login_url::{LoginKind, LoginUrl, is_loopback_host, resolve_audience};
-pub use response::{
-    AccessToken, Exchange, Identity, IdentityCheck, OAuthError, TokenResponse, mask_token,
-};
+pub use response::{Exchange, Identity, IdentityCheck, OAuthError};
 
+use crate::wire::FORM_CONTENT_TYPE;
+use crate::wire::oauth::TokenRequest;
 use login_url::Url;
-
-/// The `grant_type` of the JWT bearer flow.
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-/// Production and Developer Edition login server (also the audience for My Domains).
-pub const PRODUCTION: &str = "https://login.salesforce.com";
-/// Sandbox login server (also the audience for sandbox My Domains).
-pub const SANDBOX: &str = "https://test.salesforce.com";
-/// Path of the token endpoint below a login URL.
-pub const TOKEN_PATH: &str = "/services/oauth2/token";
-/// Path of the OpenID Connect UserInfo endpoint.
-pub const USERINFO_PATH: &str = "/services/oauth2/userinfo";
 
 /// Largest response body read from a token or identity endpoint.
 const MAX_RESPONSE: u64 = 256 * 1024;
@@ -330,11 +325,11 @@ impl Client {
     /// POST the assertion to `<login>/services/oauth2/token`.
     pub fn exchange(&self, login: &LoginUrl, assertion: &str) -> Result<Exchange> {
         let url = login.token_url();
-        let body = form_body(&[("grant_type", GRANT_TYPE), ("assertion", assertion)]);
+        let body = TokenRequest::jwt_bearer(assertion).to_form();
         let agent = self.agent_for(&url)?;
         let resp = agent
             .post(&url)
-            .content_type("application/x-www-form-urlencoded")
+            .content_type(FORM_CONTENT_TYPE)
             .send(body.as_bytes())
             .map_err(|e| classify(e, &url))?;
         let (status, ctype, location, bytes) = read_response(resp, &url)?;
@@ -427,32 +422,6 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
         ));
     }
     Ok(raw)
-}
-
-/// `application/x-www-form-urlencoded` body from pairs.
-pub fn form_body(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        form_encode_into(k, &mut out);
-        out.push('=');
-        form_encode_into(v, &mut out);
-    }
-    out
-}
-
-fn form_encode_into(s: &str, out: &mut String) {
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
 }
 
 fn parse_ca(bytes: &[u8]) -> Result<Vec<Certificate<'static>>> {
@@ -677,13 +646,5 @@ mod tests {
         })
         .unwrap();
         assert!(c.agent_for("http://127.0.0.1:9/x").is_ok());
-    }
-
-    #[test]
-    fn form_encoding() {
-        assert_eq!(
-            form_body(&[("grant_type", GRANT_TYPE), ("assertion", "a.b-c_d")]),
-            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=a.b-c_d"
-        );
     }
 }

@@ -26,7 +26,10 @@ use serde_json::json;
 use super::common::Ctx;
 use super::error::{CliError, CliResult, EXIT_NO};
 use super::jwt::now_unix;
-use super::mint::{MintArgs, network_error};
+use super::mint_setup::{
+    MintArgs, apply_dir, client_and_signer, explain_context, login_and_audience, network_error,
+    signing_material,
+};
 
 /// The users named in a `--usernames` file: one per line, surrounding whitespace
 /// trimmed, blank lines and lines starting with `#` skipped.
@@ -77,15 +80,15 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
     // The users come from the file. `resolve` checks the rest (--client-id, or --dir with
     // its key, certificate and login URL) and wants a username: it gets the first one.
     args.signer.username = Some((*first).to_owned());
-    super::mint::apply_dir(&mut args)?;
+    apply_dir(&mut args)?;
     let args = &args;
-    let (login, audience) = super::mint::login_and_audience(args)?;
+    let (login, audience) = login_and_audience(args)?;
     // Check the options once, before reading the key.
     claims_for(args, first, &audience, now_unix())?;
 
-    let (ca_certs, key, cert) = super::mint::signing_material(ctx, args)?;
+    let (ca_certs, key, cert) = signing_material(ctx, args)?;
     let workers = usize::from(args.concurrency.unwrap_or(8)).clamp(1, users.len());
-    let (client, signer) = super::mint::client_and_signer(args, ca_certs, &key, Some(workers))?;
+    let (client, signer) = client_and_signer(args, ca_certs, &key, Some(workers))?;
     if client.is_proxied(&login) {
         ctx.say(format!(
             "using the proxy from the environment for {}",
@@ -100,17 +103,13 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
         audience: &audience,
         signer: &signer,
         client: &client,
-        explain_base: ExplainContext {
-            now: None,
-            exp: None,
-            login_url: Some(login.to_string()),
-            audience: Some(audience.clone()),
-            client_id: args.signer.client_id.clone(),
-            username: None,
-            key_spki_sha256: Some(key.public_key_sha256()),
-            cert_sha1: cert.as_ref().map(|c| c.sha1.clone()),
-            cert_matches_key: cert.as_ref().map(|c| key.matches_spki(&c.spki)),
-        },
+        explain_base: explain_context(
+            &login,
+            &audience,
+            args.signer.client_id.clone(),
+            &key,
+            cert.as_ref(),
+        ),
         next: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
     };
@@ -299,8 +298,8 @@ fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
                 "status": err.status,
                 "error": err.error,
                 "error_description": err.description,
-                "meaning": x.known.map(|k| k.meaning),
-                "likely_cause": x.known.and_then(|k| k.causes.first()),
+                "meaning": x.advice.map(|k| k.meaning),
+                "likely_cause": x.advice.and_then(|k| k.causes.first()),
             });
             return (Outcome::Refused, line.to_string(), None);
         }

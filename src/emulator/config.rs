@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::jwt::Verifier;
-use crate::token_endpoint::{PRODUCTION, SANDBOX};
+use crate::wire::oauth::{PRODUCTION, SANDBOX};
 use crate::{Error, Result};
 
 /// The org id used when none is configured (15 characters; obviously not a real org).

@@ -11,8 +11,9 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::config::Config;
-use super::http::{self, Limits, Shared};
-use super::validate::Grant;
+use super::server;
+use super::state::{Limits, Shared};
+use super::tokens::Grant;
 use crate::Result;
 
 /// The base URL the in-memory server believes it has.
@@ -37,7 +38,7 @@ impl InMemory {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let builder = http::conn_builder(&limits);
+        let builder = server::conn_builder(&limits);
         let shared = Arc::new(Shared::new(config, BASE_URL.to_owned(), limits, false)?);
         Ok(InMemory {
             runtime,
@@ -68,7 +69,7 @@ impl InMemory {
             // Held until the exchange ends: a dropped sender would read as "stop".
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let served = tokio::spawn(async move {
-                http::serve_conn(&builder, TokioIo::new(server), shared, stop_rx).await;
+                server::serve_conn(&builder, TokioIo::new(server), shared, stop_rx).await;
             });
             let (mut rd, mut wr) = tokio::io::split(client);
             let writer = async move {

@@ -1,0 +1,164 @@
+//! The top of the emulator's stack: the accept loop, TLS, and the per-connection limits
+//! (connections at once, header and TLS handshake timeouts, head size). Each request is
+//! handed to `routes`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{Semaphore, watch};
+
+use super::routes;
+use super::state::{Limits, Shared};
+use crate::{Error, Result, SecretBytes};
+
+/// A TLS server identity: certificate chain (leaf first, DER) and the private key
+/// (PKCS#8 DER).
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    /// Certificates, leaf first, DER.
+    pub cert_chain: Vec<Vec<u8>>,
+    /// The leaf's private key, unencrypted PKCS#8 DER.
+    pub key_pkcs8: SecretBytes,
+}
+
+pub(crate) fn tls_acceptor(id: &TlsIdentity) -> Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    if id.cert_chain.is_empty() {
+        return Err(Error::invalid("TLS certificate", "no certificate given"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs: Vec<CertificateDer<'static>> = id
+        .cert_chain
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_pkcs8.expose().to_vec()));
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(Error::crypto)?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| Error::invalid("TLS certificate and key", e))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// Accept and serve until `stop` turns true, then give open connections two seconds.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let max = shared.limits.max_connections.clamp(1, 1 << 20);
+    let sem = Arc::new(Semaphore::new(max));
+    let builder = conn_builder(&shared.limits);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let permit = tokio::select! {
+            _ = stop.changed() => break,
+            p = sem.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (tcp, _peer) = tokio::select! {
+            _ = stop.changed() => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    shared.log(|| format!("accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        let builder = builder.clone();
+        let tls = tls.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            match tls {
+                Some(acceptor) => {
+                    let hs = shared.limits.tls_handshake_timeout;
+                    match tokio::time::timeout(hs, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => {
+                            serve_conn(&builder, TokioIo::new(stream), shared, stop).await
+                        }
+                        Ok(Err(e)) => shared.log(|| format!("- - TLS handshake failed: {e}")),
+                        Err(_) => shared.log(|| "- - TLS handshake timed out".into()),
+                    }
+                }
+                None => serve_conn(&builder, TokioIo::new(tcp), shared, stop).await,
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(3),
+        sem.acquire_many(u32::try_from(max).unwrap_or(u32::MAX)),
+    )
+    .await;
+}
+
+/// The HTTP/1.1 connection settings every connection is served with.
+pub(crate) fn conn_builder(limits: &Limits) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(limits.max_header.max(1024))
+        .max_buf_size(limits.max_header.max(8192))
+        .keep_alive(true);
+    builder
+}
+
+/// Serve one connection until the client closes it, it breaks the protocol or times out,
+/// or `stop` turns true.
+pub(crate) async fn serve_conn<I>(
+    builder: &http1::Builder,
+    io: TokioIo<I>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let sh = shared.clone();
+    let svc = service_fn(move |req| {
+        let sh = sh.clone();
+        async move { Ok::<_, Infallible>(routes::handle(&sh, req).await) }
+    });
+    let conn = builder.serve_connection(io, svc);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            tokio::time::timeout(Duration::from_secs(2), conn.as_mut()).await.unwrap_or(Ok(()))
+        }
+    };
+    if let Err(e) = result {
+        // hyper has already answered parse errors (400, 431) and closed the connection.
+        let what = if e.is_parse_too_large() {
+            "431 request head too large"
+        } else if e.is_parse() {
+            "400 malformed request"
+        } else if e.is_timeout() {
+            "408 request head timed out"
+        } else if e.is_incomplete_message() {
+            "- connection closed mid-request"
+        } else {
+            "- connection error"
+        };
+        shared.log(|| format!("- - {what}"));
+    }
+}

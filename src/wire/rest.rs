@@ -1,0 +1,223 @@
+//! The REST API bodies the emulator serves (`/services/data/…`): the list of API versions
+//! (no authentication), a version's resources, SOQL query results with the records of
+//! `Organization` and `User`, and REST error lists. Salesforce names record fields in
+//! PascalCase and wraps errors in a JSON array.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+/// Path of the REST API below an instance URL.
+pub const DATA_PATH: &str = "/services/data";
+
+/// `errorCode` of a request without a valid session.
+pub const INVALID_SESSION_ID: &str = "INVALID_SESSION_ID";
+
+/// One entry of `GET /services/data/`: `{"label":"Winter '15","url":"/services/data/v32.0","version":"32.0"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiVersion {
+    /// Release name, e.g. `Spring '26`.
+    pub label: String,
+    /// `/services/data/vNN.0`.
+    pub url: String,
+    /// `NN.0`.
+    pub version: String,
+}
+
+impl ApiVersion {
+    /// Version `major`.0 with its release name (three releases a year; 20.0 was Winter '11).
+    pub fn new(major: u32) -> Self {
+        let k = major.saturating_sub(20);
+        let season = ["Winter", "Spring", "Summer"][(k % 3) as usize];
+        let year = 11 + k / 3;
+        ApiVersion {
+            label: format!("{season} '{year:02}"),
+            url: format!("{DATA_PATH}/v{major}.0"),
+            version: format!("{major}.0"),
+        }
+    }
+}
+
+/// `GET /services/data/vNN.0/`: where a version's resources are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionResources {
+    /// sObjects.
+    pub sobjects: String,
+    /// SOQL query.
+    pub query: String,
+    /// Org limits.
+    pub limits: String,
+}
+
+impl VersionResources {
+    /// The resources of `version` (`vNN.0`).
+    pub fn of(version: &str) -> Self {
+        VersionResources {
+            sobjects: format!("{DATA_PATH}/{version}/sobjects"),
+            query: format!("{DATA_PATH}/{version}/query"),
+            limits: format!("{DATA_PATH}/{version}/limits"),
+        }
+    }
+}
+
+/// One REST error; the body is a list of them (see [`RestError::list`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestError {
+    /// Human-readable text.
+    pub message: Cow<'static, str>,
+    /// Machine-readable code, e.g. `INVALID_SESSION_ID`.
+    #[serde(rename = "errorCode")]
+    pub error_code: Cow<'static, str>,
+}
+
+impl RestError {
+    /// An error.
+    pub fn new(error_code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        RestError {
+            message: message.into(),
+            error_code: Cow::Borrowed(error_code),
+        }
+    }
+
+    /// 401: `Session expired or invalid`.
+    pub fn invalid_session() -> Self {
+        RestError::new(INVALID_SESSION_ID, "Session expired or invalid")
+    }
+
+    /// The body: a one-element JSON array.
+    pub fn list(&self) -> Vec<u8> {
+        // Strings only: serialising cannot fail.
+        serde_json::to_vec(&[self]).unwrap_or_default()
+    }
+}
+
+/// A record's `attributes`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributes {
+    /// sObject type, e.g. `User`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The record's REST URL.
+    pub url: String,
+}
+
+impl Attributes {
+    /// The attributes of record `id` of `kind` under API `version` (`vNN.0`).
+    pub fn of(kind: &str, version: &str, id: &str) -> Self {
+        Attributes {
+            kind: kind.to_owned(),
+            url: format!("{DATA_PATH}/{version}/sobjects/{kind}/{id}"),
+        }
+    }
+}
+
+/// The fields of a `User` record the emulator answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserRecord {
+    /// Type and URL.
+    #[serde(rename = "attributes")]
+    pub attributes: Attributes,
+    /// 18-character id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Full name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Active.
+    pub is_active: bool,
+}
+
+/// The fields of the `Organization` record the emulator answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrganizationRecord {
+    /// Type and URL.
+    #[serde(rename = "attributes")]
+    pub attributes: Attributes,
+    /// 18-character org id.
+    pub id: String,
+    /// Org name.
+    pub name: String,
+    /// The org's namespace, if any.
+    pub namespace_prefix: Option<String>,
+    /// A sandbox.
+    pub is_sandbox: bool,
+    /// Instance, e.g. `NA1`.
+    pub instance_name: String,
+    /// Edition, e.g. `Developer Edition`.
+    pub organization_type: String,
+    /// Trial end, if a trial.
+    pub trial_expiration_date: Option<String>,
+}
+
+/// A SOQL query result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryResult<R> {
+    /// Number of records matched.
+    pub total_size: usize,
+    /// Whether every record is in this page.
+    pub done: bool,
+    /// The records.
+    pub records: Vec<R>,
+}
+
+impl<R> QueryResult<R> {
+    /// A complete result of these records.
+    pub fn of(records: Vec<R>) -> Self {
+        QueryResult {
+            total_size: records.len(),
+            done: true,
+            records,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_named_by_release() {
+        let v = serde_json::to_string(&ApiVersion::new(32)).unwrap();
+        assert_eq!(
+            v,
+            r#"{"label":"Winter '15","url":"/services/data/v32.0","version":"32.0"}"#
+        );
+        assert_eq!(ApiVersion::new(66).label, "Spring '26");
+        assert_eq!(ApiVersion::new(65).label, "Winter '26");
+    }
+
+    #[test]
+    fn errors_and_records_are_salesforce_shaped() {
+        assert_eq!(
+            RestError::invalid_session().list(),
+            br#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#
+        );
+        let r = QueryResult::of(vec![OrganizationRecord {
+            attributes: Attributes::of("Organization", "v66.0", "00D"),
+            id: "00D".into(),
+            name: "Acme".into(),
+            namespace_prefix: None,
+            is_sandbox: false,
+            instance_name: "EMU1".into(),
+            organization_type: "Developer Edition".into(),
+            trial_expiration_date: None,
+        }]);
+        let json = serde_json::to_string(&r).unwrap();
+        for part in [
+            r#""totalSize":1"#,
+            r#""done":true"#,
+            r#""attributes":{"type":"Organization","url":"/services/data/v66.0/sobjects/Organization/00D"}"#,
+            r#""NamespacePrefix":null"#,
+            r#""IsSandbox":false"#,
+        ] {
+            assert!(json.contains(part), "{part} in {json}");
+        }
+        let back: QueryResult<OrganizationRecord> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+    }
+}
