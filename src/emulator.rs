@@ -31,6 +31,8 @@ mod response;
 mod routes;
 mod server;
 mod state;
+#[cfg(test)]
+mod tests;
 mod tokens;
 
 use std::net::{SocketAddr, TcpListener};

@@ -6,10 +6,9 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use certmint::emulator::Config;
-use certmint::emulator::validate::{Endpoint, TokenRequest, validate};
+use certmint::emulator::{Config, Endpoint, validate};
 use certmint::jwt::{HeaderStyle, Signer};
-use certmint::token_endpoint::GRANT_TYPE;
+use certmint::wire::oauth::{GRANT_TYPE, TokenRequest};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_800_000_000;
@@ -70,13 +69,20 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let req = TokenRequest {
-        grant_type: grant,
-        assertion,
+        grant_type: grant.map(Into::into),
+        assertion: assertion.map(Into::into),
     };
-    if let Ok(g) = validate(&f.cfg, endpoint, &req, BASE, NOW) {
-        // A grant names an existing, active user of an existing app.
-        let user = &f.cfg.users[g.user];
-        assert!(user.active);
-        assert!(g.app < f.cfg.apps.len());
+    match validate(&f.cfg, endpoint, &req, BASE, NOW) {
+        Ok(g) => {
+            // A grant names an existing, active user of an existing app.
+            let user = &f.cfg.users[g.user];
+            assert!(user.active);
+            assert!(g.app < f.cfg.apps.len());
+        }
+        Err(r) => {
+            // Every refusal is a wire error the client recognises.
+            let body = r.error.body();
+            assert_eq!(body.known(), Some(r.error));
+        }
     }
 });

@@ -1,5 +1,6 @@
 //! What `mint` parses from the network: token responses, OAuth errors, identity bodies,
-//! and the identity URL it derives from a token response.
+//! and the identity URL it derives from a token response; and the token request form both
+//! ways.
 #![no_main]
 use std::sync::OnceLock;
 
@@ -7,6 +8,7 @@ use certmint::token_endpoint::{
     ExplainContext, Identity, LoginUrl, OAuthError, TokenResponse, explain, identity_url,
     mask_token,
 };
+use certmint::wire::oauth::TokenRequest;
 use libfuzzer_sys::fuzz_target;
 
 fn logins() -> &'static [LoginUrl] {
@@ -60,10 +62,18 @@ fuzz_target!(|data: &[u8]| {
                 cert_sha1: Some("CC:DD".into()),
                 cert_matches_key: Some(false),
             };
-            let _ = explain(&e, &ctx);
+            let x = explain(&e, &ctx);
+            // A recognised error always comes with advice.
+            assert_eq!(x.error.is_some(), x.advice.is_some());
+            assert_eq!(x.error, e.known());
             let _ = explain(&e, &ExplainContext::default());
         }
     }
     let _ = Identity::parse("https://login.salesforce.com/id/00D/005", data);
+    // The emulator's side of the form: what it reads from a body or query string.
+    let req = TokenRequest::from_form(data);
+    let _ = format!("{req:?}");
+    let again = TokenRequest::from_form(req.to_form().as_bytes());
+    assert_eq!(again, req, "a token request does not survive its own form encoding");
     let _ = mask_token(&String::from_utf8_lossy(data));
 });

@@ -60,7 +60,23 @@ impl InMemory {
     /// Open a connection, send `request`, close the sending side, and return every byte
     /// the server wrote before it closed the connection; `None` when the server did not
     /// finish within `limit` (a hang: with the client's side closed, nothing should wait).
+    ///
+    /// The server treats the closed sending side as the client gone (HTTP/1.1 without
+    /// half-close), so a request whose answer needs its body read may get no answer at all;
+    /// [`InMemory::request`] keeps the sending side open.
     pub fn exchange(&self, request: &[u8], limit: Duration) -> Option<Vec<u8>> {
+        self.run(request, limit, true)
+    }
+
+    /// Open a connection, send `request` (which should end with `Connection: close`),
+    /// and return every byte the server wrote before it closed the connection, keeping the
+    /// sending side open meanwhile, as a real client does; `None` when the server did not
+    /// finish within `limit`.
+    pub fn request(&self, request: &[u8], limit: Duration) -> Option<Vec<u8>> {
+        self.run(request, limit, false)
+    }
+
+    fn run(&self, request: &[u8], limit: Duration, close_sending: bool) -> Option<Vec<u8>> {
         let shared = self.shared.clone();
         let builder = self.builder.clone();
         let input = request.to_vec();
@@ -75,7 +91,10 @@ impl InMemory {
             let writer = async move {
                 // The server may stop reading (a 431, a 413, a parse error): not a failure.
                 let _ = wr.write_all(&input).await;
-                let _ = wr.shutdown().await;
+                if close_sending {
+                    let _ = wr.shutdown().await;
+                }
+                // Dropping `wr` alone does not close the stream: `rd` shares it.
             };
             let reader = async move {
                 let mut out = Vec::new();
