@@ -1,8 +1,8 @@
 //! What the emulator answers, one module per endpoint family: [`grant`] (the token
 //! endpoint), [`identity`] (the identity URL and UserInfo) and [`data`] (the REST API).
 //! Handlers take the state and the request's head (`Parts`: method, URI, headers) plus
-//! what `routes` already read from the body, and return a [`Reply`]; they know nothing of
-//! connections or limits.
+//! what `routes` already read from the body, and return a `response::Reply`; they know
+//! nothing of connections or limits.
 
 pub(super) mod data;
 pub(super) mod grant;
@@ -14,9 +14,6 @@ use hyper::http::request::Parts;
 use super::state::Shared;
 use super::tokens::Session;
 use crate::wire::form;
-
-#[cfg(doc)]
-use super::response::Reply;
 
 /// The bearer token of a request: `Authorization: Bearer|OAuth <token>`, or the
 /// `oauth_token` query parameter.
