@@ -1,5 +1,5 @@
 //! The token grant: the decision on a token request, in the order Salesforce appears to
-//! apply its checks (see "Emulator contract" in `docs/emulator.md`), and the answer.
+//! apply its checks ("Validation order" in `docs/emulator.md`), and the answer.
 //!
 //! 1. `grant_type` → `unsupported_grant_type`
 //! 2. `assertion` parses as a compact JWS with `alg` RS256 → else `invalid assertion`
