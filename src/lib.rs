@@ -19,8 +19,10 @@
 //! - [`pkcs12`]: PKCS#12 / PFX files (RFC 7292) with compatibility profiles, both ways.
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
 
+pub mod check;
 pub mod convert;
 pub mod csr;
+pub mod detect;
 pub mod emulator;
 pub mod error;
 pub mod inspect;
