@@ -501,10 +501,7 @@ mod tests {
     #[test]
     fn an_unknown_p12_profile_is_refused_with_its_place_and_the_known_ones() {
         let text = sample().to_toml().unwrap();
-        let bad = text.replace(
-            "p12_profile = \"modern\"",
-            "p12_profile = \"s3cret-ish\"",
-        );
+        let bad = text.replace("p12_profile = \"modern\"", "p12_profile = \"s3cret-ish\"");
         assert_ne!(bad, text);
         let err = Manifest::parse(&bad, Path::new("dir/certmint.toml")).unwrap_err();
         let msg = err.to_string();
