@@ -17,6 +17,9 @@
 //! - [`jks`]: Java KeyStore (JKS) version 2, read and written in-project.
 //! - [`salesforce`]: Salesforce's keystore import rules, as data and checks.
 //! - [`pkcs12`]: PKCS#12 / PFX files (RFC 7292) with compatibility profiles, both ways.
+//! - [`detect`]: what any file is, from its bytes (the one file-type detector).
+//! - [`check`]: does a file or certmint directory meet what its consumer requires
+//!   (expiry, key match, Salesforce's import rules), as typed findings.
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
 
 pub mod check;
