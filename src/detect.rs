@@ -422,6 +422,16 @@ mod tests {
         // OpenSSL's `pkey -outform DER` writes the traditional (PKCS#1) form.
         assert_eq!(label("keys/base.pkcs8.der"), "RSA PRIVATE KEY");
         assert_eq!(label("keys/enc-aes256.der"), "ENCRYPTED PRIVATE KEY");
+        let key = crate::key::load(&fixture("keys/base.pkcs8.pem"), None)
+            .unwrap()
+            .0;
+        assert_eq!(
+            detect(key.pkcs8_der().expose()),
+            FileType::Der {
+                kind: Kind::PrivateKey,
+                label: "PRIVATE KEY"
+            }
+        );
     }
 
     #[test]

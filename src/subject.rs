@@ -436,6 +436,38 @@ mod tests {
     }
 
     #[test]
+    fn names_read_from_certificates_are_shown_escaped_and_copied_exactly() {
+        use x509_parser::prelude::FromDer;
+        let key = crate::key::RsaKey::from_pkcs8_der(
+            crate::key::load(
+                &std::fs::read(format!(
+                    "{}/fixtures/keys/base.pkcs8.pem",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
+                .unwrap(),
+                None,
+            )
+            .unwrap()
+            .0
+            .pkcs8_der()
+            .expose(),
+        )
+        .unwrap();
+        let mut subject = Subject::new();
+        subject.push(Attr::Country, "US");
+        subject.push(Attr::Org, "Acme\u{202e}gnp");
+        subject.push(Attr::CommonName, "acme-jwt");
+        let der = crate::csr::build(&key, &subject).unwrap();
+        let (_, req) =
+            x509_parser::certification_request::X509CertificationRequest::from_der(&der).unwrap();
+        let name = &req.certification_request_info.subject;
+        assert_eq!(display_name(name), "C=US, O=Acme\\u{202e}gnp, CN=acme-jwt");
+        // Re-encoded byte for byte: the same DER name.
+        let copy = name_to_rcgen(name).unwrap();
+        assert_eq!(copy, subject.to_rcgen().unwrap());
+    }
+
+    #[test]
     fn rejects_bad_subjects() {
         for bad in [
             "CN=x",

@@ -394,6 +394,34 @@ mod tests {
         assert!(San::parse("-x.com").is_err());
     }
 
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn chains_are_read_in_file_order_skipping_other_blocks() {
+        let (a, b) = (fixture("certs/base.crt"), fixture("jks/acme.crt"));
+        let key = fixture("keys/base.pkcs8.pem");
+        let bundle = [key.clone(), a.clone(), b.clone()].concat();
+        let chain = parse_chain(&bundle).unwrap();
+        assert_eq!(chain.len(), 2);
+        assert_eq!(chain[0].der, parse(&a).unwrap().der);
+        assert_eq!(chain[1].der, parse(&b).unwrap().der);
+        let der = fixture("certs/base.der");
+        assert_eq!(parse_chain(&der).unwrap()[0].der, der);
+        let err = parse_chain(&key).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a certificate, found a private key"
+        );
+        let csr = fixture("certs/base.csr.der");
+        let err = parse_der(&csr).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a certificate, found a certificate signing request"
+        );
+    }
+
     #[test]
     fn days_are_bounded() {
         assert!(check_days(0).is_err());

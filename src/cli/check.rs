@@ -116,7 +116,8 @@ fn check_one(
     if path.is_dir() {
         return check_dir(ctx, path, args, opts);
     }
-    let data = ctx.read(path, "file to check")?;
+    // Zeroized: the file may be an unencrypted key (refused below, but read first).
+    let data = zeroize::Zeroizing::new(ctx.read(path, "file to check")?);
     let plan = check::plan(&data, args.salesforce)
         .map_err(|e| CliError::lib("cannot check", Some(path), e))?;
     if let Plan::Nothing(kind) = plan {
