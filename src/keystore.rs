@@ -1,6 +1,7 @@
 //! One door into keystores: a PKCS#12 or JKS file, recognised by content
-//! ([`crate::detect`]: JKS by its `FE ED FE ED` magic, PKCS#12 by its PFX structure), opened with a store password and,
-//! for JKS entries made with `keytool -keypass`, a separate key password.
+//! ([`crate::detect`]: JKS by its `FE ED FE ED` magic, PKCS#12 by its PFX structure),
+//! opened with a store password and, for JKS entries made with `keytool -keypass`, a
+//! separate key password.
 //!
 //! Used wherever a keystore is an input: `export`, `jks --p12`, `p12 --jks`,
 //! `jwt`/`mint --keystore`, `inspect` and `check`.

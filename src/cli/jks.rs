@@ -248,7 +248,7 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
             &password,
         )
     }
-    .map_err(|e| CliError::lib("cannot build the keystore; nothing was written", None, e))?;
+    .map_err(|e| CliError::lib("cannot build the keystore", None, e))?;
     let stored_alias = jks::normalize_alias(&alias);
 
     let mut description = format!(
