@@ -480,19 +480,29 @@ mod tests {
     }
 
     #[test]
-    fn garbage_never_panics() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for _ in 0..2000 {
-            let n = (next() % 48) as usize;
-            let g: Vec<u8> = (0..n).map(|_| next() as u8).collect();
-            let t = detect(&g);
-            let _ = (t.describe(), t.id(), identify(&g));
+    fn damaged_files_never_panic() {
+        // Every prefix and many one-bit flips of each kind of file: near-valid inputs,
+        // where a detector that slices on trust would break.
+        for file in [
+            "certs/base.crt",
+            "certs/base.der",
+            "certs/base.csr.der",
+            "keys/base.pkcs1.der",
+            "keys/enc-aes256.der",
+            "p12/openssl-default.p12",
+            "jks/keytool-equal.jks",
+        ] {
+            let data = fixture(file);
+            for n in (0..data.len()).step_by(7) {
+                let t = detect(&data[..n]);
+                let _ = (t.describe(), t.id(), identify(&data[..n]));
+            }
+            for i in (0..data.len()).step_by(13) {
+                let mut d = data.clone();
+                d[i] ^= 1 << (i % 8);
+                let t = detect(&d);
+                let _ = (t.describe_contents(), identify(&d));
+            }
         }
     }
 }

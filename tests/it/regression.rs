@@ -334,41 +334,20 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
     use crate::support::{certmint, fixture};
     let jceks = fixture("jks/keytool.jceks");
     let out_dir = tempfile::tempdir().unwrap();
-    let out = |name: &str| out_dir.path().join(name);
-    let runs: Vec<Vec<std::ffi::OsString>> = vec![
-        vec!["inspect".into(), jceks.clone().into()],
-        vec!["check".into(), jceks.clone().into()],
-        vec![
-            "export".into(),
-            jceks.clone().into(),
-            "--key-out".into(),
-            out("k.pem").into(),
-            "--cert-out".into(),
-            out("c.pem").into(),
-        ],
-        vec![
-            "jks".into(),
-            "--p12".into(),
-            jceks.clone().into(),
-            "--out".into(),
-            out("x.jks").into(),
-            "--passout".into(),
-            "env:P".into(),
-        ],
-        vec![
-            "p12".into(),
-            "--jks".into(),
-            jceks.clone().into(),
-            "--out".into(),
-            out("x.p12").into(),
-            "--passout".into(),
-            "env:P".into(),
-        ],
+    let j = jceks.to_str().unwrap();
+    // Outputs are relative to `out_dir`, which must stay empty.
+    let runs: [&[&str]; 5] = [
+        &["inspect", j],
+        &["check", j],
+        &["export", j, "--key-out", "k.pem", "--cert-out", "c.pem"],
+        &["jks", "--p12", j, "--out", "x.jks", "--passout", "env:P"],
+        &["p12", "--jks", j, "--out", "x.p12", "--passout", "env:P"],
     ];
     let mut causes = Vec::new();
     for args in runs {
         let o = certmint()
-            .args(&args)
+            .current_dir(out_dir.path())
+            .args(args)
             .args(["--passin", "env:P"])
             .env("P", "changeit")
             .output()
