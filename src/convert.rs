@@ -1,18 +1,12 @@
 //! PEM ⇄ DER conversion for certificates, CSRs, public keys and private keys (the
 //! seed's "save it with a .pem extension" step, done properly).
 //!
-//! The kind is recognised from the PEM label, or from the DER structure.
+//! The kind is recognised from the PEM label, or from the DER structure
+//! ([`crate::detect`]).
 
-use crate::{Error, Result, key, pemfile};
-
-/// The two encodings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoding {
-    /// RFC 7468 text.
-    Pem,
-    /// Binary DER.
-    Der,
-}
+pub use crate::detect::Encoding;
+use crate::detect::{FileType, Kind, detect, pem_label_kind};
+use crate::{Error, Result, pemfile};
 
 /// A converted object.
 #[derive(Debug)]
@@ -25,43 +19,20 @@ pub struct Converted {
     pub secret: bool,
 }
 
-const LABELS: [&str; 7] = [
-    "CERTIFICATE",
-    "CERTIFICATE REQUEST",
-    "PUBLIC KEY",
-    "PRIVATE KEY",
-    "RSA PRIVATE KEY",
-    "ENCRYPTED PRIVATE KEY",
-    "RSA PUBLIC KEY",
-];
+/// The private-key labels with a DER form (a traditional encrypted PEM key has none).
+const KEY_LABELS: [&str; 3] = ["PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"];
 
-fn static_label(label: &str) -> Option<&'static str> {
-    match label {
-        "NEW CERTIFICATE REQUEST" => Some("CERTIFICATE REQUEST"),
-        "X509 CERTIFICATE" => Some("CERTIFICATE"),
-        l => LABELS.iter().copied().find(|x| *x == l),
-    }
-}
-
-/// Recognise a DER object by its structure.
-pub fn der_label(der: &[u8]) -> Option<&'static str> {
-    use x509_parser::prelude::FromDer;
-    if x509_parser::certificate::X509Certificate::from_der(der).is_ok_and(|(r, _)| r.is_empty()) {
-        return Some("CERTIFICATE");
-    }
-    if x509_parser::certification_request::X509CertificationRequest::from_der(der)
-        .is_ok_and(|(r, _)| r.is_empty())
-    {
-        return Some("CERTIFICATE REQUEST");
-    }
-    if x509_parser::x509::SubjectPublicKeyInfo::from_der(der).is_ok_and(|(r, _)| r.is_empty()) {
-        return Some("PUBLIC KEY");
-    }
-    match key::probe(der).ok()?.format {
-        key::KeyFormat::Pkcs1 => Some("RSA PRIVATE KEY"),
-        key::KeyFormat::Pkcs8 => Some("PRIVATE KEY"),
-        key::KeyFormat::EncryptedPkcs8 { .. } => Some("ENCRYPTED PRIVATE KEY"),
-        key::KeyFormat::LegacyEncrypted { .. } => None,
+/// The label a PEM object keeps when converted (`NEW CERTIFICATE REQUEST` and `X509
+/// CERTIFICATE` become the RFC 7468 labels), `None` for what has no plain DER form: OpenSSL's
+/// `TRUSTED CERTIFICATE` carries trust settings after the certificate, and keys other than
+/// RSA, PKCS#8 and encrypted PKCS#8 are not read.
+fn pem_output_label(label: &str) -> Option<&'static str> {
+    match pem_label_kind(label)? {
+        Kind::Certificate if label != "TRUSTED CERTIFICATE" => Some("CERTIFICATE"),
+        Kind::Csr => Some("CERTIFICATE REQUEST"),
+        Kind::PublicKey => pemfile::PUBLIC_KEY_LABELS.into_iter().find(|l| *l == label),
+        Kind::PrivateKey => KEY_LABELS.into_iter().find(|l| *l == label),
+        _ => None,
     }
 }
 
@@ -76,18 +47,29 @@ pub fn convert(data: &[u8], to: Encoding) -> Result<Converted> {
                 "a traditional encrypted PEM key has no DER form; decrypt it with `certmint decrypt` first",
             ));
         }
-        let label = static_label(&block.label).ok_or_else(|| {
-            Error::unsupported("PEM label", format!("`{}`", block.label.escape_debug()))
+        let label = pem_output_label(&block.label).ok_or_else(|| {
+            Error::unsupported(
+                "PEM label",
+                format!("`{}`", crate::text::escape(&block.label)),
+            )
         })?;
         (label, block.contents.clone())
     } else {
-        let label = der_label(data).ok_or_else(|| {
-            Error::corrupt(
-                "DER file",
-                "not a certificate, CSR, public key or private key",
-            )
-        })?;
-        (label, data.to_vec())
+        match detect(data) {
+            FileType::Der { label, .. } => (label, data.to_vec()),
+            FileType::Unknown | FileType::Empty => {
+                return Err(Error::corrupt(
+                    "DER file",
+                    "not a certificate, CSR, public key or private key",
+                ));
+            }
+            other => {
+                return Err(Error::WrongKind {
+                    expected: "a certificate, CSR, public key or private key",
+                    found: other.describe(),
+                });
+            }
+        }
     };
     let secret = label.contains("PRIVATE KEY");
     let bytes = match to {

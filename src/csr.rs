@@ -1,15 +1,16 @@
 //! PKCS#10 certificate signing requests (RFC 2986).
 //!
 //! Recognise one by the PEM label `CERTIFICATE REQUEST` (or the older
-//! `NEW CERTIFICATE REQUEST`), or in DER by `SEQUENCE { SEQUENCE { INTEGER 0, Name,
+//! `NEW CERTIFICATE REQUEST`: [`pemfile::CSR_LABELS`]), or in DER by `SEQUENCE { SEQUENCE { INTEGER 0, Name,
 //! SubjectPublicKeyInfo, [0] attributes }, AlgorithmIdentifier, BIT STRING }`.
 
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
 
+use crate::detect::Kind;
 use crate::key::RsaKey;
-use crate::subject::Subject;
-use crate::{Error, Result, pemfile, x509};
+use crate::subject::{Subject, display_name, name_to_rcgen};
+use crate::{Error, Result, pemfile};
 
 /// Build a CSR for `subject`, signed with `key` (SHA-256 with RSA). Returns DER.
 pub fn build(key: &RsaKey, subject: &Subject) -> Result<Vec<u8>> {
@@ -63,23 +64,24 @@ pub fn parse_unverified(data: &[u8]) -> Result<Csr> {
         let blocks = pemfile::parse_all(data, "certificate signing request")?;
         let block = blocks
             .iter()
-            .find(|b| b.label == "CERTIFICATE REQUEST" || b.label == "NEW CERTIFICATE REQUEST")
+            .find(|b| pemfile::is_csr_label(&b.label))
             .ok_or_else(|| Error::WrongKind {
                 expected: "a certificate signing request",
-                found: crate::key::describe_pem_label(&blocks[0].label),
+                found: crate::detect::describe_pem_label(&blocks[0].label),
             })?;
         block.contents.clone()
     } else {
         data.to_vec()
     };
     let (rest, req) = X509CertificationRequest::from_der(&der).map_err(|e| {
-        if x509_parser::parse_x509_certificate(&der).is_ok() {
-            Error::WrongKind {
+        // Say what it is instead, when certmint knows.
+        let detected = crate::detect::detect(&der);
+        match detected.kind() {
+            Some(kind) if kind != Kind::Csr => Error::WrongKind {
                 expected: "a certificate signing request",
-                found: "a certificate".into(),
-            }
-        } else {
-            Error::corrupt("certificate signing request", e)
+                found: detected.describe(),
+            },
+            _ => Error::corrupt("certificate signing request", e),
         }
     })?;
     if !rest.is_empty() {
@@ -89,11 +91,11 @@ pub fn parse_unverified(data: &[u8]) -> Result<Csr> {
         ));
     }
     let info = &req.certification_request_info;
-    let dn = x509::name_to_rcgen(&info.subject)?;
+    let dn = name_to_rcgen(&info.subject)?;
     Ok(Csr {
-        subject: x509::display_name(&info.subject),
+        subject: display_name(&info.subject),
         spki: info.subject_pki.raw.to_vec(),
-        key_bits: x509::rsa_bits(&info.subject_pki),
+        key_bits: crate::key::spki_rsa_bits(info.subject_pki.raw),
         dn,
         der: der.clone(),
     })

@@ -1,8 +1,5 @@
-//! Recognise any file certmint handles by its content (never its name) and describe it.
-//!
-//! Recognition order: JKS/JCEKS magic, PEM labels, a compact JWS (three base64url
-//! segments whose header is JSON with `alg`), then DER structures (certificate, CSR,
-//! public key, private keys, PKCS#12). Every string taken from the file is escaped with
+//! Describe any file certmint handles, recognised by its content (never its name) with
+//! [`crate::detect`]. Every string taken from the file is escaped with
 //! [`crate::text::escape`] before it reaches a report.
 
 use serde::Serialize;
@@ -13,129 +10,7 @@ use crate::text::rfc3339;
 use crate::x509::{self, CertInfo};
 use crate::{Error, Result, pemfile};
 
-/// What a file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// A private key (any encoding).
-    PrivateKey,
-    /// A public key (`SubjectPublicKeyInfo`).
-    PublicKey,
-    /// A PKCS#10 CSR.
-    Csr,
-    /// An X.509 certificate.
-    Certificate,
-    /// A PKCS#12 / PFX keystore.
-    Pkcs12,
-    /// A Java KeyStore.
-    Jks,
-    /// A JCEKS keystore (recognised, not read).
-    Jceks,
-    /// A JWT / compact JWS.
-    Jwt,
-}
-
-impl Kind {
-    /// Human name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::PrivateKey => "private key",
-            Kind::PublicKey => "public key",
-            Kind::Csr => "certificate signing request",
-            Kind::Certificate => "certificate",
-            Kind::Pkcs12 => "PKCS#12 keystore",
-            Kind::Jks => "JKS keystore",
-            Kind::Jceks => "JCEKS keystore",
-            Kind::Jwt => "JWT",
-        }
-    }
-}
-
-/// Decide what `data` holds, without passwords.
-pub fn detect(data: &[u8]) -> Result<Kind> {
-    if data.len() >= 4 {
-        match &data[..4] {
-            [0xfe, 0xed, 0xfe, 0xed] => return Ok(Kind::Jks),
-            [0xce, 0xce, 0xce, 0xce] => return Ok(Kind::Jceks),
-            _ => {}
-        }
-    }
-    if pemfile::is_pem(data) {
-        let blocks = pemfile::parse_all(data, "PEM file")?;
-        let label = blocks[0].label.as_str();
-        return match label {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Ok(Kind::Certificate),
-            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => Ok(Kind::Csr),
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Ok(Kind::PublicKey),
-            l if l.ends_with("PRIVATE KEY") => Ok(Kind::PrivateKey),
-            "PKCS12" => Ok(Kind::Pkcs12),
-            other => Err(Error::unsupported(
-                "PEM label",
-                format!("`{}`", crate::text::escape(other)),
-            )),
-        };
-    }
-    if looks_like_jwt(data) {
-        return Ok(Kind::Jwt);
-    }
-    if let Some(label) = crate::convert::der_label(data) {
-        return Ok(match label {
-            "CERTIFICATE" => Kind::Certificate,
-            "CERTIFICATE REQUEST" => Kind::Csr,
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Kind::PublicKey,
-            _ => Kind::PrivateKey,
-        });
-    }
-    if looks_like_pfx(data) {
-        return Ok(Kind::Pkcs12);
-    }
-    if data.is_empty() {
-        return Err(Error::corrupt("file", "the file is empty"));
-    }
-    Err(Error::unsupported(
-        "file",
-        "not a key, CSR, certificate, PKCS#12, JKS or JWT that certmint recognises",
-    ))
-}
-
-/// A compact JWS: three base64url segments, the first decoding to a JSON object with `alg`.
-pub fn looks_like_jwt(data: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return false;
-    };
-    let text = text.trim();
-    let parts: Vec<&str> = text.split('.').collect();
-    if parts.len() != 3 || parts[0].is_empty() || parts[1].is_empty() {
-        return false;
-    }
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let header = parts[0].trim_end_matches('=');
-    match engine.decode(header) {
-        Ok(h) => serde_json::from_slice::<serde_json::Value>(&h)
-            .ok()
-            .and_then(|v| v.get("alg").cloned())
-            .is_some(),
-        Err(_) => false,
-    }
-}
-
-/// `SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ...` — a PFX.
-pub fn looks_like_pfx(data: &[u8]) -> bool {
-    #[derive(der::Sequence)]
-    struct Head<'a> {
-        version: u8,
-        auth_safe: der::asn1::AnyRef<'a>,
-        mac: Option<der::asn1::AnyRef<'a>>,
-    }
-    use der::Decode;
-    Head::from_der(data).is_ok_and(|h| {
-        h.version == 3
-            && der::Tagged::tag(&h.auth_safe) == der::Tag::Sequence
-            && h.mac
-                .is_none_or(|m| der::Tagged::tag(&m) == der::Tag::Sequence)
-    })
-}
+pub use crate::detect::Kind;
 
 /// A description of a private key (without decrypting it).
 #[derive(Clone, Debug, Serialize)]
@@ -281,7 +156,7 @@ pub fn public_key_report(data: &[u8]) -> Result<PublicKeyReport> {
     let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&der)
         .map_err(|e| Error::corrupt("public key", e))?;
     Ok(PublicKeyReport {
-        bits: x509::rsa_bits(&spki),
+        bits: key::spki_rsa_bits(spki.raw),
         sha256: key::spki_sha256(spki.raw),
     })
 }
@@ -423,17 +298,12 @@ pub fn inspect(
     password: Option<&crate::Password>,
     now: OffsetDateTime,
 ) -> Result<Report> {
-    Ok(match detect(data)? {
+    Ok(match crate::detect::identify(data)? {
         Kind::PrivateKey => Report::PrivateKey(key_report(data, password)?),
         Kind::PublicKey => Report::PublicKey(public_key_report(data)?),
         Kind::Csr => Report::Csr(csr_report(data)?),
         Kind::Certificate => Report::Certificate(CertReport::new(&x509::parse(data)?, now)),
-        Kind::Jceks => {
-            return Err(Error::unsupported(
-                "keystore",
-                "JCEKS (convert it with `keytool -importkeystore -deststoretype PKCS12`)",
-            ));
-        }
+        Kind::Jceks => return Err(crate::jks::jceks_unsupported()),
         Kind::Jks => Report::Jks(jks_report(data, password, now)?),
         Kind::Pkcs12 => Report::Pkcs12(p12_report(data, password, now)?),
         Kind::Jwt => Report::Jwt(jwt_report(data, now)?),

@@ -267,10 +267,9 @@ fn locate(data: &[u8]) -> Result<(Located, Container)> {
                 "key format",
                 "OpenSSH private key (convert it with `ssh-keygen -p -m PKCS8 -f FILE`)",
             ),
-            l => Error::WrongKind {
-                expected: "a private key",
-                found: describe_pem_label(l),
-            },
+            l => not_a_key(crate::detect::pem_label_kind(l), || {
+                crate::detect::describe_pem_label(l)
+            }),
         });
     }
     // DER: decide by structure, trying the three key shapes in turn.
@@ -296,17 +295,13 @@ fn locate(data: &[u8]) -> Result<(Located, Container)> {
             Container::Der,
         ));
     }
-    if x509_parser::parse_x509_certificate(data).is_ok() {
-        return Err(Error::WrongKind {
-            expected: "a private key",
-            found: "a certificate".into(),
-        });
-    }
-    if <x509_parser::certification_request::X509CertificationRequest as x509_parser::prelude::FromDer<_>>::from_der(data).is_ok() {
-        return Err(Error::WrongKind {
-            expected: "a private key",
-            found: "a certificate signing request".into(),
-        });
+    // Not a key: say what it is instead, when it is something certmint knows.
+    let detected = crate::detect::detect(data);
+    if let Some(kind) = detected
+        .kind()
+        .filter(|k| *k != crate::detect::Kind::PrivateKey)
+    {
+        return Err(not_a_key(Some(kind), || detected.describe_contents()));
     }
     // Explain where DER parsing stopped, using the most likely shape.
     let detail = match pkcs8::PrivateKeyInfoRef::from_der(data) {
@@ -327,15 +322,17 @@ fn looks_like_encrypted_pkcs8(data: &[u8]) -> bool {
     Shape::from_der(data).is_ok()
 }
 
-/// Human description of a PEM label, for "expected a private key, found ...".
-pub fn describe_pem_label(label: &str) -> String {
-    match label {
-        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => "a certificate".into(),
-        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => "a certificate signing request".into(),
-        "PUBLIC KEY" | "RSA PUBLIC KEY" => "a public key (the private key is needed)".into(),
-        "PKCS7" | "CMS" => "a PKCS#7 bundle".into(),
-        "" => "no PEM block".into(),
-        other => format!("a PEM block labelled `{}`", other.escape_debug()),
+/// "expected a private key, found ..." for an input of `kind` (described by `found`);
+/// for a public key, say that the private one is needed.
+fn not_a_key(kind: Option<crate::detect::Kind>, found: impl FnOnce() -> String) -> Error {
+    Error::WrongKind {
+        expected: "a private key",
+        found: match kind {
+            Some(crate::detect::Kind::PublicKey) => {
+                "a public key (the private key is needed)".into()
+            }
+            _ => found(),
+        },
     }
 }
 
@@ -709,6 +706,25 @@ fn rustls_pki_der(der_bytes: &[u8]) -> rustls::pki_types::PrivatePkcs8KeyDer<'_>
     rustls::pki_types::PrivatePkcs8KeyDer::from(der_bytes)
 }
 
+/// Modulus size of the RSA key in a DER `SubjectPublicKeyInfo`, `None` when it is not RSA
+/// (or not a readable SPKI).
+pub fn spki_rsa_bits(spki_der: &[u8]) -> Option<usize> {
+    use x509_parser::prelude::FromDer;
+    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der).ok()?;
+    if spki.algorithm.algorithm.to_id_string() != "1.2.840.113549.1.1.1" {
+        return None;
+    }
+    match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+            let m = rsa.modulus;
+            let start = m.iter().position(|&b| b != 0)?;
+            let m = &m[start..];
+            Some((m.len() - 1) * 8 + (8 - m[0].leading_zeros() as usize))
+        }
+        _ => None,
+    }
+}
+
 /// SHA-256 of a DER `SubjectPublicKeyInfo` (from a key, CSR or certificate), hex with
 /// colons: the public-key fingerprint certmint shows and compares.
 pub fn spki_sha256(spki_der: &[u8]) -> String {
@@ -733,9 +749,23 @@ mod tests {
     }
 
     #[test]
-    fn pem_labels_are_described() {
-        assert_eq!(describe_pem_label("CERTIFICATE"), "a certificate");
-        assert!(describe_pem_label("X\u{1b}[31m").contains("\\u{1b}"));
+    fn other_kinds_are_named() {
+        let cert = b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        let err = probe(cert).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a private key, found a certificate"
+        );
+        let pem = b"-----BEGIN X\x1b[31m-----\nMAA=\n-----END X\x1b[31m-----\n";
+        let err = probe(pem).unwrap_err();
+        assert!(err.to_string().contains("\\u{1b}"), "{err}");
+        let public = b"-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n";
+        assert!(
+            probe(public)
+                .unwrap_err()
+                .to_string()
+                .contains("private key is needed")
+        );
     }
 
     #[test]

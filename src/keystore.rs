@@ -1,10 +1,12 @@
-//! One door into keystores: a PKCS#12 or JKS file, recognised by content (JKS by its
-//! `FE ED FE ED` magic, PKCS#12 by its PFX structure), opened with a store password and,
-//! for JKS entries made with `keytool -keypass`, a separate key password.
+//! One door into keystores: a PKCS#12 or JKS file, recognised by content
+//! ([`crate::detect`]: JKS by its `FE ED FE ED` magic, PKCS#12 by its PFX structure),
+//! opened with a store password and, for JKS entries made with `keytool -keypass`, a
+//! separate key password.
 //!
 //! Used wherever a keystore is an input: `export`, `jks --p12`, `p12 --jks`,
 //! `jwt`/`mint --keystore`, `inspect` and `check`.
 
+use crate::detect::FileType;
 use crate::key::RsaKey;
 use crate::{Error, Password, Result, SecretBytes, jks, pkcs12};
 
@@ -27,21 +29,18 @@ impl Format {
     }
 }
 
-/// Decide the format, or say what the file is instead.
-pub fn format(data: &[u8]) -> Result<Format> {
-    match jks::detect(data) {
-        jks::Detected::Jks { .. } => return Ok(Format::Jks),
-        jks::Detected::Jceks => {
-            return Err(Error::unsupported(
-                "keystore",
-                "JCEKS (convert it with `keytool -importkeystore -deststoretype PKCS12`)",
-            ));
-        }
-        jks::Detected::Empty => return Err(Error::corrupt("keystore", "the file is empty")),
-        _ => {}
+/// Check that `data` is a keystore certmint opens, without a password, and say which:
+/// a JKS is parsed (structure only), a PKCS#12 file probed ([`pkcs12::probe`]), so that a
+/// damaged file is reported before a password is asked for. Anything else is an error
+/// that names what the file is instead ([`crate::detect`]).
+pub fn probe(data: &[u8]) -> Result<Format> {
+    match crate::detect::detect(data) {
+        FileType::Jks { .. } => jks::parse(data, None).map(|_| Format::Jks),
+        FileType::Jceks => Err(jks::jceks_unsupported()),
+        FileType::Empty => Err(Error::corrupt("keystore", "the file is empty")),
+        // The PKCS#12 reader names other kinds of file (PEM, certificates, keys) precisely.
+        _ => pkcs12::probe(data).map(|_| Format::Pkcs12),
     }
-    // The PKCS#12 probe names other kinds of file (PEM, certificates, keys) precisely.
-    pkcs12::probe(data).map(|_| Format::Pkcs12)
 }
 
 /// One entry taken out of a keystore.
@@ -95,7 +94,11 @@ pub fn open(
     alias: Option<&str>,
     want_key: bool,
 ) -> Result<Opened> {
-    match format(data)? {
+    let format = match crate::detect::detect(data) {
+        FileType::Jks { .. } => Format::Jks,
+        _ => probe(data)?,
+    };
+    match format {
         Format::Pkcs12 => {
             let contents = pkcs12::read_with_key_password(data, store_password, key_password)?;
             let entry = if want_key {

@@ -17,12 +17,17 @@
 //! - [`jks`]: Java KeyStore (JKS) version 2, read and written in-project.
 //! - [`salesforce`]: Salesforce's keystore import rules, as data and checks.
 //! - [`pkcs12`]: PKCS#12 / PFX files (RFC 7292) with compatibility profiles, both ways.
+//! - [`detect`]: what any file is, from its bytes (the one file-type detector).
+//! - [`check`]: does a file or certmint directory meet what its consumer requires
+//!   (expiry, key match, Salesforce's import rules), as typed findings.
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
 //! - [`wire`]: the wire contract of the Salesforce endpoints, shared by the client
 //!   ([`token_endpoint`]) and the [`emulator`].
 
+pub mod check;
 pub mod convert;
 pub mod csr;
+pub mod detect;
 pub mod emulator;
 pub mod error;
 pub mod inspect;

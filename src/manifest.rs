@@ -15,9 +15,11 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pkcs12::Profile;
 use crate::{Error, Result};
 
 /// File name of the manifest inside a certmint directory.
@@ -110,6 +112,17 @@ pub enum Origin {
     Renew,
     /// `certmint rotate`: a new key and certificate.
     Rotate,
+}
+
+impl Origin {
+    /// The command that makes (and resumes) such a generation: `init`, `renew`, `rotate`.
+    pub fn command(self) -> &'static str {
+        match self {
+            Origin::Init => "init",
+            Origin::Renew => "renew",
+            Origin::Rotate => "rotate",
+        }
+    }
 }
 
 /// Whether a generation is finished.
@@ -209,8 +222,8 @@ pub struct Manifest {
     pub subject: String,
     /// Certificate validity in days for new certificates.
     pub days: u32,
-    /// PKCS#12 profile name.
-    pub p12_profile: String,
+    /// The PKCS#12 profile of the generations' keystores (`modern`, `java8`, `legacy`).
+    pub p12_profile: Profile,
     /// Directory name of the current generation, if any is complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<String>,
@@ -223,24 +236,46 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Parse a manifest.
+    /// Parse a manifest (errors name it [`FILE_NAME`]; see [`Manifest::parse`]).
     pub fn from_toml(text: &str) -> Result<Self> {
+        Self::parse(text, Path::new(FILE_NAME))
+    }
+
+    /// Parse the manifest read from `source`, which errors name, with the line and column
+    /// where the text breaks the format, never the text itself (a value certmint does not
+    /// know, such as an unknown `p12_profile`, is refused with the accepted ones).
+    pub fn parse(text: &str, source: &Path) -> Result<Self> {
+        let at = || format!("`{}`", crate::text::escape(&source.display().to_string()));
         if text.len() > MAX_LEN {
             return Err(Error::corrupt(
                 "manifest",
                 format!(
-                    "{} bytes, more than the {MAX_LEN} a manifest may hold",
+                    "{}: {} bytes, more than the {MAX_LEN} a manifest may hold",
+                    at(),
                     text.len()
                 ),
             ));
         }
-        let m: Manifest = toml::from_str(text).map_err(|e| Error::corrupt("manifest", e))?;
+        let m: Manifest = toml::from_str(text).map_err(|e| {
+            let place = match e.span() {
+                Some(span) => {
+                    let (line, column) = line_and_column(text, span.start);
+                    format!("{} line {line}, column {column}", at())
+                }
+                None => at(),
+            };
+            Error::corrupt(
+                "manifest",
+                format!("{place}: {}", crate::text::escape(e.message().trim())),
+            )
+        })?;
         if m.format != FORMAT {
             return Err(Error::unsupported(
                 "manifest format",
                 format!(
-                    "version {} (this certmint reads version {FORMAT})",
-                    m.format
+                    "version {} in {} (this certmint reads version {FORMAT})",
+                    m.format,
+                    at()
                 ),
             ));
         }
@@ -250,7 +285,7 @@ impl Manifest {
 
     /// Serialise, with a header comment.
     pub fn to_toml(&self) -> Result<String> {
-        let body = toml::to_string_pretty(self).map_err(Error::crypto)?;
+        let body = toml::to_string_pretty(self).map_err(serialisation_error)?;
         Ok(format!(
             "# certmint manifest: written by certmint, read by `certmint check|renew|rotate|mint|inspect`.\n\
              # Each generation directory is immutable once complete; `current` names the active one.\n\n{body}"
@@ -366,6 +401,23 @@ impl Manifest {
     }
 }
 
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// A manifest that cannot be written as TOML: a value TOML cannot hold, never a
+/// cryptographic failure.
+fn serialisation_error(e: toml::ser::Error) -> Error {
+    Error::invalid(
+        "manifest",
+        format!("certmint cannot write it as TOML ({e})"),
+    )
+}
+
 /// SHA-256 of bytes as lowercase hex.
 pub fn file_digest(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -391,7 +443,7 @@ mod tests {
             alias: "acme_jwt".into(),
             subject: "/CN=acme-jwt".into(),
             days: 365,
-            p12_profile: "modern".into(),
+            p12_profile: Profile::Modern,
             current: Some("g1-2026-11-28".into()),
             salesforce: SalesforceSettings::default(),
             generations: vec![Generation {
@@ -444,6 +496,56 @@ mod tests {
         let a = long.alias_for_number(2);
         assert!(a.len() <= crate::salesforce::MAX_ALIAS_LEN);
         crate::salesforce::validate_alias(&a).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_p12_profile_is_refused_with_its_place_and_the_known_ones() {
+        let text = sample().to_toml().unwrap();
+        let bad = text.replace("p12_profile = \"modern\"", "p12_profile = \"s3cret-ish\"");
+        assert_ne!(bad, text);
+        let err = Manifest::parse(&bad, Path::new("dir/certmint.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Corrupt { .. }), "{msg}");
+        let line = bad
+            .lines()
+            .position(|l| l.starts_with("p12_profile"))
+            .unwrap()
+            + 1;
+        assert!(
+            msg.contains(&format!("`dir/certmint.toml` line {line}, column 15")),
+            "{msg}"
+        );
+        assert!(msg.contains("modern, java8, legacy"), "{msg}");
+        assert!(!msg.contains("s3cr"), "the file's text is quoted: {msg}");
+        // Nor any other type in its place.
+        let number = text.replace("p12_profile = \"modern\"", "p12_profile = 12345");
+        let msg = Manifest::from_toml(&number).unwrap_err().to_string();
+        assert!(
+            msg.contains("`certmint.toml` line") && !msg.contains("12345"),
+            "{msg}"
+        );
+        // The names are read in any case, and written in lowercase.
+        let upper = text.replace("p12_profile = \"modern\"", "p12_profile = \"Java8\"");
+        let m = Manifest::from_toml(&upper).unwrap();
+        assert_eq!(m.p12_profile, Profile::Java8);
+        assert!(m.to_toml().unwrap().contains("p12_profile = \"java8\""));
+    }
+
+    #[test]
+    fn a_serialisation_failure_is_not_a_cryptographic_error() {
+        let e: toml::ser::Error = serde::ser::Error::custom("unsupported value");
+        let err = serialisation_error(e);
+        assert!(
+            matches!(
+                err,
+                Error::InvalidInput {
+                    what: "manifest",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("cryptographic"), "{err}");
     }
 
     #[test]

@@ -44,6 +44,40 @@ impl Block {
     }
 }
 
+/// The labels of a certificate: RFC 7468's `CERTIFICATE`, the older `X509 CERTIFICATE`,
+/// and OpenSSL's `TRUSTED CERTIFICATE`.
+pub const CERTIFICATE_LABELS: [&str; 3] =
+    ["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"];
+/// The labels of a PKCS#10 request: RFC 7468's `CERTIFICATE REQUEST` and the older
+/// `NEW CERTIFICATE REQUEST` (Netscape, old Windows tools).
+pub const CSR_LABELS: [&str; 2] = ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"];
+/// The labels of a public key: `PUBLIC KEY` (SubjectPublicKeyInfo) and PKCS#1's
+/// `RSA PUBLIC KEY`.
+pub const PUBLIC_KEY_LABELS: [&str; 2] = ["PUBLIC KEY", "RSA PUBLIC KEY"];
+/// The label OpenSSL gives a PKCS#12 file put in PEM (certmint reads PKCS#12 as DER only).
+pub const PKCS12_LABEL: &str = "PKCS12";
+
+/// True for a label of a certificate ([`CERTIFICATE_LABELS`]).
+pub fn is_certificate_label(label: &str) -> bool {
+    CERTIFICATE_LABELS.contains(&label)
+}
+
+/// True for a label of a certificate signing request ([`CSR_LABELS`]).
+pub fn is_csr_label(label: &str) -> bool {
+    CSR_LABELS.contains(&label)
+}
+
+/// True for a label of a public key ([`PUBLIC_KEY_LABELS`]).
+pub fn is_public_key_label(label: &str) -> bool {
+    PUBLIC_KEY_LABELS.contains(&label)
+}
+
+/// True for a label of a private key of any algorithm and encoding: `PRIVATE KEY`,
+/// `ENCRYPTED PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `OPENSSH PRIVATE KEY`...
+pub fn is_private_key_label(label: &str) -> bool {
+    label.ends_with("PRIVATE KEY")
+}
+
 /// True when the bytes look like PEM text (a BEGIN line somewhere in them).
 pub fn is_pem(data: &[u8]) -> bool {
     find_subslice(data, b"-----BEGIN ").is_some()
@@ -123,6 +157,18 @@ mod tests {
     fn truncated_pem_is_corrupt() {
         let err = parse_all(b"-----BEGIN CERTIFICATE-----\nAAEC\n", "certificate").unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn labels_are_classified() {
+        for l in CERTIFICATE_LABELS {
+            assert!(is_certificate_label(l) && !is_csr_label(l) && !is_private_key_label(l));
+        }
+        assert!(is_csr_label("NEW CERTIFICATE REQUEST"));
+        assert!(is_public_key_label("RSA PUBLIC KEY"));
+        assert!(is_private_key_label("ENCRYPTED PRIVATE KEY"));
+        assert!(is_private_key_label("OPENSSH PRIVATE KEY"));
+        assert!(!is_certificate_label("certificate"));
     }
 
     #[test]

@@ -155,6 +155,77 @@ impl FromStr for Profile {
     }
 }
 
+impl serde::Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Read from text such as a manifest: the profile's name, in any case. Anything else is
+/// refused with the accepted names, never quoting what was found (it comes from a file).
+impl<'de> serde::Deserialize<'de> for Profile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(ProfileName)
+    }
+}
+
+/// The serde visitor of a profile name.
+struct ProfileName;
+
+impl ProfileName {
+    fn refuse<E: serde::de::Error>() -> E {
+        E::custom(format!(
+            "not a PKCS#12 profile certmint knows; expected one of {}",
+            Profile::ALL.map(Profile::name).join(", ")
+        ))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ProfileName {
+    type Value = Profile;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a PKCS#12 profile name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Profile, E> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(v))
+            .ok_or_else(Self::refuse)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<Profile, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> std::result::Result<Profile, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> std::result::Result<Profile, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> std::result::Result<Profile, E> {
+        Err(Self::refuse())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        _: A,
+    ) -> std::result::Result<Profile, A::Error> {
+        Err(Self::refuse())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        _: A,
+    ) -> std::result::Result<Profile, A::Error> {
+        Err(Self::refuse())
+    }
+}
+
 /// How one part of a file is protected, described without decrypting it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Protection {

@@ -10,7 +10,8 @@
 //! is at most [`MAX_ALIAS_LEN`] characters (Salesforce documents no maximum; 80 is the usual
 //! limit of Salesforce developer names).
 
-use crate::jks::{self, Detected, Entry, PrivateKeyEntry};
+use crate::detect::FileType;
+use crate::jks::{self, Entry, PrivateKeyEntry};
 use crate::key::{RSA_ENCRYPTION_OID, RsaKey, SALESFORCE_BITS};
 use crate::{Error, Password, Result};
 
@@ -281,8 +282,8 @@ pub fn default_alias_from_cn(common_name: Option<&str>) -> String {
 /// File-level rules come first; then the per-entry rules for each PrivateKeyEntry that has
 /// a certificate, with the entry's alias.
 pub fn check_jks(data: &[u8], store_password: &Password) -> Result<Vec<Finding>> {
-    let detected = jks::detect(data);
-    if !matches!(detected, Detected::Jks { .. }) {
+    let detected = crate::detect::detect(data);
+    if !matches!(detected, FileType::Jks { .. }) {
         let mut findings = vec![Finding::new(
             Rule::FileIsJks,
             Status::Fail,
@@ -384,6 +385,39 @@ pub fn check_jks(data: &[u8], store_password: &Password) -> Result<Vec<Finding>>
         findings.extend(check_entry(entry, store_password));
     }
     Ok(findings)
+}
+
+/// Write the JKS keystore certmint makes for Salesforce ([`jks::write_private_key`], which
+/// proves the bytes by reading them back) and check it against every import rule before
+/// returning it: a keystore that would break one is [`Error::InvalidInput`] naming the
+/// rule, and is not returned. `chain` is DER, leaf first; `timestamp_ms` the entry's
+/// creation date. `certmint jks` and the directory commands (`init`, `renew`, `rotate`)
+/// both write their JKS through here.
+pub fn write_jks(
+    alias: &str,
+    key: &RsaKey,
+    chain: &[Vec<u8>],
+    timestamp_ms: u64,
+    password: &Password,
+) -> Result<Vec<u8>> {
+    let bytes = jks::write_private_key(
+        alias,
+        key.pkcs8_der().expose(),
+        chain,
+        timestamp_ms,
+        password,
+    )?;
+    if let Some(f) = check_jks(&bytes, password)?.iter().find(|f| f.failed()) {
+        return Err(Error::invalid(
+            "keystore",
+            format!(
+                "the JKS would break Salesforce's rule \"{}\" ({})",
+                f.rule.title(),
+                f.detail
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The per-entry rules for one PrivateKeyEntry with a non-empty chain.

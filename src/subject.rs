@@ -4,9 +4,16 @@
 //! backslash escapes the next character (so `/O=Acme\/Widgets` is one value), and builds
 //! names field by field. Validation follows the X.509 upper bounds (RFC 5280 Appendix A)
 //! and what Salesforce needs: a two-letter country code and a non-empty common name.
+//!
+//! Names read from certificates and CSRs are shown with [`display_name`] (`C=US, O=Acme,
+//! CN=acme-jwt`, escaped for terminals), and copied into a new certificate, byte for byte,
+//! with `name_to_rcgen` (what `renew` and `cert --csr` do).
 
 use std::fmt;
 
+use x509_parser::x509::{AttributeTypeAndValue, X509Name};
+
+use crate::text::escape;
 use crate::{Error, Result};
 
 /// An attribute type certmint writes.
@@ -299,6 +306,120 @@ impl fmt::Display for Subject {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Names read from certificates and CSRs
+
+/// A name in display form (`C=US, O=Acme, CN=acme-jwt`), escaped.
+pub fn display_name(name: &X509Name<'_>) -> String {
+    let mut parts = Vec::new();
+    for rdn in name.iter() {
+        let mut attrs = Vec::new();
+        for atv in rdn.iter() {
+            let oid = atv.attr_type().to_id_string();
+            let key = match oid.as_str() {
+                "2.5.4.6" => "C".to_string(),
+                "2.5.4.8" => "ST".to_string(),
+                "2.5.4.7" => "L".to_string(),
+                "2.5.4.10" => "O".to_string(),
+                "2.5.4.11" => "OU".to_string(),
+                "2.5.4.3" => "CN".to_string(),
+                "1.2.840.113549.1.9.1" => "emailAddress".to_string(),
+                "0.9.2342.19200300.100.1.25" => "DC".to_string(),
+                "0.9.2342.19200300.100.1.1" => "UID".to_string(),
+                "2.5.4.5" => "serialNumber".to_string(),
+                other => other.to_string(),
+            };
+            let value = attr_string(atv).unwrap_or_else(|| "<binary>".into());
+            attrs.push(format!("{key}={}", escape(&value)));
+        }
+        parts.push(attrs.join(" + "));
+    }
+    parts.join(", ")
+}
+
+fn attr_string(atv: &AttributeTypeAndValue<'_>) -> Option<String> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let data = atv.attr_value().data;
+    match atv.attr_value().header.tag() {
+        Tag::BmpString => {
+            if data.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = data
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        Tag::UniversalString => {
+            if data.len() % 4 != 0 {
+                return None;
+            }
+            data.chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                .collect()
+        }
+        _ => std::str::from_utf8(data).ok().map(str::to_owned),
+    }
+}
+
+/// Convert a parsed name into rcgen's form, keeping each value's string type so that the
+/// re-encoded name is byte-identical to the original.
+pub(crate) fn name_to_rcgen(name: &X509Name<'_>) -> Result<rcgen::DistinguishedName> {
+    use rcgen::{DnType, DnValue};
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let bad = |d: &str| Error::unsupported("subject", d.to_string());
+    let mut dn = rcgen::DistinguishedName::new();
+    let mut seen: Vec<Vec<u64>> = Vec::new();
+    for rdn in name.iter() {
+        let mut it = rdn.iter();
+        let (Some(atv), None) = (it.next(), it.next()) else {
+            return Err(bad("multi-valued or empty RDNs cannot be copied"));
+        };
+        let arcs: Vec<u64> = atv
+            .attr_type()
+            .iter()
+            .ok_or_else(|| bad("attribute OID too large"))?
+            .collect();
+        if seen.contains(&arcs) {
+            return Err(bad(&format!(
+                "attribute {} appears more than once; certmint writes each attribute once",
+                atv.attr_type().to_id_string()
+            )));
+        }
+        seen.push(arcs.clone());
+        let data = atv.attr_value().data;
+        let as_str =
+            || std::str::from_utf8(data).map_err(|_| bad("attribute value is not valid text"));
+        let value = match atv.attr_value().header.tag() {
+            Tag::Utf8String => DnValue::Utf8String(as_str()?.to_owned()),
+            Tag::PrintableString => DnValue::PrintableString(
+                rcgen::string::PrintableString::try_from(as_str()?)
+                    .map_err(|_| bad("invalid PrintableString"))?,
+            ),
+            Tag::Ia5String => DnValue::Ia5String(
+                rcgen::string::Ia5String::try_from(as_str()?)
+                    .map_err(|_| bad("invalid IA5String"))?,
+            ),
+            Tag::T61String => DnValue::TeletexString(
+                rcgen::string::TeletexString::try_from(as_str()?)
+                    .map_err(|_| bad("invalid TeletexString"))?,
+            ),
+            Tag::BmpString => DnValue::BmpString(
+                rcgen::string::BmpString::from_utf16be(data.to_vec())
+                    .map_err(|_| bad("invalid BMPString"))?,
+            ),
+            Tag::UniversalString => DnValue::UniversalString(
+                rcgen::string::UniversalString::from_utf32be(data.to_vec())
+                    .map_err(|_| bad("invalid UniversalString"))?,
+            ),
+            _ => return Err(bad("attribute value is not a string type")),
+        };
+        dn.push(DnType::from_oid(&arcs), value);
+    }
+    Ok(dn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +433,38 @@ mod tests {
         assert_eq!(Subject::parse_openssl(&s.to_string()).unwrap(), s);
         let plus = Subject::parse_openssl("/CN=a\\+b").unwrap();
         assert_eq!(plus.get(Attr::CommonName), Some("a+b"));
+    }
+
+    #[test]
+    fn names_read_from_certificates_are_shown_escaped_and_copied_exactly() {
+        use x509_parser::prelude::FromDer;
+        let key = crate::key::RsaKey::from_pkcs8_der(
+            crate::key::load(
+                &std::fs::read(format!(
+                    "{}/fixtures/keys/base.pkcs8.pem",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
+                .unwrap(),
+                None,
+            )
+            .unwrap()
+            .0
+            .pkcs8_der()
+            .expose(),
+        )
+        .unwrap();
+        let mut subject = Subject::new();
+        subject.push(Attr::Country, "US");
+        subject.push(Attr::Org, "Acme\u{202e}gnp");
+        subject.push(Attr::CommonName, "acme-jwt");
+        let der = crate::csr::build(&key, &subject).unwrap();
+        let (_, req) =
+            x509_parser::certification_request::X509CertificationRequest::from_der(&der).unwrap();
+        let name = &req.certification_request_info.subject;
+        assert_eq!(display_name(name), "C=US, O=Acme\\u{202e}gnp, CN=acme-jwt");
+        // Re-encoded byte for byte: the same DER name.
+        let copy = name_to_rcgen(name).unwrap();
+        assert_eq!(copy, subject.to_rcgen().unwrap());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::output::{self, Mode};
 use crate::pkcs12::Profile;
 use crate::subject::Subject;
 use crate::x509::{self, Validity};
-use crate::{Error, Password, Result, jks, pkcs12, salesforce};
+use crate::{Error, Password, Result, pkcs12, salesforce};
 
 /// What `init` is asked to make.
 #[derive(Clone, Debug)]
@@ -124,7 +124,7 @@ pub fn load(dir: &Path) -> Result<Manifest> {
         return Err(Error::corrupt("manifest", "larger than 1 MiB"));
     }
     let text = std::fs::read_to_string(&path)?;
-    Manifest::from_toml(&text)
+    Manifest::parse(&text, &path)
 }
 
 /// Write the manifest (atomically), unless it is unchanged.
@@ -445,25 +445,16 @@ fn build_generation(
 
     // 5. PKCS#12 and JKS, read back and checked when they already exist.
     let chain = vec![cert.der.clone()];
-    let profile: Profile = m.p12_profile.parse().unwrap_or_default();
+    let profile = m.p12_profile;
     if !b.keep_keystore(Role::Pkcs12, &fingerprint, &cert.der)? {
         let der = pkcs12::write(&key, &chain, &alias, b.password, profile)?;
         b.create(Role::Pkcs12, &der)?;
     }
     if !b.keep_keystore(Role::Jks, &fingerprint, &cert.der)? {
         let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
-        let der =
-            jks::write_private_key(&alias, key.pkcs8_der().expose(), &chain, now_ms, b.password)?;
-        let findings = salesforce::check_jks(&der, b.password)?;
-        if let Some(f) = findings.iter().find(|f| f.failed()) {
-            return Err(Error::invalid(
-                "keystore",
-                format!(
-                    "the JKS would break Salesforce's rule \"{}\"",
-                    f.rule.title()
-                ),
-            ));
-        }
+        // Proven by reading it back, and checked against Salesforce's rules, exactly as
+        // `certmint jks` does.
+        let der = salesforce::write_jks(&alias, &key, &chain, now_ms, b.password)?;
         b.create(Role::Jks, &der)?;
     }
 
@@ -543,7 +534,7 @@ pub fn init(
             alias,
             subject: settings.subject.to_string(),
             days: settings.days,
-            p12_profile: settings.profile.name().to_string(),
+            p12_profile: settings.profile,
             current: None,
             salesforce: settings.salesforce.clone(),
             generations: Vec::new(),
@@ -622,8 +613,8 @@ fn pending_of(dir: &Path, m: &Manifest, origin: Origin) -> Result<Option<Generat
             format!(
                 "generation {} was left by an interrupted `{}`; run `certmint {} {}` again to finish it first",
                 p.dir,
-                origin_name(p.origin),
-                origin_name(p.origin),
+                p.origin.command(),
+                p.origin.command(),
                 dir.display()
             ),
         )),
@@ -824,14 +815,6 @@ pub fn newest_inactive(m: &Manifest) -> Option<&Generation> {
         .iter()
         .filter(|g| g.status == Status::Complete && Some(&g.dir) != m.current.as_ref())
         .max_by_key(|g| g.number)
-}
-
-fn origin_name(o: Origin) -> &'static str {
-    match o {
-        Origin::Init => "init",
-        Origin::Renew => "renew",
-        Origin::Rotate => "rotate",
-    }
 }
 
 /// The path of a role's file in a generation.

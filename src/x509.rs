@@ -1,16 +1,19 @@
 //! X.509 certificates (RFC 5280): the self-signed certificate a connected app verifies
 //! assertions with, and reading any certificate.
 //!
-//! Recognise one by the PEM label `CERTIFICATE`, or in DER by `SEQUENCE { SEQUENCE {
-//! [0] version, serial, ... }, AlgorithmIdentifier, BIT STRING }`.
+//! Recognise one by the PEM label `CERTIFICATE` (or `X509 CERTIFICATE`, `TRUSTED
+//! CERTIFICATE`: [`pemfile::CERTIFICATE_LABELS`]), or in DER by `SEQUENCE { SEQUENCE {
+//! [0] version, serial, ... }, AlgorithmIdentifier, BIT STRING }`. [`parse`] reads the
+//! first certificate of a file, [`parse_chain`] all of them (a chain, leaf first).
 
 use ::time::OffsetDateTime;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 
+use crate::detect::Kind;
 use crate::key::RsaKey;
-use crate::subject::Subject;
+use crate::subject::{Subject, display_name, name_to_rcgen};
 use crate::text::{escape, hex_colon};
 use crate::{Error, Result, pemfile};
 
@@ -254,34 +257,53 @@ pub fn parse(data: &[u8]) -> Result<CertInfo> {
         let blocks = pemfile::parse_all(data, "certificate")?;
         let block = blocks
             .iter()
-            .find(|b| {
-                matches!(
-                    b.label.as_str(),
-                    "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                )
-            })
-            .ok_or_else(|| Error::WrongKind {
-                expected: "a certificate",
-                found: crate::key::describe_pem_label(&blocks[0].label),
-            })?;
+            .find(|b| pemfile::is_certificate_label(&b.label))
+            .ok_or_else(|| not_a_certificate(&blocks[0].label))?;
         parse_der(&block.contents)
     } else {
         parse_der(data)
     }
 }
 
+/// Read a certificate file that may hold a chain: every certificate block of a PEM file,
+/// in file order (other blocks, such as a key, are skipped), or the one certificate of a
+/// DER file. A file without a certificate is [`Error::WrongKind`] naming what it holds.
+pub fn parse_chain(data: &[u8]) -> Result<Vec<CertInfo>> {
+    if !pemfile::is_pem(data) {
+        return Ok(vec![parse_der(data)?]);
+    }
+    let blocks = pemfile::parse_all(data, "certificate")?;
+    let chain = blocks
+        .iter()
+        .filter(|b| pemfile::is_certificate_label(&b.label))
+        .map(|b| parse_der(&b.contents))
+        .collect::<Result<Vec<_>>>()?;
+    if chain.is_empty() {
+        return Err(not_a_certificate(&blocks[0].label));
+    }
+    Ok(chain)
+}
+
+/// "expected a certificate, found ..." for a PEM file whose first block is `label`.
+fn not_a_certificate(label: &str) -> Error {
+    Error::WrongKind {
+        expected: "a certificate",
+        found: crate::detect::describe_pem_label(label),
+    }
+}
+
 /// Read a DER certificate.
 pub fn parse_der(der: &[u8]) -> Result<CertInfo> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
-        if x509_parser::certification_request::X509CertificationRequest::from_der(der).is_ok() {
-            Error::WrongKind {
+        let detected = crate::detect::detect(der);
+        match detected.kind() {
+            _ if der.is_empty() => Error::corrupt("certificate", "the file is empty"),
+            // Say what it is instead, when certmint knows.
+            Some(kind) if kind != Kind::Certificate => Error::WrongKind {
                 expected: "a certificate",
-                found: "a certificate signing request".into(),
-            }
-        } else if der.is_empty() {
-            Error::corrupt("certificate", "the file is empty")
-        } else {
-            Error::corrupt("certificate", e)
+                found: detected.describe(),
+            },
+            _ => Error::corrupt("certificate", e),
         }
     })?;
     if !rest.is_empty() {
@@ -320,138 +342,11 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo> {
         not_after: cert.validity().not_after.to_datetime(),
         signature_algorithm,
         spki: spki.raw.to_vec(),
-        key_bits: rsa_bits(spki),
+        key_bits: crate::key::spki_rsa_bits(spki.raw),
         sha1: hex_colon(&Sha1::digest(der)),
         sha256: hex_colon(&Sha256::digest(der)),
         self_signed,
     })
-}
-
-/// Modulus size of an RSA `SubjectPublicKeyInfo`, `None` when it is not RSA.
-pub fn rsa_bits(spki: &SubjectPublicKeyInfo<'_>) -> Option<usize> {
-    if spki.algorithm.algorithm.to_id_string() != "1.2.840.113549.1.1.1" {
-        return None;
-    }
-    match spki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
-            let m = rsa.modulus;
-            let start = m.iter().position(|&b| b != 0)?;
-            let m = &m[start..];
-            Some((m.len() - 1) * 8 + (8 - m[0].leading_zeros() as usize))
-        }
-        _ => None,
-    }
-}
-
-/// A name in display form (`C=US, O=Acme, CN=acme-jwt`), escaped.
-pub fn display_name(name: &X509Name<'_>) -> String {
-    let mut parts = Vec::new();
-    for rdn in name.iter() {
-        let mut attrs = Vec::new();
-        for atv in rdn.iter() {
-            let oid = atv.attr_type().to_id_string();
-            let key = match oid.as_str() {
-                "2.5.4.6" => "C".to_string(),
-                "2.5.4.8" => "ST".to_string(),
-                "2.5.4.7" => "L".to_string(),
-                "2.5.4.10" => "O".to_string(),
-                "2.5.4.11" => "OU".to_string(),
-                "2.5.4.3" => "CN".to_string(),
-                "1.2.840.113549.1.9.1" => "emailAddress".to_string(),
-                "0.9.2342.19200300.100.1.25" => "DC".to_string(),
-                "0.9.2342.19200300.100.1.1" => "UID".to_string(),
-                "2.5.4.5" => "serialNumber".to_string(),
-                other => other.to_string(),
-            };
-            let value = attr_string(atv).unwrap_or_else(|| "<binary>".into());
-            attrs.push(format!("{key}={}", escape(&value)));
-        }
-        parts.push(attrs.join(" + "));
-    }
-    parts.join(", ")
-}
-
-fn attr_string(atv: &AttributeTypeAndValue<'_>) -> Option<String> {
-    use x509_parser::der_parser::asn1_rs::Tag;
-    let data = atv.attr_value().data;
-    match atv.attr_value().header.tag() {
-        Tag::BmpString => {
-            if data.len() % 2 != 0 {
-                return None;
-            }
-            let units: Vec<u16> = data
-                .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                .collect();
-            String::from_utf16(&units).ok()
-        }
-        Tag::UniversalString => {
-            if data.len() % 4 != 0 {
-                return None;
-            }
-            data.chunks_exact(4)
-                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                .collect()
-        }
-        _ => std::str::from_utf8(data).ok().map(str::to_owned),
-    }
-}
-
-/// Convert a parsed name into rcgen's form, keeping each value's string type so that the
-/// re-encoded name is byte-identical to the original.
-pub(crate) fn name_to_rcgen(name: &X509Name<'_>) -> Result<rcgen::DistinguishedName> {
-    use rcgen::{DnType, DnValue};
-    use x509_parser::der_parser::asn1_rs::Tag;
-    let bad = |d: &str| Error::unsupported("subject", d.to_string());
-    let mut dn = rcgen::DistinguishedName::new();
-    let mut seen: Vec<Vec<u64>> = Vec::new();
-    for rdn in name.iter() {
-        let mut it = rdn.iter();
-        let (Some(atv), None) = (it.next(), it.next()) else {
-            return Err(bad("multi-valued or empty RDNs cannot be copied"));
-        };
-        let arcs: Vec<u64> = atv
-            .attr_type()
-            .iter()
-            .ok_or_else(|| bad("attribute OID too large"))?
-            .collect();
-        if seen.contains(&arcs) {
-            return Err(bad(&format!(
-                "attribute {} appears more than once; certmint writes each attribute once",
-                atv.attr_type().to_id_string()
-            )));
-        }
-        seen.push(arcs.clone());
-        let data = atv.attr_value().data;
-        let as_str =
-            || std::str::from_utf8(data).map_err(|_| bad("attribute value is not valid text"));
-        let value = match atv.attr_value().header.tag() {
-            Tag::Utf8String => DnValue::Utf8String(as_str()?.to_owned()),
-            Tag::PrintableString => DnValue::PrintableString(
-                rcgen::string::PrintableString::try_from(as_str()?)
-                    .map_err(|_| bad("invalid PrintableString"))?,
-            ),
-            Tag::Ia5String => DnValue::Ia5String(
-                rcgen::string::Ia5String::try_from(as_str()?)
-                    .map_err(|_| bad("invalid IA5String"))?,
-            ),
-            Tag::T61String => DnValue::TeletexString(
-                rcgen::string::TeletexString::try_from(as_str()?)
-                    .map_err(|_| bad("invalid TeletexString"))?,
-            ),
-            Tag::BmpString => DnValue::BmpString(
-                rcgen::string::BmpString::from_utf16be(data.to_vec())
-                    .map_err(|_| bad("invalid BMPString"))?,
-            ),
-            Tag::UniversalString => DnValue::UniversalString(
-                rcgen::string::UniversalString::from_utf32be(data.to_vec())
-                    .map_err(|_| bad("invalid UniversalString"))?,
-            ),
-            _ => return Err(bad("attribute value is not a string type")),
-        };
-        dn.push(DnType::from_oid(&arcs), value);
-    }
-    Ok(dn)
 }
 
 #[cfg(test)]
@@ -497,6 +392,34 @@ mod tests {
         assert!(San::parse("bad name").is_err());
         assert!(San::parse("").is_err());
         assert!(San::parse("-x.com").is_err());
+    }
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn chains_are_read_in_file_order_skipping_other_blocks() {
+        let (a, b) = (fixture("certs/base.crt"), fixture("jks/acme.crt"));
+        let key = fixture("keys/base.pkcs8.pem");
+        let bundle = [key.clone(), a.clone(), b.clone()].concat();
+        let chain = parse_chain(&bundle).unwrap();
+        assert_eq!(chain.len(), 2);
+        assert_eq!(chain[0].der, parse(&a).unwrap().der);
+        assert_eq!(chain[1].der, parse(&b).unwrap().der);
+        let der = fixture("certs/base.der");
+        assert_eq!(parse_chain(&der).unwrap()[0].der, der);
+        let err = parse_chain(&key).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a certificate, found a private key"
+        );
+        let csr = fixture("certs/base.csr.der");
+        let err = parse_der(&csr).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a certificate, found a certificate signing request"
+        );
     }
 
     #[test]

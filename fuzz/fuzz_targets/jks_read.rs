@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = certmint::jks::detect(data);
+    let _ = certmint::detect::detect(data).describe();
     let _ = certmint::jks::parse(data, None);
     let pw = certmint::Password::from("changeit");
     if let Ok(ks) = certmint::jks::parse(data, Some(&pw)) {

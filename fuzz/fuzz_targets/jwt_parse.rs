@@ -15,7 +15,7 @@ fn verifier() -> &'static certmint::jwt::Verifier {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = certmint::inspect::looks_like_jwt(data);
+    let _ = certmint::detect::detect(data);
     if let Ok(p) = certmint::jwt::parse(&text) {
         let _ = p.claims.subject();
         if let Some(a) = &p.claims.aud {

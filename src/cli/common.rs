@@ -243,7 +243,7 @@ impl Ctx {
     ) -> CliResult<certmint::keystore::Opened> {
         let data = zeroize::Zeroizing::new(self.read(path, "keystore")?);
         let cannot = |e| CliError::lib("cannot read keystore", Some(path), e);
-        certmint::keystore::format(&data).map_err(cannot)?;
+        certmint::keystore::probe(&data).map_err(cannot)?;
         let what = format!("the keystore `{}`", shown(path));
         let pw = self
             .passwords
@@ -282,31 +282,6 @@ impl Ctx {
 /// Read a certificate file: PEM (possibly a chain, in file order) or DER.
 pub fn read_cert_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<certmint::x509::CertInfo>> {
     let data = ctx.read(path, "certificate")?;
-    let bad = |e| CliError::lib("cannot read certificate", Some(path), e);
-    if certmint::pemfile::is_pem(&data) {
-        let blocks = certmint::pemfile::parse_all(&data, "certificate").map_err(bad)?;
-        let chain = blocks
-            .iter()
-            .filter(|b| {
-                matches!(
-                    b.label.as_str(),
-                    "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                )
-            })
-            .map(|b| certmint::x509::parse_der(&b.contents))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bad)?;
-        if chain.is_empty() {
-            // Let x509::parse say what the file holds instead.
-            return Err(bad(certmint::x509::parse(&data).err().unwrap_or(
-                certmint::Error::WrongKind {
-                    expected: "a certificate",
-                    found: "no certificate".into(),
-                },
-            )));
-        }
-        Ok(chain)
-    } else {
-        Ok(vec![certmint::x509::parse_der(&data).map_err(bad)?])
-    }
+    certmint::x509::parse_chain(&data)
+        .map_err(|e| CliError::lib("cannot read certificate", Some(path), e))
 }

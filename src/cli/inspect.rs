@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use certmint::detect::Kind;
 use certmint::inspect::{self, CertReport, Report, StoreEntryReport};
 use certmint::text::escape;
 use clap::Args;
@@ -92,11 +93,11 @@ fn inspect_bytes(
     now: time::OffsetDateTime,
 ) -> CliResult<Report> {
     let cannot = |e| CliError::lib("cannot inspect", Some(path), e);
-    let kind = inspect::detect(data).map_err(cannot)?;
+    let kind = certmint::detect::identify(data).map_err(cannot)?;
     // A password only when one was given and the input can use it.
     let needs = match kind {
-        inspect::Kind::Jks | inspect::Kind::Pkcs12 => true,
-        inspect::Kind::PrivateKey => certmint::key::probe(data)
+        Kind::Jks | Kind::Pkcs12 => true,
+        Kind::PrivateKey => certmint::key::probe(data)
             .map(|i| i.is_encrypted())
             .unwrap_or(false),
         _ => false,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use certmint::key::RsaKey;
 use certmint::output::Mode;
 use certmint::x509::CertInfo;
-use certmint::{Password, jks, salesforce};
+use certmint::{jks, salesforce};
 use clap::Args;
 
 use super::common::{Ctx, check_out};
@@ -235,15 +235,21 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
         Purpose::New,
     )?;
     let ders: Vec<Vec<u8>> = material.chain.iter().map(|c| c.der.clone()).collect();
-    let bytes = jks::write_private_key(
-        &alias,
-        material.key.pkcs8_der().expose(),
-        &ders,
-        now_ms(),
-        &password,
-    )
+    // The library reads the keystore back and proves it before returning it; under the
+    // rules it also checks every Salesforce import rule.
+    let bytes = if rules {
+        salesforce::write_jks(&alias, &material.key, &ders, now_ms(), &password)
+    } else {
+        jks::write_private_key(
+            &alias,
+            material.key.pkcs8_der().expose(),
+            &ders,
+            now_ms(),
+            &password,
+        )
+    }
     .map_err(|e| CliError::lib("cannot build the keystore", None, e))?;
-    let stored_alias = verify(&bytes, &password, &material, rules)?;
+    let stored_alias = jks::normalize_alias(&alias);
 
     let mut description = format!(
         "JKS keystore, alias `{}`, {}-bit RSA key and {} certificate{}, key password = store password",
@@ -268,51 +274,4 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
         );
     }
     Ok(())
-}
-
-/// Read the keystore back from memory with the password and prove it: integrity digest,
-/// one entry, the key recovers with the store password and is the key we put in, and it
-/// matches the leaf certificate; under the rules, every Salesforce rule passes. Returns
-/// the alias as stored.
-fn verify(
-    bytes: &[u8],
-    password: &Password,
-    material: &Material,
-    rules: bool,
-) -> CliResult<String> {
-    let fail = |why: String| {
-        CliError::new("the keystore did not read back correctly; nothing was written").cause(why)
-    };
-    let ks = jks::parse(bytes, Some(password)).map_err(|e| fail(e.to_string()))?;
-    if ks.integrity != jks::Integrity::Verified {
-        return Err(fail("the integrity digest was not verified".into()));
-    }
-    let Some(entry) = ks.private_keys().next() else {
-        return Err(fail("no PrivateKeyEntry".into()));
-    };
-    let plain = entry.recover(password).map_err(|e| fail(e.to_string()))?;
-    let key = RsaKey::from_pkcs8_der(plain.expose()).map_err(|e| fail(e.to_string()))?;
-    if key.pkcs8_der() != material.key.pkcs8_der() {
-        return Err(fail("the recovered key differs from the input key".into()));
-    }
-    let leaf = entry.leaf().map(certmint::x509::parse_der);
-    match leaf {
-        Some(Ok(info)) if key.matches_spki(&info.spki) => {}
-        _ => {
-            return Err(fail(
-                "the recovered key does not match the stored certificate".into(),
-            ));
-        }
-    }
-    if rules {
-        let findings = salesforce::check_jks(bytes, password).map_err(|e| fail(e.to_string()))?;
-        if let Some(f) = findings.iter().find(|f| f.failed()) {
-            return Err(fail(format!(
-                "{}: {}",
-                f.rule.title(),
-                f.message.clone().unwrap_or_default()
-            )));
-        }
-    }
-    Ok(entry.alias.clone())
 }

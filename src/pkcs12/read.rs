@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use super::mac::{MacAlg, MacParams};
 use super::pbe::{Budget, PasswordForms, Scheme, protection};
 use super::{BagInfo, BagKind, Contents, Entry, MacInfo, PrivateKey, SafeInfo, Structure};
+use crate::detect::FileType;
 use crate::key::RsaKey;
 use crate::{Error, Password, Result, SecretBytes};
 
@@ -102,56 +103,31 @@ struct Outer<'a> {
     safes: Vec<RawSafe<'a>>,
 }
 
-/// Say what a file is when it is not a PFX.
+/// Say what a file is when it is not a PFX: another kind ([`crate::detect`]), or where the
+/// DER of what looks like one breaks.
 fn not_a_pfx(data: &[u8], err: der::Error) -> Error {
-    if data.is_empty() {
-        return Error::corrupt(WHAT, "the file is empty");
-    }
-    if data.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) {
-        return Error::WrongKind {
-            expected: "a PKCS#12 file",
-            found: "a JKS keystore".into(),
-        };
-    }
-    if data.starts_with(&[0xCE, 0xCE, 0xCE, 0xCE]) {
-        return Error::WrongKind {
-            expected: "a PKCS#12 file",
-            found: "a JCEKS keystore".into(),
-        };
-    }
-    if crate::pemfile::is_pem(data) {
-        let found = match crate::pemfile::parse_all(data, WHAT) {
-            Ok(blocks) => match blocks.first() {
-                Some(b) => format!("PEM text ({})", crate::key::describe_pem_label(&b.label)),
-                None => "PEM text".into(),
-            },
-            Err(_) => "PEM text".into(),
-        };
-        return Error::WrongKind {
-            expected: "a PKCS#12 file (binary DER, not PEM)",
-            found,
-        };
+    let detected = crate::detect::detect(data);
+    match detected {
+        FileType::Empty => return Error::corrupt(WHAT, "the file is empty"),
+        FileType::Pem { .. } | FileType::BrokenPem => {
+            return Error::WrongKind {
+                expected: "a PKCS#12 file (binary DER, not PEM)",
+                found: detected.describe(),
+            };
+        }
+        FileType::Pkcs12 | FileType::Unknown => {}
+        other => {
+            return Error::WrongKind {
+                expected: "a PKCS#12 file",
+                found: other.describe(),
+            };
+        }
     }
     if data.len() > 1 && data[0] == 0x30 && data[1] == 0x80 {
         return Error::unsupported(
             "PKCS#12 encoding",
             "BER with indefinite lengths (as some Windows exports write); re-encode it with `openssl pkcs12 -in FILE -nodes | openssl pkcs12 -export ...`",
         );
-    }
-    if x509_parser::parse_x509_certificate(data).is_ok() {
-        return Error::WrongKind {
-            expected: "a PKCS#12 file",
-            found: "a certificate".into(),
-        };
-    }
-    if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok()
-        || pkcs8::EncryptedPrivateKeyInfoRef::from_der(data).is_ok()
-        || pkcs1::RsaPrivateKeyRef::from_der(data).is_ok()
-    {
-        return Error::WrongKind {
-            expected: "a PKCS#12 file",
-            found: "a private key".into(),
-        };
     }
     if matches!(err.kind(), der::ErrorKind::Incomplete { .. }) && data.first() == Some(&0x30) {
         return Error::corrupt(

@@ -182,7 +182,7 @@ fn jks_declared_lengths_and_counts_never_drive_allocations() {
             certmint::salesforce::check_jks(d, &pw("changeit"))
         });
         assert!(r.is_err(), "{name}");
-        bounded(name, data, certmint::inspect::detect).ok();
+        bounded(name, data, certmint::detect::identify).ok();
     }
     // The protected key inside a real entry claims 2^32 bytes of DER.
     let mut liar = lying_header(0x30, u64::from(u32::MAX));
@@ -248,7 +248,7 @@ fn pkcs12_declared_lengths_never_drive_allocations() {
         });
         assert!(r.is_err(), "{name}");
         bounded(name, data, certmint::pkcs12::probe).ok();
-        bounded(name, data, certmint::inspect::detect).ok();
+        bounded(name, data, certmint::detect::identify).ok();
     }
 }
 
@@ -335,7 +335,7 @@ fn pem_and_der_declared_lengths_never_drive_allocations() {
             certmint::convert::convert(d, certmint::convert::Encoding::Pem)
         })
         .ok();
-        bounded(name, data, certmint::inspect::detect).ok();
+        bounded(name, data, certmint::detect::identify).ok();
         bounded(name, data, certmint::inspect::public_key_report).ok();
     }
 }

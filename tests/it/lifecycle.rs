@@ -544,14 +544,15 @@ fn check_exit_codes_for_every_container() {
         .unwrap()
         .0;
     let fresh = certmint::x509::parse(&std::fs::read(r("fresh.crt")).unwrap()).unwrap();
-    let bad = certmint::jks::write_private_key(
+    let entry = certmint::jks::PrivateKeyEntry::new(
         "mismatch",
-        other_key.pkcs8_der().expose(),
-        std::slice::from_ref(&fresh.der),
         0,
+        other_key.pkcs8_der().expose(),
         &pw,
+        vec![fresh.der.clone()],
     )
     .unwrap();
+    let bad = certmint::jks::write(&[certmint::jks::Entry::PrivateKey(entry)], &pw).unwrap();
     std::fs::write(r("mismatch.jks"), bad).unwrap();
     certmint()
         .args(["check", p(&r("mismatch.jks")), "--passin", "env:P"])

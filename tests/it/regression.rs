@@ -201,3 +201,227 @@ fn identity_url_scheme_is_returned_as_checked() {
         "plain http must stay refused"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 11 (found while restructuring `check`, the detector and the manifest)
+
+/// `certmint init DIR` with the password in `$P`, for the tests below.
+fn init_dir(dir: &std::path::Path) {
+    let out = crate::support::certmint()
+        .args(["init", dir.to_str().unwrap(), "--cn", "acme-jwt"])
+        .args(["--passout", "env:P"])
+        .env("P", "regression-pass")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `check --json` as JSON, with its exit code.
+fn check_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = crate::support::certmint()
+        .arg("check")
+        .arg("--json")
+        .args(args)
+        .env("P", "regression-pass")
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), doc)
+}
+
+/// `check --json` printed `"days_left": null` for every check, expiry included: the field
+/// was never set. Every expiry check now carries the days until the certificate expires.
+#[test]
+fn check_json_reports_days_left_for_every_expiry_check() {
+    use crate::support::fixture;
+    let cert = fixture("certs/base.crt");
+    let info = certmint::x509::parse(&std::fs::read(&cert).unwrap()).unwrap();
+    let expected = info.days_left(time::OffsetDateTime::now_utc());
+    let p12 = fixture("p12/openssl-default.p12");
+    let jks = fixture("jks/keytool-equal.jks");
+    for (file, pass) in [(&cert, ""), (&p12, "fixture-pass"), (&jks, "changeit")] {
+        let out = crate::support::certmint()
+            .args(["check", "--json", "--warn-days", "0", "--passin", "env:PW"])
+            .arg(file)
+            .env("PW", pass)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let checks = doc["files"][0]["checks"].as_array().unwrap();
+        let expiry: Vec<_> = checks.iter().filter(|c| c["rule"] == "expiry").collect();
+        assert!(!expiry.is_empty(), "{}: {doc}", file.display());
+        for c in expiry {
+            let days = c["days_left"].as_i64();
+            assert!(days.is_some(), "{}: {c}", file.display());
+            if file == &cert {
+                // The clock may cross midnight between this test and the binary.
+                assert!(
+                    days.unwrap().abs_diff(expected) <= 1,
+                    "{c}, expected {expected}"
+                );
+            }
+        }
+        // Checks that are not about expiry have no days.
+        assert!(
+            checks
+                .iter()
+                .filter(|c| c["rule"] != "expiry")
+                .all(|c| c["days_left"].is_null()),
+            "{doc}"
+        );
+    }
+    // An expired certificate (this fixture was valid for one day, in 2026) counts below
+    // zero.
+    let (code, doc) = check_json(&[fixture("certs/base-1day.crt").to_str().unwrap()]);
+    let expiry = &doc["files"][0]["checks"][0];
+    assert!(expiry["days_left"].as_i64().unwrap() < 0, "{doc}");
+    assert!(
+        expiry["detail"].as_str().unwrap().contains("EXPIRED"),
+        "{doc}"
+    );
+    assert_eq!(code, Some(1));
+}
+
+/// In a directory's `check --json` report, the field `alias` held the generation's
+/// directory name (`g1-2026-...`), and for a certificate file its common name: `alias` is
+/// now only ever a keystore alias, the generation and the certificate have fields of their
+/// own.
+#[test]
+fn check_json_alias_is_never_the_generation_or_the_certificate_name() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init_dir(&dir);
+    let (code, doc) = check_json(&[dir.to_str().unwrap(), "--passin", "env:P"]);
+    assert_eq!(code, Some(0), "{doc}");
+    let m = certmint::workdir::load(&dir).unwrap();
+    let current = m.current.clone().unwrap();
+    let checks = doc["files"][0]["checks"].as_array().unwrap();
+    let mut generation_checks = 0;
+    for c in checks {
+        assert_ne!(c["alias"], current.as_str(), "{c}");
+        if c["generation"] == current.as_str() {
+            generation_checks += 1;
+            assert!(c["alias"].is_null(), "{c}");
+        }
+        // The JKS entry's rules name the keystore alias.
+        if c["rule"] == "rsa_key" {
+            assert_eq!(c["alias"], m.alias.as_str(), "{c}");
+        }
+        if c["rule"] == "expiry" {
+            assert_eq!(c["certificate"], "acme-jwt", "{c}");
+        }
+    }
+    // Seven files, expiry, key match and two keystores.
+    assert_eq!(generation_checks, 11, "{doc}");
+    let cert = crate::support::fixture("certs/base.crt");
+    let (_, doc) = check_json(&[cert.to_str().unwrap()]);
+    let expiry = &doc["files"][0]["checks"][0];
+    assert!(expiry["alias"].is_null(), "{expiry}");
+    assert_eq!(expiry["certificate"], "acme-jwt", "{expiry}");
+}
+
+/// The advice for a JCEKS keystore contradicted itself: the JKS reader said to convert it
+/// with `-deststoretype JKS`, the keystore door and `inspect` said PKCS12. There is now
+/// one advice, defined once, which says which target is for what: JKS to import into
+/// Salesforce, PKCS12 for Java programs.
+#[test]
+fn jceks_advice_is_one_and_says_which_target_is_for_what() {
+    use crate::support::{certmint, fixture};
+    let jceks = fixture("jks/keytool.jceks");
+    let out_dir = tempfile::tempdir().unwrap();
+    let j = jceks.to_str().unwrap();
+    // Outputs are relative to `out_dir`, which must stay empty.
+    let runs: [&[&str]; 5] = [
+        &["inspect", j],
+        &["check", j],
+        &["export", j, "--key-out", "k.pem", "--cert-out", "c.pem"],
+        &["jks", "--p12", j, "--out", "x.jks", "--passout", "env:P"],
+        &["p12", "--jks", j, "--out", "x.p12", "--passout", "env:P"],
+    ];
+    let mut causes = Vec::new();
+    for args in runs {
+        let o = certmint()
+            .current_dir(out_dir.path())
+            .args(args)
+            .args(["--passin", "env:P"])
+            .env("P", "changeit")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        let cause = err
+            .lines()
+            .find(|l| l.trim_start().starts_with("cause:"))
+            .unwrap_or_else(|| panic!("{args:?}: {err}"))
+            .to_string();
+        assert!(cause.contains("JCEKS"), "{args:?}: {cause}");
+        let salesforce = cause.find("Salesforce").expect("names Salesforce");
+        let java = cause.find("Java programs").expect("names Java programs");
+        let jks = cause.find("-deststoretype JKS").expect("JKS advice");
+        let pkcs12 = cause.find("-deststoretype PKCS12").expect("PKCS12 advice");
+        // JKS goes with Salesforce, PKCS12 with Java.
+        assert!(salesforce < jks && jks < java && java < pkcs12, "{cause}");
+        causes.push(cause);
+    }
+    causes.dedup();
+    assert_eq!(causes.len(), 1, "one advice, everywhere: {causes:#?}");
+    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
+    // Under --salesforce the file fails the first rule, and the fix is the JKS conversion.
+    let o = certmint()
+        .args(["check", "--salesforce", "--passin", "env:P"])
+        .arg(&jceks)
+        .env("P", "changeit")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    let fix = text.lines().find(|l| l.contains("fix:")).unwrap();
+    assert!(fix.contains("-deststoretype JKS"), "{fix}");
+    assert!(!fix.contains("PKCS12"), "{fix}");
+}
+
+/// An unknown `p12_profile` in a directory's manifest silently became `modern`, so a
+/// renewal wrote keystores with other algorithms than the ones the directory was made
+/// for. It is now refused, naming the manifest, the line and column, and the accepted
+/// profiles, without quoting the file; nothing is written.
+#[test]
+fn an_unknown_p12_profile_in_the_manifest_is_refused_not_made_modern() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init_dir(&dir);
+    let manifest = dir.join("certmint.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let edited = text.replace("p12_profile = \"modern\"", "p12_profile = \"modren\"");
+    assert_ne!(edited, text);
+    std::fs::write(&manifest, &edited).unwrap();
+    let line = edited
+        .lines()
+        .position(|l| l.starts_with("p12_profile"))
+        .unwrap()
+        + 1;
+    let before: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    for args in [
+        vec!["renew", dir.to_str().unwrap(), "--passin", "env:P"],
+        vec!["check", dir.to_str().unwrap()],
+        vec!["inspect", dir.to_str().unwrap()],
+    ] {
+        let o = crate::support::certmint()
+            .args(&args)
+            .env("P", "regression-pass")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        let place = format!("`{}` line {line}, column 15", manifest.display());
+        assert!(err.contains(&place), "{args:?}: expected {place} in {err}");
+        assert!(err.contains("modern, java8, legacy"), "{args:?}: {err}");
+        assert!(!err.contains("modren"), "{args:?} quotes the file: {err}");
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before.len());
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), edited);
+}
