@@ -428,7 +428,7 @@ fn parse_ca(bytes: &[u8]) -> Result<Vec<Certificate<'static>>> {
     let ders: Vec<Vec<u8>> = if crate::pemfile::is_pem(bytes) {
         crate::pemfile::parse_all(bytes, "CA certificate file")?
             .iter()
-            .filter(|b| b.label == "CERTIFICATE" || b.label == "TRUSTED CERTIFICATE")
+            .filter(|b| crate::pemfile::is_certificate_label(&b.label))
             .map(|b| b.contents.clone())
             .collect()
     } else {

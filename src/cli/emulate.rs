@@ -254,24 +254,15 @@ fn load_tls(
     passin: Option<&PassSource>,
 ) -> CliResult<TlsIdentity> {
     let data = ctx.read(cert, "TLS certificate")?;
-    let chain: Vec<Vec<u8>> = if certmint::pemfile::is_pem(&data) {
-        certmint::pemfile::parse_all(&data, "TLS certificate")
-            .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?
-            .iter()
-            .filter(|b| b.label == "CERTIFICATE")
-            .map(|b| b.contents.clone())
-            .collect()
-    } else {
-        vec![data]
-    };
-    let Some(leaf) = chain.first() else {
+    let certs = certmint::x509::parse_chain(&data)
+        .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?;
+    let Some(info) = certs.first() else {
         return Err(
             CliError::new(format!("cannot read TLS certificate `{}`", shown(cert)))
                 .cause("it holds no CERTIFICATE block"),
         );
     };
-    let info = certmint::x509::parse_der(leaf)
-        .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?;
+    let chain: Vec<Vec<u8>> = certs.iter().map(|c| c.der.clone()).collect();
     let (k, _) = ctx.load_key(key, passin)?;
     if !k.matches_spki(&info.spki) {
         return Err(
