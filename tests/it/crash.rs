@@ -5,6 +5,7 @@
 //! delays from fixed seeds spread over each command's typical runtime.
 
 use crate::support::crash;
+use crate::support::fixture;
 
 use std::path::Path;
 
@@ -12,12 +13,6 @@ use certmint::Password;
 use crash::{Case, absent_or, force_if_exists, mode_is};
 
 const PW: &str = "crash-pass";
-
-fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
 
 fn args(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()

@@ -11,13 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const PW: &str = "disk-pass";
+use crate::support::fixture;
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
+const PW: &str = "disk-pass";
 
 /// `unshare ARGS true` must work, or the test fails with what to install or enable.
 fn require_unshare(args: &[&str]) {

@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+use crate::support::BIN;
 
 /// Fence info strings whose every line is a shell command (or holds one).
 const SCRIPT_FENCES: &[&str] = &[

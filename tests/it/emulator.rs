@@ -10,9 +10,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use certmint::emulator::{Config, Limits, Running, ServerOptions, start};
+use certmint::emulator::{Config, Limits, Running, ServerOptions};
 use certmint::jwt::{HeaderStyle, Signer};
 use certmint::key::RsaKey;
+
+use crate::support::emulator as emu;
+use crate::support::{fixture, fixture_key, fixture_text, require};
 
 const GRANT: &str = "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer";
 const LOGIN: &str = "https://login.salesforce.com";
@@ -26,52 +29,28 @@ struct Fixture {
     dir: tempfile::TempDir,
 }
 
+/// The committed base key (which acme.toml's apps trust through `certs/base.crt`) and an
+/// unrelated committed key.
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let key = RsaKey::generate(2048).unwrap();
-        let other = RsaKey::generate(2048).unwrap();
-        let subject =
-            certmint::subject::Subject::parse_openssl("/O=Test/CN=emulator-test").unwrap();
-        let validity = certmint::x509::Validity::starting_now(1).unwrap();
-        let cert_pem = certmint::x509::to_pem(
-            &certmint::x509::self_signed(&key, &subject, &validity).unwrap(),
-        );
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("key.pem"), key.to_pkcs8_pem().expose()).unwrap();
-        std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+        std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
         Fixture {
-            key,
-            other,
-            cert_pem,
+            key: fixture_key("keys/base.pkcs8.pem"),
+            other: fixture_key("keys/other.pkcs8.pem"),
+            cert_pem: fixture_text("certs/base.crt"),
             dir,
         }
     })
 }
 
 fn config() -> Config {
-    let toml = format!(
-        r#"
-[org]
-id = "00Dxx0000001gPL"
-my_domain = "https://acme.my.salesforce.com"
-
-[[apps]]
-name = "main"
-consumer_key = "KEY_MAIN"
-certificate = """{}"""
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["main"]
-"#,
-        fx().cert_pem
-    );
-    Config::from_toml(&toml, &mut |_| Err(std::io::ErrorKind::NotFound.into())).unwrap()
+    emu::acme()
 }
 
 fn emulator() -> Running {
-    start(config(), ServerOptions::default()).unwrap()
+    emu::start(config())
 }
 
 fn now() -> i64 {
@@ -210,7 +189,7 @@ fn success_has_the_five_fields_and_follow_up_calls_work() {
     assert_eq!(
         id,
         format!(
-            "{}/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B",
+            "{}/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
             emu.base_url()
         )
     );
@@ -494,13 +473,7 @@ fn accepts_what_salesforce_accepts() {
 /// certmint's signer.
 #[test]
 fn openssl_signed_assertion_is_accepted() {
-    assert!(
-        Command::new("openssl")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "openssl is required for this test (apt-get install openssl)"
-    );
+    require("openssl");
     let f = fx();
     let emu = emulator();
     let script = r#"
@@ -534,14 +507,13 @@ fn small_limits_emulator() -> Running {
         body_timeout: Duration::from_secs(1),
         ..Limits::default()
     };
-    start(
+    emu::start_with(
         config(),
         ServerOptions {
             limits,
             ..ServerOptions::default()
         },
     )
-    .unwrap()
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
+use crate::support::{self, certmint, require};
 use certmint::jks::{self, Entry, Integrity, PrivateKeyEntry};
 use certmint::key::RsaKey;
 use certmint::{Error, Password};
@@ -19,33 +19,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A file under fixtures/jks/.
 fn fixture(name: &str) -> PathBuf {
-    root().join("fixtures/jks").join(name)
-}
-
-fn certmint() -> Command {
-    let mut c = assert_cmd::cargo::cargo_bin_cmd!("certmint");
-    c.env("LC_ALL", "C.UTF-8");
-    c
-}
-
-/// Fail (never skip) when a JDK tool is missing.
-fn require(tool: &str) {
-    let probe = if tool == "keytool" {
-        "-help"
-    } else {
-        "-version"
-    };
-    let ok = StdCommand::new(tool)
-        .arg(probe)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "`{tool}` is required for the JKS interop tests (install a JDK, e.g. openjdk-17-jdk-headless); \
-         these tests fail rather than skip without it"
-    );
+    support::fixture(&format!("jks/{name}"))
 }
 
 /// `keytool -list -v` with the store password passed through the environment.

@@ -10,13 +10,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use certmint::emulator::{Config, Running, ServerOptions, start};
+use certmint::emulator::Running;
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
+use crate::support::emulator as emu;
+use crate::support::{BIN, fixture};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -27,41 +24,15 @@ fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(
-            fixtures().join("keys/base.pkcs8.pem"),
-            dir.path().join("key.pem"),
-        )
-        .unwrap();
-        std::fs::copy(
-            fixtures().join("certs/base.crt"),
-            dir.path().join("cert.pem"),
-        )
-        .unwrap();
+        std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
+        std::fs::copy(fixture("certs/base.crt"), dir.path().join("cert.pem")).unwrap();
         Fixture { dir }
     })
 }
 
-const ORG: &str = r#"
-[org]
-id = "00Dxx0000001gPL"
-
-[[apps]]
-name = "main"
-consumer_key = "KEY_MAIN"
-certificate = "cert.pem"
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["main"]
-
-[[users]]
-username = "bob@example.com"
-
-[[users]]
-username = "carol@example.com"
-active = false
-pre_authorized = ["main"]
-
+/// fixtures/emulator/acme.toml (alice pre-authorized for KEY_MAIN, bob not, carol
+/// inactive) and one more pre-authorized user.
+const ERIN: &str = r#"
 [[users]]
 username = "erin@example.com"
 pre_authorized = ["main"]
@@ -69,11 +40,7 @@ pre_authorized = ["main"]
 
 fn emulator() -> &'static Running {
     static E: OnceLock<Running> = OnceLock::new();
-    E.get_or_init(|| {
-        let dir = fx().dir.path().to_path_buf();
-        let cfg = Config::from_toml(ORG, &mut |p: &Path| std::fs::read(dir.join(p))).unwrap();
-        start(cfg, ServerOptions::default()).unwrap()
-    })
+    E.get_or_init(|| emu::start(emu::acme_with("", ERIN)))
 }
 
 fn write_users(name: &str, text: &str) -> PathBuf {

@@ -136,7 +136,7 @@ fn identity_url_without_a_scheme_is_requested_as_the_https_url_it_was_checked_as
 }
 
 fn certmint_bin() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"));
+    let mut c = std::process::Command::new(crate::support::BIN);
     c.env("NO_COLOR", "1");
     c
 }

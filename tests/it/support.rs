@@ -4,6 +4,7 @@
 
 pub mod crash;
 pub mod der;
+pub mod emulator;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,16 +13,22 @@ use std::sync::OnceLock;
 /// Password of every encrypted fixture (see fixtures/README.md).
 pub const FIXTURE_PW: &str = "fixture-pass";
 
-/// The certmint binary under test.
+/// Path of the certmint binary under test (for `std::process::Command` and `sh -c`).
+pub const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+
+/// The certmint binary under test, with a clean environment: no `CERTMINT_PASS`,
+/// `NO_COLOR` set and a UTF-8 C locale (so peers and certmint agree on non-ASCII text).
 pub fn certmint() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_certmint"));
-    c.env_remove("CERTMINT_PASS").env("NO_COLOR", "1");
+    let mut c = assert_cmd::Command::new(BIN);
+    c.env_remove("CERTMINT_PASS")
+        .env("NO_COLOR", "1")
+        .env("LC_ALL", "C.UTF-8");
     c
 }
 
 /// Path of the certmint binary (for `sh -c` wrappers).
 pub fn certmint_path() -> &'static str {
-    env!("CARGO_BIN_EXE_certmint")
+    BIN
 }
 
 /// A path under fixtures/.
@@ -31,7 +38,20 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn require(tool: &str, probe: &[&str]) {
+/// Fail (never skip) when `tool` is missing or does not run: `openssl`, `keytool`, `java`,
+/// `unshare` or anything that answers `--version`.
+pub fn require(tool: &str) {
+    let probe: &[&str] = match tool {
+        "openssl" => &["version"],
+        "keytool" => &["-help"],
+        "java" => &["-version"],
+        "unshare" => &["--version"],
+        _ => &["--version"],
+    };
+    require_with(tool, probe)
+}
+
+fn require_with(tool: &str, probe: &[&str]) {
     static CHECKED: OnceLock<std::sync::Mutex<Vec<String>>> = OnceLock::new();
     let checked = CHECKED.get_or_init(Default::default);
     let mut done = checked.lock().unwrap_or_else(|e| e.into_inner());
@@ -49,7 +69,7 @@ fn require(tool: &str, probe: &[&str]) {
 
 /// An `openssl` command; panics when openssl is missing.
 pub fn openssl() -> Command {
-    require("openssl", &["version"]);
+    require("openssl");
     Command::new("openssl")
 }
 
@@ -67,14 +87,37 @@ pub fn openssl_ok(args: &[&str]) -> String {
 
 /// A `keytool` command; panics when the JDK is missing.
 pub fn keytool() -> Command {
-    require("keytool", &["-help"]);
+    require("keytool");
     Command::new("keytool")
 }
 
 /// A `java` command; panics when the JDK is missing.
 pub fn java() -> Command {
-    require("java", &["-version"]);
+    require("java");
     Command::new("java")
+}
+
+/// The RSA key in a fixture file (unencrypted), e.g. `keys/base.pkcs8.pem`. Tests use
+/// the committed keys instead of generating one: generation is tested where it is the
+/// thing under test (`certmint key`, `init`, the library's own unit tests).
+pub fn fixture_key(rel: &str) -> certmint::key::RsaKey {
+    let data = std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"));
+    certmint::key::load(&data, None)
+        .unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+        .0
+}
+
+/// A fixture file as text.
+pub fn fixture_text(rel: &str) -> String {
+    std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+/// A self-signed PEM certificate for `key`, `/O=Test/CN=<cn>`, valid from now for `days`
+/// (signing only, no key generation).
+pub fn self_signed_pem(key: &certmint::key::RsaKey, cn: &str, days: u32) -> String {
+    let subject = certmint::subject::Subject::parse_openssl(&format!("/O=Test/CN={cn}")).unwrap();
+    let validity = certmint::x509::Validity::starting_now(days).unwrap();
+    certmint::x509::to_pem(&certmint::x509::self_signed(key, &subject, &validity).unwrap())
 }
 
 /// Text of stdout and stderr.
