@@ -399,7 +399,7 @@ fn initialised(dir: &Path) {
     static TEMPLATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     let t = TEMPLATE.get_or_init(|| {
         let t = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"))
+        let out = std::process::Command::new(crate::support::BIN)
             .args([
                 "-q",
                 "init",

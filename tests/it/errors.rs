@@ -12,10 +12,6 @@ struct Case {
     cause: &'static str,
 }
 
-fn fx(p: &str) -> String {
-    fixture(p).to_str().unwrap().to_owned()
-}
-
 fn assert_error(dir: &std::path::Path, case: Case) {
     let before = dir_names(dir);
     let mut cmd = certmint();

@@ -10,10 +10,6 @@ use predicates::str::contains;
 
 const PW: &str = "lifecycle-pass";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn init(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     certmint()
         .args([

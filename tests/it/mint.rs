@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use certmint::emulator::{Config, Running, ServerOptions, TlsIdentity, start};
 
 use crate::support::emulator as emu;
-use crate::support::{BIN, fixture, fixture_key, fixture_text, self_signed_pem};
+use crate::support::{BIN, fixture, fixture_key, fixture_text, self_signed_pem, texts as text};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -94,13 +94,6 @@ fn mint(base: &str, client_id: &str, user: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     certmint(&args)
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 #[test]

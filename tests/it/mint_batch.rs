@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use certmint::emulator::Running;
 
 use crate::support::emulator as emu;
-use crate::support::{BIN, fixture};
+use crate::support::{BIN, fixture, stderr};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -80,10 +80,6 @@ fn lines(o: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -22,10 +22,6 @@ fn base_cert() -> PathBuf {
     fixture("certs/base.crt")
 }
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// `certmint p12` with the base key and certificate; returns the keystore path.
 fn make_p12(dir: &Path, profile: &str, password: &str) -> PathBuf {
     let out = dir.join(format!("{profile}.p12"));

@@ -8,7 +8,7 @@ use certmint::{Error, Password};
 use der_build::*;
 
 fn pw() -> Password {
-    Password::from("fixture-pass")
+    Password::from(crate::support::FIXTURE_PW)
 }
 
 fn pem(label: &str, der: &[u8]) -> Vec<u8> {
@@ -171,7 +171,7 @@ fn endless_password_sources_are_refused() {
             dir.path().join("x.key").display()
         );
         let out = std::process::Command::new("sh")
-            .args(["-c", &script, env!("CARGO_BIN_EXE_certmint")])
+            .args(["-c", &script, crate::support::BIN])
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

@@ -107,6 +107,16 @@ pub fn fixture_key(rel: &str) -> certmint::key::RsaKey {
         .0
 }
 
+/// A path under fixtures/, as a string (for argument lists).
+pub fn fx(rel: &str) -> String {
+    fixture(rel).to_str().unwrap().to_owned()
+}
+
+/// A path as a string (for argument lists).
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
 /// A fixture file as text.
 pub fn fixture_text(rel: &str) -> String {
     std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
@@ -126,6 +136,11 @@ pub fn texts(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Text of stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The public key of a private key, certificate or CSR, as PEM, according to openssl.
