@@ -15,7 +15,7 @@ use certmint::jwt::{HeaderStyle, Signer};
 use certmint::key::RsaKey;
 
 use crate::support::emulator as emu;
-use crate::support::{fixture, fixture_key, fixture_text, require};
+use crate::support::{base_pair_in, fixture_key, fixture_text, require};
 
 const GRANT: &str = "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer";
 const LOGIN: &str = "https://login.salesforce.com";
@@ -34,8 +34,7 @@ struct Fixture {
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
+        let dir = base_pair_in();
         Fixture {
             key: fixture_key("keys/base.pkcs8.pem"),
             other: fixture_key("keys/other.pkcs8.pem"),

@@ -13,7 +13,10 @@ use std::sync::OnceLock;
 use certmint::emulator::{Config, Running, ServerOptions, TlsIdentity, start};
 
 use crate::support::emulator as emu;
-use crate::support::{BIN, fixture, fixture_key, fixture_text, self_signed_pem, texts as text};
+use crate::support::{
+    BIN, base_pair_in, certmint_offline, fixture, fixture_key, fixture_text, self_signed_pem,
+    texts as text,
+};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -32,10 +35,8 @@ impl Fixture {
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = base_pair_in();
         let cert_pem = fixture_text("certs/base.crt");
-        std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
-        std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
         std::fs::copy(
             fixture("keys/other.pkcs8.pem"),
             dir.path().join("other.pem"),
@@ -66,16 +67,9 @@ fn emulator() -> &'static Running {
 }
 
 fn certmint(args: &[&str]) -> Output {
-    Command::new(BIN)
+    certmint_offline()
         .args(args)
         .current_dir(fx().dir.path())
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use certmint::emulator::Running;
 
 use crate::support::emulator as emu;
-use crate::support::{BIN, fixture, stderr};
+use crate::support::{BIN, base_pair_in, certmint_offline, stderr};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -22,11 +22,8 @@ struct Fixture {
 /// The committed base key and its certificate, in a scratch directory.
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
-        std::fs::copy(fixture("certs/base.crt"), dir.path().join("cert.pem")).unwrap();
-        Fixture { dir }
+    F.get_or_init(|| Fixture {
+        dir: base_pair_in(),
     })
 }
 
@@ -50,7 +47,7 @@ fn write_users(name: &str, text: &str) -> PathBuf {
 }
 
 fn batch(base: &str, users: &Path, extra: &[&str]) -> Output {
-    Command::new(BIN)
+    certmint_offline()
         .args([
             "mint",
             "--key",
@@ -64,13 +61,6 @@ fn batch(base: &str, users: &Path, extra: &[&str]) -> Output {
         .arg(users)
         .args(extra)
         .current_dir(fx().dir.path())
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }

@@ -26,6 +26,36 @@ pub fn certmint() -> assert_cmd::Command {
     c
 }
 
+/// The certmint binary as a `std::process::Command` for tests that talk to a local
+/// emulator: no proxy variables (a developer's proxy must not see loopback traffic, and
+/// certmint must not be told to use one), stdin closed, `NO_COLOR` set.
+pub fn certmint_offline() -> Command {
+    let mut c = Command::new(BIN);
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        c.env_remove(v);
+    }
+    c.env_remove("CERTMINT_PASS")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// A scratch directory holding the committed base key as `key.pem` and its certificate
+/// as `cert.pem` (the pair acme.toml's apps trust).
+pub fn base_pair_in() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
+    std::fs::copy(fixture("certs/base.crt"), dir.path().join("cert.pem")).unwrap();
+    dir
+}
+
 /// Path of the certmint binary (for `sh -c` wrappers).
 pub fn certmint_path() -> &'static str {
     BIN
