@@ -10,6 +10,35 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// One `#[test]` per case of a table, so a failure names its case:
+///
+/// ```ignore
+/// cases!(completions {
+///     bash => completions_for("bash"),
+///     zsh => completions_for("zsh"),
+/// });
+/// ```
+///
+/// makes the tests `completions::bash` and `completions::zsh` (in a module of that name
+/// inside the calling module, which sees the caller's items), each running its call.
+/// (The `test-case` crate does the same with attributes; it was measured and costs more to
+/// build: docs/performance.md, "Test build and run time".)
+macro_rules! cases {
+    ($module:ident { $($name:ident => $call:expr),+ $(,)? }) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    $call;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use cases;
+
 /// Password of every encrypted fixture (see fixtures/README.md).
 pub const FIXTURE_PW: &str = "fixture-pass";
 
