@@ -12,7 +12,7 @@
 # environment:
 #   TARGET_DIR=dir   a scratch target directory (default: a new one under /tmp; it is
 #                    deleted first, so the build is clean, and kept afterwards)
-#   TOUCH=file       the library file to touch (default: src/x509.rs)
+#   TOUCH=file       the library file to touch, then to edit (default: src/x509.rs)
 #   JOBS=N           cargo -j (default: 2)
 #   CARGO_PROFILE_*  are passed through, to try profile settings without editing
 #                    Cargo.toml (e.g. CARGO_PROFILE_DEV_DEBUG=line-tables-only)
@@ -72,5 +72,15 @@ time_it "touch $TOUCH: build (--no-run)" cargo test --locked -j"$JOBS" --no-run 
 time_it "touch $TOUCH: run" cargo test --locked -j"$JOBS" "${extra[@]}"
 touch "$TOUCH"
 time_it "touch $TOUCH: build + run" cargo test --locked -j"$JOBS" "${extra[@]}"
+# A real edit: a new public function changes the library's interface, so everything
+# that depends on it is compiled again, not only linked (a touch alone leaves rustc's
+# incremental cache valid). The file is restored afterwards.
+cp "$TOUCH" "$TARGET_DIR/touched.orig"
+trap 'cp "$TARGET_DIR/touched.orig" "$src/$TOUCH"' EXIT
+printf '\n/// test-timing.sh probe (removed after measuring).\n#[doc(hidden)]\npub fn test_timing_probe() -> u64 {\n    %s\n}\n' "$(date +%s)" >>"$TOUCH"
+time_it "edit $TOUCH: build (--no-run)" cargo test --locked -j"$JOBS" --no-run "${extra[@]}"
+time_it "edit $TOUCH: run" cargo test --locked -j"$JOBS" "${extra[@]}"
+cp "$TARGET_DIR/touched.orig" "$TOUCH"
+trap - EXIT
 echo "target/debug after: $(du -sm "$TARGET_DIR/debug" | cut -f1) MiB"
 grep -E '^test result:' "$log" | awk '{p+=$4; f+=$6} END {print "last run: " p " passed, " f " failed"}'

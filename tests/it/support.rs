@@ -20,11 +20,13 @@ use std::sync::OnceLock;
 /// ```
 ///
 /// makes the tests `completions::bash` and `completions::zsh` (in a module of that name
-/// inside the calling module, which sees the caller's items), each running its call.
+/// inside the calling module, which sees the caller's items), each running its call. Doc
+/// comments before the module name document the module.
 /// (The `test-case` crate does the same with attributes; it was measured and costs more to
 /// build: docs/performance.md, "Test build and run time".)
 macro_rules! cases {
-    ($module:ident { $($name:ident => $call:expr),+ $(,)? }) => {
+    ($(#[$doc:meta])* $module:ident { $($name:ident => $call:expr),+ $(,)? }) => {
+        $(#[$doc])*
         mod $module {
             #[allow(unused_imports)]
             use super::*;
