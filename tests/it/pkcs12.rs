@@ -231,11 +231,12 @@ fn java_reads_profile(profile: &str) {
     }
 }
 
-/// Java's handling of non-ASCII PKCS#12 passwords depends on its version (Java 17 refuses
-/// them; Java 25 opens PBES2 files but derives 3DES/RC2 keys from a mangled password), so
-/// the invariant tested is: for every profile, Java treats certmint's file exactly as it
-/// treats OpenSSL's file with the same algorithms and the same password.
-cases!(java_treats_non_ascii_passwords_in_our_files_as_in_openssls {
+cases!(
+    /// Java's handling of non-ASCII PKCS#12 passwords depends on its version (Java 17 refuses
+    /// them; Java 25 opens PBES2 files but derives 3DES/RC2 keys from a mangled password), so
+    /// the invariant tested is: for every profile, Java treats certmint's file exactly as it
+    /// treats OpenSSL's file with the same algorithms and the same password.
+    java_treats_non_ascii_passwords_in_our_files_as_in_openssls {
     modern => java_treats_ours_as_openssls("modern"),
     java8 => java_treats_ours_as_openssls("java8"),
     legacy => java_treats_ours_as_openssls("legacy"),
