@@ -14,8 +14,8 @@ use certmint::emulator::{Config, Running, ServerOptions, TlsIdentity, start};
 
 use crate::support::emulator as emu;
 use crate::support::{
-    BIN, base_pair_in, certmint_offline, fixture, fixture_key, fixture_text, self_signed_pem,
-    texts as text,
+    BIN, base_pair_in, cases, certmint_offline, fixture, fixture_key, fixture_text,
+    self_signed_pem, texts as text,
 };
 
 struct Fixture {
@@ -545,11 +545,18 @@ fn many_mints_in_parallel_all_succeed() {
     }
 }
 
-/// `certmint emulate` as a child: first stdout line is the base URL, requests are logged
-/// without tokens, SIGTERM stops it cleanly. Also over HTTPS with --tls-cert/--tls-key.
-#[test]
-fn emulate_child_prints_its_url_and_stops_on_sigterm() {
-    for tls in [false, true] {
+cases!(
+    /// `certmint emulate` as a child: first stdout line is the base URL, requests are
+    /// logged without tokens, SIGTERM stops it cleanly. Also over HTTPS with
+    /// --tls-cert/--tls-key.
+    emulate_child_prints_its_url_and_stops_on_sigterm {
+        http => emulate_child(false),
+        https => emulate_child(true),
+    }
+);
+
+fn emulate_child(tls: bool) {
+    {
         let mut args = vec![
             "emulate",
             "--cert",

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use certmint::emulator::Running;
 
 use crate::support::emulator as emu;
-use crate::support::{BIN, base_pair_in, certmint_offline, stderr};
+use crate::support::{BIN, base_pair_in, cases, certmint_offline, stderr};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -185,21 +185,38 @@ fn errors_exit_2() {
     // A missing file.
     let o = batch(emulator().base_url(), Path::new("missing.txt"), &[]);
     assert_eq!(o.status.code(), Some(2));
-    // --username and --usernames together, --token-out with --usernames, --concurrency 0.
-    for extra in [
-        &["--username", "alice@example.com"][..],
-        &["--token-out", "t.txt"][..],
-        &["--concurrency", "0"][..],
-    ] {
+}
+
+cases!(
+    /// --username and --usernames together, --token-out with --usernames, --concurrency 0.
+    usage_errors_with_usernames_exit_2 {
+        username_too => usage_error_with_usernames(&["--username", "alice@example.com"]),
+        token_out => usage_error_with_usernames(&["--token-out", "t.txt"]),
+        concurrency_0 => usage_error_with_usernames(&["--concurrency", "0"]),
+    }
+);
+
+fn usage_error_with_usernames(extra: &[&str]) {
+    // A file of its own: the cases run in parallel.
+    let name = format!("two-{}.txt", extra.concat().replace(['-', '.', '@'], ""));
+    let users = write_users(&name, "alice@example.com\nerin@example.com\n");
+    {
         let o = batch(emulator().base_url(), &users, extra);
         assert_eq!(o.status.code(), Some(2), "{extra:?}");
         assert!(o.stdout.is_empty());
     }
-    // --concurrency means nothing without --usernames: refused, never silently ignored.
-    for extra in [
-        &["--username", "alice@example.com", "--concurrency", "4"][..],
-        &["--concurrency", "4"][..],
-    ] {
+}
+
+cases!(
+    /// --concurrency means nothing without --usernames: refused, never silently ignored.
+    concurrency_without_usernames_exits_2 {
+        with_username => concurrency_without_usernames(&["--username", "alice@example.com", "--concurrency", "4"]),
+        alone => concurrency_without_usernames(&["--concurrency", "4"]),
+    }
+);
+
+fn concurrency_without_usernames(extra: &[&str]) {
+    {
         let o = Command::new(BIN)
             .args(["mint", "--key", "key.pem", "--client-id", "KEY_MAIN"])
             .args(["--login-url", emulator().base_url()])
