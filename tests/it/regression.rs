@@ -159,13 +159,20 @@ fn input_from_an_endless_device_is_refused_not_read_forever() {
     assert!(!dir.path().join("x.key").exists());
 }
 
-/// `--passin file:/dev/zero` (or an endless `fd:`/`stdin`) read until memory ran out.
-/// Password sources are now read up to 64 KiB.
-#[test]
-fn endless_password_sources_are_refused() {
+crate::support::cases!(
+    /// `--passin file:/dev/zero` (or an endless `fd:`/`stdin`) read until memory ran out.
+    /// Password sources are now read up to 64 KiB.
+    endless_password_sources_are_refused {
+        file => endless_password_source_is_refused("file:/dev/zero"),
+        fd => endless_password_source_is_refused("fd:3"),
+        stdin => endless_password_source_is_refused("stdin"),
+    }
+);
+
+fn endless_password_source_is_refused(src: &str) {
     let dir = tempfile::tempdir().unwrap();
     let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/enc-aes256.pem");
-    for src in ["file:/dev/zero", "fd:3", "stdin"] {
+    {
         let script = format!(
             "exec \"$0\" decrypt {key} --out {} --passin {src} 3</dev/zero </dev/zero",
             dir.path().join("x.key").display()
