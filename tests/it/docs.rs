@@ -411,9 +411,50 @@ fn every_subcommand_is_documented() {
     );
 }
 
-/// The assumption the check rests on, verified: arguments before `--help` are parsed.
-#[test]
-fn help_after_the_arguments_still_validates_them() {
+// The assumption the check rests on, verified: arguments before `--help` are parsed.
+crate::support::cases!(
+    /// Accepted: real flags, files that do not exist, values clap need not see as files.
+    help_after_the_arguments_accepts {
+        mint_dir_generation_retry => help_after_the_arguments(
+            "certmint mint --dir acme-jwt --generation g2 --retry 900",
+            true
+        ),
+        p12_missing_files => help_after_the_arguments(
+            "certmint p12 --cert missing.crt --key missing.key --out x.p12 --profile java8",
+            true
+        ),
+        rotate_activate => help_after_the_arguments("certmint rotate acme-jwt --activate g1", true),
+        check_warn_days_json => help_after_the_arguments(
+            "certmint check acme-jwt --warn-days 45 --json",
+            true
+        ),
+        help_rotate => help_after_the_arguments("certmint help rotate", true),
+    }
+);
+
+crate::support::cases!(
+    /// Refused: each has one mistake.
+    help_after_the_arguments_still_validates_them {
+        typoed_flag => help_after_the_arguments("certmint mint --dir acme-jwt --retyr 900", false),
+        invalid_number => help_after_the_arguments("certmint mint --dir acme-jwt --retry soon", false),
+        typoed_subcommand => help_after_the_arguments("certmint rotaet acme-jwt", false),
+        unknown_value => help_after_the_arguments(
+            "certmint p12 --cert a --key b --out c --profile java9",
+            false
+        ),
+        bad_password_source => help_after_the_arguments(
+            "certmint jks --cert a --key b --out c --passout bogus:x",
+            false
+        ),
+        surplus_positional => help_after_the_arguments("certmint init acme-jwt extra", false),
+        unknown_shell => help_after_the_arguments("certmint completions tcsh", false),
+        unknown_help_topic => help_after_the_arguments("certmint help nosuch", false),
+    }
+);
+
+/// Check `line` (a documented command line) as the docs test does: accepted or refused as
+/// `accepted` says, and nothing written.
+fn help_after_the_arguments(line: &str, accepted: bool) {
     let cwd = tempfile::tempdir().expect("temp dir");
     let run = |line: &str| {
         let md = format!("```console\n$ {line}\n```\n");
@@ -422,29 +463,11 @@ fn help_after_the_arguments_still_validates_them() {
         assert_eq!(found.len(), 1, "{line}: {found:?}");
         check(&found[0], cwd.path())
     };
-    // Accepted: real flags, files that do not exist, values clap need not see as files.
-    for ok in [
-        "certmint mint --dir acme-jwt --generation g2 --retry 900",
-        "certmint p12 --cert missing.crt --key missing.key --out x.p12 --profile java8",
-        "certmint rotate acme-jwt --activate g1",
-        "certmint check acme-jwt --warn-days 45 --json",
-        "certmint help rotate",
-    ] {
-        assert_eq!(run(ok), Ok(()), "{ok}");
-    }
-    // Refused: each has one mistake.
-    for bad in [
-        "certmint mint --dir acme-jwt --retyr 900",  // typo'd flag
-        "certmint mint --dir acme-jwt --retry soon", // invalid number
-        "certmint rotaet acme-jwt",                  // typo'd subcommand
-        "certmint p12 --cert a --key b --out c --profile java9", // unknown value
-        "certmint jks --cert a --key b --out c --passout bogus:x", // bad password source
-        "certmint init acme-jwt extra",              // surplus positional
-        "certmint completions tcsh",                 // unknown shell
-        "certmint help nosuch",                      // unknown help topic
-    ] {
-        let result = run(bad);
-        assert!(result.is_err(), "{bad} was accepted");
+    if accepted {
+        assert_eq!(run(line), Ok(()), "{line}");
+    } else {
+        let result = run(line);
+        assert!(result.is_err(), "{line} was accepted");
     }
     assert!(
         std::fs::read_dir(cwd.path())
