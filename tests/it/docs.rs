@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::BIN;
+use crate::support::{BIN, subcommands};
 
 /// Fence info strings whose every line is a shell command (or holds one).
 const SCRIPT_FENCES: &[&str] = &[
@@ -347,39 +347,6 @@ fn every_documented_command_is_accepted() {
         .expect("read temp dir")
         .collect();
     assert!(left.is_empty(), "--help runs wrote files: {left:?}");
-}
-
-/// The subcommands listed by `certmint --help` (without `help`).
-fn subcommands() -> Vec<String> {
-    let out = Command::new(BIN)
-        .arg("--help")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run certmint --help");
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
-    let mut names = Vec::new();
-    let mut in_commands = false;
-    for line in help.lines() {
-        if line.starts_with("Commands:") {
-            in_commands = true;
-            continue;
-        }
-        if in_commands {
-            if line.trim().is_empty() {
-                break;
-            }
-            // "  name   description"; wrapped description lines are indented further.
-            if let Some(rest) = line.strip_prefix("  ")
-                && !rest.starts_with(' ')
-                && let Some(name) = rest.split_whitespace().next()
-                && name != "help"
-            {
-                names.push(name.to_string());
-            }
-        }
-    }
-    names
 }
 
 /// Whether `text` holds `certmint NAME` as whole words.

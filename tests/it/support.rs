@@ -87,6 +87,39 @@ pub fn base_pair_in() -> tempfile::TempDir {
     dir
 }
 
+/// The subcommands listed by `certmint --help` (without `help`).
+pub fn subcommands() -> Vec<String> {
+    let out = Command::new(BIN)
+        .arg("--help")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run certmint --help");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
+    let mut names = Vec::new();
+    let mut in_commands = false;
+    for line in help.lines() {
+        if line.starts_with("Commands:") {
+            in_commands = true;
+            continue;
+        }
+        if in_commands {
+            if line.trim().is_empty() {
+                break;
+            }
+            // "  name   description"; wrapped description lines are indented further.
+            if let Some(rest) = line.strip_prefix("  ")
+                && !rest.starts_with(' ')
+                && let Some(name) = rest.split_whitespace().next()
+                && name != "help"
+            {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
 /// Path of the certmint binary (for `sh -c` wrappers).
 pub fn certmint_path() -> &'static str {
     BIN
