@@ -600,3 +600,26 @@ fn the_documented_emulator_configuration_is_the_tested_fixture() {
     assert_eq!(cfg.apps.len(), 3);
     assert_eq!(cfg.users.len(), 4);
 }
+
+/// `.ci/run` runs exactly the README's test command (the full suite), so what a
+/// contributor is told to run is what CI checks.
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).expect(".ci/run");
+    let command = "cargo test --locked --features slow-tests";
+    assert!(
+        readme.lines().any(|l| l == format!("$ {command}")),
+        "README.md no longer shows `$ {command}`"
+    );
+    let tests: Vec<&str> = ci
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("cargo test"))
+        .collect();
+    assert_eq!(
+        tests,
+        [command],
+        ".ci/run must run the README's test command"
+    );
+}

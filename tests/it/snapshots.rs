@@ -55,23 +55,10 @@ fn faketime_lib() -> PathBuf {
 /// certmint with a clean environment, a fixed terminal width (help wraps to it) and, when
 /// `clock` is given, libfaketime's clock.
 fn cm(cwd: &Path, clock: Option<&str>) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = certmint_offline();
     c.current_dir(cwd)
-        .env_remove("CERTMINT_PASS")
-        .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
-        .env("LC_ALL", "C.UTF-8")
-        .stdin(std::process::Stdio::null());
-    for v in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-    ] {
-        c.env_remove(v);
-    }
+        .env("LC_ALL", "C.UTF-8");
     if let Some(t) = clock {
         c.env("LD_PRELOAD", faketime_lib())
             .env("FAKETIME", format!("@{t}"))
