@@ -82,7 +82,11 @@ fn kill_decrypt() {
         setup: Box::new(|d| {
             inputs(d);
             // enc-aes256.pem is under the fixture password.
-            std::fs::write(d.join("pw.txt"), b"fixture-pass\n").unwrap();
+            std::fs::write(
+                d.join("pw.txt"),
+                format!("{}\n", crate::support::FIXTURE_PW),
+            )
+            .unwrap();
         }),
         args: args(&[
             "decrypt",
