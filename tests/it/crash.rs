@@ -5,6 +5,7 @@
 //! delays from fixed seeds spread over each command's typical runtime.
 
 use crate::support::crash;
+use crate::support::fixture;
 
 use std::path::Path;
 
@@ -12,12 +13,6 @@ use certmint::Password;
 use crash::{Case, absent_or, force_if_exists, mode_is};
 
 const PW: &str = "crash-pass";
-
-fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
 
 fn args(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()
@@ -87,7 +82,11 @@ fn kill_decrypt() {
         setup: Box::new(|d| {
             inputs(d);
             // enc-aes256.pem is under the fixture password.
-            std::fs::write(d.join("pw.txt"), b"fixture-pass\n").unwrap();
+            std::fs::write(
+                d.join("pw.txt"),
+                format!("{}\n", crate::support::FIXTURE_PW),
+            )
+            .unwrap();
         }),
         args: args(&[
             "decrypt",
@@ -404,7 +403,7 @@ fn initialised(dir: &Path) {
     static TEMPLATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     let t = TEMPLATE.get_or_init(|| {
         let t = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"))
+        let out = std::process::Command::new(crate::support::BIN)
             .args([
                 "-q",
                 "init",

@@ -11,13 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const PW: &str = "disk-pass";
+use crate::support::{BIN, FIXTURE_PW, fixture, stderr};
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
+const PW: &str = "disk-pass";
 
 /// `unshare ARGS true` must work, or the test fails with what to install or enable.
 fn require_unshare(args: &[&str]) {
@@ -46,7 +42,7 @@ fn inputs() -> Inputs {
     std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.join("server.key")).unwrap();
     std::fs::copy(fixture("keys/enc-aes256.pem"), dir.join("server.pass.key")).unwrap();
     std::fs::copy(fixture("certs/base.crt"), dir.join("server.crt")).unwrap();
-    std::fs::write(dir.join("pw.txt"), "fixture-pass\n").unwrap();
+    std::fs::write(dir.join("pw.txt"), format!("{FIXTURE_PW}\n")).unwrap();
     Inputs { _tmp: tmp, dir }
 }
 
@@ -165,10 +161,6 @@ fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// Check one failed write: exit 2, the message names the output path, the cause and the
 /// hint are the expected ones.
 fn assert_clear_error(name: &str, o: &Output, out_path: &Path, cause: &str, hint: &str) {
@@ -184,7 +176,7 @@ fn assert_clear_error(name: &str, o: &Output, out_path: &Path, cause: &str, hint
     );
     assert!(err.contains(hint), "{name}: expected hint `{hint}`: {err}");
     assert!(
-        !err.contains(PW) && !err.contains("fixture-pass"),
+        !err.contains(PW) && !err.contains(FIXTURE_PW),
         "{name}: a password leaked: {err}"
     );
 }
@@ -201,14 +193,7 @@ fn read_only_directory_is_a_clear_error_and_nothing_changes() {
     let script = r#"mount --bind "$T" "$T" && mount -o remount,bind,ro "$T" || exit 99; exec "$@""#;
     for (name, args, out) in commands(&inp.dir, target.path()) {
         let o = Command::new("unshare")
-            .args([
-                "-rm",
-                "sh",
-                "-c",
-                script,
-                "sh",
-                env!("CARGO_BIN_EXE_certmint"),
-            ])
+            .args(["-rm", "sh", "-c", script, "sh", BIN])
             .args(&args)
             .env("T", target.path())
             .env("DISK_PW", PW)
@@ -251,7 +236,7 @@ fn directory_without_write_permission_is_a_clear_error_and_nothing_changes() {
     for (name, args, out) in commands(&inp.dir, target.path()) {
         let o = Command::new("unshare")
             .args(ns)
-            .arg(env!("CARGO_BIN_EXE_certmint"))
+            .arg(BIN)
             .args(&args)
             .env("DISK_PW", PW)
             .env("NO_COLOR", "1")
@@ -295,14 +280,7 @@ exit $rc"#;
             .map(|a| a.replace("/placeholder", &target.path().display().to_string()))
             .collect();
         let o = Command::new("unshare")
-            .args([
-                "-rm",
-                "sh",
-                "-c",
-                script,
-                "sh",
-                env!("CARGO_BIN_EXE_certmint"),
-            ])
+            .args(["-rm", "sh", "-c", script, "sh", BIN])
             .args(&args)
             .env("T", target.path())
             .env("SEED", seed.path())

@@ -27,7 +27,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+use crate::support::{BIN, subcommands};
 
 /// Fence info strings whose every line is a shell command (or holds one).
 const SCRIPT_FENCES: &[&str] = &[
@@ -349,39 +349,6 @@ fn every_documented_command_is_accepted() {
     assert!(left.is_empty(), "--help runs wrote files: {left:?}");
 }
 
-/// The subcommands listed by `certmint --help` (without `help`).
-fn subcommands() -> Vec<String> {
-    let out = Command::new(BIN)
-        .arg("--help")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run certmint --help");
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
-    let mut names = Vec::new();
-    let mut in_commands = false;
-    for line in help.lines() {
-        if line.starts_with("Commands:") {
-            in_commands = true;
-            continue;
-        }
-        if in_commands {
-            if line.trim().is_empty() {
-                break;
-            }
-            // "  name   description"; wrapped description lines are indented further.
-            if let Some(rest) = line.strip_prefix("  ")
-                && !rest.starts_with(' ')
-                && let Some(name) = rest.split_whitespace().next()
-                && name != "help"
-            {
-                names.push(name.to_string());
-            }
-        }
-    }
-    names
-}
-
 /// Whether `text` holds `certmint NAME` as whole words.
 fn mentions(text: &str, name: &str) -> bool {
     let needle = format!("certmint {name}");
@@ -411,9 +378,50 @@ fn every_subcommand_is_documented() {
     );
 }
 
-/// The assumption the check rests on, verified: arguments before `--help` are parsed.
-#[test]
-fn help_after_the_arguments_still_validates_them() {
+// The assumption the check rests on, verified: arguments before `--help` are parsed.
+crate::support::cases!(
+    /// Accepted: real flags, files that do not exist, values clap need not see as files.
+    help_after_the_arguments_accepts {
+        mint_dir_generation_retry => help_after_the_arguments(
+            "certmint mint --dir acme-jwt --generation g2 --retry 900",
+            true
+        ),
+        p12_missing_files => help_after_the_arguments(
+            "certmint p12 --cert missing.crt --key missing.key --out x.p12 --profile java8",
+            true
+        ),
+        rotate_activate => help_after_the_arguments("certmint rotate acme-jwt --activate g1", true),
+        check_warn_days_json => help_after_the_arguments(
+            "certmint check acme-jwt --warn-days 45 --json",
+            true
+        ),
+        help_rotate => help_after_the_arguments("certmint help rotate", true),
+    }
+);
+
+crate::support::cases!(
+    /// Refused: each has one mistake.
+    help_after_the_arguments_still_validates_them {
+        typoed_flag => help_after_the_arguments("certmint mint --dir acme-jwt --retyr 900", false),
+        invalid_number => help_after_the_arguments("certmint mint --dir acme-jwt --retry soon", false),
+        typoed_subcommand => help_after_the_arguments("certmint rotaet acme-jwt", false),
+        unknown_value => help_after_the_arguments(
+            "certmint p12 --cert a --key b --out c --profile java9",
+            false
+        ),
+        bad_password_source => help_after_the_arguments(
+            "certmint jks --cert a --key b --out c --passout bogus:x",
+            false
+        ),
+        surplus_positional => help_after_the_arguments("certmint init acme-jwt extra", false),
+        unknown_shell => help_after_the_arguments("certmint completions tcsh", false),
+        unknown_help_topic => help_after_the_arguments("certmint help nosuch", false),
+    }
+);
+
+/// Check `line` (a documented command line) as the docs test does: accepted or refused as
+/// `accepted` says, and nothing written.
+fn help_after_the_arguments(line: &str, accepted: bool) {
     let cwd = tempfile::tempdir().expect("temp dir");
     let run = |line: &str| {
         let md = format!("```console\n$ {line}\n```\n");
@@ -422,29 +430,11 @@ fn help_after_the_arguments_still_validates_them() {
         assert_eq!(found.len(), 1, "{line}: {found:?}");
         check(&found[0], cwd.path())
     };
-    // Accepted: real flags, files that do not exist, values clap need not see as files.
-    for ok in [
-        "certmint mint --dir acme-jwt --generation g2 --retry 900",
-        "certmint p12 --cert missing.crt --key missing.key --out x.p12 --profile java8",
-        "certmint rotate acme-jwt --activate g1",
-        "certmint check acme-jwt --warn-days 45 --json",
-        "certmint help rotate",
-    ] {
-        assert_eq!(run(ok), Ok(()), "{ok}");
-    }
-    // Refused: each has one mistake.
-    for bad in [
-        "certmint mint --dir acme-jwt --retyr 900",  // typo'd flag
-        "certmint mint --dir acme-jwt --retry soon", // invalid number
-        "certmint rotaet acme-jwt",                  // typo'd subcommand
-        "certmint p12 --cert a --key b --out c --profile java9", // unknown value
-        "certmint jks --cert a --key b --out c --passout bogus:x", // bad password source
-        "certmint init acme-jwt extra",              // surplus positional
-        "certmint completions tcsh",                 // unknown shell
-        "certmint help nosuch",                      // unknown help topic
-    ] {
-        let result = run(bad);
-        assert!(result.is_err(), "{bad} was accepted");
+    if accepted {
+        assert_eq!(run(line), Ok(()), "{line}");
+    } else {
+        let result = run(line);
+        assert!(result.is_err(), "{line} was accepted");
     }
     assert!(
         std::fs::read_dir(cwd.path())
@@ -609,4 +599,27 @@ fn the_documented_emulator_configuration_is_the_tested_fixture() {
         .expect("the documented configuration loads");
     assert_eq!(cfg.apps.len(), 3);
     assert_eq!(cfg.users.len(), 4);
+}
+
+/// `.ci/run` runs exactly the README's test command (the full suite), so what a
+/// contributor is told to run is what CI checks.
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).expect(".ci/run");
+    let command = "cargo test --locked --features slow-tests";
+    assert!(
+        readme.lines().any(|l| l == format!("$ {command}")),
+        "README.md no longer shows `$ {command}`"
+    );
+    let tests: Vec<&str> = ci
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("cargo test"))
+        .collect();
+    assert_eq!(
+        tests,
+        [command],
+        ".ci/run must run the README's test command"
+    );
 }

@@ -10,9 +10,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use certmint::emulator::{Config, Limits, Running, ServerOptions, start};
+use certmint::emulator::{Config, Limits, Running, ServerOptions};
 use certmint::jwt::{HeaderStyle, Signer};
 use certmint::key::RsaKey;
+
+use crate::support::emulator as emu;
+use crate::support::{base_pair_in, cases, fixture_key, fixture_text, require};
 
 const GRANT: &str = "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer";
 const LOGIN: &str = "https://login.salesforce.com";
@@ -26,52 +29,27 @@ struct Fixture {
     dir: tempfile::TempDir,
 }
 
+/// The committed base key (which acme.toml's apps trust through `certs/base.crt`) and an
+/// unrelated committed key.
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let key = RsaKey::generate(2048).unwrap();
-        let other = RsaKey::generate(2048).unwrap();
-        let subject =
-            certmint::subject::Subject::parse_openssl("/O=Test/CN=emulator-test").unwrap();
-        let validity = certmint::x509::Validity::starting_now(1).unwrap();
-        let cert_pem = certmint::x509::to_pem(
-            &certmint::x509::self_signed(&key, &subject, &validity).unwrap(),
-        );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("key.pem"), key.to_pkcs8_pem().expose()).unwrap();
-        std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+        let dir = base_pair_in();
         Fixture {
-            key,
-            other,
-            cert_pem,
+            key: fixture_key("keys/base.pkcs8.pem"),
+            other: fixture_key("keys/other.pkcs8.pem"),
+            cert_pem: fixture_text("certs/base.crt"),
             dir,
         }
     })
 }
 
 fn config() -> Config {
-    let toml = format!(
-        r#"
-[org]
-id = "00Dxx0000001gPL"
-my_domain = "https://acme.my.salesforce.com"
-
-[[apps]]
-name = "main"
-consumer_key = "KEY_MAIN"
-certificate = """{}"""
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["main"]
-"#,
-        fx().cert_pem
-    );
-    Config::from_toml(&toml, &mut |_| Err(std::io::ErrorKind::NotFound.into())).unwrap()
+    emu::acme()
 }
 
 fn emulator() -> Running {
-    start(config(), ServerOptions::default()).unwrap()
+    emu::start(config())
 }
 
 fn now() -> i64 {
@@ -210,7 +188,7 @@ fn success_has_the_five_fields_and_follow_up_calls_work() {
     assert_eq!(
         id,
         format!(
-            "{}/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B",
+            "{}/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
             emu.base_url()
         )
     );
@@ -494,13 +472,7 @@ fn accepts_what_salesforce_accepts() {
 /// certmint's signer.
 #[test]
 fn openssl_signed_assertion_is_accepted() {
-    assert!(
-        Command::new("openssl")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "openssl is required for this test (apt-get install openssl)"
-    );
+    require("openssl");
     let f = fx();
     let emu = emulator();
     let script = r#"
@@ -534,14 +506,13 @@ fn small_limits_emulator() -> Running {
         body_timeout: Duration::from_secs(1),
         ..Limits::default()
     };
-    start(
+    emu::start_with(
         config(),
         ServerOptions {
             limits,
             ..ServerOptions::default()
         },
     )
-    .unwrap()
 }
 
 #[test]
@@ -579,18 +550,6 @@ fn hostile_http_is_refused_and_the_server_survives() {
     }
     req.push_str("Connection: close\r\n\r\n");
     assert_eq!(raw(base, req.as_bytes()).status, 431);
-    // malformed requests
-    for bad in [
-        &b"GARBAGE\r\n\r\n"[..],
-        b"GET / HTTP/9.9\r\n\r\n",
-        b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"POST /services/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-        b"POST /services/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-        b"\xff\xfe\xfd\r\n\r\n",
-    ] {
-        let r = raw(base, bad);
-        assert_eq!(r.status, 400, "{:?}", String::from_utf8_lossy(bad));
-    }
     // a slow client is disconnected (the header timeout is 1 s here) without holding
     // the server: it still answers others meanwhile
     let mut slow = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
@@ -614,6 +573,28 @@ fn hostile_http_is_refused_and_the_server_survives() {
     let _ = slow.read_to_end(&mut buf);
     assert_eq!(parse_reply(&buf).status, 408);
     // still alive
+    assert_eq!(token_request(base, &good()).status, 200);
+}
+
+cases!(malformed_requests_get_400 {
+    garbage => malformed_request_gets_400(b"GARBAGE\r\n\r\n"),
+    http_9_9 => malformed_request_gets_400(b"GET / HTTP/9.9\r\n\r\n"),
+    nul_in_the_path => malformed_request_gets_400(b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n"),
+    negative_length => malformed_request_gets_400(
+        b"POST /services/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"
+    ),
+    two_lengths => malformed_request_gets_400(
+        b"POST /services/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"
+    ),
+    not_text => malformed_request_gets_400(b"\xff\xfe\xfd\r\n\r\n"),
+});
+
+/// A malformed request gets 400, and the server still answers.
+fn malformed_request_gets_400(bad: &[u8]) {
+    let emu = small_limits_emulator();
+    let base = emu.base_url();
+    let r = raw(base, bad);
+    assert_eq!(r.status, 400, "{:?}", String::from_utf8_lossy(bad));
     assert_eq!(token_request(base, &good()).status, 200);
 }
 

@@ -12,10 +12,6 @@ struct Case {
     cause: &'static str,
 }
 
-fn fx(p: &str) -> String {
-    fixture(p).to_str().unwrap().to_owned()
-}
-
 fn assert_error(dir: &std::path::Path, case: Case) {
     let before = dir_names(dir);
     let mut cmd = certmint();
@@ -32,8 +28,29 @@ fn assert_error(dir: &std::path::Path, case: Case) {
     assert_eq!(dir_names(dir), before, "{:?} left files behind", case.args);
 }
 
-#[test]
-fn documented_errors_exit_2_name_the_file_and_write_nothing() {
+cases!(
+    /// Every documented error of the core recipe, one test per case: exit 2, the file
+    /// named, the cause, a hint, nothing written.
+    documented_errors_exit_2_name_the_file_and_write_nothing {
+    wrong_password_pkcs8 => documented_error("wrong_password_pkcs8"),
+    wrong_password_legacy_pem => documented_error("wrong_password_legacy_pem"),
+    corrupt_base64 => documented_error("corrupt_base64"),
+    truncated_der => documented_error("truncated_der"),
+    truncated_pem => documented_error("truncated_pem"),
+    unsupported_key_encryption => documented_error("unsupported_key_encryption"),
+    certificate_instead_of_a_key => documented_error("certificate_instead_of_a_key"),
+    ec_key_instead_of_rsa => documented_error("ec_key_instead_of_rsa"),
+    missing_file => documented_error("missing_file"),
+    key_size_1024_for_key => documented_error("key_size_1024_for_key"),
+    key_size_1024_for_csr => documented_error("key_size_1024_for_csr"),
+    csr_does_not_match_the_key => documented_error("csr_does_not_match_the_key"),
+    csr_of_a_1024_bit_key => documented_error("csr_of_a_1024_bit_key"),
+    two_letter_country_in_subject => documented_error("two_letter_country_in_subject"),
+    zero_days => documented_error("zero_days"),
+});
+
+/// Run the documented error case `name` (an arm of the match below).
+fn documented_error(name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let out = d.join("out.pem").to_str().unwrap().to_owned();
@@ -55,8 +72,8 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
     let pem = std::fs::read_to_string(fixture("keys/base.pkcs8.pem")).unwrap();
     std::fs::write(&trunc_pem, &pem[..pem.len() / 2]).unwrap();
 
-    let cases = vec![
-        Case {
+    let case = match name {
+        "wrong_password_pkcs8" => Case {
             args: vec![
                 "decrypt".into(),
                 fx("keys/enc-aes256.pem"),
@@ -69,7 +86,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "enc-aes256.pem".into(),
             cause: "wrong password",
         },
-        Case {
+        "wrong_password_legacy_pem" => Case {
             args: vec![
                 "decrypt".into(),
                 fx("keys/legacy-des3.pem"),
@@ -82,7 +99,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "legacy-des3.pem".into(),
             cause: "wrong password",
         },
-        Case {
+        "corrupt_base64" => Case {
             args: vec![
                 "decrypt".into(),
                 bad_pem.to_str().unwrap().into(),
@@ -93,7 +110,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "bad.pem".into(),
             cause: "corrupt or truncated",
         },
-        Case {
+        "truncated_der" => Case {
             args: vec![
                 "decrypt".into(),
                 truncated.to_str().unwrap().into(),
@@ -104,7 +121,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "truncated.der".into(),
             cause: "corrupt or truncated",
         },
-        Case {
+        "truncated_pem" => Case {
             args: vec![
                 "decrypt".into(),
                 trunc_pem.to_str().unwrap().into(),
@@ -115,7 +132,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "truncated.pem".into(),
             cause: "corrupt or truncated",
         },
-        Case {
+        "unsupported_key_encryption" => Case {
             args: vec![
                 "decrypt".into(),
                 fx("keys/enc-pbe-sha1-3des.pem"),
@@ -128,7 +145,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "enc-pbe-sha1-3des.pem".into(),
             cause: "unsupported key encryption",
         },
-        Case {
+        "certificate_instead_of_a_key" => Case {
             args: vec![
                 "decrypt".into(),
                 fx("certs/base.crt"),
@@ -139,7 +156,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "base.crt".into(),
             cause: "expected a private key, found a certificate",
         },
-        Case {
+        "ec_key_instead_of_rsa" => Case {
             args: vec![
                 "decrypt".into(),
                 fx("keys/ec-p256.pem"),
@@ -150,7 +167,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "ec-p256.pem".into(),
             cause: "not an RSA key",
         },
-        Case {
+        "missing_file" => Case {
             args: vec![
                 "decrypt".into(),
                 fx("keys/does-not-exist.pem"),
@@ -161,7 +178,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "does-not-exist.pem".into(),
             cause: "No such file",
         },
-        Case {
+        "key_size_1024_for_key" => Case {
             args: vec![
                 "key".into(),
                 "--out".into(),
@@ -175,7 +192,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "1024".into(),
             cause: "2048, 3072 or 4096",
         },
-        Case {
+        "key_size_1024_for_csr" => Case {
             args: vec![
                 "csr".into(),
                 "--key".into(),
@@ -189,7 +206,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "rsa1024.pem".into(),
             cause: "2048, 3072 or 4096",
         },
-        Case {
+        "csr_does_not_match_the_key" => Case {
             args: vec![
                 "cert".into(),
                 "--csr".into(),
@@ -203,7 +220,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "other.csr".into(),
             cause: "does not match",
         },
-        Case {
+        "csr_of_a_1024_bit_key" => Case {
             args: vec![
                 "cert".into(),
                 "--csr".into(),
@@ -217,7 +234,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "rsa1024.csr".into(),
             cause: "2048, 3072 or 4096",
         },
-        Case {
+        "two_letter_country_in_subject" => Case {
             args: vec![
                 "csr".into(),
                 "--key".into(),
@@ -231,7 +248,7 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "subject".into(),
             cause: "two-letter",
         },
-        Case {
+        "zero_days" => Case {
             args: vec![
                 "cert".into(),
                 "--key".into(),
@@ -247,10 +264,9 @@ fn documented_errors_exit_2_name_the_file_and_write_nothing() {
             names: "certificate".into(),
             cause: "0 days",
         },
-    ];
-    for case in cases {
-        assert_error(d, case);
-    }
+        other => panic!("no documented error case `{other}`"),
+    };
+    assert_error(d, case);
 }
 
 /// A CSR whose signature does not verify (altered after signing) is refused.
@@ -280,46 +296,36 @@ fn tampered_csr_is_refused() {
     assert!(!out.exists());
 }
 
-#[test]
-fn existing_output_is_never_replaced_without_force() {
+cases!(existing_output_is_never_replaced_without_force {
+    decrypt => refuses_to_replace(&["decrypt", &fx("keys/base.pkcs1.pem")]),
+    key => refuses_to_replace(&["key", "--unencrypted"]),
+    cert => refuses_to_replace(&["cert", "--key", &fx("keys/base.pkcs1.pem"), "--cn", "x"]),
+    convert => refuses_to_replace(&["convert", &fx("certs/base.crt"), "--to", "der"]),
+});
+
+/// `ARGS --out server.key` over an existing server.key: exit 2, the file named, the
+/// advice to use --force, and the file untouched.
+fn refuses_to_replace(args: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("server.key");
     std::fs::write(&out, "precious").unwrap();
-    for args in [
-        vec![
-            "decrypt",
-            fixture("keys/base.pkcs1.pem").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        vec!["key", "--unencrypted", "--out", out.to_str().unwrap()],
-        vec![
-            "cert",
-            "--key",
-            fixture("keys/base.pkcs1.pem").to_str().unwrap(),
-            "--cn",
-            "x",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        vec![
-            "convert",
-            fixture("certs/base.crt").to_str().unwrap(),
-            "--to",
-            "der",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    ] {
-        certmint()
-            .args(&args)
-            .assert()
-            .code(2)
-            .stderr(contains("server.key"))
-            .stderr(contains("already exists"))
-            .stderr(contains("--force"));
-        assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
-    }
+    certmint()
+        .args(args)
+        .args(["--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(contains("server.key"))
+        .stderr(contains("already exists"))
+        .stderr(contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious");
+    assert_eq!(dir_names(dir.path()), ["server.key"]);
+}
+
+#[test]
+fn existing_output_is_replaced_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("server.key");
+    std::fs::write(&out, "precious").unwrap();
     certmint()
         .args([
             "decrypt",
@@ -418,11 +424,20 @@ fn usage_errors_exit_2_and_help_exits_0() {
         .assert()
         .success()
         .stdout(contains("certmint"));
-    for sub in ["key", "decrypt", "csr", "cert", "convert"] {
-        certmint()
-            .args(["help", sub])
-            .assert()
-            .success()
-            .stdout(contains("EXAMPLES:").and(contains("EXIT CODES:")));
-    }
+}
+
+cases!(help_has_examples_and_exit_codes {
+    key => help_has_examples_and_exit_codes_for("key"),
+    decrypt => help_has_examples_and_exit_codes_for("decrypt"),
+    csr => help_has_examples_and_exit_codes_for("csr"),
+    cert => help_has_examples_and_exit_codes_for("cert"),
+    convert => help_has_examples_and_exit_codes_for("convert"),
+});
+
+fn help_has_examples_and_exit_codes_for(sub: &str) {
+    certmint()
+        .args(["help", sub])
+        .assert()
+        .success()
+        .stdout(contains("EXAMPLES:").and(contains("EXIT CODES:")));
 }

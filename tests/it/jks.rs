@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
+use crate::support::{self, cases, certmint, require};
 use certmint::jks::{self, Entry, Integrity, PrivateKeyEntry};
 use certmint::key::RsaKey;
 use certmint::{Error, Password};
@@ -19,33 +19,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A file under fixtures/jks/.
 fn fixture(name: &str) -> PathBuf {
-    root().join("fixtures/jks").join(name)
-}
-
-fn certmint() -> Command {
-    let mut c = assert_cmd::cargo::cargo_bin_cmd!("certmint");
-    c.env("LC_ALL", "C.UTF-8");
-    c
-}
-
-/// Fail (never skip) when a JDK tool is missing.
-fn require(tool: &str) {
-    let probe = if tool == "keytool" {
-        "-help"
-    } else {
-        "-version"
-    };
-    let ok = StdCommand::new(tool)
-        .arg(probe)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "`{tool}` is required for the JKS interop tests (install a JDK, e.g. openjdk-17-jdk-headless); \
-         these tests fail rather than skip without it"
-    );
+    support::fixture(&format!("jks/{name}"))
 }
 
 /// `keytool -list -v` with the store password passed through the environment.
@@ -345,9 +321,22 @@ const KEYTOOL_FIXTURES: &[Fixture] = &[
     },
 ];
 
-#[test]
-fn we_read_keytool_keystores_and_recover_their_keys() {
-    for f in KEYTOOL_FIXTURES {
+cases!(we_read_keytool_keystores_and_recover_their_keys {
+    equal => reads_keytool_keystore("keytool-equal.jks"),
+    keypass_differs => reads_keytool_keystore("keytool-keypass-differs.jks"),
+    rsa1024 => reads_keytool_keystore("keytool-1024.jks"),
+    alias_1 => reads_keytool_keystore("keytool-alias-1.jks"),
+    nonascii => reads_keytool_keystore("keytool-nonascii.jks"),
+    from_p12 => reads_keytool_keystore("keytool-from-p12.jks"),
+});
+
+/// Parse one of [`KEYTOOL_FIXTURES`], recover its key, and write it again byte for byte.
+fn reads_keytool_keystore(file: &str) {
+    let f = KEYTOOL_FIXTURES
+        .iter()
+        .find(|f| f.file == file)
+        .unwrap_or_else(|| panic!("{file} is not in KEYTOOL_FIXTURES"));
+    {
         let data = std::fs::read(fixture(f.file)).unwrap();
         let ks = jks::parse(&data, Some(&Password::from(f.store)))
             .unwrap_or_else(|e| panic!("{}: {e}", f.file));
@@ -402,13 +391,14 @@ fn we_read_trusted_cert_and_ec_keystores() {
     ));
 }
 
-#[test]
-fn check_passes_keytool_keystores_that_follow_the_rules() {
-    for (file, pass) in [
-        ("keytool-equal.jks", STORE_PASS),
-        ("keytool-from-p12.jks", STORE_PASS),
-        ("keytool-nonascii.jks", NON_ASCII),
-    ] {
+cases!(check_passes_keytool_keystores_that_follow_the_rules {
+    equal => check_passes("keytool-equal.jks", STORE_PASS),
+    from_p12 => check_passes("keytool-from-p12.jks", STORE_PASS),
+    nonascii => check_passes("keytool-nonascii.jks", NON_ASCII),
+});
+
+fn check_passes(file: &str, pass: &str) {
+    {
         certmint()
             .args(["check", "--salesforce"])
             .arg(fixture(file))

@@ -5,10 +5,6 @@
 use crate::support::*;
 use predicates::str::contains;
 
-fn fx(p: &str) -> String {
-    fixture(p).to_str().unwrap().to_owned()
-}
-
 fn out(dir: &tempfile::TempDir, name: &str) -> String {
     dir.path().join(name).to_str().unwrap().to_owned()
 }

@@ -244,7 +244,7 @@ fn pkcs12_declared_lengths_never_drive_allocations() {
     }
     for (name, data) in &cases {
         let r = bounded(name, data, |d| {
-            certmint::pkcs12::read(d, &pw("fixture-pass"))
+            certmint::pkcs12::read(d, &pw(crate::support::FIXTURE_PW))
         });
         assert!(r.is_err(), "{name}");
         bounded(name, data, certmint::pkcs12::probe).ok();
@@ -315,7 +315,7 @@ fn pem_and_der_declared_lengths_never_drive_allocations() {
             certmint::pemfile::encode("ENCRYPTED PRIVATE KEY", der).into_bytes(),
         ));
     }
-    let p = pw("fixture-pass");
+    let p = pw(crate::support::FIXTURE_PW);
     for (name, data) in &cases {
         assert!(
             bounded(name, data, |d| certmint::key::load(d, Some(&p))).is_err(),

@@ -10,10 +10,6 @@ use predicates::str::contains;
 
 const PW: &str = "lifecycle-pass";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn init(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     certmint()
         .args([
@@ -210,11 +206,18 @@ fn init_resumes_and_never_regenerates_or_overwrites() {
     assert!(!g.join("server.pass.key").exists());
 }
 
-#[test]
-fn init_resumes_after_being_killed() {
+cases!(init_resumes_after_being_killed {
+    after_5_ms => init_resumes_after_a_kill_at(5),
+    after_40_ms => init_resumes_after_a_kill_at(40),
+    after_120_ms => init_resumes_after_a_kill_at(120),
+    after_250_ms => init_resumes_after_a_kill_at(250),
+});
+
+/// `init` killed after `delay_ms`, then run again: it completes one generation.
+fn init_resumes_after_a_kill_at(delay_ms: u64) {
     let root = tempfile::tempdir().unwrap();
-    for (i, delay_ms) in [5u64, 40, 120, 250].into_iter().enumerate() {
-        let dir = root.path().join(format!("k{i}"));
+    {
+        let dir = root.path().join(format!("k{delay_ms}"));
         let mut child = std::process::Command::new(certmint_path())
             .args(["init", p(&dir), "--cn", "killed", "--passout", "env:CP"])
             .env("CP", PW)
@@ -430,10 +433,17 @@ fn cert_with_dates(path: &Path, start_days_ago: i64, days: u32) {
     std::fs::write(path, certmint::x509::to_pem(&der)).unwrap();
 }
 
-#[test]
-fn check_exit_codes_for_every_container() {
-    let root = tempfile::tempdir().unwrap();
-    let r = |n: &str| root.path().join(n);
+cases!(check_exit_codes_for_every_container {
+    pem => check_exit_codes_for("crt"),
+    der => check_exit_codes_for("der"),
+    pkcs12 => check_exit_codes_for("p12"),
+    jks => check_exit_codes_for("jks"),
+});
+
+/// Make `fresh`, `expiring` and `expired` certificates (`name.crt`) in `root`, and each
+/// as `name.der`, `name.p12` and `name.jks`.
+fn dated_containers(root: &Path) {
+    let r = |n: &str| root.join(n);
     let key = fixture("keys/base.pkcs8.pem");
     cert_with_dates(&r("fresh.crt"), 0, 365);
     cert_with_dates(&r("expiring.crt"), 0, 10);
@@ -482,7 +492,16 @@ fn check_exit_codes_for_every_container() {
             .assert()
             .success();
     }
-    for ext in ["crt", "der", "p12", "jks"] {
+}
+
+/// `check` of a fresh, an expiring and an expired `ext` file exits 0, 1, 1; a mismatched
+/// key exits 1, the right one 0.
+fn check_exit_codes_for(ext: &str) {
+    let root = tempfile::tempdir().unwrap();
+    let r = |n: &str| root.path().join(n);
+    let key = fixture("keys/base.pkcs8.pem");
+    dated_containers(root.path());
+    {
         let check = |name: &str| {
             let mut c = certmint();
             c.args([
@@ -504,14 +523,9 @@ fn check_exit_codes_for_every_container() {
             .code(1)
             .stdout(contains("EXPIRED"));
     }
-    // --warn-days moves the threshold.
-    certmint()
-        .args(["check", p(&r("expiring.crt")), "--warn-days", "5"])
-        .assert()
-        .code(0);
-    // A mismatched pair, for PEM, DER, PKCS#12 and JKS.
+    // A mismatched pair.
     let other = fixture("keys/other.pkcs8.pem");
-    for ext in ["crt", "der", "p12", "jks"] {
+    {
         certmint()
             .args([
                 "check",
@@ -538,6 +552,19 @@ fn check_exit_codes_for_every_container() {
             .assert()
             .code(0);
     }
+}
+
+#[test]
+fn check_exit_codes_for_thresholds_keystores_directories_and_errors() {
+    let root = tempfile::tempdir().unwrap();
+    let r = |n: &str| root.path().join(n);
+    dated_containers(root.path());
+    // --warn-days moves the threshold.
+    certmint()
+        .args(["check", p(&r("expiring.crt")), "--warn-days", "5"])
+        .assert()
+        .code(0);
+    let other = fixture("keys/other.pkcs8.pem");
     // A keystore with a mismatched pair inside (made with the low-level writer).
     let pw = certmint::Password::from(PW);
     let other_key = certmint::key::load(&std::fs::read(&other).unwrap(), None)

@@ -27,5 +27,6 @@ mod recipe;
 mod regression;
 mod secrets;
 mod shell;
+mod snapshots;
 #[cfg(feature = "slow-tests")]
 mod stress;

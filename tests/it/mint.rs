@@ -6,14 +6,17 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use certmint::emulator::{Config, Running, ServerOptions, TlsIdentity, start};
-use certmint::key::RsaKey;
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+use crate::support::emulator as emu;
+use crate::support::{
+    BIN, base_pair_in, cases, certmint_offline, fixture, fixture_key, fixture_text,
+    self_signed_pem, texts as text,
+};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -26,90 +29,36 @@ impl Fixture {
     }
 }
 
-fn self_signed(key: &RsaKey, cn: &str) -> String {
-    let subject = certmint::subject::Subject::parse_openssl(&format!("/O=Test/CN={cn}")).unwrap();
-    let validity = certmint::x509::Validity::starting_now(30).unwrap();
-    certmint::x509::to_pem(&certmint::x509::self_signed(key, &subject, &validity).unwrap())
-}
-
-/// One key pair for the app, another "wrong" one, and a TLS identity for 127.0.0.1.
+/// The committed base key and certificate (the ones acme.toml's apps trust), another
+/// committed key with a certificate made now, and a TLS identity for 127.0.0.1, in a
+/// scratch directory.
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let key = RsaKey::generate(2048).unwrap();
-        let other = RsaKey::generate(2048).unwrap();
-        let cert_pem = self_signed(&key, "app");
-        std::fs::write(dir.path().join("key.pem"), key.to_pkcs8_pem().expose()).unwrap();
-        std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
-        std::fs::write(dir.path().join("other.pem"), other.to_pkcs8_pem().expose()).unwrap();
-        std::fs::write(dir.path().join("other.crt"), self_signed(&other, "other")).unwrap();
+        let dir = base_pair_in();
+        let cert_pem = fixture_text("certs/base.crt");
+        std::fs::copy(
+            fixture("keys/other.pkcs8.pem"),
+            dir.path().join("other.pem"),
+        )
+        .unwrap();
+        let other = fixture_key("keys/other.pkcs8.pem");
+        std::fs::write(
+            dir.path().join("other.crt"),
+            self_signed_pem(&other, "other", 30),
+        )
+        .unwrap();
         // A CA-less self-signed TLS server certificate for 127.0.0.1 and localhost.
-        let tls_key = RsaKey::generate(2048).unwrap();
-        let params =
-            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .unwrap();
-        let tls_cert = params
-            .self_signed(&tls_key.rcgen_key_pair().unwrap())
-            .unwrap();
-        std::fs::write(dir.path().join("tls.crt"), tls_cert.pem()).unwrap();
-        std::fs::write(dir.path().join("tls.key"), tls_key.to_pkcs8_pem().expose()).unwrap();
+        let (_, tls_cert) = emu::tls_identity();
+        std::fs::write(dir.path().join("tls.crt"), tls_cert).unwrap();
+        std::fs::write(dir.path().join("tls.key"), emu::tls_key_pem()).unwrap();
         Fixture { dir, cert_pem }
     })
 }
 
-fn org_toml(extra_emulator: &str) -> String {
-    format!(
-        r#"
-[org]
-id = "00Dxx0000001gPL"
-
-[emulator]
-{extra_emulator}
-
-[[apps]]
-name = "main"
-consumer_key = "KEY_MAIN"
-certificate = "cert.pem"
-
-[[apps]]
-name = "self"
-consumer_key = "KEY_SELF"
-certificate = """{cert}"""
-permitted_users = "self-authorize"
-
-[[apps]]
-name = "eca"
-consumer_key = "KEY_ECA"
-certificate = "cert.pem"
-external_client_app = true
-installed = false
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["main"]
-approved = ["self"]
-
-[[users]]
-username = "bob@example.com"
-
-[[users]]
-username = "carol@example.com"
-active = false
-pre_authorized = ["main"]
-
-[[users]]
-username = "dave@example.com"
-pre_authorized = ["main"]
-ip_restricted = true
-"#,
-        cert = fx().cert_pem
-    )
-}
-
+/// fixtures/emulator/acme.toml, with `[emulator]` settings (`key = value` lines) replaced.
 fn config(extra: &str) -> Config {
-    let dir = fx().dir.path().to_path_buf();
-    Config::from_toml(&org_toml(extra), &mut |p: &Path| std::fs::read(dir.join(p))).unwrap()
+    emu::acme_with(extra, "")
 }
 
 fn emulator() -> &'static Running {
@@ -118,16 +67,9 @@ fn emulator() -> &'static Running {
 }
 
 fn certmint(args: &[&str]) -> Output {
-    Command::new(BIN)
+    certmint_offline()
         .args(args)
         .current_dir(fx().dir.path())
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }
@@ -146,13 +88,6 @@ fn mint(base: &str, client_id: &str, user: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     certmint(&args)
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -188,7 +123,7 @@ fn success_masks_the_token_and_verifies_identity() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("user id:       005EMULATOR0001Y5B"),
+        stdout.contains("user id:       005xx000001SwiUAAS"),
         "{stdout}"
     );
     assert!(
@@ -207,7 +142,7 @@ fn success_masks_the_token_and_verifies_identity() {
     );
     assert!(
         stdout.contains(&format!(
-            "verified:      alice@example.com (005EMULATOR0001Y5B) via {}/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B",
+            "verified:      alice@example.com (005xx000001SwiUAAS) via {}/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
             emu.base_url()
         )),
         "{stdout}"
@@ -610,11 +545,18 @@ fn many_mints_in_parallel_all_succeed() {
     }
 }
 
-/// `certmint emulate` as a child: first stdout line is the base URL, requests are logged
-/// without tokens, SIGTERM stops it cleanly. Also over HTTPS with --tls-cert/--tls-key.
-#[test]
-fn emulate_child_prints_its_url_and_stops_on_sigterm() {
-    for tls in [false, true] {
+cases!(
+    /// `certmint emulate` as a child: first stdout line is the base URL, requests are
+    /// logged without tokens, SIGTERM stops it cleanly. Also over HTTPS with
+    /// --tls-cert/--tls-key.
+    emulate_child_prints_its_url_and_stops_on_sigterm {
+        http => emulate_child(false),
+        https => emulate_child(true),
+    }
+);
+
+fn emulate_child(tls: bool) {
+    {
         let mut args = vec![
             "emulate",
             "--cert",
@@ -740,12 +682,12 @@ fn salesforce_shaped_urls_stay_on_the_emulator() {
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(
         v["id"],
-        "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B"
+        "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS"
     );
     assert_eq!(
         v["identity"]["url"],
         format!(
-            "{}/id/00Dxx0000001gPLEAY/005EMULATOR0001Y5B",
+            "{}/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
             emu.base_url()
         )
     );

@@ -10,13 +10,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use certmint::emulator::{Config, Running, ServerOptions, start};
+use certmint::emulator::Running;
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
+use crate::support::emulator as emu;
+use crate::support::{BIN, base_pair_in, cases, certmint_offline, stderr};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -25,43 +22,14 @@ struct Fixture {
 /// The committed base key and its certificate, in a scratch directory.
 fn fx() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(
-            fixtures().join("keys/base.pkcs8.pem"),
-            dir.path().join("key.pem"),
-        )
-        .unwrap();
-        std::fs::copy(
-            fixtures().join("certs/base.crt"),
-            dir.path().join("cert.pem"),
-        )
-        .unwrap();
-        Fixture { dir }
+    F.get_or_init(|| Fixture {
+        dir: base_pair_in(),
     })
 }
 
-const ORG: &str = r#"
-[org]
-id = "00Dxx0000001gPL"
-
-[[apps]]
-name = "main"
-consumer_key = "KEY_MAIN"
-certificate = "cert.pem"
-
-[[users]]
-username = "alice@example.com"
-pre_authorized = ["main"]
-
-[[users]]
-username = "bob@example.com"
-
-[[users]]
-username = "carol@example.com"
-active = false
-pre_authorized = ["main"]
-
+/// fixtures/emulator/acme.toml (alice pre-authorized for KEY_MAIN, bob not, carol
+/// inactive) and one more pre-authorized user.
+const ERIN: &str = r#"
 [[users]]
 username = "erin@example.com"
 pre_authorized = ["main"]
@@ -69,11 +37,7 @@ pre_authorized = ["main"]
 
 fn emulator() -> &'static Running {
     static E: OnceLock<Running> = OnceLock::new();
-    E.get_or_init(|| {
-        let dir = fx().dir.path().to_path_buf();
-        let cfg = Config::from_toml(ORG, &mut |p: &Path| std::fs::read(dir.join(p))).unwrap();
-        start(cfg, ServerOptions::default()).unwrap()
-    })
+    E.get_or_init(|| emu::start(emu::acme_with("", ERIN)))
 }
 
 fn write_users(name: &str, text: &str) -> PathBuf {
@@ -83,7 +47,7 @@ fn write_users(name: &str, text: &str) -> PathBuf {
 }
 
 fn batch(base: &str, users: &Path, extra: &[&str]) -> Output {
-    Command::new(BIN)
+    certmint_offline()
         .args([
             "mint",
             "--key",
@@ -97,13 +61,6 @@ fn batch(base: &str, users: &Path, extra: &[&str]) -> Output {
         .arg(users)
         .args(extra)
         .current_dir(fx().dir.path())
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .stdin(Stdio::null())
         .output()
         .unwrap()
 }
@@ -113,10 +70,6 @@ fn lines(o: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -232,21 +185,38 @@ fn errors_exit_2() {
     // A missing file.
     let o = batch(emulator().base_url(), Path::new("missing.txt"), &[]);
     assert_eq!(o.status.code(), Some(2));
-    // --username and --usernames together, --token-out with --usernames, --concurrency 0.
-    for extra in [
-        &["--username", "alice@example.com"][..],
-        &["--token-out", "t.txt"][..],
-        &["--concurrency", "0"][..],
-    ] {
+}
+
+cases!(
+    /// --username and --usernames together, --token-out with --usernames, --concurrency 0.
+    usage_errors_with_usernames_exit_2 {
+        username_too => usage_error_with_usernames(&["--username", "alice@example.com"]),
+        token_out => usage_error_with_usernames(&["--token-out", "t.txt"]),
+        concurrency_0 => usage_error_with_usernames(&["--concurrency", "0"]),
+    }
+);
+
+fn usage_error_with_usernames(extra: &[&str]) {
+    // A file of its own: the cases run in parallel.
+    let name = format!("two-{}.txt", extra.concat().replace(['-', '.', '@'], ""));
+    let users = write_users(&name, "alice@example.com\nerin@example.com\n");
+    {
         let o = batch(emulator().base_url(), &users, extra);
         assert_eq!(o.status.code(), Some(2), "{extra:?}");
         assert!(o.stdout.is_empty());
     }
-    // --concurrency means nothing without --usernames: refused, never silently ignored.
-    for extra in [
-        &["--username", "alice@example.com", "--concurrency", "4"][..],
-        &["--concurrency", "4"][..],
-    ] {
+}
+
+cases!(
+    /// --concurrency means nothing without --usernames: refused, never silently ignored.
+    concurrency_without_usernames_exits_2 {
+        with_username => concurrency_without_usernames(&["--username", "alice@example.com", "--concurrency", "4"]),
+        alone => concurrency_without_usernames(&["--concurrency", "4"]),
+    }
+);
+
+fn concurrency_without_usernames(extra: &[&str]) {
+    {
         let o = Command::new(BIN)
             .args(["mint", "--key", "key.pem", "--client-id", "KEY_MAIN"])
             .args(["--login-url", emulator().base_url()])

@@ -486,30 +486,32 @@ fn certificates_from_openssl_csrs_and_subjects() {
     assert!(v.status.success(), "{:?}", texts(&v));
 }
 
-/// Every key encoding OpenSSL writes decodes to the same key.
-#[test]
-fn reads_every_openssl_key_fixture() {
+cases!(
+    /// Every key encoding OpenSSL writes decodes to the same key.
+    reads_every_openssl_key_fixture {
+        base_pkcs1_pem => decrypts_to_the_base_key("keys/base.pkcs1.pem", None),
+        base_pkcs1_der => decrypts_to_the_base_key("keys/base.pkcs1.der", None),
+        base_pkcs8_pem => decrypts_to_the_base_key("keys/base.pkcs8.pem", None),
+        base_pkcs8_der => decrypts_to_the_base_key("keys/base.pkcs8.der", None),
+        enc_aes256_pem => decrypts_to_the_base_key("keys/enc-aes256.pem", Some(FIXTURE_PW)),
+        enc_aes128_pem => decrypts_to_the_base_key("keys/enc-aes128.pem", Some(FIXTURE_PW)),
+        enc_des3_pem => decrypts_to_the_base_key("keys/enc-des3.pem", Some(FIXTURE_PW)),
+        enc_scrypt_pem => decrypts_to_the_base_key("keys/enc-scrypt.pem", Some(FIXTURE_PW)),
+        enc_sha1prf_pem => decrypts_to_the_base_key("keys/enc-sha1prf.pem", Some(FIXTURE_PW)),
+        enc_aes256_der => decrypts_to_the_base_key("keys/enc-aes256.der", Some(FIXTURE_PW)),
+        enc_aes256_unicode_pem => decrypts_to_the_base_key("keys/enc-aes256-unicode.pem", Some("pässwört€")),
+        legacy_des3_pem => decrypts_to_the_base_key("keys/legacy-des3.pem", Some(FIXTURE_PW)),
+        legacy_aes128_pem => decrypts_to_the_base_key("keys/legacy-aes128.pem", Some(FIXTURE_PW)),
+        legacy_aes192_pem => decrypts_to_the_base_key("keys/legacy-aes192.pem", Some(FIXTURE_PW)),
+        legacy_aes256_pem => decrypts_to_the_base_key("keys/legacy-aes256.pem", Some(FIXTURE_PW)),
+    }
+);
+
+fn decrypts_to_the_base_key(f: &str, pw: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let expected = std::fs::read_to_string(fixture("keys/base.pub.pem")).unwrap();
-    let cases = [
-        ("keys/base.pkcs1.pem", None),
-        ("keys/base.pkcs1.der", None),
-        ("keys/base.pkcs8.pem", None),
-        ("keys/base.pkcs8.der", None),
-        ("keys/enc-aes256.pem", Some(FIXTURE_PW)),
-        ("keys/enc-aes128.pem", Some(FIXTURE_PW)),
-        ("keys/enc-des3.pem", Some(FIXTURE_PW)),
-        ("keys/enc-scrypt.pem", Some(FIXTURE_PW)),
-        ("keys/enc-sha1prf.pem", Some(FIXTURE_PW)),
-        ("keys/enc-aes256.der", Some(FIXTURE_PW)),
-        ("keys/enc-aes256-unicode.pem", Some("pässwört€")),
-        ("keys/legacy-des3.pem", Some(FIXTURE_PW)),
-        ("keys/legacy-aes128.pem", Some(FIXTURE_PW)),
-        ("keys/legacy-aes192.pem", Some(FIXTURE_PW)),
-        ("keys/legacy-aes256.pem", Some(FIXTURE_PW)),
-    ];
-    for (i, (f, pw)) in cases.iter().enumerate() {
-        let out = dir.path().join(format!("{i}.pem"));
+    {
+        let out = dir.path().join("out.pem");
         let mut cmd = certmint();
         cmd.args([
             "decrypt",
@@ -523,8 +525,19 @@ fn reads_every_openssl_key_fixture() {
         cmd.assert().success();
         assert_eq!(openssl_pubkey(&out, "key", None), expected, "{f}");
     }
-    // Fresh `genrsa` output, both the PKCS#8 and the traditional form.
-    for f in ["keys/genrsa-des3.pem", "keys/genrsa-traditional-des3.pem"] {
+}
+
+cases!(
+    /// Fresh `genrsa` output, both the PKCS#8 and the traditional form.
+    reads_fresh_genrsa_output {
+        pkcs8 => decrypts_genrsa_output("keys/genrsa-des3.pem"),
+        traditional => decrypts_genrsa_output("keys/genrsa-traditional-des3.pem"),
+    }
+);
+
+fn decrypts_genrsa_output(f: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    {
         let out = dir.path().join("g.pem");
         certmint()
             .args([

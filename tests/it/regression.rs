@@ -8,7 +8,7 @@ use certmint::{Error, Password};
 use der_build::*;
 
 fn pw() -> Password {
-    Password::from("fixture-pass")
+    Password::from(crate::support::FIXTURE_PW)
 }
 
 fn pem(label: &str, der: &[u8]) -> Vec<u8> {
@@ -136,7 +136,7 @@ fn identity_url_without_a_scheme_is_requested_as_the_https_url_it_was_checked_as
 }
 
 fn certmint_bin() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_certmint"));
+    let mut c = std::process::Command::new(crate::support::BIN);
     c.env("NO_COLOR", "1");
     c
 }
@@ -159,19 +159,26 @@ fn input_from_an_endless_device_is_refused_not_read_forever() {
     assert!(!dir.path().join("x.key").exists());
 }
 
-/// `--passin file:/dev/zero` (or an endless `fd:`/`stdin`) read until memory ran out.
-/// Password sources are now read up to 64 KiB.
-#[test]
-fn endless_password_sources_are_refused() {
+crate::support::cases!(
+    /// `--passin file:/dev/zero` (or an endless `fd:`/`stdin`) read until memory ran out.
+    /// Password sources are now read up to 64 KiB.
+    endless_password_sources_are_refused {
+        file => endless_password_source_is_refused("file:/dev/zero"),
+        fd => endless_password_source_is_refused("fd:3"),
+        stdin => endless_password_source_is_refused("stdin"),
+    }
+);
+
+fn endless_password_source_is_refused(src: &str) {
     let dir = tempfile::tempdir().unwrap();
     let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys/enc-aes256.pem");
-    for src in ["file:/dev/zero", "fd:3", "stdin"] {
+    {
         let script = format!(
             "exec \"$0\" decrypt {key} --out {} --passin {src} 3</dev/zero </dev/zero",
             dir.path().join("x.key").display()
         );
         let out = std::process::Command::new("sh")
-            .args(["-c", &script, env!("CARGO_BIN_EXE_certmint")])
+            .args(["-c", &script, crate::support::BIN])
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

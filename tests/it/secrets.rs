@@ -4,22 +4,15 @@
 //! `Debug` of every secret-holding type is redacted; the emulator never logs assertions,
 //! tokens or passwords, and says loudly when it is reachable from other machines.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+use crate::support::emulator::Child as Emulator;
 /// The fixtures' password, and a distinctive new one (non-ASCII, so any encoding of it
 /// would show).
-const FIXTURE_PW: &str = "fixture-pass";
+use crate::support::{BIN, FIXTURE_PW, fixture, mode};
 const NEW_PW: &str = "S3cr3t-Pässwört-4242";
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
 
 fn certmint(dir: &Path) -> Command {
     let mut c = Command::new(BIN);
@@ -257,10 +250,6 @@ fn under_umask_000(dir: &Path, args: &[&str]) -> Output {
     o
 }
 
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
 #[test]
 fn secret_files_are_0600_and_public_ones_0644_under_umask_000() {
     let d = workdir();
@@ -377,62 +366,6 @@ fn secret_files_are_0600_and_public_ones_0644_under_umask_000() {
 
 // ---------------------------------------------------------------------------------------
 // mint and the emulator
-
-struct Emulator {
-    child: Child,
-    url: String,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Emulator {
-    fn start(listen: &str) -> Emulator {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("emulator.log");
-        let mut child = Command::new(BIN)
-            .args(["emulate", "--cert"])
-            .arg(fixture("certs/base.crt"))
-            .args([
-                "--client-id",
-                "KEY",
-                "--user",
-                "alice@example.com",
-                "--listen",
-                listen,
-            ])
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .spawn()
-            .unwrap();
-        let mut url = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut url)
-            .unwrap();
-        Emulator {
-            child,
-            url: url.trim().to_owned(),
-            log,
-            _dir: dir,
-        }
-    }
-
-    /// Stop with SIGTERM (a clean stop flushes the log) and return the log.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        std::fs::read_to_string(&self.log).unwrap()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An emulator token: `<15-char org id>!<at least 20 base64url characters>`.
 fn find_tokens(s: &str) -> Vec<String> {

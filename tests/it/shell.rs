@@ -3,16 +3,25 @@
 use crate::support::*;
 use predicates::str::contains;
 
+cases!(completions {
+    bash => completions_for("bash"),
+    zsh => completions_for("zsh"),
+    fish => completions_for("fish"),
+    powershell => completions_for("powershell"),
+    elvish => completions_for("elvish"),
+});
+
+fn completions_for(shell: &str) {
+    certmint()
+        .args(["completions", shell])
+        .assert()
+        .success()
+        .stdout(contains("certmint"))
+        .stdout(contains("decrypt"));
+}
+
 #[test]
-fn completions_for_every_shell() {
-    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        certmint()
-            .args(["completions", shell])
-            .assert()
-            .success()
-            .stdout(contains("certmint"))
-            .stdout(contains("decrypt"));
-    }
+fn completions_for_an_unknown_shell_is_a_usage_error() {
     certmint().args(["completions", "tcsh"]).assert().code(2);
 }
 

@@ -9,22 +9,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use certmint::emulator::{Config, Limits, ServerOptions, start};
 use certmint::jwt::{HeaderStyle, Signer};
 use certmint::token_endpoint::{GRANT_TYPE, form_body};
 
-const BIN: &str = env!("CARGO_BIN_EXE_certmint");
-const CONNECTIONS: usize = 64;
+use crate::support::emulator::Child as Emulator;
+use crate::support::fixture;
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
+const CONNECTIONS: usize = 64;
 
 /// A token request for alice, signed with the fixture key (valid for an hour).
 fn token_request(host: &str) -> Vec<u8> {
@@ -167,43 +161,9 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-struct Emulator {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `certmint emulate` for alice with KEY over the base certificate, without a request log.
 fn emulate() -> Emulator {
-    let mut child = Command::new(BIN)
-        .args(["emulate", "--cert"])
-        .arg(fixture("certs/base.crt"))
-        .args([
-            "--client-id",
-            "KEY",
-            "--user",
-            "alice@example.com",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-log",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    Emulator {
-        child,
-        addr: url.trim().trim_start_matches("http://").to_owned(),
-    }
+    Emulator::simple("127.0.0.1:0", &["--no-log"])
 }
 
 #[test]

@@ -4,24 +4,125 @@
 
 pub mod crash;
 pub mod der;
+pub mod emulator;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// One `#[test]` per case of a table, so a failure names its case:
+///
+/// ```ignore
+/// cases!(completions {
+///     bash => completions_for("bash"),
+///     zsh => completions_for("zsh"),
+/// });
+/// ```
+///
+/// makes the tests `completions::bash` and `completions::zsh` (in a module of that name
+/// inside the calling module, which sees the caller's items), each running its call. Doc
+/// comments before the module name document the module.
+/// (The `test-case` crate does the same with attributes; it was measured and costs more to
+/// build: docs/performance.md, "Test build and run time".)
+macro_rules! cases {
+    ($(#[$doc:meta])* $module:ident { $($name:ident => $call:expr),+ $(,)? }) => {
+        $(#[$doc])*
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    $call;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use cases;
+
 /// Password of every encrypted fixture (see fixtures/README.md).
 pub const FIXTURE_PW: &str = "fixture-pass";
 
-/// The certmint binary under test.
+/// Path of the certmint binary under test (for `std::process::Command` and `sh -c`).
+pub const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+
+/// The certmint binary under test, with a clean environment: no `CERTMINT_PASS`,
+/// `NO_COLOR` set and a UTF-8 C locale (so peers and certmint agree on non-ASCII text).
 pub fn certmint() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_certmint"));
-    c.env_remove("CERTMINT_PASS").env("NO_COLOR", "1");
+    let mut c = assert_cmd::Command::new(BIN);
+    c.env_remove("CERTMINT_PASS")
+        .env("NO_COLOR", "1")
+        .env("LC_ALL", "C.UTF-8");
     c
+}
+
+/// The certmint binary as a `std::process::Command` for tests that talk to a local
+/// emulator: no proxy variables (a developer's proxy must not see loopback traffic, and
+/// certmint must not be told to use one), stdin closed, `NO_COLOR` set.
+pub fn certmint_offline() -> Command {
+    let mut c = Command::new(BIN);
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        c.env_remove(v);
+    }
+    c.env_remove("CERTMINT_PASS")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// A scratch directory holding the committed base key as `key.pem` and its certificate
+/// as `cert.pem` (the pair acme.toml's apps trust).
+pub fn base_pair_in() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
+    std::fs::copy(fixture("certs/base.crt"), dir.path().join("cert.pem")).unwrap();
+    dir
+}
+
+/// The subcommands listed by `certmint --help` (without `help`).
+pub fn subcommands() -> Vec<String> {
+    let out = Command::new(BIN)
+        .arg("--help")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run certmint --help");
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
+    let mut names = Vec::new();
+    let mut in_commands = false;
+    for line in help.lines() {
+        if line.starts_with("Commands:") {
+            in_commands = true;
+            continue;
+        }
+        if in_commands {
+            if line.trim().is_empty() {
+                break;
+            }
+            // "  name   description"; wrapped description lines are indented further.
+            if let Some(rest) = line.strip_prefix("  ")
+                && !rest.starts_with(' ')
+                && let Some(name) = rest.split_whitespace().next()
+                && name != "help"
+            {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// Path of the certmint binary (for `sh -c` wrappers).
 pub fn certmint_path() -> &'static str {
-    env!("CARGO_BIN_EXE_certmint")
+    BIN
 }
 
 /// A path under fixtures/.
@@ -31,7 +132,20 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn require(tool: &str, probe: &[&str]) {
+/// Fail (never skip) when `tool` is missing or does not run: `openssl`, `keytool`, `java`,
+/// `unshare` or anything that answers `--version`.
+pub fn require(tool: &str) {
+    let probe: &[&str] = match tool {
+        "openssl" => &["version"],
+        "keytool" => &["-help"],
+        "java" => &["-version"],
+        "unshare" => &["--version"],
+        _ => &["--version"],
+    };
+    require_with(tool, probe)
+}
+
+fn require_with(tool: &str, probe: &[&str]) {
     static CHECKED: OnceLock<std::sync::Mutex<Vec<String>>> = OnceLock::new();
     let checked = CHECKED.get_or_init(Default::default);
     let mut done = checked.lock().unwrap_or_else(|e| e.into_inner());
@@ -49,7 +163,7 @@ fn require(tool: &str, probe: &[&str]) {
 
 /// An `openssl` command; panics when openssl is missing.
 pub fn openssl() -> Command {
-    require("openssl", &["version"]);
+    require("openssl");
     Command::new("openssl")
 }
 
@@ -67,14 +181,47 @@ pub fn openssl_ok(args: &[&str]) -> String {
 
 /// A `keytool` command; panics when the JDK is missing.
 pub fn keytool() -> Command {
-    require("keytool", &["-help"]);
+    require("keytool");
     Command::new("keytool")
 }
 
 /// A `java` command; panics when the JDK is missing.
 pub fn java() -> Command {
-    require("java", &["-version"]);
+    require("java");
     Command::new("java")
+}
+
+/// The RSA key in a fixture file (unencrypted), e.g. `keys/base.pkcs8.pem`. Tests use
+/// the committed keys instead of generating one: generation is tested where it is the
+/// thing under test (`certmint key`, `init`, the library's own unit tests).
+pub fn fixture_key(rel: &str) -> certmint::key::RsaKey {
+    let data = std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"));
+    certmint::key::load(&data, None)
+        .unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+        .0
+}
+
+/// A path under fixtures/, as a string (for argument lists).
+pub fn fx(rel: &str) -> String {
+    fixture(rel).to_str().unwrap().to_owned()
+}
+
+/// A path as a string (for argument lists).
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A fixture file as text.
+pub fn fixture_text(rel: &str) -> String {
+    std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+/// A self-signed PEM certificate for `key`, `/O=Test/CN=<cn>`, valid from now for `days`
+/// (signing only, no key generation).
+pub fn self_signed_pem(key: &certmint::key::RsaKey, cn: &str, days: u32) -> String {
+    let subject = certmint::subject::Subject::parse_openssl(&format!("/O=Test/CN={cn}")).unwrap();
+    let validity = certmint::x509::Validity::starting_now(days).unwrap();
+    certmint::x509::to_pem(&certmint::x509::self_signed(key, &subject, &validity).unwrap())
 }
 
 /// Text of stdout and stderr.
@@ -83,6 +230,11 @@ pub fn texts(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Text of stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The public key of a private key, certificate or CSR, as PEM, according to openssl.
