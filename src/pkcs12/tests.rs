@@ -1,5 +1,5 @@
 //! Unit tests for the PKCS#12 module: round trips, error kinds and hostile input.
-//! Interoperability with OpenSSL and Java is proven in `tests/pkcs12.rs`.
+//! Interoperability with OpenSSL and Java is proven in `tests/it/pkcs12.rs`.
 
 use std::sync::OnceLock;
 
