@@ -20,6 +20,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use time::OffsetDateTime;
 
 use crate::detect::{FileType, Kind};
+use crate::error::{Expected, Input};
 use crate::jks::ConvertFor;
 use crate::key::RsaKey;
 pub use crate::salesforce::Status;
@@ -384,7 +385,7 @@ pub fn file(
     match plan {
         Plan::Jks => {
             let detected = crate::detect::detect(data);
-            let rules = salesforce::check_jks(data, password_for("JKS keystore")?)?;
+            let rules = salesforce::check_jks(data, password_for(Input::Jks)?)?;
             let mut findings: Vec<Finding> = rules
                 .iter()
                 .map(|f| Finding::from_rule(f, &shown, &detected))
@@ -424,7 +425,7 @@ pub fn file(
             ))
         }
         Plan::Pkcs12 => {
-            let contents = pkcs12::read(data, password_for("PKCS#12 file")?)?;
+            let contents = pkcs12::read(data, password_for(Input::Pkcs12)?)?;
             Ok(report(
                 "PKCS#12 keystore",
                 "pkcs12",
@@ -440,7 +441,7 @@ pub fn file(
             Ok(report("certificate", "certificate", findings))
         }
         Plan::Nothing(kind) => Err(Error::WrongKind {
-            expected: "a certificate, keystore or certmint directory",
+            expected: Expected::Checkable,
             found: kind.describe().into(),
         }),
     }

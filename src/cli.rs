@@ -30,7 +30,7 @@ mod rotate;
 mod shell;
 
 use common::Ctx;
-use error::CliError;
+use error::{CliError, ExitStatus};
 
 const ABOUT: &str = "Provision the RSA key, certificate and keystores for a Salesforce JWT bearer \
 integration, natively (no openssl, no JDK), and prove them by minting a token.";
@@ -157,42 +157,46 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints usage errors itself; help and version are successes.
-            let code = if e.use_stderr() { error::EXIT_ERROR } else { 0 };
+            let status = if e.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Success
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return status.into();
         }
     };
     let mut ctx = Ctx::new(cli.quiet);
     match run(&mut ctx, cli.command) {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
         Err(e) => {
             e.print();
-            ExitCode::from(e.code)
+            e.code.into()
         }
     }
 }
 
-fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
+fn run(ctx: &mut Ctx, command: Command) -> Result<ExitStatus, CliError> {
     match command {
         Command::Demo(a) => demo::run(ctx, a),
-        Command::Init(a) => init::run(ctx, a).map(|_| 0),
-        Command::Renew(a) => renew::run(ctx, a).map(|_| 0),
-        Command::Rotate(a) => rotate::run(ctx, a).map(|_| 0),
-        Command::Key(a) => key::run(ctx, a).map(|_| 0),
-        Command::Decrypt(a) => decrypt::run(ctx, a).map(|_| 0),
-        Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
-        Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
-        Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
-        Command::P12(a) => p12::run(ctx, a).map(|_| 0),
-        Command::Export(a) => export::run(ctx, a).map(|_| 0),
-        Command::Jks(a) => jks::run(ctx, a).map(|_| 0),
-        Command::Inspect(a) => inspect::run(ctx, a).map(|_| 0),
+        Command::Init(a) => init::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Renew(a) => renew::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Rotate(a) => rotate::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Key(a) => key::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Decrypt(a) => decrypt::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Csr(a) => csr::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Cert(a) => cert::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Convert(a) => convert::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::P12(a) => p12::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Export(a) => export::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Jks(a) => jks::run(ctx, a).map(|()| ExitStatus::Success),
+        Command::Inspect(a) => inspect::run(ctx, a).map(|()| ExitStatus::Success),
         Command::Check(a) => check::run(ctx, a),
-        Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),
-        Command::Man(a) => shell::man(ctx, a).map(|_| 0),
-        Command::Jwt(a) => jwt::run(ctx, a).map(|_| 0),
+        Command::Completions(a) => shell::completions(ctx, a).map(|()| ExitStatus::Success),
+        Command::Man(a) => shell::man(ctx, a).map(|()| ExitStatus::Success),
+        Command::Jwt(a) => jwt::run(ctx, a).map(|()| ExitStatus::Success),
         Command::Mint(a) => mint::run(ctx, a),
-        Command::Emulate(a) => emulate::run(ctx, a).map(|_| 0),
+        Command::Emulate(a) => emulate::run(ctx, a).map(|()| ExitStatus::Success),
     }
 }
 

@@ -9,7 +9,7 @@ use certmint::text::escape;
 use clap::Args;
 
 use super::common::{Ctx, write_stdout};
-use super::error::{CliError, CliResult, EXIT_NO, shown};
+use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
 
 pub const AFTER_HELP: &str = "\
@@ -73,7 +73,7 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<u8> {
+pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<ExitStatus> {
     let key = match &args.key {
         Some(p) => Some(ctx.load_key(p, args.keypass.as_ref())?.0),
         None => None,
@@ -101,7 +101,11 @@ pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<u8> {
         }
         write_stdout(text.as_bytes())?;
     }
-    Ok(if summary.ok() { 0 } else { EXIT_NO })
+    Ok(if summary.ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::No
+    })
 }
 
 /// Check one file or directory: decide what to check, ask for a password only when it is

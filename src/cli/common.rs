@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use certmint::error::Input;
 use certmint::key::{KeyInfo, RsaKey};
 use certmint::output::Mode;
 use certmint::subject::{Attr, Subject};
@@ -264,7 +265,10 @@ impl Ctx {
                         .cause(format!("the aliases are: {available}"))
                         .hint("pass one of them with --alias")
                 }
-                certmint::Error::WrongPassword { what } if what.contains("key entry") || what.starts_with("private key") => {
+                // The store password opened the keystore but not the key entry inside.
+                certmint::Error::WrongPassword {
+                    what: what @ (Input::JksKeyEntry | Input::Pkcs12PrivateKey | Input::PrivateKey),
+                } => {
                     let hinted = keypass.is_none();
                     let err = cannot(certmint::Error::WrongPassword { what });
                     if hinted {

@@ -16,7 +16,7 @@ use certmint::workdir::{self, InitSettings};
 use clap::Args;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult, EXIT_NO, shown};
+use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
 
 pub const AFTER_HELP: &str = "\
@@ -53,7 +53,7 @@ pub struct DemoArgs {
     pub passout: Option<PassSource>,
 }
 
-pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
+pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let dir = &args.dir;
     let pw_file = dir.join("demo-password.txt");
     let password = match &args.passout {
@@ -172,7 +172,7 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
                 escape(&err.error),
                 escape(&err.description)
             );
-            return Ok(EXIT_NO);
+            return Ok(ExitStatus::No);
         }
         Err(e) => return Err(CliError::lib("the token request failed", None, e)),
     };
@@ -187,7 +187,7 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
         IdentityCheck::Verified(id) => id.clone(),
         IdentityCheck::Rejected { status, .. } => {
             eprintln!("error: the identity endpoint refused the token (HTTP {status})");
-            return Ok(EXIT_NO);
+            return Ok(ExitStatus::No);
         }
     };
     emulator.shutdown();
@@ -217,7 +217,7 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
             "  For your own setup, start with `certmint init DIR --cn NAME` (see `certmint help init`)."
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> CliResult<()> {

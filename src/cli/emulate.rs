@@ -5,6 +5,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use certmint::emulator::{self, Config, Limits, ServerOptions, TlsIdentity, id18};
+use certmint::error::Input;
 use certmint::text::escape;
 use clap::Args;
 
@@ -134,7 +135,7 @@ pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
                 .map_err(|e| CliError::lib("cannot use certificate", Some(cert_path), e))?;
             c.sandbox = args.sandbox;
             if let Some(id) = &args.org_id {
-                c.org_id = id18(id, "00D", "org id")
+                c.org_id = id18(id, "00D", Input::OrgId)
                     .map_err(|e| CliError::lib("invalid --org-id", None, e))?;
             }
             if let Some(d) = &args.my_domain {

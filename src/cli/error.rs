@@ -5,11 +5,31 @@
 
 use std::fmt;
 use std::path::Path;
+use std::process::ExitCode;
 
-/// Exit code for a clean "no".
-pub const EXIT_NO: u8 = 1;
-/// Exit code for any error.
-pub const EXIT_ERROR: u8 = 2;
+use certmint::error::Input;
+
+/// How a command ends. The numbers of the contract live only in the `From` below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked.
+    Success,
+    /// 1: a clean "no": a check found something that needs attention, or Salesforce (or
+    /// the emulator) refused the assertion.
+    No,
+    /// 2: bad usage, unreadable or invalid input, a wrong password, I/O, an internal error.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(match status {
+            ExitStatus::Success => 0,
+            ExitStatus::No => 1,
+            ExitStatus::Error => 2,
+        })
+    }
+}
 
 /// An error ready to print.
 #[derive(Debug)]
@@ -20,8 +40,8 @@ pub struct CliError {
     pub cause: Option<String>,
     /// `hint: <next step>`.
     pub hint: Option<String>,
-    /// Process exit code.
-    pub code: u8,
+    /// How the process ends.
+    pub code: ExitStatus,
 }
 
 pub type CliResult<T> = Result<T, CliError>;
@@ -32,7 +52,7 @@ impl CliError {
             message: message.into(),
             cause: None,
             hint: None,
-            code: EXIT_ERROR,
+            code: ExitStatus::Error,
         }
     }
 
@@ -46,7 +66,7 @@ impl CliError {
         self
     }
 
-    pub fn code(mut self, code: u8) -> Self {
+    pub fn code(mut self, code: ExitStatus) -> Self {
         self.code = code;
         self
     }
@@ -63,7 +83,7 @@ impl CliError {
             message,
             cause: Some(err.to_string()),
             hint,
-            code: EXIT_ERROR,
+            code: ExitStatus::Error,
         }
     }
 
@@ -97,8 +117,14 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::PasswordRequired { .. } => {
             "give the password with --passin env:VAR, file:PATH, fd:N or stdin, or run on a terminal to be asked".into()
         }
-        E::Unsupported { what: "file", .. } => {
+        E::Unsupported { what: Input::File, .. } => {
             "check that this is the file you meant: certmint reads RSA keys (PEM or DER, PKCS#1, PKCS#8, encrypted, legacy), CSRs, certificates, PKCS#12, JKS and JWTs".into()
+        }
+        E::Unsupported {
+            what: Input::KeystoreType,
+            ..
+        } => {
+            "certmint reads PKCS#12 and JKS keystores: convert this one with keytool as the cause says, then give certmint the converted file".into()
         }
         E::Unsupported { .. } => "convert the file with openssl to a supported form".into(),
         E::Corrupt { .. } => {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use certmint::error::Input;
 use certmint::key::RsaKey;
 use certmint::output::Mode;
 use certmint::x509::CertInfo;
@@ -213,7 +214,7 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
         return Err(CliError::lib(
             "the key and the certificate do not belong together",
             None,
-            certmint::Error::KeyMismatch("certificate"),
+            certmint::Error::KeyMismatch(Input::Certificate),
         )
         .cause(format!(
             "`{key_label}` is not the key of the certificate `{cert_label}` ({})",

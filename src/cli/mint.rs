@@ -12,7 +12,7 @@ use certmint::token_endpoint::{
 use serde_json::json;
 
 use super::common::{Ctx, check_out};
-use super::error::{CliError, CliResult, EXIT_NO};
+use super::error::{CliError, CliResult, ExitStatus};
 use super::jwt::now_unix;
 pub use super::mint_setup::MintArgs;
 use super::mint_setup::{
@@ -50,7 +50,7 @@ EXIT CODES:
      or the identity check refused the token
   2  error: bad option, unreadable key, network, proxy or TLS failure";
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
+pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
     if let Some(file) = args.usernames.clone() {
         return super::mint_batch::run(ctx, args, &file);
     }
@@ -135,7 +135,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
                 )
             };
             report_refusal(&err, &ctx_x, args.json);
-            return Ok(EXIT_NO);
+            return Ok(ExitStatus::No);
         }
     };
 
@@ -172,7 +172,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
                 escape(&claims.sub)
             ))
             .hint("the token belongs to another user than the one asked for; check --username")
-            .code(EXIT_NO))
+            .code(ExitStatus::No))
         }
         Some(IdentityCheck::Rejected { url, status, body }) => Err(CliError::new(
             "the token was issued, but the identity endpoint refused it",
@@ -182,8 +182,8 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
             "the session may have been revoked at once (Setup > Session Management); \
                      --no-verify skips this check",
         )
-        .code(EXIT_NO)),
-        _ => Ok(0),
+        .code(ExitStatus::No)),
+        _ => Ok(ExitStatus::Success),
     }
 }
 

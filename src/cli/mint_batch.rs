@@ -24,7 +24,7 @@ use certmint::token_endpoint::{
 use serde_json::json;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult, EXIT_NO};
+use super::error::{CliError, CliResult, ExitStatus};
 use super::jwt::now_unix;
 use super::mint_setup::{
     MintArgs, apply_dir, client_and_signer, explain_context, login_and_audience, network_error,
@@ -61,7 +61,7 @@ struct Job<'a> {
     stop: AtomicBool,
 }
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
+pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<ExitStatus> {
     let data = ctx.read(file, "username list")?;
     let text = String::from_utf8(data).map_err(|_| {
         CliError::new(format!(
@@ -145,7 +145,11 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
     if let Some(err) = tally.first_error {
         return Err(err);
     }
-    Ok(if tally.refused > 0 { EXIT_NO } else { 0 })
+    Ok(if tally.refused > 0 {
+        ExitStatus::No
+    } else {
+        ExitStatus::Success
+    })
 }
 
 #[derive(Default)]

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use certmint::error::Input;
 use certmint::key::RsaKey;
 use certmint::output::Mode;
 use certmint::pkcs12::Profile;
@@ -145,7 +146,7 @@ fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
             CliError::lib(
                 "the key does not match the certificate",
                 Some(cert_path),
-                certmint::Error::KeyMismatch("certificate"),
+                certmint::Error::KeyMismatch(Input::Certificate),
             )
             .hint(format!(
                 "use the certificate made from `{}` (compare `certmint inspect` fingerprints)",
@@ -197,7 +198,7 @@ fn load_jks(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
         return Err(CliError::lib(
             "cannot convert",
             Some(path),
-            certmint::Error::KeyMismatch("certificate in the keystore"),
+            certmint::Error::KeyMismatch(Input::KeystoreCertificate),
         ));
     }
     Ok(Source {
@@ -249,8 +250,15 @@ pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
         &mut getrandom::SysRng,
     )
     .map_err(|e| {
+        let bad_alias = matches!(
+            e,
+            certmint::Error::InvalidInput {
+                what: Input::Alias,
+                ..
+            }
+        );
         let err = CliError::lib("cannot make the PKCS#12 file", Some(&args.out), e);
-        if matches!(err.cause.as_deref(), Some(c) if c.starts_with("invalid alias")) {
+        if bad_alias {
             err.hint("choose another --name")
         } else {
             err

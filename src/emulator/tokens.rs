@@ -46,7 +46,7 @@ impl Tokens {
     pub fn new() -> crate::Result<Self> {
         let rng = ring::rand::SystemRandom::new();
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
-            .map_err(|_| crate::Error::crypto("the OS random number generator failed"))?;
+            .map_err(|_| crate::Error::internal("the OS random number generator failed"))?;
         Ok(Tokens { key, rng })
     }
 
@@ -57,7 +57,7 @@ impl Tokens {
         let mut buf = [0u8; TOKEN_LEN];
         self.rng
             .fill(&mut buf[..NONCE])
-            .map_err(|_| crate::Error::crypto("the OS random number generator failed"))?;
+            .map_err(|_| crate::Error::internal("the OS random number generator failed"))?;
         buf[NONCE] = TOKEN_VERSION;
         buf[NONCE + 1..NONCE + 3]
             .copy_from_slice(&u16::try_from(grant.app).unwrap_or(u16::MAX).to_be_bytes());

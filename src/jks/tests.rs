@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::detect::{FileType, detect};
+use crate::error::Input;
 use crate::key::RsaKey;
 
 fn pw(s: &str) -> Password {
@@ -76,12 +77,7 @@ fn wrong_store_password_and_altered_digest_are_distinct() {
     let (bytes, p) = sample();
     let err = parse(&bytes, Some(&pw("wrong-pass"))).unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::WrongPassword {
-                what: "JKS keystore"
-            }
-        ),
+        matches!(err, Error::WrongPassword { what: Input::Jks }),
         "{err}"
     );
     let mut altered = bytes.clone();
@@ -239,7 +235,7 @@ fn the_proof_refuses_bytes_that_differ_from_the_input() {
     write::prove(&bytes, &p, "acme_jwt", der, chain).unwrap();
     let refused = |bytes: &[u8], alias: &str, key: &[u8], chain: &[Vec<u8>]| {
         let err = write::prove(bytes, &p, alias, key, chain).unwrap_err();
-        assert!(matches!(err, Error::Crypto(_)), "{err}");
+        assert!(matches!(err, Error::Internal(_)), "{err}");
         assert!(err.to_string().contains("does not read back"), "{err}");
     };
     // Another password, a flipped byte, another alias, key or chain.

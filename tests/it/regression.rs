@@ -392,6 +392,42 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
     assert!(!fix.contains("PKCS12"), "{fix}");
 }
 
+/// The hint under the JCEKS advice said "convert the file with openssl to a supported
+/// form" right after the cause's keytool commands (openssl cannot read JCEKS). An
+/// unsupported keystore type now has its own hint, which points at the keytool advice.
+#[test]
+fn jceks_hint_points_at_keytool_not_openssl() {
+    use crate::support::{certmint, fixture};
+    let jceks = fixture("jks/keytool.jceks");
+    let out_dir = tempfile::tempdir().unwrap();
+    let j = jceks.to_str().unwrap();
+    let runs: [&[&str]; 5] = [
+        &["inspect", j],
+        &["check", j],
+        &["export", j, "--key-out", "k.pem", "--cert-out", "c.pem"],
+        &["jks", "--p12", j, "--out", "x.jks", "--passout", "env:P"],
+        &["p12", "--jks", j, "--out", "x.p12", "--passout", "env:P"],
+    ];
+    for args in runs {
+        let o = certmint()
+            .current_dir(out_dir.path())
+            .args(args)
+            .args(["--passin", "env:P"])
+            .env("P", "changeit")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        let hint = err
+            .lines()
+            .find(|l| l.trim_start().starts_with("hint:"))
+            .unwrap_or_else(|| panic!("{args:?}: no hint in {err}"));
+        assert!(hint.contains("keytool"), "{args:?}: {hint}");
+        assert!(!hint.contains("openssl"), "{args:?}: {hint}");
+    }
+    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
+}
+
 /// An unknown `p12_profile` in a directory's manifest silently became `modern`, so a
 /// renewal wrote keystores with other algorithms than the ones the directory was made
 /// for. It is now refused, naming the manifest, the line and column, and the accepted
