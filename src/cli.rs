@@ -28,6 +28,7 @@ mod password;
 mod renew;
 mod rotate;
 mod shell;
+mod stdio;
 
 use common::Ctx;
 use error::{CliError, ExitStatus};

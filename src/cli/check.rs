@@ -8,9 +8,10 @@ use certmint::key::RsaKey;
 use certmint::text::escape;
 use clap::Args;
 
-use super::common::{Ctx, write_stdout};
+use super::common::Ctx;
 use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -92,14 +93,14 @@ pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<ExitStatus> {
     if args.json {
         let doc = serde_json::to_string_pretty(&summary)
             .map_err(|e| CliError::new("cannot write the report as JSON").cause(e))?;
-        write_stdout(format!("{doc}\n").as_bytes())?;
+        stdio::out(format!("{doc}\n").as_bytes())?;
     } else {
         let verbose = args.verbose || args.salesforce;
         let mut text = String::new();
         for r in summary.files.iter().filter(|r| verbose || !r.ok()) {
             render(&mut text, r, verbose);
         }
-        write_stdout(text.as_bytes())?;
+        stdio::out(text.as_bytes())?;
     }
     Ok(if summary.ok() {
         ExitStatus::Success

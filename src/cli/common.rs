@@ -11,6 +11,7 @@ use clap::Args;
 
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Passwords, Purpose, can_prompt, prompt_line};
+use super::stdio::errln;
 
 /// Largest input file certmint reads (keys, certificates and keystores are a few KiB).
 pub const MAX_INPUT: u64 = 16 * 1024 * 1024;
@@ -32,7 +33,7 @@ impl Ctx {
     /// Progress and confirmations go to stderr (stdout is for data) unless `-q`.
     pub fn say(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            errln!("{}", msg.as_ref());
         }
     }
 
@@ -189,7 +190,7 @@ impl SubjectArgs {
                 return Err(CliError::new("no subject given, and no terminal to ask on")
                     .hint("pass --subj \"/C=US/O=Acme/CN=acme-jwt\" or --cn NAME (with --org, --country ...)"));
             }
-            eprintln!(
+            errln!(
                 "Enter the certificate subject. Leave a field empty (or enter '.') to skip it;\nthe common name is required."
             );
             for attr in Attr::PROMPT_ORDER {
@@ -217,17 +218,6 @@ impl SubjectArgs {
         }
         subject.validate().map_err(bad)?;
         Ok(subject)
-    }
-}
-
-/// Write data to stdout; a closed pipe (`certmint ... | head`) is not an error.
-pub fn write_stdout(bytes: &[u8]) -> CliResult<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::new("cannot write to standard output").cause(e)),
     }
 }
 

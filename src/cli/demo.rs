@@ -18,6 +18,7 @@ use clap::Args;
 use super::common::Ctx;
 use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio::{errln, outln};
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -167,7 +168,7 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let grant = match client.exchange(&login, &assertion) {
         Ok(Exchange::Granted(g)) => g,
         Ok(Exchange::Refused(err)) => {
-            eprintln!(
+            errln!(
                 "error: the emulator refused the assertion: {}: {}",
                 escape(&err.error),
                 escape(&err.description)
@@ -186,34 +187,31 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let verified = match &identity {
         IdentityCheck::Verified(id) => id.clone(),
         IdentityCheck::Rejected { status, .. } => {
-            eprintln!("error: the identity endpoint refused the token (HTTP {status})");
+            errln!("error: the identity endpoint refused the token (HTTP {status})");
             return Ok(ExitStatus::No);
         }
     };
     emulator.shutdown();
 
-    println!("access token:  {}  (masked)", grant.access_token.masked());
-    println!(
-        "instance URL:  {}",
-        escape(grant.instance_url.as_deref().unwrap_or("?"))
-    );
-    println!(
-        "verified user: {} ({}) via the identity URL",
+    outln!(
+        "access token:  {}  (masked)\ninstance URL:  {}\nverified user: {} ({}) via the identity URL",
+        grant.access_token.masked(),
+        escape(grant.instance_url.as_deref().unwrap_or("?")),
         escape(&verified.username),
         escape(verified.user_id.as_deref().unwrap_or("?"))
-    );
+    )?;
     if !ctx.quiet {
-        eprintln!();
-        eprintln!("It works end to end, offline. With a real connected app:");
-        eprintln!(
+        errln!();
+        errln!("It works end to end, offline. With a real connected app:");
+        errln!(
             "  upload {} to the app (\"Use digital signatures\"), pre-authorize your integration user, then",
             shown(&cert_path)
         );
-        eprintln!(
+        errln!(
             "  certmint mint --dir {} --client-id <consumer key> --username <user>",
             shown(dir)
         );
-        eprintln!(
+        errln!(
             "  For your own setup, start with `certmint init DIR --cn NAME` (see `certmint help init`)."
         );
     }

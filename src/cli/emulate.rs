@@ -1,6 +1,5 @@
 //! `certmint emulate`: run a local emulator of Salesforce's JWT bearer token endpoint.
 
-use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
@@ -12,6 +11,7 @@ use clap::Args;
 use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
+use super::stdio::{errln, outln};
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -180,16 +180,18 @@ pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
     // The warning comes before the URL line, so whoever reads the URL (a script, a test)
     // knows the warning has been written.
     if !emulator::is_loopback(&running.local_addr()) {
-        eprintln!(
+        errln!(
             "WARNING: the emulator listens on {}, reachable from other machines. It issues tokens to anyone \
              holding a key it trusts. Use --listen 127.0.0.1:PORT unless you mean it.",
             running.local_addr()
         );
     }
+    // A reader that took the URL and closed the pipe (`| head -n1`) does not stop the
+    // emulator.
+    if let Err(e) = outln!("{}", running.base_url())
+        && !e.is_stdout_closed()
     {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", running.base_url());
-        let _ = out.flush();
+        return Err(e);
     }
     ctx.say(format!("certmint emulator at {}", running.base_url()));
     ctx.say(format!(

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use certmint::error::Input;
 
+use super::stdio::errln;
+
 /// How a command ends. The numbers of the contract live only in the `From` below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -42,6 +44,8 @@ pub struct CliError {
     pub hint: Option<String>,
     /// How the process ends.
     pub code: ExitStatus,
+    /// Standard output was closed by its reader: print nothing (see [`CliError::stdout_closed`]).
+    stdout_closed: bool,
 }
 
 pub type CliResult<T> = Result<T, CliError>;
@@ -53,6 +57,7 @@ impl CliError {
             cause: None,
             hint: None,
             code: ExitStatus::Error,
+            stdout_closed: false,
         }
     }
 
@@ -84,7 +89,23 @@ impl CliError {
             cause: Some(err.to_string()),
             hint,
             code: ExitStatus::Error,
+            stdout_closed: false,
         }
+    }
+
+    /// Standard output was closed by its reader (`certmint ... | head -1`): the command
+    /// stops, prints nothing more and exits 0, because the reader has what it wanted.
+    pub fn stdout_closed() -> Self {
+        CliError {
+            code: ExitStatus::Success,
+            stdout_closed: true,
+            ..CliError::new("standard output was closed")
+        }
+    }
+
+    /// True for [`CliError::stdout_closed`].
+    pub fn is_stdout_closed(&self) -> bool {
+        self.stdout_closed
     }
 
     /// Wrap an I/O error on a path.
@@ -92,13 +113,17 @@ impl CliError {
         CliError::lib(action, Some(path), certmint::Error::Io(err))
     }
 
+    /// Print the error on stderr (nothing for [`CliError::stdout_closed`]).
     pub fn print(&self) {
-        eprintln!("error: {}", self.message);
+        if self.stdout_closed {
+            return;
+        }
+        errln!("error: {}", self.message);
         if let Some(c) = &self.cause {
-            eprintln!("  cause: {c}");
+            errln!("  cause: {c}");
         }
         if let Some(h) = &self.hint {
-            eprintln!("  hint: {h}");
+            errln!("  hint: {h}");
         }
     }
 }

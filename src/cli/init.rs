@@ -13,6 +13,7 @@ use super::error::{CliError, CliResult, shown};
 use super::key::Kdf;
 use super::p12::ProfileArg;
 use super::password::{PassSource, Purpose};
+use super::stdio::errln;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -165,7 +166,7 @@ pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         salesforce: given.clone(),
     };
     if !existing && !ctx.quiet {
-        eprintln!(
+        errln!(
             "making a {}-bit RSA key, certificate and keystores in `{}` ...",
             args.bits,
             shown(dir)
@@ -280,34 +281,33 @@ pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
     };
     let cert = g.certificate.as_ref();
     let esc = certmint::text::escape;
-    eprintln!();
-    eprintln!("Next steps");
-    eprintln!(
-        "  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >"
-    );
-    eprintln!("     \"Use digital signatures\"): upload");
-    eprintln!("       {}", file(Role::Certificate));
+    errln!();
+    errln!("Next steps");
+    errln!("  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >");
+    errln!("     \"Use digital signatures\"): upload");
+    errln!("       {}", file(Role::Certificate));
     if let Some(c) = cert {
-        eprintln!(
+        errln!(
             "     SHA-1 {} (Salesforce shows this), valid until {}",
-            c.sha1, c.not_after
+            c.sha1,
+            c.not_after
         );
     }
-    eprintln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
-    eprintln!(
+    errln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
+    errln!(
         "     \"Admin approved users are pre-authorized\", then add the user's profile or a permission set."
     );
-    eprintln!(
+    errln!(
         "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"
     );
-    eprintln!("     Key Management > Import from Keystore:");
-    eprintln!(
+    errln!("     Key Management > Import from Keystore:");
+    errln!(
         "       {}   alias {}, password: the one you gave certmint",
         file(Role::Jks),
         esc(m.alias_of(g))
     );
-    eprintln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
-    eprintln!(
+    errln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
+    errln!(
         "       certmint mint --dir {} --client-id {} --username {}{}",
         shown(dir),
         esc(&client),
@@ -318,23 +318,23 @@ pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
             format!(" --login-url {}", esc(&login))
         }
     );
-    eprintln!("     The same with the Salesforce CLI:");
-    eprintln!(
+    errln!("     The same with the Salesforce CLI:");
+    errln!(
         "       sf org login jwt --client-id {} --username {} --jwt-key-file {} --instance-url {}",
         esc(&client),
         esc(&user),
         file(Role::PlainKey),
         esc(&login_full)
     );
-    eprintln!(
+    errln!(
         "  5. Salesforce does not warn before the certificate expires: run `certmint check {}` from cron or CI.",
         shown(dir)
     );
-    eprintln!(
+    errln!(
         "  Note: {} is unencrypted (mode 0600) because the Salesforce CLI cannot read an encrypted key;",
         file(Role::PlainKey)
     );
-    eprintln!(
+    errln!(
         "  keep it in a secret store, or delete it and sign with {} (certmint mint --passin ...).",
         file(Role::EncryptedKey)
     );

@@ -8,9 +8,10 @@ use certmint::inspect::{self, CertReport, Report, StoreEntryReport};
 use certmint::text::escape;
 use clap::Args;
 
-use super::common::{Ctx, write_stdout};
+use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -79,9 +80,9 @@ pub fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
     }
     if args.json {
         let out = serde_json::to_string_pretty(&docs).unwrap_or_default();
-        write_stdout(format!("{out}\n").as_bytes())
+        stdio::out(format!("{out}\n").as_bytes())
     } else {
-        write_stdout(text.as_bytes())
+        stdio::out(text.as_bytes())
     }
 }
 

@@ -13,6 +13,7 @@ use clap::Args;
 use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
+use super::stdio::outln;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -269,7 +270,7 @@ pub fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
     let assertion = signer
         .sign(&claims)
         .map_err(|e| CliError::lib("cannot sign the assertion", None, e))?;
-    println!("{assertion}");
+    outln!("{assertion}")?;
     ctx.say(format!(
         "signed for {} (iss {}, aud {}), valid until {}",
         certmint::text::escape(&claims.sub),

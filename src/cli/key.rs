@@ -13,6 +13,7 @@ use clap::Args;
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult};
 use super::password::{PassSource, Purpose};
+use super::stdio::errprint;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -133,12 +134,12 @@ pub fn generate_with_progress(ctx: &Ctx, bits: usize) -> CliResult<RsaKey> {
             // Stay silent for fast keys.
             std::thread::sleep(Duration::from_millis(250));
             while !done.load(Ordering::Relaxed) {
-                eprint!("\rgenerating a {bits}-bit RSA key {} ", frames[i % 4]);
+                errprint!("\rgenerating a {bits}-bit RSA key {} ", frames[i % 4]);
                 i += 1;
                 std::thread::sleep(Duration::from_millis(100));
             }
             if i > 0 {
-                eprint!("\r\x1b[2K");
+                errprint!("\r\x1b[2K");
             }
         })
     });

@@ -30,6 +30,7 @@ use super::mint_setup::{
     MintArgs, apply_dir, client_and_signer, explain_context, login_and_audience, network_error,
     signing_material,
 };
+use super::stdio;
 
 /// The users named in a `--usernames` file: one per line, surrounding whitespace
 /// trimmed, blank lines and lines starting with `#` skipped.
@@ -116,15 +117,18 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<ExitStat
     let started = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Outcome, String, Option<CliError>)>();
     let mut tally = Tally::default();
-    std::thread::scope(|s| {
+    let written = std::thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();
             let job = &job;
             s.spawn(move || worker(job, &tx));
         }
         drop(tx);
-        write_in_order(&rx, &job.stop, &mut tally);
+        write_in_order(&rx, &job.stop, &mut tally)
     });
+    // Standard output closed (`| head`) ends the command as a success, silently; any
+    // other failure to write it is the error to report.
+    written?;
     let elapsed = started.elapsed().as_secs_f64();
     ctx.say(format!(
         "{} of {} users got a token, {} refused{} in {elapsed:.2} s ({:.0}/s over {workers} connections)",
@@ -162,16 +166,17 @@ struct Tally {
 }
 
 /// Print results in the order of the file as soon as each one's predecessors are out.
+/// When standard output fails (closed by its reader, or full), no new user is started,
+/// the results still coming back are counted, and the failure is returned.
 fn write_in_order(
     rx: &mpsc::Receiver<(usize, Outcome, String, Option<CliError>)>,
     stop: &AtomicBool,
     tally: &mut Tally,
-) {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+) -> CliResult<()> {
+    let mut out = stdio::lines();
     let mut pending: BTreeMap<usize, String> = BTreeMap::new();
     let mut next_out = 0usize;
-    let mut out_ok = true;
+    let mut failure: Option<std::io::Error> = None;
     let mut record = |(i, outcome, line, err): (usize, Outcome, String, Option<CliError>),
                       pending: &mut BTreeMap<usize, String>| {
         tally.done += 1;
@@ -192,25 +197,39 @@ fn write_in_order(
         }
         while let Some(line) = pending.remove(&next_out) {
             next_out += 1;
-            if out_ok && writeln!(out, "{line}").is_err() {
-                out_ok = false;
+            if failure.is_none()
+                && let Err(e) = writeln!(out, "{line}")
+            {
+                failure = Some(e);
             }
         }
-        if out_ok && out.flush().is_err() {
-            out_ok = false;
+        if failure.is_none()
+            && let Err(e) = out.flush()
+        {
+            failure = Some(e);
         }
-        if !out_ok {
-            // Standard output is gone (`| head`): start no more users.
+        if failure.is_some() {
+            // Standard output is gone (`| head`) or full: start no more users.
             stop.store(true, Ordering::Relaxed);
         }
     }
     // After a stop some users were never started: print what came back, in order.
     for line in pending.into_values() {
-        if out_ok && writeln!(out, "{line}").is_err() {
-            out_ok = false;
+        if failure.is_none()
+            && let Err(e) = writeln!(out, "{line}")
+        {
+            failure = Some(e);
         }
     }
-    let _ = out.flush();
+    if failure.is_none()
+        && let Err(e) = out.flush()
+    {
+        failure = Some(e);
+    }
+    match failure {
+        None => Ok(()),
+        Some(e) => Err(stdio::stdout_error(e)),
+    }
 }
 
 fn worker(job: &Job<'_>, tx: &mpsc::Sender<(usize, Outcome, String, Option<CliError>)>) {

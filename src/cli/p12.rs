@@ -12,6 +12,7 @@ use clap::Args;
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio::errln;
 
 pub const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -229,7 +230,7 @@ pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
         Purpose::New,
     )?;
     if let Some(warning) = certmint::pkcs12::password_caveat(profile, &pw) {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     if profile == Profile::Legacy {
         ctx.say(

@@ -16,6 +16,7 @@ use certmint::Password;
 use zeroize::Zeroizing;
 
 use super::error::{CliError, CliResult};
+use super::stdio::{errln, errprint};
 
 /// Where a password comes from.
 #[derive(Clone, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl Passwords {
             None => self.prompt(flag, what, purpose)?,
             Some(PassSource::Pass(t)) => {
                 if !self.warned_pass {
-                    eprintln!(
+                    errln!(
                         "warning: {flag} pass:... puts the password on the command line, where other users of this machine can read it (ps, /proc); prefer env:, file:, fd: or stdin"
                     );
                     self.warned_pass = true;
@@ -288,7 +289,7 @@ pub fn can_prompt() -> bool {
 
 /// Read one line from the terminal (for subject prompts).
 pub fn prompt_line(label: &str) -> CliResult<String> {
-    eprint!("{label}: ");
+    errprint!("{label}: ");
     let mut s = String::new();
     std::io::stdin()
         .lock()

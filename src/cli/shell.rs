@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{Ctx, write_stdout};
+use super::common::Ctx;
 use super::error::{CliError, CliResult};
+use super::stdio;
 
 pub const COMPLETIONS_HELP: &str = "\
 EXAMPLES:
@@ -47,7 +48,7 @@ pub fn completions(_ctx: &mut Ctx, args: CompletionsArgs) -> CliResult<()> {
     let mut cmd = super::command();
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "certmint", &mut buf);
-    write_stdout(&buf)
+    stdio::out(&buf)
 }
 
 pub fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
@@ -58,7 +59,7 @@ pub fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
                 .map_err(|e| CliError::new("cannot render the man page").cause(e))?;
-            write_stdout(&buf)
+            stdio::out(&buf)
         }
         Some(dir) => {
             clap_mangen::generate_to(cmd, &dir)
