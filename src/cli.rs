@@ -80,7 +80,7 @@ Run `certmint help <command>` for each command's options, examples and exit code
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Print nothing but data and errors.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -90,7 +90,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Try the whole job offline: the recipe into a directory, then a token minted from
     /// certmint's emulator of the Salesforce token endpoint.
     #[command(after_long_help = demo::AFTER_HELP)]
@@ -153,7 +153,7 @@ pub enum Command {
     Man(shell::ManArgs),
 }
 
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -202,7 +202,7 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<ExitStatus, CliError> {
 }
 
 /// The clap command, for tests, completions and the man page.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     Cli::command()
 }
 

@@ -279,8 +279,11 @@ impl NumericDate {
     }
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "`as` from f64 saturates at the i64 bounds (NaN becomes 0) and drops the fraction: what a NumericDate needs"
+)]
 fn saturate_f64(f: f64) -> i64 {
-    // `as` saturates for floats; fractions are dropped.
     f as i64
 }
 

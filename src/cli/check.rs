@@ -13,7 +13,7 @@ use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
 use super::stdio;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint check acme-jwt                               # a directory made by init (cron)
   $ certmint check server.crt --warn-days 45              # expiry of a PEM or DER certificate
@@ -45,7 +45,7 @@ EXIT CODES:
   2  error: unreadable, truncated or corrupt file, wrong password";
 
 #[derive(Args, Debug)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The files or certmint directories to check.
     #[arg(value_name = "FILE|DIR", required = true)]
     pub files: Vec<PathBuf>,
@@ -74,7 +74,7 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<ExitStatus> {
+pub(super) fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<ExitStatus> {
     let key = match &args.key {
         Some(p) => Some(ctx.load_key(p, args.keypass.as_ref())?.0),
         None => None,

@@ -20,7 +20,7 @@ use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
 use super::stdio::{errln, outln};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint demo                           # into ./certmint-demo
   $ certmint demo /tmp/jwt-demo --passout env:DEMO_PASS
@@ -39,12 +39,12 @@ EXIT CODES:
   2  error";
 
 /// The demo connected app's consumer key.
-pub const DEMO_CLIENT_ID: &str = "3MVG9certmint.DEMO.consumer.key";
+pub(super) const DEMO_CLIENT_ID: &str = "3MVG9certmint.DEMO.consumer.key";
 /// The demo integration user.
-pub const DEMO_USER: &str = "integration@certmint-demo.example";
+pub(super) const DEMO_USER: &str = "integration@certmint-demo.example";
 
 #[derive(Args, Debug)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// The directory to make (or reuse).
     #[arg(value_name = "DIR", default_value = "certmint-demo")]
     pub dir: PathBuf,
@@ -54,7 +54,7 @@ pub struct DemoArgs {
     pub passout: Option<PassSource>,
 }
 
-pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
+pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let dir = &args.dir;
     let pw_file = dir.join("demo-password.txt");
     let password = match &args.passout {

@@ -13,7 +13,7 @@ use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
 use super::stdio::{errln, outln};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com
   $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com --listen 127.0.0.1:0
@@ -44,7 +44,7 @@ EXIT CODES:
   2  error (bad configuration, unreadable certificate, address in use)";
 
 #[derive(Args, Debug)]
-pub struct EmulateArgs {
+pub(crate) struct EmulateArgs {
     /// The certificate uploaded to the emulated connected app (PEM or DER).
     #[arg(long, value_name = "FILE", required_unless_present = "config")]
     pub cert: Option<PathBuf>,
@@ -98,7 +98,7 @@ pub struct EmulateArgs {
     pub workers: usize,
 }
 
-pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
     let mut config = match &args.config {
         Some(path) => {
             let text = ctx.read(path, "emulator configuration")?;

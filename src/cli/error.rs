@@ -35,7 +35,7 @@ impl From<ExitStatus> for ExitCode {
 
 /// An error ready to print.
 #[derive(Debug)]
-pub struct CliError {
+pub(crate) struct CliError {
     /// `error: <message>`.
     pub message: String,
     /// The underlying cause, if any.
@@ -48,10 +48,10 @@ pub struct CliError {
     stdout_closed: bool,
 }
 
-pub type CliResult<T> = Result<T, CliError>;
+pub(super) type CliResult<T> = Result<T, CliError>;
 
 impl CliError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         CliError {
             message: message.into(),
             cause: None,
@@ -61,24 +61,28 @@ impl CliError {
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    pub fn cause(mut self, cause: impl fmt::Display) -> Self {
+    pub(crate) fn cause(mut self, cause: impl fmt::Display) -> Self {
         self.cause = Some(cause.to_string());
         self
     }
 
-    pub fn code(mut self, code: ExitStatus) -> Self {
+    pub(crate) fn code(mut self, code: ExitStatus) -> Self {
         self.code = code;
         self
     }
 
     /// Wrap a library error: `action` says what was being done ("cannot read private key"),
     /// `path` the file; a hint is chosen from the error kind unless one is set later.
-    pub fn lib(action: impl fmt::Display, path: Option<&Path>, err: certmint::Error) -> Self {
+    pub(crate) fn lib(
+        action: impl fmt::Display,
+        path: Option<&Path>,
+        err: certmint::Error,
+    ) -> Self {
         let message = match path {
             Some(p) => format!("{action} `{}`", shown(p)),
             None => action.to_string(),
@@ -95,7 +99,7 @@ impl CliError {
 
     /// Standard output was closed by its reader (`certmint ... | head -1`): the command
     /// stops, prints nothing more and exits 0, because the reader has what it wanted.
-    pub fn stdout_closed() -> Self {
+    pub(crate) fn stdout_closed() -> Self {
         CliError {
             code: ExitStatus::Success,
             stdout_closed: true,
@@ -104,17 +108,17 @@ impl CliError {
     }
 
     /// True for [`CliError::stdout_closed`].
-    pub fn is_stdout_closed(&self) -> bool {
+    pub(crate) fn is_stdout_closed(&self) -> bool {
         self.stdout_closed
     }
 
     /// Wrap an I/O error on a path.
-    pub fn io(action: impl fmt::Display, path: &Path, err: std::io::Error) -> Self {
+    pub(crate) fn io(action: impl fmt::Display, path: &Path, err: std::io::Error) -> Self {
         CliError::lib(action, Some(path), certmint::Error::Io(err))
     }
 
     /// Print the error on stderr (nothing for [`CliError::stdout_closed`]).
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         if self.stdout_closed {
             return;
         }
@@ -129,7 +133,7 @@ impl CliError {
 }
 
 /// A path as shown in messages (escaped so a hostile name cannot drive the terminal).
-pub fn shown(p: &Path) -> String {
+pub(super) fn shown(p: &Path) -> String {
     certmint::text::escape(&p.display().to_string())
 }
 

@@ -15,7 +15,7 @@ use super::p12::ProfileArg;
 use super::password::{PassSource, Purpose};
 use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" --passout env:CERT_PASS
   $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CONSUMER_KEY\" \\
@@ -39,7 +39,7 @@ EXIT CODES:
   2  error (bad subject, wrong password, a file that does not belong, I/O)";
 
 #[derive(Args, Debug)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The directory to create (or finish).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
@@ -80,7 +80,7 @@ pub struct InitArgs {
     pub login_url: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot initialise", Some(dir), e);
     let given = SalesforceSettings {
@@ -226,7 +226,7 @@ fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
 }
 
 /// One line per file: created or kept.
-pub fn print_report(ctx: &Ctx, report: &Report) {
+pub(super) fn print_report(ctx: &Ctx, report: &Report) {
     if report.resumed {
         ctx.say(format!(
             "finished the interrupted generation {}",
@@ -246,7 +246,7 @@ pub fn print_report(ctx: &Ctx, report: &Report) {
 }
 
 /// The plan printed after `init`: what to upload where, and the exact commands to prove it.
-pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
+pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
     let Some(g) = generation
         .and_then(|name| m.generations.iter().find(|g| g.dir == name))
         .or_else(|| m.current_generation())

@@ -13,7 +13,7 @@ use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
 use super::stdio;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint inspect server.crt server.csr server.pass.key
   $ certmint inspect server.p12 server.jks --passin env:STORE_PASS
@@ -35,7 +35,7 @@ EXIT CODES:
   2  error (unreadable or unrecognised input, wrong password)";
 
 #[derive(Args, Debug)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Files, certmint directories, or `-` for standard input.
     #[arg(value_name = "FILE|DIR", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -48,7 +48,7 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
     let now = certmint::x509::now_seconds();
     let mut docs = Vec::new();
     let mut text = String::new();

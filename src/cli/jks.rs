@@ -14,7 +14,7 @@ use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint jks --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS
   $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS --out server.jks
@@ -46,7 +46,7 @@ EXIT CODES:
      password, output exists, I/O); nothing was written";
 
 #[derive(Args, Debug)]
-pub struct JksArgs {
+pub(crate) struct JksArgs {
     /// The certificate (PEM or DER); a PEM file may hold the chain, leaf first.
     #[arg(
         long,
@@ -142,7 +142,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let rules = !args.no_salesforce_rules;
     let (material, alias, key_label, cert_label) = match (&args.cert, &args.key, &args.p12) {

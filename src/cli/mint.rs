@@ -15,14 +15,14 @@ use zeroize::Zeroizing;
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, ExitStatus};
 use super::jwt::now_unix;
-pub use super::mint_setup::MintArgs;
+pub(super) use super::mint_setup::MintArgs;
 use super::mint_setup::{
     apply_dir, client_and_signer, explain_context, login_and_audience, network_error,
     signing_material,
 };
 use super::stdio::{self, errln, outln};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
   $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com.uat --login-url test
@@ -52,7 +52,7 @@ EXIT CODES:
      or the identity check refused the token
   2  error: bad option, unreadable key, network, proxy or TLS failure";
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
+pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
     if let Some(file) = args.usernames.clone() {
         return super::mint_batch::run(ctx, args, &file);
     }

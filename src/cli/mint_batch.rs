@@ -34,7 +34,7 @@ use super::stdio;
 
 /// The users named in a `--usernames` file: one per line, surrounding whitespace
 /// trimmed, blank lines and lines starting with `#` skipped.
-pub fn parse_usernames(text: &str) -> Vec<&str> {
+pub(super) fn parse_usernames(text: &str) -> Vec<&str> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -62,7 +62,7 @@ struct Job<'a> {
     stop: AtomicBool,
 }
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<ExitStatus> {
+pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<ExitStatus> {
     let data = ctx.read(file, "username list")?;
     let text = String::from_utf8(data).map_err(|_| {
         CliError::new(format!(

@@ -14,7 +14,7 @@ use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
 use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint p12 --cert server.crt --key server.key --out server.p12 --passout env:P12_PASS
   $ certmint p12 --cert server.crt --key server.pass.key --passin env:KEY_PASS \\
@@ -70,7 +70,7 @@ impl From<ProfileArg> for Profile {
 }
 
 #[derive(Args, Debug)]
-pub struct P12Args {
+pub(crate) struct P12Args {
     /// The certificate, PEM or DER (a PEM file may hold the chain).
     #[arg(
         long,
@@ -209,7 +209,7 @@ fn load_jks(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
     })
 }
 
-pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let source = load_source(ctx, &args)?;
     let alias = match (&args.name, &source.default_alias) {

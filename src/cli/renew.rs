@@ -15,7 +15,7 @@ use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
 use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint renew acme-jwt --passin env:CERT_PASS             # a directory made by init
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
@@ -34,7 +34,7 @@ EXIT CODES:
   2  error (wrong password, no complete generation, key and certificate do not match)";
 
 #[derive(Args, Debug)]
-pub struct RenewArgs {
+pub(crate) struct RenewArgs {
     /// A directory made by `certmint init`.
     #[arg(value_name = "DIR", required_unless_present = "cert", conflicts_with_all = ["cert", "key", "out"])]
     pub dir: Option<PathBuf>,
@@ -59,7 +59,7 @@ pub struct RenewArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
     if let Some(dir) = &args.dir {
         return renew_dir(ctx, dir, &args);
     }

@@ -14,7 +14,7 @@ use super::key::Kdf;
 use super::password::{PassSource, Purpose};
 use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint rotate acme-jwt --passin env:CERT_PASS          # make generation N+1, print the plan
   $ certmint mint --dir acme-jwt --generation g2 --retry 900  # prove it after the upload
@@ -35,7 +35,7 @@ EXIT CODES:
   2  error (wrong password, no complete generation, unknown generation)";
 
 #[derive(Args, Debug)]
-pub struct RotateArgs {
+pub(crate) struct RotateArgs {
     /// A directory made by `certmint init`.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
@@ -55,7 +55,7 @@ pub struct RotateArgs {
     pub activate: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot rotate", Some(dir), e);
     if let Some(which) = &args.activate {

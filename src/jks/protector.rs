@@ -166,7 +166,9 @@ mod tests {
     #[test]
     fn key_protector_round_trips_and_detects_wrong_password() {
         for len in [1usize, 19, 20, 21, 40, 41, 1217] {
-            let key: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let key: Vec<u8> = (0..len)
+                .map(|i| u8::try_from(i * 7 % 256).unwrap())
+                .collect();
             let salt = [9u8; 20];
             let p = protect_with_salt(&key, &pw("pässwört€"), &salt).unwrap();
             let back = recover(&p, &pw("pässwört€")).unwrap();

@@ -117,7 +117,7 @@ fn garbage_never_panics() {
         let mut b = bytes.clone();
         let flips = 1 + (next() % 4) as usize;
         for _ in 0..flips {
-            let i = (next() as usize) % b.len();
+            let i = usize::try_from(next() % b.len() as u64).unwrap();
             b[i] ^= 1 << (next() % 8);
         }
         if let Ok(ks) = parse(&b, Some(&p)) {
@@ -139,7 +139,7 @@ fn garbage_never_panics() {
     assert!(matches!(parse(&len, None), Err(Error::Corrupt { .. })));
     for _ in 0..2000 {
         let n = (next() % 64) as usize;
-        let mut g: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+        let mut g: Vec<u8> = (0..n).map(|_| (next() & 0xff) as u8).collect();
         if next() % 2 == 0 && g.len() >= 8 {
             g[..8].copy_from_slice(&[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]);
         }

@@ -74,7 +74,8 @@ fn over_budget() -> Error {
 pub const MAX_SALT_LEN: usize = 1024;
 
 /// OID `pbes2` (1.2.840.113549.1.5.13).
-pub const PBES2_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
+pub(super) const PBES2_OID: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
 
 /// The password in the byte forms the two KDF families use.
 pub(crate) struct PasswordForms {
@@ -146,16 +147,15 @@ pub(crate) fn check_iterations(what: Input, iterations: u64) -> Result<u32> {
     if iterations == 0 {
         return Err(Error::corrupt(what, "an iteration count of 0"));
     }
-    if iterations > u64::from(MAX_ITERATIONS) {
-        return Err(Error::unsupported(
+    match u32::try_from(iterations) {
+        Ok(n) if n <= MAX_ITERATIONS => Ok(n),
+        _ => Err(Error::unsupported(
             Input::Pkcs12Parameters,
             format!(
                 "{iterations} iterations in the {what} (certmint runs at most {MAX_ITERATIONS}; Java refuses more than 5,000,000)"
             ),
-        ));
+        )),
     }
-    // Bounded above by MAX_ITERATIONS, so it fits.
-    Ok(iterations as u32)
 }
 
 pub(crate) fn check_salt(what: Input, salt: &[u8]) -> Result<()> {
