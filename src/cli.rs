@@ -178,27 +178,29 @@ pub(crate) fn main() -> ExitCode {
 }
 
 fn run(ctx: &mut Ctx, command: Command) -> Result<ExitStatus, CliError> {
-    match command {
-        Command::Demo(a) => demo::run(ctx, a),
-        Command::Init(a) => init::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Renew(a) => renew::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Rotate(a) => rotate::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Key(a) => key::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Decrypt(a) => decrypt::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Csr(a) => csr::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Cert(a) => cert::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Convert(a) => convert::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::P12(a) => p12::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Export(a) => export::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Jks(a) => jks::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Inspect(a) => inspect::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Check(a) => check::run(ctx, a),
-        Command::Completions(a) => shell::completions(ctx, a).map(|()| ExitStatus::Success),
-        Command::Man(a) => shell::man(ctx, a).map(|()| ExitStatus::Success),
-        Command::Jwt(a) => jwt::run(ctx, a).map(|()| ExitStatus::Success),
-        Command::Mint(a) => mint::run(ctx, a),
-        Command::Emulate(a) => emulate::run(ctx, a).map(|()| ExitStatus::Success),
-    }
+    // The commands that can end in a clean "no" say so; the others succeed or fail.
+    let done = match command {
+        Command::Demo(a) => return demo::run(ctx, a),
+        Command::Check(a) => return check::run(ctx, a),
+        Command::Mint(a) => return mint::run(ctx, a),
+        Command::Init(a) => init::run(ctx, a),
+        Command::Renew(a) => renew::run(ctx, a),
+        Command::Rotate(a) => rotate::run(ctx, a),
+        Command::Key(a) => key::run(ctx, a),
+        Command::Decrypt(a) => decrypt::run(ctx, a),
+        Command::Csr(a) => csr::run(ctx, a),
+        Command::Cert(a) => cert::run(ctx, a),
+        Command::Convert(a) => convert::run(ctx, a),
+        Command::P12(a) => p12::run(ctx, a),
+        Command::Export(a) => export::run(ctx, a),
+        Command::Jks(a) => jks::run(ctx, a),
+        Command::Inspect(a) => inspect::run(ctx, a),
+        Command::Completions(a) => shell::completions(ctx, a),
+        Command::Man(a) => shell::man(ctx, a),
+        Command::Jwt(a) => jwt::run(ctx, a),
+        Command::Emulate(a) => emulate::run(ctx, a),
+    };
+    done.map(|()| ExitStatus::Success)
 }
 
 /// The clap command, for tests, completions and the man page.

@@ -190,327 +190,229 @@ impl Error {
         Error::Internal(detail.to_string())
     }
 }
-/// What an error is about: the input being read, the part of it certmint refuses, or the
-/// value the caller gave. Its `Display` is the phrase the messages use, so the binary
-/// matches on the variant and never on message text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Input {
-    /// A private key file (any encoding certmint reads).
-    PrivateKey,
-    /// The RSA key inside a PKCS#1 or PKCS#8 structure.
-    RsaPrivateKey,
-    /// A public key (SubjectPublicKeyInfo).
-    PublicKey,
-    /// An X.509 certificate.
-    Certificate,
-    /// The certificates that go with a key, leaf first.
-    CertificateChain,
-    /// A PKCS#10 certificate signing request.
-    Csr,
-    /// A file of CA certificates to trust for TLS.
-    CaCertificates,
-    /// The emulator's TLS server certificate.
-    TlsCertificate,
-    /// The emulator's TLS certificate with its key.
-    TlsCertificateAndKey,
-    /// A PKCS#12 (PFX) file.
-    Pkcs12,
-    /// An encrypted safe inside a PKCS#12 file.
-    Pkcs12Contents,
-    /// The shrouded key bag of a PKCS#12 file.
-    Pkcs12PrivateKey,
-    /// The integrity MAC of a PKCS#12 file.
-    Mac,
-    /// A Java KeyStore (JKS) file.
-    Jks,
-    /// A private-key entry of a JKS keystore, under its own password.
-    JksKeyEntry,
-    /// The encrypted key of a JKS private-key entry.
-    ProtectedKey,
-    /// A PKCS#12 or JKS keystore.
-    Keystore,
-    /// The certificate of a keystore entry.
-    KeystoreCertificate,
-    /// A JSON Web Token as `certmint inspect` reads it.
-    Jwt,
-    /// A signed JWT bearer assertion.
-    JwtAssertion,
-    /// The `certmint.toml` manifest of a certmint directory.
-    Manifest,
-    /// A file of PEM blocks.
-    PemFile,
-    /// A binary DER file.
-    DerFile,
-    /// A file of a kind not yet known.
-    File,
-    /// The emulator's TOML configuration.
-    EmulatorConfig,
-    /// The token endpoint's answer.
-    TokenResponse,
-    /// The identity URL's answer.
-    IdentityResponse,
-    /// The encoding of a key.
-    KeyFormat,
-    /// The scheme that encrypts a private key.
-    KeyEncryption,
-    /// The algorithm that protects a JKS key entry.
-    KeyProtection,
-    /// The cipher named by a traditional PEM `DEK-Info` header.
-    LegacyPemCipher,
-    /// A header line inside a PEM block.
-    PemHeader,
-    /// The label of a PEM block (`BEGIN ...`).
-    PemLabel,
-    /// The `alg` of a JWT.
-    JwtAlgorithm,
-    /// The type of a keystore (for example JCEKS).
-    KeystoreType,
-    /// A kind of keystore entry.
-    KeystoreEntry,
-    /// The version of a JKS file.
-    JksVersion,
-    /// A conversion between PEM and DER.
-    Conversion,
-    /// The format version of a manifest.
-    ManifestFormat,
-    /// A distinguished name read from a certificate or CSR.
-    Subject,
-    /// The digest of a PKCS#12 MAC.
-    Pkcs12MacAlgorithm,
-    /// How a PKCS#12 structure is encoded.
-    Pkcs12Encoding,
-    /// The version of a PKCS#12 file.
-    Pkcs12Version,
-    /// How a PKCS#12 file proves its integrity.
-    Pkcs12IntegrityMode,
-    /// How a PKCS#12 file keeps its contents secret.
-    Pkcs12PrivacyMode,
-    /// How the bags of a PKCS#12 file are arranged.
-    Pkcs12Layout,
-    /// The salts and iteration counts of a PKCS#12 file.
-    Pkcs12Parameters,
-    /// The scheme that encrypts part of a PKCS#12 file.
-    Pkcs12Encryption,
-    /// A keystore alias (friendly name).
-    Alias,
-    /// A generation of a certmint directory (`g1`, `g2`, ...).
-    Generation,
-    /// A certmint directory.
-    Directory,
-    /// A password.
-    Password,
-    /// A certificate's validity period.
-    Validity,
-    /// A subject alternative name (DNS name or IP address).
-    SubjectAltName,
-    /// The cost parameters of scrypt.
-    ScryptParameters,
-    /// The iteration count of PBKDF2.
-    Pbkdf2IterationCount,
-    /// A PKCS#12 compatibility profile.
-    Pkcs12Profile,
-    /// The iteration count of a PKCS#12 file.
-    Pkcs12IterationCount,
-    /// The certificate type string of a JKS entry.
-    CertificateType,
-    /// The path of a certificate in the emulator's configuration.
-    CertificatePath,
-    /// A claim of a JWT.
-    Claim,
-    /// How long a JWT assertion is valid.
-    AssertionLifetime,
-    /// A URL.
-    Url,
-    /// The Salesforce login URL (token endpoint host).
-    LoginUrl,
-    /// The `aud` claim of an assertion.
-    Audience,
-    /// The identity URL a token response names.
-    IdentityUrl,
-    /// A connected app in the emulator's configuration.
-    App,
-    /// A user in the emulator's configuration.
-    User,
-    /// A Salesforce user id.
-    UserId,
-    /// A Salesforce org id.
-    OrgId,
-    /// A site URL in the emulator's configuration.
-    SiteUrl,
-    /// The My Domain in the emulator's configuration.
-    MyDomain,
-}
 
-impl Input {
-    /// The phrase messages use ("private key").
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Input::PrivateKey => "private key",
-            Input::RsaPrivateKey => "RSA private key",
-            Input::PublicKey => "public key",
-            Input::Certificate => "certificate",
-            Input::CertificateChain => "certificate chain",
-            Input::Csr => "certificate signing request",
-            Input::CaCertificates => "CA certificate file",
-            Input::TlsCertificate => "TLS certificate",
-            Input::TlsCertificateAndKey => "TLS certificate and key",
-            Input::Pkcs12 => "PKCS#12 file",
-            Input::Pkcs12Contents => "encrypted contents of the PKCS#12 file",
-            Input::Pkcs12PrivateKey => "private key in the PKCS#12 file",
-            Input::Mac => "MAC",
-            Input::Jks => "JKS keystore",
-            Input::JksKeyEntry => "JKS key entry",
-            Input::ProtectedKey => "protected key",
-            Input::Keystore => "keystore",
-            Input::KeystoreCertificate => "certificate in the keystore",
-            Input::Jwt => "JWT",
-            Input::JwtAssertion => "JWT assertion",
-            Input::Manifest => "manifest",
-            Input::PemFile => "PEM file",
-            Input::DerFile => "DER file",
-            Input::File => "file",
-            Input::EmulatorConfig => "emulator configuration",
-            Input::TokenResponse => "token response",
-            Input::IdentityResponse => "identity response",
-            Input::KeyFormat => "key format",
-            Input::KeyEncryption => "key encryption",
-            Input::KeyProtection => "key protection",
-            Input::LegacyPemCipher => "legacy PEM cipher",
-            Input::PemHeader => "PEM header",
-            Input::PemLabel => "PEM label",
-            Input::JwtAlgorithm => "JWT algorithm",
-            Input::KeystoreType => "keystore type",
-            Input::KeystoreEntry => "keystore entry",
-            Input::JksVersion => "JKS version",
-            Input::Conversion => "conversion",
-            Input::ManifestFormat => "manifest format",
-            Input::Subject => "subject",
-            Input::Pkcs12MacAlgorithm => "PKCS#12 MAC algorithm",
-            Input::Pkcs12Encoding => "PKCS#12 encoding",
-            Input::Pkcs12Version => "PKCS#12 version",
-            Input::Pkcs12IntegrityMode => "PKCS#12 integrity mode",
-            Input::Pkcs12PrivacyMode => "PKCS#12 privacy mode",
-            Input::Pkcs12Layout => "PKCS#12 layout",
-            Input::Pkcs12Parameters => "PKCS#12 parameters",
-            Input::Pkcs12Encryption => "PKCS#12 encryption",
-            Input::Alias => "alias",
-            Input::Generation => "generation",
-            Input::Directory => "directory",
-            Input::Password => "password",
-            Input::Validity => "validity",
-            Input::SubjectAltName => "subject alternative name",
-            Input::ScryptParameters => "scrypt parameters",
-            Input::Pbkdf2IterationCount => "PBKDF2 iteration count",
-            Input::Pkcs12Profile => "PKCS#12 profile",
-            Input::Pkcs12IterationCount => "PKCS#12 iteration count",
-            Input::CertificateType => "certificate type",
-            Input::CertificatePath => "certificate path",
-            Input::Claim => "claim",
-            Input::AssertionLifetime => "assertion lifetime",
-            Input::Url => "URL",
-            Input::LoginUrl => "login URL",
-            Input::Audience => "audience",
-            Input::IdentityUrl => "identity URL",
-            Input::App => "app",
-            Input::User => "user",
-            Input::UserId => "user id",
-            Input::OrgId => "org id",
-            Input::SiteUrl => "site URL",
-            Input::MyDomain => "my_domain",
+/// Defines an enum of the phrases error messages use: each variant with its doc and its
+/// words, `as_str` and a `Display` that writes them.
+macro_rules! phrases {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
         }
-    }
-}
+    )+) => {$(
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
 
-impl fmt::Display for Input {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The kind of input an operation wanted (see [`Error::WrongKind`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Expected {
-    /// A private key.
-    PrivateKey,
-    /// A certificate.
-    Certificate,
-    /// A certificate signing request.
-    Csr,
-    /// Anything `certmint convert` converts.
-    Convertible,
-    /// Anything `certmint check` checks.
-    Checkable,
-    /// CA certificates to trust.
-    CaCertificates,
-    /// A PKCS#12 file.
-    Pkcs12,
-    /// A PKCS#12 file, which is binary DER.
-    Pkcs12Der,
-    /// A PKCS#12 file that holds a key or a certificate.
-    Pkcs12WithContents,
-    /// A JKS keystore.
-    Jks,
-    /// A keystore that holds a private key.
-    KeystoreWithKey,
-    /// A keystore entry with a private key, by alias.
-    PrivateKeyEntry,
-    /// A keystore entry with a private key.
-    EntryWithKey,
-}
-
-impl Expected {
-    /// The phrase messages use ("a certificate").
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Expected::PrivateKey => "a private key",
-            Expected::Certificate => "a certificate",
-            Expected::Csr => "a certificate signing request",
-            Expected::Convertible => "a certificate, CSR, public key or private key",
-            Expected::Checkable => "a certificate, keystore or certmint directory",
-            Expected::CaCertificates => {
-                "CA certificates (PEM `BEGIN CERTIFICATE` blocks or one DER certificate)"
+        impl $name {
+            /// The words error messages use for it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
             }
-            Expected::Pkcs12 => "a PKCS#12 file",
-            Expected::Pkcs12Der => "a PKCS#12 file (binary DER, not PEM)",
-            Expected::Pkcs12WithContents => "a PKCS#12 file with a key or certificate",
-            Expected::Jks => "a JKS keystore",
-            Expected::KeystoreWithKey => "a keystore with a private key",
-            Expected::PrivateKeyEntry => "a private-key entry",
-            Expected::EntryWithKey => "an entry with a private key",
         }
-    }
-}
 
-impl fmt::Display for Expected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What carries a signature that did not verify (see [`Error::BadSignature`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Signed {
-    /// A certificate signing request (self-signed with its key).
-    Csr,
-    /// A JWT bearer assertion.
-    JwtAssertion,
-}
-
-impl Signed {
-    /// The phrase messages use ("CSR").
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Signed::Csr => "CSR",
-            Signed::JwtAssertion => "JWT assertion",
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
         }
-    }
+    )+};
 }
 
-impl fmt::Display for Signed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+phrases! {
+    /// What an error is about: the input being read, the part of it certmint refuses, or
+    /// the value the caller gave. Its `Display` is the phrase the messages use, so the
+    /// binary matches on the variant and never on message text.
+    Input {
+        // What is read.
+        /// A private key file (any encoding certmint reads).
+        PrivateKey => "private key",
+        /// The RSA key inside a PKCS#1 or PKCS#8 structure.
+        RsaPrivateKey => "RSA private key",
+        /// A public key (SubjectPublicKeyInfo).
+        PublicKey => "public key",
+        /// An X.509 certificate.
+        Certificate => "certificate",
+        /// The certificates that go with a key, leaf first.
+        CertificateChain => "certificate chain",
+        /// A PKCS#10 certificate signing request.
+        Csr => "certificate signing request",
+        /// A file of CA certificates to trust for TLS.
+        CaCertificates => "CA certificate file",
+        /// The emulator's TLS server certificate.
+        TlsCertificate => "TLS certificate",
+        /// The emulator's TLS certificate with its key.
+        TlsCertificateAndKey => "TLS certificate and key",
+        /// A PKCS#12 (PFX) file.
+        Pkcs12 => "PKCS#12 file",
+        /// An encrypted safe inside a PKCS#12 file.
+        Pkcs12Contents => "encrypted contents of the PKCS#12 file",
+        /// The shrouded key bag of a PKCS#12 file.
+        Pkcs12PrivateKey => "private key in the PKCS#12 file",
+        /// The integrity MAC of a PKCS#12 file.
+        Mac => "MAC",
+        /// A Java KeyStore (JKS) file.
+        Jks => "JKS keystore",
+        /// A private-key entry of a JKS keystore, under its own password.
+        JksKeyEntry => "JKS key entry",
+        /// The encrypted key of a JKS private-key entry.
+        ProtectedKey => "protected key",
+        /// A PKCS#12 or JKS keystore.
+        Keystore => "keystore",
+        /// The certificate of a keystore entry.
+        KeystoreCertificate => "certificate in the keystore",
+        /// A JSON Web Token as `certmint inspect` reads it.
+        Jwt => "JWT",
+        /// A signed JWT bearer assertion.
+        JwtAssertion => "JWT assertion",
+        /// The `certmint.toml` manifest of a certmint directory.
+        Manifest => "manifest",
+        /// A file of PEM blocks.
+        PemFile => "PEM file",
+        /// A binary DER file.
+        DerFile => "DER file",
+        /// A file of a kind not yet known.
+        File => "file",
+        /// The emulator's TOML configuration.
+        EmulatorConfig => "emulator configuration",
+        /// The token endpoint's answer.
+        TokenResponse => "token response",
+        /// The identity URL's answer.
+        IdentityResponse => "identity response",
+        // What certmint does not support.
+        /// The encoding of a key.
+        KeyFormat => "key format",
+        /// The scheme that encrypts a private key.
+        KeyEncryption => "key encryption",
+        /// The algorithm that protects a JKS key entry.
+        KeyProtection => "key protection",
+        /// The cipher named by a traditional PEM `DEK-Info` header.
+        LegacyPemCipher => "legacy PEM cipher",
+        /// A header line inside a PEM block.
+        PemHeader => "PEM header",
+        /// The label of a PEM block (`BEGIN ...`).
+        PemLabel => "PEM label",
+        /// The `alg` of a JWT.
+        JwtAlgorithm => "JWT algorithm",
+        /// The type of a keystore (for example JCEKS).
+        KeystoreType => "keystore type",
+        /// A kind of keystore entry.
+        KeystoreEntry => "keystore entry",
+        /// The version of a JKS file.
+        JksVersion => "JKS version",
+        /// A conversion between PEM and DER.
+        Conversion => "conversion",
+        /// The format version of a manifest.
+        ManifestFormat => "manifest format",
+        /// A distinguished name read from a certificate or CSR.
+        Subject => "subject",
+        /// The digest of a PKCS#12 MAC.
+        Pkcs12MacAlgorithm => "PKCS#12 MAC algorithm",
+        /// How a PKCS#12 structure is encoded.
+        Pkcs12Encoding => "PKCS#12 encoding",
+        /// The version of a PKCS#12 file.
+        Pkcs12Version => "PKCS#12 version",
+        /// How a PKCS#12 file proves its integrity.
+        Pkcs12IntegrityMode => "PKCS#12 integrity mode",
+        /// How a PKCS#12 file keeps its contents secret.
+        Pkcs12PrivacyMode => "PKCS#12 privacy mode",
+        /// How the bags of a PKCS#12 file are arranged.
+        Pkcs12Layout => "PKCS#12 layout",
+        /// The salts and iteration counts of a PKCS#12 file.
+        Pkcs12Parameters => "PKCS#12 parameters",
+        /// The scheme that encrypts part of a PKCS#12 file.
+        Pkcs12Encryption => "PKCS#12 encryption",
+        // Values the caller gives.
+        /// A keystore alias (friendly name).
+        Alias => "alias",
+        /// A generation of a certmint directory (`g1`, `g2`, ...).
+        Generation => "generation",
+        /// A certmint directory.
+        Directory => "directory",
+        /// A password.
+        Password => "password",
+        /// A certificate's validity period.
+        Validity => "validity",
+        /// A subject alternative name (DNS name or IP address).
+        SubjectAltName => "subject alternative name",
+        /// The cost parameters of scrypt.
+        ScryptParameters => "scrypt parameters",
+        /// The iteration count of PBKDF2.
+        Pbkdf2IterationCount => "PBKDF2 iteration count",
+        /// A PKCS#12 compatibility profile.
+        Pkcs12Profile => "PKCS#12 profile",
+        /// The iteration count of a PKCS#12 file.
+        Pkcs12IterationCount => "PKCS#12 iteration count",
+        /// The certificate type string of a JKS entry.
+        CertificateType => "certificate type",
+        /// The path of a certificate in the emulator's configuration.
+        CertificatePath => "certificate path",
+        /// A claim of a JWT.
+        Claim => "claim",
+        /// How long a JWT assertion is valid.
+        AssertionLifetime => "assertion lifetime",
+        /// A URL.
+        Url => "URL",
+        /// The Salesforce login URL (token endpoint host).
+        LoginUrl => "login URL",
+        /// The `aud` claim of an assertion.
+        Audience => "audience",
+        /// The identity URL a token response names.
+        IdentityUrl => "identity URL",
+        /// A connected app in the emulator's configuration.
+        App => "app",
+        /// A user in the emulator's configuration.
+        User => "user",
+        /// A Salesforce user id.
+        UserId => "user id",
+        /// A Salesforce org id.
+        OrgId => "org id",
+        /// A site URL in the emulator's configuration.
+        SiteUrl => "site URL",
+        /// The My Domain in the emulator's configuration.
+        MyDomain => "my_domain",
+    }
+
+    /// The kind of input an operation wanted (see [`Error::WrongKind`]).
+    Expected {
+        /// A private key.
+        PrivateKey => "a private key",
+        /// A certificate.
+        Certificate => "a certificate",
+        /// A certificate signing request.
+        Csr => "a certificate signing request",
+        /// Anything `certmint convert` converts.
+        Convertible => "a certificate, CSR, public key or private key",
+        /// Anything `certmint check` checks.
+        Checkable => "a certificate, keystore or certmint directory",
+        /// CA certificates to trust.
+        CaCertificates => "CA certificates (PEM `BEGIN CERTIFICATE` blocks or one DER certificate)",
+        /// A PKCS#12 file.
+        Pkcs12 => "a PKCS#12 file",
+        /// A PKCS#12 file, which is binary DER.
+        Pkcs12Der => "a PKCS#12 file (binary DER, not PEM)",
+        /// A PKCS#12 file that holds a key or a certificate.
+        Pkcs12WithContents => "a PKCS#12 file with a key or certificate",
+        /// A JKS keystore.
+        Jks => "a JKS keystore",
+        /// A keystore that holds a private key.
+        KeystoreWithKey => "a keystore with a private key",
+        /// A keystore entry with a private key, by alias.
+        PrivateKeyEntry => "a private-key entry",
+        /// A keystore entry with a private key.
+        EntryWithKey => "an entry with a private key",
+    }
+
+    /// What carries a signature that did not verify (see [`Error::BadSignature`]).
+    Signed {
+        /// A certificate signing request (self-signed with its key).
+        Csr => "CSR",
+        /// A JWT bearer assertion.
+        JwtAssertion => "JWT assertion",
     }
 }

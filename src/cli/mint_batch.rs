@@ -11,7 +11,6 @@
 //! user is started).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -173,10 +172,10 @@ fn write_in_order(
     stop: &AtomicBool,
     tally: &mut Tally,
 ) -> CliResult<()> {
-    let mut out = stdio::lines();
+    let mut out = stdio::Lines::new();
     let mut pending: BTreeMap<usize, String> = BTreeMap::new();
     let mut next_out = 0usize;
-    let mut failure: Option<std::io::Error> = None;
+
     let mut record = |(i, outcome, line, err): (usize, Outcome, String, Option<CliError>),
                       pending: &mut BTreeMap<usize, String>| {
         tally.done += 1;
@@ -197,39 +196,18 @@ fn write_in_order(
         }
         while let Some(line) = pending.remove(&next_out) {
             next_out += 1;
-            if failure.is_none()
-                && let Err(e) = writeln!(out, "{line}")
-            {
-                failure = Some(e);
-            }
+            out.line(&line);
         }
-        if failure.is_none()
-            && let Err(e) = out.flush()
-        {
-            failure = Some(e);
-        }
-        if failure.is_some() {
+        if !out.flush() {
             // Standard output is gone (`| head`) or full: start no more users.
             stop.store(true, Ordering::Relaxed);
         }
     }
     // After a stop some users were never started: print what came back, in order.
     for line in pending.into_values() {
-        if failure.is_none()
-            && let Err(e) = writeln!(out, "{line}")
-        {
-            failure = Some(e);
-        }
+        out.line(&line);
     }
-    if failure.is_none()
-        && let Err(e) = out.flush()
-    {
-        failure = Some(e);
-    }
-    match failure {
-        None => Ok(()),
-        Some(e) => Err(stdio::stdout_error(e)),
-    }
+    out.finish()
 }
 
 fn worker(job: &Job<'_>, tx: &mpsc::Sender<(usize, Outcome, String, Option<CliError>)>) {

@@ -9,7 +9,7 @@
 //! as there is nowhere left to report it.
 //!
 //! `clippy::print_stdout` and `clippy::print_stderr` (Cargo.toml) keep `println!` and
-//! `eprintln!` out of the code; use [`out`], [`outln!`], [`lines`], [`errln!`] and
+//! `eprintln!` out of the code; use [`out`], [`outln!`], [`Lines`], [`errln!`] and
 //! [`errprint!`]. (clap prints help, version and usage errors itself, ignoring write
 //! errors, so those never panic either.)
 
@@ -27,10 +27,49 @@ pub(crate) fn out(bytes: &[u8]) -> CliResult<()> {
         .map_err(stdout_error)
 }
 
-/// Standard output for a stream of lines written as they become ready (`mint
-/// --usernames`): buffered, so the caller flushes; map its errors with [`stdout_error`].
-pub(crate) fn lines() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::new(io::stdout().lock())
+/// Standard output for lines written as they become ready (`mint --usernames`):
+/// buffered; after the first failure nothing more is written, and [`Lines::finish`]
+/// returns it.
+pub(crate) struct Lines {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    failure: Option<io::Error>,
+}
+
+impl Lines {
+    pub(crate) fn new() -> Self {
+        Lines {
+            out: io::BufWriter::new(io::stdout().lock()),
+            failure: None,
+        }
+    }
+
+    /// Write one line (unless a write has failed).
+    pub(crate) fn line(&mut self, text: &str) {
+        if self.failure.is_none()
+            && let Err(e) = writeln!(self.out, "{text}")
+        {
+            self.failure = Some(e);
+        }
+    }
+
+    /// Flush what is buffered; false once a write has failed.
+    pub(crate) fn flush(&mut self) -> bool {
+        if self.failure.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.failure = Some(e);
+        }
+        self.failure.is_none()
+    }
+
+    /// Flush, and return the first failure (see [`stdout_error`]).
+    pub(crate) fn finish(mut self) -> CliResult<()> {
+        self.flush();
+        match self.failure.take() {
+            None => Ok(()),
+            Some(e) => Err(stdout_error(e)),
+        }
+    }
 }
 
 /// The error for a failed write to standard output: a closed pipe ends the command as a

@@ -332,12 +332,9 @@ fn check_json_alias_is_never_the_generation_or_the_certificate_name() {
     assert_eq!(expiry["certificate"], "acme-jwt", "{expiry}");
 }
 
-/// The advice for a JCEKS keystore contradicted itself: the JKS reader said to convert it
-/// with `-deststoretype JKS`, the keystore door and `inspect` said PKCS12. There is now
-/// one advice, defined once, which says which target is for what: JKS to import into
-/// Salesforce, PKCS12 for Java programs.
-#[test]
-fn jceks_advice_is_one_and_says_which_target_is_for_what() {
+/// Every command that reads a keystore, on the JCEKS fixture: each must stop with exit 2
+/// and write nothing. Returns each command line with its stderr.
+fn jceks_errors() -> Vec<(String, String)> {
     use crate::support::{certmint, fixture};
     let jceks = fixture("jks/keytool.jceks");
     let out_dir = tempfile::tempdir().unwrap();
@@ -350,7 +347,7 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
         &["jks", "--p12", j, "--out", "x.jks", "--passout", "env:P"],
         &["p12", "--jks", j, "--out", "x.p12", "--passout", "env:P"],
     ];
-    let mut causes = Vec::new();
+    let mut errors = Vec::new();
     for args in runs {
         let o = certmint()
             .current_dir(out_dir.path())
@@ -361,12 +358,30 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        let cause = err
-            .lines()
-            .find(|l| l.trim_start().starts_with("cause:"))
-            .unwrap_or_else(|| panic!("{args:?}: {err}"))
-            .to_string();
-        assert!(cause.contains("JCEKS"), "{args:?}: {cause}");
+        errors.push((format!("{args:?}"), err));
+    }
+    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
+    errors
+}
+
+/// The line of `err` that starts with `label` (`cause:`, `hint:`).
+fn line_starting<'a>(err: &'a str, label: &str, args: &str) -> &'a str {
+    err.lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("{args}: no {label} in {err}"))
+}
+
+/// The advice for a JCEKS keystore contradicted itself: the JKS reader said to convert it
+/// with `-deststoretype JKS`, the keystore door and `inspect` said PKCS12. There is now
+/// one advice, defined once, which says which target is for what: JKS to import into
+/// Salesforce, PKCS12 for Java programs.
+#[test]
+fn jceks_advice_is_one_and_says_which_target_is_for_what() {
+    use crate::support::{certmint, fixture};
+    let mut causes = Vec::new();
+    for (args, err) in jceks_errors() {
+        let cause = line_starting(&err, "cause:", &args).to_string();
+        assert!(cause.contains("JCEKS"), "{args}: {cause}");
         let salesforce = cause.find("Salesforce").expect("names Salesforce");
         let java = cause.find("Java programs").expect("names Java programs");
         let jks = cause.find("-deststoretype JKS").expect("JKS advice");
@@ -377,11 +392,10 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
     }
     causes.dedup();
     assert_eq!(causes.len(), 1, "one advice, everywhere: {causes:#?}");
-    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
     // Under --salesforce the file fails the first rule, and the fix is the JKS conversion.
     let o = certmint()
         .args(["check", "--salesforce", "--passin", "env:P"])
-        .arg(&jceks)
+        .arg(fixture("jks/keytool.jceks"))
         .env("P", "changeit")
         .output()
         .unwrap();
@@ -397,35 +411,11 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
 /// unsupported keystore type now has its own hint, which points at the keytool advice.
 #[test]
 fn jceks_hint_points_at_keytool_not_openssl() {
-    use crate::support::{certmint, fixture};
-    let jceks = fixture("jks/keytool.jceks");
-    let out_dir = tempfile::tempdir().unwrap();
-    let j = jceks.to_str().unwrap();
-    let runs: [&[&str]; 5] = [
-        &["inspect", j],
-        &["check", j],
-        &["export", j, "--key-out", "k.pem", "--cert-out", "c.pem"],
-        &["jks", "--p12", j, "--out", "x.jks", "--passout", "env:P"],
-        &["p12", "--jks", j, "--out", "x.p12", "--passout", "env:P"],
-    ];
-    for args in runs {
-        let o = certmint()
-            .current_dir(out_dir.path())
-            .args(args)
-            .args(["--passin", "env:P"])
-            .env("P", "changeit")
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr).to_string();
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        let hint = err
-            .lines()
-            .find(|l| l.trim_start().starts_with("hint:"))
-            .unwrap_or_else(|| panic!("{args:?}: no hint in {err}"));
-        assert!(hint.contains("keytool"), "{args:?}: {hint}");
-        assert!(!hint.contains("openssl"), "{args:?}: {hint}");
+    for (args, err) in jceks_errors() {
+        let hint = line_starting(&err, "hint:", &args);
+        assert!(hint.contains("keytool"), "{args}: {hint}");
+        assert!(!hint.contains("openssl"), "{args}: {hint}");
     }
-    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
 }
 
 /// An unknown `p12_profile` in a directory's manifest silently became `modern`, so a
@@ -550,11 +540,6 @@ mod closed_pipe {
     }
 
     #[test]
-    fn check_json() {
-        survives_closed_stdout(&["check", "--json", &fx("certs/base.crt")]);
-    }
-
-    #[test]
     fn inspect() {
         survives_closed_stdout(&[
             "inspect",
@@ -567,35 +552,18 @@ mod closed_pipe {
         ]);
     }
 
-    #[test]
-    fn inspect_json() {
-        survives_closed_stdout(&["inspect", "--json", &fx("certs/base.crt")]);
-    }
-
-    #[test]
-    fn help() {
-        survives_closed_stdout(&["help"]);
-    }
-
-    #[test]
-    fn help_of_a_subcommand() {
-        survives_closed_stdout(&["help", "check"]);
-    }
-
-    #[test]
-    fn long_help() {
-        survives_closed_stdout(&["--help"]);
-    }
-
-    #[test]
-    fn completions() {
-        survives_closed_stdout(&["completions", "bash"]);
-    }
-
-    #[test]
-    fn man() {
-        survives_closed_stdout(&["man"]);
-    }
+    crate::support::cases!(
+        /// Commands whose whole output is one write.
+        one_write {
+            check_json => survives_closed_stdout(&["check", "--json", &fx("certs/base.crt")]),
+            inspect_json => survives_closed_stdout(&["inspect", "--json", &fx("certs/base.crt")]),
+            help => survives_closed_stdout(&["help"]),
+            help_of_a_subcommand => survives_closed_stdout(&["help", "check"]),
+            long_help => survives_closed_stdout(&["--help"]),
+            completions => survives_closed_stdout(&["completions", "bash"]),
+            man => survives_closed_stdout(&["man"]),
+        }
+    );
 
     #[test]
     fn jwt() {
