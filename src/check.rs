@@ -11,7 +11,7 @@
 //!
 //! A file is checked in two steps, so that a damaged keystore is reported before anyone is
 //! asked for a password: [`plan`] says what will be checked and whether a password is
-//! needed ([`Plan::check_structure`] looks at the structure without one), then [`file`]
+//! needed ([`Plan::check_structure`] looks at the structure without one), then [`file()`]
 //! checks. A directory made by `certmint init` is checked with [`directory`].
 
 use std::path::{Path, PathBuf};
@@ -308,7 +308,7 @@ impl Serialize for Summary {
     }
 }
 
-/// What [`file`] will check, decided from the bytes before any password is asked for.
+/// What [`file()`] will check, decided from the bytes before any password is asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
     /// A JKS keystore: Salesforce's import rules, then each certificate's expiry. Needs
@@ -325,7 +325,7 @@ pub enum Plan {
 }
 
 impl Plan {
-    /// True when [`file`] needs the keystore password.
+    /// True when [`file()`] needs the keystore password.
     pub fn needs_password(&self) -> bool {
         matches!(self, Plan::Jks | Plan::Pkcs12)
     }
@@ -341,7 +341,7 @@ impl Plan {
     }
 }
 
-/// Decide what [`file`] will check in `data` (see [`Options::salesforce`]). Errors for a
+/// Decide what [`file()`] will check in `data` (see [`Options::salesforce`]). Errors for a
 /// file certmint does not recognise ([`crate::detect::identify`]) and for a JCEKS keystore,
 /// which certmint does not read ([`jks::jceks_advice`] says how to convert it).
 pub fn plan(data: &[u8], salesforce: bool) -> Result<Plan> {

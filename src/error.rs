@@ -2,7 +2,9 @@
 //!
 //! Messages are lowercase and specific; the binary adds the file name, what the user was
 //! doing and a hint. A wrong password, an unsupported algorithm and a corrupt file are
-//! always different variants, because they call for different fixes.
+//! always different variants, because they call for different fixes. What an error is
+//! about is an enum too ([`Input`], [`Expected`], [`Signed`]), whose `Display` gives the
+//! words of the message, so a caller matches variants, never message text.
 
 use std::fmt;
 
@@ -16,7 +18,8 @@ pub enum Error {
     /// Decryption failed: the password is wrong (or, rarely, the encrypted bytes were altered).
     #[error("wrong password for the {what}")]
     WrongPassword {
-        /// What was being decrypted ("private key", "PKCS#12 file", "JKS keystore").
+        /// What was being decrypted ([`Input::PrivateKey`], [`Input::Pkcs12`],
+        /// [`Input::JksKeyEntry`], ...).
         what: Input,
     },
 
@@ -30,7 +33,8 @@ pub enum Error {
     /// The input is well formed but uses something certmint does not support.
     #[error("unsupported {what}: {detail}")]
     Unsupported {
-        /// The kind of thing (format, algorithm, cipher).
+        /// The kind of thing (format, algorithm, cipher), e.g. [`Input::KeyEncryption`],
+        /// [`Input::KeystoreType`].
         what: Input,
         /// Which one.
         detail: String,
@@ -71,7 +75,7 @@ pub enum Error {
     #[error("the private key does not match the {0}")]
     KeyMismatch(Input),
 
-    /// A signature (on a CSR, a certificate or a JWT) does not verify.
+    /// A signature (on a CSR or a JWT assertion) does not verify.
     #[error("the {0} signature does not verify")]
     BadSignature(Signed),
 

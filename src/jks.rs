@@ -42,7 +42,7 @@
 //! (`toLowerCase(Locale.ENGLISH)`), but loads the aliases in a file as they are: an entry
 //! whose alias has capitals in the file is listed by `keytool -list` yet cannot be fetched by
 //! `KeyStore.getKey`. So [`write_private_key`] lowercases the alias, exactly as keytool does;
-//! the low-level [`write`] keeps aliases as given (for round trips and for tests that build
+//! the low-level [`write()`] keeps aliases as given (for round trips and for tests that build
 //! odd keystores), and [`Keystore::find`] matches case-insensitively, like Java.
 //!
 //! # Reading untrusted files
