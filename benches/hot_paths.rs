@@ -8,6 +8,10 @@
 //!
 //! Key generation is heavy-tailed (the time to find a prime is roughly geometric), so its
 //! groups take few samples over a long window; compare means over several runs.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark whose setup fails stops with the error, like a test"
+)]
 
 use std::hint::black_box;
 use std::path::Path;

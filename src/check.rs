@@ -11,7 +11,7 @@
 //!
 //! A file is checked in two steps, so that a damaged keystore is reported before anyone is
 //! asked for a password: [`plan`] says what will be checked and whether a password is
-//! needed ([`Plan::check_structure`] looks at the structure without one), then [`file`]
+//! needed ([`Plan::check_structure`] looks at the structure without one), then [`file()`]
 //! checks. A directory made by `certmint init` is checked with [`directory`].
 
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use time::OffsetDateTime;
 
 use crate::detect::{FileType, Kind};
+use crate::error::{Expected, Input};
 use crate::jks::ConvertFor;
 use crate::key::RsaKey;
 pub use crate::salesforce::Status;
@@ -307,7 +308,7 @@ impl Serialize for Summary {
     }
 }
 
-/// What [`file`] will check, decided from the bytes before any password is asked for.
+/// What [`file()`] will check, decided from the bytes before any password is asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
     /// A JKS keystore: Salesforce's import rules, then each certificate's expiry. Needs
@@ -324,7 +325,7 @@ pub enum Plan {
 }
 
 impl Plan {
-    /// True when [`file`] needs the keystore password.
+    /// True when [`file()`] needs the keystore password.
     pub fn needs_password(&self) -> bool {
         matches!(self, Plan::Jks | Plan::Pkcs12)
     }
@@ -340,7 +341,7 @@ impl Plan {
     }
 }
 
-/// Decide what [`file`] will check in `data` (see [`Options::salesforce`]). Errors for a
+/// Decide what [`file()`] will check in `data` (see [`Options::salesforce`]). Errors for a
 /// file certmint does not recognise ([`crate::detect::identify`]) and for a JCEKS keystore,
 /// which certmint does not read ([`jks::jceks_advice`] says how to convert it).
 pub fn plan(data: &[u8], salesforce: bool) -> Result<Plan> {
@@ -384,7 +385,7 @@ pub fn file(
     match plan {
         Plan::Jks => {
             let detected = crate::detect::detect(data);
-            let rules = salesforce::check_jks(data, password_for("JKS keystore")?)?;
+            let rules = salesforce::check_jks(data, password_for(Input::Jks)?)?;
             let mut findings: Vec<Finding> = rules
                 .iter()
                 .map(|f| Finding::from_rule(f, &shown, &detected))
@@ -424,7 +425,7 @@ pub fn file(
             ))
         }
         Plan::Pkcs12 => {
-            let contents = pkcs12::read(data, password_for("PKCS#12 file")?)?;
+            let contents = pkcs12::read(data, password_for(Input::Pkcs12)?)?;
             Ok(report(
                 "PKCS#12 keystore",
                 "pkcs12",
@@ -440,7 +441,7 @@ pub fn file(
             Ok(report("certificate", "certificate", findings))
         }
         Plan::Nothing(kind) => Err(Error::WrongKind {
-            expected: "a certificate, keystore or certmint directory",
+            expected: Expected::Checkable,
             found: kind.describe().into(),
         }),
     }

@@ -28,9 +28,10 @@ mod password;
 mod renew;
 mod rotate;
 mod shell;
+mod stdio;
 
 use common::Ctx;
-use error::CliError;
+use error::{CliError, ExitStatus};
 
 const ABOUT: &str = "Provision the RSA key, certificate and keystores for a Salesforce JWT bearer \
 integration, natively (no openssl, no JDK), and prove them by minting a token.";
@@ -79,7 +80,7 @@ Run `certmint help <command>` for each command's options, examples and exit code
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Print nothing but data and errors.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -89,7 +90,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Try the whole job offline: the recipe into a directory, then a token minted from
     /// certmint's emulator of the Salesforce token endpoint.
     #[command(after_long_help = demo::AFTER_HELP)]
@@ -152,52 +153,58 @@ pub enum Command {
     Man(shell::ManArgs),
 }
 
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints usage errors itself; help and version are successes.
-            let code = if e.use_stderr() { error::EXIT_ERROR } else { 0 };
+            let status = if e.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Success
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return status.into();
         }
     };
     let mut ctx = Ctx::new(cli.quiet);
     match run(&mut ctx, cli.command) {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => status.into(),
         Err(e) => {
             e.print();
-            ExitCode::from(e.code)
+            e.code.into()
         }
     }
 }
 
-fn run(ctx: &mut Ctx, command: Command) -> Result<u8, CliError> {
-    match command {
-        Command::Demo(a) => demo::run(ctx, a),
-        Command::Init(a) => init::run(ctx, a).map(|_| 0),
-        Command::Renew(a) => renew::run(ctx, a).map(|_| 0),
-        Command::Rotate(a) => rotate::run(ctx, a).map(|_| 0),
-        Command::Key(a) => key::run(ctx, a).map(|_| 0),
-        Command::Decrypt(a) => decrypt::run(ctx, a).map(|_| 0),
-        Command::Csr(a) => csr::run(ctx, a).map(|_| 0),
-        Command::Cert(a) => cert::run(ctx, a).map(|_| 0),
-        Command::Convert(a) => convert::run(ctx, a).map(|_| 0),
-        Command::P12(a) => p12::run(ctx, a).map(|_| 0),
-        Command::Export(a) => export::run(ctx, a).map(|_| 0),
-        Command::Jks(a) => jks::run(ctx, a).map(|_| 0),
-        Command::Inspect(a) => inspect::run(ctx, a).map(|_| 0),
-        Command::Check(a) => check::run(ctx, a),
-        Command::Completions(a) => shell::completions(ctx, a).map(|_| 0),
-        Command::Man(a) => shell::man(ctx, a).map(|_| 0),
-        Command::Jwt(a) => jwt::run(ctx, a).map(|_| 0),
-        Command::Mint(a) => mint::run(ctx, a),
-        Command::Emulate(a) => emulate::run(ctx, a).map(|_| 0),
-    }
+fn run(ctx: &mut Ctx, command: Command) -> Result<ExitStatus, CliError> {
+    // The commands that can end in a clean "no" say so; the others succeed or fail.
+    let done = match command {
+        Command::Demo(a) => return demo::run(ctx, a),
+        Command::Check(a) => return check::run(ctx, a),
+        Command::Mint(a) => return mint::run(ctx, a),
+        Command::Init(a) => init::run(ctx, a),
+        Command::Renew(a) => renew::run(ctx, a),
+        Command::Rotate(a) => rotate::run(ctx, a),
+        Command::Key(a) => key::run(ctx, a),
+        Command::Decrypt(a) => decrypt::run(ctx, a),
+        Command::Csr(a) => csr::run(ctx, a),
+        Command::Cert(a) => cert::run(ctx, a),
+        Command::Convert(a) => convert::run(ctx, a),
+        Command::P12(a) => p12::run(ctx, a),
+        Command::Export(a) => export::run(ctx, a),
+        Command::Jks(a) => jks::run(ctx, a),
+        Command::Inspect(a) => inspect::run(ctx, a),
+        Command::Completions(a) => shell::completions(ctx, a),
+        Command::Man(a) => shell::man(ctx, a),
+        Command::Jwt(a) => jwt::run(ctx, a),
+        Command::Emulate(a) => emulate::run(ctx, a),
+    };
+    done.map(|()| ExitStatus::Success)
 }
 
 /// The clap command, for tests, completions and the man page.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     Cli::command()
 }
 

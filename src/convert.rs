@@ -6,6 +6,7 @@
 
 pub use crate::detect::Encoding;
 use crate::detect::{FileType, Kind, detect, pem_label_kind};
+use crate::error::{Expected, Input};
 use crate::{Error, Result, pemfile};
 
 /// A converted object.
@@ -39,17 +40,17 @@ fn pem_output_label(label: &str) -> Option<&'static str> {
 /// Convert the (first) object in `data` to `to`.
 pub fn convert(data: &[u8], to: Encoding) -> Result<Converted> {
     let (label, der) = if pemfile::is_pem(data) {
-        let blocks = pemfile::parse_all(data, "PEM file")?;
+        let blocks = pemfile::parse_all(data, Input::PemFile)?;
         let block = &blocks[0];
         if crate::legacy_pem::dek_info(block)?.is_some() {
             return Err(Error::unsupported(
-                "conversion",
+                Input::Conversion,
                 "a traditional encrypted PEM key has no DER form; decrypt it with `certmint decrypt` first",
             ));
         }
         let label = pem_output_label(&block.label).ok_or_else(|| {
             Error::unsupported(
-                "PEM label",
+                Input::PemLabel,
                 format!("`{}`", crate::text::escape(&block.label)),
             )
         })?;
@@ -59,13 +60,13 @@ pub fn convert(data: &[u8], to: Encoding) -> Result<Converted> {
             FileType::Der { label, .. } => (label, data.to_vec()),
             FileType::Unknown | FileType::Empty => {
                 return Err(Error::corrupt(
-                    "DER file",
+                    Input::DerFile,
                     "not a certificate, CSR, public key or private key",
                 ));
             }
             other => {
                 return Err(Error::WrongKind {
-                    expected: "a certificate, CSR, public key or private key",
+                    expected: Expected::Convertible,
                     found: other.describe(),
                 });
             }

@@ -8,6 +8,7 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::prelude::FromDer;
 
 use crate::detect::Kind;
+use crate::error::{Expected, Input, Signed};
 use crate::key::RsaKey;
 use crate::subject::{Subject, display_name, name_to_rcgen};
 use crate::{Error, Result, pemfile};
@@ -20,7 +21,7 @@ pub fn build(key: &RsaKey, subject: &Subject) -> Result<Vec<u8>> {
     let kp = key.rcgen_key_pair()?;
     let csr = params
         .serialize_request(&kp)
-        .map_err(|e| Error::crypto(format!("cannot build the CSR: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot build the CSR: {e}")))?;
     Ok(csr.der().to_vec())
 }
 
@@ -51,22 +52,22 @@ pub fn parse(data: &[u8]) -> Result<Csr> {
             ));
         }
     }
-    let (_, req) = X509CertificationRequest::from_der(&csr.der)
-        .map_err(|e| Error::corrupt("certificate signing request", e))?;
+    let (_, req) =
+        X509CertificationRequest::from_der(&csr.der).map_err(|e| Error::corrupt(Input::Csr, e))?;
     req.verify_signature()
-        .map_err(|_| Error::BadSignature("CSR"))?;
+        .map_err(|_| Error::BadSignature(Signed::Csr))?;
     Ok(csr)
 }
 
 /// Read a CSR without checking its signature or key (for inspection).
 pub fn parse_unverified(data: &[u8]) -> Result<Csr> {
     let der = if pemfile::is_pem(data) {
-        let blocks = pemfile::parse_all(data, "certificate signing request")?;
+        let blocks = pemfile::parse_all(data, Input::Csr)?;
         let block = blocks
             .iter()
             .find(|b| pemfile::is_csr_label(&b.label))
             .ok_or_else(|| Error::WrongKind {
-                expected: "a certificate signing request",
+                expected: Expected::Csr,
                 found: crate::detect::describe_pem_label(&blocks[0].label),
             })?;
         block.contents.clone()
@@ -78,15 +79,15 @@ pub fn parse_unverified(data: &[u8]) -> Result<Csr> {
         let detected = crate::detect::detect(&der);
         match detected.kind() {
             Some(kind) if kind != Kind::Csr => Error::WrongKind {
-                expected: "a certificate signing request",
+                expected: Expected::Csr,
                 found: detected.describe(),
             },
-            _ => Error::corrupt("certificate signing request", e),
+            _ => Error::corrupt(Input::Csr, e),
         }
     })?;
     if !rest.is_empty() {
         return Err(Error::corrupt(
-            "certificate signing request",
+            Input::Csr,
             format!("{} bytes of trailing data after the DER", rest.len()),
         ));
     }

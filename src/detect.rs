@@ -26,6 +26,7 @@ use der::Decode;
 use serde::Serialize;
 use x509_parser::prelude::FromDer;
 
+use crate::error::Input;
 use crate::text::escape;
 use crate::{Error, Result, pemfile};
 
@@ -256,7 +257,7 @@ pub fn detect(data: &[u8]) -> FileType {
         }
     }
     if pemfile::is_pem(data) {
-        return match pemfile::parse_all(data, "PEM file") {
+        return match pemfile::parse_all(data, Input::PemFile) {
             Ok(blocks) => match blocks.first() {
                 Some(b) => FileType::Pem {
                     kind: pem_label_kind(&b.label),
@@ -288,16 +289,16 @@ pub fn identify(data: &[u8]) -> Result<Kind> {
         return Ok(kind);
     }
     Err(match detected {
-        FileType::Empty => Error::corrupt("file", "the file is empty"),
+        FileType::Empty => Error::corrupt(Input::File, "the file is empty"),
         FileType::Pem { label, .. } => {
-            Error::unsupported("PEM label", format!("`{}`", escape(&label)))
+            Error::unsupported(Input::PemLabel, format!("`{}`", escape(&label)))
         }
-        FileType::BrokenPem => match pemfile::parse_all(data, "PEM file") {
+        FileType::BrokenPem => match pemfile::parse_all(data, Input::PemFile) {
             Err(e) => e,
-            Ok(_) => Error::corrupt("PEM file", "no readable PEM block"),
+            Ok(_) => Error::corrupt(Input::PemFile, "no readable PEM block"),
         },
         _ => Error::unsupported(
-            "file",
+            Input::File,
             "not a key, CSR, certificate, PKCS#12, JKS or JWT that certmint recognises",
         ),
     })

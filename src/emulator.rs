@@ -201,7 +201,9 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,
                     Err(e) => {
-                        eprintln!("emulator: cannot listen: {e}");
+                        // Like the logger: a closed stderr is no reason to panic.
+                        use std::io::Write;
+                        let _ = writeln!(std::io::stderr(), "emulator: cannot listen: {e}");
                         return;
                     }
                 };

@@ -2,7 +2,9 @@
 //!
 //! Messages are lowercase and specific; the binary adds the file name, what the user was
 //! doing and a hint. A wrong password, an unsupported algorithm and a corrupt file are
-//! always different variants, because they call for different fixes.
+//! always different variants, because they call for different fixes. What an error is
+//! about is an enum too ([`Input`], [`Expected`], [`Signed`]), whose `Display` gives the
+//! words of the message, so a caller matches variants, never message text.
 
 use std::fmt;
 
@@ -16,22 +18,24 @@ pub enum Error {
     /// Decryption failed: the password is wrong (or, rarely, the encrypted bytes were altered).
     #[error("wrong password for the {what}")]
     WrongPassword {
-        /// What was being decrypted ("private key", "PKCS#12 file", "JKS keystore").
-        what: &'static str,
+        /// What was being decrypted ([`Input::PrivateKey`], [`Input::Pkcs12`],
+        /// [`Input::JksKeyEntry`], ...).
+        what: Input,
     },
 
     /// The input is encrypted and no password was supplied.
     #[error("the {what} is encrypted and needs a password")]
     PasswordRequired {
         /// What is encrypted.
-        what: &'static str,
+        what: Input,
     },
 
     /// The input is well formed but uses something certmint does not support.
     #[error("unsupported {what}: {detail}")]
     Unsupported {
-        /// The kind of thing (format, algorithm, cipher).
-        what: &'static str,
+        /// The kind of thing (format, algorithm, cipher), e.g. [`Input::KeyEncryption`],
+        /// [`Input::KeystoreType`].
+        what: Input,
         /// Which one.
         detail: String,
     },
@@ -40,7 +44,7 @@ pub enum Error {
     #[error("corrupt or truncated {what}: {detail}")]
     Corrupt {
         /// What was being parsed.
-        what: &'static str,
+        what: Input,
         /// Where or why parsing stopped.
         detail: String,
     },
@@ -49,7 +53,7 @@ pub enum Error {
     #[error("expected {expected}, found {found}")]
     WrongKind {
         /// What the caller wanted.
-        expected: &'static str,
+        expected: Expected,
         /// What the input holds.
         found: String,
     },
@@ -69,11 +73,11 @@ pub enum Error {
 
     /// A private key and a certificate or CSR hold different public keys.
     #[error("the private key does not match the {0}")]
-    KeyMismatch(&'static str),
+    KeyMismatch(Input),
 
-    /// A signature (on a CSR, a certificate or a JWT) does not verify.
+    /// A signature (on a CSR or a JWT assertion) does not verify.
     #[error("the {0} signature does not verify")]
-    BadSignature(&'static str),
+    BadSignature(Signed),
 
     /// A distinguished name that X.509 or Salesforce would refuse.
     #[error("invalid subject: {0}")]
@@ -83,7 +87,7 @@ pub enum Error {
     #[error("invalid {what}: {detail}")]
     InvalidInput {
         /// Which input.
-        what: &'static str,
+        what: Input,
         /// Why it is refused.
         detail: String,
     },
@@ -115,9 +119,11 @@ pub enum Error {
         detail: String,
     },
 
-    /// A failure inside a cryptographic primitive that is not the caller's fault.
-    #[error("internal cryptographic error: {0}")]
-    Crypto(String),
+    /// A failure that is not the caller's fault: a cryptographic primitive or encoder
+    /// refused what certmint built, the operating system's random number generator failed,
+    /// or a manifest could not be written as TOML. The text says which.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// The stage at which a network exchange failed (see [`Error::Network`]).
@@ -156,21 +162,21 @@ impl fmt::Display for NetworkKind {
 }
 
 impl Error {
-    pub(crate) fn corrupt(what: &'static str, detail: impl fmt::Display) -> Self {
+    pub(crate) fn corrupt(what: Input, detail: impl fmt::Display) -> Self {
         Error::Corrupt {
             what,
             detail: detail.to_string(),
         }
     }
 
-    pub(crate) fn unsupported(what: &'static str, detail: impl fmt::Display) -> Self {
+    pub(crate) fn unsupported(what: Input, detail: impl fmt::Display) -> Self {
         Error::Unsupported {
             what,
             detail: detail.to_string(),
         }
     }
 
-    pub(crate) fn invalid(what: &'static str, detail: impl fmt::Display) -> Self {
+    pub(crate) fn invalid(what: Input, detail: impl fmt::Display) -> Self {
         Error::InvalidInput {
             what,
             detail: detail.to_string(),
@@ -184,7 +190,233 @@ impl Error {
         }
     }
 
-    pub(crate) fn crypto(detail: impl fmt::Display) -> Self {
-        Error::Crypto(detail.to_string())
+    pub(crate) fn internal(detail: impl fmt::Display) -> Self {
+        Error::Internal(detail.to_string())
+    }
+}
+
+/// Defines an enum of the phrases error messages use: each variant with its doc and its
+/// words, `as_str` and a `Display` that writes them.
+macro_rules! phrases {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+        }
+    )+) => {$(
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// The words error messages use for it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )+};
+}
+
+phrases! {
+    /// What an error is about: the input being read, the part of it certmint refuses, or
+    /// the value the caller gave. Its `Display` is the phrase the messages use, so the
+    /// binary matches on the variant and never on message text.
+    Input {
+        // What is read.
+        /// A private key file (any encoding certmint reads).
+        PrivateKey => "private key",
+        /// The RSA key inside a PKCS#1 or PKCS#8 structure.
+        RsaPrivateKey => "RSA private key",
+        /// A public key (SubjectPublicKeyInfo).
+        PublicKey => "public key",
+        /// An X.509 certificate.
+        Certificate => "certificate",
+        /// The certificates that go with a key, leaf first.
+        CertificateChain => "certificate chain",
+        /// A PKCS#10 certificate signing request.
+        Csr => "certificate signing request",
+        /// A file of CA certificates to trust for TLS.
+        CaCertificates => "CA certificate file",
+        /// The emulator's TLS server certificate.
+        TlsCertificate => "TLS certificate",
+        /// The emulator's TLS certificate with its key.
+        TlsCertificateAndKey => "TLS certificate and key",
+        /// A PKCS#12 (PFX) file.
+        Pkcs12 => "PKCS#12 file",
+        /// An encrypted safe inside a PKCS#12 file.
+        Pkcs12Contents => "encrypted contents of the PKCS#12 file",
+        /// The shrouded key bag of a PKCS#12 file.
+        Pkcs12PrivateKey => "private key in the PKCS#12 file",
+        /// The integrity MAC of a PKCS#12 file.
+        Mac => "MAC",
+        /// A Java KeyStore (JKS) file.
+        Jks => "JKS keystore",
+        /// A private-key entry of a JKS keystore, under its own password.
+        JksKeyEntry => "JKS key entry",
+        /// The encrypted key of a JKS private-key entry.
+        ProtectedKey => "protected key",
+        /// A PKCS#12 or JKS keystore.
+        Keystore => "keystore",
+        /// The certificate of a keystore entry.
+        KeystoreCertificate => "certificate in the keystore",
+        /// A JSON Web Token as `certmint inspect` reads it.
+        Jwt => "JWT",
+        /// A signed JWT bearer assertion.
+        JwtAssertion => "JWT assertion",
+        /// The `certmint.toml` manifest of a certmint directory.
+        Manifest => "manifest",
+        /// A file of PEM blocks.
+        PemFile => "PEM file",
+        /// A binary DER file.
+        DerFile => "DER file",
+        /// A file of a kind not yet known.
+        File => "file",
+        /// The emulator's TOML configuration.
+        EmulatorConfig => "emulator configuration",
+        /// The token endpoint's answer.
+        TokenResponse => "token response",
+        /// The identity URL's answer.
+        IdentityResponse => "identity response",
+        // What certmint does not support.
+        /// The encoding of a key.
+        KeyFormat => "key format",
+        /// The scheme that encrypts a private key.
+        KeyEncryption => "key encryption",
+        /// The algorithm that protects a JKS key entry.
+        KeyProtection => "key protection",
+        /// The cipher named by a traditional PEM `DEK-Info` header.
+        LegacyPemCipher => "legacy PEM cipher",
+        /// A header line inside a PEM block.
+        PemHeader => "PEM header",
+        /// The label of a PEM block (`BEGIN ...`).
+        PemLabel => "PEM label",
+        /// The `alg` of a JWT.
+        JwtAlgorithm => "JWT algorithm",
+        /// The type of a keystore (for example JCEKS).
+        KeystoreType => "keystore type",
+        /// A kind of keystore entry.
+        KeystoreEntry => "keystore entry",
+        /// The version of a JKS file.
+        JksVersion => "JKS version",
+        /// A conversion between PEM and DER.
+        Conversion => "conversion",
+        /// The format version of a manifest.
+        ManifestFormat => "manifest format",
+        /// A distinguished name read from a certificate or CSR.
+        Subject => "subject",
+        /// The digest of a PKCS#12 MAC.
+        Pkcs12MacAlgorithm => "PKCS#12 MAC algorithm",
+        /// How a PKCS#12 structure is encoded.
+        Pkcs12Encoding => "PKCS#12 encoding",
+        /// The version of a PKCS#12 file.
+        Pkcs12Version => "PKCS#12 version",
+        /// How a PKCS#12 file proves its integrity.
+        Pkcs12IntegrityMode => "PKCS#12 integrity mode",
+        /// How a PKCS#12 file keeps its contents secret.
+        Pkcs12PrivacyMode => "PKCS#12 privacy mode",
+        /// How the bags of a PKCS#12 file are arranged.
+        Pkcs12Layout => "PKCS#12 layout",
+        /// The salts and iteration counts of a PKCS#12 file.
+        Pkcs12Parameters => "PKCS#12 parameters",
+        /// The scheme that encrypts part of a PKCS#12 file.
+        Pkcs12Encryption => "PKCS#12 encryption",
+        // Values the caller gives.
+        /// A keystore alias (friendly name).
+        Alias => "alias",
+        /// A generation of a certmint directory (`g1`, `g2`, ...).
+        Generation => "generation",
+        /// A certmint directory.
+        Directory => "directory",
+        /// A password.
+        Password => "password",
+        /// A certificate's validity period.
+        Validity => "validity",
+        /// A subject alternative name (DNS name or IP address).
+        SubjectAltName => "subject alternative name",
+        /// The cost parameters of scrypt.
+        ScryptParameters => "scrypt parameters",
+        /// The iteration count of PBKDF2.
+        Pbkdf2IterationCount => "PBKDF2 iteration count",
+        /// A PKCS#12 compatibility profile.
+        Pkcs12Profile => "PKCS#12 profile",
+        /// The iteration count of a PKCS#12 file.
+        Pkcs12IterationCount => "PKCS#12 iteration count",
+        /// The certificate type string of a JKS entry.
+        CertificateType => "certificate type",
+        /// The path of a certificate in the emulator's configuration.
+        CertificatePath => "certificate path",
+        /// A claim of a JWT.
+        Claim => "claim",
+        /// How long a JWT assertion is valid.
+        AssertionLifetime => "assertion lifetime",
+        /// A URL.
+        Url => "URL",
+        /// The Salesforce login URL (token endpoint host).
+        LoginUrl => "login URL",
+        /// The `aud` claim of an assertion.
+        Audience => "audience",
+        /// The identity URL a token response names.
+        IdentityUrl => "identity URL",
+        /// A connected app in the emulator's configuration.
+        App => "app",
+        /// A user in the emulator's configuration.
+        User => "user",
+        /// A Salesforce user id.
+        UserId => "user id",
+        /// A Salesforce org id.
+        OrgId => "org id",
+        /// A site URL in the emulator's configuration.
+        SiteUrl => "site URL",
+        /// The My Domain in the emulator's configuration.
+        MyDomain => "my_domain",
+    }
+
+    /// The kind of input an operation wanted (see [`Error::WrongKind`]).
+    Expected {
+        /// A private key.
+        PrivateKey => "a private key",
+        /// A certificate.
+        Certificate => "a certificate",
+        /// A certificate signing request.
+        Csr => "a certificate signing request",
+        /// Anything `certmint convert` converts.
+        Convertible => "a certificate, CSR, public key or private key",
+        /// Anything `certmint check` checks.
+        Checkable => "a certificate, keystore or certmint directory",
+        /// CA certificates to trust.
+        CaCertificates => "CA certificates (PEM `BEGIN CERTIFICATE` blocks or one DER certificate)",
+        /// A PKCS#12 file.
+        Pkcs12 => "a PKCS#12 file",
+        /// A PKCS#12 file, which is binary DER.
+        Pkcs12Der => "a PKCS#12 file (binary DER, not PEM)",
+        /// A PKCS#12 file that holds a key or a certificate.
+        Pkcs12WithContents => "a PKCS#12 file with a key or certificate",
+        /// A JKS keystore.
+        Jks => "a JKS keystore",
+        /// A keystore that holds a private key.
+        KeystoreWithKey => "a keystore with a private key",
+        /// A keystore entry with a private key, by alias.
+        PrivateKeyEntry => "a private-key entry",
+        /// A keystore entry with a private key.
+        EntryWithKey => "an entry with a private key",
+    }
+
+    /// What carries a signature that did not verify (see [`Error::BadSignature`]).
+    Signed {
+        /// A certificate signing request (self-signed with its key).
+        Csr => "CSR",
+        /// A JWT bearer assertion.
+        JwtAssertion => "JWT assertion",
     }
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::error::Input;
 use crate::key::{self, KeyFormat};
 use crate::text::rfc3339;
 use crate::x509::{self, CertInfo};
@@ -148,13 +149,13 @@ pub struct PublicKeyReport {
 pub fn public_key_report(data: &[u8]) -> Result<PublicKeyReport> {
     use x509_parser::prelude::FromDer;
     let der = if pemfile::is_pem(data) {
-        let blocks = pemfile::parse_all(data, "public key")?;
+        let blocks = pemfile::parse_all(data, Input::PublicKey)?;
         blocks[0].contents.clone()
     } else {
         data.to_vec()
     };
     let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&der)
-        .map_err(|e| Error::corrupt("public key", e))?;
+        .map_err(|e| Error::corrupt(Input::PublicKey, e))?;
     Ok(PublicKeyReport {
         bits: key::spki_rsa_bits(spki.raw),
         sha256: key::spki_sha256(spki.raw),
@@ -431,17 +432,17 @@ fn p12_report(
 
 fn jwt_report(data: &[u8], now: OffsetDateTime) -> Result<JwtReport> {
     let text = std::str::from_utf8(data)
-        .map_err(|_| Error::corrupt("JWT", "not text"))?
+        .map_err(|_| Error::corrupt(Input::Jwt, "not text"))?
         .trim();
     let parts: Vec<&str> = text.split('.').collect();
     let [h, c, s] = parts.as_slice() else {
-        return Err(Error::corrupt("JWT", "not three dot-separated parts"));
+        return Err(Error::corrupt(Input::Jwt, "not three dot-separated parts"));
     };
     let decode = |seg: &str, what: &'static str| -> Result<serde_json::Value> {
         let bytes = crate::jwt::b64url_decode(seg.trim_end_matches('='))
-            .ok_or_else(|| Error::corrupt("JWT", format!("the {what} is not base64url")))?;
+            .ok_or_else(|| Error::corrupt(Input::Jwt, format!("the {what} is not base64url")))?;
         serde_json::from_slice(&bytes)
-            .map_err(|e| Error::corrupt("JWT", format!("the {what} is not JSON ({e})")))
+            .map_err(|e| Error::corrupt(Input::Jwt, format!("the {what} is not JSON ({e})")))
     };
     let header = decode(h, "header")?;
     let claims = decode(c, "claims")?;

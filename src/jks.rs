@@ -42,7 +42,7 @@
 //! (`toLowerCase(Locale.ENGLISH)`), but loads the aliases in a file as they are: an entry
 //! whose alias has capitals in the file is listed by `keytool -list` yet cannot be fetched by
 //! `KeyStore.getKey`. So [`write_private_key`] lowercases the alias, exactly as keytool does;
-//! the low-level [`write`] keeps aliases as given (for round trips and for tests that build
+//! the low-level [`write()`] keeps aliases as given (for round trips and for tests that build
 //! odd keystores), and [`Keystore::find`] matches case-insensitively, like Java.
 //!
 //! # Reading untrusted files
@@ -58,6 +58,7 @@ use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
 use crate::detect::FileType;
+use crate::error::{Expected, Input};
 use crate::{Error, Password, Result, SecretBytes};
 
 mod mutf8;
@@ -87,7 +88,7 @@ const TAG_PRIVATE_KEY: u32 = 1;
 const TAG_TRUSTED_CERT: u32 = 2;
 /// Longest modified-UTF-8 string `DataOutput.writeUTF` can write.
 const MAX_UTF_BYTES: usize = 0xFFFF;
-const WHAT: &str = "JKS keystore";
+const WHAT: Input = Input::Jks;
 
 /// What the JCEKS advice is for: the keystore Salesforce imports, or one for Java.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +124,7 @@ pub fn jceks_advice(file: &str) -> String {
 /// The error for a JCEKS keystore, wherever one is read.
 pub(crate) fn jceks_unsupported() -> Error {
     Error::unsupported(
-        "keystore type",
+        Input::KeystoreType,
         format!(
             "JCEKS (SunJCE's keystore, magic 0xCECECECE); {}",
             jceks_advice("FILE")
@@ -137,7 +138,7 @@ fn not_jks(detected: &FileType) -> Error {
         FileType::Empty => Error::corrupt(WHAT, "the file is empty"),
         FileType::Jceks => jceks_unsupported(),
         other => Error::WrongKind {
-            expected: "a JKS keystore",
+            expected: Expected::Jks,
             found: other.describe(),
         },
     }
@@ -212,7 +213,7 @@ impl Keystore {
             Some(a) => match self.find(a)? {
                 Entry::PrivateKey(k) => Ok(k),
                 Entry::TrustedCert(c) => Err(Error::WrongKind {
-                    expected: "a private-key entry",
+                    expected: Expected::PrivateKeyEntry,
                     found: format!(
                         "the trusted certificate entry `{}`",
                         crate::text::escape(&c.alias)
@@ -222,7 +223,7 @@ impl Keystore {
             None => match keys.as_slice() {
                 [only] => Ok(only),
                 [] => Err(Error::WrongKind {
-                    expected: "a keystore with a private key",
+                    expected: Expected::KeystoreWithKey,
                     found: if self.entries.is_empty() {
                         "an empty keystore".into()
                     } else {
@@ -233,7 +234,7 @@ impl Keystore {
                     },
                 }),
                 several => Err(Error::invalid(
-                    "alias",
+                    Input::Alias,
                     format!(
                         "none given, and the keystore holds several private keys: {}",
                         crate::text::escape(

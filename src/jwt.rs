@@ -20,6 +20,7 @@ use base64::engine::general_purpose::{URL_SAFE_NO_PAD, URL_SAFE_NO_PAD_INDIFFERE
 use ring::signature::{self, RsaKeyPair};
 use serde::Deserialize;
 
+use crate::error::{Input, Signed};
 use crate::key::RsaKey;
 use crate::{Error, Result};
 
@@ -76,7 +77,7 @@ impl Claims {
     ) -> Result<Self> {
         if ttl == 0 || ttl > MAX_TTL {
             return Err(Error::invalid(
-                "assertion lifetime",
+                Input::AssertionLifetime,
                 format!("{ttl} seconds; Salesforce wants 1 to {MAX_TTL} seconds (three minutes)"),
             ));
         }
@@ -86,7 +87,7 @@ impl Claims {
             ("audience", audience),
         ] {
             if v.trim().is_empty() {
-                return Err(Error::invalid("claim", format!("the {what} is empty")));
+                return Err(Error::invalid(Input::Claim, format!("the {what} is empty")));
             }
         }
         Ok(Claims {
@@ -185,7 +186,7 @@ impl Signer {
                 out.as_bytes(),
                 &mut sig,
             )
-            .map_err(|_| Error::crypto("RS256 signing failed"))?;
+            .map_err(|_| Error::internal("RS256 signing failed"))?;
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(&sig, &mut out);
         Ok(out)
@@ -221,7 +222,7 @@ impl fmt::Display for ParseError {
 
 impl From<ParseError> for Error {
     fn from(e: ParseError) -> Self {
-        Error::corrupt("JWT assertion", e)
+        Error::corrupt(Input::JwtAssertion, e)
     }
 }
 
@@ -278,8 +279,11 @@ impl NumericDate {
     }
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "`as` from f64 saturates at the i64 bounds (NaN becomes 0) and drops the fraction: what a NumericDate needs"
+)]
 fn saturate_f64(f: f64) -> i64 {
-    // `as` saturates for floats; fractions are dropped.
     f as i64
 }
 
@@ -451,16 +455,16 @@ impl Verifier {
     pub fn from_spki(spki_der: &[u8]) -> Result<Self> {
         use der::Decode;
         let spki = spki::SubjectPublicKeyInfoRef::from_der(spki_der)
-            .map_err(|e| Error::corrupt("public key", e))?;
+            .map_err(|e| Error::corrupt(Input::PublicKey, e))?;
         if spki.algorithm.oid != crate::key::RSA_ENCRYPTION_OID {
             return Err(Error::NotRsa(format!("algorithm {}", spki.algorithm.oid)));
         }
         let bytes = spki
             .subject_public_key
             .as_bytes()
-            .ok_or_else(|| Error::corrupt("public key", "unaligned bit string"))?;
+            .ok_or_else(|| Error::corrupt(Input::PublicKey, "unaligned bit string"))?;
         let rsa = rsa_modulus_bits(bytes)
-            .ok_or_else(|| Error::corrupt("public key", "not a PKCS#1 RSA public key"))?;
+            .ok_or_else(|| Error::corrupt(Input::PublicKey, "not a PKCS#1 RSA public key"))?;
         if !(2048..=8192).contains(&rsa) {
             return Err(Error::KeySize { bits: rsa });
         }
@@ -482,14 +486,14 @@ impl Verifier {
             &self.rsa_public_key,
         )
         .verify(message, sig)
-        .map_err(|_| Error::BadSignature("JWT assertion"))
+        .map_err(|_| Error::BadSignature(Signed::JwtAssertion))
     }
 
     /// Check a parsed assertion: the header must say RS256 and the signature must verify.
     pub fn verify_parsed(&self, parsed: &Parsed<'_>) -> Result<()> {
         if !parsed.is_rs256() {
             return Err(Error::unsupported(
-                "JWT algorithm",
+                Input::JwtAlgorithm,
                 parsed.header.alg.as_deref().unwrap_or("(none given)"),
             ));
         }

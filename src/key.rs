@@ -21,6 +21,7 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 
+use crate::error::{Expected, Input};
 use crate::legacy_pem::{self, Cipher};
 use crate::pemfile;
 use crate::{Error, Password, Result, SecretBytes};
@@ -109,7 +110,7 @@ impl KeyEncryption {
             KeyEncryption::Pbkdf2 { iterations } => {
                 if iterations < Self::MIN_PBKDF2_ITERATIONS {
                     return Err(Error::invalid(
-                        "PBKDF2 iteration count",
+                        Input::Pbkdf2IterationCount,
                         format!(
                             "{iterations} is below certmint's minimum of {}",
                             Self::MIN_PBKDF2_ITERATIONS
@@ -117,13 +118,13 @@ impl KeyEncryption {
                     ));
                 }
                 pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, salt, iv)
-                    .map_err(Error::crypto)
+                    .map_err(Error::internal)
             }
             KeyEncryption::Scrypt { log_n, r, p } => {
                 let params = pkcs5::scrypt::Params::new(log_n, r, p)
-                    .map_err(|e| Error::invalid("scrypt parameters", e))?;
+                    .map_err(|e| Error::invalid(Input::ScryptParameters, e))?;
                 pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(params, salt, iv)
-                    .map_err(Error::crypto)
+                    .map_err(Error::internal)
             }
         }
     }
@@ -232,7 +233,7 @@ fn oid_name(oid: &str) -> &'static str {
 
 fn locate(data: &[u8]) -> Result<(Located, Container)> {
     if pemfile::is_pem(data) {
-        let blocks = pemfile::parse_all(data, "private key")?;
+        let blocks = pemfile::parse_all(data, Input::PrivateKey)?;
         let mut other: Option<String> = None;
         for b in &blocks {
             match b.label.as_str() {
@@ -264,7 +265,7 @@ fn locate(data: &[u8]) -> Result<(Located, Container)> {
             "EC PRIVATE KEY" => Error::NotRsa("an EC key; Salesforce JWT bearer needs RSA".into()),
             "DSA PRIVATE KEY" => Error::NotRsa("a DSA key".into()),
             "OPENSSH PRIVATE KEY" => Error::unsupported(
-                "key format",
+                Input::KeyFormat,
                 "OpenSSH private key (convert it with `ssh-keygen -p -m PKCS8 -f FILE`)",
             ),
             l => not_a_key(crate::detect::pem_label_kind(l), || {
@@ -274,7 +275,7 @@ fn locate(data: &[u8]) -> Result<(Located, Container)> {
     }
     // DER: decide by structure, trying the three key shapes in turn.
     if data.is_empty() {
-        return Err(Error::corrupt("private key", "the file is empty"));
+        return Err(Error::corrupt(Input::PrivateKey, "the file is empty"));
     }
     if let Ok(epki) = pkcs8::EncryptedPrivateKeyInfoRef::from_der(data) {
         let _ = epki;
@@ -308,7 +309,7 @@ fn locate(data: &[u8]) -> Result<(Located, Container)> {
         Err(e) => format!("not a PEM or DER private key ({e})"),
         Ok(_) => "not a PEM or DER private key".to_string(),
     };
-    Err(Error::corrupt("private key", detail))
+    Err(Error::corrupt(Input::PrivateKey, detail))
 }
 
 /// `SEQUENCE { SEQUENCE { OID, ... }, OCTET STRING }` with an encryption OID we may not
@@ -326,7 +327,7 @@ fn looks_like_encrypted_pkcs8(data: &[u8]) -> bool {
 /// for a public key, say that the private one is needed.
 fn not_a_key(kind: Option<crate::detect::Kind>, found: impl FnOnce() -> String) -> Error {
     Error::WrongKind {
-        expected: "a private key",
+        expected: Expected::PrivateKey,
         found: match kind {
             Some(crate::detect::Kind::PublicKey) => {
                 "a public key (the private key is needed)".into()
@@ -376,7 +377,7 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
         alg: spki::AlgorithmIdentifierRef<'a>,
         data: &'a der::asn1::OctetStringRef,
     }
-    let shape = Shape::from_der(der_bytes).map_err(|e| Error::corrupt("private key", e))?;
+    let shape = Shape::from_der(der_bytes).map_err(|e| Error::corrupt(Input::PrivateKey, e))?;
     let oid = shape.alg.oid.to_string();
     if oid != PBES2_OID {
         let name = match oid.as_str() {
@@ -388,7 +389,7 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
             _ => "an unknown scheme",
         };
         return Err(Error::unsupported(
-            "key encryption",
+            Input::KeyEncryption,
             format!(
                 "{name}, OID {oid}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` or decrypt it with `openssl pkcs8`"
             ),
@@ -396,25 +397,25 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
     }
     let epki = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der_bytes).map_err(|e| {
         Error::unsupported(
-            "key encryption",
+            Input::KeyEncryption,
             format!("PBES2 with parameters certmint cannot use ({e})"),
         )
     })?;
     let params = match epki.encryption_algorithm.pbes2() {
         Some(p) => p.clone(),
-        None => return Err(Error::unsupported("key encryption", "PBES1")),
+        None => return Err(Error::unsupported(Input::KeyEncryption, "PBES1")),
     };
     match &params.kdf {
         pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
             return Err(Error::unsupported(
-                "key encryption",
+                Input::KeyEncryption,
                 format!(
                     "PBKDF2 with {} iterations (certmint reads at most {MAX_PBKDF2_ITERATIONS})",
                     p.iteration_count
                 ),
             ));
         }
-        pkcs5::pbes2::Kdf::Scrypt(s) => check_scrypt(s, "key encryption")?,
+        pkcs5::pbes2::Kdf::Scrypt(s) => check_scrypt(s, Input::KeyEncryption)?,
         _ => {}
     }
     let desc = describe_pbes2(&params);
@@ -424,7 +425,7 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
 /// Refuse scrypt parameters whose memory or work exceeds [`MAX_SCRYPT_MEMORY`] and
 /// [`MAX_SCRYPT_WORK`] before anything is derived (a hostile file could otherwise make
 /// certmint allocate gigabytes: N=2^20 with r=64 is 8 GiB).
-pub(crate) fn check_scrypt(s: &pkcs5::pbes2::ScryptParams, what: &'static str) -> Result<()> {
+pub(crate) fn check_scrypt(s: &pkcs5::pbes2::ScryptParams, what: Input) -> Result<()> {
     let n = s.cost_parameter;
     let (r, p) = (u64::from(s.block_size), u64::from(s.parallelization));
     // N, r and p are each bounded first, so the products below cannot overflow.
@@ -469,7 +470,7 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
     let (located, container) = locate(data)?;
     let need_pw = || {
         password.ok_or(Error::PasswordRequired {
-            what: "private key",
+            what: Input::PrivateKey,
         })
     };
     let (key, format) = match located {
@@ -482,9 +483,9 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
                 .decrypt(pw.as_bytes(), &ciphertext)
                 .map_err(|e| match e {
                     pkcs5::Error::DecryptFailed => Error::WrongPassword {
-                        what: "private key",
+                        what: Input::PrivateKey,
                     },
-                    other => Error::unsupported("key encryption", other),
+                    other => Error::unsupported(Input::KeyEncryption, other),
                 })?;
             let plain = SecretBytes::new(plain);
             // A wrong password whose padding happens to check out gives garbage.
@@ -492,7 +493,7 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
                 Ok(_) => RsaKey::from_pkcs8_der(plain.expose())?,
                 Err(_) => {
                     return Err(Error::WrongPassword {
-                        what: "private key",
+                        what: Input::PrivateKey,
                     });
                 }
             };
@@ -503,7 +504,7 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
             let plain = legacy_pem::decrypt(&info, pw, &body)?;
             if pkcs1::RsaPrivateKeyRef::from_der(plain.expose()).is_err() {
                 return Err(Error::WrongPassword {
-                    what: "private key",
+                    what: Input::PrivateKey,
                 });
             }
             (
@@ -549,12 +550,12 @@ impl RsaKey {
         R: rsa::rand_core::TryCryptoRng + ?Sized,
     {
         check_salesforce_bits(bits)?;
-        let key = rsa::PrivateKey::new(rng, bits).map_err(Error::crypto)?;
+        let key = rsa::PrivateKey::new(rng, bits).map_err(Error::internal)?;
         Self::from_rsa(key)
     }
 
     fn from_rsa(key: rsa::PrivateKey) -> Result<Self> {
-        let pkcs8 = key.to_pkcs8_der().map_err(Error::crypto)?;
+        let pkcs8 = key.to_pkcs8_der().map_err(Error::internal)?;
         Ok(RsaKey {
             key,
             pkcs8: SecretBytes::new(pkcs8.as_bytes().to_vec()),
@@ -564,20 +565,20 @@ impl RsaKey {
     /// Read an unencrypted PKCS#8 `PrivateKeyInfo` (DER).
     pub fn from_pkcs8_der(der_bytes: &[u8]) -> Result<Self> {
         let info = pkcs8::PrivateKeyInfoRef::from_der(der_bytes)
-            .map_err(|e| Error::corrupt("private key", e))?;
+            .map_err(|e| Error::corrupt(Input::PrivateKey, e))?;
         let oid = info.algorithm.oid;
         if oid != RSA_ENCRYPTION_OID {
             return Err(Error::NotRsa(oid_name(&oid.to_string()).into()));
         }
         let key = rsa::PrivateKey::from_pkcs8_der(der_bytes)
-            .map_err(|e| Error::corrupt("RSA private key", e))?;
+            .map_err(|e| Error::corrupt(Input::RsaPrivateKey, e))?;
         Self::from_rsa(key)
     }
 
     /// Read an unencrypted PKCS#1 `RSAPrivateKey` (DER).
     pub fn from_pkcs1_der(der_bytes: &[u8]) -> Result<Self> {
         let key = rsa::PrivateKey::from_pkcs1_der(der_bytes)
-            .map_err(|e| Error::corrupt("RSA private key", e))?;
+            .map_err(|e| Error::corrupt(Input::RsaPrivateKey, e))?;
         Self::from_rsa(key)
     }
 
@@ -603,7 +604,7 @@ impl RsaKey {
 
     /// Unencrypted PKCS#1 DER.
     pub fn to_pkcs1_der(&self) -> Result<SecretBytes> {
-        let doc = self.key.to_pkcs1_der().map_err(Error::crypto)?;
+        let doc = self.key.to_pkcs1_der().map_err(Error::internal)?;
         Ok(SecretBytes::new(doc.as_bytes().to_vec()))
     }
 
@@ -624,8 +625,8 @@ impl RsaKey {
     ) -> Result<Vec<u8>> {
         let mut salt = [0u8; 16];
         let mut iv = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(Error::crypto)?;
-        getrandom::fill(&mut iv).map_err(Error::crypto)?;
+        getrandom::fill(&mut salt).map_err(Error::internal)?;
+        getrandom::fill(&mut iv).map_err(Error::internal)?;
         self.to_encrypted_pkcs8_der_with(password, enc, &salt, iv)
     }
 
@@ -639,16 +640,16 @@ impl RsaKey {
     ) -> Result<Vec<u8>> {
         if password.is_empty() {
             return Err(Error::invalid(
-                "password",
+                Input::Password,
                 "an encrypted key needs a non-empty password",
             ));
         }
         let params = enc.params(salt, iv)?;
         let info =
-            pkcs8::PrivateKeyInfoRef::from_der(self.pkcs8.expose()).map_err(Error::crypto)?;
+            pkcs8::PrivateKeyInfoRef::from_der(self.pkcs8.expose()).map_err(Error::internal)?;
         let doc = info
             .encrypt_with_params(params, password.as_bytes())
-            .map_err(Error::crypto)?;
+            .map_err(Error::internal)?;
         Ok(doc.as_bytes().to_vec())
     }
 
@@ -691,14 +692,14 @@ impl RsaKey {
     /// A `ring` key pair for fast RS256 signing.
     pub fn ring_key_pair(&self) -> Result<ring::signature::RsaKeyPair> {
         ring::signature::RsaKeyPair::from_pkcs8(self.pkcs8.expose())
-            .map_err(|e| Error::crypto(format!("ring rejected the key: {e}")))
+            .map_err(|e| Error::internal(format!("ring rejected the key: {e}")))
     }
 
     /// An rcgen key pair (for signing CSRs and certificates), RSA with SHA-256.
     pub fn rcgen_key_pair(&self) -> Result<rcgen::KeyPair> {
         let der = rustls_pki_der(self.pkcs8.expose());
         rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256)
-            .map_err(|e| Error::crypto(format!("cannot use the key for signing: {e}")))
+            .map_err(|e| Error::internal(format!("cannot use the key for signing: {e}")))
     }
 }
 

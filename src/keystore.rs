@@ -7,6 +7,7 @@
 //! `jwt`/`mint --keystore`, `inspect` and `check`.
 
 use crate::detect::FileType;
+use crate::error::{Expected, Input};
 use crate::key::RsaKey;
 use crate::{Error, Password, Result, SecretBytes, jks, pkcs12};
 
@@ -37,7 +38,7 @@ pub fn probe(data: &[u8]) -> Result<Format> {
     match crate::detect::detect(data) {
         FileType::Jks { .. } => jks::parse(data, None).map(|_| Format::Jks),
         FileType::Jceks => Err(jks::jceks_unsupported()),
-        FileType::Empty => Err(Error::corrupt("keystore", "the file is empty")),
+        FileType::Empty => Err(Error::corrupt(Input::Keystore, "the file is empty")),
         // The PKCS#12 reader names other kinds of file (PEM, certificates, keys) precisely.
         _ => pkcs12::probe(data).map(|_| Format::Pkcs12),
     }
@@ -74,7 +75,7 @@ impl Opened {
         match &self.key {
             Some(der) => RsaKey::from_pkcs8_der(der.expose()),
             None => Err(Error::WrongKind {
-                expected: "an entry with a private key",
+                expected: Expected::EntryWithKey,
                 found: "a certificate-only entry".into(),
             }),
         }

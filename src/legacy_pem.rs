@@ -16,6 +16,7 @@ use cbc::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
 use md5::{Digest, Md5};
 use zeroize::Zeroizing;
 
+use crate::error::Input;
 use crate::{Error, Password, Result, SecretBytes};
 
 /// A cipher named in a `DEK-Info` header.
@@ -90,24 +91,24 @@ pub fn dek_info(block: &crate::pemfile::Block) -> Result<Option<DekInfo>> {
     let dek = block.header("DEK-Info");
     match (proc_type, dek) {
         (None, None) => Ok(None),
-        (Some(p), _) if !p.replace(' ', "").eq_ignore_ascii_case("4,ENCRYPTED") => {
-            Err(Error::unsupported("PEM header", format!("Proc-Type: {p}")))
-        }
+        (Some(p), _) if !p.replace(' ', "").eq_ignore_ascii_case("4,ENCRYPTED") => Err(
+            Error::unsupported(Input::PemHeader, format!("Proc-Type: {p}")),
+        ),
         (_, None) => Err(Error::corrupt(
-            "private key",
+            Input::PrivateKey,
             "Proc-Type says ENCRYPTED but there is no DEK-Info header",
         )),
         (_, Some(d)) => {
             let (name, iv_hex) = d
                 .split_once(',')
-                .ok_or_else(|| Error::corrupt("private key", "DEK-Info header has no IV"))?;
+                .ok_or_else(|| Error::corrupt(Input::PrivateKey, "DEK-Info header has no IV"))?;
             let cipher = Cipher::from_name(name)
-                .ok_or_else(|| Error::unsupported("legacy PEM cipher", name.trim()))?;
+                .ok_or_else(|| Error::unsupported(Input::LegacyPemCipher, name.trim()))?;
             let iv = decode_hex(iv_hex.trim())
-                .ok_or_else(|| Error::corrupt("private key", "DEK-Info IV is not hex"))?;
+                .ok_or_else(|| Error::corrupt(Input::PrivateKey, "DEK-Info IV is not hex"))?;
             if iv.len() != cipher.iv_len() {
                 return Err(Error::corrupt(
-                    "private key",
+                    Input::PrivateKey,
                     format!(
                         "DEK-Info IV is {} bytes, {} needs {}",
                         iv.len(),
@@ -168,7 +169,7 @@ pub fn decrypt(info: &DekInfo, password: &Password, body: &[u8]) -> Result<Secre
     let block = info.cipher.iv_len();
     if body.is_empty() || !body.len().is_multiple_of(block) {
         return Err(Error::corrupt(
-            "private key",
+            Input::PrivateKey,
             format!(
                 "encrypted body is {} bytes, not a multiple of the {block}-byte block",
                 body.len()
@@ -185,7 +186,7 @@ pub fn decrypt(info: &DekInfo, password: &Password, body: &[u8]) -> Result<Secre
         Cipher::DesCbc => cbc_decrypt::<des::Des>(&key, iv, body),
     };
     plain.map(SecretBytes::new).ok_or(Error::WrongPassword {
-        what: "private key",
+        what: Input::PrivateKey,
     })
 }
 

@@ -24,6 +24,8 @@
 //! - [`wire`]: the wire contract of the Salesforce endpoints, shared by the client
 //!   ([`token_endpoint`]) and the [`emulator`].
 
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod convert;
 pub mod csr;

@@ -19,6 +19,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Input;
 use crate::pkcs12::Profile;
 use crate::{Error, Result};
 
@@ -248,7 +249,7 @@ impl Manifest {
         let at = || format!("`{}`", crate::text::escape(&source.display().to_string()));
         if text.len() > MAX_LEN {
             return Err(Error::corrupt(
-                "manifest",
+                Input::Manifest,
                 format!(
                     "{}: {} bytes, more than the {MAX_LEN} a manifest may hold",
                     at(),
@@ -265,13 +266,13 @@ impl Manifest {
                 None => at(),
             };
             Error::corrupt(
-                "manifest",
+                Input::Manifest,
                 format!("{place}: {}", crate::text::escape(e.message().trim())),
             )
         })?;
         if m.format != FORMAT {
             return Err(Error::unsupported(
-                "manifest format",
+                Input::ManifestFormat,
                 format!(
                     "version {} in {} (this certmint reads version {FORMAT})",
                     m.format,
@@ -301,12 +302,12 @@ impl Manifest {
                 && !s.starts_with('.')
         };
         if !safe(&self.stem) {
-            return Err(Error::corrupt("manifest", "invalid stem"));
+            return Err(Error::corrupt(Input::Manifest, "invalid stem"));
         }
         for (i, g) in self.generations.iter().enumerate() {
             if g.number == 0 || g.number > MAX_GENERATION {
                 return Err(Error::corrupt(
-                    "manifest",
+                    Input::Manifest,
                     format!(
                         "generation number {} is out of range (1 to {MAX_GENERATION})",
                         g.number
@@ -315,20 +316,20 @@ impl Manifest {
             }
             if self.generations[..i].iter().any(|o| o.dir == g.dir) {
                 return Err(Error::corrupt(
-                    "manifest",
+                    Input::Manifest,
                     format!("generation `{}` is listed twice", g.dir.escape_debug()),
                 ));
             }
             if !safe(&g.dir) {
                 return Err(Error::corrupt(
-                    "manifest",
+                    Input::Manifest,
                     format!("invalid generation directory `{}`", g.dir.escape_debug()),
                 ));
             }
             for f in g.files.values() {
                 if !safe(&f.name) {
                     return Err(Error::corrupt(
-                        "manifest",
+                        Input::Manifest,
                         format!("invalid file name `{}`", f.name.escape_debug()),
                     ));
                 }
@@ -338,7 +339,7 @@ impl Manifest {
             && !self.generations.iter().any(|g| &g.dir == c)
         {
             return Err(Error::corrupt(
-                "manifest",
+                Input::Manifest,
                 format!("current generation `{}` is not listed", c.escape_debug()),
             ));
         }
@@ -409,13 +410,10 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// A manifest that cannot be written as TOML: a value TOML cannot hold, never a
-/// cryptographic failure.
+/// A manifest that cannot be written as TOML: certmint built a value TOML cannot hold,
+/// which is certmint's fault, not the caller's (and never a cryptographic failure).
 fn serialisation_error(e: toml::ser::Error) -> Error {
-    Error::invalid(
-        "manifest",
-        format!("certmint cannot write it as TOML ({e})"),
-    )
+    Error::internal(format!("certmint cannot write the manifest as TOML ({e})"))
 }
 
 /// SHA-256 of bytes as lowercase hex.
@@ -535,16 +533,8 @@ mod tests {
     fn a_serialisation_failure_is_not_a_cryptographic_error() {
         let e: toml::ser::Error = serde::ser::Error::custom("unsupported value");
         let err = serialisation_error(e);
-        assert!(
-            matches!(
-                err,
-                Error::InvalidInput {
-                    what: "manifest",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::Internal(_)), "{err:?}");
+        assert!(err.to_string().contains("manifest as TOML"), "{err}");
         assert!(!err.to_string().contains("cryptographic"), "{err}");
     }
 

@@ -253,7 +253,7 @@ mod unnamed {
         }
         for _ in 0..16 {
             let mut r = [0u8; 6];
-            getrandom::fill(&mut r).map_err(Error::crypto)?;
+            getrandom::fill(&mut r).map_err(Error::internal)?;
             let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
             let tmp = dir.join(format!("{}{hex}{}", super::TEMP_PREFIX, super::TEMP_SUFFIX));
             match link(file, &tmp) {

@@ -5,6 +5,7 @@
 //! before the block), it holds a `-----BEGIN <LABEL>-----` line. Anything else is treated
 //! as DER.
 
+use crate::error::Input;
 use crate::{Error, Result};
 
 /// One PEM block.
@@ -90,7 +91,7 @@ fn find_subslice(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// Parse every PEM block in `data`.
 ///
 /// `what` names the input in errors ("private key", "certificate").
-pub fn parse_all(data: &[u8], what: &'static str) -> Result<Vec<Block>> {
+pub fn parse_all(data: &[u8], what: Input) -> Result<Vec<Block>> {
     let blocks = pem::parse_many(data).map_err(|e| Error::corrupt(what, pem_error(&e)))?;
     if blocks.is_empty() {
         return Err(Error::corrupt(what, "no complete PEM block found"));
@@ -143,7 +144,7 @@ mod tests {
     #[test]
     fn parses_text_before_block_and_headers() {
         let text = b"Certificate:\n  junk\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAEC\n-----END RSA PRIVATE KEY-----\n";
-        let blocks = parse_all(text, "key").unwrap();
+        let blocks = parse_all(text, Input::PrivateKey).unwrap();
         assert_eq!(blocks.len(), 1);
         assert_eq!(blocks[0].label, "RSA PRIVATE KEY");
         assert_eq!(
@@ -155,7 +156,8 @@ mod tests {
 
     #[test]
     fn truncated_pem_is_corrupt() {
-        let err = parse_all(b"-----BEGIN CERTIFICATE-----\nAAEC\n", "certificate").unwrap_err();
+        let err =
+            parse_all(b"-----BEGIN CERTIFICATE-----\nAAEC\n", Input::Certificate).unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err}");
     }
 

@@ -48,6 +48,7 @@ mod write;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::{Expected, Input};
 use crate::key::RsaKey;
 use crate::{Error, Result, SecretBytes};
 
@@ -148,7 +149,7 @@ impl FromStr for Profile {
             .find(|p| p.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 Error::invalid(
-                    "PKCS#12 profile",
+                    Input::Pkcs12Profile,
                     format!("`{s}`; use modern, java8 or legacy"),
                 )
             })
@@ -517,7 +518,7 @@ impl Contents {
                     (None, _) if self.entries.len() == 1 => self.entries.first(),
                     (None, _) if self.entries.is_empty() => {
                         return Err(Error::WrongKind {
-                            expected: "a PKCS#12 file with a key or certificate",
+                            expected: Expected::Pkcs12WithContents,
                             found: "an empty PKCS#12 file".into(),
                         });
                     }
@@ -537,7 +538,7 @@ impl Contents {
         let entry = self.entry(alias)?;
         if entry.key.is_none() {
             return Err(Error::WrongKind {
-                expected: "a private-key entry",
+                expected: Expected::PrivateKeyEntry,
                 found: format!(
                     "a certificate-only entry `{}`",
                     crate::text::escape(entry.alias.as_deref().unwrap_or("(no name)"))

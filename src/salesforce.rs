@@ -11,6 +11,7 @@
 //! limit of Salesforce developer names).
 
 use crate::detect::FileType;
+use crate::error::Input;
 use crate::jks::{self, Entry, PrivateKeyEntry};
 use crate::key::{RSA_ENCRYPTION_OID, RsaKey, SALESFORCE_BITS};
 use crate::{Error, Password, Result};
@@ -409,7 +410,7 @@ pub fn write_jks(
     )?;
     if let Some(f) = check_jks(&bytes, password)?.iter().find(|f| f.failed()) {
         return Err(Error::invalid(
-            "keystore",
+            Input::Keystore,
             format!(
                 "the JKS would break Salesforce's rule \"{}\" ({})",
                 f.rule.title(),

@@ -13,6 +13,7 @@ use std::fmt;
 
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
+use crate::error::Input;
 use crate::text::escape;
 use crate::{Error, Result};
 
@@ -368,7 +369,7 @@ fn attr_string(atv: &AttributeTypeAndValue<'_>) -> Option<String> {
 pub(crate) fn name_to_rcgen(name: &X509Name<'_>) -> Result<rcgen::DistinguishedName> {
     use rcgen::{DnType, DnValue};
     use x509_parser::der_parser::asn1_rs::Tag;
-    let bad = |d: &str| Error::unsupported("subject", d.to_string());
+    let bad = |d: &str| Error::unsupported(Input::Subject, d.to_string());
     let mut dn = rcgen::DistinguishedName::new();
     let mut seen: Vec<Vec<u64>> = Vec::new();
     for rdn in name.iter() {

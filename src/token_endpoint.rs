@@ -23,6 +23,7 @@ use ureq::Agent;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::error::NetworkKind;
+use crate::error::{Expected, Input};
 use crate::{Error, Result};
 
 mod explain;
@@ -293,11 +294,11 @@ impl Client {
     }
 
     fn agent_for(&self, url: &str) -> Result<&Agent> {
-        let u = Url::parse(url, "URL")?;
+        let u = Url::parse(url, Input::Url)?;
         if u.scheme == "http" {
             if !is_loopback_host(&u.host) {
                 return Err(Error::invalid(
-                    "URL",
+                    Input::Url,
                     format!(
                         "refusing plain http:// to `{}`: only loopback may be reached without TLS",
                         u.host
@@ -387,7 +388,7 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
         (None, Some(inst)) => format!("{}{USERINFO_PATH}", inst.trim_end_matches('/')),
         (None, None) => format!("{}{USERINFO_PATH}", login.as_str()),
     };
-    let u = Url::parse(&raw, "identity URL")?;
+    let u = Url::parse(&raw, Input::IdentityUrl)?;
     // Return the URL with the scheme it was checked under (a missing scheme was taken as
     // https, `HTTPS` as https), not as given: the checks must hold for what is requested.
     let raw = match raw.split_once("://") {
@@ -414,7 +415,7 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
             .any(|d| u.host.ends_with(d)));
     if !trusted {
         return Err(Error::invalid(
-            "identity URL",
+            Input::IdentityUrl,
             format!(
                 "the token response points at `{}`, which is not a Salesforce host; the token was not sent there",
                 crate::text::escape(&raw)
@@ -426,7 +427,7 @@ pub fn identity_url(login: &LoginUrl, grant: &TokenResponse) -> Result<String> {
 
 fn parse_ca(bytes: &[u8]) -> Result<Vec<Certificate<'static>>> {
     let ders: Vec<Vec<u8>> = if crate::pemfile::is_pem(bytes) {
-        crate::pemfile::parse_all(bytes, "CA certificate file")?
+        crate::pemfile::parse_all(bytes, Input::CaCertificates)?
             .iter()
             .filter(|b| crate::pemfile::is_certificate_label(&b.label))
             .map(|b| b.contents.clone())
@@ -436,7 +437,7 @@ fn parse_ca(bytes: &[u8]) -> Result<Vec<Certificate<'static>>> {
     };
     if ders.is_empty() {
         return Err(Error::WrongKind {
-            expected: "CA certificates (PEM `BEGIN CERTIFICATE` blocks or one DER certificate)",
+            expected: Expected::CaCertificates,
             found: "no certificate".into(),
         });
     }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
+use crate::error::Input;
 use crate::key::{KeyEncryption, RsaKey};
 use crate::manifest::{
     self, CertRecord, FileRecord, Generation, Manifest, Origin, Role, SalesforceSettings, Status,
@@ -121,7 +122,7 @@ pub fn load(dir: &Path) -> Result<Manifest> {
     let path = manifest_path(dir);
     let meta = std::fs::metadata(&path)?;
     if meta.len() > 1024 * 1024 {
-        return Err(Error::corrupt("manifest", "larger than 1 MiB"));
+        return Err(Error::corrupt(Input::Manifest, "larger than 1 MiB"));
     }
     let text = std::fs::read_to_string(&path)?;
     Manifest::parse(&text, &path)
@@ -173,7 +174,7 @@ fn update_current_link(dir: &Path, generation: &str) -> Result<()> {
             && !meta.file_type().is_symlink()
         {
             return Err(Error::invalid(
-                "directory",
+                Input::Directory,
                 format!(
                     "`{}` exists and is not a symlink; move it away so certmint can point it at the current generation",
                     link.display()
@@ -286,7 +287,7 @@ impl Builder<'_> {
 
     fn mismatch(&self, role: Role, why: &str) -> Error {
         Error::invalid(
-            "generation",
+            Input::Generation,
             format!(
                 "`{}` already exists but {why}; certmint never overwrites it: move it away and run the command again",
                 self.path(role).display()
@@ -343,7 +344,7 @@ fn build_generation(
         key
     } else if !recorded.is_empty() {
         return Err(Error::invalid(
-            "generation",
+            Input::Generation,
             format!(
                 "the key of generation {g_name} (public key SHA-256 {recorded}) is recorded in the manifest but its files are gone; certmint never makes a new key in its place: restore {} from a backup, or run `certmint rotate` for a new key",
                 b.path(Role::EncryptedKey).display()
@@ -523,7 +524,7 @@ pub fn init(
         crate::key::check_salesforce_bits(settings.bits)?;
         let alias = match &settings.alias {
             Some(a) => {
-                salesforce::validate_alias(a).map_err(|why| Error::invalid("alias", why))?;
+                salesforce::validate_alias(a).map_err(|why| Error::invalid(Input::Alias, why))?;
                 a.clone()
             }
             None => salesforce::default_alias_from_cn(settings.subject.common_name()),
@@ -589,7 +590,7 @@ pub fn init(
 fn require_complete_current(m: &Manifest) -> Result<Generation> {
     if let Some(p) = m.pending() {
         return Err(Error::invalid(
-            "directory",
+            Input::Directory,
             format!(
                 "generation {} was interrupted; finish it first with `certmint init` (or the command that started it) on this directory",
                 p.dir
@@ -598,7 +599,7 @@ fn require_complete_current(m: &Manifest) -> Result<Generation> {
     }
     m.current_generation().cloned().ok_or_else(|| {
         Error::invalid(
-            "directory",
+            Input::Directory,
             "no complete generation yet; run `certmint init` on it first",
         )
     })
@@ -609,7 +610,7 @@ fn require_complete_current(m: &Manifest) -> Result<Generation> {
 fn pending_of(dir: &Path, m: &Manifest, origin: Origin) -> Result<Option<Generation>> {
     match m.pending() {
         Some(p) if p.origin != origin => Err(Error::invalid(
-            "directory",
+            Input::Directory,
             format!(
                 "generation {} was left by an interrupted `{}`; run `certmint {} {}` again to finish it first",
                 p.dir,
@@ -732,7 +733,12 @@ fn finish(
         .iter()
         .find(|g| g.dir == name)
         .and_then(|g| g.key_from.clone())
-        .ok_or_else(|| Error::corrupt("manifest", "a renewal without the generation it renews"))?;
+        .ok_or_else(|| {
+            Error::corrupt(
+                Input::Manifest,
+                "a renewal without the generation it renews",
+            )
+        })?;
     let files = build_generation(dir, &mut m, &name, KeySource::From(key_from), password, now)?;
     m.current = Some(name.clone());
     save(dir, &m)?;
@@ -757,7 +763,7 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
         .cloned()
         .ok_or_else(|| {
             Error::invalid(
-                "generation",
+                Input::Generation,
                 format!(
                     "`{}` is not a generation of this directory (it has: {})",
                     crate::text::escape(generation),
@@ -771,7 +777,7 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
         })?;
     if g.status != Status::Complete {
         return Err(Error::invalid(
-            "generation",
+            Input::Generation,
             format!("{} is not complete; finish it first", g.dir),
         ));
     }
@@ -782,7 +788,7 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
             Ok(_) => {
                 return Err(Error::invalid(
-                    "generation",
+                    Input::Generation,
                     format!(
                         "`{}` changed since certmint wrote it; restore it before activating {}",
                         path.display(),
@@ -792,7 +798,7 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
             }
             Err(_) => {
                 return Err(Error::invalid(
-                    "generation",
+                    Input::Generation,
                     format!(
                         "`{}` is missing; restore it (or run `certmint init` on the directory) before activating {}",
                         path.display(),

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 
 use crate::detect::Kind;
+use crate::error::{Expected, Input};
 use crate::key::RsaKey;
 use crate::subject::{Subject, display_name, name_to_rcgen};
 use crate::text::{escape, hex_colon};
@@ -58,7 +59,7 @@ pub fn now_seconds() -> OffsetDateTime {
 /// Forum asks for at least 64 bits of randomness).
 pub fn random_serial() -> Result<Vec<u8>> {
     let mut s = [0u8; 16];
-    getrandom::fill(&mut s).map_err(Error::crypto)?;
+    getrandom::fill(&mut s).map_err(Error::internal)?;
     // Positive (top bit clear) and exactly 16 octets in DER (second-highest bit set).
     s[0] = (s[0] & 0x7f) | 0x40;
     Ok(s.to_vec())
@@ -67,7 +68,7 @@ pub fn random_serial() -> Result<Vec<u8>> {
 fn check_days(days: u32) -> Result<()> {
     if days == 0 || days > MAX_DAYS {
         return Err(Error::invalid(
-            "validity",
+            Input::Validity,
             format!(
                 "{days} days; use 1 to {MAX_DAYS} (Salesforce's own certificates last 365 or 730 days)"
             ),
@@ -88,7 +89,7 @@ pub enum San {
 impl San {
     /// Parse `DNS:name`, `IP:address`, or a bare name or address.
     pub fn parse(s: &str) -> Result<Self> {
-        let bad = |d: String| Error::invalid("subject alternative name", d);
+        let bad = |d: String| Error::invalid(Input::SubjectAltName, d);
         let (kind, value) = match s.split_once(':') {
             Some((k, v)) if k.eq_ignore_ascii_case("dns") => ("dns", v),
             Some((k, v)) if k.eq_ignore_ascii_case("ip") => ("ip", v),
@@ -125,7 +126,7 @@ impl San {
         Ok(match self {
             San::Dns(d) => rcgen::SanType::DnsName(
                 rcgen::string::Ia5String::try_from(d.as_str())
-                    .map_err(|e| Error::invalid("subject alternative name", e))?,
+                    .map_err(|e| Error::invalid(Input::SubjectAltName, e))?,
             ),
             San::Ip(ip) => rcgen::SanType::IpAddress(*ip),
         })
@@ -153,7 +154,7 @@ fn build(
     let kp = key.rcgen_key_pair()?;
     let cert = params
         .self_signed(&kp)
-        .map_err(|e| Error::crypto(format!("cannot build the certificate: {e}")))?;
+        .map_err(|e| Error::internal(format!("cannot build the certificate: {e}")))?;
     Ok(cert.der().to_vec())
 }
 
@@ -184,7 +185,7 @@ pub fn self_signed_from_csr(
     sans: &[San],
 ) -> Result<Vec<u8>> {
     if !key.matches_spki(&csr.spki) {
-        return Err(Error::KeyMismatch("certificate signing request"));
+        return Err(Error::KeyMismatch(Input::Csr));
     }
     crate::key::check_salesforce_bits(key.bits())?;
     build(key, csr.dn.clone(), validity, sans)
@@ -194,10 +195,10 @@ pub fn self_signed_from_csr(
 /// (what `renew` does).
 pub fn reissue(key: &RsaKey, old: &CertInfo, validity: &Validity) -> Result<Vec<u8>> {
     if !key.matches_spki(&old.spki) {
-        return Err(Error::KeyMismatch("certificate"));
+        return Err(Error::KeyMismatch(Input::Certificate));
     }
     let (_, cert) =
-        X509Certificate::from_der(&old.der).map_err(|e| Error::corrupt("certificate", e))?;
+        X509Certificate::from_der(&old.der).map_err(|e| Error::corrupt(Input::Certificate, e))?;
     build(key, name_to_rcgen(cert.subject())?, validity, &[])
 }
 
@@ -254,7 +255,7 @@ impl CertInfo {
 /// Read the first certificate in PEM or DER bytes.
 pub fn parse(data: &[u8]) -> Result<CertInfo> {
     if pemfile::is_pem(data) {
-        let blocks = pemfile::parse_all(data, "certificate")?;
+        let blocks = pemfile::parse_all(data, Input::Certificate)?;
         let block = blocks
             .iter()
             .find(|b| pemfile::is_certificate_label(&b.label))
@@ -272,7 +273,7 @@ pub fn parse_chain(data: &[u8]) -> Result<Vec<CertInfo>> {
     if !pemfile::is_pem(data) {
         return Ok(vec![parse_der(data)?]);
     }
-    let blocks = pemfile::parse_all(data, "certificate")?;
+    let blocks = pemfile::parse_all(data, Input::Certificate)?;
     let chain = blocks
         .iter()
         .filter(|b| pemfile::is_certificate_label(&b.label))
@@ -287,7 +288,7 @@ pub fn parse_chain(data: &[u8]) -> Result<Vec<CertInfo>> {
 /// "expected a certificate, found ..." for a PEM file whose first block is `label`.
 fn not_a_certificate(label: &str) -> Error {
     Error::WrongKind {
-        expected: "a certificate",
+        expected: Expected::Certificate,
         found: crate::detect::describe_pem_label(label),
     }
 }
@@ -297,18 +298,18 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
         let detected = crate::detect::detect(der);
         match detected.kind() {
-            _ if der.is_empty() => Error::corrupt("certificate", "the file is empty"),
+            _ if der.is_empty() => Error::corrupt(Input::Certificate, "the file is empty"),
             // Say what it is instead, when certmint knows.
             Some(kind) if kind != Kind::Certificate => Error::WrongKind {
-                expected: "a certificate",
+                expected: Expected::Certificate,
                 found: detected.describe(),
             },
-            _ => Error::corrupt("certificate", e),
+            _ => Error::corrupt(Input::Certificate, e),
         }
     })?;
     if !rest.is_empty() {
         return Err(Error::corrupt(
-            "certificate",
+            Input::Certificate,
             format!("{} bytes of trailing data after the DER", rest.len()),
         ));
     }

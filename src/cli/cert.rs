@@ -10,7 +10,7 @@ use super::common::{Ctx, Encoding, SubjectArgs, check_out};
 use super::error::{CliError, CliResult};
 use super::password::PassSource;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint cert --csr server.csr --key server.key --out server.crt
   $ certmint cert --csr server.csr --key server.pass.key --passin env:KEY_PASS --days 730 --out server.crt
@@ -29,7 +29,7 @@ EXIT CODES:
      nothing was written";
 
 #[derive(Args, Debug)]
-pub struct CertArgs {
+pub(crate) struct CertArgs {
     /// The CSR to take the subject and public key from.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["subj", "cn", "org", "org_unit", "country", "state", "locality", "email"])]
     pub csr: Option<PathBuf>,
@@ -59,7 +59,7 @@ pub struct CertArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     enum Source {
         Csr(certmint::csr::Csr),

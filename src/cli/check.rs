@@ -8,11 +8,12 @@ use certmint::key::RsaKey;
 use certmint::text::escape;
 use clap::Args;
 
-use super::common::{Ctx, write_stdout};
-use super::error::{CliError, CliResult, EXIT_NO, shown};
+use super::common::Ctx;
+use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint check acme-jwt                               # a directory made by init (cron)
   $ certmint check server.crt --warn-days 45              # expiry of a PEM or DER certificate
@@ -44,7 +45,7 @@ EXIT CODES:
   2  error: unreadable, truncated or corrupt file, wrong password";
 
 #[derive(Args, Debug)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The files or certmint directories to check.
     #[arg(value_name = "FILE|DIR", required = true)]
     pub files: Vec<PathBuf>,
@@ -73,7 +74,7 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<u8> {
+pub(super) fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<ExitStatus> {
     let key = match &args.key {
         Some(p) => Some(ctx.load_key(p, args.keypass.as_ref())?.0),
         None => None,
@@ -92,16 +93,20 @@ pub fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<u8> {
     if args.json {
         let doc = serde_json::to_string_pretty(&summary)
             .map_err(|e| CliError::new("cannot write the report as JSON").cause(e))?;
-        write_stdout(format!("{doc}\n").as_bytes())?;
+        stdio::out(format!("{doc}\n").as_bytes())?;
     } else {
         let verbose = args.verbose || args.salesforce;
         let mut text = String::new();
         for r in summary.files.iter().filter(|r| verbose || !r.ok()) {
             render(&mut text, r, verbose);
         }
-        write_stdout(text.as_bytes())?;
+        stdio::out(text.as_bytes())?;
     }
-    Ok(if summary.ok() { 0 } else { EXIT_NO })
+    Ok(if summary.ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::No
+    })
 }
 
 /// Check one file or directory: decide what to check, ask for a password only when it is

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use certmint::error::Input;
 use certmint::key::{KeyInfo, RsaKey};
 use certmint::output::Mode;
 use certmint::subject::{Attr, Subject};
@@ -10,18 +11,19 @@ use clap::Args;
 
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Passwords, Purpose, can_prompt, prompt_line};
+use super::stdio::errln;
 
 /// Largest input file certmint reads (keys, certificates and keystores are a few KiB).
-pub const MAX_INPUT: u64 = 16 * 1024 * 1024;
+pub(super) const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
 /// Per-invocation context.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub quiet: bool,
     pub passwords: Passwords,
 }
 
 impl Ctx {
-    pub fn new(quiet: bool) -> Self {
+    pub(crate) fn new(quiet: bool) -> Self {
         Ctx {
             quiet,
             passwords: Passwords::new(),
@@ -29,19 +31,19 @@ impl Ctx {
     }
 
     /// Progress and confirmations go to stderr (stdout is for data) unless `-q`.
-    pub fn say(&self, msg: impl AsRef<str>) {
+    pub(crate) fn say(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            errln!("{}", msg.as_ref());
         }
     }
 
     /// Read an input file (bounded in size), with the path in any error.
-    pub fn read(&self, path: &Path, what: &str) -> CliResult<Vec<u8>> {
+    pub(crate) fn read(&self, path: &Path, what: &str) -> CliResult<Vec<u8>> {
         read_file(path, what)
     }
 
     /// Write an output atomically; report it on stderr.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         path: &Path,
         data: &[u8],
@@ -60,7 +62,7 @@ impl Ctx {
     }
 
     /// Load a private key from any format, asking for a password only when it is encrypted.
-    pub fn load_key(
+    pub(crate) fn load_key(
         &mut self,
         path: &Path,
         passin: Option<&PassSource>,
@@ -84,7 +86,7 @@ impl Ctx {
 }
 
 /// Read a whole file, refusing huge ones.
-pub fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
+pub(super) fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
     let meta = std::fs::metadata(path)
         .map_err(|e| CliError::io(format!("cannot read {what}"), path, e))?;
     if meta.is_dir() {
@@ -119,14 +121,14 @@ pub fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
 }
 
 /// Fail before slow work when an output exists (and `--force` is off).
-pub fn check_out(path: &Path, force: bool) -> CliResult<()> {
+pub(super) fn check_out(path: &Path, force: bool) -> CliResult<()> {
     certmint::output::check_target(path, force)
         .map_err(|e| CliError::lib("cannot write", Some(path), e))
 }
 
 /// PEM or DER output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// Base64 text between BEGIN/END lines.
     Pem,
     /// Binary DER.
@@ -135,7 +137,7 @@ pub enum Encoding {
 
 /// Subject given as OpenSSL's `--subj` or as separate fields.
 #[derive(Args, Debug, Clone, Default)]
-pub struct SubjectArgs {
+pub(crate) struct SubjectArgs {
     /// Subject in OpenSSL's syntax, e.g. "/C=US/ST=California/O=Acme/CN=acme-jwt"
     /// (a backslash escapes `/`).
     #[arg(long, value_name = "DN", conflicts_with_all = ["cn", "org", "org_unit", "country", "state", "locality", "email"])]
@@ -165,7 +167,7 @@ pub struct SubjectArgs {
 
 impl SubjectArgs {
     /// True when no subject information was given.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.subj.is_none()
             && self.cn.is_none()
             && self.org.is_none()
@@ -177,7 +179,7 @@ impl SubjectArgs {
     }
 
     /// Build the subject from flags, or prompt on a terminal like `openssl req`.
-    pub fn resolve(&self) -> CliResult<Subject> {
+    pub(crate) fn resolve(&self) -> CliResult<Subject> {
         let bad = |e: certmint::Error| CliError::lib("invalid subject", None, e);
         if let Some(s) = &self.subj {
             return Subject::parse_openssl(s).map_err(bad);
@@ -188,7 +190,7 @@ impl SubjectArgs {
                 return Err(CliError::new("no subject given, and no terminal to ask on")
                     .hint("pass --subj \"/C=US/O=Acme/CN=acme-jwt\" or --cn NAME (with --org, --country ...)"));
             }
-            eprintln!(
+            errln!(
                 "Enter the certificate subject. Leave a field empty (or enter '.') to skip it;\nthe common name is required."
             );
             for attr in Attr::PROMPT_ORDER {
@@ -219,21 +221,10 @@ impl SubjectArgs {
     }
 }
 
-/// Write data to stdout; a closed pipe (`certmint ... | head`) is not an error.
-pub fn write_stdout(bytes: &[u8]) -> CliResult<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::new("cannot write to standard output").cause(e)),
-    }
-}
-
 impl Ctx {
     /// Open a PKCS#12 or JKS keystore and select an entry. The format is checked before a
     /// password is asked for; `keypass` is for JKS entries whose key password differs.
-    pub fn open_keystore(
+    pub(crate) fn open_keystore(
         &mut self,
         path: &Path,
         passin: Option<&PassSource>,
@@ -264,7 +255,10 @@ impl Ctx {
                         .cause(format!("the aliases are: {available}"))
                         .hint("pass one of them with --alias")
                 }
-                certmint::Error::WrongPassword { what } if what.contains("key entry") || what.starts_with("private key") => {
+                // The store password opened the keystore but not the key entry inside.
+                certmint::Error::WrongPassword {
+                    what: what @ (Input::JksKeyEntry | Input::Pkcs12PrivateKey | Input::PrivateKey),
+                } => {
                     let hinted = keypass.is_none();
                     let err = cannot(certmint::Error::WrongPassword { what });
                     if hinted {
@@ -280,7 +274,7 @@ impl Ctx {
 }
 
 /// Read a certificate file: PEM (possibly a chain, in file order) or DER.
-pub fn read_cert_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<certmint::x509::CertInfo>> {
+pub(super) fn read_cert_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<certmint::x509::CertInfo>> {
     let data = ctx.read(path, "certificate")?;
     certmint::x509::parse_chain(&data)
         .map_err(|e| CliError::lib("cannot read certificate", Some(path), e))

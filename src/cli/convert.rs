@@ -9,7 +9,7 @@ use clap::Args;
 use super::common::{Ctx, Encoding, check_out};
 use super::error::{CliError, CliResult};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint convert server.crt --to pem --out server.pem     # the seed's \"save as .pem\" step
   $ certmint convert server.crt --to der --out server.cer     # DER for Windows or Java tools
@@ -23,7 +23,7 @@ EXIT CODES:
   2  error (unrecognised content, output exists); nothing was written";
 
 #[derive(Args, Debug)]
-pub struct ConvertArgs {
+pub(crate) struct ConvertArgs {
     /// The file to convert.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
@@ -38,7 +38,7 @@ pub struct ConvertArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: ConvertArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: ConvertArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let data = zeroize::Zeroizing::new(ctx.read(&args.input, "input")?);
     let to = match args.to {

@@ -9,7 +9,7 @@ use super::common::{Ctx, Encoding, SubjectArgs, check_out};
 use super::error::{CliError, CliResult};
 use super::password::PassSource;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint csr --key server.pass.key --passin env:KEY_PASS --out server.csr \\
         --subj \"/C=US/ST=California/O=Acme/CN=acme-jwt\"
@@ -24,7 +24,7 @@ EXIT CODES:
   2  error (bad subject, unreadable key, wrong password, output exists); nothing was written";
 
 #[derive(Args, Debug)]
-pub struct CsrArgs {
+pub(crate) struct CsrArgs {
     /// The private key (any format certmint reads; encrypted keys need --passin or a prompt).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
@@ -44,7 +44,7 @@ pub struct CsrArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: CsrArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: CsrArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let subject = args.subject.resolve()?;
     let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;

@@ -9,7 +9,7 @@ use super::common::{Ctx, Encoding, check_out};
 use super::error::CliResult;
 use super::password::PassSource;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint decrypt server.pass.key --out server.key --passin env:KEY_PASS
   $ certmint decrypt server.pass.key --out server.key --pkcs1     # BEGIN RSA PRIVATE KEY
@@ -25,7 +25,7 @@ EXIT CODES:
   2  error (wrong password, unreadable or unsupported key, output exists); nothing was written";
 
 #[derive(Args, Debug)]
-pub struct DecryptArgs {
+pub(crate) struct DecryptArgs {
     /// The encrypted key.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
@@ -46,7 +46,7 @@ pub struct DecryptArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: DecryptArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: DecryptArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let (key, info) = ctx.load_key(&args.input, args.passin.as_ref())?;
     let map = |e| super::error::CliError::lib("cannot encode the key", None, e);

@@ -16,10 +16,11 @@ use certmint::workdir::{self, InitSettings};
 use clap::Args;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult, EXIT_NO, shown};
+use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio::{errln, outln};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint demo                           # into ./certmint-demo
   $ certmint demo /tmp/jwt-demo --passout env:DEMO_PASS
@@ -38,12 +39,12 @@ EXIT CODES:
   2  error";
 
 /// The demo connected app's consumer key.
-pub const DEMO_CLIENT_ID: &str = "3MVG9certmint.DEMO.consumer.key";
+pub(super) const DEMO_CLIENT_ID: &str = "3MVG9certmint.DEMO.consumer.key";
 /// The demo integration user.
-pub const DEMO_USER: &str = "integration@certmint-demo.example";
+pub(super) const DEMO_USER: &str = "integration@certmint-demo.example";
 
 #[derive(Args, Debug)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// The directory to make (or reuse).
     #[arg(value_name = "DIR", default_value = "certmint-demo")]
     pub dir: PathBuf,
@@ -53,7 +54,7 @@ pub struct DemoArgs {
     pub passout: Option<PassSource>,
 }
 
-pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
+pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let dir = &args.dir;
     let pw_file = dir.join("demo-password.txt");
     let password = match &args.passout {
@@ -167,12 +168,12 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
     let grant = match client.exchange(&login, &assertion) {
         Ok(Exchange::Granted(g)) => g,
         Ok(Exchange::Refused(err)) => {
-            eprintln!(
+            errln!(
                 "error: the emulator refused the assertion: {}: {}",
                 escape(&err.error),
                 escape(&err.description)
             );
-            return Ok(EXIT_NO);
+            return Ok(ExitStatus::No);
         }
         Err(e) => return Err(CliError::lib("the token request failed", None, e)),
     };
@@ -186,38 +187,35 @@ pub fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<u8> {
     let verified = match &identity {
         IdentityCheck::Verified(id) => id.clone(),
         IdentityCheck::Rejected { status, .. } => {
-            eprintln!("error: the identity endpoint refused the token (HTTP {status})");
-            return Ok(EXIT_NO);
+            errln!("error: the identity endpoint refused the token (HTTP {status})");
+            return Ok(ExitStatus::No);
         }
     };
     emulator.shutdown();
 
-    println!("access token:  {}  (masked)", grant.access_token.masked());
-    println!(
-        "instance URL:  {}",
-        escape(grant.instance_url.as_deref().unwrap_or("?"))
-    );
-    println!(
-        "verified user: {} ({}) via the identity URL",
+    outln!(
+        "access token:  {}  (masked)\ninstance URL:  {}\nverified user: {} ({}) via the identity URL",
+        grant.access_token.masked(),
+        escape(grant.instance_url.as_deref().unwrap_or("?")),
         escape(&verified.username),
         escape(verified.user_id.as_deref().unwrap_or("?"))
-    );
+    )?;
     if !ctx.quiet {
-        eprintln!();
-        eprintln!("It works end to end, offline. With a real connected app:");
-        eprintln!(
+        errln!();
+        errln!("It works end to end, offline. With a real connected app:");
+        errln!(
             "  upload {} to the app (\"Use digital signatures\"), pre-authorize your integration user, then",
             shown(&cert_path)
         );
-        eprintln!(
+        errln!(
             "  certmint mint --dir {} --client-id <consumer key> --username <user>",
             shown(dir)
         );
-        eprintln!(
+        errln!(
             "  For your own setup, start with `certmint init DIR --cn NAME` (see `certmint help init`)."
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> CliResult<()> {

@@ -1,18 +1,19 @@
 //! `certmint emulate`: run a local emulator of Salesforce's JWT bearer token endpoint.
 
-use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use certmint::emulator::{self, Config, Limits, ServerOptions, TlsIdentity, id18};
+use certmint::error::Input;
 use certmint::text::escape;
 use clap::Args;
 
 use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
+use super::stdio::{errln, outln};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com
   $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com --listen 127.0.0.1:0
@@ -43,7 +44,7 @@ EXIT CODES:
   2  error (bad configuration, unreadable certificate, address in use)";
 
 #[derive(Args, Debug)]
-pub struct EmulateArgs {
+pub(crate) struct EmulateArgs {
     /// The certificate uploaded to the emulated connected app (PEM or DER).
     #[arg(long, value_name = "FILE", required_unless_present = "config")]
     pub cert: Option<PathBuf>,
@@ -97,7 +98,7 @@ pub struct EmulateArgs {
     pub workers: usize,
 }
 
-pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
     let mut config = match &args.config {
         Some(path) => {
             let text = ctx.read(path, "emulator configuration")?;
@@ -134,7 +135,7 @@ pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
                 .map_err(|e| CliError::lib("cannot use certificate", Some(cert_path), e))?;
             c.sandbox = args.sandbox;
             if let Some(id) = &args.org_id {
-                c.org_id = id18(id, "00D", "org id")
+                c.org_id = id18(id, "00D", Input::OrgId)
                     .map_err(|e| CliError::lib("invalid --org-id", None, e))?;
             }
             if let Some(d) = &args.my_domain {
@@ -179,16 +180,18 @@ pub fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
     // The warning comes before the URL line, so whoever reads the URL (a script, a test)
     // knows the warning has been written.
     if !emulator::is_loopback(&running.local_addr()) {
-        eprintln!(
+        errln!(
             "WARNING: the emulator listens on {}, reachable from other machines. It issues tokens to anyone \
              holding a key it trusts. Use --listen 127.0.0.1:PORT unless you mean it.",
             running.local_addr()
         );
     }
+    // A reader that took the URL and closed the pipe (`| head -n1`) does not stop the
+    // emulator.
+    if let Err(e) = outln!("{}", running.base_url())
+        && !e.is_stdout_closed()
     {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", running.base_url());
-        let _ = out.flush();
+        return Err(e);
     }
     ctx.say(format!("certmint emulator at {}", running.base_url()));
     ctx.say(format!(

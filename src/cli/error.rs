@@ -5,55 +5,84 @@
 
 use std::fmt;
 use std::path::Path;
+use std::process::ExitCode;
 
-/// Exit code for a clean "no".
-pub const EXIT_NO: u8 = 1;
-/// Exit code for any error.
-pub const EXIT_ERROR: u8 = 2;
+use certmint::error::Input;
+
+use super::stdio::errln;
+
+/// How a command ends. The numbers of the contract live only in the `From` below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked.
+    Success,
+    /// 1: a clean "no": a check found something that needs attention, or Salesforce (or
+    /// the emulator) refused the assertion.
+    No,
+    /// 2: bad usage, unreadable or invalid input, a wrong password, I/O, an internal error.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(match status {
+            ExitStatus::Success => 0,
+            ExitStatus::No => 1,
+            ExitStatus::Error => 2,
+        })
+    }
+}
 
 /// An error ready to print.
 #[derive(Debug)]
-pub struct CliError {
+pub(crate) struct CliError {
     /// `error: <message>`.
     pub message: String,
     /// The underlying cause, if any.
     pub cause: Option<String>,
     /// `hint: <next step>`.
     pub hint: Option<String>,
-    /// Process exit code.
-    pub code: u8,
+    /// How the process ends.
+    pub code: ExitStatus,
+    /// Standard output was closed by its reader: print nothing (see [`CliError::stdout_closed`]).
+    stdout_closed: bool,
 }
 
-pub type CliResult<T> = Result<T, CliError>;
+pub(super) type CliResult<T> = Result<T, CliError>;
 
 impl CliError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         CliError {
             message: message.into(),
             cause: None,
             hint: None,
-            code: EXIT_ERROR,
+            code: ExitStatus::Error,
+            stdout_closed: false,
         }
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    pub fn cause(mut self, cause: impl fmt::Display) -> Self {
+    pub(crate) fn cause(mut self, cause: impl fmt::Display) -> Self {
         self.cause = Some(cause.to_string());
         self
     }
 
-    pub fn code(mut self, code: u8) -> Self {
+    pub(crate) fn code(mut self, code: ExitStatus) -> Self {
         self.code = code;
         self
     }
 
     /// Wrap a library error: `action` says what was being done ("cannot read private key"),
     /// `path` the file; a hint is chosen from the error kind unless one is set later.
-    pub fn lib(action: impl fmt::Display, path: Option<&Path>, err: certmint::Error) -> Self {
+    pub(crate) fn lib(
+        action: impl fmt::Display,
+        path: Option<&Path>,
+        err: certmint::Error,
+    ) -> Self {
         let message = match path {
             Some(p) => format!("{action} `{}`", shown(p)),
             None => action.to_string(),
@@ -63,28 +92,48 @@ impl CliError {
             message,
             cause: Some(err.to_string()),
             hint,
-            code: EXIT_ERROR,
+            code: ExitStatus::Error,
+            stdout_closed: false,
         }
+    }
+
+    /// Standard output was closed by its reader (`certmint ... | head -1`): the command
+    /// stops, prints nothing more and exits 0, because the reader has what it wanted.
+    pub(crate) fn stdout_closed() -> Self {
+        CliError {
+            code: ExitStatus::Success,
+            stdout_closed: true,
+            ..CliError::new("standard output was closed")
+        }
+    }
+
+    /// True for [`CliError::stdout_closed`].
+    pub(crate) fn is_stdout_closed(&self) -> bool {
+        self.stdout_closed
     }
 
     /// Wrap an I/O error on a path.
-    pub fn io(action: impl fmt::Display, path: &Path, err: std::io::Error) -> Self {
+    pub(crate) fn io(action: impl fmt::Display, path: &Path, err: std::io::Error) -> Self {
         CliError::lib(action, Some(path), certmint::Error::Io(err))
     }
 
-    pub fn print(&self) {
-        eprintln!("error: {}", self.message);
+    /// Print the error on stderr (nothing for [`CliError::stdout_closed`]).
+    pub(crate) fn print(&self) {
+        if self.stdout_closed {
+            return;
+        }
+        errln!("error: {}", self.message);
         if let Some(c) = &self.cause {
-            eprintln!("  cause: {c}");
+            errln!("  cause: {c}");
         }
         if let Some(h) = &self.hint {
-            eprintln!("  hint: {h}");
+            errln!("  hint: {h}");
         }
     }
 }
 
 /// A path as shown in messages (escaped so a hostile name cannot drive the terminal).
-pub fn shown(p: &Path) -> String {
+pub(super) fn shown(p: &Path) -> String {
     certmint::text::escape(&p.display().to_string())
 }
 
@@ -97,8 +146,14 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::PasswordRequired { .. } => {
             "give the password with --passin env:VAR, file:PATH, fd:N or stdin, or run on a terminal to be asked".into()
         }
-        E::Unsupported { what: "file", .. } => {
+        E::Unsupported { what: Input::File, .. } => {
             "check that this is the file you meant: certmint reads RSA keys (PEM or DER, PKCS#1, PKCS#8, encrypted, legacy), CSRs, certificates, PKCS#12, JKS and JWTs".into()
+        }
+        E::Unsupported {
+            what: Input::KeystoreType,
+            ..
+        } => {
+            "certmint reads PKCS#12 and JKS keystores: convert this one with keytool as the cause says, then give certmint the converted file".into()
         }
         E::Unsupported { .. } => "convert the file with openssl to a supported form".into(),
         E::Corrupt { .. } => {

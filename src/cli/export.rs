@@ -10,7 +10,7 @@ use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint export server.p12 --key-out server.key --cert-out server.crt --passin env:P12_PASS
   $ certmint export keystore.p12 --alias acme_jwt --cert-out acme.crt --chain
@@ -32,7 +32,7 @@ EXIT CODES:
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("outputs").required(true).multiple(true).args(["key_out", "cert_out"])))]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The keystore: PKCS#12 (.p12, .pfx) or JKS, recognised by content.
     #[arg(value_name = "KEYSTORE")]
     pub keystore: PathBuf,
@@ -88,7 +88,7 @@ fn open(ctx: &mut Ctx, args: &ExportArgs) -> CliResult<Exported> {
     })
 }
 
-pub fn run(ctx: &mut Ctx, args: ExportArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: ExportArgs) -> CliResult<()> {
     if let (Some(k), Some(c)) = (&args.key_out, &args.cert_out)
         && k == c
     {

@@ -13,8 +13,9 @@ use super::error::{CliError, CliResult, shown};
 use super::key::Kdf;
 use super::p12::ProfileArg;
 use super::password::{PassSource, Purpose};
+use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" --passout env:CERT_PASS
   $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CONSUMER_KEY\" \\
@@ -38,7 +39,7 @@ EXIT CODES:
   2  error (bad subject, wrong password, a file that does not belong, I/O)";
 
 #[derive(Args, Debug)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The directory to create (or finish).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
@@ -79,7 +80,7 @@ pub struct InitArgs {
     pub login_url: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot initialise", Some(dir), e);
     let given = SalesforceSettings {
@@ -165,7 +166,7 @@ pub fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         salesforce: given.clone(),
     };
     if !existing && !ctx.quiet {
-        eprintln!(
+        errln!(
             "making a {}-bit RSA key, certificate and keystores in `{}` ...",
             args.bits,
             shown(dir)
@@ -225,7 +226,7 @@ fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
 }
 
 /// One line per file: created or kept.
-pub fn print_report(ctx: &Ctx, report: &Report) {
+pub(super) fn print_report(ctx: &Ctx, report: &Report) {
     if report.resumed {
         ctx.say(format!(
             "finished the interrupted generation {}",
@@ -245,7 +246,7 @@ pub fn print_report(ctx: &Ctx, report: &Report) {
 }
 
 /// The plan printed after `init`: what to upload where, and the exact commands to prove it.
-pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
+pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
     let Some(g) = generation
         .and_then(|name| m.generations.iter().find(|g| g.dir == name))
         .or_else(|| m.current_generation())
@@ -280,34 +281,33 @@ pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
     };
     let cert = g.certificate.as_ref();
     let esc = certmint::text::escape;
-    eprintln!();
-    eprintln!("Next steps");
-    eprintln!(
-        "  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >"
-    );
-    eprintln!("     \"Use digital signatures\"): upload");
-    eprintln!("       {}", file(Role::Certificate));
+    errln!();
+    errln!("Next steps");
+    errln!("  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >");
+    errln!("     \"Use digital signatures\"): upload");
+    errln!("       {}", file(Role::Certificate));
     if let Some(c) = cert {
-        eprintln!(
+        errln!(
             "     SHA-1 {} (Salesforce shows this), valid until {}",
-            c.sha1, c.not_after
+            c.sha1,
+            c.not_after
         );
     }
-    eprintln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
-    eprintln!(
+    errln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
+    errln!(
         "     \"Admin approved users are pre-authorized\", then add the user's profile or a permission set."
     );
-    eprintln!(
+    errln!(
         "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"
     );
-    eprintln!("     Key Management > Import from Keystore:");
-    eprintln!(
+    errln!("     Key Management > Import from Keystore:");
+    errln!(
         "       {}   alias {}, password: the one you gave certmint",
         file(Role::Jks),
         esc(m.alias_of(g))
     );
-    eprintln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
-    eprintln!(
+    errln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
+    errln!(
         "       certmint mint --dir {} --client-id {} --username {}{}",
         shown(dir),
         esc(&client),
@@ -318,23 +318,23 @@ pub fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str>) {
             format!(" --login-url {}", esc(&login))
         }
     );
-    eprintln!("     The same with the Salesforce CLI:");
-    eprintln!(
+    errln!("     The same with the Salesforce CLI:");
+    errln!(
         "       sf org login jwt --client-id {} --username {} --jwt-key-file {} --instance-url {}",
         esc(&client),
         esc(&user),
         file(Role::PlainKey),
         esc(&login_full)
     );
-    eprintln!(
+    errln!(
         "  5. Salesforce does not warn before the certificate expires: run `certmint check {}` from cron or CI.",
         shown(dir)
     );
-    eprintln!(
+    errln!(
         "  Note: {} is unencrypted (mode 0600) because the Salesforce CLI cannot read an encrypted key;",
         file(Role::PlainKey)
     );
-    eprintln!(
+    errln!(
         "  keep it in a secret store, or delete it and sign with {} (certmint mint --passin ...).",
         file(Role::EncryptedKey)
     );

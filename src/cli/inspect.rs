@@ -8,11 +8,12 @@ use certmint::inspect::{self, CertReport, Report, StoreEntryReport};
 use certmint::text::escape;
 use clap::Args;
 
-use super::common::{Ctx, write_stdout};
+use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint inspect server.crt server.csr server.pass.key
   $ certmint inspect server.p12 server.jks --passin env:STORE_PASS
@@ -34,7 +35,7 @@ EXIT CODES:
   2  error (unreadable or unrecognised input, wrong password)";
 
 #[derive(Args, Debug)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Files, certmint directories, or `-` for standard input.
     #[arg(value_name = "FILE|DIR", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -47,7 +48,7 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
     let now = certmint::x509::now_seconds();
     let mut docs = Vec::new();
     let mut text = String::new();
@@ -79,9 +80,9 @@ pub fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
     }
     if args.json {
         let out = serde_json::to_string_pretty(&docs).unwrap_or_default();
-        write_stdout(format!("{out}\n").as_bytes())
+        stdio::out(format!("{out}\n").as_bytes())
     } else {
-        write_stdout(text.as_bytes())
+        stdio::out(text.as_bytes())
     }
 }
 

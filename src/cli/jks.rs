@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use certmint::error::Input;
 use certmint::key::RsaKey;
 use certmint::output::Mode;
 use certmint::x509::CertInfo;
@@ -13,7 +14,7 @@ use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint jks --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS
   $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS --out server.jks
@@ -45,7 +46,7 @@ EXIT CODES:
      password, output exists, I/O); nothing was written";
 
 #[derive(Args, Debug)]
-pub struct JksArgs {
+pub(crate) struct JksArgs {
     /// The certificate (PEM or DER); a PEM file may hold the chain, leaf first.
     #[arg(
         long,
@@ -141,7 +142,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let rules = !args.no_salesforce_rules;
     let (material, alias, key_label, cert_label) = match (&args.cert, &args.key, &args.p12) {
@@ -213,7 +214,7 @@ pub fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
         return Err(CliError::lib(
             "the key and the certificate do not belong together",
             None,
-            certmint::Error::KeyMismatch("certificate"),
+            certmint::Error::KeyMismatch(Input::Certificate),
         )
         .cause(format!(
             "`{key_label}` is not the key of the certificate `{cert_label}` ({})",

@@ -13,8 +13,9 @@ use clap::Args;
 use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::password::PassSource;
+use super::stdio::outln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
   $ certmint jwt --key server.pass.key --passin env:KEY_PASS --client-id \"$CONSUMER_KEY\" \\
@@ -36,7 +37,7 @@ EXIT CODES:
 
 /// The signing key and the claims, shared by `jwt` and `mint`.
 #[derive(Args, Debug, Clone)]
-pub struct SignerArgs {
+pub(crate) struct SignerArgs {
     /// The private key that signs: PEM or DER, PKCS#1 or PKCS#8, encrypted or not.
     #[arg(long, value_name = "FILE", required_unless_present_any = ["keystore", "dir"])]
     pub key: Option<PathBuf>,
@@ -80,7 +81,7 @@ pub struct SignerArgs {
 }
 
 /// What a certmint directory contributes to `jwt` and `mint`.
-pub struct DirSettings {
+pub(crate) struct DirSettings {
     /// The generation's certificate (checked against the key).
     pub cert: PathBuf,
     /// The login URL recorded by `init`.
@@ -90,7 +91,7 @@ pub struct DirSettings {
 }
 
 /// A key ready to sign, and what is known about it.
-pub struct LoadedKey {
+pub(crate) struct LoadedKey {
     pub key: RsaKey,
     /// The certificate that came with the key (from a keystore), if any.
     pub cert: Option<certmint::x509::CertInfo>,
@@ -98,7 +99,7 @@ pub struct LoadedKey {
 
 impl SignerArgs {
     /// The file the key comes from (for messages).
-    pub fn source_path(&self) -> &std::path::Path {
+    pub(crate) fn source_path(&self) -> &std::path::Path {
         self.key
             .as_deref()
             .or(self.keystore.as_deref())
@@ -108,7 +109,7 @@ impl SignerArgs {
     /// With --dir: read the manifest, fill in the client id and username recorded there
     /// (flags win), and point --key at the generation's key. Returns the directory's
     /// settings; without --dir, checks that --client-id and --username were given.
-    pub fn resolve(&mut self) -> CliResult<Option<DirSettings>> {
+    pub(crate) fn resolve(&mut self) -> CliResult<Option<DirSettings>> {
         let Some(dir) = self.dir.clone() else {
             if self.client_id.is_none() || self.username.is_none() {
                 return Err(CliError::new("--client-id and --username are required")
@@ -168,7 +169,7 @@ impl SignerArgs {
     }
 
     /// Load the signing key (and, from a keystore, its certificate).
-    pub fn load_key(&self, ctx: &mut Ctx) -> CliResult<LoadedKey> {
+    pub(crate) fn load_key(&self, ctx: &mut Ctx) -> CliResult<LoadedKey> {
         if let Some(path) = &self.keystore {
             let opened = ctx.open_keystore(
                 path,
@@ -196,7 +197,7 @@ impl SignerArgs {
     }
 
     /// The header style.
-    pub fn header(&self) -> HeaderStyle {
+    pub(crate) fn header(&self) -> HeaderStyle {
         if self.typ {
             HeaderStyle::WithTyp
         } else {
@@ -205,7 +206,7 @@ impl SignerArgs {
     }
 
     /// Claims for `audience` at `now`.
-    pub fn claims(&self, audience: &str, now: u64) -> CliResult<Claims> {
+    pub(crate) fn claims(&self, audience: &str, now: u64) -> CliResult<Claims> {
         let client_id = self.client_id.as_deref().unwrap_or_default();
         let username = self.username.as_deref().unwrap_or_default();
         let claims = Claims::new(client_id, username, audience, now, self.ttl).map_err(|e| {
@@ -221,7 +222,7 @@ impl SignerArgs {
 }
 
 /// Seconds since the Unix epoch by the local clock.
-pub fn now_unix() -> u64 {
+pub(super) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -229,7 +230,7 @@ pub fn now_unix() -> u64 {
 }
 
 #[derive(Args, Debug)]
-pub struct JwtArgs {
+pub(crate) struct JwtArgs {
     #[command(flatten)]
     pub signer: SignerArgs,
     /// The audience: `login` (https://login.salesforce.com, production and My Domain),
@@ -239,7 +240,7 @@ pub struct JwtArgs {
     pub audience: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
     let dir = args.signer.resolve()?;
     let audience = match (
         &args.audience,
@@ -269,7 +270,7 @@ pub fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
     let assertion = signer
         .sign(&claims)
         .map_err(|e| CliError::lib("cannot sign the assertion", None, e))?;
-    println!("{assertion}");
+    outln!("{assertion}")?;
     ctx.say(format!(
         "signed for {} (iss {}, aud {}), valid until {}",
         certmint::text::escape(&claims.sub),

@@ -13,8 +13,9 @@ use clap::Args;
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult};
 use super::password::{PassSource, Purpose};
+use super::stdio::errprint;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint key --out server.pass.key --passout env:KEY_PASS
   $ certmint key --out server.pass.key --bits 4096 --passout file:/run/secrets/keypass
@@ -31,7 +32,7 @@ EXIT CODES:
 
 /// Key derivation for the key file's encryption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kdf {
+pub(crate) enum Kdf {
     /// PBKDF2-HMAC-SHA256 (600,000 iterations by default): readable everywhere.
     Pbkdf2,
     /// scrypt N=2^14, r=8, p=1 (OpenSSL 3's parameters): memory-hard.
@@ -39,7 +40,7 @@ pub enum Kdf {
 }
 
 #[derive(Args, Debug)]
-pub struct KeyArgs {
+pub(crate) struct KeyArgs {
     /// Where to write the encrypted key.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: PathBuf,
@@ -65,7 +66,7 @@ pub struct KeyArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: KeyArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: KeyArgs) -> CliResult<()> {
     certmint::key::check_salesforce_bits(args.bits).map_err(|e| {
         CliError::lib(format!("cannot make a {}-bit key", args.bits), None, e)
             .hint("pass --bits 2048 (the default), 3072 or 4096")
@@ -122,7 +123,7 @@ pub fn run(ctx: &mut Ctx, args: KeyArgs) -> CliResult<()> {
 
 /// Generate a key, drawing a spinner on a terminal while it runs (4096-bit keys can take
 /// seconds).
-pub fn generate_with_progress(ctx: &Ctx, bits: usize) -> CliResult<RsaKey> {
+pub(super) fn generate_with_progress(ctx: &Ctx, bits: usize) -> CliResult<RsaKey> {
     let show = !ctx.quiet && std::io::stderr().is_terminal();
     let done = Arc::new(AtomicBool::new(false));
     let spinner = show.then(|| {
@@ -133,12 +134,12 @@ pub fn generate_with_progress(ctx: &Ctx, bits: usize) -> CliResult<RsaKey> {
             // Stay silent for fast keys.
             std::thread::sleep(Duration::from_millis(250));
             while !done.load(Ordering::Relaxed) {
-                eprint!("\rgenerating a {bits}-bit RSA key {} ", frames[i % 4]);
+                errprint!("\rgenerating a {bits}-bit RSA key {} ", frames[i % 4]);
                 i += 1;
                 std::thread::sleep(Duration::from_millis(100));
             }
             if i > 0 {
-                eprint!("\r\x1b[2K");
+                errprint!("\r\x1b[2K");
             }
         })
     });

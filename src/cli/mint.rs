@@ -1,7 +1,7 @@
 //! `certmint mint`: sign an assertion, exchange it for an access token (OAuth 2.0 JWT
 //! bearer, RFC 7523) and prove the token works with the identity URL.
 
-use std::io::Write;
+use std::fmt::Write;
 use std::time::Duration;
 
 use certmint::output::Mode;
@@ -10,17 +10,19 @@ use certmint::token_endpoint::{
     Exchange, ExplainContext, IdentityCheck, LoginUrl, OAuthError, TokenResponse, explain,
 };
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use super::common::{Ctx, check_out};
-use super::error::{CliError, CliResult, EXIT_NO};
+use super::error::{CliError, CliResult, ExitStatus};
 use super::jwt::now_unix;
-pub use super::mint_setup::MintArgs;
+pub(super) use super::mint_setup::MintArgs;
 use super::mint_setup::{
     apply_dir, client_and_signer, explain_context, login_and_audience, network_error,
     signing_material,
 };
+use super::stdio::{self, errln, outln};
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
   $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com.uat --login-url test
@@ -50,7 +52,7 @@ EXIT CODES:
      or the identity check refused the token
   2  error: bad option, unreadable key, network, proxy or TLS failure";
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
+pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
     if let Some(file) = args.usernames.clone() {
         return super::mint_batch::run(ctx, args, &file);
     }
@@ -134,8 +136,8 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
                     cert.as_ref(),
                 )
             };
-            report_refusal(&err, &ctx_x, args.json);
-            return Ok(EXIT_NO);
+            report_refusal(&err, &ctx_x, args.json)?;
+            return Ok(ExitStatus::No);
         }
     };
 
@@ -163,7 +165,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
         &claims.sub,
         &grant,
         identity.as_ref(),
-    );
+    )?;
     match &identity {
         Some(IdentityCheck::Verified(id)) if !id.username.eq_ignore_ascii_case(&claims.sub) => {
             Err(CliError::new(format!(
@@ -172,7 +174,7 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
                 escape(&claims.sub)
             ))
             .hint("the token belongs to another user than the one asked for; check --username")
-            .code(EXIT_NO))
+            .code(ExitStatus::No))
         }
         Some(IdentityCheck::Rejected { url, status, body }) => Err(CliError::new(
             "the token was issued, but the identity endpoint refused it",
@@ -182,8 +184,8 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<u8> {
             "the session may have been revoked at once (Setup > Session Management); \
                      --no-verify skips this check",
         )
-        .code(EXIT_NO)),
-        _ => Ok(0),
+        .code(ExitStatus::No)),
+        _ => Ok(ExitStatus::Success),
     }
 }
 
@@ -194,12 +196,12 @@ fn print_success(
     username: &str,
     grant: &TokenResponse,
     identity: Option<&IdentityCheck>,
-) {
-    let shown_token = if args.show_token {
+) -> CliResult<()> {
+    let shown_token = Zeroizing::new(if args.show_token {
         grant.access_token.expose().to_owned()
     } else {
         grant.access_token.masked()
-    };
+    });
     let opt = |s: Option<&str>| s.map(escape);
     if args.json {
         let identity_json = match identity {
@@ -235,10 +237,11 @@ fn print_success(
         if args.show_token {
             v["access_token"] = json!(grant.access_token.expose());
         }
-        println!("{v}");
-        return;
+        return outln!("{v}");
     }
-    let mut out = std::io::stdout().lock();
+    // With --show-token the text holds the token: build it in a buffer that is wiped.
+    let mut out = Zeroizing::new(String::new());
+    let out = &mut *out;
     let none = || "(not given)".to_owned();
     let _ = writeln!(out, "username:      {}", escape(username));
     let _ = writeln!(
@@ -291,36 +294,37 @@ fn print_success(
             let _ = writeln!(out, "verified:      skipped (--no-verify)");
         }
     }
+    stdio::out(out.as_bytes())
 }
 
-fn report_refusal(err: &OAuthError, ctx: &ExplainContext, as_json: bool) {
+fn report_refusal(err: &OAuthError, ctx: &ExplainContext, as_json: bool) -> CliResult<()> {
     let x = explain(err, ctx);
-    eprintln!(
+    errln!(
         "error: Salesforce refused the assertion (HTTP {})",
         err.status
     );
-    eprintln!("  error:             {}", escape(&err.error));
-    eprintln!("  error_description: {}", escape(&err.description));
+    errln!("  error:             {}", escape(&err.error));
+    errln!("  error_description: {}", escape(&err.description));
     match x.advice {
         Some(k) => {
-            eprintln!("  meaning: {}", k.meaning);
-            eprintln!("  likely causes:");
+            errln!("  meaning: {}", k.meaning);
+            errln!("  likely causes:");
             for c in k.causes {
-                eprintln!("    - {c}");
+                errln!("    - {c}");
             }
-            eprintln!("  fix:");
+            errln!("  fix:");
             for f in k.fixes {
-                eprintln!("    - {f}");
+                errln!("    - {f}");
             }
         }
         None => {
-            eprintln!("  (certmint has no explanation for this error; see docs/troubleshooting.md)")
+            errln!("  (certmint has no explanation for this error; see docs/troubleshooting.md)")
         }
     }
     if !x.facts.is_empty() {
-        eprintln!("  what certmint sent:");
+        errln!("  what certmint sent:");
         for f in &x.facts {
-            eprintln!("    - {f}");
+            errln!("    - {f}");
         }
     }
     if as_json {
@@ -334,6 +338,7 @@ fn report_refusal(err: &OAuthError, ctx: &ExplainContext, as_json: bool) {
             "fixes": x.advice.map(|k| k.fixes),
             "facts": x.facts,
         });
-        println!("{v}");
+        outln!("{v}")?;
     }
+    Ok(())
 }

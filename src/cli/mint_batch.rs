@@ -11,7 +11,6 @@
 //! user is started).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -24,16 +23,17 @@ use certmint::token_endpoint::{
 use serde_json::json;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult, EXIT_NO};
+use super::error::{CliError, CliResult, ExitStatus};
 use super::jwt::now_unix;
 use super::mint_setup::{
     MintArgs, apply_dir, client_and_signer, explain_context, login_and_audience, network_error,
     signing_material,
 };
+use super::stdio;
 
 /// The users named in a `--usernames` file: one per line, surrounding whitespace
 /// trimmed, blank lines and lines starting with `#` skipped.
-pub fn parse_usernames(text: &str) -> Vec<&str> {
+pub(super) fn parse_usernames(text: &str) -> Vec<&str> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -61,7 +61,7 @@ struct Job<'a> {
     stop: AtomicBool,
 }
 
-pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
+pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<ExitStatus> {
     let data = ctx.read(file, "username list")?;
     let text = String::from_utf8(data).map_err(|_| {
         CliError::new(format!(
@@ -116,15 +116,18 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
     let started = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Outcome, String, Option<CliError>)>();
     let mut tally = Tally::default();
-    std::thread::scope(|s| {
+    let written = std::thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();
             let job = &job;
             s.spawn(move || worker(job, &tx));
         }
         drop(tx);
-        write_in_order(&rx, &job.stop, &mut tally);
+        write_in_order(&rx, &job.stop, &mut tally)
     });
+    // Standard output closed (`| head`) ends the command as a success, silently; any
+    // other failure to write it is the error to report.
+    written?;
     let elapsed = started.elapsed().as_secs_f64();
     ctx.say(format!(
         "{} of {} users got a token, {} refused{} in {elapsed:.2} s ({:.0}/s over {workers} connections)",
@@ -145,7 +148,11 @@ pub fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<u8> {
     if let Some(err) = tally.first_error {
         return Err(err);
     }
-    Ok(if tally.refused > 0 { EXIT_NO } else { 0 })
+    Ok(if tally.refused > 0 {
+        ExitStatus::No
+    } else {
+        ExitStatus::Success
+    })
 }
 
 #[derive(Default)]
@@ -158,16 +165,17 @@ struct Tally {
 }
 
 /// Print results in the order of the file as soon as each one's predecessors are out.
+/// When standard output fails (closed by its reader, or full), no new user is started,
+/// the results still coming back are counted, and the failure is returned.
 fn write_in_order(
     rx: &mpsc::Receiver<(usize, Outcome, String, Option<CliError>)>,
     stop: &AtomicBool,
     tally: &mut Tally,
-) {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+) -> CliResult<()> {
+    let mut out = stdio::Lines::new();
     let mut pending: BTreeMap<usize, String> = BTreeMap::new();
     let mut next_out = 0usize;
-    let mut out_ok = true;
+
     let mut record = |(i, outcome, line, err): (usize, Outcome, String, Option<CliError>),
                       pending: &mut BTreeMap<usize, String>| {
         tally.done += 1;
@@ -188,25 +196,18 @@ fn write_in_order(
         }
         while let Some(line) = pending.remove(&next_out) {
             next_out += 1;
-            if out_ok && writeln!(out, "{line}").is_err() {
-                out_ok = false;
-            }
+            out.line(&line);
         }
-        if out_ok && out.flush().is_err() {
-            out_ok = false;
-        }
-        if !out_ok {
-            // Standard output is gone (`| head`): start no more users.
+        if !out.flush() {
+            // Standard output is gone (`| head`) or full: start no more users.
             stop.store(true, Ordering::Relaxed);
         }
     }
     // After a stop some users were never started: print what came back, in order.
     for line in pending.into_values() {
-        if out_ok && writeln!(out, "{line}").is_err() {
-            out_ok = false;
-        }
+        out.line(&line);
     }
-    let _ = out.flush();
+    out.finish()
 }
 
 fn worker(job: &Job<'_>, tx: &mpsc::Sender<(usize, Outcome, String, Option<CliError>)>) {

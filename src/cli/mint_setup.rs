@@ -21,7 +21,7 @@ use super::error::{CliError, CliResult};
 use super::jwt::SignerArgs;
 
 #[derive(Args, Debug)]
-pub struct MintArgs {
+pub(crate) struct MintArgs {
     #[command(flatten)]
     pub signer: SignerArgs,
     /// Where to log in: `login` (https://login.salesforce.com), `test`

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use certmint::error::Input;
 use certmint::key::RsaKey;
 use certmint::output::Mode;
 use certmint::pkcs12::Profile;
@@ -11,8 +12,9 @@ use clap::Args;
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint p12 --cert server.crt --key server.key --out server.p12 --passout env:P12_PASS
   $ certmint p12 --cert server.crt --key server.pass.key --passin env:KEY_PASS \\
@@ -68,7 +70,7 @@ impl From<ProfileArg> for Profile {
 }
 
 #[derive(Args, Debug)]
-pub struct P12Args {
+pub(crate) struct P12Args {
     /// The certificate, PEM or DER (a PEM file may hold the chain).
     #[arg(
         long,
@@ -145,7 +147,7 @@ fn load_source(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
             CliError::lib(
                 "the key does not match the certificate",
                 Some(cert_path),
-                certmint::Error::KeyMismatch("certificate"),
+                certmint::Error::KeyMismatch(Input::Certificate),
             )
             .hint(format!(
                 "use the certificate made from `{}` (compare `certmint inspect` fingerprints)",
@@ -197,7 +199,7 @@ fn load_jks(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
         return Err(CliError::lib(
             "cannot convert",
             Some(path),
-            certmint::Error::KeyMismatch("certificate in the keystore"),
+            certmint::Error::KeyMismatch(Input::KeystoreCertificate),
         ));
     }
     Ok(Source {
@@ -207,7 +209,7 @@ fn load_jks(ctx: &mut Ctx, args: &P12Args) -> CliResult<Source> {
     })
 }
 
-pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let source = load_source(ctx, &args)?;
     let alias = match (&args.name, &source.default_alias) {
@@ -228,7 +230,7 @@ pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
         Purpose::New,
     )?;
     if let Some(warning) = certmint::pkcs12::password_caveat(profile, &pw) {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     if profile == Profile::Legacy {
         ctx.say(
@@ -249,8 +251,15 @@ pub fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
         &mut getrandom::SysRng,
     )
     .map_err(|e| {
+        let bad_alias = matches!(
+            e,
+            certmint::Error::InvalidInput {
+                what: Input::Alias,
+                ..
+            }
+        );
         let err = CliError::lib("cannot make the PKCS#12 file", Some(&args.out), e);
-        if matches!(err.cause.as_deref(), Some(c) if c.starts_with("invalid alias")) {
+        if bad_alias {
             err.hint("choose another --name")
         } else {
             err

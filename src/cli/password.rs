@@ -16,10 +16,11 @@ use certmint::Password;
 use zeroize::Zeroizing;
 
 use super::error::{CliError, CliResult};
+use super::stdio::{errln, errprint};
 
 /// Where a password comes from.
 #[derive(Clone, PartialEq, Eq)]
-pub enum PassSource {
+pub(crate) enum PassSource {
     /// `pass:TEXT` (visible to other users: warned about).
     Pass(Zeroizing<String>),
     /// `env:VAR`
@@ -74,7 +75,7 @@ impl FromStr for PassSource {
 
 /// Whether a password is being read for an existing secret or chosen for a new one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// Decrypt something that exists.
     Existing,
     /// Encrypt something new (asked twice on a terminal; at least 4 characters).
@@ -82,24 +83,24 @@ pub enum Purpose {
 }
 
 /// Minimum length of a new password (OpenSSL's rule).
-pub const MIN_NEW_PASSWORD: usize = 4;
+pub(super) const MIN_NEW_PASSWORD: usize = 4;
 
 /// Reads passwords for one command, keeping OpenSSL's line-sharing semantics.
 #[derive(Default)]
-pub struct Passwords {
+pub(crate) struct Passwords {
     lines: HashMap<String, Vec<Zeroizing<String>>>,
     used: HashMap<String, usize>,
     warned_pass: bool,
 }
 
 impl Passwords {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Get a password. `flag` is the option name for messages (`--passin`), `what` names
     /// the secret ("the private key `server.pass.key`").
-    pub fn get(
+    pub(crate) fn get(
         &mut self,
         source: Option<&PassSource>,
         flag: &str,
@@ -110,7 +111,7 @@ impl Passwords {
             None => self.prompt(flag, what, purpose)?,
             Some(PassSource::Pass(t)) => {
                 if !self.warned_pass {
-                    eprintln!(
+                    errln!(
                         "warning: {flag} pass:... puts the password on the command line, where other users of this machine can read it (ps, /proc); prefer env:, file:, fd: or stdin"
                     );
                     self.warned_pass = true;
@@ -241,14 +242,15 @@ impl Passwords {
 
 /// Most bytes read from a `file:`, `fd:` or `stdin` password source (passwords are one
 /// line each; this stops `file:/dev/zero` or an endless pipe from eating memory).
-pub const MAX_PASSWORD_SOURCE: u64 = 64 * 1024;
+pub(super) const MAX_PASSWORD_SOURCE: usize = 64 * 1024;
 
 /// Read a password source whole, up to [`MAX_PASSWORD_SOURCE`] bytes, into a buffer that
 /// never reallocates (so no stray copy of a password is left in freed memory).
 fn read_bounded(r: impl Read) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(MAX_PASSWORD_SOURCE as usize + 1);
-    r.take(MAX_PASSWORD_SOURCE + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_PASSWORD_SOURCE {
+    let mut buf = Vec::with_capacity(MAX_PASSWORD_SOURCE + 1);
+    r.take(MAX_PASSWORD_SOURCE as u64 + 1)
+        .read_to_end(&mut buf)?;
+    if buf.len() > MAX_PASSWORD_SOURCE {
         wipe(&mut buf);
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -282,13 +284,13 @@ fn ordinal(n: usize) -> String {
 }
 
 /// True when a prompt can be shown and answered: stdin and stderr are terminals.
-pub fn can_prompt() -> bool {
+pub(super) fn can_prompt() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 /// Read one line from the terminal (for subject prompts).
-pub fn prompt_line(label: &str) -> CliResult<String> {
-    eprint!("{label}: ");
+pub(super) fn prompt_line(label: &str) -> CliResult<String> {
+    errprint!("{label}: ");
     let mut s = String::new();
     std::io::stdin()
         .lock()

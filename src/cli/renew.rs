@@ -13,8 +13,9 @@ use clap::Args;
 use super::common::{Ctx, check_out};
 use super::error::{CliError, CliResult, shown};
 use super::password::{PassSource, Purpose};
+use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint renew acme-jwt --passin env:CERT_PASS             # a directory made by init
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
@@ -33,7 +34,7 @@ EXIT CODES:
   2  error (wrong password, no complete generation, key and certificate do not match)";
 
 #[derive(Args, Debug)]
-pub struct RenewArgs {
+pub(crate) struct RenewArgs {
     /// A directory made by `certmint init`.
     #[arg(value_name = "DIR", required_unless_present = "cert", conflicts_with_all = ["cert", "key", "out"])]
     pub dir: Option<PathBuf>,
@@ -58,7 +59,7 @@ pub struct RenewArgs {
     pub force: bool,
 }
 
-pub fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
     if let Some(dir) = &args.dir {
         return renew_dir(ctx, dir, &args);
     }
@@ -115,34 +116,36 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
         .find(|g| g.dir == report.generation);
     let link = dir.join(certmint::manifest::CURRENT_LINK);
     if !ctx.quiet {
-        eprintln!();
-        eprintln!(
+        errln!();
+        errln!(
             "Renewed: generation {} is current (same key as {}).",
             report.generation,
             previous.as_deref().unwrap_or("?")
         );
         if let Some(c) = g.and_then(|g| g.certificate.as_ref()) {
-            eprintln!(
+            errln!(
                 "  new certificate: serial {}, valid until {}, SHA-1 {}",
-                c.serial, c.not_after, c.sha1
+                c.serial,
+                c.not_after,
+                c.sha1
             );
         }
-        eprintln!(
+        errln!(
             "  1. Upload {} to the connected app (\"Use digital signatures\") when convenient:",
             shown(&link.join(Role::Certificate.file_name(&report.manifest.stem)))
         );
-        eprintln!(
+        errln!(
             "     the key is unchanged, so clients keep working before and after: zero downtime."
         );
-        eprintln!(
+        errln!(
             "  2. If the JKS is imported in Certificate and Key Management, import the new {} too:",
             shown(&link.join(Role::Jks.file_name(&report.manifest.stem)))
         );
-        eprintln!(
+        errln!(
             "     its alias {} is a new Unique Name, so it sits beside the old certificate.",
             certmint::text::escape(g.map(|g| report.manifest.alias_of(g)).unwrap_or("?"))
         );
-        eprintln!(
+        errln!(
             "  The previous generation ({}) is kept as it was.",
             previous.as_deref().unwrap_or("?")
         );

@@ -12,8 +12,9 @@ use super::common::Ctx;
 use super::error::{CliError, CliResult, shown};
 use super::key::Kdf;
 use super::password::{PassSource, Purpose};
+use super::stdio::errln;
 
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint rotate acme-jwt --passin env:CERT_PASS          # make generation N+1, print the plan
   $ certmint mint --dir acme-jwt --generation g2 --retry 900  # prove it after the upload
@@ -34,7 +35,7 @@ EXIT CODES:
   2  error (wrong password, no complete generation, unknown generation)";
 
 #[derive(Args, Debug)]
-pub struct RotateArgs {
+pub(crate) struct RotateArgs {
     /// A directory made by `certmint init`.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
@@ -54,7 +55,7 @@ pub struct RotateArgs {
     pub activate: Option<String>,
 }
 
-pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot rotate", Some(dir), e);
     if let Some(which) = &args.activate {
@@ -127,8 +128,8 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         .client_id
         .clone()
         .unwrap_or_else(|| "<consumer key>".into());
-    eprintln!();
-    eprintln!("Rotation plan: generation {new} is ready; {old} stays current until step 3.");
+    errln!();
+    errln!("Rotation plan: generation {new} is ready; {old} stays current until step 3.");
     if let Some(c) = report
         .manifest
         .generations
@@ -136,41 +137,40 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         .find(|g| &g.dir == new)
         .and_then(|g| g.certificate.as_ref())
     {
-        eprintln!(
+        errln!(
             "  new certificate: SHA-1 {}, valid until {}",
-            c.sha1, c.not_after
+            c.sha1,
+            c.not_after
         );
     }
-    eprintln!(
+    errln!(
         "  1. Upload {} to the connected app (\"Use digital signatures\").",
         s(gdir.join(Role::Certificate.file_name(stem)))
     );
-    eprintln!(
+    errln!(
         "     The app holds one certificate: from now until step 3, assertions signed with the old key"
     );
-    eprintln!(
+    errln!(
         "     are refused (\"invalid assertion\"). For no window at all, put the new certificate on a second"
     );
-    eprintln!(
+    errln!(
         "     connected app, pre-authorize the same user, and switch clients to its consumer key instead."
     );
-    eprintln!(
-        "  2. Prove the new key (retries while the change propagates, usually 2-10 minutes):"
-    );
-    eprintln!(
+    errln!("  2. Prove the new key (retries while the change propagates, usually 2-10 minutes):");
+    errln!(
         "       certmint mint --dir {} --generation {new} --client-id {} --retry 900",
         shown(dir),
         certmint::text::escape(&client)
     );
-    eprintln!(
+    errln!(
         "  3. Switch: certmint rotate {} --activate {new}",
         shown(dir)
     );
-    eprintln!(
+    errln!(
         "     ({}/current then points at {new}; update clients that copied the old files:",
         shown(dir)
     );
-    eprintln!(
+    errln!(
         "     Salesforce CLI --jwt-key-file {}, Java {}; if the JKS is in Certificate and Key Management,",
         s(gdir.join(Role::PlainKey.file_name(stem))),
         s(gdir.join(Role::Jks.file_name(stem)))
@@ -182,11 +182,11 @@ pub fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         .find(|g| &g.dir == new)
         .map(|g| report.manifest.alias_of(g).to_owned())
         .unwrap_or_default();
-    eprintln!(
+    errln!(
         "     import the new one too: its alias {} is a new Unique Name, so it sits beside the old certificate.)",
         certmint::text::escape(&alias)
     );
-    eprintln!(
+    errln!(
         "  Way back: upload {} again and run certmint rotate {} --activate {old}. {old} is never deleted.",
         s(dir.join(&old).join(Role::Certificate.file_name(stem))),
         shown(dir)

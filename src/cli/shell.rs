@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{Ctx, write_stdout};
+use super::common::Ctx;
 use super::error::{CliError, CliResult};
+use super::stdio;
 
-pub const COMPLETIONS_HELP: &str = "\
+pub(super) const COMPLETIONS_HELP: &str = "\
 EXAMPLES:
   $ certmint completions bash > ~/.local/share/bash-completion/completions/certmint
   $ certmint completions zsh > \"${fpath[1]}/_certmint\"
@@ -19,7 +20,7 @@ EXIT CODES:
   0  the script was printed
   2  error (unknown shell)";
 
-pub const MAN_HELP: &str = "\
+pub(super) const MAN_HELP: &str = "\
 EXAMPLES:
   $ certmint man | man -l -                      # read certmint(1) now
   $ certmint man --out-dir /usr/local/share/man/man1   # certmint.1 and certmint-<command>.1
@@ -29,28 +30,28 @@ EXIT CODES:
   2  error (directory missing or not writable)";
 
 #[derive(Args, Debug)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Write certmint.1 and one page per subcommand into this directory instead of
     /// printing certmint(1) to stdout.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }
 
-pub fn completions(_ctx: &mut Ctx, args: CompletionsArgs) -> CliResult<()> {
+pub(super) fn completions(_ctx: &mut Ctx, args: CompletionsArgs) -> CliResult<()> {
     let mut cmd = super::command();
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "certmint", &mut buf);
-    write_stdout(&buf)
+    stdio::out(&buf)
 }
 
-pub fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
+pub(super) fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
     let cmd = super::command();
     match args.out_dir {
         None => {
@@ -58,7 +59,7 @@ pub fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
                 .map_err(|e| CliError::new("cannot render the man page").cause(e))?;
-            write_stdout(&buf)
+            stdio::out(&buf)
         }
         Some(dir) => {
             clap_mangen::generate_to(cmd, &dir)

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::error::Input;
 use crate::jwt::Verifier;
 use crate::wire::oauth::{PRODUCTION, SANDBOX};
 use crate::{Error, Result};
@@ -158,8 +159,8 @@ impl Config {
         text: &str,
         read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
     ) -> Result<Self> {
-        let file: ConfigFile = toml::from_str(text)
-            .map_err(|e| Error::corrupt("emulator configuration", e.message()))?;
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| Error::corrupt(Input::EmulatorConfig, e.message()))?;
         compile(file, &mut |cert: &str| {
             if cert.contains("-----BEGIN") {
                 Ok(cert.as_bytes().to_vec())
@@ -167,7 +168,7 @@ impl Config {
                 let p = PathBuf::from(cert);
                 read(&p).map_err(|e| {
                     Error::invalid(
-                        "certificate path",
+                        Input::CertificatePath,
                         format!("cannot read `{}`: {e}", crate::text::escape(cert)),
                     )
                 })
@@ -293,22 +294,22 @@ fn yes() -> bool {
 
 fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>) -> Result<Config> {
     let org_id = match &file.org.id {
-        Some(id) => id18(id, "00D", "org id")?,
-        None => id18(DEFAULT_ORG_ID, "00D", "org id")?,
+        Some(id) => id18(id, "00D", Input::OrgId)?,
+        None => id18(DEFAULT_ORG_ID, "00D", Input::OrgId)?,
     };
     let my_domain = match &file.org.my_domain {
-        Some(d) => Some(normalize_url(d, "my_domain")?),
+        Some(d) => Some(normalize_url(d, Input::MyDomain)?),
         None => None,
     };
     let sites = file
         .org
         .sites
         .iter()
-        .map(|s| normalize_url(s, "site URL"))
+        .map(|s| normalize_url(s, Input::SiteUrl))
         .collect::<Result<Vec<_>>>()?;
     if file.apps.is_empty() {
         return Err(Error::invalid(
-            "emulator configuration",
+            Input::EmulatorConfig,
             "it defines no app ([[apps]])",
         ));
     }
@@ -317,7 +318,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         let name = a.name.unwrap_or_else(|| format!("app{}", i + 1));
         if a.consumer_key.trim().is_empty() {
             return Err(Error::invalid(
-                "app",
+                Input::App,
                 format!("`{name}` has an empty consumer_key"),
             ));
         }
@@ -326,7 +327,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             .any(|x| x.consumer_key == a.consumer_key || x.name == name)
         {
             return Err(Error::invalid(
-                "app",
+                Input::App,
                 format!("`{name}`: two apps share a name or consumer key"),
             ));
         }
@@ -349,7 +350,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             .position(|a| a.name == r || a.consumer_key == r)
             .ok_or_else(|| {
                 Error::invalid(
-                    "user",
+                    Input::User,
                     format!(
                         "refers to app `{}`, which is not defined",
                         crate::text::escape(r)
@@ -360,20 +361,20 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
     let mut users: Vec<User> = Vec::with_capacity(file.users.len());
     for (i, u) in file.users.into_iter().enumerate() {
         if u.username.trim().is_empty() {
-            return Err(Error::invalid("user", "a user has an empty username"));
+            return Err(Error::invalid(Input::User, "a user has an empty username"));
         }
         if users
             .iter()
             .any(|x| x.username.eq_ignore_ascii_case(&u.username))
         {
             return Err(Error::invalid(
-                "user",
+                Input::User,
                 format!("`{}` is listed twice", crate::text::escape(&u.username)),
             ));
         }
         let id = match &u.id {
-            Some(id) => id18(id, "005", "user id")?,
-            None => id18(&format!("005EMULATOR{:04}", i + 1), "005", "user id")?,
+            Some(id) => id18(id, "005", Input::UserId)?,
+            None => id18(&format!("005EMULATOR{:04}", i + 1), "005", Input::UserId)?,
         };
         let pre_authorized = u
             .pre_authorized
@@ -419,7 +420,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
     })
 }
 
-fn normalize_url(s: &str, what: &'static str) -> Result<String> {
+fn normalize_url(s: &str, what: Input) -> Result<String> {
     let t = s.trim();
     let with = if t.contains("://") {
         t.to_owned()
@@ -458,7 +459,7 @@ pub fn id18_suffix(id15: &str) -> Option<String> {
 }
 
 /// Validate a 15- or 18-character id with the given key prefix and return the 18 form.
-pub fn id18(id: &str, prefix: &str, what: &'static str) -> Result<String> {
+pub fn id18(id: &str, prefix: &str, what: Input) -> Result<String> {
     let bad = |why: &str| Error::invalid(what, format!("`{}` {why}", crate::text::escape(id)));
     if !id.starts_with(prefix) {
         return Err(bad(&format!("does not start with {prefix}")));
@@ -488,16 +489,16 @@ mod tests {
     fn id18_matches_known_ids() {
         // Salesforce documentation examples.
         assert_eq!(
-            id18("00Dxx0000001gPL", "00D", "org").unwrap(),
+            id18("00Dxx0000001gPL", "00D", Input::OrgId).unwrap(),
             "00Dxx0000001gPLEAY"
         );
         assert_eq!(
-            id18("005xx000001SwiU", "005", "user").unwrap(),
+            id18("005xx000001SwiU", "005", Input::UserId).unwrap(),
             "005xx000001SwiUAAS"
         );
-        assert!(id18("005xx000001SwiUAAA", "005", "user").is_err());
-        assert!(id18("001xx000001SwiU", "005", "user").is_err());
-        assert!(id18("005", "005", "user").is_err());
+        assert!(id18("005xx000001SwiUAAA", "005", Input::UserId).is_err());
+        assert!(id18("001xx000001SwiU", "005", Input::UserId).is_err());
+        assert!(id18("005", "005", Input::UserId).is_err());
     }
 
     #[test]

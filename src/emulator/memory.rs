@@ -17,7 +17,7 @@ use super::tokens::Grant;
 use crate::Result;
 
 /// The base URL the in-memory server believes it has.
-pub const BASE_URL: &str = "http://127.0.0.1:8080";
+pub(super) const BASE_URL: &str = "http://127.0.0.1:8080";
 
 /// An emulator that answers raw request bytes. See the module documentation.
 pub struct InMemory {

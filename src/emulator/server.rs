@@ -14,6 +14,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::routes;
 use super::state::{Limits, Shared};
+use crate::error::Input;
 use crate::{Error, Result, SecretBytes};
 
 /// A TLS server identity: certificate chain (leaf first, DER) and the private key
@@ -29,7 +30,10 @@ pub struct TlsIdentity {
 pub(crate) fn tls_acceptor(id: &TlsIdentity) -> Result<tokio_rustls::TlsAcceptor> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     if id.cert_chain.is_empty() {
-        return Err(Error::invalid("TLS certificate", "no certificate given"));
+        return Err(Error::invalid(
+            Input::TlsCertificate,
+            "no certificate given",
+        ));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs: Vec<CertificateDer<'static>> = id
@@ -40,10 +44,10 @@ pub(crate) fn tls_acceptor(id: &TlsIdentity) -> Result<tokio_rustls::TlsAcceptor
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_pkcs8.expose().to_vec()));
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(Error::crypto)?
+        .map_err(Error::internal)?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| Error::invalid("TLS certificate and key", e))?;
+        .map_err(|e| Error::invalid(Input::TlsCertificateAndKey, e))?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
 }

@@ -43,21 +43,21 @@ pub(crate) struct Session {
 
 impl Tokens {
     /// A fresh key from the OS RNG.
-    pub fn new() -> crate::Result<Self> {
+    pub(super) fn new() -> crate::Result<Self> {
         let rng = ring::rand::SystemRandom::new();
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
-            .map_err(|_| crate::Error::crypto("the OS random number generator failed"))?;
+            .map_err(|_| crate::Error::internal("the OS random number generator failed"))?;
         Ok(Tokens { key, rng })
     }
 
     /// Mint a token for `grant`.
-    pub fn issue(&self, org15: &str, grant: Grant, now: i64) -> crate::Result<String> {
+    pub(super) fn issue(&self, org15: &str, grant: Grant, now: i64) -> crate::Result<String> {
         use ring::rand::SecureRandom;
         // Random bytes first, so the visible start of a token tells nothing.
         let mut buf = [0u8; TOKEN_LEN];
         self.rng
             .fill(&mut buf[..NONCE])
-            .map_err(|_| crate::Error::crypto("the OS random number generator failed"))?;
+            .map_err(|_| crate::Error::internal("the OS random number generator failed"))?;
         buf[NONCE] = TOKEN_VERSION;
         buf[NONCE + 1..NONCE + 3]
             .copy_from_slice(&u16::try_from(grant.app).unwrap_or(u16::MAX).to_be_bytes());
@@ -75,7 +75,7 @@ impl Tokens {
 
     /// Check a token: right org, genuine, not older than `session_seconds`, and naming an
     /// app and an active user that exist.
-    pub fn check(&self, cfg: &Config, token: &str, now: i64) -> Option<Session> {
+    pub(super) fn check(&self, cfg: &Config, token: &str, now: i64) -> Option<Session> {
         let (org, rest) = token.split_once('!')?;
         if org != cfg.org_id15() || rest.len() > 128 {
             return None;

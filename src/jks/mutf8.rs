@@ -7,9 +7,9 @@ pub fn encode_modified_utf8(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     for unit in s.encode_utf16() {
         match unit {
-            0x0001..=0x007f => out.push(unit as u8),
+            0x0001..=0x007f => out.push((unit & 0x7f) as u8),
             0x0000 | 0x0080..=0x07ff => {
-                out.push(0xc0 | (unit >> 6) as u8);
+                out.push(0xc0 | ((unit >> 6) & 0x1f) as u8);
                 out.push(0x80 | (unit & 0x3f) as u8);
             }
             _ => {

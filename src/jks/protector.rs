@@ -12,6 +12,7 @@ use der::{Decode, Encode};
 use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
+use crate::error::Input;
 use crate::{Error, Password, Result, SecretBytes};
 
 /// OID of the Sun KeyProtector (`1.3.6.1.4.1.42.2.17.1.1`).
@@ -20,7 +21,7 @@ pub const KEY_PROTECTOR_OID: der::asn1::ObjectIdentifier =
 /// Salt length of the KeyProtector.
 pub const SALT_LEN: usize = 20;
 pub(super) const DIGEST_LEN: usize = 20;
-const WHAT_KEY: &str = "JKS key entry";
+const WHAT_KEY: Input = Input::JksKeyEntry;
 
 /// A password as Java `char[]` bytes: UTF-16BE code units (supplementary characters as
 /// surrogate pairs), no terminator.
@@ -73,7 +74,7 @@ fn check_value(pw: &[u8], plain: &[u8]) -> [u8; DIGEST_LEN] {
 /// salt. Returns DER `EncryptedPrivateKeyInfo`.
 pub fn protect(pkcs8_der: &[u8], key_password: &Password) -> Result<Vec<u8>> {
     let mut salt = [0u8; SALT_LEN];
-    getrandom::fill(&mut salt).map_err(Error::crypto)?;
+    getrandom::fill(&mut salt).map_err(Error::internal)?;
     protect_with_salt(pkcs8_der, key_password, &salt)
 }
 
@@ -84,7 +85,7 @@ pub fn protect_with_salt(
     salt: &[u8; SALT_LEN],
 ) -> Result<Vec<u8>> {
     if pkcs8_der.is_empty() {
-        return Err(Error::invalid("private key", "the key is empty"));
+        return Err(Error::invalid(Input::PrivateKey, "the key is empty"));
     }
     let pw = utf16be(key_password);
     let mut body = Zeroizing::new(Vec::with_capacity(SALT_LEN + pkcs8_der.len() + DIGEST_LEN));
@@ -97,9 +98,9 @@ pub fn protect_with_salt(
             oid: KEY_PROTECTOR_OID,
             parameters: Some(AnyRef::NULL),
         },
-        data: OctetStringRef::new(&body).map_err(Error::crypto)?,
+        data: OctetStringRef::new(&body).map_err(Error::internal)?,
     };
-    epki.to_der().map_err(Error::crypto)
+    epki.to_der().map_err(Error::internal)
 }
 
 fn protector_name(oid: &str) -> &'static str {
@@ -124,7 +125,7 @@ pub fn recover(protected: &[u8], key_password: &Password) -> Result<SecretBytes>
     if epki.algorithm.oid != KEY_PROTECTOR_OID {
         let oid = epki.algorithm.oid.to_string();
         return Err(Error::unsupported(
-            "key protection",
+            Input::KeyProtection,
             format!(
                 "{} (OID {oid}); JKS uses the Sun KeyProtector",
                 protector_name(&oid)
@@ -165,7 +166,9 @@ mod tests {
     #[test]
     fn key_protector_round_trips_and_detects_wrong_password() {
         for len in [1usize, 19, 20, 21, 40, 41, 1217] {
-            let key: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let key: Vec<u8> = (0..len)
+                .map(|i| u8::try_from(i * 7 % 256).unwrap())
+                .collect();
             let salt = [9u8; 20];
             let p = protect_with_salt(&key, &pw("pässwört€"), &salt).unwrap();
             let back = recover(&p, &pw("pässwört€")).unwrap();
@@ -175,7 +178,7 @@ mod tests {
                 matches!(
                     err,
                     Error::WrongPassword {
-                        what: "JKS key entry"
+                        what: Input::JksKeyEntry
                     }
                 ),
                 "{err}"

@@ -8,6 +8,7 @@ use super::{
     not_jks,
 };
 use crate::detect::FileType;
+use crate::error::Input;
 use crate::{Error, Password, Result};
 
 /// A bounds-checked big-endian reader over the file.
@@ -134,7 +135,7 @@ fn read_entry(r: &mut Reader<'_>, version: u32, index: u32) -> Result<Entry> {
             }))
         }
         3 => Err(Error::unsupported(
-            "keystore entry",
+            Input::KeystoreEntry,
             format!("entry {index} is a secret-key entry (tag 3), which only JCEKS keystores hold"),
         )),
         other => Err(Error::corrupt(
@@ -161,7 +162,7 @@ pub fn parse(data: &[u8], store_password: Option<&Password>) -> Result<Keystore>
     let version = r.u32("version")?;
     if version != 1 && version != 2 {
         return Err(Error::unsupported(
-            "JKS version",
+            Input::JksVersion,
             format!("{version} (certmint reads versions 1 and 2)"),
         ));
     }

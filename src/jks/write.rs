@@ -8,10 +8,11 @@ use super::{
     Certificate, Entry, Integrity, MAGIC, MAX_UTF_BYTES, PrivateKeyEntry, TAG_PRIVATE_KEY,
     TAG_TRUSTED_CERT, VERSION, encode_modified_utf8, integrity_digest, normalize_alias, parse,
 };
+use crate::error::Input;
 use crate::key::RsaKey;
 use crate::{Error, Password, Result};
 
-fn put_utf(out: &mut Vec<u8>, s: &str, what: &'static str) -> Result<()> {
+fn put_utf(out: &mut Vec<u8>, s: &str, what: Input) -> Result<()> {
     let bytes = encode_modified_utf8(s);
     let n = u16::try_from(bytes.len()).map_err(|_| {
         Error::invalid(
@@ -27,7 +28,7 @@ fn put_utf(out: &mut Vec<u8>, s: &str, what: &'static str) -> Result<()> {
     Ok(())
 }
 
-fn put_bytes32(out: &mut Vec<u8>, bytes: &[u8], what: &'static str) -> Result<()> {
+fn put_bytes32(out: &mut Vec<u8>, bytes: &[u8], what: Input) -> Result<()> {
     let n = u32::try_from(bytes.len()).map_err(|_| Error::invalid(what, "longer than 4 GiB"))?;
     out.extend_from_slice(&n.to_be_bytes());
     out.extend_from_slice(bytes);
@@ -36,10 +37,10 @@ fn put_bytes32(out: &mut Vec<u8>, bytes: &[u8], what: &'static str) -> Result<()
 
 fn put_cert(out: &mut Vec<u8>, cert: &Certificate) -> Result<()> {
     if cert.der.is_empty() {
-        return Err(Error::invalid("certificate", "a certificate is empty"));
+        return Err(Error::invalid(Input::Certificate, "a certificate is empty"));
     }
-    put_utf(out, &cert.cert_type, "certificate type")?;
-    put_bytes32(out, &cert.der, "certificate")
+    put_utf(out, &cert.cert_type, Input::CertificateType)?;
+    put_bytes32(out, &cert.der, Input::Certificate)
 }
 
 /// Write a version-2 keystore holding `entries`, in order, with aliases exactly as given
@@ -53,19 +54,19 @@ pub fn write(entries: &[Entry], store_password: &Password) -> Result<Vec<u8>> {
     let mut seen: Vec<String> = Vec::with_capacity(entries.len());
     for e in entries {
         if e.alias().is_empty() {
-            return Err(Error::invalid("alias", "an alias is empty"));
+            return Err(Error::invalid(Input::Alias, "an alias is empty"));
         }
         let n = normalize_alias(e.alias());
         if seen.contains(&n) {
             return Err(Error::invalid(
-                "alias",
+                Input::Alias,
                 format!("`{}` appears twice (JKS aliases ignore case)", e.alias()),
             ));
         }
         seen.push(n);
     }
-    let count =
-        u32::try_from(entries.len()).map_err(|_| Error::invalid("keystore", "too many entries"))?;
+    let count = u32::try_from(entries.len())
+        .map_err(|_| Error::invalid(Input::Keystore, "too many entries"))?;
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC.to_be_bytes());
     out.extend_from_slice(&VERSION.to_be_bytes());
@@ -74,11 +75,11 @@ pub fn write(entries: &[Entry], store_password: &Password) -> Result<Vec<u8>> {
         match e {
             Entry::PrivateKey(k) => {
                 out.extend_from_slice(&TAG_PRIVATE_KEY.to_be_bytes());
-                put_utf(&mut out, &k.alias, "alias")?;
+                put_utf(&mut out, &k.alias, Input::Alias)?;
                 out.extend_from_slice(&k.timestamp_ms.to_be_bytes());
-                put_bytes32(&mut out, k.protected_key.as_der(), "protected key")?;
+                put_bytes32(&mut out, k.protected_key.as_der(), Input::ProtectedKey)?;
                 let n = u32::try_from(k.chain.len())
-                    .map_err(|_| Error::invalid("certificate chain", "too long"))?;
+                    .map_err(|_| Error::invalid(Input::CertificateChain, "too long"))?;
                 out.extend_from_slice(&n.to_be_bytes());
                 for c in &k.chain {
                     put_cert(&mut out, c)?;
@@ -86,7 +87,7 @@ pub fn write(entries: &[Entry], store_password: &Password) -> Result<Vec<u8>> {
             }
             Entry::TrustedCert(c) => {
                 out.extend_from_slice(&TAG_TRUSTED_CERT.to_be_bytes());
-                put_utf(&mut out, &c.alias, "alias")?;
+                put_utf(&mut out, &c.alias, Input::Alias)?;
                 out.extend_from_slice(&c.timestamp_ms.to_be_bytes());
                 put_cert(&mut out, &c.cert)?;
             }
@@ -121,16 +122,20 @@ pub fn write_private_key(
 ) -> Result<Vec<u8>> {
     let Some(leaf) = chain.first() else {
         return Err(Error::invalid(
-            "certificate chain",
+            Input::CertificateChain,
             "a private-key entry needs its certificate",
         ));
     };
-    pkcs8::PrivateKeyInfoRef::from_der(pkcs8_der)
-        .map_err(|e| Error::invalid("private key", format!("not a PKCS#8 PrivateKeyInfo ({e})")))?;
+    pkcs8::PrivateKeyInfoRef::from_der(pkcs8_der).map_err(|e| {
+        Error::invalid(
+            Input::PrivateKey,
+            format!("not a PKCS#8 PrivateKeyInfo ({e})"),
+        )
+    })?;
     let key = RsaKey::from_pkcs8_der(pkcs8_der)?;
     let leaf = crate::x509::parse_der(leaf)?;
     if !key.matches_spki(&leaf.spki) {
-        return Err(Error::KeyMismatch("certificate"));
+        return Err(Error::KeyMismatch(Input::Certificate));
     }
     let alias = normalize_alias(alias);
     let entry = PrivateKeyEntry::new(&alias, timestamp_ms, pkcs8_der, password, chain.to_vec())?;
@@ -149,7 +154,7 @@ pub(super) fn prove(
     chain: &[Vec<u8>],
 ) -> Result<()> {
     let fail = |why: &dyn std::fmt::Display| {
-        Error::crypto(format!(
+        Error::internal(format!(
             "the JKS keystore just written does not read back: {why}"
         ))
     };

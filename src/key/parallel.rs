@@ -45,9 +45,9 @@ pub(super) fn generate(bits: usize, workers: usize) -> Result<rsa::PrivateKey> {
     let (p, q) = find_two_primes(half, workers.max(1))?;
     let (p, q) = if p > q { (p, q) } else { (q, p) };
     let key = rsa::PrivateKey::from_p_q(p, q, BoxedUint::from(u64::from(E)))
-        .map_err(|e| Error::crypto(format!("building the RSA key failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("building the RSA key failed: {e}")))?;
     if rsa::traits::PublicKeyParts::n(&key).bit_width() as usize != bits {
-        return Err(Error::crypto("the generated modulus has the wrong size"));
+        return Err(Error::internal("the generated modulus has the wrong size"));
     }
     Ok(key)
 }
@@ -74,7 +74,7 @@ fn find_two_primes(half: u32, workers: usize) -> Result<(BoxedUint, BoxedUint)> 
                 .into_iter()
                 .map(|h| {
                     h.join()
-                        .unwrap_or_else(|_| Err(Error::crypto("a key generation thread failed")))
+                        .unwrap_or_else(|_| Err(Error::internal("a key generation thread failed")))
                 })
                 .collect()
         });
@@ -88,28 +88,29 @@ fn find_two_primes(half: u32, workers: usize) -> Result<(BoxedUint, BoxedUint)> 
     let mut primes = found
         .primes
         .into_inner()
-        .map_err(|_| Error::crypto("a key generation thread failed"))?;
+        .map_err(|_| Error::internal("a key generation thread failed"))?;
     match (primes.pop(), primes.pop()) {
         (Some(q), Some(p)) => Ok((p, q)),
-        _ => Err(Error::crypto("key generation stopped without two primes")),
+        _ => Err(Error::internal("key generation stopped without two primes")),
     }
 }
 
 /// One worker: find primes until two acceptable ones are in `found`.
 fn search(half: u32, found: &Found) -> Result<()> {
     let Some(bit_length) = NonZeroU32::new(half) else {
-        return Err(Error::crypto("prime size is zero"));
+        return Err(Error::internal("prime size is zero"));
     };
     let len = (half / 8) as usize;
     // The random starts are secret (a prime is found a short walk from one): wiped on drop.
     let mut start = zeroize::Zeroizing::new(vec![0u8; len]);
     while !found.done.load(Ordering::Relaxed) {
-        getrandom::fill(&mut start).map_err(Error::crypto)?;
+        getrandom::fill(&mut start).map_err(Error::internal)?;
         // Top two bits set (so p*q has exactly 2*half bits), odd.
         start[0] |= 0xC0;
         start[len - 1] |= 1;
-        let candidate = BoxedUint::from_be_slice(&start, half).map_err(Error::crypto)?;
-        let sieve = SmallFactorsSieve::new(candidate, bit_length, false).map_err(Error::crypto)?;
+        let candidate = BoxedUint::from_be_slice(&start, half).map_err(Error::internal)?;
+        let sieve =
+            SmallFactorsSieve::new(candidate, bit_length, false).map_err(Error::internal)?;
         for c in sieve {
             if found.done.load(Ordering::Relaxed) {
                 return Ok(());
@@ -193,7 +194,10 @@ mod tests {
     #[test]
     fn small_modulus_arithmetic() {
         let x = BoxedUint::from(65_538u64 * 3 + 1);
-        assert_eq!(mod_small(&x, 65_537), (65_538u64 * 3 + 1) as u32 % 65_537);
+        assert_eq!(
+            u64::from(mod_small(&x, 65_537)),
+            (65_538u64 * 3 + 1) % 65_537
+        );
         let a = BoxedUint::from(1u64 << 40);
         let b = BoxedUint::from((1u64 << 40) + 5);
         assert!(!far_apart(&a, &b, 140));

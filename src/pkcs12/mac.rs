@@ -9,6 +9,7 @@ use pkcs12::kdf::{self, Pkcs12KeyType};
 use zeroize::Zeroizing;
 
 use super::pbe::{PasswordForms, check_iterations, check_salt};
+use crate::error::Input;
 use crate::{Error, Result};
 
 /// OID `PBMAC1` (RFC 8018 / RFC 9579), the MAC OpenSSL 3.4+ writes with `-pbmac1_pbkdf2`.
@@ -58,7 +59,7 @@ impl MacAlg {
             "1.2.643.7.1.1.2.2" | "1.2.643.7.1.1.2.3" => "GOST R 34.11-2012".into(),
             other => format!("digest OID {other}"),
         };
-        Err(Error::unsupported("PKCS#12 MAC algorithm", name))
+        Err(Error::unsupported(Input::Pkcs12MacAlgorithm, name))
     }
 
     pub(crate) fn oid(self) -> ObjectIdentifier {
@@ -102,7 +103,7 @@ fn hmac_pkcs12<D>(pass: &[u8], salt: &[u8], iterations: u32, data: &[u8]) -> Res
 where
     D: Digest + FixedOutputReset + BlockSizeUser + hmac::EagerHash,
 {
-    let rounds = i32::try_from(iterations).map_err(Error::crypto)?;
+    let rounds = i32::try_from(iterations).map_err(Error::internal)?;
     let key = Zeroizing::new(kdf::derive_key::<D>(
         pass,
         salt,
@@ -110,7 +111,7 @@ where
         rounds,
         <D as OutputSizeUser>::output_size(),
     ));
-    let mut mac = <hmac::Hmac<D> as KeyInit>::new_from_slice(&key).map_err(Error::crypto)?;
+    let mut mac = <hmac::Hmac<D> as KeyInit>::new_from_slice(&key).map_err(Error::internal)?;
     mac.update(data);
     Ok(mac.finalize().into_bytes().to_vec())
 }
@@ -131,8 +132,8 @@ impl<'a> MacParams<'a> {
         digest: &'a [u8],
     ) -> Result<Self> {
         let alg = MacAlg::from_oid(oid)?;
-        check_salt("MAC", salt)?;
-        let iterations = check_iterations("MAC", iterations)?;
+        check_salt(Input::Mac, salt)?;
+        let iterations = check_iterations(Input::Mac, iterations)?;
         Ok(MacParams {
             alg,
             salt,

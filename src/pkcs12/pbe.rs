@@ -23,6 +23,7 @@ use spki::{AlgorithmIdentifierOwned, AlgorithmIdentifierRef};
 use zeroize::Zeroizing;
 
 use super::Protection;
+use crate::error::Input;
 use crate::{Error, Password, Result};
 
 /// Highest iteration count certmint will run for any KDF read from a file (PBKDF2, the
@@ -62,7 +63,7 @@ impl Budget {
 
 fn over_budget() -> Error {
     Error::unsupported(
-        "PKCS#12 file",
+        Input::Pkcs12,
         format!(
             "its key derivations add up to more than {MAX_TOTAL_ITERATIONS} iterations (real files need well under a million)"
         ),
@@ -73,7 +74,8 @@ fn over_budget() -> Error {
 pub const MAX_SALT_LEN: usize = 1024;
 
 /// OID `pbes2` (1.2.840.113549.1.5.13).
-pub const PBES2_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
+pub(super) const PBES2_OID: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
 
 /// The password in the byte forms the two KDF families use.
 pub(crate) struct PasswordForms {
@@ -141,26 +143,25 @@ pub(crate) fn bmp_password(password: &str) -> Zeroizing<Vec<u8>> {
     out
 }
 
-pub(crate) fn check_iterations(what: &'static str, iterations: u64) -> Result<u32> {
+pub(crate) fn check_iterations(what: Input, iterations: u64) -> Result<u32> {
     if iterations == 0 {
         return Err(Error::corrupt(what, "an iteration count of 0"));
     }
-    if iterations > u64::from(MAX_ITERATIONS) {
-        return Err(Error::unsupported(
-            "PKCS#12 parameters",
+    match u32::try_from(iterations) {
+        Ok(n) if n <= MAX_ITERATIONS => Ok(n),
+        _ => Err(Error::unsupported(
+            Input::Pkcs12Parameters,
             format!(
                 "{iterations} iterations in the {what} (certmint runs at most {MAX_ITERATIONS}; Java refuses more than 5,000,000)"
             ),
-        ));
+        )),
     }
-    // Bounded above by MAX_ITERATIONS, so it fits.
-    Ok(iterations as u32)
 }
 
-pub(crate) fn check_salt(what: &'static str, salt: &[u8]) -> Result<()> {
+pub(crate) fn check_salt(what: Input, salt: &[u8]) -> Result<()> {
     if salt.len() > MAX_SALT_LEN {
         return Err(Error::unsupported(
-            "PKCS#12 parameters",
+            Input::Pkcs12Parameters,
             format!(
                 "a {}-byte salt in the {what} (certmint accepts at most {MAX_SALT_LEN})",
                 salt.len()
@@ -343,7 +344,7 @@ fn name_unsupported(oid: &str) -> String {
 impl Scheme {
     /// Decode and check an `AlgorithmIdentifier` from a file. Algorithms certmint does not
     /// run are `Unsupported` errors that name them; malformed parameters are `Corrupt`.
-    pub(crate) fn parse(alg: AlgorithmIdentifierRef<'_>, what: &'static str) -> Result<Self> {
+    pub(crate) fn parse(alg: AlgorithmIdentifierRef<'_>, what: Input) -> Result<Self> {
         let oid = alg.oid.to_string();
         if let Some(cipher) = Pkcs12Cipher::from_oid(&oid) {
             let params = alg.parameters.ok_or_else(|| {
@@ -367,7 +368,7 @@ impl Scheme {
                 .to_der()
                 .map_err(|e| Error::corrupt(what, e))?;
             let params = pkcs5::pbes2::Parameters::from_der(&der_params).map_err(|_| {
-                Error::unsupported("PKCS#12 encryption", name_pbes2(alg.parameters))
+                Error::unsupported(Input::Pkcs12Encryption, name_pbes2(alg.parameters))
             })?;
             match &params.kdf {
                 pkcs5::pbes2::Kdf::Pbkdf2(p) => {
@@ -375,11 +376,11 @@ impl Scheme {
                     check_iterations(what, u64::from(p.iteration_count))?;
                 }
                 pkcs5::pbes2::Kdf::Scrypt(s) => {
-                    crate::key::check_scrypt(s, "PKCS#12 parameters")?;
+                    crate::key::check_scrypt(s, Input::Pkcs12Parameters)?;
                 }
                 _ => {
                     return Err(Error::unsupported(
-                        "PKCS#12 encryption",
+                        Input::Pkcs12Encryption,
                         name_pbes2(alg.parameters),
                     ));
                 }
@@ -387,7 +388,7 @@ impl Scheme {
             return Ok(Scheme::Pbes2(params));
         }
         Err(Error::unsupported(
-            "PKCS#12 encryption",
+            Input::Pkcs12Encryption,
             name_unsupported(&oid),
         ))
     }
@@ -439,16 +440,16 @@ impl Scheme {
                 iterations,
             } => {
                 let p = pkcs12::pbe_params::Pkcs12PbeParams {
-                    salt: der::asn1::OctetString::new(salt.clone()).map_err(Error::crypto)?,
-                    iterations: i32::try_from(*iterations).map_err(Error::crypto)?,
+                    salt: der::asn1::OctetString::new(salt.clone()).map_err(Error::internal)?,
+                    iterations: i32::try_from(*iterations).map_err(Error::internal)?,
                 };
-                (cipher.oid(), p.to_der().map_err(Error::crypto)?)
+                (cipher.oid(), p.to_der().map_err(Error::internal)?)
             }
-            Scheme::Pbes2(p) => (PBES2_OID, p.to_der().map_err(Error::crypto)?),
+            Scheme::Pbes2(p) => (PBES2_OID, p.to_der().map_err(Error::internal)?),
         };
         Ok(AlgorithmIdentifierOwned {
             oid,
-            parameters: Some(der::Any::from_der(&params).map_err(Error::crypto)?),
+            parameters: Some(der::Any::from_der(&params).map_err(Error::internal)?),
         })
     }
 
@@ -468,10 +469,10 @@ impl Scheme {
                 true,
             )
             .map(|z| z.to_vec())
-            .ok_or_else(|| Error::crypto("PKCS#12 PBE encryption failed")),
+            .ok_or_else(|| Error::internal("PKCS#12 PBE encryption failed")),
             Scheme::Pbes2(p) => p
                 .encrypt(forms.utf8.as_slice(), plain)
-                .map_err(Error::crypto),
+                .map_err(Error::internal),
         }
     }
 
@@ -481,7 +482,7 @@ impl Scheme {
         &self,
         forms: &PasswordForms,
         data: &[u8],
-        what: &'static str,
+        what: Input,
     ) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let block = match self {
             Scheme::Pkcs12 { .. } => 8,
@@ -522,7 +523,7 @@ impl Scheme {
                 Ok(plain) => Ok(Some(Zeroizing::new(plain))),
                 Err(pkcs5::Error::DecryptFailed) => Ok(None),
                 Err(pkcs5::Error::UnsupportedAlgorithm { oid }) => Err(Error::unsupported(
-                    "PKCS#12 encryption",
+                    Input::Pkcs12Encryption,
                     format!("{} inside PBES2", prf_or_cipher_name(&oid.to_string())),
                 )),
                 Err(e) => Err(Error::corrupt(what, e)),
@@ -542,7 +543,7 @@ fn prf_or_cipher_name(oid: &str) -> String {
 
 /// Describe any encryption `AlgorithmIdentifier`, supported or not (for `probe`).
 pub(crate) fn protection(alg: AlgorithmIdentifierRef<'_>) -> Protection {
-    match Scheme::parse(alg, "PKCS#12 file") {
+    match Scheme::parse(alg, Input::Pkcs12) {
         Ok(s) => Protection {
             description: s.describe(),
             pbes2: s.is_pbes2(),
@@ -687,11 +688,15 @@ mod tests {
                 .to_der()
                 .unwrap();
             let ct = s.encrypt(&forms, &plain).unwrap();
-            let pt = s.decrypt(&forms, &ct, "test").unwrap().unwrap();
+            let pt = s.decrypt(&forms, &ct, Input::Pkcs12).unwrap().unwrap();
             assert_eq!(pt.as_slice(), plain.as_slice());
             let alg = s.algorithm_identifier().unwrap();
             let der = alg.to_der().unwrap();
-            let back = Scheme::parse(AlgorithmIdentifierRef::from_der(&der).unwrap(), "t").unwrap();
+            let back = Scheme::parse(
+                AlgorithmIdentifierRef::from_der(&der).unwrap(),
+                Input::Pkcs12,
+            )
+            .unwrap();
             assert_eq!(back, s);
         }
     }
@@ -710,7 +715,11 @@ mod tests {
         };
         alg.parameters = Some(der::Any::from_der(&huge.to_der().unwrap()).unwrap());
         let der = alg.to_der().unwrap();
-        let err = Scheme::parse(AlgorithmIdentifierRef::from_der(&der).unwrap(), "t").unwrap_err();
+        let err = Scheme::parse(
+            AlgorithmIdentifierRef::from_der(&der).unwrap(),
+            Input::Pkcs12,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
         assert!(err.to_string().contains("2147483647 iterations"), "{err}");
 
@@ -720,7 +729,11 @@ mod tests {
         };
         alg.parameters = Some(der::Any::from_der(&zero.to_der().unwrap()).unwrap());
         let der = alg.to_der().unwrap();
-        let err = Scheme::parse(AlgorithmIdentifierRef::from_der(&der).unwrap(), "t").unwrap_err();
+        let err = Scheme::parse(
+            AlgorithmIdentifierRef::from_der(&der).unwrap(),
+            Input::Pkcs12,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
     }
 
@@ -731,7 +744,11 @@ mod tests {
             parameters: None,
         };
         let der = rc4.to_der().unwrap();
-        let err = Scheme::parse(AlgorithmIdentifierRef::from_der(&der).unwrap(), "t").unwrap_err();
+        let err = Scheme::parse(
+            AlgorithmIdentifierRef::from_der(&der).unwrap(),
+            Input::Pkcs12,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("RC4"), "{err}");
     }
 }

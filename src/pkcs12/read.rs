@@ -15,10 +15,11 @@ use super::mac::{MacAlg, MacParams};
 use super::pbe::{Budget, PasswordForms, Scheme, protection};
 use super::{BagInfo, BagKind, Contents, Entry, MacInfo, PrivateKey, SafeInfo, Structure};
 use crate::detect::FileType;
+use crate::error::{Expected, Input};
 use crate::key::RsaKey;
 use crate::{Error, Password, Result, SecretBytes};
 
-const WHAT: &str = "PKCS#12 file";
+const WHAT: Input = Input::Pkcs12;
 
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
 const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
@@ -111,21 +112,21 @@ fn not_a_pfx(data: &[u8], err: der::Error) -> Error {
         FileType::Empty => return Error::corrupt(WHAT, "the file is empty"),
         FileType::Pem { .. } | FileType::BrokenPem => {
             return Error::WrongKind {
-                expected: "a PKCS#12 file (binary DER, not PEM)",
+                expected: Expected::Pkcs12Der,
                 found: detected.describe(),
             };
         }
         FileType::Pkcs12 | FileType::Unknown => {}
         other => {
             return Error::WrongKind {
-                expected: "a PKCS#12 file",
+                expected: Expected::Pkcs12,
                 found: other.describe(),
             };
         }
     }
     if data.len() > 1 && data[0] == 0x30 && data[1] == 0x80 {
         return Error::unsupported(
-            "PKCS#12 encoding",
+            Input::Pkcs12Encoding,
             "BER with indefinite lengths (as some Windows exports write); re-encode it with `openssl pkcs12 -in FILE -nodes | openssl pkcs12 -export ...`",
         );
     }
@@ -151,7 +152,7 @@ fn parse_outer(data: &[u8]) -> Result<Outer<'_>> {
     let pfx = PfxRef::from_der(data).map_err(|e| not_a_pfx(data, e))?;
     if pfx.version != 3 {
         return Err(Error::unsupported(
-            "PKCS#12 version",
+            Input::Pkcs12Version,
             format!("{} (only version 3 exists)", pfx.version),
         ));
     }
@@ -160,7 +161,7 @@ fn parse_outer(data: &[u8]) -> Result<Outer<'_>> {
         ID_DATA => {}
         ID_SIGNED_DATA => {
             return Err(Error::unsupported(
-                "PKCS#12 integrity mode",
+                Input::Pkcs12IntegrityMode,
                 "public-key integrity (signedData); certmint reads password-protected files",
             ));
         }
@@ -249,7 +250,7 @@ fn parse_safe(ci: ContentInfoRef<'_>) -> Result<RawSafe<'_>> {
                         number,
                     } if number.value() == 0 => {
                         return Err(Error::unsupported(
-                            "PKCS#12 encoding",
+                            Input::Pkcs12Encoding,
                             "encrypted contents split into BER chunks (constructed [0])",
                         ));
                     }
@@ -259,7 +260,7 @@ fn parse_safe(ci: ContentInfoRef<'_>) -> Result<RawSafe<'_>> {
             Ok(RawSafe::Encrypted { algorithm, content })
         }
         ID_ENVELOPED_DATA => Err(Error::unsupported(
-            "PKCS#12 privacy mode",
+            Input::Pkcs12PrivacyMode,
             "public-key encryption (envelopedData); certmint reads password-protected files",
         )),
         other => Err(corrupt(format!("a safe of content type {other}"))),
@@ -287,7 +288,7 @@ struct RawBag<'a> {
 fn parse_bags<'a>(der_bytes: &'a [u8], depth: u8, out: &mut Vec<RawBag<'a>>) -> Result<()> {
     if depth > MAX_NESTING {
         return Err(Error::unsupported(
-            "PKCS#12 layout",
+            Input::Pkcs12Layout,
             format!("safe contents nested more than {MAX_NESTING} deep"),
         ));
     }
@@ -528,7 +529,7 @@ pub fn read_with_key_password(
     };
     // Without a MAC a failed decryption is the only sign of a wrong password; with one,
     // it means this part uses another password.
-    let wrong = |part: &'static str| {
+    let wrong = |part: Input| {
         if mac_verified {
             Error::WrongPassword { what: part }
         } else {
@@ -548,7 +549,7 @@ pub fn read_with_key_password(
             budget.spend(scheme.cost(&forms))?;
             let plain = scheme
                 .decrypt(&forms, content, WHAT)?
-                .ok_or_else(|| wrong("encrypted contents of the PKCS#12 file"))?;
+                .ok_or_else(|| wrong(Input::Pkcs12Contents))?;
             if AnyRef::from_der(&plain).is_err() {
                 return Err(if mac_verified {
                     corrupt("the decrypted contents are not DER")
@@ -572,7 +573,7 @@ pub fn read_with_key_password(
             RawSafe::Encrypted { algorithm, .. } => {
                 let plain = next_decrypted
                     .next()
-                    .ok_or_else(|| Error::crypto("decrypted safes out of step"))?;
+                    .ok_or_else(|| Error::internal("decrypted safes out of step"))?;
                 if !plain.is_empty() {
                     parse_bags(plain, 0, &mut bags)?;
                 }
@@ -605,7 +606,7 @@ pub fn read_with_key_password(
             }
             BagValue::Shrouded(epki) => {
                 let scheme = Scheme::parse(epki.algorithm, WHAT)?;
-                let what = "private key in the PKCS#12 file";
+                let what = Input::Pkcs12PrivateKey;
                 let ciphertext = epki.data.as_bytes();
                 budget.spend(scheme.cost(&forms))?;
                 let mut plain = scheme.decrypt(&forms, ciphertext, what)?;
@@ -710,7 +711,7 @@ fn decrypts_anything(outer: &Outer<'_>, forms: &PasswordForms, budget: &Budget) 
 /// A PKCS#8 `PrivateKeyInfo` as a key: RSA parsed, anything else kept as bytes.
 fn private_key(der_bytes: &[u8]) -> Result<PrivateKey> {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der_bytes)
-        .map_err(|e| Error::corrupt("private key in the PKCS#12 file", e))?;
+        .map_err(|e| Error::corrupt(Input::Pkcs12PrivateKey, e))?;
     if info.algorithm.oid == crate::key::RSA_ENCRYPTION_OID {
         return Ok(PrivateKey::Rsa(RsaKey::from_pkcs8_der(der_bytes)?));
     }

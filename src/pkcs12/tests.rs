@@ -307,6 +307,10 @@ fn with_mac_iterations(der_bytes: &[u8], iterations: i32) -> Vec<u8> {
 }
 
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the time it took, for whoever runs the test with --nocapture"
+)]
 fn hostile_iteration_counts_are_refused_quickly_as_unsupported() {
     let der = write_fast(Profile::Modern, "pw-1234");
     let hostile = with_mac_iterations(&der, 20_000_000);

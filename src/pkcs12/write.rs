@@ -32,6 +32,7 @@ use spki::AlgorithmIdentifierOwned;
 use super::Profile;
 use super::mac::MacAlg;
 use super::pbe::{PasswordForms, Pkcs12Cipher, Scheme};
+use crate::error::Input;
 use crate::key::RsaKey;
 use crate::{Error, Password, Result};
 
@@ -76,7 +77,7 @@ impl WriteOptions {
         ] {
             if !(MIN_WRITE_ITERATIONS..=MAX_WRITE_ITERATIONS).contains(&n) {
                 return Err(Error::invalid(
-                    "PKCS#12 iteration count",
+                    Input::Pkcs12IterationCount,
                     format!("{what} {n}; use {MIN_WRITE_ITERATIONS} to {MAX_WRITE_ITERATIONS}"),
                 ));
             }
@@ -128,13 +129,13 @@ where
     check_alias(alias)?;
     if password.is_empty() {
         return Err(Error::invalid(
-            "password",
+            Input::Password,
             "a PKCS#12 file needs a non-empty password (Java and Windows refuse empty ones)",
         ));
     }
     let leaf = chain.first().ok_or_else(|| {
         Error::invalid(
-            "certificate chain",
+            Input::CertificateChain,
             "it is empty; the key's certificate is needed",
         )
     })?;
@@ -143,7 +144,7 @@ where
     }
     let leaf_info = crate::x509::parse_der(leaf)?;
     if !key.matches_spki(&leaf_info.spki) {
-        return Err(Error::KeyMismatch("certificate"));
+        return Err(Error::KeyMismatch(Input::Certificate));
     }
 
     let der_bytes = encode(key, chain, alias, password, options, rng)?;
@@ -153,17 +154,23 @@ where
 
 fn check_alias(alias: &str) -> Result<()> {
     if alias.is_empty() {
-        return Err(Error::invalid("alias", "it is empty"));
+        return Err(Error::invalid(Input::Alias, "it is empty"));
     }
     if alias.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid("alias", "it contains control characters"));
+        return Err(Error::invalid(
+            Input::Alias,
+            "it contains control characters",
+        ));
     }
     if alias.chars().count() > 256 {
-        return Err(Error::invalid("alias", "it is longer than 256 characters"));
+        return Err(Error::invalid(
+            Input::Alias,
+            "it is longer than 256 characters",
+        ));
     }
     if alias.chars().any(|c| u32::from(c) > 0xFFFF) {
         return Err(Error::invalid(
-            "alias",
+            Input::Alias,
             "it contains characters outside the Basic Multilingual Plane, which a BMPString friendlyName cannot hold",
         ));
     }
@@ -173,7 +180,7 @@ fn check_alias(alias: &str) -> Result<()> {
 fn fill<R: TryCryptoRng + ?Sized, const N: usize>(rng: &mut R) -> Result<[u8; N]> {
     let mut b = [0u8; N];
     rng.try_fill_bytes(&mut b)
-        .map_err(|e| Error::crypto(format!("random number generator: {e}")))?;
+        .map_err(|e| Error::internal(format!("random number generator: {e}")))?;
     Ok(b)
 }
 
@@ -193,33 +200,33 @@ fn new_scheme<R: TryCryptoRng + ?Sized>(
             let iv: [u8; 16] = fill(rng)?;
             Scheme::Pbes2(
                 pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
-                    .map_err(Error::crypto)?,
+                    .map_err(Error::internal)?,
             )
         }
     })
 }
 
 fn oid(s: &str) -> Result<der::asn1::ObjectIdentifier> {
-    der::asn1::ObjectIdentifier::new(s).map_err(Error::crypto)
+    der::asn1::ObjectIdentifier::new(s).map_err(Error::internal)
 }
 
 fn any<T: Encode>(value: &T) -> Result<Any> {
-    Any::from_der(&value.to_der().map_err(Error::crypto)?).map_err(Error::crypto)
+    Any::from_der(&value.to_der().map_err(Error::internal)?).map_err(Error::internal)
 }
 
 /// `friendlyName` (BMPString) and `localKeyID` (OCTET STRING) attributes.
 fn attributes(alias: &str, local_key_id: &[u8]) -> Result<Attributes> {
-    let name = BmpString::from_utf8(alias).map_err(|e| Error::invalid("alias", e))?;
-    let id = OctetString::new(local_key_id).map_err(Error::crypto)?;
+    let name = BmpString::from_utf8(alias).map_err(|e| Error::invalid(Input::Alias, e))?;
+    let id = OctetString::new(local_key_id).map_err(Error::internal)?;
     let mut attrs = Attributes::new();
     for (o, v) in [(FRIENDLY_NAME, any(&name)?), (LOCAL_KEY_ID, any(&id)?)] {
-        let values = SetOfVec::try_from(vec![v]).map_err(Error::crypto)?;
+        let values = SetOfVec::try_from(vec![v]).map_err(Error::internal)?;
         attrs
             .insert(Attribute {
                 oid: oid(o)?,
                 values,
             })
-            .map_err(Error::crypto)?;
+            .map_err(Error::internal)?;
     }
     Ok(attrs)
 }
@@ -253,11 +260,11 @@ fn encode<R: TryCryptoRng + ?Sized>(
     for (i, cert) in chain.iter().enumerate() {
         let bag = CertBag {
             cert_id: pkcs12::PKCS_12_X509_CERT_OID,
-            cert_value: OctetString::new(cert.as_slice()).map_err(Error::crypto)?,
+            cert_value: OctetString::new(cert.as_slice()).map_err(Error::internal)?,
         };
         cert_bags.push(SafeBag {
             bag_id: pkcs12::PKCS_12_CERT_BAG_OID,
-            bag_value: bag.to_der().map_err(Error::crypto)?,
+            bag_value: bag.to_der().map_err(Error::internal)?,
             bag_attributes: if i == 0 {
                 Some(attributes(alias, &local_key_id)?)
             } else {
@@ -266,7 +273,7 @@ fn encode<R: TryCryptoRng + ?Sized>(
         });
     }
     let cert_scheme = new_scheme(cert_cipher, options.iterations, rng)?;
-    let cert_plain = cert_bags.to_der().map_err(Error::crypto)?;
+    let cert_plain = cert_bags.to_der().map_err(Error::internal)?;
     let cert_ciphertext = cert_scheme.encrypt(&forms, &cert_plain)?;
     let cert_safe = ContentInfo {
         content_type: oid(ID_ENCRYPTED_DATA)?,
@@ -275,7 +282,9 @@ fn encode<R: TryCryptoRng + ?Sized>(
             enc_content_info: EncryptedContentInfo {
                 content_type: oid(ID_DATA)?,
                 content_enc_alg: cert_scheme.algorithm_identifier()?,
-                encrypted_content: Some(OctetString::new(cert_ciphertext).map_err(Error::crypto)?),
+                encrypted_content: Some(
+                    OctetString::new(cert_ciphertext).map_err(Error::internal)?,
+                ),
             },
             unprotected_attrs: None,
         })?,
@@ -286,21 +295,23 @@ fn encode<R: TryCryptoRng + ?Sized>(
     let key_ciphertext = key_scheme.encrypt(&forms, key.pkcs8_der().expose())?;
     let epki = EncryptedPrivateKeyInfo {
         encryption_algorithm: key_scheme.algorithm_identifier()?,
-        encrypted_data: OctetString::new(key_ciphertext).map_err(Error::crypto)?,
+        encrypted_data: OctetString::new(key_ciphertext).map_err(Error::internal)?,
     };
     let key_bag = SafeBag {
         bag_id: pkcs12::PKCS_12_PKCS8_KEY_BAG_OID,
-        bag_value: epki.to_der().map_err(Error::crypto)?,
+        bag_value: epki.to_der().map_err(Error::internal)?,
         bag_attributes: Some(attributes(alias, &local_key_id)?),
     };
-    let key_contents = vec![key_bag].to_der().map_err(Error::crypto)?;
+    let key_contents = vec![key_bag].to_der().map_err(Error::internal)?;
     let key_safe = ContentInfo {
         content_type: oid(ID_DATA)?,
-        content: any(&OctetString::new(key_contents).map_err(Error::crypto)?)?,
+        content: any(&OctetString::new(key_contents).map_err(Error::internal)?)?,
     };
 
     // The authenticated safe and its MAC.
-    let auth_safe = vec![cert_safe, key_safe].to_der().map_err(Error::crypto)?;
+    let auth_safe = vec![cert_safe, key_safe]
+        .to_der()
+        .map_err(Error::internal)?;
     let mac_salt: [u8; SALT_LEN] = fill(rng)?;
     let mac = mac_alg.compute(
         forms.standard_bmp(),
@@ -312,7 +323,7 @@ fn encode<R: TryCryptoRng + ?Sized>(
         version: Version::V3,
         auth_safe: ContentInfo {
             content_type: oid(ID_DATA)?,
-            content: any(&OctetString::new(auth_safe).map_err(Error::crypto)?)?,
+            content: any(&OctetString::new(auth_safe).map_err(Error::internal)?)?,
         },
         mac_data: Some(MacData {
             mac: DigestInfo {
@@ -321,13 +332,13 @@ fn encode<R: TryCryptoRng + ?Sized>(
                     oid: mac_alg.oid(),
                     parameters: Some(Any::null()),
                 },
-                digest: OctetString::new(mac).map_err(Error::crypto)?,
+                digest: OctetString::new(mac).map_err(Error::internal)?,
             },
-            mac_salt: OctetString::new(mac_salt.as_slice()).map_err(Error::crypto)?,
-            iterations: i32::try_from(options.mac_iterations).map_err(Error::crypto)?,
+            mac_salt: OctetString::new(mac_salt.as_slice()).map_err(Error::internal)?,
+            iterations: i32::try_from(options.mac_iterations).map_err(Error::internal)?,
         }),
     };
-    pfx.to_der().map_err(Error::crypto)
+    pfx.to_der().map_err(Error::internal)
 }
 
 /// Read the file back and compare it with what was meant to be written.
@@ -339,7 +350,7 @@ fn verify(
     password: &Password,
 ) -> Result<()> {
     let fail = |why: &str| {
-        Error::crypto(format!(
+        Error::internal(format!(
             "the PKCS#12 file just written does not read back: {why}"
         ))
     };

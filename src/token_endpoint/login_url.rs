@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::{PRODUCTION, SANDBOX, TOKEN_PATH};
+use crate::error::Input;
 use crate::{Error, Result};
 
 /// What kind of Salesforce endpoint a login URL is.
@@ -44,14 +45,14 @@ impl LoginUrl {
         match t.to_ascii_lowercase().as_str() {
             "login" | "prod" | "production" => return Self::parse(PRODUCTION),
             "test" | "sandbox" => return Self::parse(SANDBOX),
-            "" => return Err(Error::invalid("login URL", "it is empty")),
+            "" => return Err(Error::invalid(Input::LoginUrl, "it is empty")),
             _ => {}
         }
-        let u = Url::parse(t, "login URL")?;
+        let u = Url::parse(t, Input::LoginUrl)?;
         let host = u.host.clone();
         if host.ends_with(".lightning.force.com") {
             return Err(Error::invalid(
-                "login URL",
+                Input::LoginUrl,
                 format!(
                     "`{host}` is a Lightning domain, which does not serve OAuth; use the My Domain URL \
                      (https://NAME.my.salesforce.com) instead"
@@ -61,7 +62,7 @@ impl LoginUrl {
         let loopback = is_loopback_host(&host);
         if u.scheme == "http" && !loopback {
             return Err(Error::invalid(
-                "login URL",
+                Input::LoginUrl,
                 format!(
                     "plain http:// is only allowed to a loopback address (the local emulator), not to \
                      `{host}`; use https://"
@@ -151,10 +152,10 @@ pub fn resolve_audience(text: &str) -> Result<String> {
         "test" | "sandbox" => return Ok(SANDBOX.into()),
         _ => {}
     }
-    let u = Url::parse(t, "audience")?;
+    let u = Url::parse(t, Input::Audience)?;
     if !t.contains("://") {
         return Err(Error::invalid(
-            "audience",
+            Input::Audience,
             format!(
                 "`{}` is neither `login`, `test` nor a URL such as https://login.salesforce.com",
                 crate::text::escape(t)
@@ -185,7 +186,7 @@ pub(super) struct Url {
 }
 
 impl Url {
-    pub(super) fn parse(text: &str, what: &'static str) -> Result<Self> {
+    pub(super) fn parse(text: &str, what: Input) -> Result<Self> {
         let with_scheme;
         let t = if text.contains("://") {
             text

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::error::Input;
 use crate::wire::identity::{IdentityBody, UserInfoBody};
 use crate::wire::oauth::{ErrorBody, TokenError, TokenResponse};
 use crate::{Error, Result};
@@ -91,7 +92,10 @@ impl Identity {
     /// ([`UserInfoBody`], told apart by having no `username`).
     pub fn parse(url: &str, body: &[u8]) -> Result<Self> {
         let bad = |e: serde_json::Error| {
-            Error::corrupt("identity response", format!("not the expected JSON: {e}"))
+            Error::corrupt(
+                Input::IdentityResponse,
+                format!("not the expected JSON: {e}"),
+            )
         };
         let v: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
         let (username, user_id, organization_id, display_name, active) =
@@ -115,7 +119,7 @@ impl Identity {
                 )
             };
         let username =
-            username.ok_or_else(|| Error::corrupt("identity response", "it names no user"))?;
+            username.ok_or_else(|| Error::corrupt(Input::IdentityResponse, "it names no user"))?;
         Ok(Identity {
             username,
             user_id,

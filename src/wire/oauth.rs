@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use super::lenient;
+use crate::error::Input;
 use crate::{Error, Result};
 
 /// The `grant_type` of the JWT bearer flow.
@@ -453,9 +454,12 @@ impl TokenResponse {
     /// Parse a 200 response body. Requires a non-empty string `access_token`.
     pub fn parse(body: &[u8]) -> Result<Self> {
         let r: TokenResponse = serde_json::from_slice(body)
-            .map_err(|e| Error::corrupt("token response", format!("not a JSON object: {e}")))?;
+            .map_err(|e| Error::corrupt(Input::TokenResponse, format!("not a JSON object: {e}")))?;
         if r.access_token.expose().is_empty() {
-            return Err(Error::corrupt("token response", "it has no access_token"));
+            return Err(Error::corrupt(
+                Input::TokenResponse,
+                "it has no access_token",
+            ));
         }
         Ok(r)
     }

@@ -88,7 +88,7 @@ fn jks_head(count: u32) -> Vec<u8> {
 }
 
 fn utf(s: &str) -> Vec<u8> {
-    let mut v = (s.len() as u16).to_be_bytes().to_vec();
+    let mut v = u16::try_from(s.len()).unwrap().to_be_bytes().to_vec();
     v.extend_from_slice(s.as_bytes());
     v
 }

@@ -6,6 +6,15 @@
 //! slow-tests`), which `.ci/run` and the README's test command turn on. A slow test is
 //! never skipped at run time: without the feature it is not built at all, and with it,
 //! it runs and fails when what it needs is missing.
+//!
+//! Tests and their helpers may unwrap and expect: a test that cannot go on fails with the
+//! panic's message (clippy.toml allows it inside `#[test]` functions; the helpers in
+//! support/ and the tables need it too).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test that cannot go on fails with the panic's message"
+)]
 
 mod support;
 

@@ -489,8 +489,11 @@ fn network_failures_exit_2_with_a_hint() {
 #[test]
 fn https_with_ca_file_succeeds_and_without_fails_with_a_tls_hint() {
     let f = fx();
-    let chain =
-        certmint::pemfile::parse_all(&std::fs::read(f.path("tls.crt")).unwrap(), "cert").unwrap();
+    let chain = certmint::pemfile::parse_all(
+        &std::fs::read(f.path("tls.crt")).unwrap(),
+        certmint::error::Input::Certificate,
+    )
+    .unwrap();
     let (key, _) = certmint::key::load(&std::fs::read(f.path("tls.key")).unwrap(), None).unwrap();
     let emu = start(
         config(""),

@@ -332,12 +332,9 @@ fn check_json_alias_is_never_the_generation_or_the_certificate_name() {
     assert_eq!(expiry["certificate"], "acme-jwt", "{expiry}");
 }
 
-/// The advice for a JCEKS keystore contradicted itself: the JKS reader said to convert it
-/// with `-deststoretype JKS`, the keystore door and `inspect` said PKCS12. There is now
-/// one advice, defined once, which says which target is for what: JKS to import into
-/// Salesforce, PKCS12 for Java programs.
-#[test]
-fn jceks_advice_is_one_and_says_which_target_is_for_what() {
+/// Every command that reads a keystore, on the JCEKS fixture: each must stop with exit 2
+/// and write nothing. Returns each command line with its stderr.
+fn jceks_errors() -> Vec<(String, String)> {
     use crate::support::{certmint, fixture};
     let jceks = fixture("jks/keytool.jceks");
     let out_dir = tempfile::tempdir().unwrap();
@@ -350,7 +347,7 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
         &["jks", "--p12", j, "--out", "x.jks", "--passout", "env:P"],
         &["p12", "--jks", j, "--out", "x.p12", "--passout", "env:P"],
     ];
-    let mut causes = Vec::new();
+    let mut errors = Vec::new();
     for args in runs {
         let o = certmint()
             .current_dir(out_dir.path())
@@ -361,12 +358,30 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        let cause = err
-            .lines()
-            .find(|l| l.trim_start().starts_with("cause:"))
-            .unwrap_or_else(|| panic!("{args:?}: {err}"))
-            .to_string();
-        assert!(cause.contains("JCEKS"), "{args:?}: {cause}");
+        errors.push((format!("{args:?}"), err));
+    }
+    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
+    errors
+}
+
+/// The line of `err` that starts with `label` (`cause:`, `hint:`).
+fn line_starting<'a>(err: &'a str, label: &str, args: &str) -> &'a str {
+    err.lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("{args}: no {label} in {err}"))
+}
+
+/// The advice for a JCEKS keystore contradicted itself: the JKS reader said to convert it
+/// with `-deststoretype JKS`, the keystore door and `inspect` said PKCS12. There is now
+/// one advice, defined once, which says which target is for what: JKS to import into
+/// Salesforce, PKCS12 for Java programs.
+#[test]
+fn jceks_advice_is_one_and_says_which_target_is_for_what() {
+    use crate::support::{certmint, fixture};
+    let mut causes = Vec::new();
+    for (args, err) in jceks_errors() {
+        let cause = line_starting(&err, "cause:", &args).to_string();
+        assert!(cause.contains("JCEKS"), "{args}: {cause}");
         let salesforce = cause.find("Salesforce").expect("names Salesforce");
         let java = cause.find("Java programs").expect("names Java programs");
         let jks = cause.find("-deststoretype JKS").expect("JKS advice");
@@ -377,11 +392,10 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
     }
     causes.dedup();
     assert_eq!(causes.len(), 1, "one advice, everywhere: {causes:#?}");
-    assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none());
     // Under --salesforce the file fails the first rule, and the fix is the JKS conversion.
     let o = certmint()
         .args(["check", "--salesforce", "--passin", "env:P"])
-        .arg(&jceks)
+        .arg(fixture("jks/keytool.jceks"))
         .env("P", "changeit")
         .output()
         .unwrap();
@@ -390,6 +404,18 @@ fn jceks_advice_is_one_and_says_which_target_is_for_what() {
     let fix = text.lines().find(|l| l.contains("fix:")).unwrap();
     assert!(fix.contains("-deststoretype JKS"), "{fix}");
     assert!(!fix.contains("PKCS12"), "{fix}");
+}
+
+/// The hint under the JCEKS advice said "convert the file with openssl to a supported
+/// form" right after the cause's keytool commands (openssl cannot read JCEKS). An
+/// unsupported keystore type now has its own hint, which points at the keytool advice.
+#[test]
+fn jceks_hint_points_at_keytool_not_openssl() {
+    for (args, err) in jceks_errors() {
+        let hint = line_starting(&err, "hint:", &args);
+        assert!(hint.contains("keytool"), "{args}: {hint}");
+        assert!(!hint.contains("openssl"), "{args}: {hint}");
+    }
 }
 
 /// An unknown `p12_profile` in a directory's manifest silently became `modern`, so a
@@ -431,4 +457,202 @@ fn an_unknown_p12_profile_in_the_manifest_is_refused_not_made_modern() {
     }
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before.len());
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), edited);
+}
+
+/// Output through `println!` panicked on a closed pipe (`certmint check -v DIR | head -1`
+/// could exit 101 with "panicked at" on stderr), and `eprintln!` on a closed stderr. All
+/// standard output now goes through one writer (`src/cli/stdio.rs`) that ends the command
+/// as a success, printing nothing more, when the reader has gone; standard error never
+/// panics. Each command runs twice: into a pipe whose reader closed before it started
+/// (every write fails with EPIPE), and into a reader that takes the first line and leaves.
+mod closed_pipe {
+    use std::io::BufRead;
+    use std::process::{Command, Output, Stdio};
+
+    use crate::support::{BIN, fixture, fx};
+
+    fn command(args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        for proxy in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+            c.env_remove(proxy);
+        }
+        c.args(args)
+            .env_remove("CERTMINT_PASS")
+            .env("NO_COLOR", "1")
+            .env("P", crate::support::FIXTURE_PW)
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn assert_no_panic(args: &[&str], how: &str, out: &Output) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(101), "{args:?} {how}: {stderr}");
+        assert!(out.status.code().is_some(), "{args:?} {how}: killed");
+        assert!(!stderr.contains("panicked"), "{args:?} {how}: {stderr}");
+    }
+
+    /// `certmint ARGS` with stdout closed from the start, then with a reader that reads
+    /// one line: never a panic, and with the reader gone first, exit 0 and no message
+    /// about standard output.
+    fn survives_closed_stdout(args: &[&str]) {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = command(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_no_panic(args, "into a closed pipe", &out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("standard output"), "{args:?}: {stderr}");
+
+        let mut child = command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is dropped here: the pipe closes with the rest unread.
+        assert!(!first.is_empty(), "{args:?}: no first line");
+        let out = child.wait_with_output().unwrap();
+        assert_no_panic(args, "into `head -1`", &out);
+    }
+
+    #[test]
+    fn check_verbose_on_a_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("acme");
+        super::init_dir(&dir);
+        survives_closed_stdout(&["check", "-v", dir.to_str().unwrap()]);
+    }
+
+    #[test]
+    fn check_verbose_that_finds_a_problem() {
+        // Expiring within the warning window: exit 1 when stdout is read, but a reader
+        // that has gone makes it a success like any other command.
+        let base = fixture("certs/base.crt");
+        let base = base.to_str().unwrap();
+        survives_closed_stdout(&["check", "-v", "--warn-days", "100000", base]);
+    }
+
+    #[test]
+    fn inspect() {
+        survives_closed_stdout(&[
+            "inspect",
+            &fx("certs/base.crt"),
+            &fx("certs/base.csr"),
+            &fx("keys/base.pkcs8.pem"),
+            &fx("p12/openssl-default.p12"),
+            "--passin",
+            "env:P",
+        ]);
+    }
+
+    crate::support::cases!(
+        /// Commands whose whole output is one write.
+        one_write {
+            check_json => survives_closed_stdout(&["check", "--json", &fx("certs/base.crt")]),
+            inspect_json => survives_closed_stdout(&["inspect", "--json", &fx("certs/base.crt")]),
+            help => survives_closed_stdout(&["help"]),
+            help_of_a_subcommand => survives_closed_stdout(&["help", "check"]),
+            long_help => survives_closed_stdout(&["--help"]),
+            completions => survives_closed_stdout(&["completions", "bash"]),
+            man => survives_closed_stdout(&["man"]),
+        }
+    );
+
+    #[test]
+    fn jwt() {
+        survives_closed_stdout(&[
+            "jwt",
+            "--key",
+            &fx("keys/base.pkcs8.pem"),
+            "--client-id",
+            "K",
+            "-u",
+            "user@example.com",
+        ]);
+    }
+
+    fn emulator() -> &'static certmint::emulator::Running {
+        static E: std::sync::OnceLock<certmint::emulator::Running> = std::sync::OnceLock::new();
+        E.get_or_init(|| crate::support::emulator::start(crate::support::emulator::acme()))
+    }
+
+    fn mint(user: &str, extra: &[&str]) {
+        let key = fx("keys/base.pkcs8.pem");
+        let mut args = vec!["mint", "--key", &key, "--client-id", "KEY_MAIN"];
+        args.extend(["--username", user, "--login-url", emulator().base_url()]);
+        args.extend_from_slice(extra);
+        survives_closed_stdout(&args);
+    }
+
+    #[test]
+    fn mint_text() {
+        mint("alice@example.com", &[]);
+    }
+
+    #[test]
+    fn mint_json() {
+        mint("alice@example.com", &["--json"]);
+    }
+
+    #[test]
+    fn mint_refused_json() {
+        // Refused (exit 1 when stdout is read): the explanation goes to stderr first.
+        mint("nobody@example.com", &["--json"]);
+    }
+
+    #[test]
+    fn mint_usernames() {
+        let scratch = tempfile::tempdir().unwrap();
+        let list = scratch.path().join("users.txt");
+        std::fs::write(&list, "alice@example.com\n".repeat(50)).unwrap();
+        let key = fx("keys/base.pkcs8.pem");
+        survives_closed_stdout(&[
+            "mint",
+            "--key",
+            &key,
+            "--client-id",
+            "KEY_MAIN",
+            "--usernames",
+            list.to_str().unwrap(),
+            "--login-url",
+            emulator().base_url(),
+        ]);
+    }
+
+    /// With stderr closed, an error is still exit 2 (not a panic), and a command whose
+    /// talk goes to stderr ("wrote ...") still does its work.
+    #[test]
+    fn closed_stderr() {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let args = ["check", "/nonexistent/certmint-test"];
+        let out = command(&args).stderr(writer).output().unwrap();
+        assert_no_panic(&args, "with stderr closed", &out);
+        assert_eq!(out.status.code(), Some(2));
+
+        let scratch = tempfile::tempdir().unwrap();
+        let der = scratch.path().join("base.der");
+        let base = fx("certs/base.crt");
+        let args = [
+            "convert",
+            &base,
+            "--to",
+            "der",
+            "--out",
+            der.to_str().unwrap(),
+        ];
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = command(&args).stderr(writer).output().unwrap();
+        assert_no_panic(&args, "with stderr closed", &out);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(der.is_file());
+    }
 }

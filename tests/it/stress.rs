@@ -167,6 +167,10 @@ fn emulate() -> Emulator {
 }
 
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "the measured figures, for whoever runs the slow tier with --nocapture"
+)]
 fn many_requests_over_64_connections_with_zero_errors_and_bounded_memory() {
     let total: usize = std::env::var("CERTMINT_STRESS_REQUESTS")
         .ok()

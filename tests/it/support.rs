@@ -2,9 +2,9 @@
 //! are required: a missing tool fails the test with a clear message, never skips it.
 #![allow(dead_code)]
 
-pub mod crash;
-pub mod der;
-pub mod emulator;
+pub(crate) mod crash;
+pub(crate) mod der;
+pub(crate) mod emulator;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -42,14 +42,14 @@ macro_rules! cases {
 pub(crate) use cases;
 
 /// Password of every encrypted fixture (see fixtures/README.md).
-pub const FIXTURE_PW: &str = "fixture-pass";
+pub(crate) const FIXTURE_PW: &str = "fixture-pass";
 
 /// Path of the certmint binary under test (for `std::process::Command` and `sh -c`).
-pub const BIN: &str = env!("CARGO_BIN_EXE_certmint");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_certmint");
 
 /// The certmint binary under test, with a clean environment: no `CERTMINT_PASS`,
 /// `NO_COLOR` set and a UTF-8 C locale (so peers and certmint agree on non-ASCII text).
-pub fn certmint() -> assert_cmd::Command {
+pub(crate) fn certmint() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new(BIN);
     c.env_remove("CERTMINT_PASS")
         .env("NO_COLOR", "1")
@@ -60,7 +60,7 @@ pub fn certmint() -> assert_cmd::Command {
 /// The certmint binary as a `std::process::Command` for tests that talk to a local
 /// emulator: no proxy variables (a developer's proxy must not see loopback traffic, and
 /// certmint must not be told to use one), stdin closed, `NO_COLOR` set.
-pub fn certmint_offline() -> Command {
+pub(crate) fn certmint_offline() -> Command {
     let mut c = Command::new(BIN);
     for v in [
         "HTTPS_PROXY",
@@ -80,7 +80,7 @@ pub fn certmint_offline() -> Command {
 
 /// A scratch directory holding the committed base key as `key.pem` and its certificate
 /// as `cert.pem` (the pair acme.toml's apps trust).
-pub fn base_pair_in() -> tempfile::TempDir {
+pub(crate) fn base_pair_in() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("keys/base.pkcs8.pem"), dir.path().join("key.pem")).unwrap();
     std::fs::copy(fixture("certs/base.crt"), dir.path().join("cert.pem")).unwrap();
@@ -88,7 +88,7 @@ pub fn base_pair_in() -> tempfile::TempDir {
 }
 
 /// The subcommands listed by `certmint --help` (without `help`).
-pub fn subcommands() -> Vec<String> {
+pub(crate) fn subcommands() -> Vec<String> {
     let out = Command::new(BIN)
         .arg("--help")
         .env("NO_COLOR", "1")
@@ -121,12 +121,12 @@ pub fn subcommands() -> Vec<String> {
 }
 
 /// Path of the certmint binary (for `sh -c` wrappers).
-pub fn certmint_path() -> &'static str {
+pub(crate) fn certmint_path() -> &'static str {
     BIN
 }
 
 /// A path under fixtures/.
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(rel)
@@ -134,7 +134,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 /// Fail (never skip) when `tool` is missing or does not run: `openssl`, `keytool`, `java`,
 /// `unshare` or anything that answers `--version`.
-pub fn require(tool: &str) {
+pub(crate) fn require(tool: &str) {
     let probe: &[&str] = match tool {
         "openssl" => &["version"],
         "keytool" => &["-help"],
@@ -162,13 +162,13 @@ fn require_with(tool: &str, probe: &[&str]) {
 }
 
 /// An `openssl` command; panics when openssl is missing.
-pub fn openssl() -> Command {
+pub(crate) fn openssl() -> Command {
     require("openssl");
     Command::new("openssl")
 }
 
 /// Run openssl with `args`, assert success, return stdout as text.
-pub fn openssl_ok(args: &[&str]) -> String {
+pub(crate) fn openssl_ok(args: &[&str]) -> String {
     let out = openssl().args(args).output().expect("run openssl");
     assert!(
         out.status.success(),
@@ -180,13 +180,13 @@ pub fn openssl_ok(args: &[&str]) -> String {
 }
 
 /// A `keytool` command; panics when the JDK is missing.
-pub fn keytool() -> Command {
+pub(crate) fn keytool() -> Command {
     require("keytool");
     Command::new("keytool")
 }
 
 /// A `java` command; panics when the JDK is missing.
-pub fn java() -> Command {
+pub(crate) fn java() -> Command {
     require("java");
     Command::new("java")
 }
@@ -194,7 +194,7 @@ pub fn java() -> Command {
 /// The RSA key in a fixture file (unencrypted), e.g. `keys/base.pkcs8.pem`. Tests use
 /// the committed keys instead of generating one: generation is tested where it is the
 /// thing under test (`certmint key`, `init`, the library's own unit tests).
-pub fn fixture_key(rel: &str) -> certmint::key::RsaKey {
+pub(crate) fn fixture_key(rel: &str) -> certmint::key::RsaKey {
     let data = std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"));
     certmint::key::load(&data, None)
         .unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
@@ -202,30 +202,30 @@ pub fn fixture_key(rel: &str) -> certmint::key::RsaKey {
 }
 
 /// A path under fixtures/, as a string (for argument lists).
-pub fn fx(rel: &str) -> String {
+pub(crate) fn fx(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_owned()
 }
 
 /// A path as a string (for argument lists).
-pub fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
 /// A fixture file as text.
-pub fn fixture_text(rel: &str) -> String {
+pub(crate) fn fixture_text(rel: &str) -> String {
     std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
 }
 
 /// A self-signed PEM certificate for `key`, `/O=Test/CN=<cn>`, valid from now for `days`
 /// (signing only, no key generation).
-pub fn self_signed_pem(key: &certmint::key::RsaKey, cn: &str, days: u32) -> String {
+pub(crate) fn self_signed_pem(key: &certmint::key::RsaKey, cn: &str, days: u32) -> String {
     let subject = certmint::subject::Subject::parse_openssl(&format!("/O=Test/CN={cn}")).unwrap();
     let validity = certmint::x509::Validity::starting_now(days).unwrap();
     certmint::x509::to_pem(&certmint::x509::self_signed(key, &subject, &validity).unwrap())
 }
 
 /// Text of stdout and stderr.
-pub fn texts(out: &Output) -> (String, String) {
+pub(crate) fn texts(out: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -233,12 +233,12 @@ pub fn texts(out: &Output) -> (String, String) {
 }
 
 /// Text of stderr.
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The public key of a private key, certificate or CSR, as PEM, according to openssl.
-pub fn openssl_pubkey(path: &Path, kind: &str, passin: Option<&str>) -> String {
+pub(crate) fn openssl_pubkey(path: &Path, kind: &str, passin: Option<&str>) -> String {
     let p = path.to_str().unwrap();
     let mut args: Vec<&str> = match kind {
         "key" => vec!["pkey", "-in", p, "-pubout"],
@@ -256,13 +256,13 @@ pub fn openssl_pubkey(path: &Path, kind: &str, passin: Option<&str>) -> String {
 }
 
 /// Unix permission bits of a file.
-pub fn mode(path: &Path) -> u32 {
+pub(crate) fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// Names of the entries in a directory (to check no temp or partial files are left).
-pub fn dir_names(dir: &Path) -> Vec<String> {
+pub(crate) fn dir_names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

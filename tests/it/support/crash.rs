@@ -20,17 +20,17 @@ use std::time::{Duration, Instant};
 
 /// What a file system entry holds, for before/after comparisons.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Entry {
+pub(crate) enum Entry {
     File(Vec<u8>),
     Dir,
     Symlink(PathBuf),
 }
 
 /// Every entry under a directory, by relative path.
-pub type Snapshot = BTreeMap<PathBuf, Entry>;
+pub(crate) type Snapshot = BTreeMap<PathBuf, Entry>;
 
 /// Walk `dir` recursively.
-pub fn snapshot(dir: &Path) -> Snapshot {
+pub(crate) fn snapshot(dir: &Path) -> Snapshot {
     fn walk(root: &Path, dir: &Path, out: &mut Snapshot) {
         let Ok(rd) = std::fs::read_dir(dir) else {
             return;
@@ -60,23 +60,23 @@ pub fn snapshot(dir: &Path) -> Snapshot {
 }
 
 /// True for certmint's temp file names (mirrors `certmint::output::is_temp_name`).
-pub fn is_temp(path: &Path) -> bool {
+pub(crate) fn is_temp(path: &Path) -> bool {
     path.file_name().is_some_and(certmint::output::is_temp_name)
 }
 
 /// Temp files anywhere under `dir`.
-pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn temp_files(dir: &Path) -> Vec<PathBuf> {
     snapshot(dir).into_keys().filter(|p| is_temp(p)).collect()
 }
 
 /// An invariant over the directory after a kill or a re-run.
-pub type Invariant = Box<dyn Fn(&Path) -> Result<(), String>>;
+pub(crate) type Invariant = Box<dyn Fn(&Path) -> Result<(), String>>;
 
 /// The re-run's arguments, chosen from the directory left by a kill.
-pub type Rerun = Box<dyn Fn(&Path) -> Vec<String>>;
+pub(crate) type Rerun = Box<dyn Fn(&Path) -> Vec<String>>;
 
 /// One command to kill repeatedly.
-pub struct Case {
+pub(crate) struct Case {
     /// For messages.
     pub name: &'static str,
     /// Fill a fresh directory with the inputs and any pre-existing files.
@@ -103,7 +103,7 @@ pub struct Case {
 
 /// What a run of a case did.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub kills: usize,
     /// Kills that landed while certmint was still running.
     pub interrupted: usize,
@@ -195,7 +195,11 @@ fn check_after_kill(case: &Case, dir: &Path, before: &Snapshot) -> Result<usize,
 /// Kill the case's command `case.kills` times at spread-out moments and check each time
 /// (see the module documentation). Panics with the case name, kill number and delay on
 /// the first failure.
-pub fn run(case: &Case) -> Report {
+#[allow(
+    clippy::print_stderr,
+    reason = "the crash report of each case, for whoever runs the slow tier with --nocapture"
+)]
+pub(crate) fn run(case: &Case) -> Report {
     // The typical runtime, to spread the delays over it (never asserted).
     let scratch = tempfile::tempdir().unwrap();
     (case.setup)(scratch.path());
@@ -254,7 +258,7 @@ pub fn run(case: &Case) -> Report {
 }
 
 /// Invariant helper: `path` (relative to `dir`) is absent, or passes `check`.
-pub fn absent_or(
+pub(crate) fn absent_or(
     dir: &Path,
     path: &str,
     check: impl Fn(&[u8]) -> Result<(), String>,
@@ -267,7 +271,7 @@ pub fn absent_or(
 }
 
 /// Invariant helper: a file that exists has exactly `mode` permissions.
-pub fn mode_is(dir: &Path, path: &str, mode: u32) -> Result<(), String> {
+pub(crate) fn mode_is(dir: &Path, path: &str, mode: u32) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::metadata(dir.join(path)) {
         Err(_) => Ok(()),
@@ -281,7 +285,7 @@ pub fn mode_is(dir: &Path, path: &str, mode: u32) -> Result<(), String> {
 
 /// The re-run most single-output commands need: the same arguments, plus `--force` when
 /// the output already exists (the killed run may have finished writing it).
-pub fn force_if_exists(args: Vec<String>, output: &'static str) -> Rerun {
+pub(crate) fn force_if_exists(args: Vec<String>, output: &'static str) -> Rerun {
     Box::new(move |dir: &Path| {
         let mut a = args.clone();
         if dir.join(output).exists() && !a.iter().any(|x| x == "--force") {
@@ -292,6 +296,6 @@ pub fn force_if_exists(args: Vec<String>, output: &'static str) -> Rerun {
 }
 
 /// `Duration` helper for callers.
-pub fn ms(n: u64) -> Duration {
+pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 /// Tag, length (definite, minimal) and contents.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     out.extend(len(content.len()));
     out.extend_from_slice(content);
@@ -11,37 +11,37 @@ pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 }
 
 /// A DER length.
-pub fn len(n: usize) -> Vec<u8> {
+pub(crate) fn len(n: usize) -> Vec<u8> {
     if n < 0x80 {
-        return vec![n as u8];
+        return vec![u8::try_from(n).unwrap()];
     }
     let bytes: Vec<u8> = (n as u64)
         .to_be_bytes()
         .into_iter()
         .skip_while(|&b| b == 0)
         .collect();
-    let mut out = vec![0x80 | bytes.len() as u8];
+    let mut out = vec![0x80 | u8::try_from(bytes.len()).unwrap()];
     out.extend(bytes);
     out
 }
 
 /// A header claiming `claimed` content bytes (followed by whatever the caller appends).
-pub fn lying_header(tag: u8, claimed: u64) -> Vec<u8> {
+pub(crate) fn lying_header(tag: u8, claimed: u64) -> Vec<u8> {
     let bytes = claimed.to_be_bytes();
     let mut out = vec![tag, 0x88];
     out.extend_from_slice(&bytes);
     out
 }
 
-pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
     tlv(0x30, &parts.concat())
 }
 
-pub fn octets(b: &[u8]) -> Vec<u8> {
+pub(crate) fn octets(b: &[u8]) -> Vec<u8> {
     tlv(0x04, b)
 }
 
-pub fn int(v: u64) -> Vec<u8> {
+pub(crate) fn int(v: u64) -> Vec<u8> {
     let mut b: Vec<u8> = v
         .to_be_bytes()
         .into_iter()
@@ -53,12 +53,12 @@ pub fn int(v: u64) -> Vec<u8> {
     tlv(0x02, &b)
 }
 
-pub fn null() -> Vec<u8> {
+pub(crate) fn null() -> Vec<u8> {
     vec![0x05, 0x00]
 }
 
 /// An OBJECT IDENTIFIER from dotted text.
-pub fn oid(dotted: &str) -> Vec<u8> {
+pub(crate) fn oid(dotted: &str) -> Vec<u8> {
     let arcs: Vec<u64> = dotted.split('.').map(|a| a.parse().unwrap()).collect();
     let mut body = Vec::new();
     let mut push = |mut v: u64| {
@@ -79,20 +79,20 @@ pub fn oid(dotted: &str) -> Vec<u8> {
 }
 
 /// `[n]` EXPLICIT (constructed context tag).
-pub fn explicit(n: u8, inner: &[u8]) -> Vec<u8> {
+pub(crate) fn explicit(n: u8, inner: &[u8]) -> Vec<u8> {
     tlv(0xa0 | n, inner)
 }
 
-pub const PBES2: &str = "1.2.840.113549.1.5.13";
-pub const PBKDF2: &str = "1.2.840.113549.1.5.12";
-pub const SCRYPT: &str = "1.3.6.1.4.1.11591.4.11";
-pub const HMAC_SHA256: &str = "1.2.840.113549.2.9";
-pub const AES256_CBC: &str = "2.16.840.1.101.3.4.1.42";
-pub const ID_DATA: &str = "1.2.840.113549.1.7.1";
-pub const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
+pub(crate) const PBES2: &str = "1.2.840.113549.1.5.13";
+pub(crate) const PBKDF2: &str = "1.2.840.113549.1.5.12";
+pub(crate) const SCRYPT: &str = "1.3.6.1.4.1.11591.4.11";
+pub(crate) const HMAC_SHA256: &str = "1.2.840.113549.2.9";
+pub(crate) const AES256_CBC: &str = "2.16.840.1.101.3.4.1.42";
+pub(crate) const ID_DATA: &str = "1.2.840.113549.1.7.1";
+pub(crate) const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
 
 /// PBES2 AlgorithmIdentifier with scrypt(N, r, p) and AES-256-CBC.
-pub fn pbes2_scrypt(n: u64, r: u64, p: u64) -> Vec<u8> {
+pub(crate) fn pbes2_scrypt(n: u64, r: u64, p: u64) -> Vec<u8> {
     let kdf = seq(&[
         oid(SCRYPT),
         seq(&[octets(&[7; 16]), int(n), int(r), int(p), int(32)]),
@@ -102,7 +102,7 @@ pub fn pbes2_scrypt(n: u64, r: u64, p: u64) -> Vec<u8> {
 }
 
 /// PBES2 AlgorithmIdentifier with PBKDF2-HMAC-SHA256(iterations) and AES-256-CBC.
-pub fn pbes2_pbkdf2(iterations: u64) -> Vec<u8> {
+pub(crate) fn pbes2_pbkdf2(iterations: u64) -> Vec<u8> {
     let kdf = seq(&[
         oid(PBKDF2),
         seq(&[
@@ -116,12 +116,12 @@ pub fn pbes2_pbkdf2(iterations: u64) -> Vec<u8> {
 }
 
 /// EncryptedPrivateKeyInfo over 32 bytes of "ciphertext".
-pub fn epki(alg: Vec<u8>) -> Vec<u8> {
+pub(crate) fn epki(alg: Vec<u8>) -> Vec<u8> {
     seq(&[alg, octets(&[0x42; 32])])
 }
 
 /// A PFX without a MAC whose one plain safe holds these bags.
-pub fn pfx_with_bags(bags: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn pfx_with_bags(bags: &[Vec<u8>]) -> Vec<u8> {
     let safe_contents = seq(bags);
     let safe = seq(&[oid(ID_DATA), explicit(0, &octets(&safe_contents))]);
     let auth_safe = seq(&[safe]);
@@ -132,6 +132,6 @@ pub fn pfx_with_bags(bags: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// A shrouded key bag holding `epki`.
-pub fn shrouded_bag(epki: Vec<u8>) -> Vec<u8> {
+pub(crate) fn shrouded_bag(epki: Vec<u8>) -> Vec<u8> {
     seq(&[oid(SHROUDED_KEY_BAG), explicit(0, &epki)])
 }

@@ -15,20 +15,20 @@ use certmint::emulator::{Config, Running, ServerOptions, TlsIdentity};
 use super::{BIN, fixture, fixture_key};
 
 /// The text of `fixtures/emulator/acme.toml`.
-pub fn acme_toml() -> String {
+pub(crate) fn acme_toml() -> String {
     super::fixture_text("emulator/acme.toml")
 }
 
 /// A configuration from TOML text; relative paths in it (`certificate = "../certs/base.crt"`)
 /// are resolved against `fixtures/emulator/`, as for acme.toml itself.
-pub fn config(toml: &str) -> Config {
+pub(crate) fn config(toml: &str) -> Config {
     let dir = fixture("emulator");
     Config::from_toml(toml, &mut |p: &Path| std::fs::read(dir.join(p)))
         .unwrap_or_else(|e| panic!("emulator configuration: {e}\n{toml}"))
 }
 
 /// acme.toml as it is.
-pub fn acme() -> Config {
+pub(crate) fn acme() -> Config {
     config(&acme_toml())
 }
 
@@ -37,12 +37,12 @@ pub fn acme() -> Config {
 /// first one: `[org]` and `[emulator]` keys are unique), e.g.
 /// `"clock_offset_seconds = 3600"` or `urls = "salesforce"`. `append` is added at the end
 /// (more `[[users]]` or `[[apps]]`).
-pub fn acme_with(settings: &str, append: &str) -> Config {
+pub(crate) fn acme_with(settings: &str, append: &str) -> Config {
     config(&acme_text_with(settings, append))
 }
 
 /// The text behind [`acme_with`].
-pub fn acme_text_with(settings: &str, append: &str) -> String {
+pub(crate) fn acme_text_with(settings: &str, append: &str) -> String {
     let mut lines: Vec<String> = acme_toml().lines().map(str::to_owned).collect();
     for setting in settings.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let key = setting
@@ -64,19 +64,19 @@ pub fn acme_text_with(settings: &str, append: &str) -> String {
 }
 
 /// Start an in-process emulator on 127.0.0.1 (an ephemeral port) over plain HTTP.
-pub fn start(cfg: Config) -> Running {
+pub(crate) fn start(cfg: Config) -> Running {
     start_with(cfg, ServerOptions::default())
 }
 
 /// Start an in-process emulator with server options (limits, TLS, workers).
-pub fn start_with(cfg: Config, options: ServerOptions) -> Running {
+pub(crate) fn start_with(cfg: Config, options: ServerOptions) -> Running {
     certmint::emulator::start(cfg, options).expect("start the emulator")
 }
 
 /// A TLS server identity for `127.0.0.1` and `localhost`: a self-signed certificate made
 /// now (rcgen) over the committed `fixtures/jks/acme.key`. Returns the identity and the
 /// certificate as PEM (to pass to `--ca-file`); write `tls_key_pem()` for `--tls-key`.
-pub fn tls_identity() -> (TlsIdentity, String) {
+pub(crate) fn tls_identity() -> (TlsIdentity, String) {
     let key = fixture_key("jks/acme.key");
     let params =
         rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
@@ -90,7 +90,7 @@ pub fn tls_identity() -> (TlsIdentity, String) {
 }
 
 /// The private key of [`tls_identity`], as PEM.
-pub fn tls_key_pem() -> String {
+pub(crate) fn tls_key_pem() -> String {
     super::fixture_text("jks/acme.key")
 }
 
@@ -98,7 +98,7 @@ pub fn tls_key_pem() -> String {
 /// `args` after `emulate`, its first stdout line (the base URL) read, its stderr (the
 /// request log) written to a file. Killed when dropped; [`Child::stop`] stops it with
 /// SIGTERM and returns the log.
-pub struct Child {
+pub(crate) struct Child {
     pub child: std::process::Child,
     /// The base URL it printed, e.g. `http://127.0.0.1:40123`.
     pub url: String,
@@ -110,7 +110,7 @@ pub struct Child {
 
 impl Child {
     /// `certmint emulate ARGS`, run in the current directory.
-    pub fn spawn(args: &[&str]) -> Child {
+    pub(crate) fn spawn(args: &[&str]) -> Child {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("emulator.log");
         let mut child = Command::new(BIN)
@@ -141,7 +141,7 @@ impl Child {
 
     /// `certmint emulate --cert fixtures/certs/base.crt --client-id KEY --user
     /// alice@example.com --listen LISTEN` plus `extra`.
-    pub fn simple(listen: &str, extra: &[&str]) -> Child {
+    pub(crate) fn simple(listen: &str, extra: &[&str]) -> Child {
         let cert = fixture("certs/base.crt");
         let mut args = vec![
             "--cert",
@@ -158,12 +158,12 @@ impl Child {
     }
 
     /// [`Child::simple`] with nothing extra.
-    pub fn start(listen: &str) -> Child {
+    pub(crate) fn start(listen: &str) -> Child {
         Child::simple(listen, &[])
     }
 
     /// Stop with SIGTERM (a clean stop flushes the log) and return the log.
-    pub fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
