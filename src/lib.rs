@@ -7,22 +7,50 @@
 //! randomness and the file system live at the edge (the `certmint` binary), with
 //! `_with_rng`-style variants where a deterministic test needs them.
 //!
-//! One module per format:
-//! - [`key`]: RSA private keys in every encoding OpenSSL writes (PKCS#1, PKCS#8, encrypted
-//!   PKCS#8, the legacy `DEK-Info` PEM of OpenSSL 1.x), and new keys.
-//! - [`legacy_pem`]: the OpenSSL 1.x `Proc-Type: 4,ENCRYPTED` PEM encryption.
+//! The modules, grouped as in the Architecture section of `docs/design.md`:
+//!
+//! Formats (one module per format, bytes in and bytes out):
+//! - [`key`]: RSA private keys: generation, and every encoding OpenSSL writes (PKCS#1,
+//!   PKCS#8, encrypted PKCS#8, OpenSSL 1.x legacy PEM), read and written.
+//! - [`legacy_pem`]: the OpenSSL 1.x `Proc-Type: 4,ENCRYPTED` / `DEK-Info` PEM encryption.
+//! - [`pemfile`]: PEM blocks (RFC 7468, with RFC 1421 headers) and the one list of PEM
+//!   labels.
 //! - [`subject`]: distinguished names, including OpenSSL's `/C=US/O=Acme/CN=x` syntax.
-//! - [`csr`]: PKCS#10 certificate signing requests.
-//! - [`x509`]: self-signed X.509 v3 certificates and certificate reading.
-//! - [`jks`]: Java KeyStore (JKS) version 2, read and written in-project.
-//! - [`salesforce`]: Salesforce's keystore import rules, as data and checks.
+//! - [`csr`]: PKCS#10 certificate signing requests (RFC 2986).
+//! - [`x509`]: self-signed X.509 v3 certificates; reading certificates and chains.
+//! - [`convert`]: PEM ⇄ DER for certificates, CSRs and keys.
 //! - [`pkcs12`]: PKCS#12 / PFX files (RFC 7292) with compatibility profiles, both ways.
+//! - [`jks`]: Java KeyStore (JKS) version 2, read and written in-project; the writer
+//!   proves what it wrote.
+//! - [`jwt`]: JWT bearer assertions (RFC 7523): RS256 signing, parsing and verifying.
+//!
+//! Operations on those formats:
 //! - [`detect`]: what any file is, from its bytes (the one file-type detector).
+//! - [`inspect`]: a report on any file or certmint directory, for text and JSON.
+//! - [`keystore`]: one door into keystores: PKCS#12 or JKS by content, an entry by alias.
+//! - [`salesforce`]: Salesforce's keystore import rules, as data and checks, and the JKS
+//!   writer that applies them.
 //! - [`check`]: does a file or certmint directory meet what its consumer requires
 //!   (expiry, key match, Salesforce's import rules), as typed findings.
+//! - [`workdir`]: a certmint directory: init, renew, rotate and activate, generation by
+//!   generation.
+//! - [`manifest`]: the directory's `certmint.toml`: generations, files and their digests.
+//!
+//! Protocol:
+//! - [`wire`]: the wire contract of the Salesforce endpoints (paths, bodies, error
+//!   strings), shared by the client and the emulator.
+//! - [`token_endpoint`]: the client: login URLs and audiences, the JWT bearer exchange,
+//!   Salesforce's errors explained, the identity check.
+//!
+//! Emulator:
+//! - [`emulator`]: a local Salesforce token endpoint with identity, UserInfo and REST
+//!   routes, layered state → response → handlers → routes → server.
+//!
+//! Files, secrets and text:
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
-//! - [`wire`]: the wire contract of the Salesforce endpoints, shared by the client
-//!   ([`token_endpoint`]) and the [`emulator`].
+//! - [`secret`]: [`Password`] and [`SecretBytes`]: zeroized, redacted in `Debug`.
+//! - [`text`]: terminal escaping of untrusted text, hex, RFC 3339 times.
+//! - [`error`]: the one error type, [`Error`].
 
 #![forbid(unsafe_code)]
 

@@ -3,7 +3,8 @@
 //!
 //! Sources: Salesforce Help "Export and import certificates with a keystore" (the error
 //! messages), the Knowledge article on per-key passwords, and the Unique Name rules for
-//! certificates (see `shared/reference/salesforce-jwt-bearer.md`, "Keystore import rules").
+//! certificates: each rule with its source is in `docs/salesforce-reference.md`, "Keystore
+//! import rules".
 //!
 //! Two rules rest on certmint's assumptions, flagged on the items below: that the JKS alias
 //! becomes the certificate's Unique Name (so it must be a valid one), and that a Unique Name
