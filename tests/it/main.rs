@@ -9,6 +9,7 @@
 
 mod support;
 
+mod clients;
 #[cfg(feature = "slow-tests")]
 mod crash;
 #[cfg(feature = "slow-tests")]
