@@ -23,6 +23,7 @@ mod lengths;
 mod lifecycle;
 mod mint;
 mod mint_batch;
+mod org;
 mod pkcs12;
 mod recipe;
 mod regression;
