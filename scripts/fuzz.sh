@@ -42,6 +42,10 @@ seed() {
     inspect_detect) src=(fixtures/keys fixtures/certs fixtures/p12 fixtures/jks fuzz/seeds/jwt_parse) ;;
     p12_read) src=(fixtures/p12 fixtures/jks/keytool-source.p12) ;;
     jks_read) src=(fixtures/jks) ;;
+    soql_parse)
+      printf "SELECT name FROM Profile WHERE Id IN (SELECT ProfileId FROM User WHERE username='a@b.c')" > "$dir/seed-subquery"
+      printf "SELECT Id, Profile.Name FROM User WHERE IsActive = true AND Username IN ('a', 'b') LIMIT 5" > "$dir/seed-where"
+      ;;
     subject_parse)
       printf '/C=US/ST=California/O=Acme\\/Widgets/CN=acme-jwt/emailAddress=a@b.c' > "$dir/seed-subj"
       printf '/CN=caf\xc3\xa9 \\+ co/OU=a+OU=b/L=San Francisco' > "$dir/seed-multi"

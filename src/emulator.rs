@@ -27,9 +27,11 @@
 mod config;
 mod handlers;
 mod memory;
+mod org;
 mod response;
 mod routes;
 mod server;
+pub mod soql;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -40,9 +42,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use config::{App, Config, DEFAULT_ORG_ID, PermittedUsers, UrlStyle, User, id18, id18_suffix};
-pub use handlers::grant::{Endpoint, Refusal, validate};
+pub use config::{
+    App, Config, DEFAULT_ORG_ID, KeyChange, PermissionSetRecord, PermittedUsers, Profile,
+    STANDARD_USER, SYSTEM_ADMINISTRATOR, UrlStyle, User, id18, id18_suffix,
+};
+pub use handlers::grant::{Endpoint, Refusal, validate, validate_with};
 pub use memory::InMemory;
+pub use org::{MAX_APPS, MAX_ASSIGNMENTS, MAX_DEPLOYS, MAX_PERMISSION_SETS, MAX_USERS};
 pub use server::TlsIdentity;
 pub use state::Limits;
 pub use tokens::Grant;
@@ -65,6 +71,12 @@ pub struct ServerOptions {
     pub workers: usize,
     /// Stop on Ctrl-C or SIGTERM.
     pub stop_on_signals: bool,
+    /// Keep the org's profiles, permission sets, apps and users in this file: loaded at
+    /// start when it exists (instead of the configuration's), rewritten after each change.
+    pub state_file: Option<std::path::PathBuf>,
+    /// The host the base URL names (`localhost` for `--listen localhost:PORT`); `None`
+    /// shows the bound address.
+    pub shown_host: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -76,6 +88,8 @@ impl Default for ServerOptions {
             log: false,
             workers: 0,
             stop_on_signals: false,
+            state_file: None,
+            shown_host: None,
         }
     }
 }
@@ -162,6 +176,7 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
     let local_addr = listener.local_addr()?;
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
     let shown_ip = match local_addr.ip() {
+        _ if opts.shown_host.is_some() => opts.shown_host.clone().unwrap_or_default(),
         ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
         ip if ip.is_unspecified() => "[::1]".to_owned(),
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
@@ -185,11 +200,19 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         .enable_io()
         .enable_time()
         .build()?;
+    let config = match &opts.state_file {
+        Some(p) if p.exists() => {
+            let text = std::fs::read_to_string(p)?;
+            config.with_state(&text)?
+        }
+        _ => config,
+    };
     let shared = Arc::new(state::Shared::new(
         config,
         base_url.clone(),
         opts.limits.clone(),
         opts.log,
+        opts.state_file.clone(),
     )?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop_on_signals = opts.stop_on_signals;

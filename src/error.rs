@@ -380,6 +380,26 @@ phrases! {
         SiteUrl => "site URL",
         /// The My Domain in the emulator's configuration.
         MyDomain => "my_domain",
+        /// The emulator's saved org state (`--state FILE`).
+        EmulatorState => "emulator state",
+        /// A profile in the emulator's org.
+        Profile => "profile",
+        /// A permission set in the emulator's org.
+        PermissionSet => "permission set",
+        /// A record id the emulator hands out.
+        RecordId => "record id",
+        /// A permission set assignment id the emulator hands out.
+        AssignmentId => "assignment id",
+
+        // The Metadata API.
+        /// A metadata component file (XML).
+        MetadataXml => "metadata XML",
+        /// The full name of a metadata component.
+        MetadataComponentName => "metadata component name",
+        /// A value of one of the Metadata API's enumerations.
+        MetadataValue => "metadata value",
+        /// A deploy package (zip).
+        DeployZip => "deploy zip",
     }
 
     /// The kind of input an operation wanted (see [`Error::WrongKind`]).

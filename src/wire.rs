@@ -12,6 +12,8 @@
 //!   works.
 //! - [`rest`]: the REST API bodies the emulator serves (API versions, error lists, the
 //!   records of its `Organization` and `User` queries).
+//! - [`metadata`]: the Metadata API: component XML (ConnectedApp, the External Client App
+//!   types, PermissionSet), `package.xml`, deploy zips and the REST deploy contract.
 //! - [`form`]: `application/x-www-form-urlencoded`, both ways, by the `form_urlencoded`
 //!   crate.
 //!
@@ -20,11 +22,10 @@
 //! another type (see [`lenient`]). The strings come from Salesforce's documentation and
 //! observed responses; `docs/emulator.md` and `docs/troubleshooting.md` give the sources.
 //!
-//! Later protocols (the Metadata API deploy calls, more REST resources) get their own
-//! module here.
 
 pub mod form;
 pub mod identity;
+pub mod metadata;
 pub mod oauth;
 pub mod rest;
 

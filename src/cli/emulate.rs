@@ -15,8 +15,9 @@ use super::stdio::{errln, outln};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com
-  $ certmint emulate --cert server.crt --client-id KEY --user alice@example.com --listen 127.0.0.1:0
+  $ certmint emulate --cert server.crt --client-id KEY --username alice@example.com
+  $ certmint emulate --cert server.crt --client-id KEY -u alice@example.com --listen localhost:0
+  $ certmint emulate --config org.toml --state org-state.toml
   $ certmint emulate --config org.toml
   $ certmint emulate --config org.toml --tls-cert tls.crt --tls-key tls.key
   $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
@@ -27,12 +28,15 @@ it: `url=$(certmint emulate ... | head -n1)`. Then it serves until Ctrl-C or SIG
   POST /services/oauth2/token        the JWT bearer grant, checked as Salesforce does
   GET  /id/ORG/USER                  identity URL (Bearer token)
   GET  /services/oauth2/userinfo     OpenID Connect UserInfo
-  GET  /services/data/               API versions (no auth); /services/data/vNN.0/... needs a token
-Errors are Salesforce's exact JSON with status 400. One line per request goes to stderr
+  GET  /services/data/               API versions (no auth); /services/data/vNN.0/... needs a token:
+       query (SOQL), tooling/query, sobjects (describe, PermissionSet and
+       PermissionSetAssignment creates), limits, metadata/deployRequest (deploys)
+  GET  /services/oauth2/singleaccess  frontdoor URL;  POST /services/oauth2/revoke  logout
+Errors are Salesforce's exact JSON. One line per request goes to stderr
 (method, path, status, error, latency; never assertions or tokens); --no-log silences it.
 
-With flags, the org has one connected app (admin-approved users, the given users
-pre-authorized). A TOML file (--config) describes apps, Permitted Users policies, users,
+With flags, the org has one connected app (admin-approved, pre-authorizing the System
+Administrator profile) and the given users with that profile, who may also deploy. A TOML file (--config) describes apps, Permitted Users policies, users,
 sandbox and My Domain; see docs/emulator.md. The certificate's validity dates are not
 checked, as in Salesforce.
 
@@ -56,9 +60,12 @@ pub(crate) struct EmulateArgs {
         required_unless_present = "config"
     )]
     pub client_id: Option<String>,
-    /// A username the org knows (active and pre-authorized); repeat for more.
+    /// A username the org knows (active, System Administrator, pre-authorized); repeat
+    /// for more (alias --user, as before).
     #[arg(
-        long = "user",
+        long = "username",
+        short = 'u',
+        visible_alias = "user",
         value_name = "USERNAME",
         required_unless_present = "config"
     )]
@@ -90,6 +97,10 @@ pub(crate) struct EmulateArgs {
     /// Seconds an expired `exp` is still accepted (default 0; overrides the file).
     #[arg(long, value_name = "SECONDS")]
     pub clock_skew: Option<u64>,
+    /// Keep the org (profiles, permission sets, apps, users) in this file across restarts:
+    /// loaded when it exists, rewritten after each deploy or REST write.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Do not log requests to stderr.
     #[arg(long)]
     pub no_log: bool,
@@ -153,6 +164,12 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
         config.clock_skew = s;
     }
     let listen = resolve_listen(&args.listen)?;
+    // Print the base URL under the host the user asked for (`localhost`, `[::1]`).
+    let shown_host = args
+        .listen
+        .rsplit_once(':')
+        .map(|(h, _)| h.to_owned())
+        .filter(|h| !h.is_empty() && h != "0.0.0.0" && h != "[::]");
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(c), Some(k)) => Some(load_tls(ctx, c, k, args.tls_passin.as_ref())?),
         _ => None,
@@ -167,6 +184,8 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
             log: !args.no_log,
             workers: args.workers,
             stop_on_signals: true,
+            state_file: args.state.clone(),
+            shown_host,
         },
     )
     .map_err(|e| {

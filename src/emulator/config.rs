@@ -1,22 +1,29 @@
-//! What the emulated org holds: org id and My Domain, connected apps (consumer key,
-//! certificate, Permitted Users policy), users, and the emulator's own knobs. Built from
-//! flags ([`Config::simple`]) or a TOML file ([`Config::from_toml`]); the schema is in
-//! `docs/emulator.md`.
+//! What the emulated org holds: org id and My Domain, profiles, permission sets, apps
+//! (connected apps and External Client Apps: consumer key, certificate, scopes, Permitted
+//! Users policy, pre-authorized profiles and permission sets), users (profile, assigned
+//! permission sets), and the emulator's own knobs. Built from flags ([`Config::simple`])
+//! or a TOML file ([`Config::from_toml`]); the schema is in `docs/emulator.md`. While the
+//! server runs, deploys and REST writes change a copy of it (the `org` layer).
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Input;
 use crate::jwt::Verifier;
+use crate::wire::metadata::OutOfOrder;
 use crate::wire::oauth::{PRODUCTION, SANDBOX};
 use crate::{Error, Result};
 
 /// The org id used when none is configured (15 characters; obviously not a real org).
 pub const DEFAULT_ORG_ID: &str = "00DEMULATOR0001";
+/// The profile every org has and flag-configured users get; it may deploy metadata.
+pub const SYSTEM_ADMINISTRATOR: &str = "System Administrator";
+/// The other profile every org has.
+pub const STANDARD_USER: &str = "Standard User";
 
 /// The Permitted Users policy of a connected app.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PermittedUsers {
     /// "Admin approved users are pre-authorized": the user's profile or permission set
@@ -45,14 +52,32 @@ pub enum UrlStyle {
 /// A connected app or external client app.
 #[derive(Clone, Debug)]
 pub struct App {
-    /// A name for references from users and for logs.
+    /// Its API name (the metadata `fullName`), also used by references from users and
+    /// in logs.
     pub name: String,
+    /// 18-character record id (`ConnectedApplication`).
+    pub id: String,
     /// The consumer key (`iss`).
     pub consumer_key: String,
-    /// Verifies assertions with the uploaded certificate's public key.
-    pub verifier: Verifier,
+    /// Verifies assertions with the uploaded certificate's public key; `None` when the
+    /// app has no certificate (the JWT bearer flow is not enabled).
+    pub verifier: Option<Verifier>,
+    /// The certificate as uploaded (PEM), empty without one.
+    pub certificate_pem: String,
     /// SHA-1 fingerprint of the certificate (as Salesforce shows it).
     pub cert_sha1: String,
+    /// Pre-authorized profiles (by name).
+    pub profiles: Vec<String>,
+    /// Pre-authorized permission sets (by name).
+    pub permission_sets: Vec<String>,
+    /// The app is enabled (an ECA's `isEnabled`; connected apps always are).
+    pub enabled: bool,
+    /// When this version of the app takes effect on the token endpoint (seconds since the
+    /// epoch; 0 for apps configured at start-up). Before it, the previous version
+    /// (`previous`) answers, or for a new app, nothing.
+    pub effective_from: i64,
+    /// The version this one replaces, still in force until `effective_from`.
+    pub previous: Option<Box<App>>,
     /// Permitted Users policy.
     pub permitted_users: PermittedUsers,
     /// An external client app (ECA) rather than a connected app.
@@ -76,7 +101,12 @@ pub struct User {
     pub email: String,
     /// Active (not deactivated or frozen).
     pub active: bool,
-    /// Indexes of apps whose admin pre-authorization covers this user.
+    /// Index into `Config::profiles`.
+    pub profile: usize,
+    /// Indexes into `Config::permission_sets` of the assigned permission sets.
+    pub permission_sets: Vec<usize>,
+    /// Indexes of apps that pre-authorize this user directly (a shorthand for a profile
+    /// or permission set only this user has).
     pub pre_authorized: Vec<usize>,
     /// Indexes of apps this user approved (self-authorize policy).
     pub approved: Vec<usize>,
@@ -101,6 +131,20 @@ pub struct Config {
     pub apps: Vec<App>,
     /// Users.
     pub users: Vec<User>,
+    /// Profiles (`System Administrator` and `Standard User` first).
+    pub profiles: Vec<Profile>,
+    /// Permission sets.
+    pub permission_sets: Vec<PermissionSetRecord>,
+    /// Whether a deploy may create a connected app (off, as in Spring '26 orgs).
+    pub allow_connected_app_creation: bool,
+    /// Seconds before a deployed app change takes effect on the token endpoint.
+    pub propagation_seconds: u64,
+    /// Milliseconds a deploy takes (half Pending, half InProgress).
+    pub deploy_millis: u64,
+    /// Out-of-order elements in deployed files.
+    pub out_of_order: OutOfOrder,
+    /// What a redeployed External Client App with a different consumer key gets.
+    pub eca_consumer_key_change: KeyChange,
     /// Also accept the My Domain URL (and the emulator's own base URL) as `aud`.
     pub accept_my_domain_audience: bool,
     /// Seconds an `exp` may lie in the past (default 0).
@@ -113,6 +157,60 @@ pub struct Config {
     pub session_seconds: u64,
     /// Where `id` and `instance_url` point.
     pub urls: UrlStyle,
+}
+
+/// A profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// 18-character id (`00e…`).
+    pub id: String,
+    /// Its name, e.g. `System Administrator`.
+    pub name: String,
+}
+
+/// A permission set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PermissionSetRecord {
+    /// 18-character id (`0PS…`).
+    pub id: String,
+    /// API name.
+    pub name: String,
+    /// Label.
+    pub label: String,
+    /// Grants Modify All Data or Modify Metadata (may deploy).
+    pub modify_metadata: bool,
+}
+
+/// What a redeployed External Client App whose consumer key differs gets (a third party
+/// reports the deploy succeeds and the old key stays; unverified).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyChange {
+    /// The deploy succeeds and the key stays as it was.
+    #[default]
+    Ignore,
+    /// The component fails with `You cannot provide a Consumer Key`.
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum OrderFile {
+    #[default]
+    Error,
+    Drop,
+}
+
+impl App {
+    /// The version of the app in force at `now`: this one, or the one it replaces while
+    /// the change propagates; `None` for a new app not yet in force.
+    pub fn at(&self, now: i64) -> Option<&App> {
+        let mut a = self;
+        while a.effective_from > now {
+            a = a.previous.as_deref()?;
+        }
+        Some(a)
+    }
 }
 
 impl std::fmt::Display for PermittedUsers {
@@ -132,6 +230,8 @@ impl Config {
         let file = ConfigFile {
             org: OrgFile::default(),
             emulator: EmulatorFile::default(),
+            profiles: Vec::new(),
+            permission_sets: Vec::new(),
             apps: vec![AppFile {
                 name: Some("app".into()),
                 consumer_key: client_id.to_owned(),
@@ -139,13 +239,15 @@ impl Config {
                 permitted_users: PermittedUsers::AdminApproved,
                 external_client_app: false,
                 installed: true,
+                enabled: true,
                 scopes: None,
+                profiles: vec![SYSTEM_ADMINISTRATOR.into()],
+                permission_sets: Vec::new(),
             }],
             users: usernames
                 .iter()
                 .map(|u| UserFile {
                     username: u.clone(),
-                    pre_authorized: vec!["app".into()],
                     ..UserFile::default()
                 })
                 .collect(),
@@ -186,9 +288,61 @@ impl Config {
         if self.sandbox { SANDBOX } else { PRODUCTION }
     }
 
-    /// Find an app by consumer key (exact).
-    pub fn app_by_key(&self, key: &str) -> Option<usize> {
-        self.apps.iter().position(|a| a.consumer_key == key)
+    /// Find an app by consumer key (exact), as in force at `now`.
+    pub fn app_by_key(&self, key: &str, now: i64) -> Option<usize> {
+        self.apps
+            .iter()
+            .position(|a| a.at(now).is_some_and(|a| a.consumer_key == key))
+    }
+
+    /// Find a profile by name (case-insensitive).
+    pub fn profile_by_name(&self, name: &str) -> Option<usize> {
+        self.profiles
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Find a permission set by API name or label (case-insensitive) or id.
+    pub fn permission_set_by_name(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        self.permission_sets.iter().position(|p| {
+            p.name.eq_ignore_ascii_case(name)
+                || p.label.eq_ignore_ascii_case(name)
+                || p.id == name
+                || (name.len() == 15 && p.id.starts_with(name))
+        })
+    }
+
+    /// Whether user `u` is pre-authorized for app `a` (index): by profile, by an assigned
+    /// permission set, or directly.
+    pub fn pre_authorizes(&self, app_ix: usize, app: &App, u: &User) -> bool {
+        u.pre_authorized.contains(&app_ix)
+            || self
+                .profiles
+                .get(u.profile)
+                .is_some_and(|p| app.profiles.iter().any(|n| n.eq_ignore_ascii_case(&p.name)))
+            || u.permission_sets.iter().any(|&ps| {
+                self.permission_sets.get(ps).is_some_and(|ps| {
+                    app.permission_sets.iter().any(|n| {
+                        n.eq_ignore_ascii_case(&ps.name)
+                            || n.eq_ignore_ascii_case(&ps.label)
+                            || *n == ps.id
+                    })
+                })
+            })
+    }
+
+    /// Whether user `u` may deploy metadata: the System Administrator profile, or a
+    /// permission set that grants Modify All Data or Modify Metadata.
+    pub fn may_deploy(&self, u: &User) -> bool {
+        self.profiles
+            .get(u.profile)
+            .is_some_and(|p| p.name == SYSTEM_ADMINISTRATOR)
+            || u.permission_sets.iter().any(|&ps| {
+                self.permission_sets
+                    .get(ps)
+                    .is_some_and(|p| p.modify_metadata)
+            })
     }
 
     /// Find a user by username (case-insensitive).
@@ -214,9 +368,28 @@ struct ConfigFile {
     #[serde(default)]
     emulator: EmulatorFile,
     #[serde(default)]
+    profiles: Vec<ProfileFile>,
+    #[serde(default)]
+    permission_sets: Vec<PermissionSetFile>,
+    #[serde(default)]
     apps: Vec<AppFile>,
     #[serde(default)]
     users: Vec<UserFile>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PermissionSetFile {
+    name: String,
+    label: Option<String>,
+    #[serde(default)]
+    modify_metadata: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +402,8 @@ struct OrgFile {
     sandbox: bool,
     #[serde(default)]
     sites: Vec<String>,
+    #[serde(default)]
+    allow_connected_app_creation: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -239,24 +414,35 @@ struct EmulatorFile {
     clock_offset_seconds: Option<i64>,
     session_seconds: Option<u64>,
     urls: Option<UrlStyle>,
+    propagation_seconds: Option<u64>,
+    deploy_millis: Option<u64>,
+    out_of_order_elements: Option<OrderFile>,
+    eca_consumer_key_change: Option<KeyChange>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct AppFile {
     name: Option<String>,
     consumer_key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     certificate: String,
     #[serde(default)]
     permitted_users: PermittedUsers,
+    #[serde(default = "yes")]
+    enabled: bool,
     #[serde(default)]
     external_client_app: bool,
     #[serde(default = "yes")]
     installed: bool,
     scopes: Option<String>,
+    #[serde(default)]
+    profiles: Vec<String>,
+    #[serde(default)]
+    permission_sets: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct UserFile {
     username: String,
@@ -265,6 +451,10 @@ struct UserFile {
     email: Option<String>,
     #[serde(default = "yes")]
     active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
+    #[serde(default)]
+    permission_sets: Vec<String>,
     #[serde(default)]
     pre_authorized: Vec<String>,
     #[serde(default)]
@@ -281,6 +471,8 @@ impl Default for UserFile {
             name: None,
             email: None,
             active: true,
+            profile: None,
+            permission_sets: Vec::new(),
             pre_authorized: Vec::new(),
             approved: Vec::new(),
             ip_restricted: false,
@@ -290,6 +482,108 @@ impl Default for UserFile {
 
 fn yes() -> bool {
     true
+}
+
+/// The state file (`--state`): the org's profiles, permission sets, apps and users in
+/// the TOML configuration's own format, certificates inline.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    #[serde(default)]
+    profiles: Vec<ProfileFile>,
+    #[serde(default)]
+    permission_sets: Vec<PermissionSetFile>,
+    #[serde(default)]
+    apps: Vec<AppFile>,
+    #[serde(default)]
+    users: Vec<UserFile>,
+}
+
+impl Config {
+    /// The org's changeable part (profiles, permission sets, apps, users) as a state
+    /// file: TOML in the configuration's format, certificates inline.
+    pub fn state_toml(&self) -> Result<String> {
+        let app_name = |i: &usize| self.apps.get(*i).map(|a| a.name.clone());
+        let file = StateFile {
+            profiles: self
+                .profiles
+                .iter()
+                .skip(2)
+                .map(|p| ProfileFile {
+                    name: p.name.clone(),
+                })
+                .collect(),
+            permission_sets: self
+                .permission_sets
+                .iter()
+                .map(|p| PermissionSetFile {
+                    name: p.name.clone(),
+                    label: Some(p.label.clone()),
+                    modify_metadata: p.modify_metadata,
+                })
+                .collect(),
+            apps: self
+                .apps
+                .iter()
+                .map(|a| AppFile {
+                    name: Some(a.name.clone()),
+                    consumer_key: a.consumer_key.clone(),
+                    certificate: a.certificate_pem.clone(),
+                    permitted_users: a.permitted_users,
+                    enabled: a.enabled,
+                    external_client_app: a.external_client_app,
+                    installed: a.installed,
+                    scopes: Some(a.scopes.clone()),
+                    profiles: a.profiles.clone(),
+                    permission_sets: a.permission_sets.clone(),
+                })
+                .collect(),
+            users: self
+                .users
+                .iter()
+                .map(|u| UserFile {
+                    username: u.username.clone(),
+                    id: Some(u.id.clone()),
+                    name: Some(u.name.clone()),
+                    email: Some(u.email.clone()),
+                    active: u.active,
+                    profile: self.profiles.get(u.profile).map(|p| p.name.clone()),
+                    permission_sets: u
+                        .permission_sets
+                        .iter()
+                        .filter_map(|i| self.permission_sets.get(*i).map(|p| p.name.clone()))
+                        .collect(),
+                    pre_authorized: u.pre_authorized.iter().filter_map(app_name).collect(),
+                    approved: u.approved.iter().filter_map(app_name).collect(),
+                    ip_restricted: u.ip_restricted,
+                })
+                .collect(),
+        };
+        toml::to_string(&file).map_err(|e| Error::invalid(Input::EmulatorState, e))
+    }
+
+    /// This configuration with its profiles, permission sets, apps and users replaced by
+    /// those of a state file written by [`Config::state_toml`].
+    pub fn with_state(&self, text: &str) -> Result<Config> {
+        let state: StateFile =
+            toml::from_str(text).map_err(|e| Error::corrupt(Input::EmulatorState, e.message()))?;
+        let file = ConfigFile {
+            org: OrgFile::default(),
+            emulator: EmulatorFile::default(),
+            profiles: state.profiles,
+            permission_sets: state.permission_sets,
+            apps: state.apps,
+            users: state.users,
+        };
+        let loaded = compile(file, &mut |cert: &str| Ok(cert.as_bytes().to_vec()))?;
+        Ok(Config {
+            apps: loaded.apps,
+            users: loaded.users,
+            profiles: loaded.profiles,
+            permission_sets: loaded.permission_sets,
+            ..self.clone()
+        })
+    }
 }
 
 fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>) -> Result<Config> {
@@ -313,32 +607,123 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             "it defines no app ([[apps]])",
         ));
     }
+    let mut profiles = vec![
+        Profile {
+            id: record_id("00e", 1)?,
+            name: SYSTEM_ADMINISTRATOR.into(),
+        },
+        Profile {
+            id: record_id("00e", 2)?,
+            name: STANDARD_USER.into(),
+        },
+    ];
+    for p in file.profiles {
+        if p.name.trim().is_empty()
+            || profiles
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&p.name))
+        {
+            return Err(Error::invalid(
+                Input::Profile,
+                format!(
+                    "`{}` is empty or listed twice",
+                    crate::text::escape(&p.name)
+                ),
+            ));
+        }
+        profiles.push(Profile {
+            id: record_id("00e", profiles.len() + 1)?,
+            name: p.name,
+        });
+    }
+    let mut permission_sets: Vec<PermissionSetRecord> = Vec::new();
+    for p in file.permission_sets {
+        if crate::wire::metadata::check_full_name(&p.name).is_err()
+            || permission_sets
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&p.name))
+        {
+            return Err(Error::invalid(
+                Input::PermissionSet,
+                format!(
+                    "`{}` is not an API name (letters, digits, underscores) or is listed twice",
+                    crate::text::escape(&p.name)
+                ),
+            ));
+        }
+        permission_sets.push(PermissionSetRecord {
+            id: record_id("0PS", permission_sets.len() + 1)?,
+            label: p.label.unwrap_or_else(|| p.name.clone()),
+            name: p.name,
+            modify_metadata: p.modify_metadata,
+        });
+    }
     let mut apps: Vec<App> = Vec::with_capacity(file.apps.len());
     for (i, a) in file.apps.into_iter().enumerate() {
         let name = a.name.unwrap_or_else(|| format!("app{}", i + 1));
-        if a.consumer_key.trim().is_empty() {
+        if a.consumer_key.trim().is_empty() && !a.external_client_app {
             return Err(Error::invalid(
                 Input::App,
                 format!("`{name}` has an empty consumer_key"),
             ));
         }
-        if apps
-            .iter()
-            .any(|x| x.consumer_key == a.consumer_key || x.name == name)
-        {
+        if apps.iter().any(|x| {
+            (x.consumer_key == a.consumer_key && !a.consumer_key.is_empty()) || x.name == name
+        }) {
             return Err(Error::invalid(
                 Input::App,
                 format!("`{name}`: two apps share a name or consumer key"),
             ));
         }
-        let bytes = load_cert(&a.certificate)?;
-        let cert = crate::x509::parse(&bytes)?;
-        let verifier = Verifier::from_spki(&cert.spki)?;
+        for ps in &a.permission_sets {
+            if !permission_sets
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(ps))
+            {
+                return Err(Error::invalid(
+                    Input::App,
+                    format!(
+                        "`{name}` pre-authorizes permission set `{}`, which is not defined ([[permission_sets]])",
+                        crate::text::escape(ps)
+                    ),
+                ));
+            }
+        }
+        for pr in &a.profiles {
+            if !profiles.iter().any(|p| p.name.eq_ignore_ascii_case(pr)) {
+                return Err(Error::invalid(
+                    Input::App,
+                    format!(
+                        "`{name}` pre-authorizes profile `{}`, which is not defined ([[profiles]])",
+                        crate::text::escape(pr)
+                    ),
+                ));
+            }
+        }
+        let (verifier, certificate_pem, cert_sha1) =
+            if a.certificate.is_empty() && a.external_client_app {
+                (None, String::new(), String::new())
+            } else {
+                let bytes = load_cert(&a.certificate)?;
+                let cert = crate::x509::parse(&bytes)?;
+                (
+                    Some(Verifier::from_spki(&cert.spki)?),
+                    crate::x509::to_pem(&cert.der),
+                    cert.sha1,
+                )
+            };
         apps.push(App {
+            id: record_id("0H4", i + 1)?,
             name,
             consumer_key: a.consumer_key,
             verifier,
-            cert_sha1: cert.sha1,
+            certificate_pem,
+            cert_sha1,
+            profiles: a.profiles,
+            permission_sets: a.permission_sets,
+            enabled: a.enabled,
+            effective_from: 0,
+            previous: None,
             permitted_users: a.permitted_users,
             external_client_app: a.external_client_app,
             installed: a.installed,
@@ -386,6 +771,39 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             .iter()
             .map(|r| find_app(r))
             .collect::<Result<Vec<_>>>()?;
+        let profile_name = u.profile.as_deref().unwrap_or(SYSTEM_ADMINISTRATOR);
+        let profile = profiles
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(profile_name))
+            .ok_or_else(|| {
+                Error::invalid(
+                    Input::User,
+                    format!(
+                        "`{}` has profile `{}`, which is not defined ([[profiles]])",
+                        crate::text::escape(&u.username),
+                        crate::text::escape(profile_name)
+                    ),
+                )
+            })?;
+        let assigned = u
+            .permission_sets
+            .iter()
+            .map(|n| {
+                permission_sets
+                    .iter()
+                    .position(|p| p.name.eq_ignore_ascii_case(n))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            Input::User,
+                            format!(
+                                "`{}` is assigned permission set `{}`, which is not defined",
+                                crate::text::escape(&u.username),
+                                crate::text::escape(n)
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let local = u
             .username
             .split('@')
@@ -398,12 +816,21 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             username: u.username,
             id,
             active: u.active,
+            profile,
+            permission_sets: assigned,
             pre_authorized,
             approved,
             ip_restricted: u.ip_restricted,
         });
     }
     let e = file.emulator;
+    let deploy_millis = e.deploy_millis.unwrap_or(1000);
+    if deploy_millis > 600_000 {
+        return Err(Error::invalid(
+            Input::EmulatorConfig,
+            "deploy_millis must be at most 600000 (ten minutes)",
+        ));
+    }
     Ok(Config {
         org_id,
         org_name: file.org.name.unwrap_or_else(|| "certmint emulator".into()),
@@ -412,12 +839,29 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         sites,
         apps,
         users,
+        profiles,
+        permission_sets,
+        allow_connected_app_creation: file.org.allow_connected_app_creation,
+        propagation_seconds: e.propagation_seconds.unwrap_or(0),
+        deploy_millis,
+        out_of_order: match e.out_of_order_elements.unwrap_or_default() {
+            OrderFile::Error => OutOfOrder::Error,
+            OrderFile::Drop => OutOfOrder::Drop,
+        },
+        eca_consumer_key_change: e.eca_consumer_key_change.unwrap_or_default(),
         accept_my_domain_audience: e.accept_my_domain_audience.unwrap_or(true),
         clock_skew: e.clock_skew_seconds.unwrap_or(0),
         clock_offset: e.clock_offset_seconds.unwrap_or(0),
         session_seconds: e.session_seconds.unwrap_or(7200).max(1),
         urls: e.urls.unwrap_or_default(),
     })
+}
+
+/// The `n`th emulator record id with a key prefix (`0PS`, `00e`, `0H4`, …), 18 characters:
+/// `<prefix>EMULATOR<n:04>` then the case-safe suffix.
+pub(crate) fn record_id(prefix: &str, n: usize) -> Result<String> {
+    let id15 = format!("{prefix}EMU{n:09}");
+    id18(&id15, prefix, Input::RecordId)
 }
 
 fn normalize_url(s: &str, what: Input) -> Result<String> {

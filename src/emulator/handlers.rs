@@ -5,9 +5,12 @@
 //! nothing of connections or limits.
 
 pub(super) mod data;
+pub(super) mod deploy;
 pub(super) mod grant;
 pub(super) mod identity;
+mod objects;
 
+use hyper::body::Bytes;
 use hyper::header;
 use hyper::http::request::Parts;
 
@@ -42,5 +45,15 @@ fn query_param(req: &Parts, name: &str) -> Option<String> {
 /// The session of the request's token, when it is valid.
 fn session(sh: &Shared, req: &Parts) -> Option<Session> {
     let token = bearer(req)?;
-    sh.tokens.check(&sh.cfg, &token, sh.now())
+    sh.tokens.check(&sh.org().cfg, &token, sh.now())
+}
+
+/// A request's body as `routes` read it: the bytes, and for multipart/form-data its parts
+/// (name, bytes).
+#[derive(Debug, Default)]
+pub(in crate::emulator) struct Payload {
+    /// The whole body.
+    pub(in crate::emulator) bytes: Bytes,
+    /// The parts of a multipart body.
+    pub(in crate::emulator) form: Vec<(String, Bytes)>,
 }

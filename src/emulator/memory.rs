@@ -39,7 +39,13 @@ impl InMemory {
             .enable_all()
             .build()?;
         let builder = server::conn_builder(&limits);
-        let shared = Arc::new(Shared::new(config, BASE_URL.to_owned(), limits, false)?);
+        let shared = Arc::new(Shared::new(
+            config,
+            BASE_URL.to_owned(),
+            limits,
+            false,
+            None,
+        )?);
         Ok(InMemory {
             runtime,
             shared,
@@ -85,7 +91,8 @@ impl InMemory {
             // Held until the exchange ends: a dropped sender would read as "stop".
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let served = tokio::spawn(async move {
-                server::serve_conn(&builder, TokioIo::new(server), shared, stop_rx).await;
+                let io = server::WriteTimeout::new(server, shared.limits.write_timeout);
+                server::serve_conn(&builder, TokioIo::new(io), shared, stop_rx).await;
             });
             let (mut rd, mut wr) = tokio::io::split(client);
             let writer = async move {

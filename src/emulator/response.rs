@@ -81,14 +81,30 @@ pub(super) fn method_not_allowed() -> Reply {
         StatusCode::METHOD_NOT_ALLOWED,
         RestError::new(
             "METHOD_NOT_ALLOWED",
-            "HTTP Method not allowed. Allowed are GET,HEAD",
+            "HTTP Method not allowed. Allowed are GET,HEAD,POST",
         ),
     )
 }
 
-/// 401 `INVALID_SESSION_ID`.
+/// 401 `INVALID_SESSION_ID`, with `WWW-Authenticate: Token` as Salesforce sends.
 pub(super) fn invalid_session() -> Reply {
-    rest_error(StatusCode::UNAUTHORIZED, RestError::invalid_session())
+    let (mut r, note) = rest_error(StatusCode::UNAUTHORIZED, RestError::invalid_session());
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+    (r, note)
+}
+
+/// An OAuth error body (`{"error","error_description"}`) with `status`.
+pub(super) fn oauth_error(
+    status: StatusCode,
+    error: &'static str,
+    description: &'static str,
+) -> Reply {
+    let body = ErrorBody {
+        error: Cow::Borrowed(error),
+        error_description: Cow::Borrowed(description),
+    };
+    (json(status, body.to_json()), Cow::Borrowed(error))
 }
 
 /// 413, closing the connection (the rest of the body is not read).

@@ -14,20 +14,24 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
 
 use super::handlers::grant::Endpoint;
-use super::handlers::{data, grant, identity};
+use super::handlers::{Payload, data, grant, identity};
 use super::response::{self, Reply, Resp};
 use super::state::Shared;
 use crate::wire::FORM_CONTENT_TYPE;
 use crate::wire::identity::{ID_PATH, USERINFO_PATH};
 use crate::wire::oauth::{TOKEN_PATH, TokenError, TokenRequest};
-use crate::wire::rest::DATA_PATH;
+use crate::wire::rest::{DATA_PATH, FRONTDOOR_PATH, REVOKE_PATH, SINGLEACCESS_PATH};
 
 /// Answer one request and log it.
 pub(super) async fn handle(sh: &Shared, req: Request<Incoming>) -> Resp {
     let start = Instant::now();
     let (parts, body) = req.into_parts();
     let path = normalize_path(parts.uri.path()).into_owned();
-    let (resp, note) = route(sh, &parts, body, &path).await;
+    let (mut resp, note) = route(sh, &parts, body, &path).await;
+    // The emulator's clock (with its offset), not the system's.
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&http_date(sh.now())) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
     sh.log(|| {
         let mut line = format!(
             "{} {} {}",
@@ -42,6 +46,27 @@ pub(super) async fn handle(sh: &Shared, req: Request<Incoming>) -> Resp {
         line
     });
     resp
+}
+
+/// An HTTP date (RFC 9110 IMF-fixdate) of `secs` since the epoch.
+fn http_date(secs: i64) -> String {
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| "Thu, 01 Jan 1970 00:00:00 GMT".into())
+}
+
+/// The origin the `Host` header names, with the scheme of the emulator's base URL.
+fn host_origin(sh: &Shared, req: &Parts) -> Option<String> {
+    let host = req.headers.get(header::HOST)?.to_str().ok()?.trim();
+    if host.is_empty() || host.contains(['/', ' ', '@']) {
+        return None;
+    }
+    let scheme = sh.urls.base.split("://").next().unwrap_or("http");
+    Some(format!("{scheme}://{host}"))
 }
 
 fn truncate(s: &str, n: usize) -> Cow<'_, str> {
@@ -73,7 +98,7 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
         if req.method != Method::POST {
             return response::token_refused(TokenError::MustUsePost, None);
         }
-        return match read_body(sh, req, body).await {
+        return match read_body(sh, req, body, sh.limits.max_body).await {
             Ok(bytes) => {
                 let mut form = if is_form(req) {
                     TokenRequest::from_form(&bytes)
@@ -84,7 +109,7 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
                 if let Some(q) = req.uri.query() {
                     form.fill_from(q.as_bytes());
                 }
-                grant::token(sh, endpoint, &form)
+                grant::token(sh, endpoint, &form, host_origin(sh, req).as_deref())
             }
             Err(reply) => reply,
         };
@@ -93,6 +118,18 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
     let get_or_post = get || req.method == Method::POST;
     if path.ends_with(USERINFO_PATH) && get_or_post {
         return identity::userinfo(sh, req);
+    }
+    if path.ends_with(REVOKE_PATH) && get_or_post {
+        return match read_body(sh, req, body, sh.limits.max_body).await {
+            Ok(bytes) => identity::revoke(sh, req, &bytes),
+            Err(reply) => reply,
+        };
+    }
+    if path.ends_with(SINGLEACCESS_PATH) && get_or_post {
+        return identity::singleaccess(sh, req);
+    }
+    if path == FRONTDOOR_PATH && get {
+        return identity::frontdoor(sh);
     }
     if let Some(rest) = path.strip_prefix(ID_PATH)
         && get_or_post
@@ -109,10 +146,36 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
         .strip_prefix(DATA_PATH)
         .and_then(|p| p.strip_prefix('/'))
     {
+        let mut payload = Payload::default();
         if !get {
-            return response::method_not_allowed();
+            let deploy = rest
+                .trim_end_matches('/')
+                .ends_with("/metadata/deployRequest");
+            let max = if deploy {
+                sh.limits.max_deploy_body
+            } else {
+                sh.limits.max_body
+            };
+            payload.bytes = match read_body(sh, req, body, max).await {
+                Ok(b) => b,
+                Err(reply) => return reply,
+            };
+            if let Some(boundary) = multipart_boundary(req) {
+                payload.form = match multipart(payload.bytes.clone(), boundary).await {
+                    Some(f) => f,
+                    None => {
+                        return response::rest_error(
+                            StatusCode::BAD_REQUEST,
+                            crate::wire::rest::RestError::new(
+                                "INVALID_MULTIPART_REQUEST",
+                                "the multipart/form-data body could not be read",
+                            ),
+                        );
+                    }
+                };
+            }
         }
-        return data::data(sh, req, rest);
+        return data::data(sh, req, rest, &payload);
     }
     if path == "/" && get {
         return (
@@ -120,7 +183,7 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
                 StatusCode::OK,
                 crate::wire::TEXT_CONTENT_TYPE,
                 format!(
-                    "certmint emulator of the Salesforce OAuth 2.0 JWT bearer token endpoint\nPOST {}{TOKEN_PATH}\n",
+                    "certmint emulator of a Salesforce org (OAuth 2.0 JWT bearer token endpoint, REST API, Metadata API deploys)\nPOST {}{TOKEN_PATH}\n",
                     sh.urls.base
                 ),
             ),
@@ -141,9 +204,39 @@ fn is_form(req: &Parts) -> bool {
         })
 }
 
-/// The whole body, within `max_body` and `body_timeout`; else the answer to give.
-async fn read_body(sh: &Shared, req: &Parts, body: Incoming) -> Result<hyper::body::Bytes, Reply> {
-    let max = sh.limits.max_body;
+/// The boundary of a multipart/form-data body.
+fn multipart_boundary(req: &Parts) -> Option<String> {
+    let ct = req.headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    multer::parse_boundary(ct).ok()
+}
+
+/// The parts (name, bytes) of a multipart body already read; `None` when it is not valid
+/// multipart. Parts beyond 16 are refused (a deploy has two).
+async fn multipart(
+    body: hyper::body::Bytes,
+    boundary: String,
+) -> Option<Vec<(String, hyper::body::Bytes)>> {
+    let stream = http_body_util::BodyDataStream::new(http_body_util::Full::new(body));
+    let mut m = multer::Multipart::new(stream, boundary);
+    let mut out = Vec::new();
+    while let Some(field) = m.next_field().await.ok()? {
+        if out.len() >= 16 {
+            return None;
+        }
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.ok()?;
+        out.push((name, bytes));
+    }
+    Some(out)
+}
+
+/// The whole body, within `max` bytes and `body_timeout`; else the answer to give.
+async fn read_body(
+    sh: &Shared,
+    req: &Parts,
+    body: Incoming,
+    max: usize,
+) -> Result<hyper::body::Bytes, Reply> {
     let declared = req
         .headers
         .get(header::CONTENT_LENGTH)

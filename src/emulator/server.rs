@@ -1,15 +1,19 @@
 //! The top of the emulator's stack: the accept loop, TLS, and the per-connection limits
-//! (connections at once, header and TLS handshake timeouts, head size). Each request is
-//! handed to `routes`.
+//! (connections at once, header and TLS handshake timeouts, head size, the write timeout
+//! for a client that does not read its responses, and a total deadline per connection).
+//! Each request is handed to `routes`.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Semaphore, watch};
 
 use super::routes;
@@ -96,13 +100,17 @@ pub(crate) async fn serve(
                     let hs = shared.limits.tls_handshake_timeout;
                     match tokio::time::timeout(hs, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            serve_conn(&builder, TokioIo::new(stream), shared, stop).await
+                            let io = WriteTimeout::new(stream, shared.limits.write_timeout);
+                            serve_conn(&builder, TokioIo::new(io), shared, stop).await
                         }
                         Ok(Err(e)) => shared.log(|| format!("- - TLS handshake failed: {e}")),
                         Err(_) => shared.log(|| "- - TLS handshake timed out".into()),
                     }
                 }
-                None => serve_conn(&builder, TokioIo::new(tcp), shared, stop).await,
+                None => {
+                    let io = WriteTimeout::new(tcp, shared.limits.write_timeout);
+                    serve_conn(&builder, TokioIo::new(io), shared, stop).await
+                }
             }
         });
     }
@@ -126,8 +134,98 @@ pub(crate) fn conn_builder(limits: &Limits) -> http1::Builder {
     builder
 }
 
-/// Serve one connection until the client closes it, it breaks the protocol or times out,
-/// or `stop` turns true.
+/// A stream whose writes fail with `TimedOut` when the peer has not taken the bytes within
+/// `timeout` (a client that never reads its responses), so the connection is closed.
+pub(crate) struct WriteTimeout<I> {
+    inner: I,
+    timeout: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<I> WriteTimeout<I> {
+    pub(crate) fn new(inner: I, timeout: Duration) -> Self {
+        WriteTimeout {
+            inner,
+            timeout,
+            sleep: None,
+        }
+    }
+
+    fn stalled(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {
+        let timeout = self.timeout;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client did not take the response in time",
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for WriteTimeout<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(r) => {
+                self.sleep = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.stalled(cx).map(Err),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Ready(r) => {
+                self.sleep = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.stalled(cx).map(Err),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(r) => {
+                self.sleep = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.stalled(cx).map(Err),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Serve one connection until the client closes it, it breaks the protocol or times out
+/// (head, body, write, or the connection's total deadline), or `stop` turns true.
 pub(crate) async fn serve_conn<I>(
     builder: &http1::Builder,
     io: TokioIo<I>,
@@ -137,6 +235,8 @@ pub(crate) async fn serve_conn<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let sh = shared.clone();
+    let deadline = tokio::time::sleep(shared.limits.connection_deadline);
+    tokio::pin!(deadline);
     let svc = service_fn(move |req| {
         let sh = sh.clone();
         async move { Ok::<_, Infallible>(routes::handle(&sh, req).await) }
@@ -145,6 +245,10 @@ pub(crate) async fn serve_conn<I>(
     tokio::pin!(conn);
     let result = tokio::select! {
         r = conn.as_mut() => r,
+        () = &mut deadline => {
+            shared.log(|| "- - connection deadline reached: closed".into());
+            return;
+        }
         _ = stop.changed() => {
             conn.as_mut().graceful_shutdown();
             tokio::time::timeout(Duration::from_secs(2), conn.as_mut()).await.unwrap_or(Ok(()))

@@ -8,24 +8,25 @@
 //! builders), `handlers` (the token grant; identity, UserInfo and REST data), `routes`
 //! (dispatch by method and path), `server` (accept loop, TLS, per-connection limits).
 //!
-//! The configured org is immutable while the server runs. State that requests change (an
-//! offline org's users, profiles, permission sets, apps and deployed metadata) belongs in a
-//! field of its own here, behind a lock, next to `cfg`; handlers reach it through
-//! [`Shared`] like everything else, and new routes (REST describe, limits, query; a
-//! Metadata API deploy endpoint) are new handler modules and new lines in `routes`.
+//! `cfg` is the org as configured at start-up, for its fixed settings (org id, My Domain,
+//! clock, URLs); what requests change (users, profiles, permission sets, apps) lives in
+//! [`Org`] behind a lock (`org`), which grants and queries read and deploys and REST
+//! writes change.
 
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::body::Bytes;
 
 use super::config::{Config, UrlStyle};
+use super::org::Org;
 use super::tokens::Tokens;
 use crate::Result;
 use crate::wire::identity::id_url;
 use crate::wire::rest::ApiVersion;
 
 /// The newest REST API version served (Spring '26).
-pub(super) const LATEST_API: u32 = 66;
+pub(crate) const LATEST_API: u32 = 66;
 /// The oldest REST API version listed (older ones are still answered).
 pub(super) const OLDEST_API: u32 = 31;
 
@@ -46,6 +47,13 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     /// Connections served at once; more wait in the listen backlog. Default 1024.
     pub max_connections: usize,
+    /// Time the server waits for a client to take a response (a client that never reads
+    /// stalls the write); the connection is closed after it. Default 2 s.
+    pub write_timeout: Duration,
+    /// Longest life of one connection, however busy; closed after it. Default 120 s.
+    pub connection_deadline: Duration,
+    /// Largest deploy request body (multipart with the zip), bytes. Default 4 MiB.
+    pub max_deploy_body: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +65,9 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            write_timeout: Duration::from_secs(2),
+            connection_deadline: Duration::from_secs(120),
+            max_deploy_body: 4 << 20,
         }
     }
 }
@@ -75,11 +86,16 @@ impl Clock {
 
     /// Seconds since the Unix epoch.
     pub(super) fn now(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub(super) fn now_ms(&self) -> i64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
             .unwrap_or(0)
-            .saturating_add(self.offset)
+            .saturating_add(self.offset.saturating_mul(1000))
     }
 }
 
@@ -93,6 +109,9 @@ pub(super) struct Urls {
     /// The host of identity URLs.
     id_host: String,
     org_id: String,
+    /// The base URL under every loopback name of the emulator (`localhost`, `127.0.0.1`,
+    /// `[::1]`), accepted as an audience.
+    pub(super) aliases: Vec<String>,
 }
 
 impl Urls {
@@ -104,11 +123,13 @@ impl Urls {
                 cfg.login_host().to_owned(),
             ),
         };
+        let aliases = loopback_aliases(&base);
         Urls {
             base,
             instance,
             id_host,
             org_id: cfg.org_id.clone(),
+            aliases,
         }
     }
 
@@ -116,6 +137,24 @@ impl Urls {
     pub(super) fn identity(&self, user_id: &str) -> String {
         id_url(&self.id_host, &self.org_id, user_id)
     }
+}
+
+/// `scheme://host:port` under each loopback name when `base` is a loopback URL.
+fn loopback_aliases(base: &str) -> Vec<String> {
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return Vec::new();
+    };
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    let Some((host, port)) = host_port.rsplit_once(':') else {
+        return Vec::new();
+    };
+    if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        return Vec::new();
+    }
+    ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .map(|h| format!("{scheme}://{h}:{port}"))
+        .collect()
 }
 
 /// Writes log lines on a thread of its own so a slow or blocked stderr never stalls the
@@ -146,8 +185,10 @@ impl Logger {
 
 /// Everything a request handler needs.
 pub(crate) struct Shared {
-    /// The org as configured.
+    /// The org as configured at start-up (its fixed settings).
     pub(super) cfg: Config,
+    /// The org as it is now.
+    org: RwLock<Org>,
     /// Issues and checks access tokens.
     pub(super) tokens: Tokens,
     /// The URLs handed out.
@@ -158,12 +199,21 @@ pub(crate) struct Shared {
     log: Option<Logger>,
     /// `GET /services/data/`, serialised once.
     pub(super) versions: Bytes,
+    /// Authenticated REST requests served (`Sforce-Limit-Info`, `limits`).
+    api_requests: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new(cfg: Config, base_url: String, limits: Limits, log: bool) -> Result<Self> {
+    pub(crate) fn new(
+        cfg: Config,
+        base_url: String,
+        limits: Limits,
+        log: bool,
+        state_file: Option<std::path::PathBuf>,
+    ) -> Result<Self> {
         let versions: Vec<ApiVersion> = (OLDEST_API..=LATEST_API).map(ApiVersion::new).collect();
         Ok(Shared {
+            org: RwLock::new(Org::new(cfg.clone(), state_file)),
             // Strings only: serialising cannot fail.
             versions: Bytes::from(serde_json::to_vec(&versions).unwrap_or_default()),
             urls: Urls::new(&cfg, base_url),
@@ -172,12 +222,40 @@ impl Shared {
             tokens: Tokens::new()?,
             limits,
             log: log.then(Logger::new),
+            api_requests: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     /// The emulator's clock, seconds since the Unix epoch.
     pub(super) fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The emulator's clock, milliseconds since the Unix epoch.
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Count an authenticated REST request; returns the count so far.
+    pub(super) fn count_api_request(&self) -> u64 {
+        self.api_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(1)
+    }
+
+    /// Authenticated REST requests so far.
+    pub(super) fn api_requests(&self) -> u64 {
+        self.api_requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The org, to read.
+    pub(super) fn org(&self) -> RwLockReadGuard<'_, Org> {
+        self.org.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The org, to change.
+    pub(super) fn org_mut(&self) -> RwLockWriteGuard<'_, Org> {
+        self.org.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Log a line (built only when logging is on).
@@ -199,7 +277,18 @@ mod tests {
         )
         .unwrap();
         let cfg = Config::simple(&cert, "K", &["a@example.com".into()]).unwrap();
-        let sh = Shared::new(cfg, "http://127.0.0.1:1".into(), Limits::default(), false).unwrap();
+        let sh = Shared::new(
+            cfg,
+            "http://127.0.0.1:1".into(),
+            Limits::default(),
+            false,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            sh.urls.aliases,
+            ["http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"]
+        );
         let v = std::str::from_utf8(&sh.versions).unwrap();
         assert!(
             v.contains(r#"{"label":"Winter '15","url":"/services/data/v32.0","version":"32.0"}"#)

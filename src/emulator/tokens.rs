@@ -23,7 +23,13 @@ pub struct Grant {
 pub(crate) struct Tokens {
     key: hmac::Key,
     rng: ring::rand::SystemRandom,
+    /// Revoked tokens (by nonce) and when they would have expired; at most
+    /// [`MAX_REVOKED`], expired ones dropped first.
+    revoked: std::sync::Mutex<std::collections::HashMap<[u8; NONCE], i64>>,
 }
+
+/// Revoked tokens remembered at most (each until it would have expired anyway).
+pub(crate) const MAX_REVOKED: usize = 100_000;
 
 const TOKEN_VERSION: u8 = 1;
 const NONCE: usize = 24;
@@ -47,7 +53,11 @@ impl Tokens {
         let rng = ring::rand::SystemRandom::new();
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
             .map_err(|_| crate::Error::internal("the OS random number generator failed"))?;
-        Ok(Tokens { key, rng })
+        Ok(Tokens {
+            key,
+            rng,
+            revoked: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
     }
 
     /// Mint a token for `grant`.
@@ -73,9 +83,37 @@ impl Tokens {
         Ok(out)
     }
 
-    /// Check a token: right org, genuine, not older than `session_seconds`, and naming an
-    /// app and an active user that exist.
+    /// Revoke a token (`/services/oauth2/revoke`): true when it was a valid one.
+    pub(super) fn revoke(&self, cfg: &Config, token: &str, now: i64) -> bool {
+        let Some((nonce, s)) = self.decode(cfg, token, now) else {
+            return false;
+        };
+        let expires = s
+            .issued
+            .saturating_add(i64::try_from(cfg.session_seconds).unwrap_or(i64::MAX));
+        let mut r = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+        if r.len() >= MAX_REVOKED {
+            r.retain(|_, exp| *exp > now);
+        }
+        if r.len() >= MAX_REVOKED {
+            // Still full of live revocations: forget the one that expires soonest.
+            if let Some(k) = r.iter().min_by_key(|(_, e)| **e).map(|(k, _)| *k) {
+                r.remove(&k);
+            }
+        }
+        r.insert(nonce, expires);
+        true
+    }
+
+    /// Check a token: right org, genuine, not revoked, not older than `session_seconds`,
+    /// and naming an app and an active user that exist.
     pub(super) fn check(&self, cfg: &Config, token: &str, now: i64) -> Option<Session> {
+        let (nonce, s) = self.decode(cfg, token, now)?;
+        let r = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+        (r.is_empty() || !r.contains_key(&nonce)).then_some(s)
+    }
+
+    fn decode(&self, cfg: &Config, token: &str, now: i64) -> Option<([u8; NONCE], Session)> {
         let (org, rest) = token.split_once('!')?;
         if org != cfg.org_id15() || rest.len() > 128 {
             return None;
@@ -88,7 +126,7 @@ impl Tokens {
         hmac::verify(&self.key, &buf[..PAYLOAD_LEN], &buf[PAYLOAD_LEN..]).ok()?;
         let b = &buf[NONCE..PAYLOAD_LEN];
         let app = usize::from(u16::from_be_bytes([b[1], b[2]]));
-        let user = u32::from_be_bytes([b[3], b[4], b[5], b[6]]) as usize;
+        let user = usize::try_from(u32::from_be_bytes([b[3], b[4], b[5], b[6]])).ok()?;
         let mut t = [0u8; 8];
         t.copy_from_slice(&b[7..15]);
         let issued = i64::from_be_bytes(t);
@@ -98,7 +136,9 @@ impl Tokens {
         }
         let u = cfg.users.get(user)?;
         cfg.apps.get(app)?;
-        u.active.then_some(Session { app, user, issued })
+        let mut nonce = [0u8; NONCE];
+        nonce.copy_from_slice(&buf[..NONCE]);
+        u.active.then_some((nonce, Session { app, user, issued }))
     }
 }
 
@@ -140,6 +180,17 @@ mod tests {
             .unwrap();
         assert_eq!(t.check(&f.cfg, &tok, NOW), None);
         assert_eq!(t.check(&f.cfg, "", NOW), None);
+        // a revoked token stops working; others do not
+        let a = t
+            .issue(f.cfg.org_id15(), Grant { app: 0, user: 0 }, NOW)
+            .unwrap();
+        let b = t
+            .issue(f.cfg.org_id15(), Grant { app: 0, user: 0 }, NOW)
+            .unwrap();
+        assert!(t.revoke(&f.cfg, &a, NOW));
+        assert_eq!(t.check(&f.cfg, &a, NOW), None);
+        assert!(t.check(&f.cfg, &b, NOW).is_some());
+        assert!(!t.revoke(&f.cfg, "bogus", NOW));
         assert_eq!(t.check(&f.cfg, "00Dxx0000001gPL!", NOW), None);
     }
 }

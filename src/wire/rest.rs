@@ -38,7 +38,8 @@ impl ApiVersion {
     }
 }
 
-/// `GET /services/data/vNN.0/`: where a version's resources are.
+/// `GET /services/data/vNN.0/`: where a version's resources are (the emulator lists only
+/// those it serves).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionResources {
     /// sObjects.
@@ -47,6 +48,12 @@ pub struct VersionResources {
     pub query: String,
     /// Org limits.
     pub limits: String,
+    /// Tooling API (its `query`).
+    #[serde(default)]
+    pub tooling: Option<String>,
+    /// Metadata API REST resources (`deployRequest`).
+    #[serde(default)]
+    pub metadata: Option<String>,
 }
 
 impl VersionResources {
@@ -56,8 +63,93 @@ impl VersionResources {
             sobjects: format!("{DATA_PATH}/{version}/sobjects"),
             query: format!("{DATA_PATH}/{version}/query"),
             limits: format!("{DATA_PATH}/{version}/limits"),
+            tooling: Some(format!("{DATA_PATH}/{version}/tooling")),
+            metadata: Some(format!("{DATA_PATH}/{version}/metadata")),
         }
     }
+}
+
+/// Path of the single-use frontdoor URL service (`GET`, Bearer token).
+pub const SINGLEACCESS_PATH: &str = "/services/oauth2/singleaccess";
+/// Path of token revocation (`POST token=…`, or `GET ?token=…`).
+pub const REVOKE_PATH: &str = "/services/oauth2/revoke";
+/// Path of the frontdoor page a single-use URL opens.
+pub const FRONTDOOR_PATH: &str = "/secur/frontdoor.jsp";
+/// The header REST answers carry with the org's API usage: `api-usage=N/MAX`.
+pub const LIMIT_INFO_HEADER: &str = "Sforce-Limit-Info";
+
+/// `GET /services/oauth2/singleaccess`: a single-use URL that opens a UI session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SingleAccess {
+    /// The frontdoor URL (`…/secur/frontdoor.jsp?otp=…`).
+    pub frontdoor_uri: String,
+}
+
+/// One entry of `GET /services/data/vNN.0/limits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Limit {
+    /// The allowance.
+    pub max: u64,
+    /// What is left of it.
+    pub remaining: u64,
+}
+
+/// The answer to creating a record (`POST …/sobjects/<Type>`, 201).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveResult {
+    /// The new record's id.
+    pub id: String,
+    /// Created.
+    pub success: bool,
+    /// Errors (none on success).
+    pub errors: Vec<RestError>,
+}
+
+/// One column of `query?q=…&columns=true` (`columnMetadata`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ColumnMetadata {
+    /// An aggregate (a subquery or function).
+    pub aggregate: bool,
+    /// The Apex type (`String`, `Id`, `Boolean`).
+    pub apex_type: Option<String>,
+    /// A boolean column.
+    pub boolean_type: bool,
+    /// The field's API name.
+    pub column_name: String,
+    /// A custom field.
+    pub custom: bool,
+    /// Its label.
+    pub display_name: String,
+    /// The relationship a join goes through.
+    pub foreign_key_name: Option<String>,
+    /// Insertable.
+    pub insertable: bool,
+    /// The columns of a relationship path (`Profile.Name`).
+    pub join_columns: Vec<ColumnMetadata>,
+    /// A number column.
+    pub number_type: bool,
+    /// A text column.
+    pub text_type: bool,
+    /// Updatable.
+    pub updatable: bool,
+}
+
+/// The answer to `query?q=…&columns=true`: the columns a query would return.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryColumns {
+    /// The columns.
+    pub column_metadata: Vec<ColumnMetadata>,
+    /// The object queried.
+    pub entity_name: String,
+    /// A GROUP BY query.
+    pub group_by: bool,
+    /// `Id` is selected.
+    pub id_selected: bool,
+    /// The object's key prefix.
+    pub key_prefix: Option<String>,
 }
 
 /// One REST error; the body is a list of them (see [`RestError::list`]).
@@ -68,6 +160,9 @@ pub struct RestError {
     /// Machine-readable code, e.g. `INVALID_SESSION_ID`.
     #[serde(rename = "errorCode")]
     pub error_code: Cow<'static, str>,
+    /// The fields involved (`DUPLICATE_VALUE`, `REQUIRED_FIELD_MISSING`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 impl RestError {
@@ -76,6 +171,7 @@ impl RestError {
         RestError {
             message: message.into(),
             error_code: Cow::Borrowed(error_code),
+            fields: None,
         }
     }
 

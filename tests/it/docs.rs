@@ -598,7 +598,7 @@ fn the_documented_emulator_configuration_is_the_tested_fixture() {
     let cfg = certmint::emulator::Config::from_toml(&fixture, &mut |p| std::fs::read(dir.join(p)))
         .expect("the documented configuration loads");
     assert_eq!(cfg.apps.len(), 3);
-    assert_eq!(cfg.users.len(), 4);
+    assert_eq!(cfg.users.len(), 5);
 }
 
 /// `.ci/run` runs exactly the README's test command (the full suite), so what a

@@ -18,6 +18,7 @@
 
 mod support;
 
+mod clients;
 #[cfg(feature = "slow-tests")]
 mod crash;
 #[cfg(feature = "slow-tests")]
@@ -31,6 +32,7 @@ mod lengths;
 mod lifecycle;
 mod mint;
 mod mint_batch;
+mod org;
 mod pkcs12;
 mod recipe;
 mod regression;

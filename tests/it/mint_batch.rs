@@ -27,17 +27,11 @@ fn fx() -> &'static Fixture {
     })
 }
 
-/// fixtures/emulator/acme.toml (alice pre-authorized for KEY_MAIN, bob not, carol
-/// inactive) and one more pre-authorized user.
-const ERIN: &str = r#"
-[[users]]
-username = "erin@example.com"
-pre_authorized = ["main"]
-"#;
-
 fn emulator() -> &'static Running {
     static E: OnceLock<Running> = OnceLock::new();
-    E.get_or_init(|| emu::start(emu::acme_with("", ERIN)))
+    // fixtures/emulator/acme.toml: alice pre-authorized for KEY_MAIN, bob not, carol
+    // inactive, erin pre-authorized through a permission set.
+    E.get_or_init(|| emu::start(emu::acme()))
 }
 
 fn write_users(name: &str, text: &str) -> PathBuf {

@@ -1,20 +1,31 @@
 //! The REST API (`/services/data/…`): the versions list (no authentication), a version's
-//! resources, and enough SOQL (`Organization`, `User`) and sObject reads (`User`) for the
-//! Salesforce CLI's login to complete. A missing or bad token gets 401
-//! `INVALID_SESSION_ID`.
+//! resources (only those served), SOQL (`query`, `queryAll`, `tooling/query`; with
+//! `columns=true` the column metadata), the sObjects (describe global, basic information,
+//! describe, a record by id, and creating a `PermissionSet` or a
+//! `PermissionSetAssignment`), `limits`, and the Metadata API's REST deploy
+//! (`metadata/deployRequest`, in [`super::deploy`]). A missing or bad token gets 401
+//! `INVALID_SESSION_ID` with `WWW-Authenticate: Token`; every answer with a session
+//! carries `Sforce-Limit-Info`.
 
 use std::borrow::Cow;
 
 use hyper::StatusCode;
 use hyper::http::request::Parts;
+use hyper::{Method, header::HeaderValue};
+use serde_json::{Value as Json, json};
 
 use super::super::response::{self, Reply};
 use super::super::state::{LATEST_API, Shared};
 use super::super::tokens::Session;
-use super::{query_param, session};
+use super::objects;
+use super::{Payload, query_param, session};
+use crate::emulator::soql;
 use crate::wire::rest::{
-    Attributes, OrganizationRecord, QueryResult, RestError, UserRecord, VersionResources,
+    LIMIT_INFO_HEADER, Limit, QueryResult, RestError, SaveResult, VersionResources,
 };
+
+/// The daily API request allowance reported in `limits` and `Sforce-Limit-Info`.
+pub(crate) const DAILY_API_REQUESTS: u64 = 15_000;
 
 /// `GET /services/data/`: the versions list, computed at start-up.
 pub(in crate::emulator) fn versions(sh: &Shared) -> Reply {
@@ -24,83 +35,209 @@ pub(in crate::emulator) fn versions(sh: &Shared) -> Reply {
     )
 }
 
-/// `GET /services/data/<rest>`.
-pub(in crate::emulator) fn data(sh: &Shared, req: &Parts, rest: &str) -> Reply {
-    let (version, sub) = rest.split_once('/').unwrap_or((rest, ""));
-    let known_version = version == "latest"
-        || version
-            .strip_prefix('v')
-            .and_then(|v| v.strip_suffix(".0"))
-            .and_then(|v| v.parse::<u32>().ok())
-            .is_some_and(|v| v <= LATEST_API);
-    if !known_version {
-        return response::not_found();
+/// The API version of a path segment (`v66.0`, `latest`), when served.
+pub(in crate::emulator) fn version_of(segment: &str) -> Option<u32> {
+    if segment == "latest" {
+        return Some(LATEST_API);
     }
+    segment
+        .strip_prefix('v')
+        .and_then(|v| v.strip_suffix(".0"))
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|v| (20..=LATEST_API).contains(v))
+}
+
+/// `/services/data/<rest>` (any method; `body` read already for writes).
+pub(in crate::emulator) fn data(sh: &Shared, req: &Parts, rest: &str, body: &Payload) -> Reply {
+    let (version, sub) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some(major) = version_of(version) else {
+        return response::not_found();
+    };
     let Some(s) = session(sh, req) else {
         return response::invalid_session();
     };
-    let v = if version == "latest" {
-        format!("v{LATEST_API}.0")
-    } else {
-        version.to_owned()
-    };
-    let sub = sub.trim_end_matches('/');
+    let used = sh.count_api_request();
+    let mut reply = route(sh, req, s, major, sub.trim_end_matches('/'), body);
+    let info = format!("api-usage={used}/{DAILY_API_REQUESTS}");
+    if let Ok(v) = HeaderValue::from_str(&info) {
+        reply.0.headers_mut().insert(LIMIT_INFO_HEADER, v);
+    }
+    reply
+}
+
+fn route(sh: &Shared, req: &Parts, s: Session, major: u32, sub: &str, body: &Payload) -> Reply {
+    let v = format!("v{major}.0");
+    let get = matches!(req.method, Method::GET | Method::HEAD);
     if sub.is_empty() {
-        return response::ok_json(&VersionResources::of(&v));
-    }
-    if sub == "query" {
-        let q = query_param(req, "q")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        return soql(sh, s, &v, &q);
-    }
-    if let Some(id) = sub.strip_prefix("sobjects/User/") {
-        return match sh.cfg.user_by_id(id) {
-            Some(ix) => response::ok_json(&user_record(sh, ix, &v)),
-            None => response::not_found(),
+        return if get {
+            response::ok_json(&VersionResources::of(&v))
+        } else {
+            response::method_not_allowed()
         };
     }
-    response::not_found()
-}
-
-fn user_record(sh: &Shared, ix: usize, v: &str) -> UserRecord {
-    let u = &sh.cfg.users[ix.min(sh.cfg.users.len().saturating_sub(1))];
-    UserRecord {
-        attributes: Attributes::of("User", v, &u.id),
-        id: u.id.clone(),
-        username: u.username.clone(),
-        name: u.name.clone(),
-        email: u.email.clone(),
-        is_active: u.active,
+    if let Some(deploy) = sub.strip_prefix("metadata/deployRequest") {
+        return super::deploy::deploy_request(sh, req, s, major, deploy, body);
+    }
+    let creating = req.method == Method::POST && sub.starts_with("sobjects/");
+    if !(get || creating) {
+        return response::method_not_allowed();
+    }
+    match sub {
+        "query" | "queryAll" => return query(sh, req, &v, false),
+        "tooling/query" => return query(sh, req, &v, true),
+        "limits" => return limits(sh),
+        "sobjects" => {
+            let list: Vec<Json> = objects::OBJECTS
+                .iter()
+                .filter(|o| !o.tooling_only)
+                .map(|o| objects::summary(o, &v))
+                .collect();
+            return response::ok_json(
+                &json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list}),
+            );
+        }
+        _ => {}
+    }
+    let Some(rest) = sub.strip_prefix("sobjects/") else {
+        return response::not_found();
+    };
+    let (name, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some(o) = objects::object(name, false) else {
+        return response::rest_error(StatusCode::NOT_FOUND, objects::invalid_type(name));
+    };
+    match (tail, &req.method) {
+        ("", &Method::POST) => create(sh, o.name, &body.bytes),
+        ("", _) => {
+            let list = objects::summary(o, &v);
+            response::ok_json(&json!({"objectDescribe": list, "recentItems": []}))
+        }
+        ("describe", m) if *m != Method::POST => response::ok_json(&objects::describe(o, &v)),
+        (id, m) if *m != Method::POST && !id.contains('/') => {
+            let org = sh.org();
+            let found = objects::records(&org.cfg, o, &v).into_iter().find(|r| {
+                r.get("Id")
+                    .and_then(Json::as_str)
+                    .is_some_and(|rid| rid == id || (id.len() == 15 && rid.starts_with(id)))
+            });
+            let _ = s;
+            match found {
+                Some(r) => response::ok_json(&r),
+                None => response::not_found(),
+            }
+        }
+        _ => response::method_not_allowed(),
     }
 }
 
-fn soql(sh: &Shared, s: Session, v: &str, q: &str) -> Reply {
-    let from = q
-        .split_whitespace()
-        .skip_while(|w| *w != "from")
-        .nth(1)
-        .unwrap_or("");
-    match from {
-        "organization" => response::ok_json(&QueryResult::of(vec![OrganizationRecord {
-            attributes: Attributes::of("Organization", v, &sh.cfg.org_id),
-            id: sh.cfg.org_id.clone(),
-            name: sh.cfg.org_name.clone(),
-            namespace_prefix: None,
-            is_sandbox: sh.cfg.sandbox,
-            instance_name: "EMU1".into(),
-            organization_type: "Developer Edition".into(),
-            trial_expiration_date: None,
-        }])),
-        "user" => response::ok_json(&QueryResult::of(vec![user_record(sh, s.user, v)])),
-        other => response::rest_error(
+fn query(sh: &Shared, req: &Parts, v: &str, tooling: bool) -> Reply {
+    let q = query_param(req, "q").unwrap_or_default();
+    let parsed = match soql::parse(&q) {
+        Ok(p) => p,
+        Err(e) => {
+            return response::rest_error(
+                StatusCode::BAD_REQUEST,
+                RestError::new("MALFORMED_QUERY", e.to_string()),
+            );
+        }
+    };
+    if query_param(req, "columns").as_deref() == Some("true") {
+        return match objects::columns(&parsed, tooling) {
+            Ok(c) => response::ok_json(&c),
+            Err(e) => response::rest_error(StatusCode::BAD_REQUEST, e),
+        };
+    }
+    let org = sh.org();
+    match objects::run(&org.cfg, &parsed, v, tooling) {
+        Ok((records, total)) => {
+            let mut r = QueryResult::of(records);
+            r.total_size = total;
+            response::ok_json(&r)
+        }
+        Err(e) => response::rest_error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+fn limits(sh: &Shared) -> Reply {
+    let used = sh.api_requests();
+    let l = |max: u64, used: u64| Limit {
+        max,
+        remaining: max.saturating_sub(used),
+    };
+    response::ok_json(&json!({
+        "DailyApiRequests": l(DAILY_API_REQUESTS, used),
+        "DailyAsyncApexExecutions": l(250_000, 0),
+        "DailyBulkApiBatches": l(15_000, 0),
+        "DailyBulkV2QueryJobs": l(10_000, 0),
+        "DataStorageMB": l(5, 0),
+        "FileStorageMB": l(20, 0),
+        "HourlyPublishedPlatformEvents": l(50_000, 0),
+        "SingleEmail": l(15, 0),
+    }))
+}
+
+fn create(sh: &Shared, object: &str, body: &[u8]) -> Reply {
+    let Ok(Json::Object(fields)) = serde_json::from_slice::<Json>(body) else {
+        return response::rest_error(
             StatusCode::BAD_REQUEST,
-            RestError::new(
-                "INVALID_TYPE",
-                format!(
-                    "sObject type '{other}' is not supported. (the certmint emulator answers only Organization and User queries)"
+            RestError::new("JSON_PARSER_ERROR", "The request body is not a JSON object"),
+        );
+    };
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .and_then(|(_, v)| v.as_str())
+    };
+    let required = |k: &'static str| {
+        let mut e = RestError::new(
+            "REQUIRED_FIELD_MISSING",
+            format!("Required fields are missing: [{k}]"),
+        );
+        e.fields = Some(vec![k.to_owned()]);
+        response::rest_error(StatusCode::BAD_REQUEST, e)
+    };
+    let mut org = sh.org_mut();
+    let made = match object {
+        "PermissionSet" => {
+            let Some(name) = get("Name") else {
+                return required("Name");
+            };
+            org.create_permission_set(name, get("Label"))
+        }
+        "PermissionSetAssignment" => {
+            let (Some(ps), Some(user)) = (get("PermissionSetId"), get("AssigneeId")) else {
+                return required("PermissionSetId");
+            };
+            org.assign(ps, user)
+        }
+        _ => {
+            return response::rest_error(
+                StatusCode::BAD_REQUEST,
+                RestError::new(
+                    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+                    format!("the certmint emulator cannot create {object} records"),
                 ),
-            ),
-        ),
+            );
+        }
+    };
+    match made {
+        Ok(id) => {
+            if let Err(e) = org.save() {
+                sh.log(|| format!("- - cannot write the state file: {e}"));
+            }
+            let (mut r, note) = response::ok_json(&SaveResult {
+                id,
+                success: true,
+                errors: Vec::new(),
+            });
+            *r.status_mut() = StatusCode::CREATED;
+            (r, note)
+        }
+        Err(mut e) => {
+            if e.error_code == "DUPLICATE_VALUE" {
+                e.fields = Some(Vec::new());
+            }
+            response::rest_error(StatusCode::BAD_REQUEST, e)
+        }
     }
 }

@@ -52,10 +52,22 @@ pub enum Endpoint {
     Site(usize),
 }
 
-/// Answer a token request: decide it, then issue a token or refuse.
-pub(in crate::emulator) fn token(sh: &Shared, endpoint: Endpoint, req: &TokenRequest<'_>) -> Reply {
+/// Answer a token request: decide it, then issue a token or refuse. `host_origin` is the
+/// origin the request's `Host` header names (`http://localhost:7357`), also accepted as an
+/// audience.
+pub(in crate::emulator) fn token(
+    sh: &Shared,
+    endpoint: Endpoint,
+    req: &TokenRequest<'_>,
+    host_origin: Option<&str>,
+) -> Reply {
     let now = sh.now();
-    let grant = match validate(&sh.cfg, endpoint, req, &sh.urls.base, now) {
+    let mut own: Vec<&str> = Vec::with_capacity(5);
+    own.push(&sh.urls.base);
+    own.extend(sh.urls.aliases.iter().map(String::as_str));
+    own.extend(host_origin);
+    let org = sh.org();
+    let grant = match validate_with(&org.cfg, endpoint, req, &own, now) {
         Ok(g) => g,
         Err(r) => return response::token_refused(r.error, r.why),
     };
@@ -63,12 +75,13 @@ pub(in crate::emulator) fn token(sh: &Shared, endpoint: Endpoint, req: &TokenReq
         Ok(t) => t,
         Err(_) => return response::server_error("random number generator failed"),
     };
-    let scope = sh
+    let scope = org
         .cfg
         .apps
         .get(grant.app)
+        .and_then(|a| a.at(now))
         .map_or("api", |a| a.scopes.as_str());
-    let uid = sh.cfg.users.get(grant.user).map_or("", |u| u.id.as_str());
+    let uid = org.cfg.users.get(grant.user).map_or("", |u| u.id.as_str());
     response::token_granted(&TokenResponse::bearer(
         AccessToken::new(token),
         scope,
@@ -85,6 +98,19 @@ pub fn validate(
     endpoint: Endpoint,
     req: &TokenRequest<'_>,
     base_url: &str,
+    now: i64,
+) -> Result<Grant, Refusal> {
+    validate_with(cfg, endpoint, req, &[base_url], now)
+}
+
+/// [`validate`] with every URL the emulator answers under (its base URL under each
+/// loopback name, the request's `Host` origin), each accepted as an audience with or
+/// without a trailing slash when `accept_my_domain_audience` is on.
+pub fn validate_with(
+    cfg: &Config,
+    endpoint: Endpoint,
+    req: &TokenRequest<'_>,
+    own_urls: &[&str],
     now: i64,
 ) -> Result<Grant, Refusal> {
     // 1. grant type
@@ -113,14 +139,20 @@ pub fn validate(
         .as_deref()
         .ok_or(Refusal::from(TokenError::InvalidClientId))?;
     let app_ix = cfg
-        .app_by_key(iss)
+        .app_by_key(iss, now)
         .ok_or(Refusal::from(TokenError::InvalidClientId))?;
-    let app = &cfg.apps[app_ix];
-    if app.external_client_app && !app.installed {
+    let app = cfg.apps[app_ix]
+        .at(now)
+        .ok_or(Refusal::from(TokenError::InvalidClientId))?;
+    if app.external_client_app && (!app.installed || !app.enabled) {
         return Err(TokenError::AppNotFound.into());
     }
     // 4. signature
     app.verifier
+        .as_ref()
+        .ok_or(Refusal::invalid_assertion(
+            "the app has no certificate (JWT bearer flow not enabled)",
+        ))?
         .verify(parsed.signing_input.as_bytes(), &parsed.signature)
         .map_err(|_| Refusal::invalid_assertion("signature does not verify"))?;
     // 5. audience
@@ -132,7 +164,7 @@ pub fn validate(
     if !aud
         .values()
         .iter()
-        .any(|a| audience_ok(cfg, endpoint, a, base_url))
+        .any(|a| audience_ok(cfg, endpoint, a, own_urls))
     {
         return Err(TokenError::AudienceInvalid.into());
     }
@@ -162,13 +194,25 @@ pub fn validate(
     }
     // 8. policy
     match app.permitted_users {
-        PermittedUsers::AdminApproved if !user.pre_authorized.contains(&app_ix) => {
+        PermittedUsers::AdminApproved if !cfg.pre_authorizes(app_ix, app, user) => {
             return Err(TokenError::NotAdminApproved.into());
         }
         PermittedUsers::SelfAuthorize if !user.approved.contains(&app_ix) => {
             return Err(TokenError::NotApproved.into());
         }
         _ => {}
+    }
+    // "a new access token only when … at least one standard scope other than
+    // refresh_token" (Salesforce's JWT flow help page)
+    if !app
+        .scopes
+        .split_whitespace()
+        .any(|s| !matches!(s, "refresh_token" | "offline_access"))
+    {
+        return Err(Refusal {
+            error: TokenError::NotApproved,
+            why: Some("the app has no scope other than refresh_token"),
+        });
     }
     // 9. network restrictions
     if user.ip_restricted {
@@ -180,14 +224,17 @@ pub fn validate(
     })
 }
 
-fn audience_ok(cfg: &Config, endpoint: Endpoint, aud: &str, base_url: &str) -> bool {
+fn audience_ok(cfg: &Config, endpoint: Endpoint, aud: &str, own_urls: &[&str]) -> bool {
     let aud = aud.strip_suffix('/').unwrap_or(aud);
     match endpoint {
         Endpoint::Site(i) => cfg.sites.get(i).is_some_and(|s| s == aud),
         Endpoint::Org => {
             aud == cfg.login_host()
                 || (cfg.accept_my_domain_audience
-                    && (cfg.my_domain.as_deref() == Some(aud) || aud == base_url))
+                    && (cfg.my_domain.as_deref() == Some(aud)
+                        || own_urls
+                            .iter()
+                            .any(|u| u.strip_suffix('/').unwrap_or(u).eq_ignore_ascii_case(aud))))
         }
     }
 }

@@ -1,0 +1,562 @@
+//! The sObjects the emulator serves, described once: their fields (name, type, reference),
+//! their records drawn from the org, SOQL over them ([`crate::emulator::soql`]: the SELECT
+//! list projected in the fields' own spelling, relationship paths followed, `=` and `IN`
+//! compared as Salesforce does, case-insensitively for text, 15- or 18-character ids),
+//! the describe bodies, and the `columnMetadata` of a query.
+
+use serde_json::{Map, Value as Json, json};
+
+use super::super::config::Config;
+use super::super::org::assignment_id;
+use crate::emulator::soql::{Condition, Query, Value};
+use crate::wire::rest::{Attributes, ColumnMetadata, QueryColumns, RestError};
+
+/// A field: API name, SOAP type, label, and for a reference its target and relationship.
+pub(super) struct FieldDef {
+    pub(super) name: &'static str,
+    pub(super) kind: &'static str,
+    pub(super) label: &'static str,
+    pub(super) reference: Option<(&'static str, &'static str)>,
+}
+
+const fn f(name: &'static str, kind: &'static str, label: &'static str) -> FieldDef {
+    FieldDef {
+        name,
+        kind,
+        label,
+        reference: None,
+    }
+}
+
+const fn r(
+    name: &'static str,
+    label: &'static str,
+    target: &'static str,
+    relationship: &'static str,
+) -> FieldDef {
+    FieldDef {
+        name,
+        kind: "reference",
+        label,
+        reference: Some((target, relationship)),
+    }
+}
+
+/// An sObject type.
+pub(super) struct ObjectDef {
+    pub(super) name: &'static str,
+    pub(super) label: &'static str,
+    pub(super) plural: &'static str,
+    pub(super) prefix: &'static str,
+    pub(super) createable: bool,
+    pub(super) tooling_only: bool,
+    pub(super) fields: &'static [FieldDef],
+}
+
+/// Every object served.
+pub(super) const OBJECTS: &[ObjectDef] = &[
+    ObjectDef {
+        name: "ConnectedApplication",
+        label: "Connected App",
+        plural: "Connected Apps",
+        prefix: "0H4",
+        createable: false,
+        tooling_only: false,
+        fields: &[
+            f("Id", "id", "Connected App ID"),
+            f("Name", "string", "Name"),
+        ],
+    },
+    ObjectDef {
+        name: "Organization",
+        label: "Organization",
+        plural: "Organizations",
+        prefix: "00D",
+        createable: false,
+        tooling_only: false,
+        fields: &[
+            f("Id", "id", "Organization ID"),
+            f("Name", "string", "Name"),
+            f("InstanceName", "string", "Instance Name"),
+            f("IsSandbox", "boolean", "Is Sandbox"),
+            f("NamespacePrefix", "string", "Namespace Prefix"),
+            f("OrganizationType", "picklist", "Edition"),
+            f("TrialExpirationDate", "datetime", "Trial Expiration Date"),
+        ],
+    },
+    ObjectDef {
+        name: "PermissionSet",
+        label: "Permission Set",
+        plural: "Permission Sets",
+        prefix: "0PS",
+        createable: true,
+        tooling_only: false,
+        fields: &[
+            f("Id", "id", "Permission Set ID"),
+            f("Name", "string", "Name"),
+            f("Label", "string", "Label"),
+            f("IsOwnedByProfile", "boolean", "Is Owned By Profile"),
+            f("PermissionsModifyAllData", "boolean", "Modify All Data"),
+        ],
+    },
+    ObjectDef {
+        name: "PermissionSetAssignment",
+        label: "Permission Set Assignment",
+        plural: "Permission Set Assignments",
+        prefix: "0Pa",
+        createable: true,
+        tooling_only: false,
+        fields: &[
+            f("Id", "id", "Permission Set Assignment ID"),
+            r("AssigneeId", "Assignee ID", "User", "Assignee"),
+            r(
+                "PermissionSetId",
+                "Permission Set ID",
+                "PermissionSet",
+                "PermissionSet",
+            ),
+        ],
+    },
+    ObjectDef {
+        name: "Profile",
+        label: "Profile",
+        plural: "Profiles",
+        prefix: "00e",
+        createable: false,
+        tooling_only: false,
+        fields: &[
+            f("Id", "id", "Profile ID"),
+            f("Name", "string", "Name"),
+            f("UserType", "picklist", "User Type"),
+        ],
+    },
+    ObjectDef {
+        name: "SandboxProcess",
+        label: "Sandbox Process",
+        plural: "Sandbox Processes",
+        prefix: "0GR",
+        createable: false,
+        tooling_only: true,
+        fields: &[
+            f("Id", "id", "Sandbox Process ID"),
+            f("SandboxName", "string", "Sandbox Name"),
+            f("Status", "picklist", "Status"),
+        ],
+    },
+    ObjectDef {
+        name: "User",
+        label: "User",
+        plural: "Users",
+        prefix: "005",
+        createable: false,
+        tooling_only: false,
+        fields: &[
+            f("Id", "id", "User ID"),
+            f("Username", "string", "Username"),
+            f("Name", "string", "Full Name"),
+            f("FirstName", "string", "First Name"),
+            f("LastName", "string", "Last Name"),
+            f("Email", "email", "Email"),
+            f("IsActive", "boolean", "Active"),
+            r("ProfileId", "Profile ID", "Profile", "Profile"),
+            f("UserType", "picklist", "User Type"),
+        ],
+    },
+];
+
+/// The object named `name` (case-insensitive) in the API (`tooling` or not).
+pub(super) fn object(name: &str, tooling: bool) -> Option<&'static ObjectDef> {
+    OBJECTS
+        .iter()
+        .find(|o| o.name.eq_ignore_ascii_case(name) && (tooling || !o.tooling_only))
+}
+
+/// `INVALID_TYPE` for an object the emulator does not serve, named as written.
+pub(super) fn invalid_type(name: &str) -> RestError {
+    RestError::new(
+        "INVALID_TYPE",
+        format!(
+            "sObject type '{name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."
+        ),
+    )
+}
+
+fn invalid_field(field: &str, object: &str) -> RestError {
+    RestError::new(
+        "INVALID_FIELD",
+        format!(
+            "No such column '{field}' on entity '{object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names."
+        ),
+    )
+}
+
+fn field<'a>(o: &'a ObjectDef, name: &str) -> Option<&'a FieldDef> {
+    o.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+}
+
+/// The records of `o`, every field set, with `attributes` for API `version`.
+pub(super) fn records(cfg: &Config, o: &ObjectDef, version: &str) -> Vec<Map<String, Json>> {
+    let rec = |id: &str, fields: Json| {
+        let mut m = Map::new();
+        m.insert(
+            "attributes".into(),
+            serde_json::to_value(Attributes::of(o.name, version, id)).unwrap_or(Json::Null),
+        );
+        if let Json::Object(f) = fields {
+            m.extend(f);
+        }
+        m
+    };
+    match o.name {
+        "ConnectedApplication" => cfg
+            .apps
+            .iter()
+            .map(|a| rec(&a.id, json!({"Id": a.id, "Name": a.name})))
+            .collect(),
+        "Organization" => vec![rec(
+            &cfg.org_id,
+            json!({"Id": cfg.org_id, "Name": cfg.org_name, "InstanceName": "EMU1", "IsSandbox": cfg.sandbox,
+                   "NamespacePrefix": null, "OrganizationType": "Developer Edition", "TrialExpirationDate": null}),
+        )],
+        "PermissionSet" => cfg
+            .permission_sets
+            .iter()
+            .map(|p| {
+                rec(
+                    &p.id,
+                    json!({"Id": p.id, "Name": p.name, "Label": p.label, "IsOwnedByProfile": false,
+                           "PermissionsModifyAllData": p.modify_metadata}),
+                )
+            })
+            .collect(),
+        "PermissionSetAssignment" => {
+            let mut out = Vec::new();
+            for (ui, u) in cfg.users.iter().enumerate() {
+                for &ps in &u.permission_sets {
+                    let (Some(p), Ok(id)) = (cfg.permission_sets.get(ps), assignment_id(ps, ui))
+                    else {
+                        continue;
+                    };
+                    out.push(rec(
+                        &id,
+                        json!({"Id": id, "AssigneeId": u.id, "PermissionSetId": p.id}),
+                    ));
+                }
+            }
+            out
+        }
+        "Profile" => cfg
+            .profiles
+            .iter()
+            .map(|p| {
+                rec(
+                    &p.id,
+                    json!({"Id": p.id, "Name": p.name, "UserType": "Standard"}),
+                )
+            })
+            .collect(),
+        "User" => cfg
+            .users
+            .iter()
+            .map(|u| {
+                let (first, last) = match u.name.rsplit_once(' ') {
+                    Some((a, b)) => (Json::from(a), b),
+                    None => (Json::Null, u.name.as_str()),
+                };
+                rec(
+                    &u.id,
+                    json!({"Id": u.id, "Username": u.username, "Name": u.name, "FirstName": first,
+                           "LastName": last, "Email": u.email, "IsActive": u.active,
+                           "ProfileId": cfg.profiles.get(u.profile).map(|p| p.id.clone()),
+                           "UserType": "Standard"}),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A field path resolved against object `o`: its fields, in their own spelling, with the
+/// objects a relationship step leads to.
+fn resolve(
+    o: &'static ObjectDef,
+    path: &[String],
+) -> Result<Vec<(&'static ObjectDef, &'static FieldDef)>, RestError> {
+    let mut out = Vec::new();
+    let mut obj = o;
+    for (i, step) in path.iter().enumerate() {
+        if i + 1 < path.len() {
+            let Some(fd) = obj.fields.iter().find(|f| {
+                f.reference
+                    .is_some_and(|(_, rel)| rel.eq_ignore_ascii_case(step))
+            }) else {
+                return Err(invalid_field(&path.join("."), o.name));
+            };
+            out.push((obj, fd));
+            let target = fd.reference.map_or("", |(t, _)| t);
+            obj = object(target, true).ok_or_else(|| invalid_field(step, obj.name))?;
+        } else {
+            let fd = field(obj, step).ok_or_else(|| invalid_field(&path.join("."), o.name))?;
+            out.push((obj, fd));
+        }
+    }
+    Ok(out)
+}
+
+fn value_at(
+    cfg: &Config,
+    version: &str,
+    rec: &Map<String, Json>,
+    steps: &[(&'static ObjectDef, &'static FieldDef)],
+) -> Json {
+    let Some(((_, fd), rest)) = steps.split_first() else {
+        return Json::Null;
+    };
+    let v = rec.get(fd.name).cloned().unwrap_or(Json::Null);
+    if rest.is_empty() {
+        return v;
+    }
+    let Some(id) = v.as_str() else {
+        return Json::Null;
+    };
+    let Some((target, _)) = fd.reference else {
+        return Json::Null;
+    };
+    let Some(to) = object(target, true) else {
+        return Json::Null;
+    };
+    records(cfg, to, version)
+        .into_iter()
+        .find(|r| r.get("Id").and_then(Json::as_str) == Some(id))
+        .map_or(Json::Null, |r| value_at(cfg, version, &r, rest))
+}
+
+fn matches(v: &Json, want: &Value) -> bool {
+    match (v, want) {
+        (Json::String(s), Value::Str(w)) => {
+            s.eq_ignore_ascii_case(w)
+                || (w.len() == 15 && s.len() == 18 && s.starts_with(w.as_str()))
+        }
+        (Json::Bool(b), Value::Bool(w)) => b == w,
+        (Json::Null, Value::Null) => true,
+        (Json::Number(n), Value::Num(w)) => n.to_string() == *w,
+        _ => false,
+    }
+}
+
+/// Run a query. `tooling` selects the Tooling API's objects.
+pub(super) fn run(
+    cfg: &Config,
+    q: &Query,
+    version: &str,
+    tooling: bool,
+) -> Result<(Vec<Json>, usize), RestError> {
+    let o = object(&q.from, tooling).ok_or_else(|| invalid_type(&q.from))?;
+    if o.tooling_only {
+        // No records (the org is no production org with sandboxes): any field is fine.
+        return Ok((Vec::new(), 0));
+    }
+    let selected = q
+        .fields
+        .iter()
+        .map(|p| resolve(o, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut filters = Vec::new();
+    for c in &q.filter {
+        match c {
+            Condition::Eq(p, v) => filters.push((resolve(o, p)?, vec![v.clone()])),
+            Condition::In(p, vs) => filters.push((resolve(o, p)?, vs.clone())),
+            Condition::InQuery(p, sub) => {
+                let (rows, _) = run(cfg, sub, version, tooling)?;
+                let name = sub.fields[0].last().cloned().unwrap_or_default();
+                let values = rows
+                    .iter()
+                    .filter_map(|r| {
+                        r.as_object()?
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+                            .and_then(|(_, v)| v.as_str().map(|s| Value::Str(s.to_owned())))
+                    })
+                    .collect();
+                filters.push((resolve(o, p)?, values));
+            }
+        }
+    }
+    let all = records(cfg, o, version);
+    let mut out = Vec::new();
+    for rec in &all {
+        let keep = filters.iter().all(|(steps, values)| {
+            let v = value_at(cfg, version, rec, steps);
+            values.iter().any(|w| matches(&v, w))
+        });
+        if !keep {
+            continue;
+        }
+        let mut m = Map::new();
+        m.insert(
+            "attributes".into(),
+            rec.get("attributes").cloned().unwrap_or(Json::Null),
+        );
+        for steps in &selected {
+            project(cfg, version, rec, steps, &mut m);
+        }
+        out.push(Json::Object(m));
+    }
+    let total = out.len();
+    if let Some(l) = q.limit {
+        out.truncate(l);
+    }
+    Ok((out, total))
+}
+
+fn project(
+    cfg: &Config,
+    version: &str,
+    rec: &Map<String, Json>,
+    steps: &[(&'static ObjectDef, &'static FieldDef)],
+    into: &mut Map<String, Json>,
+) {
+    let Some(((_, fd), rest)) = steps.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        into.insert(
+            fd.name.into(),
+            rec.get(fd.name).cloned().unwrap_or(Json::Null),
+        );
+        return;
+    }
+    let (Some((target, rel)), Some(id)) = (fd.reference, rec.get(fd.name).and_then(Json::as_str))
+    else {
+        into.insert(fd.reference.map_or(fd.name, |(_, r)| r).into(), Json::Null);
+        return;
+    };
+    let Some(to) = object(target, true) else {
+        return;
+    };
+    let Some(related) = records(cfg, to, version)
+        .into_iter()
+        .find(|r| r.get("Id").and_then(Json::as_str) == Some(id))
+    else {
+        into.insert(rel.into(), Json::Null);
+        return;
+    };
+    let entry = into.entry(rel).or_insert_with(|| {
+        let mut m = Map::new();
+        m.insert(
+            "attributes".into(),
+            related.get("attributes").cloned().unwrap_or(Json::Null),
+        );
+        Json::Object(m)
+    });
+    if let Json::Object(m) = entry {
+        project(cfg, version, &related, rest, m);
+    }
+}
+
+fn column(fd: &FieldDef, joins: Vec<ColumnMetadata>, name: &str) -> ColumnMetadata {
+    ColumnMetadata {
+        aggregate: false,
+        apex_type: Some(
+            match fd.kind {
+                "id" | "reference" => "Id",
+                "boolean" => "Boolean",
+                "datetime" => "Datetime",
+                _ => "String",
+            }
+            .into(),
+        ),
+        boolean_type: fd.kind == "boolean",
+        column_name: name.to_owned(),
+        custom: false,
+        display_name: name.to_owned(),
+        foreign_key_name: None,
+        insertable: false,
+        join_columns: joins,
+        number_type: false,
+        text_type: matches!(fd.kind, "string" | "email" | "picklist"),
+        updatable: false,
+    }
+}
+
+/// `query?q=…&columns=true`: the columns of a query, relationship paths as join columns.
+pub(super) fn columns(q: &Query, tooling: bool) -> Result<QueryColumns, RestError> {
+    let o = object(&q.from, tooling).ok_or_else(|| invalid_type(&q.from))?;
+    let mut cols = Vec::new();
+    if o.tooling_only {
+        return Ok(QueryColumns {
+            column_metadata: cols,
+            entity_name: o.name.into(),
+            group_by: false,
+            id_selected: false,
+            key_prefix: Some(o.prefix.into()),
+        });
+    }
+    let mut id_selected = false;
+    for p in &q.fields {
+        let steps = resolve(o, p)?;
+        id_selected |= steps.len() == 1 && steps[0].1.name == "Id";
+        let mut col: Option<ColumnMetadata> = None;
+        for (i, (_, fd)) in steps.iter().enumerate().rev() {
+            let name = if i + 1 < steps.len() {
+                fd.reference.map_or(fd.name, |(_, rel)| rel)
+            } else {
+                fd.name
+            };
+            col = Some(column(fd, col.into_iter().collect(), name));
+        }
+        cols.extend(col);
+    }
+    Ok(QueryColumns {
+        column_metadata: cols,
+        entity_name: o.name.into(),
+        group_by: false,
+        id_selected,
+        key_prefix: Some(o.prefix.into()),
+    })
+}
+
+/// The summary of `o` in the describe-global list.
+pub(super) fn summary(o: &ObjectDef, version: &str) -> Json {
+    let base = format!("/services/data/{version}/sobjects/{}", o.name);
+    json!({
+        "activateable": false, "createable": o.createable, "custom": false, "customSetting": false,
+        "deletable": false, "deprecatedAndHidden": false, "feedEnabled": false, "hasSubtypes": false,
+        "isSubtype": false, "keyPrefix": o.prefix, "label": o.label, "labelPlural": o.plural,
+        "layoutable": false, "mergeable": false, "mruEnabled": false, "name": o.name,
+        "queryable": true, "replicateable": false, "retrieveable": true, "searchable": false,
+        "triggerable": false, "undeletable": false, "updateable": false,
+        "urls": {"sobject": base, "describe": format!("{base}/describe"), "rowTemplate": format!("{base}/{{ID}}")}
+    })
+}
+
+/// `GET …/sobjects/<Type>/describe`.
+pub(super) fn describe(o: &ObjectDef, version: &str) -> Json {
+    let mut d = summary(o, version);
+    let fields: Vec<Json> = o
+        .fields
+        .iter()
+        .map(|fd| {
+            json!({
+                "aggregatable": true, "autoNumber": false, "byteLength": if fd.kind == "boolean" { 0 } else { 240 },
+                "calculated": false, "caseSensitive": false, "createable": o.createable && fd.name != "Id",
+                "custom": false, "defaultedOnCreate": fd.kind == "boolean" || fd.name == "Id", "filterable": true,
+                "groupable": fd.kind != "boolean", "idLookup": fd.name == "Id" || fd.name == "Username",
+                "label": fd.label, "length": if fd.kind == "boolean" { 0 } else { 80 }, "name": fd.name,
+                "nameField": fd.name == "Name", "nillable": !matches!(fd.kind, "id" | "boolean"),
+                "referenceTo": fd.reference.map_or(vec![], |(t, _)| vec![t]),
+                "relationshipName": fd.reference.map(|(_, rel)| rel),
+                "soapType": match fd.kind { "id" | "reference" => "tns:ID", "boolean" => "xsd:boolean", "datetime" => "xsd:dateTime", _ => "xsd:string" },
+                "sortable": true, "type": fd.kind, "unique": fd.name == "Username", "updateable": false,
+                "picklistValues": []
+            })
+        })
+        .collect();
+    if let Json::Object(m) = &mut d {
+        m.insert("fields".into(), Json::Array(fields));
+        m.insert("childRelationships".into(), json!([]));
+        m.insert("recordTypeInfos".into(), json!([]));
+        m.insert("supportedScopes".into(), json!([]));
+    }
+    d
+}
