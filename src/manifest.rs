@@ -183,9 +183,12 @@ pub struct Generation {
     /// Generation whose key this one reuses (renewals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_from: Option<String>,
-    /// The keystore alias of this generation, when it differs from the manifest's (later
-    /// generations get `<alias>_g<N>`, because a Certificate and Key Management Unique
-    /// Name must be unique in the org).
+    /// The keystore alias of this generation, when it differs from the manifest's. certmint
+    /// now writes every generation's keystores under the directory's alias, so that a
+    /// program loading `current/server.p12` by alias keeps working after `renew` and
+    /// `rotate --activate`; earlier versions gave later generations `<alias>_g<N>`, which
+    /// this field records for their directories. The Unique Name a second import into
+    /// Certificate and Key Management needs is [`Manifest::import_alias`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The certificate, once made.
@@ -364,8 +367,12 @@ impl Manifest {
         g.alias.as_deref().unwrap_or(&self.alias)
     }
 
-    /// The alias for generation `number`: the base alias for the first, `<base>_g<N>` after.
-    pub fn alias_for_number(&self, number: u32) -> String {
+    /// The Unique Name for a copy of generation `number`'s JKS imported into Salesforce's
+    /// Certificate and Key Management beside an earlier generation's, which already holds
+    /// the directory's alias there (a Unique Name is unique in the org): the alias itself
+    /// for the first generation, `<alias>_g<N>` after. The generation's own keystores keep
+    /// the directory's alias; `certmint jks --p12 ... --alias` makes the copy.
+    pub fn import_alias(&self, number: u32) -> String {
         if number <= 1 {
             return self.alias.clone();
         }
@@ -484,14 +491,14 @@ mod tests {
     }
 
     #[test]
-    fn later_generations_get_their_own_alias() {
+    fn later_generations_get_their_own_import_name() {
         let m = sample();
-        assert_eq!(m.alias_for_number(1), "acme_jwt");
-        assert_eq!(m.alias_for_number(3), "acme_jwt_g3");
-        crate::salesforce::validate_alias(&m.alias_for_number(12)).unwrap();
+        assert_eq!(m.import_alias(1), "acme_jwt");
+        assert_eq!(m.import_alias(3), "acme_jwt_g3");
+        crate::salesforce::validate_alias(&m.import_alias(12)).unwrap();
         let mut long = sample();
         long.alias = "a".repeat(80);
-        let a = long.alias_for_number(2);
+        let a = long.import_alias(2);
         assert!(a.len() <= crate::salesforce::MAX_ALIAS_LEN);
         crate::salesforce::validate_alias(&a).unwrap();
     }

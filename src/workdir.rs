@@ -498,7 +498,10 @@ fn new_generation(
         key_bits: bits,
         public_key_sha256: String::new(),
         key_from,
-        alias: (number > 1).then(|| m.alias_for_number(number)),
+        // Every generation's keystores keep the directory's alias (Java programs load
+        // `current/server.p12` by it); a second import into Certificate and Key
+        // Management uses a copy named `Manifest::import_alias`.
+        alias: None,
         certificate: None,
         files: Default::default(),
     }

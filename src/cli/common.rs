@@ -279,3 +279,35 @@ pub(super) fn read_cert_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<certmint:
     certmint::x509::parse_chain(&data)
         .map_err(|e| CliError::lib("cannot read certificate", Some(path), e))
 }
+
+/// The password source to repeat in a printed command, when it can be given again as it
+/// was (`env:VAR`, `file:PATH`); `None` for a typed password, `pass:` (never printed),
+/// `fd:` and `stdin` (read once), where the printed command then asks on the terminal.
+pub(super) fn repeatable_source(src: Option<&PassSource>) -> Option<String> {
+    match src? {
+        PassSource::Env(var) => Some(format!("env:{}", certmint::text::escape(var))),
+        PassSource::File(path) => Some(format!("file:{}", shown(path))),
+        PassSource::Pass(_) | PassSource::Fd(_) | PassSource::Stdin => None,
+    }
+}
+
+/// The command that copies generation `g`'s keystore into a JKS under the Unique Name a
+/// second import into Certificate and Key Management needs ([`certmint::manifest::Manifest::import_alias`]),
+/// with the directory's password (`src`, when it can be repeated) for both.
+pub(super) fn import_copy_command(
+    dir: &Path,
+    m: &certmint::manifest::Manifest,
+    g: &certmint::manifest::Generation,
+    src: Option<&PassSource>,
+) -> String {
+    let name = m.import_alias(g.number);
+    let p12 = certmint::workdir::file_path(dir, m, g, certmint::manifest::Role::Pkcs12);
+    let (passin, passout) = match repeatable_source(src) {
+        Some(s) => (format!(" --passin {s}"), format!(" --passout {s}")),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "certmint jks --p12 {}{passin} --alias {name} --out {name}.jks{passout}",
+        shown(&p12)
+    )
+}

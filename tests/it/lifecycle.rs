@@ -781,8 +781,9 @@ fn demo_mints_offline_and_masks_the_token() {
 }
 
 /// Regressions found in review: a second `rotate` before `--activate` makes no new key;
-/// `--activate` refuses a generation whose files are gone; later generations get their
-/// own keystore alias; `init` on a complete directory records a new client id.
+/// `--activate` refuses a generation whose files are gone; later generations keep the
+/// directory's keystore alias (issue 12, item 1); `init` on a complete directory records a
+/// new client id.
 #[test]
 fn rotate_again_activate_missing_and_aliases() {
     let root = tempfile::tempdir().unwrap();
@@ -799,14 +800,15 @@ fn rotate_again_activate_missing_and_aliases() {
     let m = manifest(&dir);
     assert_eq!(m.generations.len(), 2, "no third generation");
     assert_eq!(m.alias_of(&m.generations[0]), "acme_jwt");
-    assert_eq!(m.alias_of(&m.generations[1]), "acme_jwt_g2");
+    assert_eq!(m.alias_of(&m.generations[1]), "acme_jwt");
+    assert_eq!(m.import_alias(m.generations[1].number), "acme_jwt_g2");
     let g2 = dir.join(&m.generations[1].dir);
     let java = java()
         .args([
             "tests/java/Check.java",
             "JKS",
             p(&g2.join("server.jks")),
-            "acme_jwt_g2",
+            "acme_jwt",
             PW,
         ])
         .output()
@@ -867,4 +869,108 @@ fn an_interrupted_rotate_must_be_finished_before_a_renew() {
         .env("CP", PW)
         .assert()
         .success();
+}
+
+/// Java loads `current/server.p12` and `current/server.jks` by the alias `acme_jwt`, as
+/// docs/java-teams.md shows, in the Java program's way.
+fn java_loads_current_by_alias(dir: &Path, when: &str) {
+    for (kind, file) in [("PKCS12", "server.p12"), ("JKS", "server.jks")] {
+        let out = java()
+            .args([
+                "tests/java/Check.java",
+                kind,
+                p(&dir.join("current").join(file)),
+                "acme_jwt",
+                PW,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{when}: Java cannot load current/{file} by alias acme_jwt: {:?}",
+            texts(&out)
+        );
+        assert!(
+            texts(&out).0.contains("OK type=") && texts(&out).0.contains("alias=acme_jwt "),
+            "{when}: {:?}",
+            texts(&out)
+        );
+    }
+}
+
+/// The printed command that makes the import copy (the line after "make a copy named"),
+/// run as printed: a JKS under the new Unique Name that passes Salesforce's rules.
+fn run_import_copy(stderr: &str, cwd: &Path, name: &str) {
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("certmint jks --p12") && l.contains(&format!("--alias {name}")))
+        .unwrap_or_else(|| panic!("no import copy command for {name} in:\n{stderr}"));
+    let words = shlex::split(line).unwrap();
+    certmint()
+        .current_dir(cwd)
+        .args(&words[1..])
+        .env("CP", PW)
+        .assert()
+        .success();
+    certmint()
+        .current_dir(cwd)
+        .args([
+            "check",
+            "--salesforce",
+            &format!("{name}.jks"),
+            "--passin",
+            "env:CP",
+        ])
+        .env("CP", PW)
+        .assert()
+        .success()
+        .stdout(contains(format!("[{name}]")));
+}
+
+/// Issue 12, item 1: `renew` and `rotate` renamed the keystore alias (`acme_jwt_g2`), so a
+/// Java program loading `current/server.p12` by alias broke after a renewal. Every
+/// generation keeps the directory's alias; the second import into Certificate and Key
+/// Management gets a copy under a new Unique Name, with the command printed.
+#[test]
+fn renew_and_rotate_keep_the_keystore_alias_java_loads() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    java_loads_current_by_alias(&dir, "after init");
+
+    let out = certmint()
+        .args(["renew", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .output()
+        .unwrap();
+    let (_, err) = texts(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("keep the alias acme_jwt"), "{err}");
+    java_loads_current_by_alias(&dir, "after renew");
+    run_import_copy(&err, root.path(), "acme_jwt_g2");
+
+    let out = certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .output()
+        .unwrap();
+    let (_, err) = texts(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("the org already holds acme_jwt"), "{err}");
+    run_import_copy(&err, root.path(), "acme_jwt_g3");
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .success();
+    java_loads_current_by_alias(&dir, "after rotate --activate");
+    let m = manifest(&dir);
+    assert_eq!(m.generations.len(), 3);
+    assert!(m.generations.iter().all(|g| m.alias_of(g) == "acme_jwt"));
+    assert!(
+        !std::fs::read_to_string(dir.join("certmint.toml"))
+            .unwrap()
+            .contains("alias = \"acme_jwt_g"),
+        "no generation records another alias"
+    );
 }
