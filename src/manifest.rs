@@ -89,6 +89,15 @@ impl Role {
         )
     }
 
+    /// True for a file a user may delete without harm: the unencrypted key, which only the
+    /// Salesforce CLI needs (`mint --dir` signs with the encrypted key when it is gone, and
+    /// the docs advise deleting it where the CLI is not used). `check` reports its absence
+    /// as information, `init` on the directory leaves it absent, and `rotate --activate`
+    /// activates a generation without it.
+    pub fn is_optional(self) -> bool {
+        self == Role::PlainKey
+    }
+
     /// Human description.
     pub fn describe(self) -> &'static str {
         match self {

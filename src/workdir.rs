@@ -155,9 +155,12 @@ pub fn intact(dir: &Path) -> Result<bool> {
     if g.files.len() != manifest::ROLES.len() {
         return Ok(false);
     }
-    for f in g.files.values() {
-        match std::fs::read(dir.join(&g.dir).join(&f.name)) {
+    for (role, f) in &g.files {
+        let path = dir.join(&g.dir).join(&f.name);
+        match std::fs::read(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            // A deleted unencrypted key is the user's choice, not damage.
+            Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
             _ => return Ok(false),
         }
     }
@@ -785,10 +788,12 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
         ));
     }
     // Never point `current` at files that are gone or changed.
-    for f in g.files.values() {
+    for (role, f) in &g.files {
         let path = dir.join(&g.dir).join(&f.name);
         match std::fs::read(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            // The unencrypted key may have been deleted as the docs advise.
+            Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
             Ok(_) => {
                 return Err(Error::invalid(
                     Input::Generation,

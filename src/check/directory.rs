@@ -141,6 +141,14 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
                 "restore it from a backup, or move it away and run certmint init {shown} to rebuild it"
             )),
         ),
+        Err(_) if role.is_optional() && path.symlink_metadata().is_err() => (
+            Status::NotChecked,
+            format!(
+                "{} is absent: the unencrypted key is optional (only the Salesforce CLI needs it; certmint mint --dir signs with the encrypted key)",
+                rec.name
+            ),
+            None,
+        ),
         Err(_) => (
             Status::Fail,
             format!("{} is missing", rec.name),

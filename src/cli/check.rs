@@ -24,7 +24,8 @@ EXAMPLES:
 Checks each FILE or DIR and exits 1 when something needs attention: a certificate that
 expires within --warn-days (default 30) or has expired, a key that does not match its
 certificate, a JKS that breaks one of Salesforce's import rules, a certmint directory with
-a missing, changed or unfinished file. Salesforce itself keeps accepting assertions after
+a missing, changed or unfinished file (a deleted server.key, the optional unencrypted key,
+is reported as information). Salesforce itself keeps accepting assertions after
 the connected-app certificate expires and never warns, so this is the alarm: run it from
 cron or CI (see docs/ci.md). Quiet by default: nothing is printed when all is well, only
 the problems otherwise; --verbose prints every check, --json a report for dashboards.

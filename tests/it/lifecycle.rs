@@ -814,13 +814,14 @@ fn rotate_again_activate_missing_and_aliases() {
         .output()
         .unwrap();
     assert!(java.status.success(), "{:?}", texts(&java));
-    // A deleted generation is never activated.
-    std::fs::remove_file(g2.join("server.key")).unwrap();
+    // A generation whose files are gone is never activated (the unencrypted key alone is
+    // optional: see `check_reports_a_deleted_server_key_as_information`).
+    std::fs::remove_file(g2.join("server.p12")).unwrap();
     certmint()
         .args(["rotate", p(&dir), "--activate"])
         .assert()
         .code(2)
-        .stderr(contains("server.key"))
+        .stderr(contains("server.p12"))
         .stderr(contains("missing"));
     assert_eq!(manifest(&dir).current, m.current);
     // A new client id for an existing directory.
@@ -973,4 +974,80 @@ fn renew_and_rotate_keep_the_keystore_alias_java_loads() {
             .contains("alias = \"acme_jwt_g"),
         "no generation records another alias"
     );
+}
+
+/// Issue 12, item 2: deleting `server.key` as the docs advise made `check` fail every day.
+/// The unencrypted key is optional: `check` reports its absence as information (exit 0),
+/// `init` on the directory has nothing to do (and asks for no password), and the way back
+/// to a generation without it is open.
+#[test]
+fn check_reports_a_deleted_server_key_as_information() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let g1 = current(&dir);
+    std::fs::remove_file(g1.join("server.key")).unwrap();
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .success()
+        .stdout("");
+    certmint()
+        .args(["check", p(&dir), "--verbose"])
+        .assert()
+        .success()
+        .stdout(contains("----  file present and unchanged"))
+        .stdout(contains(
+            "server.key is absent: the unencrypted key is optional",
+        ));
+    let out = certmint()
+        .args(["check", p(&dir), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", texts(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    let key = v["files"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["detail"].as_str().unwrap().starts_with("server.key"))
+        .unwrap();
+    assert_eq!(key["status"], "not_checked");
+    assert_eq!(key["fix"], serde_json::Value::Null);
+    // With --passin too (the keystores are opened).
+    certmint()
+        .args(["check", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    // init leaves it deleted, without a password.
+    certmint()
+        .args(["init", p(&dir)])
+        .assert()
+        .success()
+        .stderr(contains("nothing to do"));
+    assert!(!g1.join("server.key").exists());
+    // The way back to g1 stays open.
+    certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .success();
+    certmint()
+        .args(["rotate", p(&dir), "--activate", "g1"])
+        .assert()
+        .success();
+    assert_eq!(current(&dir), g1);
+    // A changed key is still a failure.
+    std::fs::write(g1.join("server.key"), "not the key").unwrap();
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .code(1)
+        .stdout(contains("server.key changed"));
 }
