@@ -117,6 +117,39 @@ pub fn is_workdir(dir: &Path) -> bool {
     manifest_path(dir).is_file()
 }
 
+/// The certmint directory that `dir` lies inside, at any depth (`DIR/current`,
+/// `DIR/g1-2026-11-28/sub`), if any: a new directory there would nest a whole certmint
+/// directory inside an immutable generation. `dir` need not exist; symlinks (`current`)
+/// are followed. `None` when `dir` is itself a certmint directory or lies in none.
+pub fn enclosing_workdir(dir: &Path) -> Option<PathBuf> {
+    if is_workdir(dir) {
+        return None;
+    }
+    // The nearest part of the path that exists, resolved; the rest is yet to be made.
+    let absolute = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(dir)
+    };
+    let mut existing = absolute.as_path();
+    let resolved = loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            break real;
+        }
+        existing = existing.parent()?;
+    };
+    // `dir` itself (when it exists) was found not to be a certmint directory above.
+    let start = if existing == absolute {
+        resolved.parent()?.to_path_buf()
+    } else {
+        resolved
+    };
+    start
+        .ancestors()
+        .find(|a| is_workdir(a))
+        .map(Path::to_path_buf)
+}
+
 /// Read the manifest of `dir`.
 pub fn load(dir: &Path) -> Result<Manifest> {
     let path = manifest_path(dir);
@@ -518,6 +551,15 @@ pub fn init(
     password: &Password,
     now: OffsetDateTime,
 ) -> Result<Report> {
+    if let Some(outer) = enclosing_workdir(dir) {
+        return Err(Error::invalid(
+            Input::Directory,
+            format!(
+                "it lies inside the certmint directory `{}`, whose generations are immutable; a certmint directory cannot be made inside another",
+                crate::text::escape(&outer.display().to_string())
+            ),
+        ));
+    }
     if !dir.exists() {
         std::fs::create_dir(dir)?;
     }

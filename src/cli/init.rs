@@ -32,11 +32,13 @@ next steps: what to upload where, and the exact commands to prove the setup.
 
 Run it again at any time: on a complete directory it changes nothing and says so (no
 password needed); after an interruption it finishes what is missing, reusing the key it
-already made. It never overwrites a key or any other file.
+already made. It never overwrites a key or any other file, and refuses a DIR inside
+another certmint directory (its current/, a generation, or deeper).
 
 EXIT CODES:
   0  the directory is complete (made, finished, or already complete)
-  2  error (bad subject, wrong password, a file that does not belong, I/O)";
+  2  error (bad subject, wrong password, a file that does not belong, DIR inside a
+     certmint directory, I/O)";
 
 #[derive(Args, Debug)]
 pub(crate) struct InitArgs {
@@ -88,6 +90,19 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         username: args.username.clone(),
         login_url: args.login_url.clone(),
     };
+    // Before any prompt: a directory inside another certmint directory (its `current`, a
+    // generation, or deeper) would nest a whole new one in an immutable generation.
+    if let Some(outer) = workdir::enclosing_workdir(dir) {
+        return Err(CliError::new(format!("cannot initialise `{}`", shown(dir)))
+            .cause(format!(
+                "it lies inside the certmint directory `{}`, whose generations are immutable; a certmint directory cannot be made inside another",
+                shown(&outer)
+            ))
+            .hint(format!(
+                "choose a directory outside `{0}`; to finish or check `{0}` itself, run `certmint init {0}` (renew and rotate make its next generations)",
+                shown(&outer)
+            )));
+    }
     if workdir::intact(dir).map_err(cannot)? {
         if workdir::update_salesforce(dir, &given).map_err(cannot)? {
             ctx.say(format!(

@@ -1051,3 +1051,40 @@ fn check_reports_a_deleted_server_key_as_information() {
         .code(1)
         .stdout(contains("server.key changed"));
 }
+
+/// Issue 12, item 3: `init DIR/current` (or any folder inside a certmint directory) nested a
+/// whole new directory in an immutable generation. It is refused with exit 2, before any
+/// prompt, and nothing is written.
+#[test]
+fn init_inside_a_certmint_directory_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let g1 = current(&dir);
+    let before = snapshot(&dir);
+    for inner in [
+        dir.join("current"),
+        g1.clone(),
+        dir.join("current").join("nested"),
+        g1.join("a").join("b").join("c"),
+        dir.join("elsewhere"),
+    ] {
+        init(&inner, &[])
+            .code(2)
+            .stderr(contains(format!("cannot initialise `{}`", inner.display())))
+            .stderr(contains("lies inside the certmint directory"))
+            .stderr(contains("acme`"))
+            .stderr(contains("hint: choose a directory outside"));
+    }
+    // From inside, with a relative path, and without a subject (no prompt comes first).
+    certmint()
+        .current_dir(dir.join("current"))
+        .args(["init", "sub"])
+        .assert()
+        .code(2)
+        .stderr(contains("lies inside the certmint directory"));
+    assert_eq!(snapshot(&dir), before, "nothing was written");
+    assert!(!dir.join("elsewhere").exists());
+    // The directory itself is still fine.
+    init(&dir, &[]).success().stderr(contains("nothing to do"));
+}
