@@ -200,6 +200,26 @@ pub fn intact(dir: &Path) -> Result<bool> {
     Ok(true)
 }
 
+/// True when [`init`] on `dir` would encrypt a new key file with the password it is given:
+/// a new directory, or a generation (the one left unfinished, else the current one) whose
+/// encrypted key file does not exist yet and whose key is not copied from another
+/// generation (then it is decrypted, which proves the password). A password for a new
+/// key must be confirmed: nothing else would catch a typing mistake.
+pub fn init_encrypts_new_key(dir: &Path) -> Result<bool> {
+    if !is_workdir(dir) {
+        return Ok(true);
+    }
+    let m = load(dir)?;
+    let Some(g) = m.pending().or_else(|| m.current_generation()) else {
+        return Ok(true);
+    };
+    if g.key_from.is_some() {
+        return Ok(false);
+    }
+    let key = file_path(dir, &m, g, Role::EncryptedKey);
+    Ok(key.symlink_metadata().is_err())
+}
+
 /// Point the `current` symlink at `generation` (atomically: a new link renamed over the
 /// old one). Only on Unix; elsewhere the manifest's `current` field is the pointer.
 fn update_current_link(dir: &Path, generation: &str) -> Result<()> {
@@ -712,6 +732,11 @@ pub fn rotate(
     now: OffsetDateTime,
 ) -> Result<Report> {
     let mut m = load(dir)?;
+    // The new key is encrypted with `password`: prove it is the directory's first, so a
+    // mistyped password cannot lock the new key away.
+    if let Some(current) = m.current_generation() {
+        prove_password(dir, &m, current, password)?;
+    }
     if let Some(p) = pending_of(dir, &m, Origin::Rotate)? {
         let files = build_generation(
             dir,
@@ -766,6 +791,18 @@ pub fn rotate(
         resumed: false,
         manifest: m,
     })
+}
+
+/// Prove that `password` is the directory's: it decrypts generation `g`'s encrypted key,
+/// or, when that file is gone, opens its PKCS#12 ([`Error::WrongPassword`] otherwise).
+/// Nothing is proven when neither file is there.
+fn prove_password(dir: &Path, m: &Manifest, g: &Generation, password: &Password) -> Result<()> {
+    if let Ok(bytes) = std::fs::read(file_path(dir, m, g, Role::EncryptedKey)) {
+        crate::key::load(&bytes, Some(password))?;
+    } else if let Ok(bytes) = std::fs::read(file_path(dir, m, g, Role::Pkcs12)) {
+        crate::keystore::open(&bytes, password, None, None, true)?;
+    }
+    Ok(())
 }
 
 fn finish(

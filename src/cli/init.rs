@@ -159,10 +159,12 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         }
     }
     let what = format!("the keys and keystores in `{}`", shown(dir));
-    let purpose = if existing {
-        Purpose::Existing
-    } else {
+    // A password that will encrypt a new key is confirmed (asked twice on a terminal),
+    // also when an interrupted init is resumed before its key was written.
+    let purpose = if workdir::init_encrypts_new_key(dir).map_err(cannot)? {
         Purpose::New
+    } else {
+        Purpose::Existing
     };
     let password = ctx
         .passwords

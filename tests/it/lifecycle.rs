@@ -1088,3 +1088,79 @@ fn init_inside_a_certmint_directory_is_refused() {
     // The directory itself is still fine.
     init(&dir, &[]).success().stderr(contains("nothing to do"));
 }
+
+/// Leave `dir` (made by `init`) as an `init` killed before its key was written leaves it:
+/// the manifest names a pending first generation with no key recorded and no files.
+fn interrupt_before_the_key(dir: &Path) {
+    let mut m = manifest(dir);
+    let g = &mut m.generations[0];
+    std::fs::remove_dir_all(dir.join(&g.dir)).unwrap();
+    std::fs::create_dir(dir.join(&g.dir)).unwrap();
+    g.status = certmint::manifest::Status::Pending;
+    g.public_key_sha256.clear();
+    g.certificate = None;
+    g.files.clear();
+    m.current = None;
+    std::fs::remove_file(dir.join("current")).unwrap();
+    std::fs::write(dir.join("certmint.toml"), m.to_toml().unwrap()).unwrap();
+}
+
+/// Issue 12, item 4: resuming an `init` interrupted before any key was written asked for
+/// the password once, so a typing mistake locked the new key away. A password that will
+/// encrypt a new key is always confirmed; `rotate`, whose new key takes the directory's
+/// password, proves the typed one against the current key first. Through a terminal.
+#[test]
+fn a_password_for_a_new_key_is_confirmed_when_init_resumes() {
+    use crate::support::pty::Pty;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    interrupt_before_the_key(&dir);
+    assert!(
+        !dir.join(&manifest(&dir).generations[0].dir)
+            .join("server.pass.key")
+            .exists()
+    );
+
+    let mut t = Pty::spawn(&["init", p(&dir)], &[], None);
+    t.expect("Enter new password for").send_line(PW);
+    t.expect("Verifying - enter new password for").send_line(PW);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert!(
+        transcript.contains("finished the interrupted generation"),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains(PW),
+        "the password was echoed: {transcript}"
+    );
+    let g = current(&dir);
+    openssl_ok(&[
+        "pkey",
+        "-in",
+        p(&g.join("server.pass.key")),
+        "-passin",
+        &format!("pass:{PW}"),
+        "-noout",
+    ]);
+    // Once the key exists, resuming asks once (the key's own decryption proves it).
+    std::fs::remove_file(g.join("server.p12")).unwrap();
+    let mut t = Pty::spawn(&["init", p(&dir)], &[], None);
+    t.expect("Enter password for").send_line(PW);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert!(!transcript.contains("Verifying"), "{transcript}");
+
+    // rotate: a mistyped password is refused before a new key is made with it.
+    let mut t = Pty::spawn(&["rotate", p(&dir)], &[], None);
+    t.expect("Enter password for").send_line("mistyped-pass");
+    let (status, transcript) = t.finish();
+    assert_eq!(status.code(), Some(2), "{transcript}");
+    assert!(transcript.contains("wrong password"), "{transcript}");
+    assert_eq!(
+        manifest(&dir).generations.len(),
+        1,
+        "no generation was made"
+    );
+}
