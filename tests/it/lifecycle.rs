@@ -1164,3 +1164,66 @@ fn a_password_for_a_new_key_is_confirmed_when_init_resumes() {
         "no generation was made"
     );
 }
+
+/// Issue 12, item 5: `check --json` printed `days_left: null` and put the generation's name
+/// in the field `alias`. `days_left` is set on every expiry check, `alias` holds only a
+/// keystore entry's alias, and the generation has its own field.
+#[test]
+fn check_json_sets_days_left_and_never_puts_the_generation_in_alias() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let generations: Vec<String> = manifest(&dir)
+        .generations
+        .iter()
+        .map(|g| g.dir.clone())
+        .collect();
+    let g = current(&dir);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = certmint()
+            .arg("check")
+            .args(args)
+            .arg("--json")
+            .env("CP", PW)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {:?}", texts(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let jks = g.join("server.jks");
+    let p12 = g.join("server.p12");
+    let crt = g.join("server.crt");
+    for args in [
+        vec![p(&dir)],
+        vec![p(&dir), "--passin", "env:CP"],
+        vec![p(&jks), "--passin", "env:CP"],
+        vec![p(&p12), "--passin", "env:CP"],
+        vec![p(&crt)],
+    ] {
+        let v = json(&args);
+        let checks = v["files"][0]["checks"].as_array().unwrap();
+        let expiry: Vec<_> = checks.iter().filter(|c| c["rule"] == "expiry").collect();
+        assert!(!expiry.is_empty(), "{args:?}: {v}");
+        for c in &expiry {
+            let days = c["days_left"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{args:?}: {c}"));
+            assert!((360..=366).contains(&days), "{args:?}: {c}");
+            assert_eq!(c["certificate"], "acme-jwt", "{args:?}: {c}");
+        }
+        for c in checks {
+            if let Some(alias) = c["alias"].as_str() {
+                assert!(!generations.iter().any(|g| g == alias), "{args:?}: {c}");
+                assert_eq!(alias, "acme_jwt", "{args:?}: {c}");
+            }
+        }
+        if args[0] == p(&dir) {
+            assert!(
+                expiry
+                    .iter()
+                    .all(|c| c["generation"] == generations[0].as_str() && c["alias"].is_null()),
+                "{v}"
+            );
+        }
+    }
+}
