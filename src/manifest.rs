@@ -391,6 +391,13 @@ impl Manifest {
         format!("{}{suffix}", base.trim_end_matches('_'))
     }
 
+    /// A generation by its short name (`g3`) or its directory name (`g3-2027-11-01`).
+    pub fn find_generation(&self, name: &str) -> Option<&Generation> {
+        self.generations
+            .iter()
+            .find(|g| g.dir == name || format!("g{}", g.number) == name)
+    }
+
     /// Mutable access to a generation by directory name.
     pub fn generation_mut(&mut self, dir: &str) -> Option<&mut Generation> {
         self.generations.iter_mut().find(|g| g.dir == dir)

@@ -841,25 +841,20 @@ fn finish(
 /// rotation, or the way back.
 pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
     let mut m = load(dir)?;
-    let g = m
-        .generations
-        .iter()
-        .find(|g| g.dir == generation || format!("g{}", g.number) == generation)
-        .cloned()
-        .ok_or_else(|| {
-            Error::invalid(
-                Input::Generation,
-                format!(
-                    "`{}` is not a generation of this directory (it has: {})",
-                    crate::text::escape(generation),
-                    m.generations
-                        .iter()
-                        .map(|g| g.dir.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
+    let g = m.find_generation(generation).cloned().ok_or_else(|| {
+        Error::invalid(
+            Input::Generation,
+            format!(
+                "`{}` is not a generation of this directory (it has: {})",
+                crate::text::escape(generation),
+                m.generations
+                    .iter()
+                    .map(|g| g.dir.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
     if g.status != Status::Complete {
         return Err(Error::invalid(
             Input::Generation,

@@ -74,6 +74,16 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
             which.clone()
         };
         let before = m.current.clone();
+        if let Some(g) = m.find_generation(&target)
+            && before.as_deref() == Some(g.dir.as_str())
+        {
+            ctx.say(format!(
+                "nothing to do: `{}` already points at generation {}",
+                shown(&dir.join(certmint::manifest::CURRENT_LINK)),
+                g.dir
+            ));
+            return Ok(());
+        }
         let m = workdir::activate(dir, &target).map_err(cannot)?;
         let now = m.current.clone().unwrap_or_default();
         ctx.say(format!(

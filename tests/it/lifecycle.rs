@@ -1227,3 +1227,41 @@ fn check_json_sets_days_left_and_never_puts_the_generation_in_alias() {
         }
     }
 }
+
+/// Issue 12, item 6: `rotate --activate gN` on the current generation printed "now points
+/// at g1 (was g1) ... Way back: --activate g1". It says that nothing is to be done.
+#[test]
+fn activating_the_current_generation_says_it_already_is() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let g1 = manifest(&dir).current.unwrap();
+    let before = snapshot(&dir);
+    for name in ["g1", g1.as_str()] {
+        let out = certmint()
+            .args(["rotate", p(&dir), "--activate", name])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stdout, "");
+        assert!(
+            stderr.contains(&format!(
+                "nothing to do: `{}` already points at generation {g1}",
+                dir.join("current").display()
+            )),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("Way back") && !stderr.contains("(was"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(snapshot(&dir), before);
+    // -q: silent.
+    certmint()
+        .args(["-q", "rotate", p(&dir), "--activate", "g1"])
+        .assert()
+        .success()
+        .stderr("");
+}
