@@ -1265,3 +1265,43 @@ fn activating_the_current_generation_says_it_already_is() {
         .success()
         .stderr("");
 }
+
+/// Issue 12, item 7: for a short-lived directory (`init --days 30`, checked with the
+/// default 30-day threshold) check's fix was `certmint renew DIR`, which made another
+/// 30-day certificate and left the alarm on. The fix names `--passin` and a `--days` that
+/// clears it; run as printed, check passes.
+#[test]
+fn the_expiry_fix_of_a_short_lived_directory_clears_the_alarm() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &["--days", "30"]).success();
+    let out = certmint().args(["check", p(&dir)]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let fix = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fix: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let command = fix.split(" (same key").next().unwrap();
+    assert_eq!(
+        command,
+        format!("certmint renew {} --passin SRC --days 60", dir.display())
+    );
+    assert!(fix.contains("30-day warning threshold"), "{fix}");
+    let words: Vec<String> = shlex::split(&command.replace("SRC", "env:CP")).unwrap();
+    certmint()
+        .args(&words[1..])
+        .env("CP", PW)
+        .assert()
+        .success();
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(
+        manifest(&dir).days,
+        60,
+        "later renewals keep the new validity"
+    );
+}
