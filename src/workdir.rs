@@ -89,6 +89,7 @@ impl Report {
 /// Update the client id, username and login URL recorded for `mint` (only the fields
 /// given). Returns true when the manifest changed. No key or file is touched.
 pub fn update_salesforce(dir: &Path, settings: &SalesforceSettings) -> Result<bool> {
+    validate_salesforce(settings)?;
     let mut m = load(dir)?;
     let before = m.salesforce.clone();
     if let Some(c) = &settings.client_id {
@@ -105,6 +106,16 @@ pub fn update_salesforce(dir: &Path, settings: &SalesforceSettings) -> Result<bo
     }
     save(dir, &m)?;
     Ok(true)
+}
+
+/// Check the settings `mint --dir` will use as `mint` checks its flags: the login URL
+/// with [`crate::token_endpoint::LoginUrl::parse`] (a Lightning domain, plain `http://` to
+/// a remote host or a malformed URL is refused here rather than by every later `mint`).
+pub fn validate_salesforce(settings: &SalesforceSettings) -> Result<()> {
+    if let Some(l) = &settings.login_url {
+        crate::token_endpoint::LoginUrl::parse(l)?;
+    }
+    Ok(())
 }
 
 /// Path of the manifest in `dir`.
@@ -589,6 +600,7 @@ pub fn init(
         (m, resumed)
     } else {
         settings.subject.validate()?;
+        validate_salesforce(&settings.salesforce)?;
         crate::key::check_salesforce_bits(settings.bits)?;
         let alias = match &settings.alias {
             Some(a) => {

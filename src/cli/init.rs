@@ -103,6 +103,13 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
                 shown(&outer)
             )));
     }
+    // The login URL `mint --dir` will use, with the rules `mint --login-url` applies,
+    // before anything is asked or written.
+    workdir::validate_salesforce(&given).map_err(|e| {
+        CliError::lib("invalid --login-url", None, e).hint(
+            "pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT",
+        )
+    })?;
     if workdir::intact(dir).map_err(cannot)? {
         if workdir::update_salesforce(dir, &given).map_err(cannot)? {
             ctx.say(format!(

@@ -121,6 +121,8 @@ pub(super) fn apply_dir(args: &mut MintArgs) -> CliResult<Option<super::jwt::Dir
     let dir = args.signer.resolve()?;
     if let Some(d) = &dir {
         if args.login_url.is_none() {
+            // Checked here, so a bad recorded URL is reported as the manifest's.
+            d.checked_login_url("--login-url")?;
             args.login_url = d.login_url.clone();
         }
         if args.cert.is_none() {

@@ -1305,3 +1305,63 @@ fn the_expiry_fix_of_a_short_lived_directory_clears_the_alarm() {
         "later renewals keep the new validity"
     );
 }
+
+/// Issue 12, item 8: `init --login-url https://acme.lightning.force.com` was accepted, and
+/// every later `mint --dir` failed with "invalid --audience", a flag the user never passed.
+/// `init` checks the URL with `mint`'s rules (exit 2, naming --login-url, nothing written);
+/// a bad URL already recorded (by an older certmint) is reported as the manifest's.
+#[test]
+fn init_checks_the_login_url_as_mint_does_and_names_the_flag() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    for bad in [
+        "https://acme.lightning.force.com",
+        "http://acme.my.salesforce.com",
+        "https://",
+    ] {
+        init(&dir, &["--login-url", bad])
+            .code(2)
+            .stderr(contains("error: invalid --login-url"))
+            .stderr(contains("audience").not());
+        assert!(!dir.exists(), "{bad}: nothing is written");
+    }
+    init(&dir, &["--login-url", "https://acme.my.salesforce.com"]).success();
+    // On a complete directory too: the recorded URL is kept.
+    init(&dir, &["--login-url", "https://acme.lightning.force.com"])
+        .code(2)
+        .stderr(contains("error: invalid --login-url"));
+    assert_eq!(
+        manifest(&dir).salesforce.login_url.as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
+    // A bad URL recorded by an older certmint: named as the manifest's, with the fix.
+    let path = dir.join("certmint.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("acme.my.salesforce.com", "acme.lightning.force.com"),
+    )
+    .unwrap();
+    let fix = format!("certmint init {} --login-url URL", dir.display());
+    for (cmd, flag) in [("mint", "--login-url"), ("jwt", "--audience")] {
+        certmint()
+            .args([cmd, "--dir", p(&dir)])
+            .assert()
+            .code(2)
+            .stderr(contains(format!(
+                "error: invalid login URL recorded in `{}`",
+                path.display()
+            )))
+            .stderr(contains("Lightning domain"))
+            .stderr(contains(fix.as_str()))
+            .stderr(contains(format!("or pass {flag}")))
+            .stderr(contains("invalid --audience").not())
+            .stderr(contains("invalid --login-url").not());
+    }
+    // The printed fix works.
+    init(&dir, &["--login-url", "https://acme.my.salesforce.com"]).success();
+    certmint()
+        .args(["jwt", "--dir", p(&dir)])
+        .assert()
+        .success();
+}
