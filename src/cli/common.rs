@@ -67,7 +67,21 @@ impl Ctx {
         path: &Path,
         passin: Option<&PassSource>,
     ) -> CliResult<(RsaKey, KeyInfo)> {
+        self.load_key_for(path, passin, None)
+    }
+
+    /// [`Ctx::load_key`] for a command that also takes a keystore with `keystore_flag`
+    /// (`--keystore`): a keystore given as `--key` is pointed there.
+    pub(crate) fn load_key_for(
+        &mut self,
+        path: &Path,
+        passin: Option<&PassSource>,
+        keystore_flag: Option<&str>,
+    ) -> CliResult<(RsaKey, KeyInfo)> {
         let data = zeroize::Zeroizing::new(self.read(path, "private key")?);
+        if let Some(e) = keystore_given_as(Given::Key, path, &data, keystore_flag) {
+            return Err(e);
+        }
         let info = certmint::key::probe(&data)
             .map_err(|e| CliError::lib("cannot read private key", Some(path), e))?;
         let pw = if info.is_encrypted() {
@@ -273,9 +287,79 @@ impl Ctx {
     }
 }
 
+/// What a file was given as, for [`keystore_given_as`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Given {
+    /// `--key`: a private key file.
+    Key,
+    /// `--cert`: a certificate file.
+    Cert,
+}
+
+/// When `data` (given as `--key` or `--cert`) is a keystore (PKCS#12, JKS, JCEKS), the
+/// error that says so and where a keystore goes: `keystore_flag` (`--keystore`) when the
+/// command takes one, else `certmint export` to take the key or certificate out. `None`
+/// for any other file, which its reader then judges.
+pub(super) fn keystore_given_as(
+    given: Given,
+    path: &Path,
+    data: &[u8],
+    keystore_flag: Option<&str>,
+) -> Option<CliError> {
+    use certmint::detect::FileType;
+    let detected = certmint::detect::detect(data);
+    if !matches!(
+        detected,
+        FileType::Jks { .. } | FileType::Pkcs12 | FileType::Jceks
+    ) {
+        return None;
+    }
+    let file = shown(path);
+    let (flag, what, export) = match given {
+        Given::Key => (
+            "--key",
+            "private key",
+            format!("certmint export {file} --key-out server.key --passin SRC"),
+        ),
+        Given::Cert => (
+            "--cert",
+            "certificate",
+            format!("certmint export {file} --cert-out server.crt --passin SRC"),
+        ),
+    };
+    let hint = match (keystore_flag, &detected) {
+        (_, FileType::Jceks) => format!(
+            "certmint reads PKCS#12 and JKS keystores; convert it first: {}",
+            certmint::jks::jceks_conversion(&file, certmint::jks::ConvertFor::Java)
+        ),
+        (Some(ks), _) => format!(
+            "pass the keystore with {ks} {file} (its password with --passin), or take the {what} out: {export}"
+        ),
+        (None, _) => format!(
+            "{flag} takes a {what} file: take it out of the keystore with {export}, then pass {flag} {}",
+            if given == Given::Key {
+                "server.key"
+            } else {
+                "server.crt"
+            }
+        ),
+    };
+    Some(
+        CliError::new(format!("cannot read {what} `{file}`"))
+            .cause(format!(
+                "it is {}, not a {what} (a keystore holds a key and its certificate)",
+                detected.describe()
+            ))
+            .hint(hint),
+    )
+}
+
 /// Read a certificate file: PEM (possibly a chain, in file order) or DER.
 pub(super) fn read_cert_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<certmint::x509::CertInfo>> {
     let data = ctx.read(path, "certificate")?;
+    if let Some(e) = keystore_given_as(Given::Cert, path, &data, None) {
+        return Err(e);
+    }
     certmint::x509::parse_chain(&data)
         .map_err(|e| CliError::lib("cannot read certificate", Some(path), e))
 }

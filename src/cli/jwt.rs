@@ -224,7 +224,7 @@ impl SignerArgs {
         let Some(path) = &self.key else {
             return Err(CliError::new("give --key FILE or --keystore FILE"));
         };
-        let (key, _) = ctx.load_key(path, self.passin.as_ref())?;
+        let (key, _) = ctx.load_key_for(path, self.passin.as_ref(), Some("--keystore"))?;
         Ok(LoadedKey { key, cert: None })
     }
 

@@ -160,6 +160,10 @@ pub(super) fn signing_material(
     let cert = match &args.cert {
         Some(p) => {
             let data = ctx.read(p, "certificate")?;
+            let given = super::common::Given::Cert;
+            if let Some(e) = super::common::keystore_given_as(given, p, &data, Some("--keystore")) {
+                return Err(e);
+            }
             Some(
                 certmint::x509::parse(&data)
                     .map_err(|e| CliError::lib("cannot read certificate", Some(p), e))?,

@@ -70,6 +70,11 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
     };
     check_out(out, args.force)?;
     let data = ctx.read(cert_path, "certificate")?;
+    if let Some(e) =
+        super::common::keystore_given_as(super::common::Given::Cert, cert_path, &data, None)
+    {
+        return Err(e);
+    }
     let old = certmint::x509::parse(&data)
         .map_err(|e| CliError::lib("cannot read certificate", Some(cert_path), e))?;
     let (key, _) = ctx.load_key(key_path, args.passin.as_ref())?;
