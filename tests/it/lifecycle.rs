@@ -1365,3 +1365,38 @@ fn init_checks_the_login_url_as_mint_does_and_names_the_flag() {
         .assert()
         .success();
 }
+
+/// Issue 12, item 22: `init --days 30` on a complete directory was ignored without a word
+/// (the subject flags get one). It says so and names the command that does it; the same
+/// for --bits. A value equal to the directory's own is no news.
+#[test]
+fn init_on_a_complete_directory_says_days_and_bits_are_ignored() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let before = snapshot(&dir);
+    let d = dir.display();
+    certmint()
+        .args(["init", p(&dir), "--days", "30", "--bits", "4096"])
+        .assert()
+        .success()
+        .stderr(contains("nothing to do"))
+        .stderr(contains(format!(
+            "its validity (365 days) is kept and --days 30 is ignored; to issue a certificate valid for 30 days, run `certmint renew {d} --days 30`"
+        )))
+        .stderr(contains(format!(
+            "--bits 4096 is ignored; to move to a 4096-bit key, run `certmint rotate {d} --bits 4096`"
+        )));
+    assert_eq!(snapshot(&dir), before);
+    certmint()
+        .args(["init", p(&dir), "--days", "365", "--bits", "2048"])
+        .assert()
+        .success()
+        .stderr(contains("ignored").not());
+    certmint()
+        .args(["-q", "init", p(&dir), "--days", "30"])
+        .assert()
+        .success()
+        .stderr("");
+    assert_eq!(manifest(&dir).days, 365);
+}
