@@ -1400,3 +1400,52 @@ fn init_on_a_complete_directory_says_days_and_bits_are_ignored() {
         .stderr("");
     assert_eq!(manifest(&dir).days, 365);
 }
+
+/// Issue 12, item 24: `check` printed nothing on success even on a terminal, so a person
+/// could not tell it ran. On a terminal it prints one line; piped (cron) or with -q it
+/// stays silent; a problem is reported as before.
+#[test]
+fn check_prints_one_line_on_a_terminal_and_nothing_when_piped() {
+    use crate::support::pty::Pty;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let crt = current(&dir).join("server.crt");
+    let t = Pty::spawn(&["check", p(&dir)], &[], None);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    let lines: Vec<&str> = transcript
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{transcript}");
+    assert!(
+        lines[0].starts_with(&format!("ok: {}: all ", dir.display()))
+            && lines[0].contains("checks pass; the certificate acme-jwt expires in 36"),
+        "{transcript}"
+    );
+    let t = Pty::spawn(&["check", p(&dir), p(&crt)], &[], None);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert!(transcript.contains("ok: 2 files: all "), "{transcript}");
+    // -q on a terminal, and piped: nothing.
+    let t = Pty::spawn(&["-q", "check", p(&dir)], &[], None);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert_eq!(transcript.trim(), "", "{transcript}");
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    // A problem, on a terminal: the report, no "ok:".
+    std::fs::write(current(&dir).join("server.csr"), "edited").unwrap();
+    let t = Pty::spawn(&["check", p(&dir)], &[], None);
+    let (status, transcript) = t.finish();
+    assert_eq!(status.code(), Some(1), "{transcript}");
+    assert!(
+        transcript.contains("server.csr changed") && !transcript.contains("ok:"),
+        "{transcript}"
+    );
+}
