@@ -9,6 +9,7 @@
 //! ```text
 //! DIR/
 //!   certmint.toml
+//!   .certmint.lock         (held by the command changing the directory)
 //!   current -> g2-2027-11-01
 //!   g1-2026-11-28/  server.pass.key server.key server.csr server.crt server.cer server.p12 server.jks
 //!   g2-2027-11-01/  ...

@@ -90,6 +90,25 @@ impl Report {
 /// given). Returns true when the manifest changed. No key or file is touched.
 pub fn update_salesforce(dir: &Path, settings: &SalesforceSettings) -> Result<bool> {
     validate_salesforce(settings)?;
+    let given = |m: &Manifest| {
+        let mut s = m.salesforce.clone();
+        if let Some(c) = &settings.client_id {
+            s.client_id = Some(c.clone());
+        }
+        if let Some(u) = &settings.username {
+            s.username = Some(u.clone());
+        }
+        if let Some(l) = &settings.login_url {
+            s.login_url = Some(l.clone());
+        }
+        s
+    };
+    // Nothing to change: nothing is locked or written (a read-only directory is fine).
+    let m = load(dir)?;
+    if given(&m) == m.salesforce {
+        return Ok(false);
+    }
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
     let before = m.salesforce.clone();
     if let Some(c) = &settings.client_id {
@@ -116,6 +135,50 @@ pub fn validate_salesforce(settings: &SalesforceSettings) -> Result<()> {
         crate::token_endpoint::LoginUrl::parse(l)?;
     }
     Ok(())
+}
+
+/// Name of the lock file in a certmint directory: every command that changes the directory
+/// holds an exclusive lock on it ([`std::fs::File::try_lock`]; the operating system drops it
+/// when the process ends, however it ends), so a second run at the same time stops at once
+/// with [`Error::Busy`] instead of racing the first.
+pub const LOCK_FILE: &str = ".certmint.lock";
+
+/// The directory's lock, held until dropped.
+struct DirLock {
+    _file: std::fs::File,
+}
+
+/// Take the lock of `dir` (which exists), or fail with [`Error::Busy`].
+fn lock(dir: &Path) -> Result<DirLock> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| at(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy {
+            lock: crate::text::escape(&path.display().to_string()),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(at(&path, e)),
+    }
+}
+
+/// An I/O error on `path`, with the path in its message (the kind is kept, so a full disk
+/// is still a full disk).
+fn at(path: &Path, e: std::io::Error) -> Error {
+    let shown = crate::text::escape(&path.display().to_string());
+    Error::Io(std::io::Error::new(e.kind(), format!("`{shown}`: {e}")))
+}
+
+/// [`at`] for an error of [`output::write_atomic`] on `path`.
+fn writing(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Io(io) => at(path, io),
+        other => other,
+    }
 }
 
 /// Path of the manifest in `dir`.
@@ -179,7 +242,7 @@ fn save(dir: &Path, m: &Manifest) -> Result<()> {
     if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(());
     }
-    output::write_atomic(&path, text.as_bytes(), Mode::Public, true)
+    output::write_atomic(&path, text.as_bytes(), Mode::Public, true).map_err(|e| writing(&path, e))
 }
 
 /// True when the current generation is complete, nothing is pending, and every recorded
@@ -313,7 +376,12 @@ impl Builder<'_> {
             Mode::Public
         };
         let path = self.path(role);
-        output::write_atomic(&path, bytes, mode, false)?;
+        output::write_atomic(&path, bytes, mode, false).map_err(|e| match e {
+            // Checked absent just before, under the directory's lock: something other than
+            // certmint made it meanwhile. Never replaced (init and rotate have no --force).
+            Error::AlreadyExists => self.mismatch(role, "appeared while certmint was writing it"),
+            other => writing(&path, other),
+        })?;
         self.files.push((role, path, Action::Created));
         Ok(())
     }
@@ -374,7 +442,7 @@ fn build_generation(
 ) -> Result<Vec<(Role, PathBuf, Action)>> {
     let gen_dir = dir.join(g_name);
     if !gen_dir.is_dir() {
-        std::fs::create_dir(&gen_dir)?;
+        std::fs::create_dir(&gen_dir).map_err(|e| at(&gen_dir, e))?;
     }
     output::clean_stale_temps(&gen_dir);
     let mut b = Builder {
@@ -591,9 +659,14 @@ pub fn init(
             ),
         ));
     }
-    if !dir.exists() {
-        std::fs::create_dir(dir)?;
+    match std::fs::create_dir(dir) {
+        // Another run may have made it a moment ago: the lock below decides.
+        Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir()) => {
+            return Err(at(dir, e));
+        }
+        _ => {}
     }
+    let _lock = lock(dir)?;
     let (mut m, resumed) = if is_workdir(dir) {
         let m = load(dir)?;
         let resumed = m.pending().is_some();
@@ -712,6 +785,7 @@ pub fn renew(
     days: Option<u32>,
     now: OffsetDateTime,
 ) -> Result<Report> {
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
     if let Some(p) = pending_of(dir, &m, Origin::Renew)? {
         return finish(dir, m, p.dir, password, now, true);
@@ -743,6 +817,7 @@ pub fn rotate(
     kdf: KeyEncryption,
     now: OffsetDateTime,
 ) -> Result<Report> {
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
     // The new key is encrypted with `password`: prove it is the directory's first, so a
     // mistyped password cannot lock the new key away.
@@ -852,6 +927,7 @@ fn finish(
 /// Make `generation` (a complete one) the current generation: the switch after a
 /// rotation, or the way back.
 pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
     let g = m.find_generation(generation).cloned().ok_or_else(|| {
         Error::invalid(

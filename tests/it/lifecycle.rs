@@ -1449,3 +1449,103 @@ fn check_prints_one_line_on_a_terminal_and_nothing_when_piped() {
         "{transcript}"
     );
 }
+
+/// Issue 12, item 25: a second run on the same directory at the same time failed with a
+/// bare "File exists (os error 17)", and init's and rotate's errors suggested "pass
+/// --force", which they do not have. Every command that changes a directory takes its
+/// lock; a second one names the lock and the other run, and changes nothing.
+#[test]
+fn a_concurrent_run_names_the_lock_and_no_command_suggests_force() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    // Another run holds the lock (as a certmint in progress does).
+    let lock_path = dir.join(certmint::workdir::LOCK_FILE);
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    let before = snapshot(&dir);
+    let with_pw = |args: &[&str]| {
+        certmint()
+            .args(args)
+            .args(["--passin", "env:CP"])
+            .env("CP", PW)
+            .assert()
+    };
+    let busy = format!(
+        "another certmint run is working on this directory: it holds the lock `{}`",
+        lock_path.display()
+    );
+    for a in [
+        with_pw(&["renew", p(&dir)]),
+        with_pw(&["rotate", p(&dir)]),
+        certmint().args(["rotate", p(&dir), "--activate"]).assert(),
+        certmint()
+            .args(["init", p(&dir), "--client-id", "APP2"])
+            .assert(),
+    ] {
+        let out = a.code(2).get_output().clone();
+        let err = stderr(&out);
+        assert!(err.contains(&busy), "{err}");
+        assert!(
+            err.contains("hint: wait for the other run to finish"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("os error") && !err.contains("--force"),
+            "{err}"
+        );
+    }
+    assert_eq!(snapshot(&dir), before, "nothing changed");
+    // Reading needs no lock.
+    certmint().args(["check", p(&dir)]).assert().success();
+    certmint().args(["init", p(&dir)]).assert().success();
+    held.unlock().unwrap();
+    drop(held);
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .success();
+    // A file that does not belong in a generation being finished: move it away, never
+    // "--force".
+    let m = manifest(&dir);
+    let g = dir.join(&m.generations[1].dir);
+    std::fs::remove_file(g.join("server.p12")).unwrap();
+    std::fs::write(g.join("server.p12"), "not a keystore").unwrap();
+    let text = std::fs::read_to_string(dir.join("certmint.toml")).unwrap();
+    let at = text.rfind("status = \"complete\"").unwrap();
+    let mut edited = text.clone();
+    edited.replace_range(
+        at..at + "status = \"complete\"".len(),
+        "status = \"pending\"",
+    );
+    std::fs::write(dir.join("certmint.toml"), edited).unwrap();
+    for args in [vec!["init", p(&dir)], vec!["rotate", p(&dir)]] {
+        let flag = if args[0] == "init" {
+            "--passout"
+        } else {
+            "--passin"
+        };
+        let out = certmint()
+            .args(&args)
+            .args([flag, "env:CP"])
+            .env("CP", PW)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = stderr(&out);
+        assert!(
+            err.contains("server.p12") && err.contains("move it away"),
+            "{err}"
+        );
+        assert!(!err.contains("--force"), "{err}");
+    }
+}
