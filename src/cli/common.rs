@@ -290,9 +290,9 @@ impl Ctx {
 /// What a file was given as, for [`keystore_given_as`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Given {
-    /// `--key`: a private key file.
+    /// A private key file (`--key`, `--tls-key`).
     Key,
-    /// `--cert`: a certificate file.
+    /// A certificate file (`--cert`, `--tls-cert`).
     Cert,
 }
 
@@ -315,14 +315,12 @@ pub(super) fn keystore_given_as(
         return None;
     }
     let file = shown(path);
-    let (flag, what, export) = match given {
+    let (what, export) = match given {
         Given::Key => (
-            "--key",
             "private key",
             format!("certmint export {file} --key-out server.key --passin SRC"),
         ),
         Given::Cert => (
-            "--cert",
             "certificate",
             format!("certmint export {file} --cert-out server.crt --passin SRC"),
         ),
@@ -336,7 +334,7 @@ pub(super) fn keystore_given_as(
             "pass the keystore with {ks} {file} (its password with --passin), or take the {what} out: {export}"
         ),
         (None, _) => format!(
-            "{flag} takes a {what} file: take it out of the keystore with {export}, then pass {flag} {}",
+            "give a {what} file (PEM or DER): take it out of the keystore with {export}, and give {} instead",
             if given == Given::Key {
                 "server.key"
             } else {

@@ -281,6 +281,10 @@ fn load_tls(
     passin: Option<&PassSource>,
 ) -> CliResult<TlsIdentity> {
     let data = ctx.read(cert, "TLS certificate")?;
+    if let Some(e) = super::common::keystore_given_as(super::common::Given::Cert, cert, &data, None)
+    {
+        return Err(e);
+    }
     let certs = certmint::x509::parse_chain(&data)
         .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?;
     let Some(info) = certs.first() else {

@@ -509,4 +509,6 @@ cases!(a_keystore_given_as_key_or_cert_is_named_a_keystore {
     jks_key_p12 => keystore_given_as(&["jks", "--cert", "CERT", "--key", "P12", "--out", "OUT", "--passout", "pass:abcd"], "--key", false),
     renew_cert_p12 => keystore_given_as(&["renew", "--cert", "P12", "--key", "KEY", "--out", "OUT"], "--cert", false),
     check_key_jks => keystore_given_as(&["check", "CERT", "--key", "JKS"], "--key", false),
+    emulate_tls_cert_p12 => keystore_given_as(&["emulate", "--cert", "CERT", "--client-id", "c", "--user", "u", "--tls-cert", "P12", "--tls-key", "KEY"], "--cert", false),
+    emulate_tls_key_jks => keystore_given_as(&["emulate", "--cert", "CERT", "--client-id", "c", "--user", "u", "--tls-cert", "CERT", "--tls-key", "JKS"], "--key", false),
 });
