@@ -105,6 +105,14 @@ pub enum Error {
     #[error("already exists")]
     AlreadyExists,
 
+    /// Another certmint run is changing the same certmint directory: it holds the
+    /// directory's lock file (two runs at once would make the same generation twice).
+    #[error("another certmint run is working on this directory: it holds the lock `{lock}`")]
+    Busy {
+        /// The lock file, as shown (escaped).
+        lock: String,
+    },
+
     /// An operating-system I/O error.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -9,6 +9,7 @@
 //! ```text
 //! DIR/
 //!   certmint.toml
+//!   .certmint.lock         (held by the command changing the directory)
 //!   current -> g2-2027-11-01
 //!   g1-2026-11-28/  server.pass.key server.key server.csr server.crt server.cer server.p12 server.jks
 //!   g2-2027-11-01/  ...
@@ -87,6 +88,15 @@ impl Role {
             self,
             Role::EncryptedKey | Role::PlainKey | Role::Pkcs12 | Role::Jks
         )
+    }
+
+    /// True for a file a user may delete without harm: the unencrypted key, which only the
+    /// Salesforce CLI needs (`mint --dir` signs with the encrypted key when it is gone, and
+    /// the docs advise deleting it where the CLI is not used). `check` reports its absence
+    /// as information, `init` on the directory leaves it absent, and `rotate --activate`
+    /// activates a generation without it.
+    pub fn is_optional(self) -> bool {
+        self == Role::PlainKey
     }
 
     /// Human description.
@@ -183,9 +193,12 @@ pub struct Generation {
     /// Generation whose key this one reuses (renewals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_from: Option<String>,
-    /// The keystore alias of this generation, when it differs from the manifest's (later
-    /// generations get `<alias>_g<N>`, because a Certificate and Key Management Unique
-    /// Name must be unique in the org).
+    /// The keystore alias of this generation, when it differs from the manifest's. certmint
+    /// now writes every generation's keystores under the directory's alias, so that a
+    /// program loading `current/server.p12` by alias keeps working after `renew` and
+    /// `rotate --activate`; earlier versions gave later generations `<alias>_g<N>`, which
+    /// this field records for their directories. The Unique Name a second import into
+    /// Certificate and Key Management needs is [`Manifest::import_alias`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The certificate, once made.
@@ -364,8 +377,12 @@ impl Manifest {
         g.alias.as_deref().unwrap_or(&self.alias)
     }
 
-    /// The alias for generation `number`: the base alias for the first, `<base>_g<N>` after.
-    pub fn alias_for_number(&self, number: u32) -> String {
+    /// The Unique Name for a copy of generation `number`'s JKS imported into Salesforce's
+    /// Certificate and Key Management beside an earlier generation's, which already holds
+    /// the directory's alias there (a Unique Name is unique in the org): the alias itself
+    /// for the first generation, `<alias>_g<N>` after. The generation's own keystores keep
+    /// the directory's alias; `certmint jks --p12 ... --alias` makes the copy.
+    pub fn import_alias(&self, number: u32) -> String {
         if number <= 1 {
             return self.alias.clone();
         }
@@ -373,6 +390,13 @@ impl Manifest {
         let room = crate::salesforce::MAX_ALIAS_LEN.saturating_sub(suffix.len());
         let base: String = self.alias.chars().take(room).collect();
         format!("{}{suffix}", base.trim_end_matches('_'))
+    }
+
+    /// A generation by its short name (`g3`) or its directory name (`g3-2027-11-01`).
+    pub fn find_generation(&self, name: &str) -> Option<&Generation> {
+        self.generations
+            .iter()
+            .find(|g| g.dir == name || format!("g{}", g.number) == name)
     }
 
     /// Mutable access to a generation by directory name.
@@ -484,14 +508,14 @@ mod tests {
     }
 
     #[test]
-    fn later_generations_get_their_own_alias() {
+    fn later_generations_get_their_own_import_name() {
         let m = sample();
-        assert_eq!(m.alias_for_number(1), "acme_jwt");
-        assert_eq!(m.alias_for_number(3), "acme_jwt_g3");
-        crate::salesforce::validate_alias(&m.alias_for_number(12)).unwrap();
+        assert_eq!(m.import_alias(1), "acme_jwt");
+        assert_eq!(m.import_alias(3), "acme_jwt_g3");
+        crate::salesforce::validate_alias(&m.import_alias(12)).unwrap();
         let mut long = sample();
         long.alias = "a".repeat(80);
-        let a = long.alias_for_number(2);
+        let a = long.import_alias(2);
         assert!(a.len() <= crate::salesforce::MAX_ALIAS_LEN);
         crate::salesforce::validate_alias(&a).unwrap();
     }

@@ -571,5 +571,27 @@ pub fn password_caveat(profile: Profile, password: &crate::Password) -> Option<&
     })
 }
 
+/// Who can read a file of `profile` under `password`: [`Profile::readable_by`] for an
+/// ASCII password; for a non-ASCII one, without the Java releases that refuse it (every
+/// Java for `java8` and `legacy`, Java 17 and older for `modern`: [`password_caveat`]), so
+/// the list agrees with the warning. The keychains are left out there: untested with such
+/// passwords.
+pub fn readable_by_with(profile: Profile, password: &crate::Password) -> &'static str {
+    if password.expose().is_ascii() {
+        return profile.readable_by();
+    }
+    match profile {
+        Profile::Modern => {
+            "OpenSSL 1.1.1 and 3.x, Java 25 and later; not Java 17 and older (the password is not ASCII)"
+        }
+        Profile::Java8 => {
+            "OpenSSL 1.x and 3.x (no -legacy needed); no Java release (the password is not ASCII)"
+        }
+        Profile::Legacy => {
+            "OpenSSL 1.x, OpenSSL 3 only with -legacy; no Java release (the password is not ASCII)"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -35,7 +35,9 @@ pub use crate::wire::identity::USERINFO_PATH;
 pub use crate::wire::oauth::{
     AccessToken, GRANT_TYPE, PRODUCTION, SANDBOX, TOKEN_PATH, TokenError, TokenResponse, mask_token,
 };
-pub use explain::{Advice, ExplainContext, Explanation, advice, explain, format_unix};
+pub use explain::{
+    Advice, ExplainContext, Explanation, advice, explain, format_unix, likely_cause,
+};
 pub use login_url::{LoginKind, LoginUrl, is_loopback_host, resolve_audience};
 pub use response::{Exchange, Identity, IdentityCheck, OAuthError};
 

@@ -89,6 +89,26 @@ impl Report {
 /// Update the client id, username and login URL recorded for `mint` (only the fields
 /// given). Returns true when the manifest changed. No key or file is touched.
 pub fn update_salesforce(dir: &Path, settings: &SalesforceSettings) -> Result<bool> {
+    validate_salesforce(settings)?;
+    let given = |m: &Manifest| {
+        let mut s = m.salesforce.clone();
+        if let Some(c) = &settings.client_id {
+            s.client_id = Some(c.clone());
+        }
+        if let Some(u) = &settings.username {
+            s.username = Some(u.clone());
+        }
+        if let Some(l) = &settings.login_url {
+            s.login_url = Some(l.clone());
+        }
+        s
+    };
+    // Nothing to change: nothing is locked or written (a read-only directory is fine).
+    let m = load(dir)?;
+    if given(&m) == m.salesforce {
+        return Ok(false);
+    }
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
     let before = m.salesforce.clone();
     if let Some(c) = &settings.client_id {
@@ -107,6 +127,60 @@ pub fn update_salesforce(dir: &Path, settings: &SalesforceSettings) -> Result<bo
     Ok(true)
 }
 
+/// Check the settings `mint --dir` will use as `mint` checks its flags: the login URL
+/// with [`crate::token_endpoint::LoginUrl::parse`] (a Lightning domain, plain `http://` to
+/// a remote host or a malformed URL is refused here rather than by every later `mint`).
+pub fn validate_salesforce(settings: &SalesforceSettings) -> Result<()> {
+    if let Some(l) = &settings.login_url {
+        crate::token_endpoint::LoginUrl::parse(l)?;
+    }
+    Ok(())
+}
+
+/// Name of the lock file in a certmint directory: every command that changes the directory
+/// holds an exclusive lock on it ([`std::fs::File::try_lock`]; the operating system drops it
+/// when the process ends, however it ends), so a second run at the same time stops at once
+/// with [`Error::Busy`] instead of racing the first.
+pub const LOCK_FILE: &str = ".certmint.lock";
+
+/// The directory's lock, held until dropped.
+struct DirLock {
+    _file: std::fs::File,
+}
+
+/// Take the lock of `dir` (which exists), or fail with [`Error::Busy`].
+fn lock(dir: &Path) -> Result<DirLock> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| at(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy {
+            lock: crate::text::escape(&path.display().to_string()),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(at(&path, e)),
+    }
+}
+
+/// An I/O error on `path`, with the path in its message (the kind is kept, so a full disk
+/// is still a full disk).
+fn at(path: &Path, e: std::io::Error) -> Error {
+    let shown = crate::text::escape(&path.display().to_string());
+    Error::Io(std::io::Error::new(e.kind(), format!("`{shown}`: {e}")))
+}
+
+/// [`at`] for an error of [`output::write_atomic`] on `path`.
+fn writing(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Io(io) => at(path, io),
+        other => other,
+    }
+}
+
 /// Path of the manifest in `dir`.
 pub fn manifest_path(dir: &Path) -> PathBuf {
     dir.join(manifest::FILE_NAME)
@@ -115,6 +189,39 @@ pub fn manifest_path(dir: &Path) -> PathBuf {
 /// True when `dir` holds a certmint manifest.
 pub fn is_workdir(dir: &Path) -> bool {
     manifest_path(dir).is_file()
+}
+
+/// The certmint directory that `dir` lies inside, at any depth (`DIR/current`,
+/// `DIR/g1-2026-11-28/sub`), if any: a new directory there would nest a whole certmint
+/// directory inside an immutable generation. `dir` need not exist; symlinks (`current`)
+/// are followed. `None` when `dir` is itself a certmint directory or lies in none.
+pub fn enclosing_workdir(dir: &Path) -> Option<PathBuf> {
+    if is_workdir(dir) {
+        return None;
+    }
+    // The nearest part of the path that exists, resolved; the rest is yet to be made.
+    let absolute = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(dir)
+    };
+    let mut existing = absolute.as_path();
+    let resolved = loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            break real;
+        }
+        existing = existing.parent()?;
+    };
+    // `dir` itself (when it exists) was found not to be a certmint directory above.
+    let start = if existing == absolute {
+        resolved.parent()?.to_path_buf()
+    } else {
+        resolved
+    };
+    start
+        .ancestors()
+        .find(|a| is_workdir(a))
+        .map(Path::to_path_buf)
 }
 
 /// Read the manifest of `dir`.
@@ -135,7 +242,7 @@ fn save(dir: &Path, m: &Manifest) -> Result<()> {
     if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(());
     }
-    output::write_atomic(&path, text.as_bytes(), Mode::Public, true)
+    output::write_atomic(&path, text.as_bytes(), Mode::Public, true).map_err(|e| writing(&path, e))
 }
 
 /// True when the current generation is complete, nothing is pending, and every recorded
@@ -155,13 +262,36 @@ pub fn intact(dir: &Path) -> Result<bool> {
     if g.files.len() != manifest::ROLES.len() {
         return Ok(false);
     }
-    for f in g.files.values() {
-        match std::fs::read(dir.join(&g.dir).join(&f.name)) {
+    for (role, f) in &g.files {
+        let path = dir.join(&g.dir).join(&f.name);
+        match std::fs::read(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            // A deleted unencrypted key is the user's choice, not damage.
+            Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
             _ => return Ok(false),
         }
     }
     Ok(true)
+}
+
+/// True when [`init`] on `dir` would encrypt a new key file with the password it is given:
+/// a new directory, or a generation (the one left unfinished, else the current one) whose
+/// encrypted key file does not exist yet and whose key is not copied from another
+/// generation (then it is decrypted, which proves the password). A password for a new
+/// key must be confirmed: nothing else would catch a typing mistake.
+pub fn init_encrypts_new_key(dir: &Path) -> Result<bool> {
+    if !is_workdir(dir) {
+        return Ok(true);
+    }
+    let m = load(dir)?;
+    let Some(g) = m.pending().or_else(|| m.current_generation()) else {
+        return Ok(true);
+    };
+    if g.key_from.is_some() {
+        return Ok(false);
+    }
+    let key = file_path(dir, &m, g, Role::EncryptedKey);
+    Ok(key.symlink_metadata().is_err())
 }
 
 /// Point the `current` symlink at `generation` (atomically: a new link renamed over the
@@ -246,7 +376,12 @@ impl Builder<'_> {
             Mode::Public
         };
         let path = self.path(role);
-        output::write_atomic(&path, bytes, mode, false)?;
+        output::write_atomic(&path, bytes, mode, false).map_err(|e| match e {
+            // Checked absent just before, under the directory's lock: something other than
+            // certmint made it meanwhile. Never replaced (init and rotate have no --force).
+            Error::AlreadyExists => self.mismatch(role, "appeared while certmint was writing it"),
+            other => writing(&path, other),
+        })?;
         self.files.push((role, path, Action::Created));
         Ok(())
     }
@@ -307,7 +442,7 @@ fn build_generation(
 ) -> Result<Vec<(Role, PathBuf, Action)>> {
     let gen_dir = dir.join(g_name);
     if !gen_dir.is_dir() {
-        std::fs::create_dir(&gen_dir)?;
+        std::fs::create_dir(&gen_dir).map_err(|e| at(&gen_dir, e))?;
     }
     output::clean_stale_temps(&gen_dir);
     let mut b = Builder {
@@ -498,7 +633,10 @@ fn new_generation(
         key_bits: bits,
         public_key_sha256: String::new(),
         key_from,
-        alias: (number > 1).then(|| m.alias_for_number(number)),
+        // Every generation's keystores keep the directory's alias (Java programs load
+        // `current/server.p12` by it); a second import into Certificate and Key
+        // Management uses a copy named `Manifest::import_alias`.
+        alias: None,
         certificate: None,
         files: Default::default(),
     }
@@ -512,15 +650,30 @@ pub fn init(
     password: &Password,
     now: OffsetDateTime,
 ) -> Result<Report> {
-    if !dir.exists() {
-        std::fs::create_dir(dir)?;
+    if let Some(outer) = enclosing_workdir(dir) {
+        return Err(Error::invalid(
+            Input::Directory,
+            format!(
+                "it lies inside the certmint directory `{}`, whose generations are immutable; a certmint directory cannot be made inside another",
+                crate::text::escape(&outer.display().to_string())
+            ),
+        ));
     }
+    match std::fs::create_dir(dir) {
+        // Another run may have made it a moment ago: the lock below decides.
+        Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir()) => {
+            return Err(at(dir, e));
+        }
+        _ => {}
+    }
+    let _lock = lock(dir)?;
     let (mut m, resumed) = if is_workdir(dir) {
         let m = load(dir)?;
         let resumed = m.pending().is_some();
         (m, resumed)
     } else {
         settings.subject.validate()?;
+        validate_salesforce(&settings.salesforce)?;
         crate::key::check_salesforce_bits(settings.bits)?;
         let alias = match &settings.alias {
             Some(a) => {
@@ -632,6 +785,7 @@ pub fn renew(
     days: Option<u32>,
     now: OffsetDateTime,
 ) -> Result<Report> {
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
     if let Some(p) = pending_of(dir, &m, Origin::Renew)? {
         return finish(dir, m, p.dir, password, now, true);
@@ -663,7 +817,13 @@ pub fn rotate(
     kdf: KeyEncryption,
     now: OffsetDateTime,
 ) -> Result<Report> {
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
+    // The new key is encrypted with `password`: prove it is the directory's first, so a
+    // mistyped password cannot lock the new key away.
+    if let Some(current) = m.current_generation() {
+        prove_password(dir, &m, current, password)?;
+    }
     if let Some(p) = pending_of(dir, &m, Origin::Rotate)? {
         let files = build_generation(
             dir,
@@ -720,6 +880,18 @@ pub fn rotate(
     })
 }
 
+/// Prove that `password` is the directory's: it decrypts generation `g`'s encrypted key,
+/// or, when that file is gone, opens its PKCS#12 ([`Error::WrongPassword`] otherwise).
+/// Nothing is proven when neither file is there.
+fn prove_password(dir: &Path, m: &Manifest, g: &Generation, password: &Password) -> Result<()> {
+    if let Ok(bytes) = std::fs::read(file_path(dir, m, g, Role::EncryptedKey)) {
+        crate::key::load(&bytes, Some(password))?;
+    } else if let Ok(bytes) = std::fs::read(file_path(dir, m, g, Role::Pkcs12)) {
+        crate::keystore::open(&bytes, password, None, None, true)?;
+    }
+    Ok(())
+}
+
 fn finish(
     dir: &Path,
     mut m: Manifest,
@@ -755,26 +927,22 @@ fn finish(
 /// Make `generation` (a complete one) the current generation: the switch after a
 /// rotation, or the way back.
 pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
+    let _lock = lock(dir)?;
     let mut m = load(dir)?;
-    let g = m
-        .generations
-        .iter()
-        .find(|g| g.dir == generation || format!("g{}", g.number) == generation)
-        .cloned()
-        .ok_or_else(|| {
-            Error::invalid(
-                Input::Generation,
-                format!(
-                    "`{}` is not a generation of this directory (it has: {})",
-                    crate::text::escape(generation),
-                    m.generations
-                        .iter()
-                        .map(|g| g.dir.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
+    let g = m.find_generation(generation).cloned().ok_or_else(|| {
+        Error::invalid(
+            Input::Generation,
+            format!(
+                "`{}` is not a generation of this directory (it has: {})",
+                crate::text::escape(generation),
+                m.generations
+                    .iter()
+                    .map(|g| g.dir.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
     if g.status != Status::Complete {
         return Err(Error::invalid(
             Input::Generation,
@@ -782,10 +950,12 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
         ));
     }
     // Never point `current` at files that are gone or changed.
-    for f in g.files.values() {
+    for (role, f) in &g.files {
         let path = dir.join(&g.dir).join(&f.name);
         match std::fs::read(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            // The unencrypted key may have been deleted as the docs advise.
+            Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
             Ok(_) => {
                 return Err(Error::invalid(
                     Input::Generation,

@@ -62,9 +62,7 @@ pub fn directory(
         .and_then(|d| crate::x509::parse(&d).ok())
     {
         Some(info) => {
-            let renew = format!(
-                "certmint renew {shown} (same key, zero downtime), then upload the new certificate; Salesforce keeps accepting assertions after expiry, but renew before your policy or auditors object"
-            );
+            let renew = renew_fix(&shown, m.days, opts.warn_days);
             findings.push(expiry(&info, opts, Some(renew)).generation(gen_label));
             let spki = crate::key::spki_sha256(&info.spki);
             let ok = spki == g.public_key_sha256;
@@ -118,6 +116,29 @@ pub fn directory(
     Ok(report(findings))
 }
 
+/// The renewal that clears the expiry alarm: with the directory's password (`--passin`)
+/// and a validity (`--days`) longer than the warning threshold, so that the new certificate
+/// does not raise the same alarm at once. A directory whose certificates last `days`, no
+/// more than the threshold (`init --days 30` checked with the default 30), gets
+/// `warn_days + 30`, and is told why.
+fn renew_fix(shown: &str, days: u32, warn_days: i64) -> String {
+    let days = i64::from(days);
+    let (new_days, why) = if days > warn_days {
+        (days, String::new())
+    } else {
+        let n = warn_days.saturating_add(30).max(1);
+        (
+            n,
+            format!(
+                "; the directory's certificates last {days} days, no longer than the {warn_days}-day warning threshold, so a renewal with the same validity would raise this alarm again at once (or check with a --warn-days below {days})"
+            ),
+        )
+    };
+    format!(
+        "certmint renew {shown} --passin SRC --days {new_days} (same key, zero downtime), then upload the new certificate; Salesforce keeps accepting assertions after expiry, but renew before your policy or auditors object{why}"
+    )
+}
+
 /// Is the file of `role` in generation `g` recorded, present and unchanged?
 fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -> Finding {
     let Some(rec) = g.files.get(&role) else {
@@ -140,6 +161,14 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
             Some(format!(
                 "restore it from a backup, or move it away and run certmint init {shown} to rebuild it"
             )),
+        ),
+        Err(_) if role.is_optional() && path.symlink_metadata().is_err() => (
+            Status::NotChecked,
+            format!(
+                "{} is absent: the unencrypted key is optional (only the Salesforce CLI needs it; certmint mint --dir signs with the encrypted key)",
+                rec.name
+            ),
+            None,
         ),
         Err(_) => (
             Status::Fail,
@@ -202,4 +231,25 @@ fn keystore_findings(
         );
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renew_fix;
+
+    #[test]
+    fn the_renewal_fix_clears_the_alarm() {
+        let long = renew_fix("acme", 365, 30);
+        assert!(
+            long.starts_with("certmint renew acme --passin SRC --days 365 "),
+            "{long}"
+        );
+        assert!(!long.contains("threshold"), "{long}");
+        let short = renew_fix("acme", 30, 30);
+        assert!(
+            short.starts_with("certmint renew acme --passin SRC --days 60 "),
+            "{short}"
+        );
+        assert!(short.contains("30-day warning threshold"), "{short}");
+    }
 }

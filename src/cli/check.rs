@@ -1,6 +1,7 @@
 //! `certmint check`: arguments, passwords and printing. What is checked, and what a
 //! failure's fix is, is the library's [`certmint::check`].
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use certmint::check::{self, Options, Plan, Report, Status, Summary};
@@ -24,10 +25,12 @@ EXAMPLES:
 Checks each FILE or DIR and exits 1 when something needs attention: a certificate that
 expires within --warn-days (default 30) or has expired, a key that does not match its
 certificate, a JKS that breaks one of Salesforce's import rules, a certmint directory with
-a missing, changed or unfinished file. Salesforce itself keeps accepting assertions after
+a missing, changed or unfinished file (a deleted server.key, the optional unencrypted key,
+is reported as information). Salesforce itself keeps accepting assertions after
 the connected-app certificate expires and never warns, so this is the alarm: run it from
-cron or CI (see docs/ci.md). Quiet by default: nothing is printed when all is well, only
-the problems otherwise; --verbose prints every check, --json a report for dashboards.
+cron or CI (see docs/ci.md). Quiet by default: when all is well it prints one line on a
+terminal and nothing when piped or with -q, only the problems otherwise; --verbose prints
+every check, --json a report for dashboards.
 
 Certificates (PEM or DER) need no password. PKCS#12 and JKS files need the store password
 (--passin); a directory is checked without one, and with --passin its keystores are opened
@@ -99,6 +102,12 @@ pub(super) fn run(ctx: &mut Ctx, args: CheckArgs) -> CliResult<ExitStatus> {
         let mut text = String::new();
         for r in summary.files.iter().filter(|r| verbose || !r.ok()) {
             render(&mut text, r, verbose);
+        }
+        // All well, on a terminal: one line, so a person sees that the check ran. Piped
+        // (cron, CI) or with -q it stays silent.
+        if summary.ok() && !verbose && !ctx.quiet && std::io::stdout().is_terminal() {
+            text.push_str(&success_line(&summary));
+            text.push('\n');
         }
         stdio::out(text.as_bytes())?;
     }
@@ -176,6 +185,54 @@ fn check_dir(ctx: &mut Ctx, dir: &Path, args: &CheckArgs, opts: &Options) -> Cli
         None => None,
     };
     check::directory(dir, &m, password.as_ref(), opts).map_err(cannot)
+}
+
+/// The one line a successful check prints on a terminal: how many checks passed, and the
+/// certificate that expires first.
+fn success_line(summary: &Summary) -> String {
+    let checks: usize = summary
+        .files
+        .iter()
+        .map(|r| {
+            r.findings
+                .iter()
+                .filter(|f| f.status == Status::Pass)
+                .count()
+        })
+        .sum();
+    let what = match summary.files.as_slice() {
+        [one] => format!("{}:", shown(&one.path)),
+        many => format!("{} files:", many.len()),
+    };
+    let soonest = summary
+        .files
+        .iter()
+        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+        .filter_map(|(r, f)| f.days_left.map(|d| (d, r, f)))
+        .min_by_key(|(d, _, _)| *d);
+    let checks_word = if checks == 1 {
+        "check passes"
+    } else {
+        "checks pass"
+    };
+    let mut line = format!("ok: {what} all {checks} {checks_word}");
+    if let Some((days, r, f)) = soonest {
+        let name = f
+            .certificate
+            .as_deref()
+            .map(|c| format!(" {}", escape(c)))
+            .unwrap_or_default();
+        let place = if summary.files.len() > 1 {
+            format!(" (in {})", shown(&r.path))
+        } else {
+            String::new()
+        };
+        line.push_str(&format!(
+            "; the certificate{name}{place} expires in {days} day{}",
+            if days == 1 { "" } else { "s" }
+        ));
+    }
+    line
 }
 
 /// One report as text: a header, one line per check shown, and the verdict.

@@ -67,7 +67,21 @@ impl Ctx {
         path: &Path,
         passin: Option<&PassSource>,
     ) -> CliResult<(RsaKey, KeyInfo)> {
+        self.load_key_for(path, passin, None)
+    }
+
+    /// [`Ctx::load_key`] for a command that also takes a keystore with `keystore_flag`
+    /// (`--keystore`): a keystore given as `--key` is pointed there.
+    pub(crate) fn load_key_for(
+        &mut self,
+        path: &Path,
+        passin: Option<&PassSource>,
+        keystore_flag: Option<&str>,
+    ) -> CliResult<(RsaKey, KeyInfo)> {
         let data = zeroize::Zeroizing::new(self.read(path, "private key")?);
+        if let Some(e) = keystore_given_as(Given::Key, path, &data, keystore_flag) {
+            return Err(e);
+        }
         let info = certmint::key::probe(&data)
             .map_err(|e| CliError::lib("cannot read private key", Some(path), e))?;
         let pw = if info.is_encrypted() {
@@ -273,9 +287,109 @@ impl Ctx {
     }
 }
 
+/// What a file was given as, for [`keystore_given_as`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Given {
+    /// A private key file (`--key`, `--tls-key`).
+    Key,
+    /// A certificate file (`--cert`, `--tls-cert`).
+    Cert,
+}
+
+/// When `data` (given as `--key` or `--cert`) is a keystore (PKCS#12, JKS, JCEKS), the
+/// error that says so and where a keystore goes: `keystore_flag` (`--keystore`) when the
+/// command takes one, else `certmint export` to take the key or certificate out. `None`
+/// for any other file, which its reader then judges.
+pub(super) fn keystore_given_as(
+    given: Given,
+    path: &Path,
+    data: &[u8],
+    keystore_flag: Option<&str>,
+) -> Option<CliError> {
+    use certmint::detect::FileType;
+    let detected = certmint::detect::detect(data);
+    if !matches!(
+        detected,
+        FileType::Jks { .. } | FileType::Pkcs12 | FileType::Jceks
+    ) {
+        return None;
+    }
+    let file = shown(path);
+    let (what, export) = match given {
+        Given::Key => (
+            "private key",
+            format!("certmint export {file} --key-out server.key --passin SRC"),
+        ),
+        Given::Cert => (
+            "certificate",
+            format!("certmint export {file} --cert-out server.crt --passin SRC"),
+        ),
+    };
+    let hint = match (keystore_flag, &detected) {
+        (_, FileType::Jceks) => format!(
+            "certmint reads PKCS#12 and JKS keystores; convert it first: {}",
+            certmint::jks::jceks_conversion(&file, certmint::jks::ConvertFor::Java)
+        ),
+        (Some(ks), _) => format!(
+            "pass the keystore with {ks} {file} (its password with --passin), or take the {what} out: {export}"
+        ),
+        (None, _) => format!(
+            "give a {what} file (PEM or DER): take it out of the keystore with {export}, and give {} instead",
+            if given == Given::Key {
+                "server.key"
+            } else {
+                "server.crt"
+            }
+        ),
+    };
+    Some(
+        CliError::new(format!("cannot read {what} `{file}`"))
+            .cause(format!(
+                "it is {}, not a {what} (a keystore holds a key and its certificate)",
+                detected.describe()
+            ))
+            .hint(hint),
+    )
+}
+
 /// Read a certificate file: PEM (possibly a chain, in file order) or DER.
 pub(super) fn read_cert_chain(ctx: &Ctx, path: &Path) -> CliResult<Vec<certmint::x509::CertInfo>> {
     let data = ctx.read(path, "certificate")?;
+    if let Some(e) = keystore_given_as(Given::Cert, path, &data, None) {
+        return Err(e);
+    }
     certmint::x509::parse_chain(&data)
         .map_err(|e| CliError::lib("cannot read certificate", Some(path), e))
+}
+
+/// The password source to repeat in a printed command, when it can be given again as it
+/// was (`env:VAR`, `file:PATH`); `None` for a typed password, `pass:` (never printed),
+/// `fd:` and `stdin` (read once), where the printed command then asks on the terminal.
+pub(super) fn repeatable_source(src: Option<&PassSource>) -> Option<String> {
+    match src? {
+        PassSource::Env(var) => Some(format!("env:{}", certmint::text::escape(var))),
+        PassSource::File(path) => Some(format!("file:{}", shown(path))),
+        PassSource::Pass(_) | PassSource::Fd(_) | PassSource::Stdin => None,
+    }
+}
+
+/// The command that copies generation `g`'s keystore into a JKS under the Unique Name a
+/// second import into Certificate and Key Management needs ([`certmint::manifest::Manifest::import_alias`]),
+/// with the directory's password (`src`, when it can be repeated) for both.
+pub(super) fn import_copy_command(
+    dir: &Path,
+    m: &certmint::manifest::Manifest,
+    g: &certmint::manifest::Generation,
+    src: Option<&PassSource>,
+) -> String {
+    let name = m.import_alias(g.number);
+    let p12 = certmint::workdir::file_path(dir, m, g, certmint::manifest::Role::Pkcs12);
+    let (passin, passout) = match repeatable_source(src) {
+        Some(s) => (format!(" --passin {s}"), format!(" --passout {s}")),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "certmint jks --p12 {}{passin} --alias {name} --out {name}.jks{passout}",
+        shown(&p12)
+    )
 }

@@ -142,6 +142,11 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
                 ));
             };
             let cert = ctx.read(cert_path, "certificate")?;
+            if let Some(e) =
+                super::common::keystore_given_as(super::common::Given::Cert, cert_path, &cert, None)
+            {
+                return Err(e);
+            }
             let mut c = Config::simple(&cert, client_id, &args.users)
                 .map_err(|e| CliError::lib("cannot use certificate", Some(cert_path), e))?;
             c.sandbox = args.sandbox;
@@ -276,6 +281,10 @@ fn load_tls(
     passin: Option<&PassSource>,
 ) -> CliResult<TlsIdentity> {
     let data = ctx.read(cert, "TLS certificate")?;
+    if let Some(e) = super::common::keystore_given_as(super::common::Given::Cert, cert, &data, None)
+    {
+        return Err(e);
+    }
     let certs = certmint::x509::parse_chain(&data)
         .map_err(|e| CliError::lib("cannot read TLS certificate", Some(cert), e))?;
     let Some(info) = certs.first() else {

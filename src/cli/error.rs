@@ -174,6 +174,9 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::InvalidInput { .. } => "see `certmint help` for the accepted values".into(),
         E::UnknownAlias { .. } => "pass one of the listed aliases with --alias".into(),
         E::AlreadyExists => "pass --force to replace it, or choose another output path".into(),
+        E::Busy { .. } => {
+            "wait for the other run to finish (or stop it), then run the command again; nothing was changed by this one".into()
+        }
         E::Io(e) => match e.kind() {
             std::io::ErrorKind::NotFound => "check the path".into(),
             std::io::ErrorKind::PermissionDenied => {

@@ -32,11 +32,18 @@ next steps: what to upload where, and the exact commands to prove the setup.
 
 Run it again at any time: on a complete directory it changes nothing and says so (no
 password needed); after an interruption it finishes what is missing, reusing the key it
-already made. It never overwrites a key or any other file.
+already made. It never overwrites a key or any other file, and refuses a DIR inside
+another certmint directory (its current/, a generation, or deeper).
 
 EXIT CODES:
   0  the directory is complete (made, finished, or already complete)
-  2  error (bad subject, wrong password, a file that does not belong, I/O)";
+  2  error (bad subject, wrong password, a file that does not belong, DIR inside a
+     certmint directory, I/O)";
+
+/// RSA key size of a new directory.
+const DEFAULT_BITS: usize = 2048;
+/// Certificate validity of a new directory, in days.
+const DEFAULT_DAYS: u32 = 365;
 
 #[derive(Args, Debug)]
 pub(crate) struct InitArgs {
@@ -50,12 +57,18 @@ pub(crate) struct InitArgs {
     /// give the password it was made with.
     #[arg(long, value_name = "SRC")]
     pub passout: Option<PassSource>,
-    /// RSA key size: 2048, 3072 or 4096.
-    #[arg(long, default_value_t = 2048, value_name = "BITS")]
-    pub bits: usize,
-    /// Days of validity of the certificate.
-    #[arg(long, default_value_t = 365, value_name = "DAYS")]
-    pub days: u32,
+    /// RSA key size: 2048, 3072 or 4096 [default: 2048].
+    ///
+    /// On an existing directory it is ignored: `certmint rotate DIR --bits N` makes a key of
+    /// another size.
+    #[arg(long, value_name = "BITS")]
+    pub bits: Option<usize>,
+    /// Days of validity of the certificate [default: 365].
+    ///
+    /// On an existing directory it is ignored: `certmint renew DIR --days N` issues a
+    /// certificate with another validity.
+    #[arg(long, value_name = "DAYS")]
+    pub days: Option<u32>,
     /// Keystore alias (Salesforce's Unique Name for the certificate); default: the common
     /// name made valid.
     #[arg(long, value_name = "ALIAS")]
@@ -88,6 +101,26 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         username: args.username.clone(),
         login_url: args.login_url.clone(),
     };
+    // Before any prompt: a directory inside another certmint directory (its `current`, a
+    // generation, or deeper) would nest a whole new one in an immutable generation.
+    if let Some(outer) = workdir::enclosing_workdir(dir) {
+        return Err(CliError::new(format!("cannot initialise `{}`", shown(dir)))
+            .cause(format!(
+                "it lies inside the certmint directory `{}`, whose generations are immutable; a certmint directory cannot be made inside another",
+                shown(&outer)
+            ))
+            .hint(format!(
+                "choose a directory outside `{0}`; to finish or check `{0}` itself, run `certmint init {0}` (renew and rotate make its next generations)",
+                shown(&outer)
+            )));
+    }
+    // The login URL `mint --dir` will use, with the rules `mint --login-url` applies,
+    // before anything is asked or written.
+    workdir::validate_salesforce(&given).map_err(|e| {
+        CliError::lib("invalid --login-url", None, e).hint(
+            "pass login, test, https://NAME.my.salesforce.com, a site URL, or http://127.0.0.1:PORT",
+        )
+    })?;
     if workdir::intact(dir).map_err(cannot)? {
         if workdir::update_salesforce(dir, &given).map_err(cannot)? {
             ctx.say(format!(
@@ -108,6 +141,7 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         return Ok(());
     }
     let existing = workdir::is_workdir(dir);
+    let bits = args.bits.unwrap_or(DEFAULT_BITS);
     if !existing {
         validate_stem(&args.name)?;
         if dir.exists() && !dir.is_dir() {
@@ -125,8 +159,8 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         args.subject.resolve()?
     };
     if !existing {
-        certmint::key::check_salesforce_bits(args.bits).map_err(|e| {
-            CliError::lib(format!("cannot make a {}-bit key", args.bits), None, e)
+        certmint::key::check_salesforce_bits(bits).map_err(|e| {
+            CliError::lib(format!("cannot make a {bits}-bit key"), None, e)
                 .hint("pass --bits 2048 (the default), 3072 or 4096")
         })?;
         if let Some(a) = &args.alias {
@@ -144,10 +178,12 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         }
     }
     let what = format!("the keys and keystores in `{}`", shown(dir));
-    let purpose = if existing {
-        Purpose::Existing
-    } else {
+    // A password that will encrypt a new key is confirmed (asked twice on a terminal),
+    // also when an interrupted init is resumed before its key was written.
+    let purpose = if workdir::init_encrypts_new_key(dir).map_err(cannot)? {
         Purpose::New
+    } else {
+        Purpose::Existing
     };
     let password = ctx
         .passwords
@@ -155,8 +191,8 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     let settings = InitSettings {
         stem: args.name.clone(),
         subject,
-        bits: args.bits,
-        days: args.days,
+        bits,
+        days: args.days.unwrap_or(DEFAULT_DAYS),
         alias: args.alias.clone(),
         profile: args.profile.into(),
         kdf: match args.kdf {
@@ -168,7 +204,7 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     if !existing && !ctx.quiet {
         errln!(
             "making a {}-bit RSA key, certificate and keystores in `{}` ...",
-            args.bits,
+            bits,
             shown(dir)
         );
     }
@@ -214,6 +250,19 @@ fn validate_stem(stem: &str) -> CliResult<()> {
 }
 
 fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
+    let dir = shown(&args.dir);
+    if let Some(days) = args.days.filter(|d| *d != m.days) {
+        ctx.say(format!(
+            "note: `{dir}` already has a manifest; its validity ({} days) is kept and --days {days} is ignored; to issue a certificate valid for {days} days, run `certmint renew {dir} --days {days}`",
+            m.days
+        ));
+    }
+    let current_bits = m.current_generation().or(m.pending()).map(|g| g.key_bits);
+    if let Some(bits) = args.bits.filter(|b| Some(*b) != current_bits) {
+        ctx.say(format!(
+            "note: `{dir}` already has a manifest; its key is kept and --bits {bits} is ignored; to move to a {bits}-bit key, run `certmint rotate {dir} --bits {bits}`"
+        ));
+    }
     let given_subject = !args.subject.is_empty();
     if given_subject || args.alias.as_ref().is_some_and(|a| a != &m.alias) {
         ctx.say(format!(

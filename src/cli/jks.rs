@@ -145,6 +145,8 @@ fn now_ms() -> u64 {
 pub(super) fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
     let rules = !args.no_salesforce_rules;
+    // Said after the write: a converted entry's alias that had to change.
+    let mut alias_note = None;
     let (material, alias, key_label, cert_label) = match (&args.cert, &args.key, &args.p12) {
         (Some(cert), Some(key), _) => {
             // Everything that needs no password is checked first.
@@ -192,6 +194,18 @@ pub(super) fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
                 .hint("a JKS PrivateKeyEntry needs the key's certificate"));
             }
             let alias = choose_alias(&args, &chain[0], opened.alias.as_deref())?;
+            // A source alias Salesforce would refuse is replaced: say so, with the rule.
+            if let Some(src) = opened.alias.as_deref().filter(|s| !s.is_empty())
+                && args.alias.is_none()
+                && src != alias
+                && let Err(why) = salesforce::validate_alias(src)
+            {
+                alias_note = Some(format!(
+                    "note: the entry's alias `{}` is not a valid Salesforce Unique Name ({why}), so the JKS entry is named `{}`; choose another with --alias, or keep it with --no-salesforce-rules",
+                    certmint::text::escape(src),
+                    certmint::text::escape(&alias)
+                ));
+            }
             let label = shown(p12);
             (
                 Material {
@@ -263,6 +277,9 @@ pub(super) fn run(ctx: &mut Ctx, args: JksArgs) -> CliResult<()> {
         description.push_str(", passes Salesforce's import rules");
     }
     ctx.write(&args.out, &bytes, Mode::Secret, args.force, &description)?;
+    if let Some(note) = alias_note {
+        ctx.say(note);
+    }
     if stored_alias != alias {
         ctx.say(format!(
             "note: the alias is stored as `{}`: JKS keeps aliases in lowercase, as keytool does",

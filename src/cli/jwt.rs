@@ -88,6 +88,37 @@ pub(crate) struct DirSettings {
     pub login_url: Option<String>,
     /// The generation used.
     pub generation: String,
+    /// The directory's manifest (where the login URL was recorded).
+    pub manifest: PathBuf,
+}
+
+impl DirSettings {
+    /// The login URL recorded by `init`, checked with the rules `mint --login-url` applies;
+    /// an invalid one (recorded by a certmint that did not check it) is reported as the
+    /// manifest's, with the command that records a valid one, never as a flag the user
+    /// did not pass. `flag` is the command's own way around it (`--login-url`, `--audience`).
+    pub(crate) fn checked_login_url(
+        &self,
+        flag: &str,
+    ) -> CliResult<Option<certmint::token_endpoint::LoginUrl>> {
+        let Some(text) = &self.login_url else {
+            return Ok(None);
+        };
+        certmint::token_endpoint::LoginUrl::parse(text)
+            .map(Some)
+            .map_err(|e| {
+                let dir = self.manifest.parent().unwrap_or(std::path::Path::new("."));
+                CliError::lib(
+                    "invalid login URL recorded in",
+                    Some(&self.manifest),
+                    e,
+                )
+                .hint(format!(
+                    "record a valid one with `certmint init {} --login-url URL` (login, test, https://NAME.my.salesforce.com, a site URL), or pass {flag}",
+                    shown(dir)
+                ))
+            })
+    }
 }
 
 /// A key ready to sign, and what is known about it.
@@ -165,6 +196,7 @@ impl SignerArgs {
             cert: certmint::workdir::file_path(&dir, &m, g, Role::Certificate),
             login_url: m.salesforce.login_url.clone(),
             generation: g.dir.clone(),
+            manifest: certmint::workdir::manifest_path(&dir),
         }))
     }
 
@@ -192,7 +224,7 @@ impl SignerArgs {
         let Some(path) = &self.key else {
             return Err(CliError::new("give --key FILE or --keystore FILE"));
         };
-        let (key, _) = ctx.load_key(path, self.passin.as_ref())?;
+        let (key, _) = ctx.load_key_for(path, self.passin.as_ref(), Some("--keystore"))?;
         Ok(LoadedKey { key, cert: None })
     }
 
@@ -242,19 +274,17 @@ pub(crate) struct JwtArgs {
 
 pub(super) fn run(ctx: &mut Ctx, mut args: JwtArgs) -> CliResult<()> {
     let dir = args.signer.resolve()?;
-    let audience = match (
-        &args.audience,
-        dir.as_ref().and_then(|d| d.login_url.as_deref()),
-    ) {
-        (Some(a), _) => resolve_audience(a),
-        (None, Some(login)) => {
-            certmint::token_endpoint::LoginUrl::parse(login).map(|l| l.default_audience())
-        }
-        (None, None) => resolve_audience("login"),
-    }
-    .map_err(|e| {
-        CliError::lib("invalid --audience", None, e).hint("pass login, test or a site URL")
-    })?;
+    let recorded = match (&args.audience, &dir) {
+        (None, Some(d)) => d.checked_login_url("--audience")?,
+        _ => None,
+    };
+    let audience = match (&args.audience, recorded) {
+        (Some(a), _) => resolve_audience(a).map_err(|e| {
+            CliError::lib("invalid --audience", None, e).hint("pass login, test or a site URL")
+        })?,
+        (None, Some(login)) => login.default_audience(),
+        (None, None) => certmint::token_endpoint::PRODUCTION.to_owned(),
+    };
     // Check the claims before asking for a password.
     args.signer.claims(&audience, now_unix())?;
     let loaded = args.signer.load_key(ctx)?;

@@ -207,7 +207,8 @@ fn print_success(
         let identity_json = match identity {
             None => serde_json::Value::Null,
             Some(IdentityCheck::Verified(id)) => json!({
-                "verified": true,
+                // Verified only when the identity is the user asked for.
+                "verified": id.username.eq_ignore_ascii_case(username),
                 "username": id.username,
                 "user_id": id.user_id,
                 "organization_id": id.organization_id,
@@ -275,6 +276,15 @@ fn print_success(
         }
     );
     match identity {
+        // The identity names another user: not verified (the error follows).
+        Some(IdentityCheck::Verified(id)) if !id.username.eq_ignore_ascii_case(username) => {
+            let _ = writeln!(
+                out,
+                "verified:      no (the identity endpoint names {}, not {})",
+                escape(&id.username),
+                escape(username)
+            );
+        }
         Some(IdentityCheck::Verified(id)) => {
             let _ = writeln!(
                 out,

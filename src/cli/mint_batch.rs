@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use certmint::jwt::{Claims, Signer};
 use certmint::token_endpoint::{
-    Client, Exchange, ExplainContext, IdentityCheck, LoginUrl, explain,
+    Client, Exchange, ExplainContext, IdentityCheck, LoginUrl, TokenError, explain, likely_cause,
 };
 use serde_json::json;
 
@@ -114,7 +114,7 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<E
         stop: AtomicBool::new(false),
     };
     let started = Instant::now();
-    let (tx, rx) = mpsc::channel::<(usize, Outcome, String, Option<CliError>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Outcome, Line, Option<CliError>)>();
     let mut tally = Tally::default();
     let written = std::thread::scope(|s| {
         for _ in 0..workers {
@@ -155,6 +155,30 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs, file: &Path) -> CliResult<E
     })
 }
 
+/// One user's JSON line, or, for an `invalid assertion`, the line still without its
+/// `likely_cause`: that is the key unless another user of the batch got a token with the
+/// same key, then the username. Such a line waits (and the lines after it, to keep the
+/// file's order) until a token is granted or the batch ends.
+enum Line {
+    /// Ready to print.
+    Ready(String),
+    /// An `invalid assertion` whose cause depends on the rest of the batch.
+    KeyInDoubt(serde_json::Value),
+}
+
+impl Line {
+    /// The text to print, knowing whether the key got a token for any user.
+    fn resolve(self, key_proven: bool) -> String {
+        match self {
+            Line::Ready(s) => s,
+            Line::KeyInDoubt(mut v) => {
+                v["likely_cause"] = json!(likely_cause(TokenError::InvalidAssertion, key_proven));
+                v.to_string()
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     done: usize,
@@ -168,16 +192,17 @@ struct Tally {
 /// When standard output fails (closed by its reader, or full), no new user is started,
 /// the results still coming back are counted, and the failure is returned.
 fn write_in_order(
-    rx: &mpsc::Receiver<(usize, Outcome, String, Option<CliError>)>,
+    rx: &mpsc::Receiver<(usize, Outcome, Line, Option<CliError>)>,
     stop: &AtomicBool,
     tally: &mut Tally,
 ) -> CliResult<()> {
     let mut out = stdio::Lines::new();
-    let mut pending: BTreeMap<usize, String> = BTreeMap::new();
+    let mut pending: BTreeMap<usize, Line> = BTreeMap::new();
     let mut next_out = 0usize;
 
-    let mut record = |(i, outcome, line, err): (usize, Outcome, String, Option<CliError>),
-                      pending: &mut BTreeMap<usize, String>| {
+    let record = |(i, outcome, line, err): (usize, Outcome, Line, Option<CliError>),
+                  pending: &mut BTreeMap<usize, Line>,
+                  tally: &mut Tally| {
         tally.done += 1;
         match outcome {
             Outcome::Granted => tally.granted += 1,
@@ -190,27 +215,34 @@ fn write_in_order(
         pending.insert(i, line);
     };
     while let Ok(first) = rx.recv() {
-        record(first, &mut pending);
+        record(first, &mut pending, tally);
         while let Ok(more) = rx.try_recv() {
-            record(more, &mut pending);
+            record(more, &mut pending, tally);
         }
-        while let Some(line) = pending.remove(&next_out) {
+        while let Some(line) = pending.get(&next_out) {
+            // An `invalid assertion` waits for the batch's verdict on the key.
+            if matches!(line, Line::KeyInDoubt(_)) && tally.granted == 0 {
+                break;
+            }
+            if let Some(line) = pending.remove(&next_out) {
+                out.line(&line.resolve(tally.granted > 0));
+            }
             next_out += 1;
-            out.line(&line);
         }
         if !out.flush() {
             // Standard output is gone (`| head`) or full: start no more users.
             stop.store(true, Ordering::Relaxed);
         }
     }
-    // After a stop some users were never started: print what came back, in order.
+    // What is left: lines that waited for the verdict on the key (now known), and after a
+    // stop, users that came back while others were never started. In order.
     for line in pending.into_values() {
-        out.line(&line);
+        out.line(&line.resolve(tally.granted > 0));
     }
     out.finish()
 }
 
-fn worker(job: &Job<'_>, tx: &mpsc::Sender<(usize, Outcome, String, Option<CliError>)>) {
+fn worker(job: &Job<'_>, tx: &mpsc::Sender<(usize, Outcome, Line, Option<CliError>)>) {
     loop {
         if job.stop.load(Ordering::Relaxed) {
             return;
@@ -248,17 +280,17 @@ fn claims_for(args: &MintArgs, user: &str, audience: &str, now: u64) -> CliResul
     })
 }
 
-fn failed(user: &str, what: &str, err: CliError) -> (Outcome, String, Option<CliError>) {
+fn failed(user: &str, what: &str, err: CliError) -> (Outcome, Line, Option<CliError>) {
     let line = json!({
         "username": user,
         "ok": false,
         "error": what,
         "error_description": err.cause.clone().unwrap_or_else(|| err.message.clone()),
     });
-    (Outcome::Failed, line.to_string(), Some(err))
+    (Outcome::Failed, Line::Ready(line.to_string()), Some(err))
 }
 
-fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
+fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, Line, Option<CliError>) {
     let args = job.args;
     let now = now_unix();
     let claims = match claims_for(args, user, job.audience, now) {
@@ -300,9 +332,15 @@ fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
                 "error": err.error,
                 "error_description": err.description,
                 "meaning": x.advice.map(|k| k.meaning),
-                "likely_cause": x.advice.and_then(|k| k.causes.first()),
+                "likely_cause": x.error.and_then(|e| likely_cause(e, false)),
             });
-            return (Outcome::Refused, line.to_string(), None);
+            // Whether the key is to blame depends on the other users' results.
+            let line = if x.error == Some(TokenError::InvalidAssertion) {
+                Line::KeyInDoubt(line)
+            } else {
+                Line::Ready(line.to_string())
+            };
+            return (Outcome::Refused, line, None);
         }
     };
     let mut line = json!({
@@ -318,12 +356,12 @@ fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
     }
     if args.no_verify {
         line["verified"] = serde_json::Value::Null;
-        return (Outcome::Granted, line.to_string(), None);
+        return (Outcome::Granted, Line::Ready(line.to_string()), None);
     }
     match job.client.identity(job.login, &grant) {
         Ok(IdentityCheck::Verified(id)) if id.username.eq_ignore_ascii_case(user) => {
             line["verified"] = json!(true);
-            (Outcome::Granted, line.to_string(), None)
+            (Outcome::Granted, Line::Ready(line.to_string()), None)
         }
         Ok(IdentityCheck::Verified(id)) => {
             line["ok"] = json!(false);
@@ -333,7 +371,7 @@ fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
                 "the identity endpoint names {}, not {user}",
                 id.username
             ));
-            (Outcome::Refused, line.to_string(), None)
+            (Outcome::Refused, Line::Ready(line.to_string()), None)
         }
         Ok(IdentityCheck::Rejected { status, .. }) => {
             line["ok"] = json!(false);
@@ -342,7 +380,7 @@ fn mint_one(job: &Job<'_>, user: &str) -> (Outcome, String, Option<CliError>) {
             line["error_description"] = json!(format!(
                 "the token was issued, but the identity endpoint answered HTTP {status}"
             ));
-            (Outcome::Refused, line.to_string(), None)
+            (Outcome::Refused, Line::Ready(line.to_string()), None)
         }
         Err(e) => failed(
             user,

@@ -121,6 +121,8 @@ pub(super) fn apply_dir(args: &mut MintArgs) -> CliResult<Option<super::jwt::Dir
     let dir = args.signer.resolve()?;
     if let Some(d) = &dir {
         if args.login_url.is_none() {
+            // Checked here, so a bad recorded URL is reported as the manifest's.
+            d.checked_login_url("--login-url")?;
             args.login_url = d.login_url.clone();
         }
         if args.cert.is_none() {
@@ -158,6 +160,10 @@ pub(super) fn signing_material(
     let cert = match &args.cert {
         Some(p) => {
             let data = ctx.read(p, "certificate")?;
+            let given = super::common::Given::Cert;
+            if let Some(e) = super::common::keystore_given_as(given, p, &data, Some("--keystore")) {
+                return Err(e);
+            }
             Some(
                 certmint::x509::parse(&data)
                     .map_err(|e| CliError::lib("cannot read certificate", Some(p), e))?,

@@ -278,6 +278,9 @@ pub(super) fn run(ctx: &mut Ctx, args: P12Args) -> CliResult<()> {
             source.chain.len()
         ),
     )?;
-    ctx.say(format!("readable by: {}", profile.readable_by()));
+    ctx.say(format!(
+        "readable by: {}",
+        certmint::pkcs12::readable_by_with(profile, &pw)
+    ));
     Ok(())
 }

@@ -70,6 +70,11 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
     };
     check_out(out, args.force)?;
     let data = ctx.read(cert_path, "certificate")?;
+    if let Some(e) =
+        super::common::keystore_given_as(super::common::Given::Cert, cert_path, &data, None)
+    {
+        return Err(e);
+    }
     let old = certmint::x509::parse(&data)
         .map_err(|e| CliError::lib("cannot read certificate", Some(cert_path), e))?;
     let (key, _) = ctx.load_key(key_path, args.passin.as_ref())?;
@@ -137,14 +142,29 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
         errln!(
             "     the key is unchanged, so clients keep working before and after: zero downtime."
         );
-        errln!(
-            "  2. If the JKS is imported in Certificate and Key Management, import the new {} too:",
-            shown(&link.join(Role::Jks.file_name(&report.manifest.stem)))
-        );
-        errln!(
-            "     its alias {} is a new Unique Name, so it sits beside the old certificate.",
-            certmint::text::escape(g.map(|g| report.manifest.alias_of(g)).unwrap_or("?"))
-        );
+        if let Some(g) = g {
+            let m = &report.manifest;
+            errln!(
+                "  2. The PKCS#12 and JKS keep the alias {}, so Java programs loading {} by it go on working.",
+                certmint::text::escape(m.alias_of(g)),
+                shown(&link.join(Role::Pkcs12.file_name(&m.stem)))
+            );
+            errln!(
+                "     If the JKS is imported in Certificate and Key Management, nothing needs to change there: the"
+            );
+            errln!(
+                "     key is the same, and importing again only refreshes the dates Salesforce shows. The org already"
+            );
+            errln!(
+                "     holds the Unique Name {}, so to import, make a copy named {} and import that:",
+                certmint::text::escape(m.alias_of(g)),
+                m.import_alias(g.number)
+            );
+            errln!(
+                "       {}",
+                super::common::import_copy_command(dir, m, g, args.passin.as_ref())
+            );
+        }
         errln!(
             "  The previous generation ({}) is kept as it was.",
             previous.as_deref().unwrap_or("?")

@@ -74,6 +74,16 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
             which.clone()
         };
         let before = m.current.clone();
+        if let Some(g) = m.find_generation(&target)
+            && before.as_deref() == Some(g.dir.as_str())
+        {
+            ctx.say(format!(
+                "nothing to do: `{}` already points at generation {}",
+                shown(&dir.join(certmint::manifest::CURRENT_LINK)),
+                g.dir
+            ));
+            return Ok(());
+        }
         let m = workdir::activate(dir, &target).map_err(cannot)?;
         let now = m.current.clone().unwrap_or_default();
         ctx.say(format!(
@@ -166,26 +176,35 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         "  3. Switch: certmint rotate {} --activate {new}",
         shown(dir)
     );
+    let new_gen = report.manifest.generations.iter().find(|g| &g.dir == new);
+    let alias = new_gen
+        .map(|g| report.manifest.alias_of(g).to_owned())
+        .unwrap_or_default();
     errln!(
         "     ({}/current then points at {new}; update clients that copied the old files:",
         shown(dir)
     );
     errln!(
-        "     Salesforce CLI --jwt-key-file {}, Java {}; if the JKS is in Certificate and Key Management,",
+        "     Salesforce CLI --jwt-key-file {}, Java {}; the keystores keep the alias {}).",
         s(gdir.join(Role::PlainKey.file_name(stem))),
-        s(gdir.join(Role::Jks.file_name(stem)))
-    );
-    let alias = report
-        .manifest
-        .generations
-        .iter()
-        .find(|g| &g.dir == new)
-        .map(|g| report.manifest.alias_of(g).to_owned())
-        .unwrap_or_default();
-    errln!(
-        "     import the new one too: its alias {} is a new Unique Name, so it sits beside the old certificate.)",
+        s(gdir.join(Role::Pkcs12.file_name(stem))),
         certmint::text::escape(&alias)
     );
+    if let Some(g) = new_gen {
+        let name = report.manifest.import_alias(g.number);
+        errln!(
+            "  If the JKS is in Certificate and Key Management, import the new key there before step 1, under a"
+        );
+        errln!(
+            "  new Unique Name (the org already holds {}): make a copy named {name} and import that,",
+            certmint::text::escape(&alias)
+        );
+        errln!(
+            "       {}",
+            super::common::import_copy_command(dir, &report.manifest, g, args.passin.as_ref())
+        );
+        errln!("  then point the Named Credential or Apex Auth.JWS at {name} in step 3.");
+    }
     errln!(
         "  Way back: upload {} again and run certmint rotate {} --activate {old}. {old} is never deleted.",
         s(dir.join(&old).join(Role::Certificate.file_name(stem))),

@@ -16,6 +16,20 @@ pub struct Advice {
     pub fixes: &'static [&'static str],
 }
 
+/// `invalid assertion`'s cause when the key is not in doubt: the user is not in the org.
+const UNKNOWN_USER: &str = "the username (sub) does not exist in this org, e.g. a sandbox username (user@acme.com.dev) sent to production";
+
+/// The likeliest cause of `error`, knowing whether the same key and certificate got a
+/// token for another user of the same app and login URL (`key_proven`, as in a batch):
+/// then `invalid assertion` cannot be the key's fault and is blamed on the username, and
+/// every other error keeps its first cause.
+pub fn likely_cause(error: TokenError, key_proven: bool) -> Option<&'static str> {
+    if key_proven && error == TokenError::InvalidAssertion {
+        return Some(UNKNOWN_USER);
+    }
+    advice(error).causes.first().copied()
+}
+
 /// The advice for every error Salesforce's token endpoint is known to answer. The match
 /// has no wildcard: a new [`TokenError`] does not compile until it is explained here.
 pub fn advice(error: TokenError) -> &'static Advice {
@@ -35,7 +49,7 @@ pub fn advice(error: TokenError) -> &'static Advice {
             meaning: "Salesforce could not accept the JWT: it is malformed, its signature does not verify against the certificate uploaded to the connected app, or it names a user this org does not have",
             causes: &[
                 "the private key does not match the certificate uploaded to the app (\"Use digital signatures\")",
-                "the username (sub) does not exist in this org, e.g. a sandbox username (user@acme.com.dev) sent to production",
+                UNKNOWN_USER,
                 "the certificate was changed in the app minutes ago and the change has not propagated yet (2 to 10 minutes)",
                 "the assertion is not a signed RS256 JWT (e.g. a key or certificate pasted instead)",
             ],

@@ -312,3 +312,69 @@ exit $rc"#;
         assert!(listing(target.path()).is_empty());
     }
 }
+
+/// Issue 12, item 25: `init` on a full disk said only "No space left on device (os error
+/// 28)". The error names the file it could not write; a re-run once there is room
+/// finishes the directory.
+#[test]
+fn init_on_a_full_disk_names_the_file_it_could_not_write() {
+    require_unshare(&["-rm"]);
+    let target = tempfile::tempdir().unwrap();
+    let after = tempfile::tempdir().unwrap();
+    // Fill the 64 KiB tmpfs but a few blocks at several sizes, so that init stops at
+    // different files (the manifest, the key, a keystore); each time the file is named.
+    let script = r#"mount -t tmpfs -o size=64k tmpfs "$T" || exit 99
+dd if=/dev/zero of="$T/filler" bs=1024 count="$FILL" 2>/dev/null
+"$@"; rc=$?
+rm -f "$T/filler"
+"$@" >/dev/null 2>&1 || exit 97
+cp -a "$T"/. "$OUT"/ || exit 98
+exit $rc"#;
+    for fill in ["64", "60", "54"] {
+        let dir = target.path().join("acme");
+        let o = Command::new("unshare")
+            .args(["-rm", "sh", "-c", script, "sh", BIN])
+            .args([
+                "init",
+                dir.to_str().unwrap(),
+                "--cn",
+                "acme-jwt",
+                "--passout",
+                "env:DISK_PW",
+            ])
+            .env("T", target.path())
+            .env("OUT", after.path())
+            .env("FILL", fill)
+            .env("DISK_PW", PW)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            !matches!(o.status.code(), Some(97..=99)),
+            "fill {fill}: could not set up the full tmpfs, or the re-run failed: {}",
+            stderr(&o)
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "fill {fill}: {err}");
+        let cause = err
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("cause: "))
+            .unwrap_or_else(|| panic!("fill {fill}: {err}"));
+        assert!(
+            cause.starts_with(&format!("`{}", dir.display()))
+                && cause.contains("`: No space left on device"),
+            "fill {fill}: the cause must name the file: {err}"
+        );
+        assert!(
+            err.contains("hint: free some disk space and run the command again"),
+            "fill {fill}: {err}"
+        );
+        assert!(!err.contains(PW), "fill {fill}: a password leaked: {err}");
+        // The re-run with room finished it.
+        assert!(
+            after.path().join("acme/certmint.toml").is_file(),
+            "fill {fill}"
+        );
+        std::fs::remove_dir_all(after.path().join("acme")).unwrap();
+    }
+}

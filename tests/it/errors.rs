@@ -441,3 +441,74 @@ fn help_has_examples_and_exit_codes_for(sub: &str) {
         .success()
         .stdout(contains("EXAMPLES:").and(contains("EXIT CODES:")));
 }
+
+/// Issue 12, item 16: a keystore given as `--key` or `--cert` (`mint --key server.jks`,
+/// `emulate --cert server.jks`) was reported as the wrong kind of file with a generic
+/// hint. Every command taking --key or --cert says it is a keystore and where one goes:
+/// `--keystore` where the command takes it (mint, jwt), else `certmint export`.
+fn keystore_given_as(args: &[&str], flag: &str, keystore_flag: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match *a {
+            "JKS" => fx("jks/keytool-equal.jks"),
+            "P12" => fx("p12/openssl-default.p12"),
+            "KEY" => fx("keys/base.pkcs8.pem"),
+            "CERT" => fx("certs/base.crt"),
+            "OUT" => p(&out).to_owned(),
+            other => other.to_owned(),
+        })
+        .collect();
+    let run = certmint()
+        .args(&args)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+    let what = if flag == "--key" {
+        "private key"
+    } else {
+        "certificate"
+    };
+    assert!(
+        err.contains(&format!("error: cannot read {what} `")),
+        "{args:?}: {err}"
+    );
+    assert!(err.contains("keystore"), "{args:?}: {err}");
+    assert!(err.contains(&format!("not a {what}")), "{args:?}: {err}");
+    assert!(!err.contains("damaged"), "{args:?}: {err}");
+    let out_flag = if flag == "--key" {
+        "--key-out"
+    } else {
+        "--cert-out"
+    };
+    assert!(
+        err.contains("certmint export ") && err.contains(out_flag),
+        "{args:?}: {err}"
+    );
+    assert_eq!(
+        err.contains("pass the keystore with --keystore"),
+        keystore_flag,
+        "{args:?}: {err}"
+    );
+    assert!(!out.exists());
+}
+
+cases!(a_keystore_given_as_key_or_cert_is_named_a_keystore {
+    mint_key_jks => keystore_given_as(&["mint", "--key", "JKS", "--client-id", "c", "-u", "u"], "--key", true),
+    mint_key_p12 => keystore_given_as(&["mint", "--key", "P12", "--client-id", "c", "-u", "u"], "--key", true),
+    mint_cert_p12 => keystore_given_as(&["mint", "--key", "KEY", "--cert", "P12", "--client-id", "c", "-u", "u"], "--cert", true),
+    jwt_key_jks => keystore_given_as(&["jwt", "--key", "JKS", "--client-id", "c", "-u", "u"], "--key", true),
+    emulate_cert_jks => keystore_given_as(&["emulate", "--cert", "JKS", "--client-id", "c", "--user", "u"], "--cert", false),
+    csr_key_p12 => keystore_given_as(&["csr", "--key", "P12", "--cn", "x", "--out", "OUT"], "--key", false),
+    cert_key_jks => keystore_given_as(&["cert", "--key", "JKS", "--cn", "x", "--out", "OUT"], "--key", false),
+    p12_cert_jks => keystore_given_as(&["p12", "--cert", "JKS", "--key", "KEY", "--out", "OUT", "--passout", "pass:abcd"], "--cert", false),
+    p12_key_jks => keystore_given_as(&["p12", "--cert", "CERT", "--key", "JKS", "--out", "OUT", "--passout", "pass:abcd"], "--key", false),
+    jks_key_p12 => keystore_given_as(&["jks", "--cert", "CERT", "--key", "P12", "--out", "OUT", "--passout", "pass:abcd"], "--key", false),
+    renew_cert_p12 => keystore_given_as(&["renew", "--cert", "P12", "--key", "KEY", "--out", "OUT"], "--cert", false),
+    check_key_jks => keystore_given_as(&["check", "CERT", "--key", "JKS"], "--key", false),
+    emulate_tls_cert_p12 => keystore_given_as(&["emulate", "--cert", "CERT", "--client-id", "c", "--user", "u", "--tls-cert", "P12", "--tls-key", "KEY"], "--cert", false),
+    emulate_tls_key_jks => keystore_given_as(&["emulate", "--cert", "CERT", "--client-id", "c", "--user", "u", "--tls-cert", "CERT", "--tls-key", "JKS"], "--key", false),
+});

@@ -857,3 +857,101 @@ fn check_several_files_exits_1_when_one_fails() {
         .stdout(predicates::str::contains("all rules pass"))
         .stdout(predicates::str::contains("1 rule fails"));
 }
+
+/// Issue 12, item 19: `jks --p12` silently changed an entry's alias Salesforce would refuse
+/// (`acme-jwt` to `acme_jwt`). It says so, after the write, as it does for lowercase.
+#[test]
+fn jks_from_p12_says_when_it_changes_the_alias() {
+    use crate::support::{fx, keytool, p};
+    use predicates::str::contains;
+    let tmp = tempfile::tempdir().unwrap();
+    let p12 = tmp.path().join("dash.p12");
+    certmint()
+        .args([
+            "p12",
+            "--cert",
+            &fx("certs/base.crt"),
+            "--key",
+            &fx("keys/base.pkcs8.pem"),
+            "--out",
+            p(&p12),
+            "--passout",
+            "env:PW",
+            "--name",
+            "acme-jwt",
+        ])
+        .env("PW", "store-pass")
+        .assert()
+        .success();
+    let convert = |out: &str, extra: &[&str]| {
+        certmint()
+            .args([
+                "jks",
+                "--p12",
+                p(&p12),
+                "--passin",
+                "env:PW",
+                "--passout",
+                "env:PW",
+            ])
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .args(extra)
+            .env("PW", "store-pass")
+            .assert()
+            .success()
+    };
+    let out = convert("a.jks", &[]);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let wrote = err.find("wrote ").unwrap();
+    let note = err
+        .find("note: the entry's alias `acme-jwt` is not a valid Salesforce Unique Name")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(wrote < note, "the note follows the write: {err}");
+    assert!(
+        err.contains("so the JKS entry is named `acme_jwt`"),
+        "{err}"
+    );
+    assert!(err.contains("--alias"), "{err}");
+    let listed = keytool()
+        .args([
+            "-list",
+            "-storetype",
+            "JKS",
+            "-storepass",
+            "store-pass",
+            "-keystore",
+        ])
+        .arg(tmp.path().join("a.jks"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("acme_jwt,"),
+        "{listed:?}"
+    );
+    // An alias given, or the rules lifted: no note.
+    for (out, extra) in [
+        ("b.jks", &["--alias", "acme_app"][..]),
+        ("c.jks", &["--no-salesforce-rules"][..]),
+    ] {
+        convert(out, extra).stderr(contains("is not a valid Salesforce Unique Name").not());
+    }
+    // -q: silent.
+    certmint()
+        .args([
+            "-q",
+            "jks",
+            "--p12",
+            p(&p12),
+            "--passin",
+            "env:PW",
+            "--passout",
+            "env:PW",
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("d.jks"))
+        .env("PW", "store-pass")
+        .assert()
+        .success()
+        .stderr("");
+}

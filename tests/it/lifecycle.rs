@@ -781,8 +781,9 @@ fn demo_mints_offline_and_masks_the_token() {
 }
 
 /// Regressions found in review: a second `rotate` before `--activate` makes no new key;
-/// `--activate` refuses a generation whose files are gone; later generations get their
-/// own keystore alias; `init` on a complete directory records a new client id.
+/// `--activate` refuses a generation whose files are gone; later generations keep the
+/// directory's keystore alias (issue 12, item 1); `init` on a complete directory records a
+/// new client id.
 #[test]
 fn rotate_again_activate_missing_and_aliases() {
     let root = tempfile::tempdir().unwrap();
@@ -799,26 +800,28 @@ fn rotate_again_activate_missing_and_aliases() {
     let m = manifest(&dir);
     assert_eq!(m.generations.len(), 2, "no third generation");
     assert_eq!(m.alias_of(&m.generations[0]), "acme_jwt");
-    assert_eq!(m.alias_of(&m.generations[1]), "acme_jwt_g2");
+    assert_eq!(m.alias_of(&m.generations[1]), "acme_jwt");
+    assert_eq!(m.import_alias(m.generations[1].number), "acme_jwt_g2");
     let g2 = dir.join(&m.generations[1].dir);
     let java = java()
         .args([
             "tests/java/Check.java",
             "JKS",
             p(&g2.join("server.jks")),
-            "acme_jwt_g2",
+            "acme_jwt",
             PW,
         ])
         .output()
         .unwrap();
     assert!(java.status.success(), "{:?}", texts(&java));
-    // A deleted generation is never activated.
-    std::fs::remove_file(g2.join("server.key")).unwrap();
+    // A generation whose files are gone is never activated (the unencrypted key alone is
+    // optional: see `check_reports_a_deleted_server_key_as_information`).
+    std::fs::remove_file(g2.join("server.p12")).unwrap();
     certmint()
         .args(["rotate", p(&dir), "--activate"])
         .assert()
         .code(2)
-        .stderr(contains("server.key"))
+        .stderr(contains("server.p12"))
         .stderr(contains("missing"));
     assert_eq!(manifest(&dir).current, m.current);
     // A new client id for an existing directory.
@@ -867,4 +870,688 @@ fn an_interrupted_rotate_must_be_finished_before_a_renew() {
         .env("CP", PW)
         .assert()
         .success();
+}
+
+/// Java loads `current/server.p12` and `current/server.jks` by the alias `acme_jwt`, as
+/// docs/java-teams.md shows, in the Java program's way.
+fn java_loads_current_by_alias(dir: &Path, when: &str) {
+    for (kind, file) in [("PKCS12", "server.p12"), ("JKS", "server.jks")] {
+        let out = java()
+            .args([
+                "tests/java/Check.java",
+                kind,
+                p(&dir.join("current").join(file)),
+                "acme_jwt",
+                PW,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{when}: Java cannot load current/{file} by alias acme_jwt: {:?}",
+            texts(&out)
+        );
+        assert!(
+            texts(&out).0.contains("OK type=") && texts(&out).0.contains("alias=acme_jwt "),
+            "{when}: {:?}",
+            texts(&out)
+        );
+    }
+}
+
+/// The printed command that makes the import copy (the line after "make a copy named"),
+/// run as printed: a JKS under the new Unique Name that passes Salesforce's rules.
+fn run_import_copy(stderr: &str, cwd: &Path, name: &str) {
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("certmint jks --p12") && l.contains(&format!("--alias {name}")))
+        .unwrap_or_else(|| panic!("no import copy command for {name} in:\n{stderr}"));
+    let words = shlex::split(line).unwrap();
+    certmint()
+        .current_dir(cwd)
+        .args(&words[1..])
+        .env("CP", PW)
+        .assert()
+        .success();
+    certmint()
+        .current_dir(cwd)
+        .args([
+            "check",
+            "--salesforce",
+            &format!("{name}.jks"),
+            "--passin",
+            "env:CP",
+        ])
+        .env("CP", PW)
+        .assert()
+        .success()
+        .stdout(contains(format!("[{name}]")));
+}
+
+/// Issue 12, item 1: `renew` and `rotate` renamed the keystore alias (`acme_jwt_g2`), so a
+/// Java program loading `current/server.p12` by alias broke after a renewal. Every
+/// generation keeps the directory's alias; the second import into Certificate and Key
+/// Management gets a copy under a new Unique Name, with the command printed.
+#[test]
+fn renew_and_rotate_keep_the_keystore_alias_java_loads() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    java_loads_current_by_alias(&dir, "after init");
+
+    let out = certmint()
+        .args(["renew", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .output()
+        .unwrap();
+    let (_, err) = texts(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("keep the alias acme_jwt"), "{err}");
+    java_loads_current_by_alias(&dir, "after renew");
+    run_import_copy(&err, root.path(), "acme_jwt_g2");
+
+    let out = certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .output()
+        .unwrap();
+    let (_, err) = texts(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("the org already holds acme_jwt"), "{err}");
+    run_import_copy(&err, root.path(), "acme_jwt_g3");
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .success();
+    java_loads_current_by_alias(&dir, "after rotate --activate");
+    let m = manifest(&dir);
+    assert_eq!(m.generations.len(), 3);
+    assert!(m.generations.iter().all(|g| m.alias_of(g) == "acme_jwt"));
+    assert!(
+        !std::fs::read_to_string(dir.join("certmint.toml"))
+            .unwrap()
+            .contains("alias = \"acme_jwt_g"),
+        "no generation records another alias"
+    );
+}
+
+/// Issue 12, item 2: deleting `server.key` as the docs advise made `check` fail every day.
+/// The unencrypted key is optional: `check` reports its absence as information (exit 0),
+/// `init` on the directory has nothing to do (and asks for no password), and the way back
+/// to a generation without it is open.
+#[test]
+fn check_reports_a_deleted_server_key_as_information() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let g1 = current(&dir);
+    std::fs::remove_file(g1.join("server.key")).unwrap();
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .success()
+        .stdout("");
+    certmint()
+        .args(["check", p(&dir), "--verbose"])
+        .assert()
+        .success()
+        .stdout(contains("----  file present and unchanged"))
+        .stdout(contains(
+            "server.key is absent: the unencrypted key is optional",
+        ));
+    let out = certmint()
+        .args(["check", p(&dir), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", texts(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    let key = v["files"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["detail"].as_str().unwrap().starts_with("server.key"))
+        .unwrap();
+    assert_eq!(key["status"], "not_checked");
+    assert_eq!(key["fix"], serde_json::Value::Null);
+    // With --passin too (the keystores are opened).
+    certmint()
+        .args(["check", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    // init leaves it deleted, without a password.
+    certmint()
+        .args(["init", p(&dir)])
+        .assert()
+        .success()
+        .stderr(contains("nothing to do"));
+    assert!(!g1.join("server.key").exists());
+    // The way back to g1 stays open.
+    certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .success();
+    certmint()
+        .args(["rotate", p(&dir), "--activate", "g1"])
+        .assert()
+        .success();
+    assert_eq!(current(&dir), g1);
+    // A changed key is still a failure.
+    std::fs::write(g1.join("server.key"), "not the key").unwrap();
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .code(1)
+        .stdout(contains("server.key changed"));
+}
+
+/// Issue 12, item 3: `init DIR/current` (or any folder inside a certmint directory) nested a
+/// whole new directory in an immutable generation. It is refused with exit 2, before any
+/// prompt, and nothing is written.
+#[test]
+fn init_inside_a_certmint_directory_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let g1 = current(&dir);
+    let before = snapshot(&dir);
+    for inner in [
+        dir.join("current"),
+        g1.clone(),
+        dir.join("current").join("nested"),
+        g1.join("a").join("b").join("c"),
+        dir.join("elsewhere"),
+    ] {
+        init(&inner, &[])
+            .code(2)
+            .stderr(contains(format!("cannot initialise `{}`", inner.display())))
+            .stderr(contains("lies inside the certmint directory"))
+            .stderr(contains("acme`"))
+            .stderr(contains("hint: choose a directory outside"));
+    }
+    // From inside, with a relative path, and without a subject (no prompt comes first).
+    certmint()
+        .current_dir(dir.join("current"))
+        .args(["init", "sub"])
+        .assert()
+        .code(2)
+        .stderr(contains("lies inside the certmint directory"));
+    assert_eq!(snapshot(&dir), before, "nothing was written");
+    assert!(!dir.join("elsewhere").exists());
+    // The directory itself is still fine.
+    init(&dir, &[]).success().stderr(contains("nothing to do"));
+}
+
+/// Leave `dir` (made by `init`) as an `init` killed before its key was written leaves it:
+/// the manifest names a pending first generation with no key recorded and no files.
+fn interrupt_before_the_key(dir: &Path) {
+    let mut m = manifest(dir);
+    let g = &mut m.generations[0];
+    std::fs::remove_dir_all(dir.join(&g.dir)).unwrap();
+    std::fs::create_dir(dir.join(&g.dir)).unwrap();
+    g.status = certmint::manifest::Status::Pending;
+    g.public_key_sha256.clear();
+    g.certificate = None;
+    g.files.clear();
+    m.current = None;
+    std::fs::remove_file(dir.join("current")).unwrap();
+    std::fs::write(dir.join("certmint.toml"), m.to_toml().unwrap()).unwrap();
+}
+
+/// Issue 12, item 4: resuming an `init` interrupted before any key was written asked for
+/// the password once, so a typing mistake locked the new key away. A password that will
+/// encrypt a new key is always confirmed; `rotate`, whose new key takes the directory's
+/// password, proves the typed one against the current key first. Through a terminal.
+#[test]
+fn a_password_for_a_new_key_is_confirmed_when_init_resumes() {
+    use crate::support::pty::Pty;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    interrupt_before_the_key(&dir);
+    assert!(
+        !dir.join(&manifest(&dir).generations[0].dir)
+            .join("server.pass.key")
+            .exists()
+    );
+
+    let mut t = Pty::spawn(&["init", p(&dir)], &[], None);
+    t.expect("Enter new password for").send_line(PW);
+    t.expect("Verifying - enter new password for").send_line(PW);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert!(
+        transcript.contains("finished the interrupted generation"),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains(PW),
+        "the password was echoed: {transcript}"
+    );
+    let g = current(&dir);
+    openssl_ok(&[
+        "pkey",
+        "-in",
+        p(&g.join("server.pass.key")),
+        "-passin",
+        &format!("pass:{PW}"),
+        "-noout",
+    ]);
+    // Once the key exists, resuming asks once (the key's own decryption proves it).
+    std::fs::remove_file(g.join("server.p12")).unwrap();
+    let mut t = Pty::spawn(&["init", p(&dir)], &[], None);
+    t.expect("Enter password for").send_line(PW);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert!(!transcript.contains("Verifying"), "{transcript}");
+
+    // rotate: a mistyped password is refused before a new key is made with it.
+    let mut t = Pty::spawn(&["rotate", p(&dir)], &[], None);
+    t.expect("Enter password for").send_line("mistyped-pass");
+    let (status, transcript) = t.finish();
+    assert_eq!(status.code(), Some(2), "{transcript}");
+    assert!(transcript.contains("wrong password"), "{transcript}");
+    assert_eq!(
+        manifest(&dir).generations.len(),
+        1,
+        "no generation was made"
+    );
+}
+
+/// Issue 12, item 5: `check --json` printed `days_left: null` and put the generation's name
+/// in the field `alias`. `days_left` is set on every expiry check, `alias` holds only a
+/// keystore entry's alias, and the generation has its own field.
+#[test]
+fn check_json_sets_days_left_and_never_puts_the_generation_in_alias() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let generations: Vec<String> = manifest(&dir)
+        .generations
+        .iter()
+        .map(|g| g.dir.clone())
+        .collect();
+    let g = current(&dir);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = certmint()
+            .arg("check")
+            .args(args)
+            .arg("--json")
+            .env("CP", PW)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {:?}", texts(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let jks = g.join("server.jks");
+    let p12 = g.join("server.p12");
+    let crt = g.join("server.crt");
+    for args in [
+        vec![p(&dir)],
+        vec![p(&dir), "--passin", "env:CP"],
+        vec![p(&jks), "--passin", "env:CP"],
+        vec![p(&p12), "--passin", "env:CP"],
+        vec![p(&crt)],
+    ] {
+        let v = json(&args);
+        let checks = v["files"][0]["checks"].as_array().unwrap();
+        let expiry: Vec<_> = checks.iter().filter(|c| c["rule"] == "expiry").collect();
+        assert!(!expiry.is_empty(), "{args:?}: {v}");
+        for c in &expiry {
+            let days = c["days_left"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{args:?}: {c}"));
+            assert!((360..=366).contains(&days), "{args:?}: {c}");
+            assert_eq!(c["certificate"], "acme-jwt", "{args:?}: {c}");
+        }
+        for c in checks {
+            if let Some(alias) = c["alias"].as_str() {
+                assert!(!generations.iter().any(|g| g == alias), "{args:?}: {c}");
+                assert_eq!(alias, "acme_jwt", "{args:?}: {c}");
+            }
+        }
+        if args[0] == p(&dir) {
+            assert!(
+                expiry
+                    .iter()
+                    .all(|c| c["generation"] == generations[0].as_str() && c["alias"].is_null()),
+                "{v}"
+            );
+        }
+    }
+}
+
+/// Issue 12, item 6: `rotate --activate gN` on the current generation printed "now points
+/// at g1 (was g1) ... Way back: --activate g1". It says that nothing is to be done.
+#[test]
+fn activating_the_current_generation_says_it_already_is() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let g1 = manifest(&dir).current.unwrap();
+    let before = snapshot(&dir);
+    for name in ["g1", g1.as_str()] {
+        let out = certmint()
+            .args(["rotate", p(&dir), "--activate", name])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stdout, "");
+        assert!(
+            stderr.contains(&format!(
+                "nothing to do: `{}` already points at generation {g1}",
+                dir.join("current").display()
+            )),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("Way back") && !stderr.contains("(was"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(snapshot(&dir), before);
+    // -q: silent.
+    certmint()
+        .args(["-q", "rotate", p(&dir), "--activate", "g1"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+/// Issue 12, item 7: for a short-lived directory (`init --days 20`, checked with the
+/// default 30-day threshold) check's fix was `certmint renew DIR`, which made another
+/// 20-day certificate and left the alarm on. The fix names `--passin` and a `--days` that
+/// clears it; run as printed, check passes. (20 days, not 30: a 30-day certificate checked
+/// within the second it was made has 30 whole days left, which is not under the threshold.)
+#[test]
+fn the_expiry_fix_of_a_short_lived_directory_clears_the_alarm() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &["--days", "20"]).success();
+    let out = certmint().args(["check", p(&dir)]).output().unwrap();
+    let (stdout, _) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let fix = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("fix: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let command = fix.split(" (same key").next().unwrap();
+    assert_eq!(
+        command,
+        format!("certmint renew {} --passin SRC --days 60", dir.display())
+    );
+    assert!(
+        fix.contains(
+            "the directory's certificates last 20 days, no longer than the 30-day warning threshold"
+        ),
+        "{fix}"
+    );
+    let words: Vec<String> = shlex::split(&command.replace("SRC", "env:CP")).unwrap();
+    certmint()
+        .args(&words[1..])
+        .env("CP", PW)
+        .assert()
+        .success();
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(
+        manifest(&dir).days,
+        60,
+        "later renewals keep the new validity"
+    );
+}
+
+/// Issue 12, item 8: `init --login-url https://acme.lightning.force.com` was accepted, and
+/// every later `mint --dir` failed with "invalid --audience", a flag the user never passed.
+/// `init` checks the URL with `mint`'s rules (exit 2, naming --login-url, nothing written);
+/// a bad URL already recorded (by an older certmint) is reported as the manifest's.
+#[test]
+fn init_checks_the_login_url_as_mint_does_and_names_the_flag() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    for bad in [
+        "https://acme.lightning.force.com",
+        "http://acme.my.salesforce.com",
+        "https://",
+    ] {
+        init(&dir, &["--login-url", bad])
+            .code(2)
+            .stderr(contains("error: invalid --login-url"))
+            .stderr(contains("audience").not());
+        assert!(!dir.exists(), "{bad}: nothing is written");
+    }
+    init(&dir, &["--login-url", "https://acme.my.salesforce.com"]).success();
+    // On a complete directory too: the recorded URL is kept.
+    init(&dir, &["--login-url", "https://acme.lightning.force.com"])
+        .code(2)
+        .stderr(contains("error: invalid --login-url"));
+    assert_eq!(
+        manifest(&dir).salesforce.login_url.as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
+    // A bad URL recorded by an older certmint: named as the manifest's, with the fix.
+    let path = dir.join("certmint.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("acme.my.salesforce.com", "acme.lightning.force.com"),
+    )
+    .unwrap();
+    let fix = format!("certmint init {} --login-url URL", dir.display());
+    for (cmd, flag) in [("mint", "--login-url"), ("jwt", "--audience")] {
+        certmint()
+            .args([cmd, "--dir", p(&dir)])
+            .assert()
+            .code(2)
+            .stderr(contains(format!(
+                "error: invalid login URL recorded in `{}`",
+                path.display()
+            )))
+            .stderr(contains("Lightning domain"))
+            .stderr(contains(fix.as_str()))
+            .stderr(contains(format!("or pass {flag}")))
+            .stderr(contains("invalid --audience").not())
+            .stderr(contains("invalid --login-url").not());
+    }
+    // The printed fix works.
+    init(&dir, &["--login-url", "https://acme.my.salesforce.com"]).success();
+    certmint()
+        .args(["jwt", "--dir", p(&dir)])
+        .assert()
+        .success();
+}
+
+/// Issue 12, item 22: `init --days 30` on a complete directory was ignored without a word
+/// (the subject flags get one). It says so and names the command that does it; the same
+/// for --bits. A value equal to the directory's own is no news.
+#[test]
+fn init_on_a_complete_directory_says_days_and_bits_are_ignored() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let before = snapshot(&dir);
+    let d = dir.display();
+    certmint()
+        .args(["init", p(&dir), "--days", "30", "--bits", "4096"])
+        .assert()
+        .success()
+        .stderr(contains("nothing to do"))
+        .stderr(contains(format!(
+            "its validity (365 days) is kept and --days 30 is ignored; to issue a certificate valid for 30 days, run `certmint renew {d} --days 30`"
+        )))
+        .stderr(contains(format!(
+            "--bits 4096 is ignored; to move to a 4096-bit key, run `certmint rotate {d} --bits 4096`"
+        )));
+    assert_eq!(snapshot(&dir), before);
+    certmint()
+        .args(["init", p(&dir), "--days", "365", "--bits", "2048"])
+        .assert()
+        .success()
+        .stderr(contains("ignored").not());
+    certmint()
+        .args(["-q", "init", p(&dir), "--days", "30"])
+        .assert()
+        .success()
+        .stderr("");
+    assert_eq!(manifest(&dir).days, 365);
+}
+
+/// Issue 12, item 24: `check` printed nothing on success even on a terminal, so a person
+/// could not tell it ran. On a terminal it prints one line; piped (cron) or with -q it
+/// stays silent; a problem is reported as before.
+#[test]
+fn check_prints_one_line_on_a_terminal_and_nothing_when_piped() {
+    use crate::support::pty::Pty;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    let crt = current(&dir).join("server.crt");
+    let t = Pty::spawn(&["check", p(&dir)], &[], None);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    let lines: Vec<&str> = transcript
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{transcript}");
+    assert!(
+        lines[0].starts_with(&format!("ok: {}: all ", dir.display()))
+            && lines[0].contains("checks pass; the certificate acme-jwt expires in 36"),
+        "{transcript}"
+    );
+    let t = Pty::spawn(&["check", p(&dir), p(&crt)], &[], None);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert!(transcript.contains("ok: 2 files: all "), "{transcript}");
+    // -q on a terminal, and piped: nothing.
+    let t = Pty::spawn(&["-q", "check", p(&dir)], &[], None);
+    let (status, transcript) = t.finish();
+    assert!(status.success(), "{transcript}");
+    assert_eq!(transcript.trim(), "", "{transcript}");
+    certmint()
+        .args(["check", p(&dir)])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    // A problem, on a terminal: the report, no "ok:".
+    std::fs::write(current(&dir).join("server.csr"), "edited").unwrap();
+    let t = Pty::spawn(&["check", p(&dir)], &[], None);
+    let (status, transcript) = t.finish();
+    assert_eq!(status.code(), Some(1), "{transcript}");
+    assert!(
+        transcript.contains("server.csr changed") && !transcript.contains("ok:"),
+        "{transcript}"
+    );
+}
+
+/// Issue 12, item 25: a second run on the same directory at the same time failed with a
+/// bare "File exists (os error 17)", and init's and rotate's errors suggested "pass
+/// --force", which they do not have. Every command that changes a directory takes its
+/// lock; a second one names the lock and the other run, and changes nothing.
+#[test]
+fn a_concurrent_run_names_the_lock_and_no_command_suggests_force() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir, &[]).success();
+    certmint()
+        .args(["rotate", p(&dir), "--passin", "env:CP"])
+        .env("CP", PW)
+        .assert()
+        .success();
+    // Another run holds the lock (as a certmint in progress does).
+    let lock_path = dir.join(certmint::workdir::LOCK_FILE);
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    let before = snapshot(&dir);
+    let with_pw = |args: &[&str]| {
+        certmint()
+            .args(args)
+            .args(["--passin", "env:CP"])
+            .env("CP", PW)
+            .assert()
+    };
+    let busy = format!(
+        "another certmint run is working on this directory: it holds the lock `{}`",
+        lock_path.display()
+    );
+    for a in [
+        with_pw(&["renew", p(&dir)]),
+        with_pw(&["rotate", p(&dir)]),
+        certmint().args(["rotate", p(&dir), "--activate"]).assert(),
+        certmint()
+            .args(["init", p(&dir), "--client-id", "APP2"])
+            .assert(),
+    ] {
+        let out = a.code(2).get_output().clone();
+        let err = stderr(&out);
+        assert!(err.contains(&busy), "{err}");
+        assert!(
+            err.contains("hint: wait for the other run to finish"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("os error") && !err.contains("--force"),
+            "{err}"
+        );
+    }
+    assert_eq!(snapshot(&dir), before, "nothing changed");
+    // Reading needs no lock.
+    certmint().args(["check", p(&dir)]).assert().success();
+    certmint().args(["init", p(&dir)]).assert().success();
+    held.unlock().unwrap();
+    drop(held);
+    certmint()
+        .args(["rotate", p(&dir), "--activate"])
+        .assert()
+        .success();
+    // A file that does not belong in a generation being finished: move it away, never
+    // "--force".
+    let m = manifest(&dir);
+    let g = dir.join(&m.generations[1].dir);
+    std::fs::remove_file(g.join("server.p12")).unwrap();
+    std::fs::write(g.join("server.p12"), "not a keystore").unwrap();
+    let text = std::fs::read_to_string(dir.join("certmint.toml")).unwrap();
+    let at = text.rfind("status = \"complete\"").unwrap();
+    let mut edited = text.clone();
+    edited.replace_range(
+        at..at + "status = \"complete\"".len(),
+        "status = \"pending\"",
+    );
+    std::fs::write(dir.join("certmint.toml"), edited).unwrap();
+    for args in [vec!["init", p(&dir)], vec!["rotate", p(&dir)]] {
+        let flag = if args[0] == "init" {
+            "--passout"
+        } else {
+            "--passin"
+        };
+        let out = certmint()
+            .args(&args)
+            .args([flag, "env:CP"])
+            .env("CP", PW)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = stderr(&out);
+        assert!(
+            err.contains("server.p12") && err.contains("move it away"),
+            "{err}"
+        );
+        assert!(!err.contains("--force"), "{err}");
+    }
 }

@@ -695,3 +695,81 @@ fn salesforce_shaped_urls_stay_on_the_emulator() {
         )
     );
 }
+
+/// A stand-in Salesforce that grants every assertion and whose identity URL names
+/// `mallory@example.com`, whoever asked: it answers `requests` requests, then stops.
+fn identity_of_another_user(requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let id_url = format!("{base}/id/00Dxx0000001gPLEAY/005xx000001X8UzAAK");
+    let server = std::thread::spawn(move || {
+        for _ in 0..requests {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0usize;
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+            }
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).unwrap();
+            let reply = if request_line.starts_with("POST") {
+                format!(
+                    r#"{{"access_token":"00Dxx0000001gPL!AQ0AQFakeTokenFakeTokenFakeToken","instance_url":"{}","id":"{id_url}","token_type":"Bearer","scope":"api"}}"#,
+                    id_url.split("/id/").next().unwrap()
+                )
+            } else {
+                r#"{"id":"x","user_id":"005xx000001X8UzAAK","organization_id":"00Dxx0000001gPLEAY","username":"mallory@example.com","display_name":"Mallory"}"#.to_owned()
+            };
+            write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            )
+            .unwrap();
+        }
+    });
+    (base, server)
+}
+
+/// Issue 12, item 25: when the identity URL named another user, `mint` printed
+/// "verified: mallory@example.com ..." and only then the error. It prints that the token
+/// is not verified, and `--json` says `"verified": false`; exit 1 either way.
+#[test]
+fn an_identity_of_another_user_is_not_printed_as_verified() {
+    let (base, server) = identity_of_another_user(2);
+    let o = mint(&base, "KEY_MAIN", "alice@example.com", &[]);
+    server.join().unwrap();
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "verified:      no (the identity endpoint names mallory@example.com, not alice@example.com)"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("verified:      mallory"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "error: the identity endpoint names mallory@example.com, not alice@example.com"
+        ),
+        "{stderr}"
+    );
+    let (base, server) = identity_of_another_user(2);
+    let o = mint(&base, "KEY_MAIN", "alice@example.com", &["--json"]);
+    server.join().unwrap();
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    let first = stdout.lines().next().unwrap();
+    let v: serde_json::Value = serde_json::from_str(first).unwrap();
+    assert_eq!(v["identity"]["verified"], false, "{v}");
+    assert_eq!(v["identity"]["username"], "mallory@example.com", "{v}");
+}

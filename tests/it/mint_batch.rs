@@ -315,3 +315,54 @@ fn connections_are_bounded_by_concurrency_and_reused() {
         "{total} connections for 60 users: keep-alive connections were not reused"
     );
 }
+
+/// Issue 12, item 18: in a batch, an unknown user's `invalid assertion` had the key as its
+/// `likely_cause` although other users of the batch got tokens with the same key. Once a
+/// user got a token, the cause is the username; with no token at all the key stays the
+/// likeliest cause. The file's order is kept either way.
+#[test]
+fn an_unknown_users_likely_cause_does_not_blame_a_key_that_got_tokens() {
+    let users = write_users(
+        "unknown-first.txt",
+        "nobody@example.com\nalice@example.com\nghost@example.com\n",
+    );
+    for concurrency in ["1", "3"] {
+        let o = batch(
+            emulator().base_url(),
+            &users,
+            &["--concurrency", concurrency],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v = lines(&o);
+        let names: Vec<&str> = v.iter().map(|l| l["username"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "nobody@example.com",
+                "alice@example.com",
+                "ghost@example.com"
+            ]
+        );
+        assert_eq!(v[1]["ok"], true, "{}", v[1]);
+        for unknown in [&v[0], &v[2]] {
+            assert_eq!(
+                unknown["error_description"], "invalid assertion",
+                "{unknown}"
+            );
+            let cause = unknown["likely_cause"].as_str().unwrap();
+            assert!(cause.contains("username"), "{unknown}");
+            assert!(!cause.contains("private key"), "{unknown}");
+        }
+    }
+    // No user got a token: the key is the likeliest cause.
+    let nobody = write_users(
+        "unknown-only.txt",
+        "nobody@example.com\nghost@example.com\n",
+    );
+    let o = batch(emulator().base_url(), &nobody, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    for line in lines(&o) {
+        let cause = line["likely_cause"].as_str().unwrap();
+        assert!(cause.contains("private key does not match"), "{line}");
+    }
+}

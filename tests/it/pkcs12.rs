@@ -743,3 +743,93 @@ fn p12_keystore_crate_output_is_read() {
         Some(certmint::pkcs12::Profile::Modern)
     );
 }
+
+/// The installed Java's major version (`openjdk version "17.0.15"` gives 17).
+fn java_major() -> u32 {
+    let out = java().arg("-version").output().expect("run java -version");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let version = text
+        .split('"')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no version in {text}"));
+    let first = version.split('.').next().unwrap();
+    // Java 8 calls itself 1.8.
+    let major = if first == "1" {
+        version.split('.').nth(1).unwrap()
+    } else {
+        first
+    };
+    major
+        .parse()
+        .unwrap_or_else(|_| panic!("version {version}"))
+}
+
+cases!(
+    /// Issue 12, item 20: under a non-ASCII password `p12` warned that Java 17 refuses the
+    /// file while "readable by" listed Java 17+. The list accounts for the password, and
+    /// the installed Java agrees with it: it opens the file exactly when the list says a
+    /// Java of its version does.
+    readable_by_accounts_for_the_password {
+    modern_ascii => readable_by_agrees_with_java("modern", "ascii-pass"),
+    modern_non_ascii => readable_by_agrees_with_java("modern", UNICODE_PW),
+    java8_non_ascii => readable_by_agrees_with_java("java8", UNICODE_PW),
+    legacy_non_ascii => readable_by_agrees_with_java("legacy", UNICODE_PW),
+});
+
+fn readable_by_agrees_with_java(profile: &str, password: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.p12");
+    let out = certmint()
+        .args(["p12", "--cert", p(&base_cert()), "--key", p(&base_key())])
+        .args([
+            "--out",
+            p(&file),
+            "--passout",
+            "env:P12_PW",
+            "--profile",
+            profile,
+        ])
+        .env("P12_PW", password)
+        .output()
+        .unwrap();
+    let err = texts(&out).1;
+    assert!(out.status.success(), "{err}");
+    let readable = err
+        .lines()
+        .find_map(|l| l.strip_prefix("readable by: "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let ascii = password.is_ascii();
+    assert_eq!(
+        err.contains("warning: the password is not ASCII"),
+        !ascii,
+        "{err}"
+    );
+    let major = java_major();
+    // What the line claims for the installed Java.
+    let claimed = if ascii {
+        assert!(readable.contains("17+"), "{readable}");
+        true
+    } else {
+        assert!(
+            !readable.contains("17+") && !readable.contains("every Java"),
+            "{readable}"
+        );
+        assert!(readable.contains("the password is not ASCII"), "{readable}");
+        match profile {
+            "modern" => {
+                assert!(readable.contains("Java 25 and later"), "{readable}");
+                major >= 25
+            }
+            _ => {
+                assert!(readable.contains("no Java release"), "{readable}");
+                false
+            }
+        }
+    };
+    let line = &java_check(&[(file.as_path(), "acme-jwt")], password)[0];
+    assert_eq!(
+        line.starts_with("OK "),
+        claimed,
+        "Java {major} and `readable by: {readable}` disagree: {line}"
+    );
+}
