@@ -23,6 +23,10 @@ use crate::error::Input;
 use crate::pkcs12::Profile;
 use crate::{Error, Result};
 
+mod app;
+
+pub use app::{AppKind, AppRecord, AppState};
+
 /// File name of the manifest inside a certmint directory.
 pub const FILE_NAME: &str = "certmint.toml";
 /// Name of the symlink to the current generation.
@@ -234,6 +238,10 @@ pub struct Manifest {
     /// Every generation, oldest first.
     #[serde(default, rename = "generation")]
     pub generations: Vec<Generation>,
+    /// The apps `certmint connect` made or updated in an org, oldest first; at most one is
+    /// `active` (the one `mint --dir` uses).
+    #[serde(default, rename = "app", skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppRecord>,
 }
 
 impl Manifest {
@@ -335,6 +343,7 @@ impl Manifest {
                 }
             }
         }
+        self.validate_apps()?;
         if let Some(c) = &self.current
             && !self.generations.iter().any(|g| &g.dir == c)
         {
@@ -342,6 +351,32 @@ impl Manifest {
                 Input::Manifest,
                 format!("current generation `{}` is not listed", c.escape_debug()),
             ));
+        }
+        Ok(())
+    }
+
+    /// Check the `[[app]]` records: at most one active, each naming a generation the
+    /// manifest has.
+    pub fn validate_apps(&self) -> Result<()> {
+        if self.apps.iter().filter(|a| a.active).count() > 1 {
+            return Err(Error::corrupt(
+                Input::Manifest,
+                "more than one app is marked active",
+            ));
+        }
+        for a in &self.apps {
+            if let Some(g) = &a.generation
+                && !self.generations.iter().any(|x| &x.dir == g)
+            {
+                return Err(Error::corrupt(
+                    Input::Manifest,
+                    format!(
+                        "app `{}` names generation `{}`, which is not listed",
+                        a.name.escape_debug(),
+                        g.escape_debug()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -373,6 +408,11 @@ impl Manifest {
         let room = crate::salesforce::MAX_ALIAS_LEN.saturating_sub(suffix.len());
         let base: String = self.alias.chars().take(room).collect();
         format!("{}{suffix}", base.trim_end_matches('_'))
+    }
+
+    /// The app `mint --dir` uses, when `certmint connect` made or updated one.
+    pub fn active_app(&self) -> Option<&AppRecord> {
+        self.apps.iter().find(|a| a.active)
     }
 
     /// Mutable access to a generation by directory name.
@@ -457,6 +497,7 @@ mod tests {
                 certificate: None,
                 files,
             }],
+            apps: Vec::new(),
         }
     }
 

@@ -333,6 +333,15 @@ fn certificate(text: &str) -> Result<(Verifier, String, String), Problem> {
     Ok((verifier, crate::x509::to_pem(&cert.der), cert.sha1))
 }
 
+/// True when the emulator is configured to let `cert` never take
+/// (`refused_certificates`): it is stored, and verifies nothing.
+fn refused(cfg: &Config, cert: Option<&(Verifier, String, String)>) -> bool {
+    cert.is_some_and(|(_, _, sha1)| {
+        let k = crate::emulator::config::fingerprint_key(sha1);
+        cfg.refused_certificates.contains(&k)
+    })
+}
+
 fn new_consumer_key() -> Result<String, Problem> {
     use ring::rand::SecureRandom as _;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -526,10 +535,11 @@ fn apply(
                     cfg.apps.len() - 1
                 }
             };
+            let refused = refused(cfg, cert.as_ref());
             let app = version_to_change(cfg, ix, now, touched);
             match cert {
                 Some((v, pem, sha1)) => {
-                    app.verifier = Some(v);
+                    app.verifier = (!refused).then_some(v);
                     app.certificate_pem = pem;
                     app.cert_sha1 = sha1;
                 }
@@ -602,11 +612,12 @@ fn apply(
                         }
                         (false, _) => current,
                     };
+                    let refused = refused(cfg, cert.as_ref());
                     let app = version_to_change(cfg, ix, now, touched);
                     app.consumer_key = key;
                     match cert {
                         Some((v, pem, sha1)) => {
-                            app.verifier = Some(v);
+                            app.verifier = (!refused).then_some(v);
                             app.certificate_pem = pem;
                             app.cert_sha1 = sha1;
                         }
