@@ -482,10 +482,30 @@ pub fn connect(
             None => plan::new_consumer_key()?,
         },
     };
-    let send_consumer_key = kind == AppKind::ExternalClientApp
-        && !rec0
-            .as_ref()
-            .is_some_and(|r| matches!(r.state, AppState::Deployed | AppState::Verified));
+    let login = login_url(settings.login_url.as_deref(), &m, org)?;
+    let prover = match org {
+        Some(o) if !settings.dry_run => Some(verify::Prover::new(
+            o.http(),
+            login.clone(),
+            key,
+            &consumer_key,
+            &username,
+        )?),
+        _ => None,
+    };
+    // Does the recorded app work now? Then it exists, and its consumer key is not sent
+    // again (Salesforce sets it only at creation). An app that does not work may have
+    // been deleted: an External Client App is then deployed with its recorded key, so
+    // that it is created with it again.
+    let deployed_before = rec0
+        .as_ref()
+        .is_some_and(|r| matches!(r.state, AppState::Deployed | AppState::Verified));
+    let works_now = match &prover {
+        Some(p) if deployed_before => matches!(p.attempt()?, Attempt::Granted(_)),
+        _ => false,
+    };
+    let send_consumer_key =
+        kind == AppKind::ExternalClientApp && !works_now && !(settings.dry_run && deployed_before);
 
     let permission_set = match &settings.permission_set {
         PermissionSetChoice::Default => Some(
@@ -601,7 +621,6 @@ pub fn connect(
             crate::text::escape(&to.display().to_string())
         ));
     }
-    let login = login_url(settings.login_url.as_deref(), &m, org)?;
     let files: Vec<String> = plan.files()?.into_iter().map(|(p, _)| p).collect();
 
     let mut rec = rec0.clone().unwrap_or_else(|| AppRecord {
@@ -619,6 +638,7 @@ pub fn connect(
         contact_email: String::new(),
         callback_url: String::new(),
         state: AppState::Planned,
+        replaces: None,
         active: false,
         generation: None,
         certificate_sha256: None,
@@ -665,7 +685,9 @@ pub fn connect(
         return Err(Error::internal("connect without an admin session"));
     };
     let user_id = user_id.unwrap_or_default();
-    let prover = verify::Prover::new(org.http(), login.clone(), key, &consumer_key, &username)?;
+    let Some(prover) = prover else {
+        return Err(Error::internal("connect without a prover"));
+    };
 
     // Already connected and unchanged: prove it once, and leave the org alone.
     let matches = rec0.as_ref().is_some_and(|r| {
@@ -673,7 +695,7 @@ pub fn connect(
             && r.plan_sha256.as_deref() == Some(plan.digest.as_str())
             && r.generation.as_deref() == Some(g.dir.as_str())
     });
-    if matches && !create_permission_set {
+    if matches && !create_permission_set && works_now {
         let assigned = match &permission_set_id {
             Some(ps) => ensure_assigned(
                 org,
@@ -685,20 +707,19 @@ pub fn connect(
             )?,
             None => false,
         };
-        if let Attempt::Granted(_) = prover.attempt()? {
-            let active = login.as_str().to_owned();
-            save_record(dir, &rec, Some(&active))?;
-            let status = if assigned {
-                Status::Connected {
-                    attempts: 1,
-                    after: Duration::ZERO,
-                }
-            } else {
-                Status::Unchanged
-            };
-            return Ok(outcome(status, rec, saved));
-        }
-        report.step("the app is recorded as connected, but a token could not be minted through it: deploying it again");
+        save_record(dir, &rec, Some(login.as_str()))?;
+        let status = if assigned {
+            Status::Connected {
+                attempts: 1,
+                after: Duration::ZERO,
+            }
+        } else {
+            Status::Unchanged
+        };
+        return Ok(outcome(status, rec, saved));
+    }
+    if deployed_before && !works_now {
+        report.step("the app is recorded as deployed, but a token could not be minted through it: deploying it again, with its consumer key");
     }
 
     // Deploy, or resume the deploy an interrupted run started.

@@ -188,7 +188,8 @@ impl<'a> OrgClient<'a> {
         url: &str,
         body: Option<(&str, &[u8])>,
     ) -> Result<(u16, Vec<u8>)> {
-        let agent = self.http.agent_for(url)?;
+        // The agent is chosen by scheme and host; the query string plays no part.
+        let agent = self.http.agent_for(url.split('?').next().unwrap_or(url))?;
         let auth = Zeroizing::new(format!("Bearer {}", self.session.token.expose()));
         let classify = |e| crate::token_endpoint::classify(e, url);
         let resp = match (method, body) {

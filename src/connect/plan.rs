@@ -378,16 +378,16 @@ impl Plan {
         let files = self.files()?;
         // Check every target first, so nothing is half written over an existing tree.
         for (rel, _) in &files {
-            output::check_target(&dir.join(rel), force).map_err(|e| match e {
-                Error::AlreadyExists => Error::invalid(
+            let path = dir.join(rel);
+            if path.is_dir() || (!force && path.symlink_metadata().is_ok()) {
+                return Err(Error::invalid(
                     Input::SavedMetadata,
                     format!(
                         "`{}` already exists (pass --force to replace the saved metadata)",
-                        dir.join(rel).display()
+                        path.display()
                     ),
-                ),
-                other => other,
-            })?;
+                ));
+            }
         }
         let mut written = Vec::new();
         for (rel, xml) in files {

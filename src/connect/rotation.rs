@@ -526,6 +526,7 @@ pub fn second_app(
             org_id: o.id.clone(),
             instance_url: org.session().instance_url().to_owned(),
             state: AppState::Planned,
+            replaces: Some(first.name.clone()),
             active: false,
             generation: None,
             certificate_sha256: None,
@@ -569,6 +570,20 @@ pub fn second_app(
     )
 }
 
+/// The app the active one replaced (`rotate --deploy --second-app`), unless it is retired.
+pub fn previous_app(m: &Manifest) -> Result<Option<AppRecord>> {
+    let Some(active) = m.active_app() else {
+        return Ok(None);
+    };
+    let Some(name) = &active.replaces else {
+        return Ok(None);
+    };
+    Ok(m.apps
+        .iter()
+        .find(|a| &a.name == name && !a.active && a.state != AppState::Retired)
+        .cloned())
+}
+
 /// `rotate --retire-previous`: disable the app used before the last switch onto a second
 /// app (an External Client App's plugin policies `isEnabled` false; a connected app loses
 /// its certificate and pre-authorizations), then, when `previous_key` is given, wait until
@@ -582,20 +597,12 @@ pub fn retire_previous(
 ) -> Result<Retired> {
     let m = workdir::load(dir)?;
     let active = active_in_org(&m, org)?;
-    let mut prev = m
-        .apps
-        .iter()
-        .rev()
-        .find(|a| {
-            !a.active
-                && matches!(a.state, AppState::Verified | AppState::Deployed)
-                && (a.org_id.is_empty() || same_org(&a.org_id, &active.org_id))
-        })
-        .cloned()
+    let mut prev = previous_app(&m)?
+        .filter(|a| !a.active && (a.org_id.is_empty() || same_org(&a.org_id, &active.org_id)))
         .ok_or_else(|| {
             Error::invalid(
                 Input::App,
-                "no previous app to retire: `rotate --deploy --second-app` makes one, and an app already retired stays so",
+                "no previous app to retire: the active app replaced none (`rotate --deploy --second-app` makes a second app), or it is retired already",
             )
         })?;
     let g = prev

@@ -303,7 +303,7 @@ fn parse<R: for<'de> Deserialize<'de>>(run: &Run, what: &str, target: &str) -> R
     let message = env
         .message
         .as_deref()
-        .map(|m| crate::text::escape(m.trim()))
+        .map(|m| crate::text::escape(&m.split_whitespace().collect::<Vec<_>>().join(" ")))
         .unwrap_or_default();
     match (env.status, env.result) {
         (Some(0), Some(r)) => Ok(r),
@@ -327,7 +327,7 @@ fn parse<R: for<'de> Deserialize<'de>>(run: &Run, what: &str, target: &str) -> R
                     } else {
                         format!("{}: ", crate::text::escape(&name))
                     },
-                    message.replace(['\n', '\t'], " ")
+                    message
                 ),
             })
         }

@@ -99,6 +99,10 @@ pub struct AppRecord {
     pub callback_url: String,
     /// Where the app is in its life.
     pub state: AppState,
+    /// The app this one replaced (`rotate --deploy --second-app`), which
+    /// `rotate --retire-previous` retires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
     /// The app `mint --dir` uses (its consumer key is `[salesforce] client_id`).
     #[serde(default)]
     pub active: bool,
