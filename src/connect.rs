@@ -394,7 +394,16 @@ pub fn connect(
                 "no integration user: give --username (init records it with --username)",
             )
         })?;
-    let existing = m.active_app().cloned();
+    // The app a run continues: the active one, else the one an unfinished run left.
+    let existing = m.active_app().cloned().or_else(|| {
+        m.apps
+            .iter()
+            .rev()
+            .find(|a| {
+                !matches!(a.state, AppState::Retired | AppState::Verified) && a.replaces.is_none()
+            })
+            .cloned()
+    });
     let kind = if settings.connected_app.is_some() {
         AppKind::ConnectedApp
     } else if settings.app_name.is_some() {
@@ -423,47 +432,51 @@ pub fn connect(
                 .unwrap_or_default()
         ));
     }
-
-    // A record of this very app in this very org is resumed; another one is refused
-    // unless --reconnect.
-    let reuse = match &existing {
-        Some(rec) => {
-            let other_org = org_info
-                .as_ref()
-                .is_some_and(|o| !rec.org_id.is_empty() && !same_org(&rec.org_id, &o.id));
-            let other_app = rec.name != name || rec.kind != kind;
-            if (other_org || other_app) && !settings.reconnect {
-                let now_org = org_info
-                    .as_ref()
-                    .map_or_else(|| "(no org)".to_owned(), |o| o.id.clone());
-                return Err(Error::invalid(
-                    Input::Org,
-                    format!(
-                        "this directory is connected to the {} `{}` in org {} ({}); this run is for the {} `{}` in org {}: pass --reconnect to connect it there instead (the record of `{}` is kept, inactive)",
-                        rec.kind.describe(),
-                        rec.name,
-                        if rec.org_id.is_empty() {
-                            "(not yet known)"
-                        } else {
-                            &rec.org_id
-                        },
-                        if rec.instance_url.is_empty() {
-                            "?"
-                        } else {
-                            &rec.instance_url
-                        },
-                        kind.describe(),
-                        name,
-                        now_org,
-                        rec.name
-                    ),
-                ));
-            }
-            !(other_org || other_app)
-        }
-        None => false,
+    let this_app = |a: &AppRecord| {
+        a.name == name
+            && a.kind == kind
+            && (a.org_id.is_empty() || org_info.as_ref().is_none_or(|o| same_org(&a.org_id, &o.id)))
     };
-    let rec0 = if reuse { existing.clone() } else { None };
+
+    // The connected app must be this one, unless --reconnect.
+    if let Some(rec) = m.active_app()
+        && !this_app(rec)
+        && !settings.reconnect
+    {
+        let now_org = org_info
+            .as_ref()
+            .map_or_else(|| "(no org)".to_owned(), |o| o.id.clone());
+        return Err(Error::invalid(
+            Input::Org,
+            format!(
+                "this directory is connected to the {} `{}` in org {} ({}); this run is for the {} `{}` in org {}: pass --reconnect to connect it there instead (the record of `{}` is kept, inactive)",
+                rec.kind.describe(),
+                rec.name,
+                if rec.org_id.is_empty() {
+                    "(not yet known)"
+                } else {
+                    &rec.org_id
+                },
+                if rec.instance_url.is_empty() {
+                    "?"
+                } else {
+                    &rec.instance_url
+                },
+                kind.describe(),
+                name,
+                now_org,
+                rec.name
+            ),
+        ));
+    }
+    // A record of this very app in this very org is continued (its consumer key, its
+    // state); otherwise the app is new.
+    let rec0 = m
+        .apps
+        .iter()
+        .rev()
+        .find(|a| this_app(a) && a.state != AppState::Retired)
+        .cloned();
 
     let consumer_key = match kind {
         AppKind::ConnectedApp => settings
@@ -482,7 +495,15 @@ pub fn connect(
             None => plan::new_consumer_key()?,
         },
     };
-    let login = login_url(settings.login_url.as_deref(), &m, org)?;
+    // The login URL recorded belongs to the connected app's org: not to another one.
+    let login = match m.active_app() {
+        Some(a) if !this_app(a) => {
+            let mut other = m.clone();
+            other.salesforce.login_url = None;
+            login_url(settings.login_url.as_deref(), &other, org)?
+        }
+        _ => login_url(settings.login_url.as_deref(), &m, org)?,
+    };
     let prover = match org {
         Some(o) if !settings.dry_run => Some(verify::Prover::new(
             o.http(),
@@ -511,7 +532,7 @@ pub fn connect(
         PermissionSetChoice::Default => Some(
             rec0.as_ref()
                 .and_then(|r| r.permission_set.clone())
-                .unwrap_or_else(|| name.clone()),
+                .unwrap_or_else(|| plan::app_name_from_alias(&m.alias)),
         ),
         PermissionSetChoice::Named(n) => {
             plan::check_app_name(n)?;
@@ -718,8 +739,8 @@ pub fn connect(
         };
         return Ok(outcome(status, rec, saved));
     }
-    if deployed_before && !works_now {
-        report.step("the app is recorded as deployed, but a token could not be minted through it: deploying it again, with its consumer key");
+    if !works_now && rec0.as_ref().is_some_and(|r| r.state == AppState::Verified) {
+        report.step("the app is recorded as connected, but a token could not be minted through it: deploying it again, with its consumer key");
     }
 
     // Deploy, or resume the deploy an interrupted run started.

@@ -227,14 +227,8 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let signer = Signer::new(&key, HeaderStyle::Bare)
         .map_err(|e| CliError::lib("cannot use the key", Some(&key_path), e))?;
     let now = super::jwt::now_unix();
-    let claims = Claims::new(
-        &client_id,
-        DEMO_USER,
-        &login.default_audience(),
-        now,
-        180,
-    )
-    .map_err(|e| CliError::lib("cannot build the assertion", None, e))?;
+    let claims = Claims::new(&client_id, DEMO_USER, &login.default_audience(), now, 180)
+        .map_err(|e| CliError::lib("cannot build the assertion", None, e))?;
     let assertion = signer
         .sign(&claims)
         .map_err(|e| CliError::lib("cannot sign", None, e))?;
