@@ -30,7 +30,7 @@ directory's alias (--app-name to choose): its certificate is the current generat
 consumer key one certmint generates (40 letters and digits from the OS random number
 generator), its scopes Api and RefreshToken (--scope), its callback URL a placeholder, and
 its permitted users \"admin approved users are pre-authorized\": a permission set named
-after the app (created when missing; --permission-set, or --no-permission-set with
+after the alias too (created when missing; --permission-set, or --no-permission-set with
 --profile) is pre-authorized and assigned to the integration user (--username, or the one
 init recorded); --profile pre-authorizes profiles as well. Orgs no longer let connected
 apps be created (Spring '26): --connected-app NAME updates an existing one instead
@@ -88,7 +88,7 @@ pub(crate) struct ConnectArgs {
     #[arg(long, value_name = "NAME")]
     pub profile: Vec<String>,
     /// The permission set to pre-authorize and assign (API name; created when missing).
-    /// Default: the recorded one, else one named after the app.
+    /// Default: the recorded one, else one named after the directory's alias.
     #[arg(long, value_name = "NAME", conflicts_with = "no_permission_set")]
     pub permission_set: Option<String>,
     /// Pre-authorize the --profile profiles only.
@@ -136,6 +136,19 @@ pub(crate) struct ConnectArgs {
     pub passin: Option<PassSource>,
 }
 
+/// The manifest of a certmint directory, or what to do when `dir` is none.
+pub(super) fn load_dir(dir: &Path) -> CliResult<Manifest> {
+    if !workdir::is_workdir(dir) {
+        return Err(CliError::new(format!(
+            "`{}` is not a certmint directory (it has no {})",
+            shown(dir),
+            certmint::manifest::FILE_NAME
+        ))
+        .hint("make one with `certmint init DIR --cn NAME -u USER`, then connect it"));
+    }
+    workdir::load(dir).map_err(|e| CliError::lib("cannot read the directory", Some(dir), e))
+}
+
 /// The key of `g`: its unencrypted file, else the encrypted one (with --passin).
 pub(super) fn generation_key(
     ctx: &mut Ctx,
@@ -155,8 +168,9 @@ pub(super) fn generation_key(
 
 pub(super) fn run(ctx: &mut Ctx, args: ConnectArgs) -> CliResult<ExitStatus> {
     let dir = &args.dir;
+    org_session::refuse_token_on_argv(&args.admin)?;
     let cannot = |e| CliError::lib("cannot connect", Some(dir), e);
-    let m = workdir::load(dir).map_err(cannot)?;
+    let m = load_dir(dir)?;
     let g = m.current_generation().cloned().ok_or_else(|| {
         CliError::new(format!("`{}` has no complete generation yet", shown(dir)))
             .hint("finish it with `certmint init`")

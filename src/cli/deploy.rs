@@ -25,7 +25,7 @@ fn waiting(w: &WaitArgs) -> Waiting {
 }
 
 fn load(dir: &Path) -> CliResult<Manifest> {
-    workdir::load(dir).map_err(|e| CliError::lib("cannot read the directory", Some(dir), e))
+    super::connect::load_dir(dir)
 }
 
 /// With `--deploy`, a renewal whose generation is not on the app yet is deployed again

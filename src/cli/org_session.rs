@@ -80,6 +80,17 @@ pub(super) fn client(ctx: &Ctx, a: &AdminArgs) -> CliResult<Client> {
     .map_err(|e| CliError::lib("cannot set up HTTPS", a.ca_file.as_deref(), e))
 }
 
+/// `--access-token pass:...` is refused: the token must not be on the command line.
+pub(super) fn refuse_token_on_argv(a: &AdminArgs) -> CliResult<()> {
+    if matches!(a.access_token, Some(PassSource::Pass(_))) {
+        return Err(CliError::new(
+            "--access-token pass:... would put the admin token on the command line",
+        )
+        .hint("use --access-token env:VAR, file:PATH, fd:N or stdin"));
+    }
+    Ok(())
+}
+
 /// The admin session asked for; `None` when none was (an error when `what` needs one).
 pub(super) fn session(
     ctx: &mut Ctx,
@@ -96,12 +107,7 @@ pub(super) fn session(
     }
     match (&a.instance_url, &a.access_token) {
         (Some(url), Some(src)) => {
-            if matches!(src, PassSource::Pass(_)) {
-                return Err(CliError::new(
-                    "--access-token pass:... would put the admin token on the command line",
-                )
-                .hint("use --access-token env:VAR, file:PATH, fd:N or stdin"));
-            }
+            refuse_token_on_argv(a)?;
             let pw = ctx.passwords.get(
                 Some(src),
                 "--access-token",
