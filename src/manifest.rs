@@ -509,6 +509,51 @@ mod tests {
         assert_eq!(Manifest::from_toml(&text).unwrap(), m);
     }
 
+    fn app(name: &str, active: bool) -> AppRecord {
+        AppRecord {
+            name: name.into(),
+            kind: AppKind::ExternalClientApp,
+            consumer_key: "K0123456789abcdefghij".into(),
+            created: true,
+            org_id: "00DEMULATOR000125B".into(),
+            instance_url: "http://127.0.0.1:7357".into(),
+            username: "integration@acme.com".into(),
+            permission_set: Some("acme_jwt".into()),
+            profiles: Vec::new(),
+            scopes: vec!["Api".into(), "RefreshToken".into()],
+            label: name.into(),
+            contact_email: "admin@acme.com".into(),
+            callback_url: "http://localhost:1717/OauthRedirect".into(),
+            state: AppState::Verified,
+            replaces: None,
+            active,
+            generation: Some("g1-2026-11-28".into()),
+            certificate_sha256: Some("AA".into()),
+            plan_sha256: Some("00".into()),
+            deploy_id: Some("0AfEMU0000000010BA".into()),
+            updated: "2026-11-28T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn app_records_round_trip_and_at_most_one_is_active() {
+        let mut m = sample();
+        m.apps = vec![app("acme_jwt", false), app("acme_jwt_g2", true)];
+        let text = m.to_toml().unwrap();
+        assert!(text.contains("[[app]]"), "{text}");
+        let back = Manifest::from_toml(&text).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.active_app().unwrap().name, "acme_jwt_g2");
+        // A manifest without apps reads as before (older certmint wrote none).
+        assert!(!sample().to_toml().unwrap().contains("[[app]]"));
+        m.apps[0].active = true;
+        assert!(Manifest::from_toml(&toml::to_string(&m).unwrap()).is_err());
+        m.apps[0].active = false;
+        m.apps[0].generation = Some("g9-2030-01-01".into());
+        let e = Manifest::from_toml(&toml::to_string(&m).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("names generation"), "{e}");
+    }
+
     #[test]
     fn rejects_path_traversal_and_unknown_format() {
         let mut m = sample();

@@ -655,3 +655,95 @@ fn apply(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::metadata::{DeployPackage, ExternalClientApplication};
+
+    fn org(extra: &str) -> Org {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let toml = format!(
+            "[emulator]\ndeploy_millis = 0\n{extra}\n[[apps]]\nname = \"console\"\nconsumer_key = \"CONSOLE\"\nexternal_client_app = true\n[[users]]\nusername = \"admin@example.com\"\n"
+        );
+        let cfg = Config::from_toml(&toml, &mut |p| std::fs::read(fixtures.join(p))).unwrap();
+        Org::new(cfg, None)
+    }
+
+    fn eca_zip(cert: &str) -> Vec<u8> {
+        let mut p = DeployPackage::new(62);
+        p.add(
+            "app",
+            &Component::ExternalClientApplication(ExternalClientApplication {
+                contact_email: "a@example.com".into(),
+                label: "app".into(),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+        p.add(
+            "app_glbl",
+            &Component::ExtlClntAppGlobalOauthSettings(
+                crate::wire::metadata::ExtlClntAppGlobalOauthSettings {
+                    certificate: Some(cert.to_owned()),
+                    consumer_key: Some("AppKey0123456789".into()),
+                    external_client_application: "app".into(),
+                    ..Default::default()
+                },
+            ),
+        )
+        .unwrap();
+        p.to_zip().unwrap()
+    }
+
+    fn deploy(org: &mut Org, zip: &[u8]) -> DeployStatus {
+        let limits = ZipLimits::default();
+        start(
+            org,
+            Request {
+                zip,
+                options: DeployOptions::default(),
+                user: 0,
+                now_ms: 1_800_000_000_000,
+                limits: &limits,
+            },
+        )
+        .unwrap()
+        .result
+        .status
+    }
+
+    #[test]
+    fn a_refused_certificate_deploys_but_never_verifies() {
+        let pem = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/certs/base.crt"),
+        )
+        .unwrap();
+        let sha1 = crate::x509::parse(pem.as_bytes()).unwrap().sha1;
+        // Accepted and verifying by default.
+        let mut o = org("");
+        assert_eq!(deploy(&mut o, &eca_zip(&pem)), DeployStatus::Succeeded);
+        assert!(o.cfg.apps[1].verifier.is_some());
+        // Refused: recorded, but nothing verifies (written in any case, colons or not).
+        for listed in [sha1.clone(), sha1.replace(':', "").to_ascii_lowercase()] {
+            let mut o = org(&format!("refused_certificates = [\"{listed}\"]"));
+            assert_eq!(o.cfg.refused_certificates.len(), 1);
+            assert_eq!(deploy(&mut o, &eca_zip(&pem)), DeployStatus::Succeeded);
+            let app = &o.cfg.apps[1];
+            assert!(app.verifier.is_none(), "{listed}");
+            assert_eq!(app.cert_sha1, sha1);
+            assert!(app.certificate_pem.contains("BEGIN CERTIFICATE"));
+            // And a restart from the state file keeps refusing it.
+            let state = o.cfg.state_toml().unwrap();
+            let back = o.cfg.with_state(&state).unwrap();
+            assert!(back.apps[1].verifier.is_none());
+        }
+        let mut read = |_: &std::path::Path| -> std::io::Result<Vec<u8>> { Ok(Vec::new()) };
+        let e = Config::from_toml(
+            "[emulator]\nrefused_certificates = [\"F4:67\"]\n[[apps]]\nconsumer_key = \"K\"\nexternal_client_app = true\n[[users]]\nusername = \"u@example.com\"\n",
+            &mut read,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not a SHA-1 fingerprint"), "{e}");
+    }
+}
