@@ -504,6 +504,18 @@ pub fn connect(
         }
         _ => login_url(settings.login_url.as_deref(), &m, org)?,
     };
+    // A sandbox on a classic instance host logs in through test.salesforce.com.
+    let login = match &org_info {
+        Some(o)
+            if o.is_sandbox
+                && settings.login_url.is_none()
+                && m.salesforce.login_url.is_none()
+                && login.kind() == crate::token_endpoint::LoginKind::MyDomain =>
+        {
+            LoginUrl::parse(crate::token_endpoint::SANDBOX)?
+        }
+        _ => login,
+    };
     let prover = match org {
         Some(o) if !settings.dry_run => Some(verify::Prover::new(
             o.http(),

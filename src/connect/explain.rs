@@ -194,4 +194,28 @@ mod tests {
         assert_eq!(fix_for("something new"), DEFAULT_FIX);
         assert!(org_error_fix("INVALID_SESSION_ID").contains("log in again"));
     }
+
+    #[test]
+    fn failures_keep_their_place_and_escape_salesforce_text() {
+        let r: DeployResult = serde_json::from_str(
+            r#"{"id":"0Af","status":"Failed","done":true,"success":false,
+                "errorMessage":"No package.xml found",
+                "details":{"componentFailures":{"componentType":"ExternalClientApplication",
+                  "fullName":"acme","fileName":"externalClientApps/acme.eca","lineNumber":"3",
+                  "columnNumber":5,"problem":"Element {x}y invalid at this location\u001b[31m",
+                  "problemType":"Error","success":false}}}"#,
+        )
+        .unwrap();
+        let f = failures(&r);
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            f[0].component_type.as_deref(),
+            Some("ExternalClientApplication")
+        );
+        assert_eq!(f[0].file.as_deref(), Some("externalClientApps/acme.eca"));
+        assert_eq!((f[0].line, f[0].column), (Some(3), Some(5)));
+        assert!(!f[0].problem.contains('\u{1b}'), "{}", f[0].problem);
+        assert!(f[0].fix.contains("schema's order"), "{}", f[0].fix);
+        assert!(f[1].component_type.is_none() && f[1].problem == "No package.xml found");
+    }
 }

@@ -1291,3 +1291,26 @@ fn demo_runs_init_connect_and_mint() {
         app.consumer_key
     );
 }
+
+#[test]
+fn for_org_to_org_prints_the_calling_orgs_steps_with_this_directorys_values() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    init(&dir);
+    let out = run(&["connect", p(&dir), "--dry-run", "--for-org-to-org"]);
+    let stdout = ok(&out);
+    let key = manifest(&dir).apps[0].consumer_key.clone();
+    for part in [
+        "Org to org: a calling org signs the assertion with the JKS (docs/org-to-org.md)".to_owned(),
+        format!("certmint check --salesforce {} --passin env:CERT_PASS", p(&dir.join("current/server.jks"))),
+        "Import from Keystore".to_owned(),
+        "the certificate's Unique Name becomes acme_jwt".to_owned(),
+        format!("jwt.setSub('{USER}');"),
+        "jwt.setAud('https://login.salesforce.com');".to_owned(),
+        format!("jwt.setIss('{key}');"),
+        "Auth.JWS jws = new Auth.JWS(jwt, 'acme_jwt');".to_owned(),
+        "new Auth.JWTBearerTokenExchange('https://login.salesforce.com/services/oauth2/token', jws);".to_owned(),
+    ] {
+        assert!(stdout.contains(&part), "{part} in\n{stdout}");
+    }
+}
