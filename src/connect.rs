@@ -483,7 +483,13 @@ pub fn connect(
             .client_id
             .clone()
             .or_else(|| rec0.as_ref().map(|r| r.consumer_key.clone()))
-            .or_else(|| m.salesforce.client_id.clone())
+            // The client id init recorded, unless it is another app's that connect made.
+            .or_else(|| {
+                m.active_app()
+                    .is_none()
+                    .then(|| m.salesforce.client_id.clone())
+                    .flatten()
+            })
             .ok_or_else(|| {
                 Error::invalid(
                     Input::App,

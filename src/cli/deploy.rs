@@ -30,16 +30,16 @@ fn load(dir: &Path) -> CliResult<Manifest> {
 
 /// With `--deploy`, a renewal whose generation is not on the app yet is deployed again
 /// instead of renewing once more: the current generation, when a renewal made it and the
-/// active app carries an older one.
+/// active app is not recorded as verified with it (an older generation, or a deploy that
+/// was interrupted or did not finish).
 pub(super) fn undeployed_renewal(dir: &Path) -> CliResult<Option<String>> {
     let m = load(dir)?;
     let (Some(app), Some(g)) = (m.active_app(), m.current_generation()) else {
         return Ok(None);
     };
-    Ok(
-        (g.origin == Origin::Renew && app.generation.as_deref() != Some(g.dir.as_str()))
-            .then(|| g.dir.clone()),
-    )
+    let on_app = app.generation.as_deref() == Some(g.dir.as_str())
+        && app.state == certmint::manifest::AppState::Verified;
+    Ok((g.origin == Origin::Renew && !on_app).then(|| g.dir.clone()))
 }
 
 /// Check that the directory is connected before a generation is made for `--deploy`.
