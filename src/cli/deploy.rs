@@ -58,7 +58,7 @@ pub(super) fn require_connected(dir: &Path) -> CliResult<()> {
     Ok(())
 }
 
-fn print_redeployed(ctx: &Ctx, dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitStatus> {
+fn print_redeployed(dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitStatus> {
     let m = load(dir)?;
     let login = m.salesforce.login_url.clone().unwrap_or_default();
     match &r.status {
@@ -101,7 +101,6 @@ fn print_redeployed(ctx: &Ctx, dir: &Path, r: &Redeployed, what: &str) -> CliRes
         }
         Status::NotYetWorking { attempts, last } => {
             print_not_yet(&r.app, *attempts, last, &login);
-            let _ = ctx;
             Ok(ExitStatus::No)
         }
         Status::Planned => Ok(ExitStatus::Success),
@@ -129,7 +128,7 @@ pub(super) fn renew(
     let mut talk = Talk::new(ctx);
     let r = rotation::redeploy(dir, &org, &g.dir, &key, waiting(wait), &mut talk)
         .map_err(|e| org_session::org_error("cannot deploy the renewed certificate", e))?;
-    let code = print_redeployed(ctx, dir, &r, "renewed and deployed")?;
+    let code = print_redeployed(dir, &r, "renewed and deployed")?;
     if code == ExitStatus::Success && !ctx.quiet {
         errln!(
             "The key is unchanged, so every client kept working throughout. If the JKS is imported in Certificate and Key Management, import the new {} too.",
@@ -173,7 +172,7 @@ pub(super) fn rotate(
     if second_app {
         let r = rotation::second_app(dir, &org, new_gen, &new_key, waiting(wait), &mut talk)
             .map_err(|e| org_session::org_error("cannot deploy the second app", e))?;
-        let code = print_redeployed(ctx, dir, &r, "rotated onto a second app")?;
+        let code = print_redeployed(dir, &r, "rotated onto a second app")?;
         if code == ExitStatus::Success && !ctx.quiet {
             let m = load(dir)?;
             let stem = &m.stem;
@@ -221,7 +220,7 @@ pub(super) fn rotate(
     .map_err(|e| org_session::org_error("cannot deploy the new certificate", e))?;
     match &r.rolled_back {
         None => {
-            let code = print_redeployed(ctx, dir, &r.new, "rotated")?;
+            let code = print_redeployed(dir, &r.new, "rotated")?;
             if code == ExitStatus::Success && !ctx.quiet {
                 errln!(
                     "{}/current is {} now. Programs that copied the old key must switch to {} (the app holds one certificate).",
@@ -256,7 +255,7 @@ pub(super) fn rotate(
                 new_gen
             );
             if !back_ok {
-                let _ = print_redeployed(ctx, dir, back, "rollback")?;
+                let _ = print_redeployed(dir, back, "rollback")?;
             }
             errln!(
                 "  hint: find out why the new certificate was refused (docs/troubleshooting.md), then run `certmint rotate {} --deploy` again",
