@@ -712,7 +712,7 @@ fn renew_deploy_never_fails_a_mint_during_the_switch() {
 
 #[test]
 fn rotate_deploy_goes_through_the_propagation_delay() {
-    let org = Org::with("propagation_seconds = 2");
+    let org = Org::with("propagation_seconds = 3");
     let (_root, dir) = connected(&org);
     let g1 = manifest(&dir).current.clone().unwrap();
     let mut args = vec![
