@@ -8,10 +8,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod cert;
 mod check;
 mod common;
+mod connect;
 mod convert;
 mod csr;
 mod decrypt;
 mod demo;
+mod deploy;
 mod emulate;
 mod error;
 mod export;
@@ -23,6 +25,7 @@ mod key;
 mod mint;
 mod mint_batch;
 mod mint_setup;
+mod org_session;
 mod p12;
 mod password;
 mod renew;
@@ -40,9 +43,10 @@ const AFTER_HELP: &str = "\
 TRY IT OFFLINE FIRST:
   $ certmint demo                     # the recipe, then a token from the built-in emulator
 
-THE WHOLE RECIPE IN ONE COMMAND:
-  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS   # then follow its next steps
-  $ certmint mint --dir acme-jwt --client-id \"$CONSUMER_KEY\" --username integration@acme.com
+THE WHOLE RECIPE IN ONE COMMAND, THEN THE APP IN THE ORG:
+  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS -u integration@acme.com
+  $ certmint connect acme-jwt --target-org acme    # External Client App, permission set, proof
+  $ certmint mint --dir acme-jwt
 
 THE RECIPE, STEP BY STEP (each step replaces an openssl or keytool command):
   $ certmint key --out server.pass.key --passout env:PW              # openssl genrsa -des3
@@ -56,8 +60,8 @@ THE RECIPE, STEP BY STEP (each step replaces an openssl or keytool command):
 
 EVERY YEAR:
   $ certmint check acme-jwt            # exit 1 when the certificate expires within 30 days
-  $ certmint renew acme-jwt            # same key, new certificate: zero downtime
-  $ certmint rotate acme-jwt           # new key, with a switchover plan
+  $ certmint renew acme-jwt --deploy --target-org acme    # same key, new certificate, no downtime
+  $ certmint rotate acme-jwt --deploy --second-app --target-org acme   # new key, no downtime
 
 PASSWORDS:
   --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
@@ -99,6 +103,10 @@ pub(crate) enum Command {
     /// resumable, ending with the next steps.
     #[command(after_long_help = init::AFTER_HELP)]
     Init(init::InitArgs),
+    /// Create the app in the org (an External Client App with the certificate, admin
+    /// approval and a pre-authorized permission set) through the Metadata API, and prove it.
+    #[command(after_long_help = connect::AFTER_HELP)]
+    Connect(connect::ConnectArgs),
     /// A new certificate over the same key (zero downtime), for a directory or a cert/key pair.
     #[command(after_long_help = renew::AFTER_HELP)]
     Renew(renew::RenewArgs),
@@ -183,9 +191,10 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<ExitStatus, CliError> {
         Command::Demo(a) => return demo::run(ctx, a),
         Command::Check(a) => return check::run(ctx, a),
         Command::Mint(a) => return mint::run(ctx, a),
+        Command::Connect(a) => return connect::run(ctx, a),
+        Command::Renew(a) => return renew::run(ctx, a),
+        Command::Rotate(a) => return rotate::run(ctx, a),
         Command::Init(a) => init::run(ctx, a),
-        Command::Renew(a) => renew::run(ctx, a),
-        Command::Rotate(a) => rotate::run(ctx, a),
         Command::Key(a) => key::run(ctx, a),
         Command::Decrypt(a) => decrypt::run(ctx, a),
         Command::Csr(a) => csr::run(ctx, a),

@@ -97,6 +97,7 @@ impl Default for ServerOptions {
 /// A running emulator. Dropping it stops the server.
 pub struct Running {
     base_url: String,
+    shared: Arc<state::Shared>,
     local_addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -131,6 +132,33 @@ impl Running {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// A session (an access token) for `username`, as if the user had logged in to the org
+    /// in a browser: the admin session `certmint demo` and tests use, without an app to log
+    /// in through. The token names the org's first app and expires as any other.
+    pub fn session_for(&self, username: &str) -> Result<String> {
+        let org = self.shared.org();
+        let user = org.cfg.user_by_name(username).ok_or_else(|| {
+            Error::invalid(
+                crate::error::Input::User,
+                format!(
+                    "the emulator has no user `{}`",
+                    crate::text::escape(username)
+                ),
+            )
+        })?;
+        if org.cfg.apps.is_empty() {
+            return Err(Error::invalid(
+                crate::error::Input::App,
+                "the emulator has no app to issue a session through",
+            ));
+        }
+        self.shared.tokens.issue(
+            org.cfg.org_id15(),
+            tokens::Grant { app: 0, user },
+            self.shared.now(),
+        )
     }
 
     /// A handle to stop the server from elsewhere.
@@ -214,6 +242,7 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         opts.log,
         opts.state_file.clone(),
     )?);
+    let kept = Arc::clone(&shared);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop_on_signals = opts.stop_on_signals;
     let signal_tx = stop_tx.clone();
@@ -240,6 +269,7 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         .map_err(Error::Io)?;
     Ok(Running {
         base_url,
+        shared: kept,
         local_addr,
         stop: stop_tx,
         thread: Some(thread),

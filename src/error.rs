@@ -127,6 +127,31 @@ pub enum Error {
         detail: String,
     },
 
+    /// The org (Salesforce's REST API or Metadata API, or the emulator) refused a call with
+    /// an error code, e.g. `INVALID_SESSION_ID` for an expired admin session or
+    /// `INSUFFICIENT_ACCESS` for a user who may not deploy.
+    #[error("{call}: HTTP {status}, {code}: {message}")]
+    OrgRefused {
+        /// What was asked of the org.
+        call: OrgCall,
+        /// The HTTP status.
+        status: u16,
+        /// Salesforce's `errorCode`.
+        code: String,
+        /// Salesforce's `message` (never a token).
+        message: String,
+    },
+
+    /// No admin session could be had: the Salesforce CLI is missing or not logged in to
+    /// the org, hides the token, or an access token source is empty or malformed.
+    #[error("{problem}: {detail}")]
+    AdminSession {
+        /// What went wrong.
+        problem: SessionProblem,
+        /// The details (never the token).
+        detail: String,
+    },
+
     /// A failure that is not the caller's fault: a cryptographic primitive or encoder
     /// refused what certmint built, the operating system's random number generator failed,
     /// or a manifest could not be written as TOML. The text says which.
@@ -165,6 +190,71 @@ impl fmt::Display for NetworkKind {
             NetworkKind::Tls => "TLS handshake failed",
             NetworkKind::Protocol => "HTTP protocol error",
             NetworkKind::UnexpectedResponse => "unexpected response",
+        })
+    }
+}
+
+/// A call to the org (see [`Error::OrgRefused`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OrgCall {
+    /// A SOQL query.
+    Query,
+    /// Creating a record (`POST sobjects/<Type>`).
+    Create,
+    /// Starting a Metadata API deploy.
+    Deploy,
+    /// Polling a deploy.
+    DeployStatus,
+    /// The OpenID Connect UserInfo of the admin session.
+    UserInfo,
+}
+
+impl fmt::Display for OrgCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OrgCall::Query => "the org refused the query",
+            OrgCall::Create => "the org refused to create the record",
+            OrgCall::Deploy => "the org refused the deploy",
+            OrgCall::DeployStatus => "the org refused to report on the deploy",
+            OrgCall::UserInfo => "the org refused the admin session",
+        })
+    }
+}
+
+/// Why no admin session could be had (see [`Error::AdminSession`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionProblem {
+    /// The Salesforce CLI (`sf`) is not installed or not on `PATH`.
+    SfMissing,
+    /// The Salesforce CLI knows no org under that alias or username, or its
+    /// authorization has expired.
+    SfNotLoggedIn,
+    /// `sf org display` hides the access token and `sf org auth show-access-token` gave
+    /// none.
+    SfTokenRedacted,
+    /// The Salesforce CLI is too old to show the access token
+    /// (`sf org auth show-access-token` is missing) and `sf org display` hides it.
+    SfTooOld,
+    /// The Salesforce CLI failed or answered something that is not its JSON.
+    SfFailed,
+    /// The access token (from `--access-token`) is empty or not an access token.
+    BadToken,
+    /// The instance URL is not an `https://` URL (or a loopback `http://` one).
+    BadInstanceUrl,
+}
+
+impl fmt::Display for SessionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SessionProblem::SfMissing => "the Salesforce CLI (sf) is not installed",
+            SessionProblem::SfNotLoggedIn => "the Salesforce CLI is not logged in to that org",
+            SessionProblem::SfTokenRedacted => "the Salesforce CLI hides the access token",
+            SessionProblem::SfTooOld => "the Salesforce CLI is too old to show the access token",
+            SessionProblem::SfFailed => "the Salesforce CLI failed",
+            SessionProblem::BadToken => "the access token is not usable",
+            SessionProblem::BadInstanceUrl => "the instance URL is not usable",
         })
     }
 }
@@ -408,6 +498,20 @@ phrases! {
         MetadataValue => "metadata value",
         /// A deploy package (zip).
         DeployZip => "deploy zip",
+
+        // The org side (`certmint connect`).
+        /// The answer of the org's REST API.
+        RestResponse => "REST API response",
+        /// The answer of the Salesforce CLI (`sf ... --json`).
+        SfOutput => "Salesforce CLI output",
+        /// The name of an app in the org.
+        AppName => "app name",
+        /// An OAuth scope of an app.
+        Scope => "OAuth scope",
+        /// The org an app lives in.
+        Org => "org",
+        /// The metadata written by `--save-metadata`.
+        SavedMetadata => "saved metadata",
     }
 
     /// The kind of input an operation wanted (see [`Error::WrongKind`]).

@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod connect;
 pub mod convert;
 pub mod csr;
 pub mod detect;

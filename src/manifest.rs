@@ -24,6 +24,10 @@ use crate::error::Input;
 use crate::pkcs12::Profile;
 use crate::{Error, Result};
 
+mod app;
+
+pub use app::{AppKind, AppRecord, AppState};
+
 /// File name of the manifest inside a certmint directory.
 pub const FILE_NAME: &str = "certmint.toml";
 /// Name of the symlink to the current generation.
@@ -247,6 +251,10 @@ pub struct Manifest {
     /// Every generation, oldest first.
     #[serde(default, rename = "generation")]
     pub generations: Vec<Generation>,
+    /// The apps `certmint connect` made or updated in an org, oldest first; at most one is
+    /// `active` (the one `mint --dir` uses).
+    #[serde(default, rename = "app", skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppRecord>,
 }
 
 impl Manifest {
@@ -348,6 +356,7 @@ impl Manifest {
                 }
             }
         }
+        self.validate_apps()?;
         if let Some(c) = &self.current
             && !self.generations.iter().any(|g| &g.dir == c)
         {
@@ -355,6 +364,32 @@ impl Manifest {
                 Input::Manifest,
                 format!("current generation `{}` is not listed", c.escape_debug()),
             ));
+        }
+        Ok(())
+    }
+
+    /// Check the `[[app]]` records: at most one active, each naming a generation the
+    /// manifest has.
+    pub fn validate_apps(&self) -> Result<()> {
+        if self.apps.iter().filter(|a| a.active).count() > 1 {
+            return Err(Error::corrupt(
+                Input::Manifest,
+                "more than one app is marked active",
+            ));
+        }
+        for a in &self.apps {
+            if let Some(g) = &a.generation
+                && !self.generations.iter().any(|x| &x.dir == g)
+            {
+                return Err(Error::corrupt(
+                    Input::Manifest,
+                    format!(
+                        "app `{}` names generation `{}`, which is not listed",
+                        a.name.escape_debug(),
+                        g.escape_debug()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -397,6 +432,11 @@ impl Manifest {
         self.generations
             .iter()
             .find(|g| g.dir == name || format!("g{}", g.number) == name)
+    }
+
+    /// The app `mint --dir` uses, when `certmint connect` made or updated one.
+    pub fn active_app(&self) -> Option<&AppRecord> {
+        self.apps.iter().find(|a| a.active)
     }
 
     /// Mutable access to a generation by directory name.
@@ -481,6 +521,7 @@ mod tests {
                 certificate: None,
                 files,
             }],
+            apps: Vec::new(),
         }
     }
 
@@ -490,6 +531,51 @@ mod tests {
         let text = m.to_toml().unwrap();
         assert!(text.contains("[[generation]]"), "{text}");
         assert_eq!(Manifest::from_toml(&text).unwrap(), m);
+    }
+
+    fn app(name: &str, active: bool) -> AppRecord {
+        AppRecord {
+            name: name.into(),
+            kind: AppKind::ExternalClientApp,
+            consumer_key: "K0123456789abcdefghij".into(),
+            created: true,
+            org_id: "00DEMULATOR000125B".into(),
+            instance_url: "http://127.0.0.1:7357".into(),
+            username: "integration@acme.com".into(),
+            permission_set: Some("acme_jwt".into()),
+            profiles: Vec::new(),
+            scopes: vec!["Api".into(), "RefreshToken".into()],
+            label: name.into(),
+            contact_email: "admin@acme.com".into(),
+            callback_url: "http://localhost:1717/OauthRedirect".into(),
+            state: AppState::Verified,
+            replaces: None,
+            active,
+            generation: Some("g1-2026-11-28".into()),
+            certificate_sha256: Some("AA".into()),
+            plan_sha256: Some("00".into()),
+            deploy_id: Some("0AfEMU0000000010BA".into()),
+            updated: "2026-11-28T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn app_records_round_trip_and_at_most_one_is_active() {
+        let mut m = sample();
+        m.apps = vec![app("acme_jwt", false), app("acme_jwt_g2", true)];
+        let text = m.to_toml().unwrap();
+        assert!(text.contains("[[app]]"), "{text}");
+        let back = Manifest::from_toml(&text).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.active_app().unwrap().name, "acme_jwt_g2");
+        // A manifest without apps reads as before (older certmint wrote none).
+        assert!(!sample().to_toml().unwrap().contains("[[app]]"));
+        m.apps[0].active = true;
+        assert!(Manifest::from_toml(&toml::to_string(&m).unwrap()).is_err());
+        m.apps[0].active = false;
+        m.apps[0].generation = Some("g9-2030-01-01".into());
+        let e = Manifest::from_toml(&toml::to_string(&m).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("names generation"), "{e}");
     }
 
     #[test]

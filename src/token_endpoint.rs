@@ -295,7 +295,9 @@ impl Client {
         r.as_ref().map_err(|e| Error::network(NetworkKind::Tls, e))
     }
 
-    fn agent_for(&self, url: &str) -> Result<&Agent> {
+    /// The agent for `url` (plain HTTP only to loopback; TLS with the roots and proxy of
+    /// these options). `connect`'s REST and Metadata API client shares it.
+    pub(crate) fn agent_for(&self, url: &str) -> Result<&Agent> {
         let u = Url::parse(url, Input::Url)?;
         if u.scheme == "http" {
             if !is_loopback_host(&u.host) {
@@ -493,9 +495,12 @@ fn make_proxy(url: &str) -> Result<ureq::Proxy> {
     })
 }
 
-type RawResponse = (u16, String, Option<String>, Vec<u8>);
+pub(crate) type RawResponse = (u16, String, Option<String>, Vec<u8>);
 
-fn read_response(mut resp: ureq::http::Response<ureq::Body>, url: &str) -> Result<RawResponse> {
+pub(crate) fn read_response(
+    mut resp: ureq::http::Response<ureq::Body>,
+    url: &str,
+) -> Result<RawResponse> {
     let status = resp.status().as_u16();
     let header = |name: &str| {
         resp.headers()
@@ -519,7 +524,13 @@ fn snippet(bytes: &[u8]) -> String {
     crate::text::escape(text.trim())
 }
 
-fn unexpected(url: &str, status: u16, ctype: &str, location: Option<&str>, body: &[u8]) -> Error {
+pub(crate) fn unexpected(
+    url: &str,
+    status: u16,
+    ctype: &str,
+    location: Option<&str>,
+    body: &[u8],
+) -> Error {
     let mut detail = format!("{url} answered HTTP {status}");
     if let Some(loc) = location {
         detail.push_str(&format!(", redirecting to {}", crate::text::escape(loc)));
@@ -534,7 +545,7 @@ fn unexpected(url: &str, status: u16, ctype: &str, location: Option<&str>, body:
     Error::network(NetworkKind::UnexpectedResponse, detail)
 }
 
-fn classify(e: ureq::Error, url: &str) -> Error {
+pub(crate) fn classify(e: ureq::Error, url: &str) -> Error {
     use ureq::Error as U;
     let (kind, detail) = match &e {
         U::HostNotFound => (

@@ -181,6 +181,19 @@ fn writing(path: &Path, e: Error) -> Error {
     }
 }
 
+/// Change the manifest of `dir` with `change` and write it (atomically, only when it
+/// changed); no key or other file is touched. Returns the manifest as written. This is how
+/// `certmint connect` records the apps it makes (`[[app]]`) and the client id `mint`
+/// uses.
+pub fn update(dir: &Path, change: impl FnOnce(&mut Manifest) -> Result<()>) -> Result<Manifest> {
+    let _lock = lock(dir)?;
+    let mut m = load(dir)?;
+    change(&mut m)?;
+    m.validate_apps()?;
+    save(dir, &m)?;
+    Ok(m)
+}
+
 /// Path of the manifest in `dir`.
 pub fn manifest_path(dir: &Path) -> PathBuf {
     dir.join(manifest::FILE_NAME)
@@ -692,6 +705,7 @@ pub fn init(
             current: None,
             salesforce: settings.salesforce.clone(),
             generations: Vec::new(),
+            apps: Vec::new(),
         };
         let g = new_generation(&m, Origin::Init, settings.bits, now, None);
         m.generations.push(g);
@@ -927,6 +941,18 @@ fn finish(
 /// Make `generation` (a complete one) the current generation: the switch after a
 /// rotation, or the way back.
 pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
+    activate_with(dir, generation, |_| Ok(()))
+}
+
+/// [`activate`], with `change` applied to the manifest in the same write: the switch of
+/// the current generation and of what `change` sets (the app and client id after a
+/// rotation onto a second app) is one atomic rename, so `mint --dir` never sees one
+/// without the other.
+pub fn activate_with(
+    dir: &Path,
+    generation: &str,
+    change: impl FnOnce(&mut Manifest) -> Result<()>,
+) -> Result<Manifest> {
     let _lock = lock(dir)?;
     let mut m = load(dir)?;
     let g = m.find_generation(generation).cloned().ok_or_else(|| {
@@ -979,6 +1005,8 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
         }
     }
     m.current = Some(g.dir.clone());
+    change(&mut m)?;
+    m.validate_apps()?;
     save(dir, &m)?;
     update_current_link(dir, &g.dir)?;
     Ok(m)

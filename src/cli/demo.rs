@@ -1,9 +1,12 @@
 //! `certmint demo`: the whole job offline, end to end, in one command: the recipe into a
-//! fresh directory, then a real JWT bearer exchange against certmint's emulator of the
-//! Salesforce token endpoint, and the identity check with the token it returns.
+//! fresh directory (`init`), the app created in certmint's emulated org through the
+//! Metadata API (`connect`: an External Client App with the certificate, a permission set
+//! assigned to the integration user, the proof by a token), then a real JWT bearer exchange
+//! (`mint`) with the consumer key connect chose, and the identity check.
 
 use std::path::PathBuf;
 
+use certmint::connect::{self, AdminSession, OrgClient};
 use certmint::emulator::{Config, ServerOptions};
 use certmint::jwt::{Claims, HeaderStyle, Signer};
 use certmint::key::KeyEncryption;
@@ -11,7 +14,9 @@ use certmint::manifest::{Role, SalesforceSettings};
 use certmint::output::Mode;
 use certmint::pkcs12::Profile;
 use certmint::text::escape;
-use certmint::token_endpoint::{Client, ClientOptions, Exchange, IdentityCheck, LoginUrl};
+use certmint::token_endpoint::{
+    AccessToken, Client, ClientOptions, Exchange, IdentityCheck, LoginUrl,
+};
 use certmint::workdir::{self, InitSettings};
 use clap::Args;
 
@@ -26,10 +31,13 @@ EXAMPLES:
   $ certmint demo /tmp/jwt-demo --passout env:DEMO_PASS
 
 Runs the whole job offline: `certmint init` into DIR (encrypted key, plain key, CSR,
-certificate, PKCS#12, JKS and the manifest), then starts certmint's emulator of the
-Salesforce token endpoint on 127.0.0.1 with the new certificate uploaded to a demo
-connected app, signs an RS256 assertion with the new key, exchanges it for an access token
-(shown masked) and proves the token with the identity URL. Nothing leaves the machine.
+certificate, PKCS#12, JKS and the manifest); starts certmint's emulated Salesforce org on
+127.0.0.1, with an admin and an integration user; `certmint connect` as the admin: an
+External Client App with the new certificate, a consumer key certmint generates, admin
+approval and a permission set assigned to the integration user, deployed through the
+Metadata API and proven; then `certmint mint`: signs an RS256 assertion with the new key,
+exchanges it for an access token (shown masked) and proves the token with the identity URL.
+Nothing leaves the machine.
 Without --passout, a random password is generated and saved in DIR/demo-password.txt
 (mode 0600). Run it again to reuse the directory.
 
@@ -38,10 +46,40 @@ EXIT CODES:
   1  the emulator refused the assertion (printed with its explanation)
   2  error";
 
-/// The demo connected app's consumer key.
-pub(super) const DEMO_CLIENT_ID: &str = "3MVG9certmint.DEMO.consumer.key";
 /// The demo integration user.
 pub(super) const DEMO_USER: &str = "integration@certmint-demo.example";
+/// The demo org's admin, who connects the app.
+pub(super) const DEMO_ADMIN: &str = "admin@certmint-demo.example";
+
+/// The demo org: an admin (System Administrator), the integration user (Standard User,
+/// so only the permission set connect assigns pre-authorizes it), and the app the admin's
+/// session comes through (as the Salesforce CLI's own app would be); deploys are quick.
+fn demo_org() -> String {
+    format!(
+        r#"[org]
+name = "certmint demo"
+
+[emulator]
+deploy_millis = 200
+
+[[apps]]
+name = "demo_admin_console"
+consumer_key = "DEMOADMINCONSOLE"
+external_client_app = true
+permitted_users = "admin-approved"
+
+[[users]]
+username = "{DEMO_ADMIN}"
+name = "Demo Admin"
+email = "{DEMO_ADMIN}"
+
+[[users]]
+username = "{DEMO_USER}"
+name = "Demo Integration"
+profile = "Standard User"
+"#
+    )
+}
 
 #[derive(Args, Debug)]
 pub(crate) struct DemoArgs {
@@ -114,7 +152,7 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
         profile: Profile::Modern,
         kdf: KeyEncryption::pbkdf2_default(),
         salesforce: SalesforceSettings {
-            client_id: Some(DEMO_CLIENT_ID.into()),
+            client_id: None,
             username: Some(DEMO_USER.into()),
             login_url: None,
         },
@@ -129,12 +167,16 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
         .ok_or_else(|| CliError::new("the demo directory has no current generation"))?;
     let cert_path = workdir::file_path(dir, m, g, Role::Certificate);
     let key_path = workdir::file_path(dir, m, g, Role::PlainKey);
-    let cert_pem = ctx.read(&cert_path, "certificate")?;
     let key = ctx.load_key(&key_path, None)?.0;
 
-    // 2. The emulator, with the certificate "uploaded" to a pre-authorized connected app.
-    let config = Config::simple(&cert_pem, DEMO_CLIENT_ID, &[DEMO_USER.to_string()])
-        .map_err(|e| CliError::lib("cannot configure the emulator", None, e))?;
+    // 2. The org, and the app in it: `certmint connect` as the admin.
+    let config = Config::from_toml(&demo_org(), &mut |p: &std::path::Path| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("the demo org reads no file ({})", p.display()),
+        ))
+    })
+    .map_err(|e| CliError::lib("cannot configure the emulator", None, e))?;
     let opts = ServerOptions {
         log: false,
         stop_on_signals: false,
@@ -144,27 +186,52 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
         .map_err(|e| CliError::lib("cannot start the emulator", None, e))?;
     let base = emulator.base_url().to_owned();
     ctx.say(format!(
-        "2. the emulator of Salesforce's token endpoint listens on {base}; the certificate is on app `{DEMO_CLIENT_ID}`, user {DEMO_USER} is pre-authorized"
+        "2. certmint's emulated org listens on {base}; connecting the app as {DEMO_ADMIN}"
+    ));
+    let token = emulator
+        .session_for(DEMO_ADMIN)
+        .map_err(|e| CliError::lib("cannot log the demo admin in", None, e))?;
+    let session = AdminSession::new(&base, AccessToken::new(token), "the demo admin's session")
+        .map_err(|e| CliError::lib("cannot use the demo admin's session", None, e))?;
+    let client = Client::new(ClientOptions::default())
+        .map_err(|e| CliError::lib("cannot set up the HTTP client", None, e))?;
+    let org = OrgClient::new(&client, session);
+    let settings = connect::Settings {
+        login_url: Some(base.clone()),
+        wait: std::time::Duration::from_secs(30),
+        backoff: connect::Backoff::new(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(1),
+        ),
+        ..connect::Settings::default()
+    };
+    let mut talk = super::org_session::Talk::new(ctx);
+    let connected = connect::connect(dir, &settings, Some(&org), &key, &mut talk)
+        .map_err(|e| CliError::lib("cannot connect the demo app", Some(dir), e))?;
+    if !matches!(
+        connected.status,
+        connect::Status::Connected { .. } | connect::Status::Unchanged
+    ) {
+        let m = workdir::load(dir).map_err(|e| CliError::lib("cannot read", Some(dir), e))?;
+        let code = super::connect::print_outcome(ctx, dir, &m, &connected)?;
+        return Ok(code);
+    }
+    let client_id = connected.app.consumer_key.clone();
+    ctx.say(format!(
+        "   the External Client App `{}` has the certificate; its consumer key is {client_id}",
+        connected.app.name
     ));
 
-    // 3. The JWT bearer exchange, exactly as `certmint mint` does it.
+    // 3. The JWT bearer exchange, exactly as `certmint mint --dir` does it.
     let login = LoginUrl::parse(&base).map_err(|e| CliError::lib("bad emulator URL", None, e))?;
     let signer = Signer::new(&key, HeaderStyle::Bare)
         .map_err(|e| CliError::lib("cannot use the key", Some(&key_path), e))?;
     let now = super::jwt::now_unix();
-    let claims = Claims::new(
-        DEMO_CLIENT_ID,
-        DEMO_USER,
-        &login.default_audience(),
-        now,
-        180,
-    )
-    .map_err(|e| CliError::lib("cannot build the assertion", None, e))?;
+    let claims = Claims::new(&client_id, DEMO_USER, &login.default_audience(), now, 180)
+        .map_err(|e| CliError::lib("cannot build the assertion", None, e))?;
     let assertion = signer
         .sign(&claims)
         .map_err(|e| CliError::lib("cannot sign", None, e))?;
-    let client = Client::new(ClientOptions::default())
-        .map_err(|e| CliError::lib("cannot set up the HTTP client", None, e))?;
     let grant = match client.exchange(&login, &assertion) {
         Ok(Exchange::Granted(g)) => g,
         Ok(Exchange::Refused(err)) => {
@@ -178,7 +245,7 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
         Err(e) => return Err(CliError::lib("the token request failed", None, e)),
     };
     ctx.say(format!(
-        "3. signed an RS256 assertion (iss {DEMO_CLIENT_ID}, sub {DEMO_USER}, aud {}) and exchanged it for a token",
+        "3. signed an RS256 assertion (iss {client_id}, sub {DEMO_USER}, aud {}) and exchanged it for a token",
         claims.aud
     ));
     let identity = client
@@ -202,17 +269,15 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     )?;
     if !ctx.quiet {
         errln!();
-        errln!("It works end to end, offline. With a real connected app:");
+        errln!("It works end to end, offline (the emulated org is gone now). With a real org:");
+        errln!("  certmint init DIR --cn NAME -u integration@your.org");
         errln!(
-            "  upload {} to the app (\"Use digital signatures\"), pre-authorize your integration user, then",
+            "  certmint connect DIR --target-org ALIAS    # an org the Salesforce CLI is logged in to"
+        );
+        errln!("  certmint mint --dir DIR");
+        errln!(
+            "  (or upload {} to an app by hand: docs/setup-guide.md)",
             shown(&cert_path)
-        );
-        errln!(
-            "  certmint mint --dir {} --client-id <consumer key> --username <user>",
-            shown(dir)
-        );
-        errln!(
-            "  For your own setup, start with `certmint init DIR --cn NAME` (see `certmint help init`)."
         );
     }
     Ok(ExitStatus::Success)

@@ -31,6 +31,7 @@ EXAMPLES:
   $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
       --login-url http://127.0.0.1:7357 --json      # against `certmint emulate`
   $ certmint mint --key server.key --client-id KEY --usernames users.txt --concurrency 8 > tokens.jsonl
+  $ certmint mint --dir acme-jwt --passin env:CERT_PASS --sf-alias acme   # then `sf ... -o acme`
 
 The token request is POST <login URL>/services/oauth2/token with grant_type and assertion,
 form-encoded. The audience follows the login URL: production and My Domain
@@ -41,6 +42,12 @@ The access token is shown masked (org id prefix, first and last four characters)
 --show-token; --token-out writes it to a file with mode 0600. There is no refresh token in
 this flow: mint again when the session expires. Then the token is proven with a GET of
 the identity URL it came with (skip with --no-verify).
+
+--sf-alias ALIAS hands the token to the Salesforce CLI (`sf org login access-token
+--instance-url URL --alias ALIAS --no-prompt`, the token in its environment as
+SF_ACCESS_TOKEN, never on its command line): sf then works against the org while the key
+stays encrypted (`--dir` with --passin, after deleting server.key). The JWT flow has no
+refresh token, so run it again when the session expires.
 
 HTTPS uses the system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR are honoured), or
 only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY, else HTTP_PROXY)
@@ -166,6 +173,9 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
         &grant,
         identity.as_ref(),
     )?;
+    if let Some(alias) = &args.sf_alias {
+        super::org_session::sf_login(ctx, alias, &grant)?;
+    }
     match &identity {
         Some(IdentityCheck::Verified(id)) if !id.username.eq_ignore_ascii_case(&claims.sub) => {
             Err(CliError::new(format!(

@@ -69,11 +69,16 @@ pub(crate) struct MintArgs {
     /// Seconds allowed for each response.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// Then log the Salesforce CLI in with the token under ALIAS (`sf org login
+    /// access-token`, the token passed in its environment, never on its command line), so
+    /// `sf` works against the org without an unencrypted key on disk.
+    #[arg(long, value_name = "ALIAS")]
+    pub sf_alias: Option<String>,
     /// Mint a token for each username in FILE (one per line; blank lines and `#` comments
     /// are skipped), in parallel, printing one JSON line per user (token masked unless
     /// --show-token). Exit code 0 when every user got a token, 1 when Salesforce refused
     /// any, 2 on an error.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "token_out", "retry"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["username", "token_out", "retry", "sf_alias"])]
     pub usernames: Option<PathBuf>,
     /// With --usernames: how many connections (and signing threads) to use at once
     /// [default: 8].

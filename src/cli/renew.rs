@@ -20,6 +20,7 @@ EXAMPLES:
   $ certmint renew acme-jwt --passin env:CERT_PASS             # a directory made by init
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
   $ certmint renew --cert server.crt --key server.key --out server-2027.crt
+  $ certmint renew acme-jwt --passin env:CERT_PASS --deploy --target-org acme   # onto the app
 
 On a directory: makes a new generation with the same key (copied), a new CSR and
 certificate, and rebuilt PKCS#12 and JKS, and makes it current; the previous generation
@@ -29,8 +30,16 @@ certificate: zero downtime. An interrupted renewal resumes when run again.
 With --cert/--key: writes only the new certificate (same subject, new serial, validity
 from now).
 
+With --deploy (on a directory `certmint connect` connected): the new certificate is
+deployed to the app through the Metadata API and proven by minting a token with the key,
+up to --wait; clients keep working throughout, since old and new certificates carry the
+same public key. The admin session is --target-org ALIAS or --instance-url with
+--access-token (see `certmint help connect`). When the deploy failed or timed out, run the
+same command again: it deploys the renewal it made instead of renewing once more.
+
 EXIT CODES:
-  0  renewed
+  0  renewed (and with --deploy, deployed and proven)
+  1  with --deploy: the org refused the deploy, or no token within --wait (run it again)
   2  error (wrong password, no complete generation, key and certificate do not match)";
 
 #[derive(Args, Debug)]
@@ -57,11 +66,35 @@ pub(crate) struct RenewArgs {
     /// With --out: replace the output if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Deploy the renewed certificate to the directory's app (`certmint connect`) and prove
+    /// it with a token.
+    #[arg(long, requires = "dir")]
+    pub deploy: bool,
+    #[command(flatten)]
+    pub admin: super::org_session::AdminArgs,
+    #[command(flatten)]
+    pub wait: super::org_session::WaitArgs,
 }
 
-pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<super::error::ExitStatus> {
+    if args.admin.given() && !args.deploy {
+        return Err(CliError::new("an admin session is only used with --deploy")
+            .hint("add --deploy to put the renewed certificate on the app"));
+    }
     if let Some(dir) = &args.dir {
-        return renew_dir(ctx, dir, &args);
+        if args.deploy {
+            super::deploy::require_connected(dir)?;
+            if let Some(g) = super::deploy::undeployed_renewal(dir)? {
+                ctx.say(format!(
+                    "generation {g} (a renewal) is not on the app yet: deploying it, without renewing again"
+                ));
+            } else {
+                renew_dir(ctx, dir, &args)?;
+            }
+            return super::deploy::renew(ctx, dir, &args.admin, &args.wait, args.passin.as_ref());
+        }
+        renew_dir(ctx, dir, &args)?;
+        return Ok(super::error::ExitStatus::Success);
     }
     let (Some(cert_path), Some(key_path), Some(out)) = (&args.cert, &args.key, &args.out) else {
         return Err(CliError::new(
@@ -100,7 +133,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
         "the old certificate `{}` is unchanged; upload the new one to the connected app when convenient: clients keep working either way",
         shown(cert_path)
     ));
-    Ok(())
+    Ok(super::error::ExitStatus::Success)
 }
 
 fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResult<()> {
@@ -120,7 +153,13 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
         .iter()
         .find(|g| g.dir == report.generation);
     let link = dir.join(certmint::manifest::CURRENT_LINK);
-    if !ctx.quiet {
+    if !ctx.quiet && args.deploy {
+        errln!(
+            "Renewed: generation {} is current (same key as {}); deploying it to the app.",
+            report.generation,
+            previous.as_deref().unwrap_or("?")
+        );
+    } else if !ctx.quiet {
         errln!();
         errln!(
             "Renewed: generation {} is current (same key as {}).",

@@ -9,7 +9,7 @@ use certmint::workdir;
 use clap::Args;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult, shown};
+use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::key::Kdf;
 use super::password::{PassSource, Purpose};
 use super::stdio::errln;
@@ -20,6 +20,9 @@ EXAMPLES:
   $ certmint mint --dir acme-jwt --generation g2 --retry 900  # prove it after the upload
   $ certmint rotate acme-jwt --activate                      # switch DIR/current to it
   $ certmint rotate acme-jwt --activate g1                   # the way back
+  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --target-org acme
+  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --second-app --target-org acme
+  $ certmint rotate acme-jwt --retire-previous --target-org acme   # later, when all switched
 
 Makes a new generation with a new key, CSR, certificate, PKCS#12 and JKS next to the
 current one, which stays current (and is never deleted) until --activate. Prints the
@@ -30,8 +33,21 @@ clients still signing with the old key are refused: switch promptly, or use a se
 connected app for a switch without any window. An interrupted rotation resumes when run
 again.
 
+With --deploy (on a directory `certmint connect` connected), certmint does the plan itself:
+it deploys the new certificate to the app through the Metadata API, mints with the new key
+until it works (up to --wait), then activates the new generation. If the new certificate
+does not work within --wait, it deploys the previous certificate again (the way back),
+leaves the previous generation current, and exits 1. With --second-app the new certificate
+goes on a second app (`<app>_g<N>`, its own consumer key, the same permission set and
+user) instead: once it issues a token, the manifest switches to the second app and the new
+generation in one write, so `mint --dir` moves at once, while programs still using the
+first app keep working. --retire-previous disables that first app later, when asked;
+never automatically. See docs/rotation.md.
+
 EXIT CODES:
-  0  the new generation is ready (or activated)
+  0  the new generation is ready (or activated; with --deploy, deployed, proven and active)
+  1  with --deploy: the org refused the deploy, or the new certificate did not issue a
+     token within --wait (rolled back); with --retire-previous: the org refused the deploy
   2  error (wrong password, no complete generation, unknown generation)";
 
 #[derive(Args, Debug)]
@@ -53,9 +69,56 @@ pub(crate) struct RotateArgs {
     /// current by default, or the one named (e.g. g1 to go back).
     #[arg(long, value_name = "GEN", num_args = 0..=1, default_missing_value = "")]
     pub activate: Option<String>,
+    /// Deploy the new certificate to the directory's app, prove it, then activate it (with
+    /// the way back if it does not work).
+    #[arg(long, conflicts_with = "activate")]
+    pub deploy: bool,
+    /// With --deploy: put the new certificate on a second app with its own consumer key
+    /// and switch to it once proven (no downtime).
+    #[arg(long, requires = "deploy")]
+    pub second_app: bool,
+    /// Disable the app the last --second-app rotation replaced (never done automatically).
+    #[arg(long, conflicts_with_all = ["activate", "deploy", "bits"])]
+    pub retire_previous: bool,
+    #[command(flatten)]
+    pub admin: super::org_session::AdminArgs,
+    #[command(flatten)]
+    pub wait: super::org_session::WaitArgs,
 }
 
-pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
+pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<ExitStatus> {
+    let dir = &args.dir;
+    if args.admin.given() && !args.deploy && !args.retire_previous {
+        return Err(CliError::new(
+            "an admin session is only used with --deploy or --retire-previous",
+        )
+        .hint("add --deploy to put the new certificate on the app"));
+    }
+    if args.retire_previous {
+        super::deploy::require_connected(dir)?;
+        return super::deploy::retire(ctx, dir, &args.admin, &args.wait, args.passin.as_ref());
+    }
+    if args.deploy {
+        super::deploy::require_connected(dir)?;
+    }
+    let new = prepare(ctx, &args)?;
+    match (new, args.deploy) {
+        (Some(g), true) => super::deploy::rotate(
+            ctx,
+            dir,
+            &g,
+            args.second_app,
+            &args.admin,
+            &args.wait,
+            args.passin.as_ref(),
+        ),
+        _ => Ok(ExitStatus::Success),
+    }
+}
+
+/// Activate (returns `None`), or make the new generation and print its plan (unless it
+/// is deployed); returns the new generation's directory name.
+fn prepare(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<Option<String>> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot rotate", Some(dir), e);
     if let Some(which) = &args.activate {
@@ -82,7 +145,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
                 shown(&dir.join(certmint::manifest::CURRENT_LINK)),
                 g.dir
             ));
-            return Ok(());
+            return Ok(None);
         }
         let m = workdir::activate(dir, &target).map_err(cannot)?;
         let now = m.current.clone().unwrap_or_default();
@@ -97,7 +160,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
             shown(dir),
             before.as_deref().unwrap_or("GEN")
         ));
-        return Ok(());
+        return Ok(None);
     }
     let m = workdir::load(dir).map_err(cannot)?;
     let what = format!("the keys and keystores in `{}`", shown(dir));
@@ -125,8 +188,15 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
     } else {
         super::init::print_report(ctx, &report);
     }
+    if args.deploy {
+        ctx.say(format!(
+            "generation {} is ready; deploying its certificate ({} stays current until it works)",
+            report.generation, old
+        ));
+        return Ok(Some(report.generation));
+    }
     if ctx.quiet {
-        return Ok(());
+        return Ok(Some(report.generation));
     }
     let new = &report.generation;
     let stem = &report.manifest.stem;
@@ -210,5 +280,5 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         s(dir.join(&old).join(Role::Certificate.file_name(stem))),
         shown(dir)
     );
-    Ok(())
+    Ok(Some(report.generation.clone()))
 }

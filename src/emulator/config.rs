@@ -157,6 +157,20 @@ pub struct Config {
     pub session_seconds: u64,
     /// Where `id` and `instance_url` point.
     pub urls: UrlStyle,
+    /// SHA-1 fingerprints (uppercase hex, no colons) of certificates a deploy accepts but
+    /// that never verify an assertion: the app then refuses every assertion (`invalid
+    /// assertion`), as when a new certificate never takes. For testing a rotation's way
+    /// back.
+    pub refused_certificates: Vec<String>,
+}
+
+/// A SHA-1 fingerprint as [`Config::refused_certificates`] holds it: hex digits only,
+/// uppercase.
+pub(crate) fn fingerprint_key(sha1: &str) -> String {
+    sha1.chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// A profile.
@@ -418,6 +432,7 @@ struct EmulatorFile {
     deploy_millis: Option<u64>,
     out_of_order_elements: Option<OrderFile>,
     eca_consumer_key_change: Option<KeyChange>,
+    refused_certificates: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -575,7 +590,15 @@ impl Config {
             apps: state.apps,
             users: state.users,
         };
-        let loaded = compile(file, &mut |cert: &str| Ok(cert.as_bytes().to_vec()))?;
+        let mut loaded = compile(file, &mut |cert: &str| Ok(cert.as_bytes().to_vec()))?;
+        for a in &mut loaded.apps {
+            if self
+                .refused_certificates
+                .contains(&fingerprint_key(&a.cert_sha1))
+            {
+                a.verifier = None;
+            }
+        }
         Ok(Config {
             apps: loaded.apps,
             users: loaded.users,
@@ -854,7 +877,27 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         clock_offset: e.clock_offset_seconds.unwrap_or(0),
         session_seconds: e.session_seconds.unwrap_or(7200).max(1),
         urls: e.urls.unwrap_or_default(),
+        refused_certificates: refused_certificates(e.refused_certificates.unwrap_or_default())?,
     })
+}
+
+fn refused_certificates(list: Vec<String>) -> Result<Vec<String>> {
+    list.iter()
+        .map(|f| {
+            let k = fingerprint_key(f);
+            if k.len() == 40 && f.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+                Ok(k)
+            } else {
+                Err(Error::invalid(
+                    Input::EmulatorConfig,
+                    format!(
+                        "refused_certificates: `{}` is not a SHA-1 fingerprint (40 hex digits, colons allowed)",
+                        crate::text::escape(f)
+                    ),
+                ))
+            }
+        })
+        .collect()
 }
 
 /// The `n`th emulator record id with a key prefix (`0PS`, `00e`, `0H4`, …), 18 characters:

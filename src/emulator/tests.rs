@@ -189,3 +189,25 @@ fn the_client_reads_the_grant_identity_and_userinfo() {
         crate::wire::identity::BAD_OAUTH_TOKEN.as_bytes()
     );
 }
+
+#[test]
+fn a_session_for_a_user_reaches_the_rest_api_as_that_user() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let dir = fixtures.join("emulator");
+    let toml = std::fs::read_to_string(dir.join("acme.toml")).unwrap();
+    let cfg = Config::from_toml(&toml, &mut |p| std::fs::read(dir.join(p))).unwrap();
+    let running = super::start(cfg, super::ServerOptions::default()).unwrap();
+    let token = running.session_for("erin@example.com").unwrap();
+    assert!(token.starts_with("00Dxx0000001gPL!"), "{token}");
+    let body = ureq::get(&format!("{}/services/oauth2/userinfo", running.base_url()))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["preferred_username"], "erin@example.com", "{v}");
+    assert!(running.session_for("nobody@example.com").is_err());
+    running.shutdown();
+}

@@ -19,6 +19,7 @@
 mod support;
 
 mod clients;
+mod connect;
 #[cfg(feature = "slow-tests")]
 mod crash;
 #[cfg(feature = "slow-tests")]

@@ -164,6 +164,7 @@ fn every_subcommand_has_a_help_snapshot() {
 const HELP: &[&str] = &[
     "demo",
     "init",
+    "connect",
     "renew",
     "rotate",
     "key",
@@ -202,6 +203,7 @@ fn help_top_level_short() {
 cases!(help_of {
     demo => help(&["demo", "--help"], "help_demo"),
     init => help(&["init", "--help"], "help_init"),
+    connect => help(&["connect", "--help"], "help_connect"),
     renew => help(&["renew", "--help"], "help_renew"),
     rotate => help(&["rotate", "--help"], "help_rotate"),
     key => help(&["key", "--help"], "help_key"),
@@ -316,6 +318,9 @@ cases!(documented_error {
     emulate_unreadable_certificate => error("error_emulate_unreadable_certificate", 2, &["emulate", "--cert", "notes.txt", "--client-id", "K", "--user", "u@example.com"]),
     init_bad_subject => error("error_init_bad_subject", 2, &["init", "acme", "--subj", "/C=USA/CN=x", "--passout", "env:P"]),
     renew_no_generation => error("error_renew_no_generation", 2, &["renew", "."]),
+    connect_not_a_directory => error("error_connect_not_a_directory", 2, &["connect", ".", "--target-org", "acme"]),
+    connect_access_token_on_argv => error("error_connect_access_token_on_argv", 2, &["connect", ".", "--instance-url", "https://acme.my.salesforce.com", "--access-token", "pass:00Dxx0000001gPL!secret"]),
+    renew_deploy_not_connected => error("error_renew_deploy_not_connected", 2, &["renew", ".", "--deploy", "--target-org", "acme"]),
 });
 
 /// `emulate --listen` on an address another process holds.

@@ -6,6 +6,7 @@ pub(crate) mod crash;
 pub(crate) mod der;
 pub(crate) mod emulator;
 pub(crate) mod pty;
+pub(crate) mod sf;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -333,6 +333,15 @@ fn certificate(text: &str) -> Result<(Verifier, String, String), Problem> {
     Ok((verifier, crate::x509::to_pem(&cert.der), cert.sha1))
 }
 
+/// True when the emulator is configured to let `cert` never take
+/// (`refused_certificates`): it is stored, and verifies nothing.
+fn refused(cfg: &Config, cert: Option<&(Verifier, String, String)>) -> bool {
+    cert.is_some_and(|(_, _, sha1)| {
+        let k = crate::emulator::config::fingerprint_key(sha1);
+        cfg.refused_certificates.contains(&k)
+    })
+}
+
 fn new_consumer_key() -> Result<String, Problem> {
     use ring::rand::SecureRandom as _;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -526,10 +535,11 @@ fn apply(
                     cfg.apps.len() - 1
                 }
             };
+            let refused = refused(cfg, cert.as_ref());
             let app = version_to_change(cfg, ix, now, touched);
             match cert {
                 Some((v, pem, sha1)) => {
-                    app.verifier = Some(v);
+                    app.verifier = (!refused).then_some(v);
                     app.certificate_pem = pem;
                     app.cert_sha1 = sha1;
                 }
@@ -602,11 +612,12 @@ fn apply(
                         }
                         (false, _) => current,
                     };
+                    let refused = refused(cfg, cert.as_ref());
                     let app = version_to_change(cfg, ix, now, touched);
                     app.consumer_key = key;
                     match cert {
                         Some((v, pem, sha1)) => {
-                            app.verifier = Some(v);
+                            app.verifier = (!refused).then_some(v);
                             app.certificate_pem = pem;
                             app.cert_sha1 = sha1;
                         }
@@ -642,5 +653,97 @@ fn apply(
             }
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::metadata::{DeployPackage, ExternalClientApplication};
+
+    fn org(extra: &str) -> Org {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let toml = format!(
+            "[emulator]\ndeploy_millis = 0\n{extra}\n[[apps]]\nname = \"console\"\nconsumer_key = \"CONSOLE\"\nexternal_client_app = true\n[[users]]\nusername = \"admin@example.com\"\n"
+        );
+        let cfg = Config::from_toml(&toml, &mut |p| std::fs::read(fixtures.join(p))).unwrap();
+        Org::new(cfg, None)
+    }
+
+    fn eca_zip(cert: &str) -> Vec<u8> {
+        let mut p = DeployPackage::new(62);
+        p.add(
+            "app",
+            &Component::ExternalClientApplication(ExternalClientApplication {
+                contact_email: "a@example.com".into(),
+                label: "app".into(),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+        p.add(
+            "app_glbl",
+            &Component::ExtlClntAppGlobalOauthSettings(
+                crate::wire::metadata::ExtlClntAppGlobalOauthSettings {
+                    certificate: Some(cert.to_owned()),
+                    consumer_key: Some("AppKey0123456789".into()),
+                    external_client_application: "app".into(),
+                    ..Default::default()
+                },
+            ),
+        )
+        .unwrap();
+        p.to_zip().unwrap()
+    }
+
+    fn deploy(org: &mut Org, zip: &[u8]) -> DeployStatus {
+        let limits = ZipLimits::default();
+        start(
+            org,
+            Request {
+                zip,
+                options: DeployOptions::default(),
+                user: 0,
+                now_ms: 1_800_000_000_000,
+                limits: &limits,
+            },
+        )
+        .unwrap()
+        .result
+        .status
+    }
+
+    #[test]
+    fn a_refused_certificate_deploys_but_never_verifies() {
+        let pem = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/certs/base.crt"),
+        )
+        .unwrap();
+        let sha1 = crate::x509::parse(pem.as_bytes()).unwrap().sha1;
+        // Accepted and verifying by default.
+        let mut o = org("");
+        assert_eq!(deploy(&mut o, &eca_zip(&pem)), DeployStatus::Succeeded);
+        assert!(o.cfg.apps[1].verifier.is_some());
+        // Refused: recorded, but nothing verifies (written in any case, colons or not).
+        for listed in [sha1.clone(), sha1.replace(':', "").to_ascii_lowercase()] {
+            let mut o = org(&format!("refused_certificates = [\"{listed}\"]"));
+            assert_eq!(o.cfg.refused_certificates.len(), 1);
+            assert_eq!(deploy(&mut o, &eca_zip(&pem)), DeployStatus::Succeeded);
+            let app = &o.cfg.apps[1];
+            assert!(app.verifier.is_none(), "{listed}");
+            assert_eq!(app.cert_sha1, sha1);
+            assert!(app.certificate_pem.contains("BEGIN CERTIFICATE"));
+            // And a restart from the state file keeps refusing it.
+            let state = o.cfg.state_toml().unwrap();
+            let back = o.cfg.with_state(&state).unwrap();
+            assert!(back.apps[1].verifier.is_none());
+        }
+        let mut read = |_: &std::path::Path| -> std::io::Result<Vec<u8>> { Ok(Vec::new()) };
+        let e = Config::from_toml(
+            "[emulator]\nrefused_certificates = [\"F4:67\"]\n[[apps]]\nconsumer_key = \"K\"\nexternal_client_app = true\n[[users]]\nusername = \"u@example.com\"\n",
+            &mut read,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not a SHA-1 fingerprint"), "{e}");
     }
 }

@@ -1,0 +1,455 @@
+//! `certmint connect DIR`: the org side of the setup, through the Metadata API. The work
+//! is the library's [`certmint::connect`]; this file reads the options and the key,
+//! gets the admin session, and prints the outcome.
+
+use std::path::{Path, PathBuf};
+
+use certmint::connect::{self, Attempt, OrgClient, PermissionSetChoice, Settings, Status};
+use certmint::manifest::{AppKind, AppRecord, Manifest, Role};
+use certmint::text::escape;
+use certmint::workdir;
+use clap::Args;
+
+use super::common::Ctx;
+use super::error::{CliError, CliResult, ExitStatus, shown};
+use super::org_session::{self, AdminArgs, Talk, WaitArgs};
+use super::password::PassSource;
+use super::stdio::{errln, outln};
+
+pub(super) const AFTER_HELP: &str = "\
+EXAMPLES:
+  $ certmint connect acme-jwt --target-org acme             # an org sf is logged in to
+  $ certmint connect acme-jwt --instance-url https://acme.my.salesforce.com \\
+        --access-token env:SF_ADMIN_TOKEN --username integration@acme.com
+  $ certmint connect acme-jwt --dry-run --save-metadata acme-metadata   # review, deploy nothing
+  $ certmint connect acme-jwt --target-org acme --connected-app Acme_JWT --client-id \"$KEY\"
+  $ certmint connect acme-jwt --target-org acme --for-org-to-org   # then the keystore steps
+
+For a directory made by `certmint init`, creates an External Client App named after the
+directory's alias (--app-name to choose): its certificate is the current generation's, its
+consumer key one certmint generates (40 letters and digits from the OS random number
+generator), its scopes Api and RefreshToken (--scope), its callback URL a placeholder, and
+its permitted users \"admin approved users are pre-authorized\": a permission set named
+after the alias too (created when missing; --permission-set, or --no-permission-set with
+--profile) is pre-authorized and assigned to the integration user (--username, or the one
+init recorded); --profile pre-authorizes profiles as well. Orgs no longer let connected
+apps be created (Spring '26): --connected-app NAME updates an existing one instead
+(certificate, admin approval, permission set, profiles), never sending its consumer key,
+which you give with --client-id.
+
+Everything goes in one Metadata API deploy (REST deployRequest, all or nothing), polled
+until done; each component failure is explained (component, file, line, Salesforce's text,
+what to do). Then certmint mints a token through the app with the directory's key, with
+backoff (1 s to 30 s) until it works or --wait runs out: changes take minutes to
+propagate. It prints the consumer key and the lines for `certmint mint --dir` and
+`sf org login jwt`, and records the app in certmint.toml, so `mint --dir` needs no
+--client-id.
+
+The admin session: --target-org ALIAS (the Salesforce CLI; the token from
+`sf org auth show-access-token`), or --instance-url with --access-token env:VAR, file:PATH,
+fd:N or stdin. The token is never printed, logged or written. The admin needs Modify
+Metadata Through Metadata API Functions (or Modify All Data), Customize Application, and
+Assign Permission Sets (docs/security.md).
+
+Run it again at any time: when the app in the org matches and works it changes nothing and
+says so; an interrupted run resumes (the consumer key is recorded before the deploy). A run
+against another org or app than the one recorded is refused unless --reconnect.
+--save-metadata writes exactly what is deployed (package.xml and the components, Metadata
+API format, which `sf project deploy start --metadata-dir` takes as it is); --dry-run
+deploys nothing (with no admin session it plans offline) and records the planned consumer
+key. Progress lines appear on a terminal only.
+
+EXIT CODES:
+  0  connected (or already connected; with --dry-run, planned)
+  1  the org refused the deploy (explained), the deploy was still running, or the app did
+     not issue a token within --wait: run the same command again to resume
+  2  error: bad option, no admin session, unreadable directory, network";
+
+#[derive(Args, Debug)]
+pub(crate) struct ConnectArgs {
+    /// A directory made by `certmint init`.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// The integration user (default: the one recorded by `init --username`).
+    #[arg(long, short = 'u', value_name = "USER")]
+    pub username: Option<String>,
+    /// The External Client App's API name (default: the directory's alias).
+    #[arg(long, value_name = "NAME", conflicts_with = "connected_app")]
+    pub app_name: Option<String>,
+    /// Update this existing connected app instead of creating an External Client App.
+    #[arg(long, value_name = "NAME")]
+    pub connected_app: Option<String>,
+    /// The existing connected app's consumer key (with --connected-app).
+    #[arg(long, value_name = "KEY", requires = "connected_app")]
+    pub client_id: Option<String>,
+    /// A profile to pre-authorize, by name (repeat for more), besides the permission set.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Vec<String>,
+    /// The permission set to pre-authorize and assign (API name; created when missing).
+    /// Default: the recorded one, else one named after the directory's alias.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_permission_set")]
+    pub permission_set: Option<String>,
+    /// Pre-authorize the --profile profiles only.
+    #[arg(long, requires = "profile")]
+    pub no_permission_set: bool,
+    /// An OAuth scope, Metadata API name or token name (repeat, or separate with commas).
+    /// Default: Api, RefreshToken.
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',')]
+    pub scope: Vec<String>,
+    /// The app's label (default: its name).
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// The app's contact email (default: the admin's).
+    #[arg(long, value_name = "EMAIL")]
+    pub contact_email: Option<String>,
+    /// The app's callback URL (default: a placeholder; the JWT flow never uses it).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// Where tokens are minted: login, test, a My Domain URL (default: the recorded login
+    /// URL, else the org's instance URL).
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+    /// Write exactly what is deployed into DIR (Metadata API format).
+    #[arg(long, value_name = "DIR")]
+    pub save_metadata: Option<PathBuf>,
+    /// Replace files in the --save-metadata directory.
+    #[arg(long, requires = "save_metadata")]
+    pub force: bool,
+    /// Plan (and save) only: deploy nothing, change nothing in the org.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Connect the directory to another org or app than the one recorded (the old record
+    /// is kept, inactive).
+    #[arg(long)]
+    pub reconnect: bool,
+    /// Also print the steps for a calling org that signs with the JKS (Certificate and Key
+    /// Management, Apex, Named Credential): see docs/org-to-org.md.
+    #[arg(long)]
+    pub for_org_to_org: bool,
+    /// Password source for the key when the unencrypted server.key is gone: pass:TEXT,
+    /// env:VAR, file:PATH, fd:N or stdin.
+    #[arg(long, value_name = "SRC")]
+    pub passin: Option<PassSource>,
+}
+
+/// The manifest of a certmint directory, or what to do when `dir` is none.
+pub(super) fn load_dir(dir: &Path) -> CliResult<Manifest> {
+    if !workdir::is_workdir(dir) {
+        return Err(CliError::new(format!(
+            "`{}` is not a certmint directory (it has no {})",
+            shown(dir),
+            certmint::manifest::FILE_NAME
+        ))
+        .hint("make one with `certmint init DIR --cn NAME -u USER`, then connect it"));
+    }
+    workdir::load(dir).map_err(|e| CliError::lib("cannot read the directory", Some(dir), e))
+}
+
+/// The key of `g`: its unencrypted file, else the encrypted one (with --passin).
+pub(super) fn generation_key(
+    ctx: &mut Ctx,
+    dir: &Path,
+    m: &Manifest,
+    g: &certmint::manifest::Generation,
+    passin: Option<&PassSource>,
+) -> CliResult<certmint::key::RsaKey> {
+    let plain = workdir::file_path(dir, m, g, Role::PlainKey);
+    let path = if plain.is_file() {
+        plain
+    } else {
+        workdir::file_path(dir, m, g, Role::EncryptedKey)
+    };
+    Ok(ctx.load_key(&path, passin)?.0)
+}
+
+pub(super) fn run(ctx: &mut Ctx, args: ConnectArgs) -> CliResult<ExitStatus> {
+    let dir = &args.dir;
+    org_session::refuse_token_on_argv(&args.admin)?;
+    let cannot = |e| CliError::lib("cannot connect", Some(dir), e);
+    let m = load_dir(dir)?;
+    let g = m.current_generation().cloned().ok_or_else(|| {
+        CliError::new(format!("`{}` has no complete generation yet", shown(dir)))
+            .hint("finish it with `certmint init`")
+    })?;
+    let scopes = if args.scope.is_empty() {
+        None
+    } else {
+        Some(
+            args.scope
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| connect::plan::parse_scope(s))
+                .collect::<certmint::Result<Vec<_>>>()
+                .map_err(|e| CliError::lib("invalid --scope", None, e))?,
+        )
+    };
+    let settings = Settings {
+        username: args.username.clone(),
+        app_name: args.app_name.clone(),
+        connected_app: args.connected_app.clone(),
+        client_id: args.client_id.clone(),
+        scopes,
+        profiles: args.profile.clone(),
+        permission_set: match (&args.permission_set, args.no_permission_set) {
+            (_, true) => PermissionSetChoice::None,
+            (Some(n), _) => PermissionSetChoice::Named(n.clone()),
+            (None, false) => PermissionSetChoice::Default,
+        },
+        label: args.label.clone(),
+        contact_email: args.contact_email.clone(),
+        callback_url: args.callback_url.clone(),
+        login_url: args.login_url.clone(),
+        reconnect: args.reconnect,
+        dry_run: args.dry_run,
+        wait: args.wait.duration(),
+        backoff: args.wait.backoff(),
+        save_metadata: args.save_metadata.clone().map(|d| (d, args.force)),
+    };
+    let needs = (!args.dry_run).then_some("connect");
+    let session = org_session::session(ctx, &args.admin, needs)?;
+    let key = generation_key(ctx, dir, &m, &g, args.passin.as_ref())?;
+    let http = org_session::client(ctx, &args.admin)?;
+    let org = session.map(|s| OrgClient::new(&http, s));
+    let mut talk = Talk::new(ctx);
+    let outcome = connect::connect(dir, &settings, org.as_ref(), &key, &mut talk)
+        .map_err(|e| org_session::org_error(&format!("cannot connect `{}`", shown(dir)), e))?;
+    let m = workdir::load(dir).map_err(cannot)?;
+    let code = print_outcome(ctx, dir, &m, &outcome)?;
+    if args.for_org_to_org {
+        print_org_to_org(dir, &m, &outcome.app, &outcome.login_url)?;
+    }
+    Ok(code)
+}
+
+/// Print how a connect (or a `--deploy`) ended; the exit status it means.
+pub(super) fn print_outcome(
+    ctx: &Ctx,
+    dir: &Path,
+    m: &Manifest,
+    o: &connect::Outcome,
+) -> CliResult<ExitStatus> {
+    let app = &o.app;
+    match &o.status {
+        Status::Planned => {
+            outln!(
+                "planned: the {} `{}` (nothing was sent to the org)",
+                app.kind.describe(),
+                app.name
+            )?;
+            for f in &o.files {
+                outln!("  {f}")?;
+            }
+            outln!("consumer key:  {}", app.consumer_key)?;
+            if o.saved.is_empty() {
+                ctx.say("pass --save-metadata DIR to write these files");
+            }
+            if app.state == certmint::manifest::AppState::Planned {
+                ctx.say(format!(
+                    "the planned consumer key is recorded in `{}`, so a later `certmint connect` (or a deploy of the saved files) uses it",
+                    shown(&workdir::manifest_path(dir))
+                ));
+            } else {
+                ctx.say(format!(
+                    "the app is recorded as {} in `{}`; the record is unchanged",
+                    app.state.as_str(),
+                    shown(&workdir::manifest_path(dir))
+                ));
+            }
+            Ok(ExitStatus::Success)
+        }
+        Status::Unchanged | Status::Connected { .. } => {
+            match &o.status {
+                Status::Unchanged => outln!(
+                    "already connected: the {} `{}` matches this directory and issued a token; nothing changed",
+                    app.kind.describe(),
+                    app.name
+                )?,
+                Status::Connected { attempts, after } => outln!(
+                    "connected: the {} `{}` issued a token ({} attempt{}, {}s after the deploy)",
+                    app.kind.describe(),
+                    app.name,
+                    attempts,
+                    if *attempts == 1 { "" } else { "s" },
+                    after.as_secs()
+                )?,
+                _ => {}
+            }
+            print_app(dir, m, app, &o.login_url)?;
+            Ok(ExitStatus::Success)
+        }
+        Status::DeployFailed {
+            id,
+            status,
+            failures,
+        } => {
+            print_failures(id, status, failures);
+            errln!(
+                "  nothing changed in the org (the deploy is all or nothing); fix the above and run the command again"
+            );
+            Ok(ExitStatus::No)
+        }
+        Status::DeployRunning { id } => {
+            errln!(
+                "error: the deploy {id} was still running when --wait ran out; run the same command again to follow it (it resumes)"
+            );
+            Ok(ExitStatus::No)
+        }
+        Status::NotYetWorking { attempts, last } => {
+            print_not_yet(app, *attempts, last, &o.login_url);
+            Ok(ExitStatus::No)
+        }
+    }
+}
+
+pub(super) fn print_failures(
+    id: &str,
+    status: &certmint::wire::metadata::DeployStatus,
+    failures: &[connect::ComponentFailure],
+) {
+    errln!("error: the org refused the deploy {id} ({status:?})");
+    for f in failures {
+        let what = match (&f.component_type, &f.full_name) {
+            (Some(t), Some(n)) => format!("{t} `{n}`"),
+            (None, Some(n)) => format!("`{n}`"),
+            (Some(t), None) => t.clone(),
+            (None, None) => "the deploy".to_owned(),
+        };
+        let place = match (&f.file, f.line, f.column) {
+            (Some(file), Some(l), Some(c)) => format!(" ({file}, line {l}, column {c})"),
+            (Some(file), Some(l), None) => format!(" ({file}, line {l})"),
+            (Some(file), _, _) => format!(" ({file})"),
+            _ => String::new(),
+        };
+        errln!("  {what}{place}:");
+        errln!("    problem: {}", f.problem);
+        errln!("    fix: {}", f.fix);
+    }
+}
+
+pub(super) fn print_not_yet(app: &AppRecord, attempts: u32, last: &Attempt, login: &str) {
+    errln!(
+        "error: the {} `{}` did not issue a token within --wait ({attempts} attempts at {})",
+        app.kind.describe(),
+        app.name,
+        escape(login)
+    );
+    match last {
+        Attempt::Refused(r) => {
+            errln!(
+                "  last answer: {}: {}",
+                escape(&r.error),
+                escape(&r.description)
+            );
+            if let Some(e) = r.known() {
+                errln!("  meaning: {}", certmint::token_endpoint::advice(e).meaning);
+            }
+        }
+        Attempt::Failed(e) => errln!("  last attempt: {e}"),
+        Attempt::Granted(_) => {}
+    }
+    errln!(
+        "  hint: Salesforce can take 10 minutes or more to propagate a change: run the same command again to keep waiting (it resumes), or raise --wait"
+    );
+}
+
+/// The app's consumer key, the user, and the lines that use them.
+pub(super) fn print_app(dir: &Path, m: &Manifest, app: &AppRecord, login: &str) -> CliResult<()> {
+    outln!("consumer key:  {}", app.consumer_key)?;
+    let via = match (&app.permission_set, app.profiles.is_empty()) {
+        (Some(ps), true) => format!("permission set `{ps}`"),
+        (Some(ps), false) => format!(
+            "permission set `{ps}` and profile{} {}",
+            if app.profiles.len() == 1 { "" } else { "s" },
+            app.profiles.join(", ")
+        ),
+        (None, _) => format!("profile {}", app.profiles.join(", ")),
+    };
+    outln!(
+        "user:          {} (pre-authorized by {via})",
+        escape(&app.username)
+    )?;
+    if !app.org_id.is_empty() {
+        outln!(
+            "org:           {} ({})",
+            app.org_id,
+            escape(&app.instance_url)
+        )?;
+    }
+    outln!("login URL:     {}", escape(login))?;
+    let d = shown(dir);
+    let key_file = dir
+        .join(certmint::manifest::CURRENT_LINK)
+        .join(Role::PlainKey.file_name(&m.stem));
+    outln!("next:")?;
+    outln!("  certmint mint --dir {d}")?;
+    outln!(
+        "  certmint mint --dir {d} --sf-alias {}      # the Salesforce CLI, without a plaintext key",
+        sf_alias(m)
+    )?;
+    outln!(
+        "  sf org login jwt --client-id {} --username {} --jwt-key-file {} --instance-url {}",
+        app.consumer_key,
+        escape(&app.username),
+        shown(&key_file),
+        escape(login)
+    )?;
+    if app.kind == AppKind::ConnectedApp {
+        outln!(
+            "  (the connected app kept its consumer key; certmint never sends one to an existing app)"
+        )?;
+    }
+    Ok(())
+}
+
+fn sf_alias(m: &Manifest) -> String {
+    m.alias.replace('_', "-")
+}
+
+/// The steps for an org that signs assertions itself with the JKS (the recipe's use of
+/// the keystore), filled in for this directory; docs/org-to-org.md has the whole walk.
+fn print_org_to_org(dir: &Path, m: &Manifest, app: &AppRecord, login: &str) -> CliResult<()> {
+    let g = m.current_generation();
+    let jks = dir
+        .join(certmint::manifest::CURRENT_LINK)
+        .join(Role::Jks.file_name(&m.stem));
+    let unique = g.map_or(m.alias.as_str(), |g| m.alias_of(g));
+    let aud = certmint::token_endpoint::LoginUrl::parse(login)
+        .map(|l| l.default_audience())
+        .unwrap_or_else(|_| "https://login.salesforce.com".into());
+    let d = shown(dir);
+    outln!("")?;
+    outln!("Org to org: a calling org signs the assertion with the JKS (docs/org-to-org.md)")?;
+    outln!(
+        "  1. Check the keystore against Salesforce's import rules:\n       certmint check --salesforce {} --passin env:CERT_PASS",
+        shown(&jks)
+    )?;
+    outln!(
+        "  2. In the calling org: Setup > Certificate and Key Management > Import from Keystore,\n     file {}, the keystore password; the certificate's Unique Name becomes {unique}.",
+        shown(&jks)
+    )?;
+    outln!("     (This import has no API: it is done in Setup, by hand.)")?;
+    outln!("  3. Apex in the calling org signs and exchanges the assertion for this app:")?;
+    outln!("       Auth.JWT jwt = new Auth.JWT();")?;
+    outln!("       jwt.setSub('{}');", escape(&app.username))?;
+    outln!("       jwt.setAud('{aud}');")?;
+    outln!("       jwt.setIss('{}');", app.consumer_key)?;
+    outln!("       Auth.JWS jws = new Auth.JWS(jwt, '{unique}');")?;
+    outln!(
+        "       Auth.JWTBearerTokenExchange bearer = new Auth.JWTBearerTokenExchange('{}/services/oauth2/token', jws);",
+        escape(login)
+    )?;
+    outln!("       String accessToken = bearer.getAccessToken();")?;
+    outln!(
+        "     (Add {} as a Remote Site Setting, or use a Named Credential: docs/org-to-org.md.)",
+        escape(login)
+    )?;
+    outln!(
+        "  4. Each year: `certmint renew {d} --deploy ...`, then import the new JKS (alias {}_g<N>) and\n     point Auth.JWS at the new Unique Name.",
+        m.alias
+    )?;
+    Ok(())
+}
