@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod cert;
 mod check;
@@ -15,6 +15,7 @@ mod demo;
 mod emulate;
 mod error;
 mod export;
+mod help;
 mod init;
 mod inspect;
 mod jks;
@@ -37,32 +38,35 @@ const ABOUT: &str = "Provision the RSA key, certificate and keystores for a Sale
 integration, natively (no openssl, no JDK), and prove them by minting a token.";
 
 const AFTER_HELP: &str = "\
-TRY IT OFFLINE FIRST:
-  $ certmint demo                     # the recipe, then a token from the built-in emulator
+EXAMPLES:
+  # Try it offline first: the recipe, then a token from the built-in emulator.
+  $ certmint demo
 
-THE WHOLE RECIPE IN ONE COMMAND:
-  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS   # then follow its next steps
-  $ certmint mint --dir acme-jwt --client-id \"$CONSUMER_KEY\" --username integration@acme.com
+  # The whole recipe in one command; then follow the next steps it prints.
+  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS
+  $ certmint mint --dir acme-jwt --client-id \"$CONSUMER_KEY\" \\
+      --username integration@acme.com
 
-THE RECIPE, STEP BY STEP (each step replaces an openssl or keytool command):
-  $ certmint key --out server.pass.key --passout env:PW              # openssl genrsa -des3
-  $ certmint decrypt server.pass.key --out server.key --passin env:PW   # openssl rsa
-  $ certmint csr --key server.key --out server.csr --subj /CN=acme-jwt  # openssl req -new
-  $ certmint cert --csr server.csr --key server.key --out server.crt    # openssl x509 -req
-  $ certmint convert server.crt --to pem --out server.pem               # \"save as .pem\"
-  $ certmint p12 --cert server.crt --key server.key --out server.p12    # openssl pkcs12
-  $ certmint jks --cert server.crt --key server.key --out server.jks    # keytool -importkeystore
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" -u integration@acme.com
+  # The recipe, step by step: each step replaces the command after the #.
+  $ certmint key --out server.pass.key --passout env:PW      # openssl genrsa
+  $ certmint decrypt server.pass.key --out server.key --passin env:PW  # rsa
+  $ certmint csr --key server.key --out server.csr --subj /CN=acme-jwt  # req
+  $ certmint cert --csr server.csr --key server.key --out server.crt  # x509
+  $ certmint convert server.crt --to pem --out server.pem     # \"save as .pem\"
+  $ certmint p12 --cert server.crt --key server.key --out server.p12  # pkcs12
+  $ certmint jks --cert server.crt --key server.key --out server.jks  # keytool
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      -u integration@acme.com
 
-EVERY YEAR:
-  $ certmint check acme-jwt            # exit 1 when the certificate expires within 30 days
-  $ certmint renew acme-jwt            # same key, new certificate: zero downtime
-  $ certmint rotate acme-jwt           # new key, with a switchover plan
+  # Every year.
+  $ certmint check acme-jwt     # exit 1 when the certificate expires in 30 days
+  $ certmint renew acme-jwt     # same key, new certificate: zero downtime
+  $ certmint rotate acme-jwt    # new key, with a switchover plan
 
 PASSWORDS:
-  --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
-  Without one, certmint asks on the terminal (new passwords twice); without a terminal it
-  stops with exit code 2 instead of waiting.
+--passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
+Without one, certmint asks on the terminal (new passwords twice); without a terminal it
+stops with exit code 2 instead of waiting.
 
 EXIT CODES:
   0  success
@@ -154,18 +158,15 @@ pub(crate) enum Command {
 }
 
 pub(crate) fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The help texts' examples are printed verbatim at any terminal width (cli/help.rs).
+    let (cmd, verbatim) = help::for_terminal(Cli::command());
+    let parsed = cmd
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints usage errors itself; help and version are successes.
-            let status = if e.use_stderr() {
-                ExitStatus::Error
-            } else {
-                ExitStatus::Success
-            };
-            let _ = e.print();
-            return status.into();
-        }
+        // Help and version are successes; usage errors exit 2.
+        Err(e) => return help::print_clap_error(&e, &verbatim).into(),
     };
     let mut ctx = Ctx::new(cli.quiet);
     match run(&mut ctx, cli.command) {

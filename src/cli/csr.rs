@@ -12,16 +12,19 @@ use super::password::PassSource;
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint csr --key server.pass.key --passin env:KEY_PASS --out server.csr \\
-        --subj \"/C=US/ST=California/O=Acme/CN=acme-jwt\"
-  $ certmint csr --key server.key --out server.csr --cn acme-jwt --org Acme --country US
-  $ certmint csr --key server.key --out server.csr           # asks field by field
+      --subj \"/C=US/ST=California/O=Acme/CN=acme-jwt\"
+  $ certmint csr --key server.key --out server.csr --cn acme-jwt --org Acme \\
+      --country US
+  $ certmint csr --key server.key --out server.csr      # asks field by field
 
+NOTES:
 The CSR is PKCS#10, signed with SHA-256 and RSA. Check it with:
   $ openssl req -in server.csr -verify -noout -text
 
 EXIT CODES:
   0  the CSR was written
-  2  error (bad subject, unreadable key, wrong password, output exists); nothing was written";
+  2  error (bad subject, unreadable key, wrong password, output exists);
+     nothing was written";
 
 #[derive(Args, Debug)]
 pub(crate) struct CsrArgs {

@@ -25,6 +25,7 @@ EXAMPLES:
   $ certmint demo                           # into ./certmint-demo
   $ certmint demo /tmp/jwt-demo --passout env:DEMO_PASS
 
+NOTES:
 Runs the whole job offline: `certmint init` into DIR (encrypted key, plain key, CSR,
 certificate, PKCS#12, JKS and the manifest), then starts certmint's emulator of the
 Salesforce token endpoint on 127.0.0.1 with the new certificate uploaded to a demo

@@ -17,18 +17,21 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" --passout env:CERT_PASS
-  $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CONSUMER_KEY\" \\
-        --username integration@acme.com --passout file:/run/secrets/cert-pass
-  $ certmint init acme-jwt                        # asks for the subject and the password
+  $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" \\
+      --passout env:CERT_PASS
+  $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CLIENT_ID\" \\
+      --username integration@acme.com --passout file:/run/secrets/cert-pass
+  $ certmint init acme-jwt              # asks for the subject and the password
 
+NOTES:
 Makes, in DIR/g1-<date>/: the encrypted key (server.pass.key), the unencrypted key for the
 Salesforce CLI (server.key), the CSR, the certificate as PEM (server.crt, upload this to
-the connected app) and DER (server.cer), a PKCS#12 (server.p12) and a Salesforce-ready
-JKS (server.jks), all under one password; DIR/current points at the generation, and
-DIR/certmint.toml records every file, its SHA-256, the certificate's validity and the
-alias, so that check, renew, rotate, mint and inspect work from DIR alone. It ends with the
-next steps: what to upload where, and the exact commands to prove the setup.
+the External Client App or connected app) and DER (server.cer), a PKCS#12 (server.p12)
+and a Salesforce-ready JKS (server.jks), all under one password; DIR/current points at
+the generation, and DIR/certmint.toml records every file, its SHA-256, the certificate's
+validity and the alias, so that check, renew, rotate, mint and inspect work from DIR
+alone. It ends with the next steps: what to upload where, and the exact commands to prove
+the setup.
 
 Run it again at any time: on a complete directory it changes nothing and says so (no
 password needed); after an interruption it finishes what is missing, reusing the key it

@@ -17,18 +17,27 @@ pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint inspect server.crt server.csr server.pass.key
   $ certmint inspect server.p12 server.jks --passin env:STORE_PASS
-  $ certmint inspect acme-jwt                      # a directory made by certmint init
-  $ certmint jwt --key server.key --client-id K -u user@acme.com | certmint inspect -
-  $ certmint inspect --json server.crt | jq .not_after
+  $ certmint inspect acme-jwt              # a directory made by certmint init
+  $ certmint jwt --key server.key --client-id K -u user@acme.com \\
+      | certmint inspect -
+  $ certmint inspect --json server.crt | jq -r .not_after
+  $ certmint inspect --json server.crt server.csr | jq -r '.[].kind'
 
+NOTES:
 Recognises keys (PKCS#1, PKCS#8, encrypted PKCS#8, OpenSSL's traditional encrypted PEM; PEM
 or DER), public keys, CSRs, certificates (PEM or DER), PKCS#12, JKS, JWT assertions and
 certmint directories, by content, never by file name. Shows type, key size, subject,
-issuer, serial, validity and days left, SHA-1 and SHA-256 fingerprints and the public-key
-SHA-256 (equal for a key and its certificate); for keystores the aliases, entries and
-algorithms (with --passin, the keys and certificates inside); for a JWT its header and
-claims with exp as a date (the signature is not verified). Text from files is escaped
-before it reaches the terminal. `-` reads standard input.
+issuer, serial, validity and days left, the extensions of certificates and CSRs (basic
+constraints, key usage, extended key usage, subject alternative names, subject and
+authority key identifiers), SHA-1 and SHA-256 fingerprints and the public-key SHA-256
+(equal for a key and its certificate); for keystores the aliases, entries and algorithms
+(with --passin, the keys and certificates inside); for a JWT its header and claims with
+exp as a date (the signature is not verified). Text from files is escaped before it
+reaches the terminal. `-` reads standard input.
+
+With --json, one input (a file, a certmint directory or `-`) prints one JSON object, its
+\"kind\" saying what it is; several inputs print an array of those objects, in the order
+given. Every object also has \"file\", the input as named.
 
 EXIT CODES:
   0  every input was recognised and described

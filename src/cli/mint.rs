@@ -24,23 +24,36 @@ use super::stdio::{self, errln, outln};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com.uat --login-url test
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com \\
-      --login-url https://acme.my.salesforce.com --cert server.crt --token-out token.txt
-  $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username integration@acme.com
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username ci@acme.com.uat --login-url test
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username ci@acme.com --login-url https://acme.my.salesforce.com \\
+      --cert server.crt --token-out token.txt
+  $ TOKEN=$(certmint mint --dir acme-jwt --show-token -q)   # the token alone
+  $ certmint mint --key server.key --client-id KEY -u alice@example.com \\
       --login-url http://127.0.0.1:7357 --json      # against `certmint emulate`
-  $ certmint mint --key server.key --client-id KEY --usernames users.txt --concurrency 8 > tokens.jsonl
+  $ certmint mint --key server.key --client-id KEY --usernames users.txt \\
+      --concurrency 8 > tokens.jsonl
 
+NOTES:
 The token request is POST <login URL>/services/oauth2/token with grant_type and assertion,
 form-encoded. The audience follows the login URL: production and My Domain
 https://login.salesforce.com; sandboxes (test, *.sandbox.my.salesforce.com)
 https://test.salesforce.com; an Experience Cloud site its own URL. --audience overrides it.
 
 The access token is shown masked (org id prefix, first and last four characters) unless
---show-token; --token-out writes it to a file with mode 0600. There is no refresh token in
+--show-token; --token-out writes it to a file with mode 0600. With --show-token and -q,
+standard output is the token and a newline, nothing else. There is no refresh token in
 this flow: mint again when the session expires. Then the token is proven with a GET of
 the identity URL it came with (skip with --no-verify).
+
+With --json, standard output is one JSON object whatever the outcome: \"ok\": true with
+the token's details; \"ok\": false with \"exit_code\" 1 and Salesforce's \"error\" and
+\"error_description\" (and \"meaning\", \"causes\", \"fixes\", \"facts\") when the assertion was
+refused; \"ok\": false with \"exit_code\" 2 and \"error\", \"cause\" and \"hint\" for any other
+failure. The fields are listed in docs/ci.md.
 
 HTTPS uses the system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR are honoured), or
 only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY, else HTTP_PROXY)
@@ -48,8 +61,8 @@ and NO_PROXY; loopback is never proxied. Plain http:// is allowed only to loopba
 
 EXIT CODES:
   0  a token was issued (and the identity check passed)
-  1  Salesforce refused the assertion (the error, its meaning and the fix are printed),
-     or the identity check refused the token
+  1  Salesforce refused the assertion (the error, its meaning and the fix are
+     printed), or the identity check refused the token
   2  error: bad option, unreadable key, network, proxy or TLS failure";
 
 pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {

@@ -17,10 +17,11 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint renew acme-jwt --passin env:CERT_PASS             # a directory made by init
+  $ certmint renew acme-jwt --passin env:CERT_PASS    # a directory made by init
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
   $ certmint renew --cert server.crt --key server.key --out server-2027.crt
 
+NOTES:
 On a directory: makes a new generation with the same key (copied), a new CSR and
 certificate, and rebuilt PKCS#12 and JKS, and makes it current; the previous generation
 and its certificate stay untouched. Salesforce verifies assertions with the public key,
@@ -31,7 +32,8 @@ from now).
 
 EXIT CODES:
   0  renewed
-  2  error (wrong password, no complete generation, key and certificate do not match)";
+  2  error (wrong password, no complete generation, key and certificate do not
+     match)";
 
 #[derive(Args, Debug)]
 pub(crate) struct RenewArgs {

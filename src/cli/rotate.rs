@@ -16,19 +16,20 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint rotate acme-jwt --passin env:CERT_PASS          # make generation N+1, print the plan
-  $ certmint mint --dir acme-jwt --generation g2 --retry 900  # prove it after the upload
-  $ certmint rotate acme-jwt --activate                      # switch DIR/current to it
-  $ certmint rotate acme-jwt --activate g1                   # the way back
+  $ certmint rotate acme-jwt --passin env:CERT_PASS  # make generation N+1, plan
+  $ certmint mint --dir acme-jwt --generation g2 --retry 900 # after the upload
+  $ certmint rotate acme-jwt --activate               # switch DIR/current to it
+  $ certmint rotate acme-jwt --activate g1            # the way back
 
+NOTES:
 Makes a new generation with a new key, CSR, certificate, PKCS#12 and JKS next to the
 current one, which stays current (and is never deleted) until --activate. Prints the
 switchover plan: upload the new certificate, prove the new key with `certmint mint`
 (retrying while the change propagates), then switch clients with --activate; and the way
-back. A connected app holds one certificate, so between the upload and the switch,
-clients still signing with the old key are refused: switch promptly, or use a second
-connected app for a switch without any window. An interrupted rotation resumes when run
-again.
+back. An External Client App or connected app holds one certificate, so between the
+upload and the switch, clients still signing with the old key are refused: switch
+promptly, or use a second app for a switch without any window. An interrupted rotation
+resumes when run again.
 
 EXIT CODES:
   0  the new generation is ready (or activated)

@@ -11,7 +11,8 @@ use super::stdio;
 
 pub(super) const COMPLETIONS_HELP: &str = "\
 EXAMPLES:
-  $ certmint completions bash > ~/.local/share/bash-completion/completions/certmint
+  $ certmint completions bash \\
+      > ~/.local/share/bash-completion/completions/certmint
   $ certmint completions zsh > \"${fpath[1]}/_certmint\"
   $ certmint completions fish > ~/.config/fish/completions/certmint.fish
   $ certmint completions powershell >> $PROFILE
@@ -22,8 +23,8 @@ EXIT CODES:
 
 pub(super) const MAN_HELP: &str = "\
 EXAMPLES:
-  $ certmint man | man -l -                      # read certmint(1) now
-  $ certmint man --out-dir /usr/local/share/man/man1   # certmint.1 and certmint-<command>.1
+  $ certmint man | man -l -                  # read certmint(1) now
+  $ certmint man --out-dir /usr/local/share/man/man1  # and certmint-<command>.1
 
 EXIT CODES:
   0  the page(s) were written
@@ -52,18 +53,19 @@ pub(super) fn completions(_ctx: &mut Ctx, args: CompletionsArgs) -> CliResult<()
 }
 
 pub(super) fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
-    let cmd = super::command();
+    let pages = super::help::man_pages(super::command())
+        .map_err(|e| CliError::new("cannot render the man pages").cause(e))?;
     match args.out_dir {
-        None => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(cmd)
-                .render(&mut buf)
-                .map_err(|e| CliError::new("cannot render the man page").cause(e))?;
-            stdio::out(&buf)
-        }
+        None => match pages.first() {
+            Some((_, page)) => stdio::out(page),
+            None => Err(CliError::new("cannot render the man page")),
+        },
         Some(dir) => {
-            clap_mangen::generate_to(cmd, &dir)
-                .map_err(|e| CliError::io("cannot write man pages to", &dir, e))?;
+            for (name, page) in &pages {
+                let path = dir.join(name);
+                std::fs::write(&path, page)
+                    .map_err(|e| CliError::io("cannot write the man page", &path, e))?;
+            }
             ctx.say(format!("wrote man pages to {}", super::error::shown(&dir)));
             Ok(())
         }

@@ -36,11 +36,11 @@ const SCRIPT_FENCES: &[&str] = &[
 
 /// One `certmint` invocation found in a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Invocation {
+pub(crate) struct Invocation {
     /// Where: `docs/x.md:12`.
-    place: String,
+    pub(crate) place: String,
     /// The arguments after `certmint`.
-    args: Vec<String>,
+    pub(crate) args: Vec<String>,
 }
 
 fn repo() -> PathBuf {
@@ -273,8 +273,9 @@ fn invocations(text: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(found)
 }
 
-/// Every invocation in a document; errors for lines that cannot be split.
-fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
+/// Every invocation in a document (or in help text: its `$ ` lines); errors for lines that
+/// cannot be split.
+pub(crate) fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for (line, text) in command_lines(markdown) {
@@ -292,7 +293,7 @@ fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
 }
 
 /// Run the binary on a documented invocation (plus `--help`); Err with clap's complaint.
-fn check(inv: &Invocation, cwd: &Path) -> Result<(), String> {
+pub(crate) fn check(inv: &Invocation, cwd: &Path) -> Result<(), String> {
     let mut args = inv.args.clone();
     if args.first().map(String::as_str) != Some("help") {
         args.push("--help".into());

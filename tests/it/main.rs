@@ -26,6 +26,7 @@ mod disk;
 mod docs;
 mod emulator;
 mod errors;
+mod help;
 mod jks;
 mod keystores;
 mod lengths;
