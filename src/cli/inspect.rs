@@ -52,7 +52,8 @@ pub(crate) struct InspectArgs {
     /// file:PATH, fd:N or stdin.
     #[arg(long, value_name = "SRC")]
     pub passin: Option<PassSource>,
-    /// Print JSON (an array, one object per input) on stdout.
+    /// Print JSON on stdout: one object for one input, an array of objects (in the order
+    /// given) for several.
     #[arg(long)]
     pub json: bool,
 }
@@ -88,7 +89,12 @@ pub(super) fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
         }
     }
     if args.json {
-        let out = serde_json::to_string_pretty(&docs).unwrap_or_default();
+        // One input (a file, a directory, `-`): its object; several: an array of them.
+        let out = match docs.as_slice() {
+            [one] => serde_json::to_string_pretty(one),
+            _ => serde_json::to_string_pretty(&docs),
+        }
+        .unwrap_or_default();
         stdio::out(format!("{out}\n").as_bytes())
     } else {
         stdio::out(text.as_bytes())

@@ -624,3 +624,111 @@ fn ci_runs_the_readme_test_command() {
         ".ci/run must run the README's test command"
     );
 }
+
+/// The `... | jq ...` command lines of the docs (console lines and inline code) and of
+/// every command's help: (place, line).
+fn jq_examples() -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut add = |place: String, line: &str| {
+        if line.contains("certmint") && line.contains("| jq") {
+            found.push((place, line.to_string()));
+        }
+    };
+    for (name, text) in documents() {
+        for (line, cmd) in command_lines(&text) {
+            add(format!("{name}:{line}"), &cmd);
+        }
+        for (n, line) in text.lines().enumerate() {
+            // Inline code in prose: `certmint ... | jq ...`.
+            for (i, span) in line.split('`').enumerate() {
+                if i % 2 == 1 && span.starts_with("certmint ") {
+                    add(format!("{name}:{}", n + 1), span);
+                }
+            }
+        }
+    }
+    for sub in subcommands() {
+        let out = Command::new(BIN)
+            .args(["help", &sub])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run certmint help");
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        for (line, cmd) in command_lines(&help) {
+            add(format!("certmint help {sub}:{line}"), &cmd);
+        }
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.1 == b.1);
+    found
+}
+
+/// Every documented `certmint ... | jq ...` example runs as written (issue 12, item 10:
+/// `inspect --json server.crt | jq .not_after` failed on an array): in a directory with
+/// `server.crt`, `server.csr`, `server.key` and an `acme-jwt` made by init, through `sh`
+/// with pipefail, it exits 0 and prints something other than `null`.
+#[test]
+fn documented_jq_examples_run() {
+    crate::support::require("jq");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cwd = dir.path();
+    for (from, to) in [
+        ("certs/base.crt", "server.crt"),
+        ("certs/base.csr", "server.csr"),
+        ("keys/base.pkcs8.pem", "server.key"),
+    ] {
+        std::fs::copy(crate::support::fixture(from), cwd.join(to)).expect("copy fixture");
+    }
+    let init = Command::new(BIN)
+        .args([
+            "init",
+            "acme-jwt",
+            "--cn",
+            "acme-jwt",
+            "--passout",
+            "env:CERT_PASS",
+        ])
+        .current_dir(cwd)
+        .env("CERT_PASS", "a long passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run certmint init");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let bin_dir = Path::new(BIN).parent().expect("binary directory");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let examples = jq_examples();
+    assert!(
+        examples.len() >= 5,
+        "only {} jq examples found: {examples:?}",
+        examples.len()
+    );
+    let mut failures = Vec::new();
+    for (place, line) in &examples {
+        let out = Command::new("bash")
+            .args(["-c", &format!("set -o pipefail; {line}")])
+            .current_dir(cwd)
+            .env("PATH", &path)
+            .env("CERT_PASS", "a long passphrase")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run bash");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || stdout.trim().is_empty() || stdout.trim() == "null" {
+            failures.push(format!(
+                "{place}: `{line}` ({}): stdout {stdout:?}, stderr {:?}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

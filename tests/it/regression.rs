@@ -656,3 +656,44 @@ mod closed_pipe {
         assert!(der.is_file());
     }
 }
+
+/// `certmint inspect --json server.crt | jq .not_after` (a help example) failed: the
+/// output was an array even for one file. One input (a file or a directory) is one
+/// object; several are an array, in order.
+#[test]
+fn inspect_json_of_one_input_is_one_object() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = crate::support::certmint()
+            .arg("inspect")
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let cert = crate::support::fx("certs/base.crt");
+    let one = json(&[&cert]);
+    assert_eq!(one["kind"], "certificate", "{one}");
+    assert_eq!(one["not_after"], "2027-11-28T16:48:37Z", "{one}");
+    assert_eq!(one["file"], cert.as_str(), "{one}");
+
+    let csr = crate::support::fx("certs/base.csr");
+    let two = json(&[&cert, &csr]);
+    let list = two.as_array().expect("an array for two inputs");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["kind"], "certificate");
+    assert_eq!(list[1]["kind"], "csr");
+
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme-jwt");
+    crate::support::certmint()
+        .args(["init", dir.to_str().unwrap(), "--cn", "acme-jwt"])
+        .args(["--passout", "env:CERT_PASS"])
+        .env("CERT_PASS", "a long passphrase")
+        .assert()
+        .success();
+    let d = json(&[dir.to_str().unwrap()]);
+    assert_eq!(d["kind"], "directory", "{d}");
+    assert!(d["generations"][0]["days_left"].is_i64(), "{d}");
+}
