@@ -208,12 +208,25 @@ pub(super) fn explain_context(
 pub(super) fn network_error(action: &str, login: &LoginUrl, e: Error) -> CliError {
     let hint = match &e {
         Error::Network { kind, .. } => Some(match kind {
-            NetworkKind::Tls => {
+            NetworkKind::UntrustedCertificate => {
                 if login.is_loopback() {
                     "the emulator's certificate is not trusted: pass it (or its CA) with --ca-file".to_owned()
                 } else {
                     "the server's certificate is not trusted by this machine: behind a TLS-inspecting proxy or with a private CA, pass that CA with --ca-file (or set SSL_CERT_FILE)".to_owned()
                 }
+            }
+            NetworkKind::NotTls => {
+                if login.is_loopback() {
+                    format!(
+                        "this server speaks plain HTTP: use {} (plain http:// is allowed to loopback only)",
+                        login.origin().replacen("https://", "http://", 1)
+                    )
+                } else {
+                    "the server does not speak TLS on this port: check the port in --login-url (Salesforce serves HTTPS on 443) and any proxy in between".to_owned()
+                }
+            }
+            NetworkKind::Tls => {
+                "check --login-url, the server's certificate and --ca-file (or SSL_CERT_FILE)".to_owned()
             }
             NetworkKind::Dns => format!(
                 "check the spelling of {} and this machine's DNS; behind a proxy set HTTPS_PROXY",

@@ -732,3 +732,95 @@ fn documented_jq_examples_run() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Inline code spans (between backticks) of a markdown text.
+fn inline_code(text: &str) -> Vec<String> {
+    text.split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_string())
+        .collect()
+}
+
+/// docs/troubleshooting.md's reproduce steps (`$M ...` with M defined there, and plain
+/// `certmint mint ...`) are accepted by the argument parser: section 2 once passed
+/// `--key` twice, which clap refuses.
+#[test]
+fn troubleshooting_reproduce_steps_are_accepted() {
+    let text = std::fs::read_to_string(repo().join("docs/troubleshooting.md")).expect("read");
+    let m = text
+        .split("`M=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("troubleshooting.md defines M=\"certmint mint ...\"")
+        .to_string();
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for code in inline_code(&text) {
+        let line = match code.strip_prefix("$M ") {
+            Some(rest) => format!("{m} {rest}"),
+            None if code.starts_with("certmint mint ") => code.clone(),
+            None => continue,
+        };
+        let md = format!("```console\n$ {line}\n```\n");
+        let (found, errors) = extract("docs/troubleshooting.md", &md);
+        failures.extend(errors);
+        for inv in &found {
+            count += 1;
+            if let Err(e) = check(inv, cwd.path()) {
+                failures.push(format!("{e} (from `{code}`)"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(count >= 10, "only {count} reproduce steps found");
+}
+
+/// docs/openssl-mapping.md's fingerprint recipe (`openssl ... | openssl dgst -sha256`)
+/// gives certmint's public-key SHA-256 for the key and for the certificate; it once hashed
+/// the PEM text, which never matches.
+#[test]
+fn openssl_fingerprint_recipe_matches_certmint() {
+    let text = std::fs::read_to_string(repo().join("docs/openssl-mapping.md")).expect("read");
+    let recipe: Vec<(usize, String)> = command_lines(&text)
+        .into_iter()
+        .filter(|(_, l)| l.contains("openssl dgst -sha256"))
+        .collect();
+    assert_eq!(recipe.len(), 2, "the key and the certificate: {recipe:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        crate::support::fixture("keys/base.pkcs8.pem"),
+        dir.path().join("server.key"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        crate::support::fixture("certs/base.crt"),
+        dir.path().join("server.crt"),
+    )
+    .expect("copy");
+    crate::support::require("openssl");
+    let inspect = Command::new(BIN)
+        .args(["inspect", "server.key"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run certmint inspect");
+    let shown = String::from_utf8_lossy(&inspect.stdout);
+    let certmint_fp = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public key SHA-256:"))
+        .expect("inspect shows the public key SHA-256")
+        .trim()
+        .to_ascii_lowercase();
+    for (line, cmd) in recipe {
+        let out = Command::new("bash")
+            .args(["-c", &format!("set -o pipefail; {cmd}")])
+            .current_dir(dir.path())
+            .output()
+            .expect("run bash");
+        assert!(out.status.success(), "line {line}: {cmd}");
+        let digest = String::from_utf8_lossy(&out.stdout);
+        let digest = digest.rsplit("= ").next().unwrap_or("").trim();
+        assert_eq!(digest, certmint_fp, "docs/openssl-mapping.md:{line}: {cmd}");
+    }
+}
