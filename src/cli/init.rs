@@ -286,8 +286,7 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
     let esc = certmint::text::escape;
     errln!();
     errln!("Next steps");
-    errln!("  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >");
-    errln!("     \"Use digital signatures\"): upload");
+    errln!("  1. Upload the certificate to the app in Salesforce:");
     errln!("       {}", file(Role::Certificate));
     if let Some(c) = cert {
         errln!(
@@ -296,9 +295,16 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
             c.not_after
         );
     }
-    errln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
+    errln!("     External Client App: Setup > External Client App Manager > your app > Settings >");
+    errln!("       Flow Enablement > \"Enable JWT Bearer Flow\" > Upload Files.");
     errln!(
-        "     \"Admin approved users are pre-authorized\", then add the user's profile or a permission set."
+        "     Connected app (existing orgs): Setup > App Manager > your app > Edit > Enable OAuth"
+    );
+    errln!("       Settings > \"Use digital signatures\".");
+    errln!("  2. Pre-authorize the integration user: Permitted Users \"Admin approved users are");
+    errln!("     pre-authorized\", then add the user's profile or a permission set.");
+    errln!(
+        "     External Client App: Edit Policies > OAuth Policies. Connected app: Manage > Edit Policies."
     );
     errln!(
         "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"

@@ -94,7 +94,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<()> {
         ),
     )?;
     ctx.say(format!(
-        "the old certificate `{}` is unchanged; upload the new one to the connected app when convenient: clients keep working either way",
+        "the old certificate `{}` is unchanged; upload the new one to the app in Salesforce when convenient: clients keep working either way",
         shown(cert_path)
     ));
     Ok(())
@@ -133,7 +133,7 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
             );
         }
         errln!(
-            "  1. Upload {} to the connected app (\"Use digital signatures\") when convenient:",
+            "  1. Upload {} to the External Client App (\"Enable JWT Bearer Flow\") or connected app\n     (\"Use digital signatures\") when convenient:",
             shown(&link.join(Role::Certificate.file_name(&report.manifest.stem)))
         );
         errln!(

@@ -145,7 +145,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         );
     }
     errln!(
-        "  1. Upload {} to the connected app (\"Use digital signatures\").",
+        "  1. Upload {} to the External Client App (\"Enable JWT Bearer Flow\") or connected app\n     (\"Use digital signatures\").",
         s(gdir.join(Role::Certificate.file_name(stem)))
     );
     errln!(
@@ -155,7 +155,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         "     are refused (\"invalid assertion\"). For no window at all, put the new certificate on a second"
     );
     errln!(
-        "     connected app, pre-authorize the same user, and switch clients to its consumer key instead."
+        "     app, pre-authorize the same user, and switch clients to its consumer key instead."
     );
     errln!("  2. Prove the new key (retries while the change propagates, usually 2-10 minutes):");
     errln!(

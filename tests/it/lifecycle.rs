@@ -869,3 +869,44 @@ fn an_interrupted_rotate_must_be_finished_before_a_renew() {
         .assert()
         .success();
 }
+
+/// init's next steps name both kinds of app, External Client Apps first (issue 12,
+/// item 12): where to upload the certificate and where to pre-authorize the user.
+#[test]
+fn init_next_steps_name_external_client_apps_first() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme-jwt");
+    let out = certmint()
+        .args([
+            "init",
+            p(&dir),
+            "--cn",
+            "acme-jwt",
+            "--passout",
+            "env:CERT_PASS",
+        ])
+        .env("CERT_PASS", "a long passphrase")
+        .output()
+        .unwrap();
+    let stderr = stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    let steps = &stderr[stderr.find("Next steps").expect("next steps")..];
+    let order = [
+        "External Client App: Setup > External Client App Manager > your app > Settings >",
+        "Flow Enablement > \"Enable JWT Bearer Flow\" > Upload Files.",
+        "Connected app (existing orgs): Setup > App Manager > your app > Edit > Enable OAuth",
+        "Settings > \"Use digital signatures\".",
+        "External Client App: Edit Policies > OAuth Policies. Connected app: Manage > Edit Policies.",
+    ];
+    let mut at = 0;
+    for line in order {
+        let found = steps[at..]
+            .find(line)
+            .unwrap_or_else(|| panic!("`{line}` missing or out of order in:\n{steps}"));
+        at += found + line.len();
+    }
+    assert!(
+        stderr.contains("(certificate (PEM): upload to the app in Salesforce)"),
+        "{stderr}"
+    );
+}

@@ -695,3 +695,41 @@ fn salesforce_shaped_urls_stay_on_the_emulator() {
         )
     );
 }
+
+/// The fixes name both kinds of app, External Client Apps first (new integrations use
+/// them since Spring '26; issue 12, item 12): where to copy the consumer key, where to
+/// pre-authorize the user.
+#[test]
+fn fixes_name_external_client_apps_first_then_connected_apps() {
+    for (client_id, user, eca, connected) in [
+        (
+            "KEY_WRONG",
+            "alice@example.com",
+            "External Client App Manager > (app) > Settings > OAuth Settings",
+            "App Manager > (app) > View > Manage Consumer Details",
+        ),
+        (
+            "KEY_SELF",
+            "bob@example.com",
+            "External Client App Manager > (app) > Edit Policies > OAuth Policies",
+            "App Manager > (app) > Manage > Edit Policies",
+        ),
+        (
+            "KEY_MAIN",
+            "bob@example.com",
+            "External Client App Manager > (app) > Edit Policies > OAuth Policies",
+            "Manage Profiles / Manage Permission Sets",
+        ),
+    ] {
+        let o = mint(emulator().base_url(), client_id, user, &[]);
+        let (_, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        let e = stderr
+            .find(eca)
+            .unwrap_or_else(|| panic!("no {eca:?} in {stderr}"));
+        let c = stderr
+            .find(connected)
+            .unwrap_or_else(|| panic!("no {connected:?} in {stderr}"));
+        assert!(e < c, "the External Client App comes first:\n{stderr}");
+    }
+}
