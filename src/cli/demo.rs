@@ -203,18 +203,20 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     )?;
     if !ctx.quiet {
         errln!();
-        errln!("It works end to end, offline. With a real connected app:");
+        // What was made, through the stable `current/` link; the demo's key and
+        // certificate stay a demo: a real app gets its own from `certmint init`.
+        let current = dir.join("current");
+        errln!("It works end to end, offline. Look at what was made:");
+        errln!("  certmint inspect {}", shown(dir));
         errln!(
-            "  upload {} to the app (\"Use digital signatures\"), pre-authorize your integration user, then",
-            shown(&cert_path)
+            "  certmint inspect {}",
+            shown(&current.join(Role::Certificate.file_name(&m.stem)))
         );
+        errln!("  certmint check -v {}", shown(dir));
         errln!(
-            "  certmint mint --dir {} --client-id <consumer key> --username <user>",
-            shown(dir)
+            "This directory is a demo: its key is not for a real app. For your integration, make"
         );
-        errln!(
-            "  For your own setup, start with `certmint init DIR --cn NAME` (see `certmint help init`)."
-        );
+        errln!("your own with `certmint init DIR --cn NAME` and follow the next steps it prints.");
     }
     Ok(ExitStatus::Success)
 }

@@ -910,3 +910,35 @@ fn init_next_steps_name_external_client_apps_first() {
         "{stderr}"
     );
 }
+
+/// demo's closing lines (issue 12, item 13) suggest no upload of the demo certificate to
+/// a real app, name files through `current/` rather than `g1-<date>/`, and every command
+/// they suggest runs.
+#[test]
+fn demo_closing_lines_point_at_current_and_suggest_no_upload() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    let out = certmint().args(["demo", p(&dir)]).output().unwrap();
+    let stderr = stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    let closing = &stderr[stderr
+        .find("It works end to end")
+        .unwrap_or_else(|| panic!("no closing lines in {stderr}"))..];
+    assert!(!closing.to_lowercase().contains("upload"), "{closing}");
+    assert!(!closing.contains("g1-"), "{closing}");
+    assert!(
+        closing.contains(&format!("{}/current/server.crt", dir.display())),
+        "{closing}"
+    );
+    assert!(closing.contains("certmint init DIR"), "{closing}");
+    let mut commands = 0;
+    for line in closing.lines() {
+        let Some(rest) = line.trim().strip_prefix("certmint ") else {
+            continue;
+        };
+        commands += 1;
+        let args: Vec<&str> = rest.split_whitespace().collect();
+        certmint().args(&args).assert().success();
+    }
+    assert!(commands >= 2, "{closing}");
+}
