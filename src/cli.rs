@@ -65,7 +65,8 @@ EXAMPLES:
 
 PASSWORDS:
 --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
-Without one, certmint asks on the terminal (new passwords twice); without a terminal it
+Without one, certmint asks on the terminal: a new password twice, and again when it is
+shorter than 4 characters or the two differ (up to three tries); without a terminal it
 stops with exit code 2 instead of waiting.
 
 EXIT CODES:

@@ -71,14 +71,16 @@ pub(super) fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
         Subject(certmint::subject::Subject),
     }
     // Everything that can fail without a password is checked before the key is read.
+    // `None`: the subject is to be asked for, field by field.
     let source = match &args.csr {
-        Some(path) => {
+        Some(path) => Some({
             let data = ctx.read(path, "certificate signing request")?;
             Source::Csr(certmint::csr::parse(&data).map_err(|e| {
                 CliError::lib("cannot use certificate signing request", Some(path), e)
             })?)
-        }
-        None => Source::Subject(args.subject.resolve()?),
+        }),
+        // Subject flags are checked now; prompts wait for the key's password.
+        None => args.subject.given()?.map(Source::Subject),
     };
     let sans = args
         .san
@@ -87,6 +89,12 @@ pub(super) fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::lib("invalid --san", None, e))?;
     let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    // The subject is asked for after the key's password, so that a wrong password does
+    // not throw away a subject typed field by field.
+    let source = match source {
+        Some(source) => source,
+        None => Source::Subject(super::common::prompt_subject()?),
+    };
     let validity = Validity::starting_now(args.days)
         .map_err(|e| CliError::lib("cannot prepare the certificate", None, e))?;
     let der = match &source {

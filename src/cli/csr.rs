@@ -49,8 +49,14 @@ pub(crate) struct CsrArgs {
 
 pub(super) fn run(ctx: &mut Ctx, args: CsrArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
-    let subject = args.subject.resolve()?;
+    // Subject flags are checked before the key is read; a subject asked for field by
+    // field comes after the key's password, so that a wrong password loses nothing typed.
+    let given = args.subject.given()?;
     let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    let subject = match given {
+        Some(subject) => subject,
+        None => super::common::prompt_subject()?,
+    };
     certmint::key::check_salesforce_bits(key.bits())
         .map_err(|e| CliError::lib("cannot use private key", Some(&args.key), e))?;
     let der = certmint::csr::build(&key, &subject)

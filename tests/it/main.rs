@@ -35,6 +35,7 @@ mod mint;
 mod mint_batch;
 mod org;
 mod pkcs12;
+mod prompts;
 mod recipe;
 mod regression;
 mod secrets;

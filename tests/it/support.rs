@@ -5,6 +5,7 @@
 pub(crate) mod crash;
 pub(crate) mod der;
 pub(crate) mod emulator;
+pub(crate) mod pty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
