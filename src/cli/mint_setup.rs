@@ -173,8 +173,9 @@ pub(super) fn signing_material(
     {
         return Err(CliError::new("the key does not match the certificate")
             .cause(format!(
-                "key public-key SHA-256 {}; certificate {} (SHA-1 {})",
+                "the key's public key has SHA-256 {}, the certificate's has SHA-256 {} (certificate {}, SHA-1 {} as Salesforce shows it)",
                 key.public_key_sha256(),
+                certmint::key::spki_sha256(&c.spki),
                 c.subject,
                 c.sha1
             ))

@@ -697,3 +697,54 @@ fn inspect_json_of_one_input_is_one_object() {
     assert_eq!(d["kind"], "directory", "{d}");
     assert!(d["generations"][0]["days_left"].is_i64(), "{d}");
 }
+
+/// Key/certificate mismatch messages compared the key's public-key SHA-256 with the
+/// certificate's SHA-1 (of the whole certificate): two different things that can never be
+/// compared. `check --key` and `mint --cert` now show the same fingerprint of both public
+/// keys, each the one `certmint inspect` shows for that file.
+#[test]
+fn key_certificate_mismatch_compares_the_same_fingerprint_of_both_public_keys() {
+    let public_key_sha256 = |rel: &str| -> String {
+        let out = crate::support::certmint()
+            .args(["inspect", &crate::support::fx(rel)])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("public key SHA-256:"))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let key_fp = public_key_sha256("keys/other.pkcs8.pem");
+    let cert_fp = public_key_sha256("certs/base.crt");
+    assert_ne!(key_fp, cert_fp);
+
+    let out = crate::support::certmint()
+        .args(["check", &crate::support::fx("certs/base.crt")])
+        .args(["--key", &crate::support::fx("keys/other.pkcs8.pem")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let expected = format!(
+        "the key's public key (SHA-256 {key_fp}) is not the certificate's (SHA-256 {cert_fp})"
+    );
+    assert!(text.contains(&expected), "{text}");
+    assert!(!text.contains("SHA-1"), "{text}");
+
+    let out = crate::support::certmint()
+        .args(["mint", "--key", &crate::support::fx("keys/other.pkcs8.pem")])
+        .args(["--cert", &crate::support::fx("certs/base.crt")])
+        .args(["--client-id", "K", "--username", "u@example.com"])
+        .args(["--login-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = crate::support::stderr(&out);
+    let expected = format!(
+        "the key's public key has SHA-256 {key_fp}, the certificate's has SHA-256 {cert_fp}"
+    );
+    assert!(text.contains(&expected), "{text}");
+}
