@@ -161,13 +161,22 @@ pub(crate) enum Command {
 pub(crate) fn main() -> ExitCode {
     // The help texts' examples are printed verbatim at any terminal width (cli/help.rs).
     let (cmd, verbatim) = help::for_terminal(Cli::command());
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let parsed = cmd
-        .try_get_matches()
+        .try_get_matches_from(&argv)
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
-        // Help and version are successes; usage errors exit 2.
-        Err(e) => return help::print_clap_error(&e, &verbatim).into(),
+        // Help and version are successes; usage errors exit 2 (`mint --json` also prints
+        // its JSON error object on stdout).
+        Err(e) => {
+            if e.use_stderr()
+                && let Some(line) = mint::usage_error_json(&argv, &e)
+            {
+                let _ = stdio::outln!("{line}");
+            }
+            return help::print_clap_error(&e, &verbatim).into();
+        }
     };
     let mut ctx = Ctx::new(cli.quiet);
     match run(&mut ctx, cli.command) {

@@ -41,7 +41,8 @@ pub(crate) struct MintArgs {
     /// the emulator's certificate.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Print the access token itself instead of a masked form.
+    /// Print the access token itself instead of a masked form; with -q (and without
+    /// --json), only the token and a newline.
     #[arg(long)]
     pub show_token: bool,
     /// Write the access token to FILE (mode 0600).
@@ -50,7 +51,8 @@ pub(crate) struct MintArgs {
     /// Replace the --token-out file if it exists.
     #[arg(long)]
     pub force: bool,
-    /// Print the result as JSON on stdout (without the token unless --show-token).
+    /// Print the result as one JSON object on stdout (without the token unless
+    /// --show-token), also when Salesforce refuses (exit 1) or anything fails (exit 2).
     #[arg(long)]
     pub json: bool,
     /// Skip the identity check after the token is issued.
