@@ -27,9 +27,10 @@ NOTES:
 Recognises keys (PKCS#1, PKCS#8, encrypted PKCS#8, OpenSSL's traditional encrypted PEM; PEM
 or DER), public keys, CSRs, certificates (PEM or DER), PKCS#12, JKS, JWT assertions and
 certmint directories, by content, never by file name. Shows type, key size, subject,
-issuer, serial, validity and days left, the extensions of certificates and CSRs (basic
-constraints, key usage, extended key usage, subject alternative names, subject and
-authority key identifiers), SHA-1 and SHA-256 fingerprints and the public-key SHA-256
+issuer, serial, validity and days left, a certificate's extensions as `openssl x509
+-text` names them (basic constraints, key usage, extended key usage, subject alternative
+names, subject and authority key identifiers; \"critical, \" first when marked so), SHA-1
+and SHA-256 fingerprints and the public-key SHA-256
 (equal for a key and its certificate); for keystores the aliases, entries and algorithms
 (with --passin, the keys and certificates inside); for a JWT its header and claims with
 exp as a date (the signature is not verified). Text from files is escaped before it
@@ -177,6 +178,20 @@ fn cert_lines(out: &mut String, indent: usize, c: &CertReport) {
     kv(out, indent, "SHA-1:", &c.sha1);
     kv(out, indent, "SHA-256:", &c.sha256);
     kv(out, indent, "public key SHA-256:", &c.public_key_sha256);
+    let extensions = c.extensions.lines();
+    if extensions.is_empty() {
+        let none = if c.version < 3 {
+            "none (X.509 v1 has no extensions)"
+        } else {
+            "none"
+        };
+        kv(out, indent, "extensions:", none);
+    } else {
+        out.push_str(&format!("{:indent$}extensions:\n", "", indent = indent));
+        for (label, value) in extensions {
+            kv(out, indent + 2, &format!("{label}:"), value);
+        }
+    }
 }
 
 fn entry_lines(out: &mut String, e: &StoreEntryReport) {
