@@ -79,7 +79,7 @@ pub(crate) struct InitArgs {
     #[arg(long, short = 'u', value_name = "USER")]
     pub username: Option<String>,
     /// Login URL recorded for `certmint mint --dir`: login, test, a My Domain or site URL.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub login_url: Option<String>,
 }
 

@@ -242,7 +242,7 @@ pub(crate) struct JwtArgs {
     /// The audience: `login` (https://login.salesforce.com, production and My Domain),
     /// `test` (https://test.salesforce.com, sandboxes) or a URL (an Experience Cloud site).
     /// Default: `login`, or what the login URL recorded in --dir implies.
-    #[arg(long, value_name = "login|test|URL")]
+    #[arg(long, value_name = "login|test|URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub audience: Option<String>,
 }
 

@@ -28,10 +28,10 @@ pub(crate) struct MintArgs {
     /// (https://test.salesforce.com), a My Domain URL, an Experience Cloud site URL, or
     /// http://127.0.0.1:PORT for the emulator.
     /// Default: `login`, or the login URL recorded in --dir.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub login_url: Option<String>,
     /// Override the audience: `login`, `test` or a URL.
-    #[arg(long, value_name = "login|test|URL")]
+    #[arg(long, value_name = "login|test|URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub audience: Option<String>,
     /// The certificate uploaded to the connected app: checked against the key before
     /// anything is sent, and its fingerprint shown if Salesforce says "invalid assertion".

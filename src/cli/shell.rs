@@ -17,6 +17,11 @@ EXAMPLES:
   $ certmint completions fish > ~/.config/fish/completions/certmint.fish
   $ certmint completions powershell >> $PROFILE
 
+NOTES:
+The script completes subcommands and options, file paths where a file is expected, and
+the values certmint knows: the choices of --profile, --kdf, --to and the other fixed
+lists, and login and test for --login-url and --audience (which take any URL too).
+
 EXIT CODES:
   0  the script was printed
   2  error (unknown shell)";
@@ -29,6 +34,43 @@ EXAMPLES:
 EXIT CODES:
   0  the page(s) were written
   2  error (directory missing or not writable)";
+
+/// A value parser for a free-form string that offers well-known values to shell
+/// completion (`--login-url` completes to `login` and `test`, and still takes any URL).
+/// The values are not a limit: the argument's help says what else it takes, and clap's
+/// `[possible values: ...]` is hidden (`hide_possible_values`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Suggest(&'static [(&'static str, &'static str)]);
+
+impl clap::builder::TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|(value, help)| {
+            clap::builder::PossibleValue::new(*value).help(*help)
+        })))
+    }
+}
+
+/// The login URLs (and audiences) completion offers.
+pub(crate) const LOGIN_URLS: Suggest = Suggest(&[
+    (
+        "login",
+        "https://login.salesforce.com (production, Developer Edition, My Domain)",
+    ),
+    ("test", "https://test.salesforce.com (sandboxes)"),
+]);
 
 #[derive(Args, Debug)]
 pub(crate) struct CompletionsArgs {
