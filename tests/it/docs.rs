@@ -824,3 +824,64 @@ fn openssl_fingerprint_recipe_matches_certmint() {
         assert_eq!(digest, certmint_fp, "docs/openssl-mapping.md:{line}: {cmd}");
     }
 }
+
+/// docs/ci.md's GitHub Actions workflow installs certmint before it uses it (issue 12,
+/// item 30): a checkout of certmint's source into a path, `cargo install --locked --path`
+/// of that path, and every `certmint` step after the install; the cache holds the file
+/// `cargo install` writes.
+#[test]
+fn ci_github_actions_example_installs_certmint() {
+    let text = std::fs::read_to_string(repo().join("docs/ci.md")).expect("read");
+    let section = text
+        .split("### GitHub Actions")
+        .nth(1)
+        .expect("a GitHub Actions section");
+    let yaml = section
+        .split("```yaml")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a yaml block");
+    let lines: Vec<&str> = yaml.lines().map(str::trim).collect();
+    let value = |key: &str| -> Vec<(usize, String)> {
+        lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.trim_start_matches("- ")
+                    .strip_prefix(key)
+                    .map(|v| (i, v.trim().to_string()))
+            })
+            .collect()
+    };
+    let checkout_path = value("path:")
+        .into_iter()
+        .find(|(i, _)| lines[..*i].iter().any(|l| l.starts_with("repository:")))
+        .map(|(_, p)| p)
+        .expect("a checkout of certmint's source with a path");
+    let runs = value("run:");
+    let install = runs
+        .iter()
+        .find(|(_, r)| r.contains(&format!("cargo install --locked --path {checkout_path}")))
+        .map(|(i, _)| *i)
+        .expect("cargo install --locked --path of the checkout");
+    let mut uses = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.trim_start_matches("- ");
+        let line = line.strip_prefix("run: |").map(|_| "").unwrap_or(line);
+        let cmd = line.strip_prefix("run:").map(str::trim).unwrap_or(line);
+        if cmd.starts_with("certmint ") {
+            uses += 1;
+            assert!(i > install, "`{cmd}` runs before certmint is installed");
+        }
+    }
+    assert!(uses >= 3, "{uses} certmint steps");
+    assert!(
+        value("path:")
+            .iter()
+            .any(|(_, p)| p == "~/.cargo/bin/certmint"),
+        "the cache holds what cargo install writes"
+    );
+    // The binary cargo install builds is named certmint.
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("[[bin]]\nname = \"certmint\""));
+}
