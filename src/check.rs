@@ -528,10 +528,12 @@ fn given_key_matches(key: &RsaKey, info: &CertInfo) -> Finding {
     let detail = if ok {
         format!("public key SHA-256 {}", key.public_key_sha256())
     } else {
+        // The same fingerprint of both public keys (SHA-256 of the SubjectPublicKeyInfo
+        // DER, what `certmint inspect` shows for a key and a certificate alike).
         format!(
-            "the key's public key (SHA-256 {}) is not the certificate's (SHA-1 {})",
+            "the key's public key (SHA-256 {}) is not the certificate's (SHA-256 {})",
             key.public_key_sha256(),
-            info.sha1
+            crate::key::spki_sha256(&info.spki)
         )
     };
     Finding::passed_if(Check::KeyMatchesCertificate, ok, detail).fix(

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod cert;
 mod check;
@@ -17,6 +17,7 @@ mod deploy;
 mod emulate;
 mod error;
 mod export;
+mod help;
 mod init;
 mod inspect;
 mod jks;
@@ -40,33 +41,38 @@ const ABOUT: &str = "Provision the RSA key, certificate and keystores for a Sale
 integration, natively (no openssl, no JDK), and prove them by minting a token.";
 
 const AFTER_HELP: &str = "\
-TRY IT OFFLINE FIRST:
-  $ certmint demo                     # the recipe, then a token from the built-in emulator
+EXAMPLES:
+  # Try it offline first: the recipe, then a token from the built-in emulator.
+  $ certmint demo
 
-THE WHOLE RECIPE IN ONE COMMAND, THEN THE APP IN THE ORG:
-  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS -u integration@acme.com
-  $ certmint connect acme-jwt --target-org acme    # External Client App, permission set, proof
+  # The whole recipe in one command, then the app in the org (an External
+  # Client App, a permission set, the proof); then mint from the directory.
+  $ certmint init acme-jwt --cn acme-jwt --passout env:CERT_PASS \\
+      -u integration@acme.com
+  $ certmint connect acme-jwt --target-org acme
   $ certmint mint --dir acme-jwt
 
-THE RECIPE, STEP BY STEP (each step replaces an openssl or keytool command):
-  $ certmint key --out server.pass.key --passout env:PW              # openssl genrsa -des3
-  $ certmint decrypt server.pass.key --out server.key --passin env:PW   # openssl rsa
-  $ certmint csr --key server.key --out server.csr --subj /CN=acme-jwt  # openssl req -new
-  $ certmint cert --csr server.csr --key server.key --out server.crt    # openssl x509 -req
-  $ certmint convert server.crt --to pem --out server.pem               # \"save as .pem\"
-  $ certmint p12 --cert server.crt --key server.key --out server.p12    # openssl pkcs12
-  $ certmint jks --cert server.crt --key server.key --out server.jks    # keytool -importkeystore
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" -u integration@acme.com
+  # The recipe, step by step: each step replaces the command after the #.
+  $ certmint key --out server.pass.key --passout env:PW      # openssl genrsa
+  $ certmint decrypt server.pass.key --out server.key --passin env:PW  # rsa
+  $ certmint csr --key server.key --out server.csr --subj /CN=acme-jwt  # req
+  $ certmint cert --csr server.csr --key server.key --out server.crt  # x509
+  $ certmint convert server.crt --to pem --out server.pem     # \"save as .pem\"
+  $ certmint p12 --cert server.crt --key server.key --out server.p12  # pkcs12
+  $ certmint jks --cert server.crt --key server.key --out server.jks  # keytool
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      -u integration@acme.com
 
-EVERY YEAR:
-  $ certmint check acme-jwt            # exit 1 when the certificate expires within 30 days
-  $ certmint renew acme-jwt --deploy --target-org acme    # same key, new certificate, no downtime
-  $ certmint rotate acme-jwt --deploy --second-app --target-org acme   # new key, no downtime
+  # Every year: the alarm, then the renewal or a new key, deployed and proven.
+  $ certmint check acme-jwt     # exit 1 when the certificate expires in 30 days
+  $ certmint renew acme-jwt --deploy --target-org acme    # same key
+  $ certmint rotate acme-jwt --deploy --second-app --target-org acme
 
 PASSWORDS:
-  --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
-  Without one, certmint asks on the terminal (new passwords twice); without a terminal it
-  stops with exit code 2 instead of waiting.
+--passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
+Without one, certmint asks on the terminal: a new password twice, and again when it is
+shorter than 4 characters or the two differ (up to three tries); without a terminal it
+stops with exit code 2 instead of waiting.
 
 EXIT CODES:
   0  success
@@ -162,17 +168,23 @@ pub(crate) enum Command {
 }
 
 pub(crate) fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The help texts' examples are printed verbatim at any terminal width (cli/help.rs).
+    let (cmd, verbatim) = help::for_terminal(Cli::command());
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = cmd
+        .try_get_matches_from(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
+        // Help and version are successes; usage errors exit 2 (`mint --json` also prints
+        // its JSON error object on stdout).
         Err(e) => {
-            // clap prints usage errors itself; help and version are successes.
-            let status = if e.use_stderr() {
-                ExitStatus::Error
-            } else {
-                ExitStatus::Success
-            };
-            let _ = e.print();
-            return status.into();
+            if e.use_stderr()
+                && let Some(line) = mint::usage_error_json(&argv, &e)
+            {
+                let _ = stdio::outln!("{line}");
+            }
+            return help::print_clap_error(&e, &verbatim).into();
         }
     };
     let mut ctx = Ctx::new(cli.quiet);

@@ -171,8 +171,15 @@ pub enum NetworkKind {
     Timeout,
     /// The proxy refused or failed the CONNECT, or its setting is invalid.
     Proxy,
-    /// The TLS handshake failed (for example an untrusted certificate).
+    /// The TLS handshake failed (for another reason than the two below).
     Tls,
+    /// The TLS handshake failed because the server's certificate is not trusted: its
+    /// issuer is not among the trusted roots (a self-signed certificate, a private CA, a
+    /// TLS-inspecting proxy).
+    UntrustedCertificate,
+    /// The TLS handshake failed because the server answered in plain text: an `https://`
+    /// URL pointing at a plain-HTTP server.
+    NotTls,
     /// The server broke the HTTP protocol.
     Protocol,
     /// The server answered, but not with what the protocol expects (wrong URL, HTML page,
@@ -188,6 +195,10 @@ impl fmt::Display for NetworkKind {
             NetworkKind::Timeout => "timed out",
             NetworkKind::Proxy => "proxy failed",
             NetworkKind::Tls => "TLS handshake failed",
+            NetworkKind::UntrustedCertificate => {
+                "TLS handshake failed: the server's certificate is not trusted"
+            }
+            NetworkKind::NotTls => "TLS handshake failed: the server does not speak TLS",
             NetworkKind::Protocol => "HTTP protocol error",
             NetworkKind::UnexpectedResponse => "unexpected response",
         })

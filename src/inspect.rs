@@ -77,6 +77,8 @@ pub struct CertReport {
     pub public_key_sha256: String,
     /// Subject equals issuer and the signature verifies with its own key.
     pub self_signed: bool,
+    /// The X.509v3 extensions, as `openssl x509 -text` shows them.
+    pub extensions: Box<crate::x509::Extensions>,
 }
 
 impl CertReport {
@@ -97,6 +99,7 @@ impl CertReport {
             sha256: info.sha256.clone(),
             public_key_sha256: key::spki_sha256(&info.spki),
             self_signed: info.self_signed,
+            extensions: Box::new(info.extensions.clone()),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! | PKCS#1 `RSAPrivateKey` (RFC 8017) | `RSA PRIVATE KEY` | `SEQUENCE { INTEGER 0, INTEGER n, ... }` |
 //! | PKCS#8 `PrivateKeyInfo` (RFC 5208/5958) | `PRIVATE KEY` | `SEQUENCE { INTEGER 0, SEQUENCE { rsaEncryption, NULL }, OCTET STRING }` |
 //! | encrypted PKCS#8 (PBES2, RFC 8018) | `ENCRYPTED PRIVATE KEY` | `SEQUENCE { SEQUENCE { PBES2, ... }, OCTET STRING }` |
+//! | encrypted PKCS#8, old schemes (read only): PBES1 (RFC 8018 §6.1), PKCS#12 PBE (RFC 7292 App. C) | `ENCRYPTED PRIVATE KEY` | the same, with OID 1.2.840.113549.1.5.{3,6,10,11} or 1.2.840.113549.1.12.1.{3,4,5,6} |
 //! | OpenSSL 1.x traditional encrypted | `RSA PRIVATE KEY` with `Proc-Type`/`DEK-Info` headers | PEM only |
 //!
 //! New keys are written as encrypted PKCS#8 with PBES2: PBKDF2-HMAC-SHA256 (600,000
@@ -27,6 +28,7 @@ use crate::pemfile;
 use crate::{Error, Password, Result, SecretBytes};
 
 mod parallel;
+mod pbes1;
 
 /// The RSA sizes Salesforce accepts for keys in Certificate and Key Management.
 pub const SALESFORCE_BITS: [usize; 3] = [2048, 3072, 4096];
@@ -364,14 +366,57 @@ pub(crate) fn describe_pbes2(params: &pkcs5::pbes2::Parameters) -> String {
         E::Aes128Gcm { .. } => "AES-128-GCM",
         E::Aes256Gcm { .. } => "AES-256-GCM",
         E::DesEde3Cbc { .. } => "DES-EDE3-CBC",
+        E::DesCbc { .. } => "DES-CBC (single DES)",
         _ => "unknown cipher",
     };
     format!("PBES2 ({kdf}, {cipher})")
 }
 
+/// How an encrypted PKCS#8 key is protected: PBES2 (what certmint writes and OpenSSL 3
+/// writes by default), or, read only, PBES1 and the PKCS#12 PBE (`openssl pkcs8 -topk8
+/// -v1 ...`, older Java).
+enum ReadEncryption {
+    Pbes2(pkcs5::pbes2::Parameters),
+    Pbes1(pbes1::Pbes1),
+    Pkcs12(crate::pkcs12::PbeScheme),
+}
+
+impl ReadEncryption {
+    /// Decrypt with `password`; `None` when the padding does not check out (a wrong
+    /// password).
+    fn decrypt(&self, password: &Password, data: &[u8]) -> Result<Option<SecretBytes>> {
+        let plain = match self {
+            ReadEncryption::Pbes2(params) => match params.decrypt(password.as_bytes(), data) {
+                Ok(plain) => Some(plain),
+                Err(pkcs5::Error::DecryptFailed) => None,
+                Err(other) => return Err(Error::unsupported(Input::KeyEncryption, other)),
+            },
+            ReadEncryption::Pbes1(p) => p.decrypt(password.as_bytes(), data)?.map(|z| z.to_vec()),
+            ReadEncryption::Pkcs12(scheme) => scheme
+                .decrypt(
+                    &crate::pkcs12::PasswordForms::new(password),
+                    data,
+                    Input::PrivateKey,
+                )?
+                .map(|z| z.to_vec()),
+        };
+        Ok(plain.map(SecretBytes::new))
+    }
+}
+
+/// What to do with a key whose encryption certmint does not run.
+pub(crate) const REENCRYPT: &str =
+    "re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` or decrypt it with `openssl pkcs8`";
+
+/// The PKCS#12 PBE OIDs (1.2.840.113549.1.12.1.*), inside PKCS#8 as in PKCS#12 key bags.
+fn is_pkcs12_pbe(oid: &str) -> bool {
+    oid.strip_prefix("1.2.840.113549.1.12.1.")
+        .is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit())
+}
+
 /// Parse the encryption scheme of an encrypted PKCS#8 document and check that it is one
 /// certmint can (and will) run.
-fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u8>, String)> {
+fn encrypted_scheme(der_bytes: &[u8]) -> Result<(ReadEncryption, Vec<u8>, String)> {
     #[derive(der::Sequence)]
     struct Shape<'a> {
         alg: spki::AlgorithmIdentifierRef<'a>,
@@ -379,20 +424,34 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
     }
     let shape = Shape::from_der(der_bytes).map_err(|e| Error::corrupt(Input::PrivateKey, e))?;
     let oid = shape.alg.oid.to_string();
-    if oid != PBES2_OID {
-        let name = match oid.as_str() {
-            "1.2.840.113549.1.12.1.3" => "pbeWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 PBE)",
-            "1.2.840.113549.1.12.1.6" => "pbeWithSHAAnd40BitRC2-CBC (PKCS#12 PBE)",
-            "1.2.840.113549.1.12.1.1" | "1.2.840.113549.1.12.1.2" => "RC4 (PKCS#12 PBE)",
-            "1.2.840.113549.1.5.3" => "pbeWithMD5AndDES-CBC (PBES1)",
-            "1.2.840.113549.1.5.10" => "pbeWithSHA1AndDES-CBC (PBES1)",
-            _ => "an unknown scheme",
+    let ciphertext = shape.data.as_bytes().to_vec();
+    if pbes1::is_pbes1(&oid) {
+        let p = pbes1::Pbes1::parse(shape.alg, MAX_PBKDF2_ITERATIONS)?;
+        let desc = p.describe();
+        return Ok((ReadEncryption::Pbes1(p), ciphertext, desc));
+    }
+    if is_pkcs12_pbe(&oid) {
+        // The PKCS#12 reader's errors name PKCS#12 parts: here they are the key's.
+        let scheme =
+            crate::pkcs12::PbeScheme::parse(shape.alg, Input::PrivateKey).map_err(|e| match e {
+                Error::Unsupported { detail, .. } => Error::unsupported(
+                    Input::KeyEncryption,
+                    format!("{detail}, OID {oid}; {REENCRYPT}"),
+                ),
+                other => other,
+            })?;
+        let desc = match &scheme {
+            crate::pkcs12::PbeScheme::Pkcs12 {
+                cipher, iterations, ..
+            } => format!("PKCS#12 PBE ({}, {iterations} iterations)", cipher.name()),
+            other => other.describe(),
         };
+        return Ok((ReadEncryption::Pkcs12(scheme), ciphertext, desc));
+    }
+    if oid != PBES2_OID {
         return Err(Error::unsupported(
             Input::KeyEncryption,
-            format!(
-                "{name}, OID {oid}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` or decrypt it with `openssl pkcs8`"
-            ),
+            format!("an unknown scheme, OID {oid}; {REENCRYPT}"),
         ));
     }
     let epki = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der_bytes).map_err(|e| {
@@ -419,7 +478,7 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
         _ => {}
     }
     let desc = describe_pbes2(&params);
-    Ok((params, epki.encrypted_data.as_bytes().to_vec(), desc))
+    Ok((ReadEncryption::Pbes2(params), ciphertext, desc))
 }
 
 /// Refuse scrypt parameters whose memory or work exceeds [`MAX_SCRYPT_MEMORY`] and
@@ -477,17 +536,13 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
         Located::Pkcs1(der) => (RsaKey::from_pkcs1_der(der.expose())?, KeyFormat::Pkcs1),
         Located::Pkcs8(der) => (RsaKey::from_pkcs8_der(der.expose())?, KeyFormat::Pkcs8),
         Located::Encrypted(der) => {
-            let (params, ciphertext, scheme) = encrypted_scheme(&der)?;
+            let (encryption, ciphertext, scheme) = encrypted_scheme(&der)?;
             let pw = need_pw()?;
-            let plain = params
-                .decrypt(pw.as_bytes(), &ciphertext)
-                .map_err(|e| match e {
-                    pkcs5::Error::DecryptFailed => Error::WrongPassword {
-                        what: Input::PrivateKey,
-                    },
-                    other => Error::unsupported(Input::KeyEncryption, other),
+            let plain = encryption
+                .decrypt(pw, &ciphertext)?
+                .ok_or(Error::WrongPassword {
+                    what: Input::PrivateKey,
                 })?;
-            let plain = SecretBytes::new(plain);
             // A wrong password whose padding happens to check out gives garbage.
             let key = match pkcs8::PrivateKeyInfoRef::from_der(plain.expose()) {
                 Ok(_) => RsaKey::from_pkcs8_der(plain.expose())?,

@@ -53,6 +53,9 @@ use crate::key::RsaKey;
 use crate::{Error, Result, SecretBytes};
 
 pub use pbe::{MAX_ITERATIONS, MAX_SALT_LEN, MAX_TOTAL_ITERATIONS};
+// The PKCS#12 PBE, reused for encrypted PKCS#8 keys that use it (`openssl pkcs8 -v1
+// PBE-SHA1-3DES`, older Java): crate::key.
+pub(crate) use pbe::{PasswordForms, Scheme as PbeScheme};
 pub use read::{probe, read, read_with_key_password};
 pub use write::{MAX_WRITE_ITERATIONS, MIN_WRITE_ITERATIONS, WriteOptions, write, write_with_rng};
 

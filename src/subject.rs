@@ -209,41 +209,7 @@ impl Subject {
             return Err(Error::InvalidSubject("the subject is empty".into()));
         }
         for (attr, value) in &self.entries {
-            let name = attr.short_name();
-            if value.is_empty() {
-                return Err(Error::InvalidSubject(format!("{name} is empty")));
-            }
-            if value.trim() != value {
-                return Err(Error::InvalidSubject(format!(
-                    "{name} has leading or trailing spaces"
-                )));
-            }
-            if value.chars().any(char::is_control) {
-                return Err(Error::InvalidSubject(format!(
-                    "{name} contains a control character"
-                )));
-            }
-            let len = value.chars().count();
-            if *attr != Attr::Country && len > attr.max_len() {
-                return Err(Error::InvalidSubject(format!(
-                    "{name} is {len} characters; X.509 allows at most {}",
-                    attr.max_len()
-                )));
-            }
-            let bad_country = *attr == Attr::Country
-                && (len != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()));
-            if bad_country {
-                return Err(Error::InvalidSubject(format!(
-                    "C must be a two-letter ISO 3166 country code such as US or DE, not `{}`",
-                    value.escape_debug()
-                )));
-            }
-            if *attr == Attr::Email && (!value.is_ascii() || !value.contains('@')) {
-                return Err(Error::InvalidSubject(format!(
-                    "emailAddress `{}` is not an ASCII email address",
-                    value.escape_debug()
-                )));
-            }
+            check_value(*attr, value)?;
         }
         match self.get(Attr::CommonName) {
             Some(_) => Ok(()),
@@ -309,6 +275,49 @@ impl fmt::Display for Subject {
 
 // ---------------------------------------------------------------------------------------
 // Names read from certificates and CSRs
+
+/// Check one value of a subject against X.509's bounds and Salesforce's needs (what
+/// [`Subject::validate`] checks for each entry): not empty, no leading or trailing
+/// spaces, no control characters, within the RFC 5280 length, a two-letter country code,
+/// an ASCII email address. Prompts check each field with it as it is typed.
+pub fn check_value(attr: Attr, value: &str) -> Result<()> {
+    let name = attr.short_name();
+    if value.is_empty() {
+        return Err(Error::InvalidSubject(format!("{name} is empty")));
+    }
+    if value.trim() != value {
+        return Err(Error::InvalidSubject(format!(
+            "{name} has leading or trailing spaces"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::InvalidSubject(format!(
+            "{name} contains a control character"
+        )));
+    }
+    let len = value.chars().count();
+    if attr != Attr::Country && len > attr.max_len() {
+        return Err(Error::InvalidSubject(format!(
+            "{name} is {len} characters; X.509 allows at most {}",
+            attr.max_len()
+        )));
+    }
+    let bad_country =
+        attr == Attr::Country && (len != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()));
+    if bad_country {
+        return Err(Error::InvalidSubject(format!(
+            "C must be a two-letter ISO 3166 country code such as US or DE, not `{}`",
+            value.escape_debug()
+        )));
+    }
+    if attr == Attr::Email && (!value.is_ascii() || !value.contains('@')) {
+        return Err(Error::InvalidSubject(format!(
+            "emailAddress `{}` is not an ASCII email address",
+            value.escape_debug()
+        )));
+    }
+    Ok(())
+}
 
 /// A name in display form (`C=US, O=Acme, CN=acme-jwt`), escaped.
 pub fn display_name(name: &X509Name<'_>) -> String {

@@ -547,18 +547,21 @@ pub(crate) fn unexpected(
 
 pub(crate) fn classify(e: ureq::Error, url: &str) -> Error {
     use ureq::Error as U;
+    let host = Url::parse(url, Input::Url)
+        .map(|u| u.host)
+        .unwrap_or_default();
     let (kind, detail) = match &e {
         U::HostNotFound => (
             NetworkKind::Dns,
-            "the host name does not resolve".to_owned(),
+            format!("`{}` does not resolve", crate::text::escape(&host)),
         ),
         U::Timeout(t) => (NetworkKind::Timeout, format!("no answer in time ({t})")),
         U::ConnectProxyFailed(m) => (NetworkKind::Proxy, m.clone()),
         U::InvalidProxyUrl => (NetworkKind::Proxy, "invalid proxy URL".to_owned()),
-        U::Rustls(r) => (NetworkKind::Tls, r.to_string()),
+        U::Rustls(r) => tls_kind(r),
         U::Tls(m) => (NetworkKind::Tls, (*m).to_owned()),
         U::Pem(p) => (NetworkKind::Tls, p.to_string()),
-        U::Io(io) => io_kind(io),
+        U::Io(io) => io_kind(io, &host),
         U::ConnectionFailed => (
             NetworkKind::Connect,
             "the connection could not be made".to_owned(),
@@ -572,13 +575,65 @@ pub(crate) fn classify(e: ureq::Error, url: &str) -> Error {
     Error::network(kind, format!("{url}: {detail}"))
 }
 
-fn io_kind(io: &std::io::Error) -> (NetworkKind, String) {
+/// What a TLS failure means, in words, for the two failures a user meets most: an
+/// untrusted certificate and an `https://` URL on a plain-HTTP server.
+fn tls_kind(r: &rustls::Error) -> (NetworkKind, String) {
+    use rustls::{CertificateError as C, Error as R, InvalidMessage as M};
+    match r {
+        R::InvalidCertificate(C::UnknownIssuer) => (
+            NetworkKind::UntrustedCertificate,
+            "its issuer is not a CA this machine trusts (UnknownIssuer)".to_owned(),
+        ),
+        // A trusted root has the issuer's name, but did not sign it: not trusted either.
+        R::InvalidCertificate(C::BadSignature) => (
+            NetworkKind::UntrustedCertificate,
+            "its issuer's name is that of a trusted CA, but that CA did not sign it (BadSignature)"
+                .to_owned(),
+        ),
+        R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => (
+            NetworkKind::Tls,
+            format!("the server's certificate is for another host name ({r})"),
+        ),
+        R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => (
+            NetworkKind::Tls,
+            format!("the server's certificate has expired ({r})"),
+        ),
+        // The first bytes back are not a TLS record: "HTTP/1.1 400 ..." from a server
+        // that speaks plain HTTP on this port.
+        R::InvalidMessage(M::InvalidContentType) => (
+            NetworkKind::NotTls,
+            "it answered in plain text, as a plain-HTTP server does, not with a TLS handshake"
+                .to_owned(),
+        ),
+        other => (NetworkKind::Tls, other.to_string()),
+    }
+}
+
+/// The message std gives a failed `getaddrinfo` (the resolver's reason follows it).
+const LOOKUP_FAILED: &str = "failed to lookup address information";
+
+fn io_kind(io: &std::io::Error, host: &str) -> (NetworkKind, String) {
     use std::io::ErrorKind as K;
     // rustls errors travel inside io::Error on reads and writes.
     if let Some(inner) = io.get_ref()
         && let Some(r) = inner.downcast_ref::<rustls::Error>()
     {
-        return (NetworkKind::Tls, r.to_string());
+        return tls_kind(r);
+    }
+    // ureq resolves with std's `to_socket_addrs`, whose lookup failures are io errors
+    // without an OS error code, worded by std.
+    let text = io.to_string();
+    if io.raw_os_error().is_none()
+        && let Some(reason) = text.strip_prefix(LOOKUP_FAILED)
+    {
+        let reason = reason.trim_start_matches(':').trim();
+        let host = crate::text::escape(host);
+        let detail = if reason.is_empty() {
+            format!("`{host}` does not resolve")
+        } else {
+            format!("`{host}` does not resolve ({reason})")
+        };
+        return (NetworkKind::Dns, detail);
     }
     let kind = match io.kind() {
         K::TimedOut | K::WouldBlock => NetworkKind::Timeout,
@@ -591,6 +646,39 @@ fn io_kind(io: &std::io::Error) -> (NetworkKind, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// std's lookup failure (what ureq's resolver returns) is a lookup failure, named
+    /// after the host: this guards the wording `io_kind` recognises.
+    #[test]
+    fn a_failed_lookup_is_reported_as_one() {
+        use std::net::ToSocketAddrs;
+        let err = ("certmint-test.invalid", 443)
+            .to_socket_addrs()
+            .unwrap_err();
+        let (kind, detail) = io_kind(&err, "certmint-test.invalid");
+        assert_eq!(kind, NetworkKind::Dns, "{err}");
+        assert!(
+            detail.starts_with("`certmint-test.invalid` does not resolve"),
+            "{detail}"
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(io_kind(&refused, "h").0, NetworkKind::Connect);
+    }
+
+    #[test]
+    fn tls_failures_say_what_they_mean() {
+        use rustls::{CertificateError, Error as R, InvalidMessage};
+        let (kind, detail) = tls_kind(&R::InvalidCertificate(CertificateError::UnknownIssuer));
+        assert_eq!(kind, NetworkKind::UntrustedCertificate);
+        assert!(detail.contains("UnknownIssuer"), "{detail}");
+        let (kind, detail) = tls_kind(&R::InvalidMessage(InvalidMessage::InvalidContentType));
+        assert_eq!(kind, NetworkKind::NotTls);
+        assert!(detail.contains("plain-HTTP"), "{detail}");
+        assert_eq!(
+            tls_kind(&R::InvalidCertificate(CertificateError::Expired)).0,
+            NetworkKind::Tls
+        );
+    }
 
     #[test]
     fn no_proxy_rules() {

@@ -6,6 +6,8 @@
 //! [0] version, serial, ... }, AlgorithmIdentifier, BIT STRING }`. [`parse`] reads the
 //! first certificate of a file, [`parse_chain`] all of them (a chain, leaf first).
 
+pub mod extensions;
+
 use ::time::OffsetDateTime;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -17,6 +19,8 @@ use crate::key::RsaKey;
 use crate::subject::{Subject, display_name, name_to_rcgen};
 use crate::text::{escape, hex_colon};
 use crate::{Error, Result, pemfile};
+
+pub use extensions::Extensions;
 
 /// Validity and serial of a new certificate. Clock and randomness come from the caller.
 #[derive(Clone, Debug)]
@@ -238,6 +242,8 @@ pub struct CertInfo {
     pub sha256: String,
     /// Subject equals issuer and the signature verifies with the certificate's own key.
     pub self_signed: bool,
+    /// The X.509v3 extensions (basic constraints, key usages, names, key identifiers).
+    pub extensions: Extensions,
 }
 
 impl CertInfo {
@@ -347,6 +353,7 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo> {
         sha1: hex_colon(&Sha1::digest(der)),
         sha256: hex_colon(&Sha256::digest(der)),
         self_signed,
+        extensions: extensions::read(&cert),
     })
 }
 

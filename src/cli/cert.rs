@@ -13,20 +13,25 @@ use super::password::PassSource;
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint cert --csr server.csr --key server.key --out server.crt
-  $ certmint cert --csr server.csr --key server.pass.key --passin env:KEY_PASS --days 730 --out server.crt
-  $ certmint cert --key server.key --subj \"/O=Acme/CN=acme-jwt\" --out server.crt   # no CSR file
-  $ certmint cert --key tls.key --cn localhost --san localhost --san 127.0.0.1 --out tls.crt  # emulator TLS
+  $ certmint cert --csr server.csr --key server.pass.key --passin env:KEY_PASS \\
+      --days 730 --out server.crt
+  $ certmint cert --key server.key --subj \"/O=Acme/CN=acme-jwt\" \\
+      --out server.crt                                   # no CSR file
+  $ certmint cert --key tls.key --cn localhost --san localhost --san 127.0.0.1 \\
+      --out tls.crt                                      # emulator TLS
 
+NOTES:
 The certificate is X.509 v3, self-signed with SHA-256 and RSA, with a random 128-bit
 serial, valid from now for --days (default 365), subject and issuer from the CSR (or
---subj). Upload it to the connected app under \"Use digital signatures\". Check it with:
+--subj). Upload it to the External Client App (Enable JWT Bearer Flow) or the connected
+app (Use digital signatures). Check it with:
   $ openssl x509 -in server.crt -noout -text
   $ openssl verify -CAfile server.crt server.crt
 
 EXIT CODES:
   0  the certificate was written
-  2  error (CSR signature or key mismatch, bad subject, wrong password, output exists);
-     nothing was written";
+  2  error (CSR signature or key mismatch, bad subject, wrong password, output
+     exists); nothing was written";
 
 #[derive(Args, Debug)]
 pub(crate) struct CertArgs {
@@ -66,14 +71,16 @@ pub(super) fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
         Subject(certmint::subject::Subject),
     }
     // Everything that can fail without a password is checked before the key is read.
+    // `None`: the subject is to be asked for, field by field.
     let source = match &args.csr {
-        Some(path) => {
+        Some(path) => Some({
             let data = ctx.read(path, "certificate signing request")?;
             Source::Csr(certmint::csr::parse(&data).map_err(|e| {
                 CliError::lib("cannot use certificate signing request", Some(path), e)
             })?)
-        }
-        None => Source::Subject(args.subject.resolve()?),
+        }),
+        // Subject flags are checked now; prompts wait for the key's password.
+        None => args.subject.given()?.map(Source::Subject),
     };
     let sans = args
         .san
@@ -82,6 +89,12 @@ pub(super) fn run(ctx: &mut Ctx, args: CertArgs) -> CliResult<()> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::lib("invalid --san", None, e))?;
     let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    // The subject is asked for after the key's password, so that a wrong password does
+    // not throw away a subject typed field by field.
+    let source = match source {
+        Some(source) => source,
+        None => Source::Subject(super::common::prompt_subject()?),
+    };
     let validity = Validity::starting_now(args.days)
         .map_err(|e| CliError::lib("cannot prepare the certificate", None, e))?;
     let der = match &source {

@@ -16,12 +16,13 @@ use super::stdio;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint check acme-jwt                               # a directory made by init (cron)
-  $ certmint check server.crt --warn-days 45              # expiry of a PEM or DER certificate
-  $ certmint check server.crt --key server.key            # do key and certificate belong together?
+  $ certmint check acme-jwt                   # a directory made by init (cron)
+  $ certmint check server.crt --warn-days 45  # a PEM or DER certificate
+  $ certmint check server.crt --key server.key  # do key and certificate match?
   $ certmint check server.p12 --passin env:P12_PASS --json
   $ certmint check --salesforce server.jks --passin env:JKS_PASS
 
+NOTES:
 Checks each FILE or DIR and exits 1 when something needs attention: a certificate that
 expires within --warn-days (default 30) or has expired, a key that does not match its
 certificate, a JKS that breaks one of Salesforce's import rules, a certmint directory with
@@ -43,8 +44,9 @@ A JKS file is always checked against these rules.
 
 EXIT CODES:
   0  all is well
-  1  something needs attention (expiring or expired certificate, key/certificate mismatch,
-     a Salesforce rule broken, a missing or changed file in a directory)
+  1  something needs attention (expiring or expired certificate, key/certificate
+     mismatch, a Salesforce rule broken, a missing or changed file in a
+     directory)
   2  error: unreadable, truncated or corrupt file, wrong password";
 
 #[derive(Args, Debug)]

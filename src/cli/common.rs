@@ -194,45 +194,101 @@ impl SubjectArgs {
 
     /// Build the subject from flags, or prompt on a terminal like `openssl req`.
     pub(crate) fn resolve(&self) -> CliResult<Subject> {
+        match self.given()? {
+            Some(subject) => Ok(subject),
+            None => prompt_subject(),
+        }
+    }
+
+    /// The subject the flags give, validated; `None` when no subject flag was given (the
+    /// caller then asks with [`prompt_subject`], after any password it needs).
+    pub(crate) fn given(&self) -> CliResult<Option<Subject>> {
         let bad = |e: certmint::Error| CliError::lib("invalid subject", None, e);
         if let Some(s) = &self.subj {
-            return Subject::parse_openssl(s).map_err(bad);
+            return Subject::parse_openssl(s).map(Some).map_err(bad);
+        }
+        if self.is_empty() {
+            return Ok(None);
         }
         let mut subject = Subject::new();
-        if self.is_empty() {
-            if !can_prompt() {
-                return Err(CliError::new("no subject given, and no terminal to ask on")
-                    .hint("pass --subj \"/C=US/O=Acme/CN=acme-jwt\" or --cn NAME (with --org, --country ...)"));
-            }
-            errln!(
-                "Enter the certificate subject. Leave a field empty (or enter '.') to skip it;\nthe common name is required."
-            );
-            for attr in Attr::PROMPT_ORDER {
-                let v = prompt_line(attr.prompt())?;
-                let v = v.trim();
-                if !v.is_empty() && v != "." {
-                    subject.push(attr, v);
-                }
-            }
-        } else {
-            let fields = [
-                (Attr::Country, &self.country),
-                (Attr::State, &self.state),
-                (Attr::Locality, &self.locality),
-                (Attr::Org, &self.org),
-                (Attr::OrgUnit, &self.org_unit),
-                (Attr::CommonName, &self.cn),
-                (Attr::Email, &self.email),
-            ];
-            for (attr, v) in fields {
-                if let Some(v) = v {
-                    subject.push(attr, v.clone());
-                }
+        let fields = [
+            (Attr::Country, &self.country),
+            (Attr::State, &self.state),
+            (Attr::Locality, &self.locality),
+            (Attr::Org, &self.org),
+            (Attr::OrgUnit, &self.org_unit),
+            (Attr::CommonName, &self.cn),
+            (Attr::Email, &self.email),
+        ];
+        for (attr, v) in fields {
+            if let Some(v) = v {
+                subject.push(attr, v.clone());
             }
         }
         subject.validate().map_err(bad)?;
-        Ok(subject)
+        Ok(Some(subject))
     }
+}
+
+/// How many times a subject field is asked for before the command gives up.
+const FIELD_TRIES: usize = 3;
+
+/// Ask for the subject field by field on the terminal, in `openssl req`'s order. Each
+/// field is checked as it is typed and asked again when it is not valid (a three-letter
+/// country, an empty common name), so nothing typed before is lost.
+pub(crate) fn prompt_subject() -> CliResult<Subject> {
+    if !can_prompt() {
+        return Err(
+            CliError::new("no subject given, and no terminal to ask on").hint(
+                "pass --subj \"/C=US/O=Acme/CN=acme-jwt\" or --cn NAME (with --org, --country ...)",
+            ),
+        );
+    }
+    errln!(
+        "Enter the certificate subject. Leave a field empty (or enter '.') to skip it;\nthe common name is required."
+    );
+    let mut subject = Subject::new();
+    for attr in Attr::PROMPT_ORDER {
+        if let Some(value) = prompt_field(attr)? {
+            subject.push(attr, value);
+        }
+    }
+    subject
+        .validate()
+        .map_err(|e| CliError::lib("invalid subject", None, e))?;
+    Ok(subject)
+}
+
+/// One field: its value, `None` when skipped.
+fn prompt_field(attr: Attr) -> CliResult<Option<String>> {
+    let mut problem = String::new();
+    for attempt in 1..=FIELD_TRIES {
+        let typed = prompt_line(attr.prompt())?;
+        let value = typed.trim();
+        if value.is_empty() || value == "." {
+            if attr != Attr::CommonName {
+                return Ok(None);
+            }
+            problem =
+                "the common name (CN) is required: Salesforce shows it as the certificate's name"
+                    .to_owned();
+        } else {
+            match certmint::subject::check_value(attr, value) {
+                Ok(()) => return Ok(Some(value.to_owned())),
+                Err(certmint::Error::InvalidSubject(why)) => problem = why,
+                Err(other) => problem = other.to_string(),
+            }
+        }
+        if attempt < FIELD_TRIES {
+            errln!("  {problem}; try again");
+        }
+    }
+    Err(CliError::new(format!(
+        "no valid {} after {FIELD_TRIES} tries",
+        attr.short_name()
+    ))
+    .cause(problem)
+    .hint("run the command again, or pass the subject with --subj or --cn, --org, --country ..."))
 }
 
 impl Ctx {

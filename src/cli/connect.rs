@@ -18,13 +18,15 @@ use super::stdio::{errln, outln};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint connect acme-jwt --target-org acme             # an org sf is logged in to
+  $ certmint connect acme-jwt --target-org acme   # an org sf is logged in to
   $ certmint connect acme-jwt --instance-url https://acme.my.salesforce.com \\
-        --access-token env:SF_ADMIN_TOKEN --username integration@acme.com
-  $ certmint connect acme-jwt --dry-run --save-metadata acme-metadata   # review, deploy nothing
-  $ certmint connect acme-jwt --target-org acme --connected-app Acme_JWT --client-id \"$KEY\"
-  $ certmint connect acme-jwt --target-org acme --for-org-to-org   # then the keystore steps
+      --access-token env:SF_ADMIN_TOKEN --username integration@acme.com
+  $ certmint connect acme-jwt --dry-run --save-metadata acme-metadata   # review
+  $ certmint connect acme-jwt --target-org acme --connected-app Acme_JWT \\
+      --client-id \"$KEY\"
+  $ certmint connect acme-jwt --target-org acme --for-org-to-org
 
+NOTES:
 For a directory made by `certmint init`, creates an External Client App named after the
 directory's alias (--app-name to choose): its certificate is the current generation's, its
 consumer key one certmint generates (40 letters and digits from the OS random number
@@ -61,8 +63,8 @@ key. Progress lines appear on a terminal only.
 
 EXIT CODES:
   0  connected (or already connected; with --dry-run, planned)
-  1  the org refused the deploy (explained), the deploy was still running, or the app did
-     not issue a token within --wait: run the same command again to resume
+  1  the org refused the deploy (explained), the deploy was still running, or
+     the app did not issue a token within --wait: run it again to resume
   2  error: bad option, no admin session, unreadable directory, network";
 
 #[derive(Args, Debug)]

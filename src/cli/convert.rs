@@ -11,10 +11,11 @@ use super::error::{CliError, CliResult};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint convert server.crt --to pem --out server.pem     # the seed's \"save as .pem\" step
-  $ certmint convert server.crt --to der --out server.cer     # DER for Windows or Java tools
+  $ certmint convert server.crt --to pem --out server.pem  # \"save as .pem\"
+  $ certmint convert server.crt --to der --out server.cer  # DER for Windows
   $ certmint convert server.key --to der --out server.key.der
 
+NOTES:
 Recognises certificates, CSRs, public keys and private keys (PKCS#1, PKCS#8, encrypted
 PKCS#8) by content, not by file name. Private keys are written 0600, the rest 0644.
 

@@ -12,16 +12,19 @@ use super::password::PassSource;
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint csr --key server.pass.key --passin env:KEY_PASS --out server.csr \\
-        --subj \"/C=US/ST=California/O=Acme/CN=acme-jwt\"
-  $ certmint csr --key server.key --out server.csr --cn acme-jwt --org Acme --country US
-  $ certmint csr --key server.key --out server.csr           # asks field by field
+      --subj \"/C=US/ST=California/O=Acme/CN=acme-jwt\"
+  $ certmint csr --key server.key --out server.csr --cn acme-jwt --org Acme \\
+      --country US
+  $ certmint csr --key server.key --out server.csr      # asks field by field
 
+NOTES:
 The CSR is PKCS#10, signed with SHA-256 and RSA. Check it with:
   $ openssl req -in server.csr -verify -noout -text
 
 EXIT CODES:
   0  the CSR was written
-  2  error (bad subject, unreadable key, wrong password, output exists); nothing was written";
+  2  error (bad subject, unreadable key, wrong password, output exists);
+     nothing was written";
 
 #[derive(Args, Debug)]
 pub(crate) struct CsrArgs {
@@ -46,8 +49,14 @@ pub(crate) struct CsrArgs {
 
 pub(super) fn run(ctx: &mut Ctx, args: CsrArgs) -> CliResult<()> {
     check_out(&args.out, args.force)?;
-    let subject = args.subject.resolve()?;
+    // Subject flags are checked before the key is read; a subject asked for field by
+    // field comes after the key's password, so that a wrong password loses nothing typed.
+    let given = args.subject.given()?;
     let (key, _) = ctx.load_key(&args.key, args.passin.as_ref())?;
+    let subject = match given {
+        Some(subject) => subject,
+        None => super::common::prompt_subject()?,
+    };
     certmint::key::check_salesforce_bits(key.bits())
         .map_err(|e| CliError::lib("cannot use private key", Some(&args.key), e))?;
     let der = certmint::csr::build(&key, &subject)

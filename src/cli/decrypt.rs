@@ -12,17 +12,22 @@ use super::password::PassSource;
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint decrypt server.pass.key --out server.key --passin env:KEY_PASS
-  $ certmint decrypt server.pass.key --out server.key --pkcs1     # BEGIN RSA PRIVATE KEY
+  $ certmint decrypt server.pass.key --out server.key --pkcs1  # BEGIN RSA ...
   $ certmint decrypt legacy.key --out server.der --to der --passin file:pw.txt
 
+NOTES:
 Reads any key certmint reads: encrypted PKCS#8 (PBES2 with AES or DES-EDE3, PBKDF2 or
 scrypt), OpenSSL 1.x traditional encrypted PEM (Proc-Type/DEK-Info), or an unencrypted
-PKCS#1/PKCS#8 key in PEM or DER. Writes it unencrypted, mode 0600: PKCS#8 by default,
-PKCS#1 with --pkcs1. Both are what `sf org login jwt --jwt-key-file` accepts.
+PKCS#1/PKCS#8 key in PEM or DER. It also reads the old encrypted PKCS#8 that `openssl
+pkcs8 -topk8 -v1` and older Java write (PBES1 with MD5 or SHA-1 and DES or RC2, the
+PKCS#12 PBE with 3DES or RC2, PBES2 with single DES), but never writes them. Writes the key
+unencrypted, mode 0600: PKCS#8 by default, PKCS#1 with --pkcs1. Both are what `sf org
+login jwt --jwt-key-file` accepts.
 
 EXIT CODES:
   0  the key was written
-  2  error (wrong password, unreadable or unsupported key, output exists); nothing was written";
+  2  error (wrong password, unreadable or unsupported key, output exists);
+     nothing was written";
 
 #[derive(Args, Debug)]
 pub(crate) struct DecryptArgs {

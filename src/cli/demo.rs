@@ -30,6 +30,7 @@ EXAMPLES:
   $ certmint demo                           # into ./certmint-demo
   $ certmint demo /tmp/jwt-demo --passout env:DEMO_PASS
 
+NOTES:
 Runs the whole job offline: `certmint init` into DIR (encrypted key, plain key, CSR,
 certificate, PKCS#12, JKS and the manifest); starts certmint's emulated Salesforce org on
 127.0.0.1, with an admin and an integration user; `certmint connect` as the admin: an
@@ -165,7 +166,6 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     let g = m
         .current_generation()
         .ok_or_else(|| CliError::new("the demo directory has no current generation"))?;
-    let cert_path = workdir::file_path(dir, m, g, Role::Certificate);
     let key_path = workdir::file_path(dir, m, g, Role::PlainKey);
     let key = ctx.load_key(&key_path, None)?.0;
 
@@ -269,16 +269,24 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
     )?;
     if !ctx.quiet {
         errln!();
-        errln!("It works end to end, offline (the emulated org is gone now). With a real org:");
+        // What was made, through the stable `current/` link; the demo's key and
+        // certificate stay a demo: a real app gets its own from `certmint init`.
+        let current = dir.join("current");
+        errln!(
+            "It works end to end, offline (the emulated org is gone now). Look at what was made:"
+        );
+        errln!("  certmint inspect {}", shown(dir));
+        errln!(
+            "  certmint inspect {}",
+            shown(&current.join(Role::Certificate.file_name(&m.stem)))
+        );
+        errln!("  certmint check -v {}", shown(dir));
+        errln!("This directory is a demo: its key is not for a real app. With a real org:");
         errln!("  certmint init DIR --cn NAME -u integration@your.org");
         errln!(
             "  certmint connect DIR --target-org ALIAS    # an org the Salesforce CLI is logged in to"
         );
         errln!("  certmint mint --dir DIR");
-        errln!(
-            "  (or upload {} to an app by hand: docs/setup-guide.md)",
-            shown(&cert_path)
-        );
     }
     Ok(ExitStatus::Success)
 }

@@ -15,30 +15,37 @@ use super::stdio::{errln, outln};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint emulate --cert server.crt --client-id KEY --username alice@example.com
-  $ certmint emulate --cert server.crt --client-id KEY -u alice@example.com --listen localhost:0
+  $ certmint emulate --cert server.crt --client-id KEY -u alice@example.com
+  $ certmint emulate --cert server.crt --client-id KEY -u alice@example.com \\
+      --listen localhost:0
   $ certmint emulate --config org.toml --state org-state.toml
   $ certmint emulate --config org.toml
   $ certmint emulate --config org.toml --tls-cert tls.crt --tls-key tls.key
-  $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
+  $ certmint mint --key server.key --client-id KEY -u alice@example.com \\
       --login-url http://127.0.0.1:7357
 
+ROUTES:
 The first line on stdout is the base URL (e.g. http://127.0.0.1:7357), so scripts can read
 it: `url=$(certmint emulate ... | head -n1)`. Then it serves until Ctrl-C or SIGTERM:
-  POST /services/oauth2/token        the JWT bearer grant, checked as Salesforce does
+  POST /services/oauth2/token        the JWT bearer grant, checked as Salesforce
   GET  /id/ORG/USER                  identity URL (Bearer token)
   GET  /services/oauth2/userinfo     OpenID Connect UserInfo
-  GET  /services/data/               API versions (no auth); /services/data/vNN.0/... needs a token:
-       query (SOQL), tooling/query, sobjects (describe, PermissionSet and
-       PermissionSetAssignment creates), limits, metadata/deployRequest (deploys)
-  GET  /services/oauth2/singleaccess  frontdoor URL;  POST /services/oauth2/revoke  logout
+  GET  /services/data/               API versions (no auth)
+  GET  /services/data/vNN.0/...      with a token: query (SOQL), tooling/query,
+                                     sobjects (describe, PermissionSet and
+                                     PermissionSetAssignment creates), limits,
+                                     metadata/deployRequest (deploys)
+  GET  /services/oauth2/singleaccess frontdoor URL
+  POST /services/oauth2/revoke       logout
 Errors are Salesforce's exact JSON. One line per request goes to stderr
 (method, path, status, error, latency; never assertions or tokens); --no-log silences it.
 
+NOTES:
 With flags, the org has one connected app (admin-approved, pre-authorizing the System
-Administrator profile) and the given users with that profile, who may also deploy. A TOML file (--config) describes apps, Permitted Users policies, users,
-sandbox and My Domain; see docs/emulator.md. The certificate's validity dates are not
-checked, as in Salesforce.
+Administrator profile) and the given users with that profile, who may also deploy. A
+TOML file (--config) describes apps, Permitted Users policies, users, sandbox and My
+Domain; see docs/emulator.md. The certificate's validity dates are not checked, as in
+Salesforce.
 
 It binds 127.0.0.1 unless --listen says otherwise, and warns when it is reachable from
 other machines.

@@ -12,23 +12,27 @@ use super::password::PassSource;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint export server.p12 --key-out server.key --cert-out server.crt --passin env:P12_PASS
+  $ certmint export server.p12 --key-out server.key --cert-out server.crt \\
+      --passin env:P12_PASS
   $ certmint export keystore.p12 --alias acme_jwt --cert-out acme.crt --chain
   $ certmint export legacy.pfx --key-out server.key --passin file:pw.txt
-  $ certmint export server.jks --key-out server.key --passin env:STORE_PASS --keypass env:KEY_PASS
+  $ certmint export server.jks --key-out server.key --passin env:STORE_PASS \\
+      --keypass env:KEY_PASS
 
+NOTES:
 Reads PKCS#12 files from any tool (OpenSSL 3 default, OpenSSL 1.x or -legacy with 3DES
 and RC2, keytool -storetype PKCS12, certmint) and JKS keystores (keytool, certmint),
-including JKS entries whose key password differs from the store password (--keypass). The key is written as unencrypted
-PKCS#8 PEM (BEGIN PRIVATE KEY), mode 0600, which `sf org login jwt --jwt-key-file` takes;
-the certificate as PEM, mode 0644: the entry's own, plus its issuers with --chain. A
-keystore with several entries needs --alias (the error lists them). A wrong password, a
-damaged file and an unsupported algorithm are reported as such, and nothing is written.
+including JKS entries whose key password differs from the store password (--keypass).
+The key is written as unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY), mode 0600, which
+`sf org login jwt --jwt-key-file` takes; the certificate as PEM, mode 0644: the entry's
+own, plus its issuers with --chain. A keystore with several entries needs --alias (the
+error lists them). A wrong password, a damaged file and an unsupported algorithm are
+reported as such, and nothing is written.
 
 EXIT CODES:
   0  the requested files were written
-  2  error (wrong password, unknown alias, damaged or unsupported keystore, output
-     exists); nothing was written";
+  2  error (wrong password, unknown alias, damaged or unsupported keystore,
+     output exists); nothing was written";
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("outputs").required(true).multiple(true).args(["key_out", "cert_out"])))]

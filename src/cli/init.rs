@@ -17,18 +17,21 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" --passout env:CERT_PASS
-  $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CONSUMER_KEY\" \\
-        --username integration@acme.com --passout file:/run/secrets/cert-pass
-  $ certmint init acme-jwt                        # asks for the subject and the password
+  $ certmint init acme-jwt --subj \"/C=US/O=Acme/CN=acme-jwt\" \\
+      --passout env:CERT_PASS
+  $ certmint init acme-jwt --cn acme-jwt --org Acme --client-id \"$CLIENT_ID\" \\
+      --username integration@acme.com --passout file:/run/secrets/cert-pass
+  $ certmint init acme-jwt              # asks for the subject and the password
 
+NOTES:
 Makes, in DIR/g1-<date>/: the encrypted key (server.pass.key), the unencrypted key for the
 Salesforce CLI (server.key), the CSR, the certificate as PEM (server.crt, upload this to
-the connected app) and DER (server.cer), a PKCS#12 (server.p12) and a Salesforce-ready
-JKS (server.jks), all under one password; DIR/current points at the generation, and
-DIR/certmint.toml records every file, its SHA-256, the certificate's validity and the
-alias, so that check, renew, rotate, mint and inspect work from DIR alone. It ends with the
-next steps: what to upload where, and the exact commands to prove the setup.
+the External Client App or connected app) and DER (server.cer), a PKCS#12 (server.p12)
+and a Salesforce-ready JKS (server.jks), all under one password; DIR/current points at
+the generation, and DIR/certmint.toml records every file, its SHA-256, the certificate's
+validity and the alias, so that check, renew, rotate, mint and inspect work from DIR
+alone. It ends with the next steps: what to upload where, and the exact commands to prove
+the setup.
 
 Run it again at any time: on a complete directory it changes nothing and says so (no
 password needed); after an interruption it finishes what is missing, reusing the key it
@@ -37,8 +40,8 @@ another certmint directory (its current/, a generation, or deeper).
 
 EXIT CODES:
   0  the directory is complete (made, finished, or already complete)
-  2  error (bad subject, wrong password, a file that does not belong, DIR inside a
-     certmint directory, I/O)";
+  2  error (bad subject, wrong password, a file that does not belong, DIR
+     inside a certmint directory, I/O)";
 
 /// RSA key size of a new directory.
 const DEFAULT_BITS: usize = 2048;
@@ -89,7 +92,7 @@ pub(crate) struct InitArgs {
     #[arg(long, short = 'u', value_name = "USER")]
     pub username: Option<String>,
     /// Login URL recorded for `certmint mint --dir`: login, test, a My Domain or site URL.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub login_url: Option<String>,
 }
 
@@ -332,8 +335,7 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
     let esc = certmint::text::escape;
     errln!();
     errln!("Next steps");
-    errln!("  1. Connected app (Setup > App Manager > your app > Edit > Enable OAuth Settings >");
-    errln!("     \"Use digital signatures\"): upload");
+    errln!("  1. Upload the certificate to the app in Salesforce:");
     errln!("       {}", file(Role::Certificate));
     if let Some(c) = cert {
         errln!(
@@ -342,9 +344,16 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
             c.not_after
         );
     }
-    errln!("  2. Pre-authorize the integration user: Manage > Edit Policies > Permitted Users:");
+    errln!("     External Client App: Setup > External Client App Manager > your app > Settings >");
+    errln!("       Flow Enablement > \"Enable JWT Bearer Flow\" > Upload Files.");
     errln!(
-        "     \"Admin approved users are pre-authorized\", then add the user's profile or a permission set."
+        "     Connected app (existing orgs): Setup > App Manager > your app > Edit > Enable OAuth"
+    );
+    errln!("       Settings > \"Use digital signatures\".");
+    errln!("  2. Pre-authorize the integration user: Permitted Users \"Admin approved users are");
+    errln!("     pre-authorized\", then add the user's profile or a permission set.");
+    errln!(
+        "     External Client App: Edit Policies > OAuth Policies. Connected app: Manage > Edit Policies."
     );
     errln!(
         "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"

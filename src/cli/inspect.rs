@@ -17,18 +17,28 @@ pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint inspect server.crt server.csr server.pass.key
   $ certmint inspect server.p12 server.jks --passin env:STORE_PASS
-  $ certmint inspect acme-jwt                      # a directory made by certmint init
-  $ certmint jwt --key server.key --client-id K -u user@acme.com | certmint inspect -
-  $ certmint inspect --json server.crt | jq .not_after
+  $ certmint inspect acme-jwt              # a directory made by certmint init
+  $ certmint jwt --key server.key --client-id K -u user@acme.com \\
+      | certmint inspect -
+  $ certmint inspect --json server.crt | jq -r .not_after
+  $ certmint inspect --json server.crt server.csr | jq -r '.[].kind'
 
+NOTES:
 Recognises keys (PKCS#1, PKCS#8, encrypted PKCS#8, OpenSSL's traditional encrypted PEM; PEM
 or DER), public keys, CSRs, certificates (PEM or DER), PKCS#12, JKS, JWT assertions and
 certmint directories, by content, never by file name. Shows type, key size, subject,
-issuer, serial, validity and days left, SHA-1 and SHA-256 fingerprints and the public-key
-SHA-256 (equal for a key and its certificate); for keystores the aliases, entries and
-algorithms (with --passin, the keys and certificates inside); for a JWT its header and
-claims with exp as a date (the signature is not verified). Text from files is escaped
-before it reaches the terminal. `-` reads standard input.
+issuer, serial, validity and days left, a certificate's extensions as `openssl x509
+-text` names them (basic constraints, key usage, extended key usage, subject alternative
+names, subject and authority key identifiers; \"critical, \" first when marked so), SHA-1
+and SHA-256 fingerprints and the public-key SHA-256
+(equal for a key and its certificate); for keystores the aliases, entries and algorithms
+(with --passin, the keys and certificates inside); for a JWT its header and claims with
+exp as a date (the signature is not verified). Text from files is escaped before it
+reaches the terminal. `-` reads standard input.
+
+With --json, one input (a file, a certmint directory or `-`) prints one JSON object, its
+\"kind\" saying what it is; several inputs print an array of those objects, in the order
+given. Every object also has \"file\", the input as named.
 
 EXIT CODES:
   0  every input was recognised and described
@@ -43,7 +53,8 @@ pub(crate) struct InspectArgs {
     /// file:PATH, fd:N or stdin.
     #[arg(long, value_name = "SRC")]
     pub passin: Option<PassSource>,
-    /// Print JSON (an array, one object per input) on stdout.
+    /// Print JSON on stdout: one object for one input, an array of objects (in the order
+    /// given) for several.
     #[arg(long)]
     pub json: bool,
 }
@@ -79,7 +90,12 @@ pub(super) fn run(ctx: &mut Ctx, args: InspectArgs) -> CliResult<()> {
         }
     }
     if args.json {
-        let out = serde_json::to_string_pretty(&docs).unwrap_or_default();
+        // One input (a file, a directory, `-`): its object; several: an array of them.
+        let out = match docs.as_slice() {
+            [one] => serde_json::to_string_pretty(one),
+            _ => serde_json::to_string_pretty(&docs),
+        }
+        .unwrap_or_default();
         stdio::out(format!("{out}\n").as_bytes())
     } else {
         stdio::out(text.as_bytes())
@@ -162,6 +178,20 @@ fn cert_lines(out: &mut String, indent: usize, c: &CertReport) {
     kv(out, indent, "SHA-1:", &c.sha1);
     kv(out, indent, "SHA-256:", &c.sha256);
     kv(out, indent, "public key SHA-256:", &c.public_key_sha256);
+    let extensions = c.extensions.lines();
+    if extensions.is_empty() {
+        let none = if c.version < 3 {
+            "none (X.509 v1 has no extensions)"
+        } else {
+            "none"
+        };
+        kv(out, indent, "extensions:", none);
+    } else {
+        out.push_str(&format!("{:indent$}extensions:\n", "", indent = indent));
+        for (label, value) in extensions {
+            kv(out, indent + 2, &format!("{label}:"), value);
+        }
+    }
 }
 
 fn entry_lines(out: &mut String, e: &StoreEntryReport) {

@@ -16,11 +16,16 @@ use super::password::{PassSource, Purpose};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint jks --cert server.crt --key server.key --out server.jks --passout env:JKS_PASS
-  $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS --out server.jks
-  $ certmint jks --cert server.crt --key server.key --out server.jks --alias acme_jwt
-  $ certmint jks --cert chain.pem --key app.key --out app.jks --alias 'My App' --no-salesforce-rules
+  $ certmint jks --cert server.crt --key server.key --out server.jks \\
+      --passout env:JKS_PASS
+  $ certmint jks --cert server.crt --key server.pass.key --passin env:KEY_PASS \\
+      --out server.jks
+  $ certmint jks --cert server.crt --key server.key --out server.jks \\
+      --alias acme_jwt
+  $ certmint jks --cert chain.pem --key app.key --out app.jks --alias 'My App' \\
+      --no-salesforce-rules
 
+NOTES:
 The keystore is JKS version 2 with one PrivateKeyEntry whose key password is the store
 password, because Salesforce asks only for the store password when you import it in
 Setup > Certificate and Key Management > Import from Keystore.
@@ -42,8 +47,8 @@ Check the result with:
 
 EXIT CODES:
   0  the keystore was written
-  2  error (Salesforce rule broken, invalid alias, key and certificate differ, wrong
-     password, output exists, I/O); nothing was written";
+  2  error (Salesforce rule broken, invalid alias, key and certificate differ,
+     wrong password, output exists, I/O); nothing was written";
 
 #[derive(Args, Debug)]
 pub(crate) struct JksArgs {

@@ -17,14 +17,20 @@ use super::stdio::outln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
-  $ certmint jwt --key server.pass.key --passin env:KEY_PASS --client-id \"$CONSUMER_KEY\" \\
-      --username integration@acme.com.uat --audience test
-  $ certmint jwt --keystore server.jks --passin env:STORE_PASS --client-id \"$CONSUMER_KEY\" -u integration@acme.com
+  $ certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username integration@acme.com
+  $ certmint jwt --key server.pass.key --passin env:KEY_PASS \\
+      --client-id \"$CONSUMER_KEY\" --username integration@acme.com.uat \\
+      --audience test
+  $ certmint jwt --keystore server.jks --passin env:STORE_PASS \\
+      --client-id \"$CONSUMER_KEY\" -u integration@acme.com
+  $ ASSERTION=$(certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username integration@acme.com)
   $ curl -s https://login.salesforce.com/services/oauth2/token \\
       -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\
-      -d assertion=\"$(certmint jwt --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com)\"
+      -d assertion=\"$ASSERTION\"
 
+NOTES:
 The assertion is what Salesforce's documentation builds: header {\"alg\":\"RS256\"} (add
 \"typ\":\"JWT\" with --typ), claims iss (consumer key), sub (username), aud and exp (seconds,
 --ttl ahead, at most 180), base64url without padding, signed RSASSA-PKCS1-v1_5 with
@@ -268,7 +274,7 @@ pub(crate) struct JwtArgs {
     /// The audience: `login` (https://login.salesforce.com, production and My Domain),
     /// `test` (https://test.salesforce.com, sandboxes) or a URL (an Experience Cloud site).
     /// Default: `login`, or what the login URL recorded in --dir implies.
-    #[arg(long, value_name = "login|test|URL")]
+    #[arg(long, value_name = "login|test|URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub audience: Option<String>,
 }
 

@@ -18,9 +18,11 @@ use super::stdio::errprint;
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
   $ certmint key --out server.pass.key --passout env:KEY_PASS
-  $ certmint key --out server.pass.key --bits 4096 --passout file:/run/secrets/keypass
-  $ certmint key --out server.pass.key --kdf scrypt          # asks for the password twice
+  $ certmint key --out server.pass.key --bits 4096 \\
+      --passout file:/run/secrets/keypass
+  $ certmint key --out server.pass.key --kdf scrypt  # asks for the password
 
+NOTES:
 The key is written as encrypted PKCS#8 PEM (BEGIN ENCRYPTED PRIVATE KEY): PBES2 with
 PBKDF2-HMAC-SHA256 (600,000 iterations) and AES-256-CBC, or scrypt with --kdf scrypt.
 OpenSSL 3, Python's cryptography and Java read it. Check it with:
@@ -28,7 +30,8 @@ OpenSSL 3, Python's cryptography and Java read it. Check it with:
 
 EXIT CODES:
   0  the key was written
-  2  error (bad size, no password source, output exists, I/O); nothing was written";
+  2  error (bad size, no password source, output exists, I/O);
+     nothing was written";
 
 /// Key derivation for the key file's encryption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -24,22 +24,29 @@ use super::stdio::{self, errln, outln};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username integration@acme.com
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com.uat --login-url test
-  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" --username ci@acme.com \\
-      --login-url https://acme.my.salesforce.com --cert server.crt --token-out token.txt
-  $ certmint mint --key server.key --client-id KEY --username alice@example.com \\
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username integration@acme.com
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username ci@acme.com.uat --login-url test
+  $ certmint mint --key server.key --client-id \"$CONSUMER_KEY\" \\
+      --username ci@acme.com --login-url https://acme.my.salesforce.com \\
+      --cert server.crt --token-out token.txt
+  $ TOKEN=$(certmint mint --dir acme-jwt --show-token -q)   # the token alone
+  $ certmint mint --key server.key --client-id KEY -u alice@example.com \\
       --login-url http://127.0.0.1:7357 --json      # against `certmint emulate`
-  $ certmint mint --key server.key --client-id KEY --usernames users.txt --concurrency 8 > tokens.jsonl
-  $ certmint mint --dir acme-jwt --passin env:CERT_PASS --sf-alias acme   # then `sf ... -o acme`
+  $ certmint mint --key server.key --client-id KEY --usernames users.txt \\
+      --concurrency 8 > tokens.jsonl
+  $ certmint mint --dir acme-jwt --passin env:CERT_PASS --sf-alias acme
 
+NOTES:
 The token request is POST <login URL>/services/oauth2/token with grant_type and assertion,
 form-encoded. The audience follows the login URL: production and My Domain
 https://login.salesforce.com; sandboxes (test, *.sandbox.my.salesforce.com)
 https://test.salesforce.com; an Experience Cloud site its own URL. --audience overrides it.
 
 The access token is shown masked (org id prefix, first and last four characters) unless
---show-token; --token-out writes it to a file with mode 0600. There is no refresh token in
+--show-token; --token-out writes it to a file with mode 0600. With --show-token and -q,
+standard output is the token and a newline, nothing else. There is no refresh token in
 this flow: mint again when the session expires. Then the token is proven with a GET of
 the identity URL it came with (skip with --no-verify).
 
@@ -49,17 +56,87 @@ SF_ACCESS_TOKEN, never on its command line): sf then works against the org while
 stays encrypted (`--dir` with --passin, after deleting server.key). The JWT flow has no
 refresh token, so run it again when the session expires.
 
+With --json, standard output is one JSON object whatever the outcome: \"ok\": true with
+the token's details; \"ok\": false with \"exit_code\" 1 and Salesforce's \"error\" and
+\"error_description\" (and \"meaning\", \"causes\", \"fixes\", \"facts\") when the assertion was
+refused; \"ok\": false with \"exit_code\" 2 and \"error\", \"cause\" and \"hint\" for any other
+failure. The fields are listed in docs/ci.md.
+
 HTTPS uses the system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR are honoured), or
 only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY, else HTTP_PROXY)
 and NO_PROXY; loopback is never proxied. Plain http:// is allowed only to loopback.
 
 EXIT CODES:
   0  a token was issued (and the identity check passed)
-  1  Salesforce refused the assertion (the error, its meaning and the fix are printed),
-     or the identity check refused the token
+  1  Salesforce refused the assertion (the error, its meaning and the fix are
+     printed), or the identity check refused the token
   2  error: bad option, unreadable key, network, proxy or TLS failure";
 
-pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
+pub(super) fn run(ctx: &mut Ctx, args: MintArgs) -> CliResult<ExitStatus> {
+    // --usernames prints one JSON line per user whatever happens (mint_batch).
+    let json = args.json && args.usernames.is_none();
+    let result = mint(ctx, args);
+    // With --json, stdout is one JSON object whatever happens: an error (exit 2) is one
+    // too, besides the message on stderr. Refusals (exit 1) print their own.
+    if json
+        && let Err(e) = &result
+        && e.code == ExitStatus::Error
+        && !e.is_stdout_closed()
+    {
+        outln!(
+            "{}",
+            json!({
+                "ok": false,
+                "exit_code": 2,
+                "error": e.message,
+                "cause": e.cause,
+                "hint": e.hint,
+            })
+        )?;
+    }
+    result
+}
+
+/// For a usage error that clap found on a `certmint mint ... --json` command line (exit 2
+/// before `run`): the JSON error object scripts read on stdout, as for any other error.
+/// `None` for any other command line. The command line is read as clap reads it: global
+/// `-q`/`--quiet` may come first, then `mint`; `--json` anywhere before a `--`.
+pub(super) fn usage_error_json(argv: &[std::ffi::OsString], e: &clap::Error) -> Option<String> {
+    let mut words = argv
+        .iter()
+        .skip(1)
+        .map(|w| w.to_string_lossy())
+        .skip_while(|w| w == "-q" || w == "--quiet");
+    if words.next().as_deref() != Some("mint") {
+        return None;
+    }
+    if !words.take_while(|w| w != "--").any(|w| w == "--json") {
+        return None;
+    }
+    let text = e.render().to_string();
+    let message = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error: ")
+        .to_owned();
+    let tip = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .map(str::to_owned);
+    Some(
+        json!({
+            "ok": false,
+            "exit_code": 2,
+            "error": message,
+            "cause": null,
+            "hint": tip.unwrap_or_else(|| "see `certmint help mint`".to_owned()),
+        })
+        .to_string(),
+    )
+}
+
+fn mint(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
     if let Some(file) = args.usernames.clone() {
         return super::mint_batch::run(ctx, args, &file);
     }
@@ -165,18 +242,7 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
                 .map_err(|e| network_error("the identity check failed", &login, e))?,
         )
     };
-    print_success(
-        &args,
-        &login,
-        &audience,
-        &claims.sub,
-        &grant,
-        identity.as_ref(),
-    )?;
-    if let Some(alias) = &args.sf_alias {
-        super::org_session::sf_login(ctx, alias, &grant)?;
-    }
-    match &identity {
+    let verdict = match &identity {
         Some(IdentityCheck::Verified(id)) if !id.username.eq_ignore_ascii_case(&claims.sub) => {
             Err(CliError::new(format!(
                 "the identity endpoint names {}, not {}",
@@ -195,18 +261,56 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
                      --no-verify skips this check",
         )
         .code(ExitStatus::No)),
-        _ => Ok(ExitStatus::Success),
+        _ => Ok(()),
+    };
+    let shown = Shown {
+        args: &args,
+        login: &login,
+        audience: &audience,
+        username: &claims.sub,
+        grant: &grant,
+        identity: identity.as_ref(),
+    };
+    if args.show_token && ctx.quiet && !args.json {
+        // `TOKEN=$(certmint mint ... --show-token -q)`: the token and a newline, nothing
+        // else, and only once the identity check has passed.
+        if verdict.is_ok() {
+            let line = Zeroizing::new(format!("{}\n", grant.access_token.expose()));
+            stdio::out(line.as_bytes())?;
+        }
+    } else {
+        print_success(&shown, verdict.as_ref().err())?;
     }
+    if verdict.is_ok()
+        && let Some(alias) = &args.sf_alias
+    {
+        super::org_session::sf_login(ctx, alias, &grant)?;
+    }
+    verdict.map(|()| ExitStatus::Success)
 }
 
-fn print_success(
-    args: &MintArgs,
-    login: &LoginUrl,
-    audience: &str,
-    username: &str,
-    grant: &TokenResponse,
-    identity: Option<&IdentityCheck>,
-) -> CliResult<()> {
+/// What a successful exchange showed, for [`print_success`].
+struct Shown<'a> {
+    args: &'a MintArgs,
+    login: &'a LoginUrl,
+    audience: &'a str,
+    username: &'a str,
+    grant: &'a TokenResponse,
+    identity: Option<&'a IdentityCheck>,
+}
+
+/// The token's details on stdout, as text or JSON. `refused` is the identity check's
+/// verdict when it failed: the JSON object then says `"ok": false` (exit 1), with the
+/// reason; the text is the same, and the error follows on stderr.
+fn print_success(shown: &Shown<'_>, refused: Option<&CliError>) -> CliResult<()> {
+    let Shown {
+        args,
+        login,
+        audience,
+        username,
+        grant,
+        identity,
+    } = *shown;
     let shown_token = Zeroizing::new(if args.show_token {
         grant.access_token.expose().to_owned()
     } else {
@@ -232,7 +336,8 @@ fn print_success(
             }),
         };
         let mut v = json!({
-            "ok": true,
+            "ok": refused.is_none(),
+            "exit_code": if refused.is_none() { 0 } else { 1 },
             "login_url": login.as_str(),
             "audience": audience,
             "username": username,
@@ -248,7 +353,22 @@ fn print_success(
         if args.show_token {
             v["access_token"] = json!(grant.access_token.expose());
         }
-        return outln!("{v}");
+        if let Some(e) = refused {
+            let code = match identity {
+                Some(IdentityCheck::Rejected { .. }) => "identity_rejected",
+                _ => "identity_mismatch",
+            };
+            v["error"] = json!(code);
+            v["error_description"] = json!(match &e.cause {
+                Some(cause) => format!("{}: {cause}", e.message),
+                None => e.message.clone(),
+            });
+            v["hint"] = json!(e.hint);
+        }
+        // With --show-token the object holds the token: build the line in a buffer that
+        // is wiped.
+        let line = Zeroizing::new(format!("{v}\n"));
+        return stdio::out(line.as_bytes());
     }
     // With --show-token the text holds the token: build it in a buffer that is wiped.
     let mut out = Zeroizing::new(String::new());
@@ -350,6 +470,7 @@ fn report_refusal(err: &OAuthError, ctx: &ExplainContext, as_json: bool) -> CliR
     if as_json {
         let v = json!({
             "ok": false,
+            "exit_code": 1,
             "status": err.status,
             "error": err.error,
             "error_description": err.description,

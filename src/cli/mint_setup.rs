@@ -28,10 +28,10 @@ pub(crate) struct MintArgs {
     /// (https://test.salesforce.com), a My Domain URL, an Experience Cloud site URL, or
     /// http://127.0.0.1:PORT for the emulator.
     /// Default: `login`, or the login URL recorded in --dir.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub login_url: Option<String>,
     /// Override the audience: `login`, `test` or a URL.
-    #[arg(long, value_name = "login|test|URL")]
+    #[arg(long, value_name = "login|test|URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub audience: Option<String>,
     /// The certificate uploaded to the connected app: checked against the key before
     /// anything is sent, and its fingerprint shown if Salesforce says "invalid assertion".
@@ -41,7 +41,8 @@ pub(crate) struct MintArgs {
     /// the emulator's certificate.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Print the access token itself instead of a masked form.
+    /// Print the access token itself instead of a masked form; with -q (and without
+    /// --json), only the token and a newline.
     #[arg(long)]
     pub show_token: bool,
     /// Write the access token to FILE (mode 0600).
@@ -50,7 +51,8 @@ pub(crate) struct MintArgs {
     /// Replace the --token-out file if it exists.
     #[arg(long)]
     pub force: bool,
-    /// Print the result as JSON on stdout (without the token unless --show-token).
+    /// Print the result as one JSON object on stdout (without the token unless
+    /// --show-token), also when Salesforce refuses (exit 1) or anything fails (exit 2).
     #[arg(long)]
     pub json: bool,
     /// Skip the identity check after the token is issued.
@@ -184,8 +186,9 @@ pub(super) fn signing_material(
     {
         return Err(CliError::new("the key does not match the certificate")
             .cause(format!(
-                "key public-key SHA-256 {}; certificate {} (SHA-1 {})",
+                "the key's public key has SHA-256 {}, the certificate's has SHA-256 {} (certificate {}, SHA-1 {} as Salesforce shows it)",
                 key.public_key_sha256(),
+                certmint::key::spki_sha256(&c.spki),
                 c.subject,
                 c.sha1
             ))
@@ -219,12 +222,25 @@ pub(super) fn explain_context(
 pub(super) fn network_error(action: &str, login: &LoginUrl, e: Error) -> CliError {
     let hint = match &e {
         Error::Network { kind, .. } => Some(match kind {
-            NetworkKind::Tls => {
+            NetworkKind::UntrustedCertificate => {
                 if login.is_loopback() {
                     "the emulator's certificate is not trusted: pass it (or its CA) with --ca-file".to_owned()
                 } else {
                     "the server's certificate is not trusted by this machine: behind a TLS-inspecting proxy or with a private CA, pass that CA with --ca-file (or set SSL_CERT_FILE)".to_owned()
                 }
+            }
+            NetworkKind::NotTls => {
+                if login.is_loopback() {
+                    format!(
+                        "this server speaks plain HTTP: use {} (plain http:// is allowed to loopback only)",
+                        login.origin().replacen("https://", "http://", 1)
+                    )
+                } else {
+                    "the server does not speak TLS on this port: check the port in --login-url (Salesforce serves HTTPS on 443) and any proxy in between".to_owned()
+                }
+            }
+            NetworkKind::Tls => {
+                "check --login-url, the server's certificate and --ca-file (or SSL_CERT_FILE)".to_owned()
             }
             NetworkKind::Dns => format!(
                 "check the spelling of {} and this machine's DNS; behind a proxy set HTTPS_PROXY",

@@ -16,21 +16,25 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint p12 --cert server.crt --key server.key --out server.p12 --passout env:P12_PASS
+  $ certmint p12 --cert server.crt --key server.key --out server.p12 \\
+      --passout env:P12_PASS
   $ certmint p12 --cert server.crt --key server.pass.key --passin env:KEY_PASS \\
-        --out server.p12 --passout env:P12_PASS --name acme_jwt
-  $ certmint p12 --cert server.crt --key server.key --out old-jdk.p12 --profile java8
+      --out server.p12 --passout env:P12_PASS --name acme_jwt
+  $ certmint p12 --cert server.crt --key server.key --out old-jdk.p12 \\
+      --profile java8
 
-PROFILES (--profile):
-  modern  PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for key and certificates, HMAC-SHA256
-          MAC, 100,000 iterations. Read by OpenSSL 1.1.1 and 3.x, Java 8u301+, 11.0.12+,
-          17+. The default.
-  java8   pbeWithSHAAnd3-KeyTripleDES-CBC for key and certificates, HMAC-SHA1 MAC. Read
-          by every Java since 8 (also before 8u301), older Windows and macOS keychains,
-          and OpenSSL 1.x and 3.x without -legacy.
-  legacy  3DES key, RC2-40 certificates, HMAC-SHA1 MAC: what OpenSSL 1.x wrote. OpenSSL 3
-          needs -legacy to open it. Only for a reader that needs exactly this.
+PROFILES:
+  modern  PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for key and certificates,
+          HMAC-SHA256 MAC, 100,000 iterations. Read by OpenSSL 1.1.1 and 3.x,
+          Java 8u301+, 11.0.12+, 17+. The default.
+  java8   pbeWithSHAAnd3-KeyTripleDES-CBC for key and certificates, HMAC-SHA1
+          MAC. Read by every Java since 8 (also before 8u301), older Windows and
+          macOS keychains, and OpenSSL 1.x and 3.x without -legacy.
+  legacy  3DES key, RC2-40 certificates, HMAC-SHA1 MAC: what OpenSSL 1.x wrote.
+          OpenSSL 3 needs -legacy to open it. Only for a reader that needs
+          exactly this.
 
+NOTES:
 The key bag and the certificate bag both carry the alias (--name; default: the
 certificate's common name) as friendlyName, and the SHA-1 of the certificate as
 localKeyID, as `openssl pkcs12 -export -name` writes them. A PEM --cert file may hold the
@@ -39,14 +43,14 @@ case. The file is read back and checked before it is reported as written, mode 0
 
 Java 17 and older refuse non-ASCII PKCS#12 passwords; certmint warns when one is used.
 
-Check the result with:
-  $ openssl pkcs12 -info -in server.p12 -noout        # add -legacy for --profile legacy
+Check the result with (add -legacy to openssl for --profile legacy):
+  $ openssl pkcs12 -info -in server.p12 -noout
   $ keytool -list -v -storetype PKCS12 -keystore server.p12
 
 EXIT CODES:
   0  the keystore was written
-  2  error (key does not match the certificate, wrong password, output exists, I/O);
-     nothing was written";
+  2  error (key does not match the certificate, wrong password, output exists,
+     I/O); nothing was written";
 
 /// Which readers the new file must suit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

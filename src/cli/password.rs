@@ -85,6 +85,10 @@ pub(crate) enum Purpose {
 /// Minimum length of a new password (OpenSSL's rule).
 pub(super) const MIN_NEW_PASSWORD: usize = 4;
 
+/// How many times the terminal asks for a new password (too short, or not the same twice)
+/// before the command gives up.
+const NEW_PASSWORD_TRIES: usize = 3;
+
 /// Reads passwords for one command, keeping OpenSSL's line-sharing semantics.
 #[derive(Default)]
 pub(crate) struct Passwords {
@@ -108,7 +112,8 @@ impl Passwords {
         purpose: Purpose,
     ) -> CliResult<Password> {
         let pw = match source {
-            None => self.prompt(flag, what, purpose)?,
+            // The prompt checks a new password itself, and asks again.
+            None => return self.prompt(flag, what, purpose),
             Some(PassSource::Pass(t)) => {
                 if !self.warned_pass {
                     errln!(
@@ -227,14 +232,33 @@ impl Passwords {
         match purpose {
             Purpose::Existing => ask(&format!("Enter password for {what}: ")),
             Purpose::New => {
-                let first = ask(&format!("Enter new password for {what}: "))?;
-                check_new(&first, flag)?;
-                let again = ask(&format!("Verifying - enter new password for {what}: "))?;
-                if first != again {
-                    return Err(CliError::new("the two passwords do not match")
-                        .hint("run the command again"));
+                // A password too short, or typed differently the second time, is asked
+                // for again, up to NEW_PASSWORD_TRIES times.
+                let mut problem = String::new();
+                for attempt in 1..=NEW_PASSWORD_TRIES {
+                    let first = ask(&format!("Enter new password for {what}: "))?;
+                    if first.char_len() < MIN_NEW_PASSWORD {
+                        problem = format!(
+                            "the new password is too short: use at least {MIN_NEW_PASSWORD} characters"
+                        );
+                    } else {
+                        let again = ask(&format!("Verifying - enter new password for {what}: "))?;
+                        if first == again {
+                            return Ok(first);
+                        }
+                        problem = "the two passwords do not match".to_owned();
+                    }
+                    if attempt < NEW_PASSWORD_TRIES {
+                        errln!("{problem}; try again");
+                    }
                 }
-                Ok(first)
+                Err(CliError::new(format!(
+                    "no new password for {what} after {NEW_PASSWORD_TRIES} tries"
+                ))
+                .cause(problem)
+                .hint(format!(
+                    "run the command again; or give the password with {flag} env:VAR, file:PATH, fd:N or stdin"
+                )))
             }
         }
     }
@@ -288,14 +312,19 @@ pub(super) fn can_prompt() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Read one line from the terminal (for subject prompts).
+/// Read one line from the terminal (for subject prompts); the end of input (Ctrl-D) is
+/// an error, not an empty answer.
 pub(super) fn prompt_line(label: &str) -> CliResult<String> {
     errprint!("{label}: ");
     let mut s = String::new();
-    std::io::stdin()
+    let n = std::io::stdin()
         .lock()
         .read_line(&mut s)
         .map_err(|e| CliError::new("cannot read from the terminal").cause(e))?;
+    if n == 0 {
+        errln!();
+        return Err(CliError::new("no answer: the terminal input ended"));
+    }
     Ok(s.trim_end_matches(['\n', '\r']).to_owned())
 }
 

@@ -17,11 +17,13 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint renew acme-jwt --passin env:CERT_PASS             # a directory made by init
+  $ certmint renew acme-jwt --passin env:CERT_PASS    # a directory made by init
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
   $ certmint renew --cert server.crt --key server.key --out server-2027.crt
-  $ certmint renew acme-jwt --passin env:CERT_PASS --deploy --target-org acme   # onto the app
+  $ certmint renew acme-jwt --passin env:CERT_PASS --deploy \\
+      --target-org acme                                # onto the app, proven
 
+NOTES:
 On a directory: makes a new generation with the same key (copied), a new CSR and
 certificate, and rebuilt PKCS#12 and JKS, and makes it current; the previous generation
 and its certificate stay untouched. Salesforce verifies assertions with the public key,
@@ -39,8 +41,10 @@ same command again: it deploys the renewal it made instead of renewing once more
 
 EXIT CODES:
   0  renewed (and with --deploy, deployed and proven)
-  1  with --deploy: the org refused the deploy, or no token within --wait (run it again)
-  2  error (wrong password, no complete generation, key and certificate do not match)";
+  1  with --deploy: the org refused the deploy, or no token came within --wait
+     (run it again)
+  2  error (wrong password, no complete generation, key and certificate do not
+     match)";
 
 #[derive(Args, Debug)]
 pub(crate) struct RenewArgs {
@@ -130,7 +134,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<super::error::Exi
         ),
     )?;
     ctx.say(format!(
-        "the old certificate `{}` is unchanged; upload the new one to the connected app when convenient: clients keep working either way",
+        "the old certificate `{}` is unchanged; upload the new one to the app in Salesforce when convenient: clients keep working either way",
         shown(cert_path)
     ));
     Ok(super::error::ExitStatus::Success)
@@ -175,7 +179,7 @@ fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResul
             );
         }
         errln!(
-            "  1. Upload {} to the connected app (\"Use digital signatures\") when convenient:",
+            "  1. Upload {} to the External Client App (\"Enable JWT Bearer Flow\") or connected app\n     (\"Use digital signatures\") when convenient:",
             shown(&link.join(Role::Certificate.file_name(&report.manifest.stem)))
         );
         errln!(

@@ -16,22 +16,25 @@ use super::stdio::errln;
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
-  $ certmint rotate acme-jwt --passin env:CERT_PASS          # make generation N+1, print the plan
-  $ certmint mint --dir acme-jwt --generation g2 --retry 900  # prove it after the upload
-  $ certmint rotate acme-jwt --activate                      # switch DIR/current to it
-  $ certmint rotate acme-jwt --activate g1                   # the way back
-  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --target-org acme
-  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --second-app --target-org acme
-  $ certmint rotate acme-jwt --retire-previous --target-org acme   # later, when all switched
+  $ certmint rotate acme-jwt --passin env:CERT_PASS  # make generation N+1, plan
+  $ certmint mint --dir acme-jwt --generation g2 --retry 900 # after the upload
+  $ certmint rotate acme-jwt --activate               # switch DIR/current to it
+  $ certmint rotate acme-jwt --activate g1            # the way back
+  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy \\
+      --target-org acme
+  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --second-app \\
+      --target-org acme
+  $ certmint rotate acme-jwt --retire-previous --target-org acme   # later
 
+NOTES:
 Makes a new generation with a new key, CSR, certificate, PKCS#12 and JKS next to the
 current one, which stays current (and is never deleted) until --activate. Prints the
 switchover plan: upload the new certificate, prove the new key with `certmint mint`
 (retrying while the change propagates), then switch clients with --activate; and the way
-back. A connected app holds one certificate, so between the upload and the switch,
-clients still signing with the old key are refused: switch promptly, or use a second
-connected app for a switch without any window. An interrupted rotation resumes when run
-again.
+back. An External Client App or connected app holds one certificate, so between the
+upload and the switch, clients still signing with the old key are refused: switch
+promptly, or use a second app for a switch without any window. An interrupted rotation
+resumes when run again.
 
 With --deploy (on a directory `certmint connect` connected), certmint does the plan itself:
 it deploys the new certificate to the app through the Metadata API, mints with the new key
@@ -45,9 +48,11 @@ first app keep working. --retire-previous disables that first app later, when as
 never automatically. See docs/rotation.md.
 
 EXIT CODES:
-  0  the new generation is ready (or activated; with --deploy, deployed, proven and active)
-  1  with --deploy: the org refused the deploy, or the new certificate did not issue a
-     token within --wait (rolled back); with --retire-previous: the org refused the deploy
+  0  the new generation is ready (or activated; with --deploy, deployed,
+     proven and active)
+  1  with --deploy: the org refused the deploy, or the new certificate did not
+     issue a token within --wait (rolled back); with --retire-previous: the
+     org refused the deploy
   2  error (wrong password, no complete generation, unknown generation)";
 
 #[derive(Args, Debug)]
@@ -224,7 +229,7 @@ fn prepare(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<Option<String>> {
         );
     }
     errln!(
-        "  1. Upload {} to the connected app (\"Use digital signatures\").",
+        "  1. Upload {} to the External Client App (\"Enable JWT Bearer Flow\") or connected app\n     (\"Use digital signatures\").",
         s(gdir.join(Role::Certificate.file_name(stem)))
     );
     errln!(
@@ -234,7 +239,7 @@ fn prepare(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<Option<String>> {
         "     are refused (\"invalid assertion\"). For no window at all, put the new certificate on a second"
     );
     errln!(
-        "     connected app, pre-authorize the same user, and switch clients to its consumer key instead."
+        "     app, pre-authorize the same user, and switch clients to its consumer key instead."
     );
     errln!("  2. Prove the new key (retries while the change propagates, usually 2-10 minutes):");
     errln!(

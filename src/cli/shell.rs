@@ -11,10 +11,16 @@ use super::stdio;
 
 pub(super) const COMPLETIONS_HELP: &str = "\
 EXAMPLES:
-  $ certmint completions bash > ~/.local/share/bash-completion/completions/certmint
+  $ certmint completions bash \\
+      > ~/.local/share/bash-completion/completions/certmint
   $ certmint completions zsh > \"${fpath[1]}/_certmint\"
   $ certmint completions fish > ~/.config/fish/completions/certmint.fish
   $ certmint completions powershell >> $PROFILE
+
+NOTES:
+The script completes subcommands and options, file paths where a file is expected, and
+the values certmint knows: the choices of --profile, --kdf, --to and the other fixed
+lists, and login and test for --login-url and --audience (which take any URL too).
 
 EXIT CODES:
   0  the script was printed
@@ -22,12 +28,49 @@ EXIT CODES:
 
 pub(super) const MAN_HELP: &str = "\
 EXAMPLES:
-  $ certmint man | man -l -                      # read certmint(1) now
-  $ certmint man --out-dir /usr/local/share/man/man1   # certmint.1 and certmint-<command>.1
+  $ certmint man | man -l -                  # read certmint(1) now
+  $ certmint man --out-dir /usr/local/share/man/man1  # and certmint-<command>.1
 
 EXIT CODES:
   0  the page(s) were written
   2  error (directory missing or not writable)";
+
+/// A value parser for a free-form string that offers well-known values to shell
+/// completion (`--login-url` completes to `login` and `test`, and still takes any URL).
+/// The values are not a limit: the argument's help says what else it takes, and clap's
+/// `[possible values: ...]` is hidden (`hide_possible_values`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Suggest(&'static [(&'static str, &'static str)]);
+
+impl clap::builder::TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|(value, help)| {
+            clap::builder::PossibleValue::new(*value).help(*help)
+        })))
+    }
+}
+
+/// The login URLs (and audiences) completion offers.
+pub(crate) const LOGIN_URLS: Suggest = Suggest(&[
+    (
+        "login",
+        "https://login.salesforce.com (production, Developer Edition, My Domain)",
+    ),
+    ("test", "https://test.salesforce.com (sandboxes)"),
+]);
 
 #[derive(Args, Debug)]
 pub(crate) struct CompletionsArgs {
@@ -52,18 +95,19 @@ pub(super) fn completions(_ctx: &mut Ctx, args: CompletionsArgs) -> CliResult<()
 }
 
 pub(super) fn man(ctx: &mut Ctx, args: ManArgs) -> CliResult<()> {
-    let cmd = super::command();
+    let pages = super::help::man_pages(super::command())
+        .map_err(|e| CliError::new("cannot render the man pages").cause(e))?;
     match args.out_dir {
-        None => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(cmd)
-                .render(&mut buf)
-                .map_err(|e| CliError::new("cannot render the man page").cause(e))?;
-            stdio::out(&buf)
-        }
+        None => match pages.first() {
+            Some((_, page)) => stdio::out(page),
+            None => Err(CliError::new("cannot render the man page")),
+        },
         Some(dir) => {
-            clap_mangen::generate_to(cmd, &dir)
-                .map_err(|e| CliError::io("cannot write man pages to", &dir, e))?;
+            for (name, page) in &pages {
+                let path = dir.join(name);
+                std::fs::write(&path, page)
+                    .map_err(|e| CliError::io("cannot write the man page", &path, e))?;
+            }
             ctx.say(format!("wrote man pages to {}", super::error::shown(&dir)));
             Ok(())
         }

@@ -423,7 +423,13 @@ impl Scheme {
 
     /// Whether OpenSSL 3 needs `-legacy` for it.
     pub(crate) fn needs_openssl_legacy(&self) -> bool {
-        matches!(self, Scheme::Pkcs12 { cipher, .. } if cipher.needs_openssl_legacy())
+        match self {
+            Scheme::Pkcs12 { cipher, .. } => cipher.needs_openssl_legacy(),
+            // Single DES, readable since pkcs5's `des-insecure`.
+            Scheme::Pbes2(p) => {
+                matches!(p.encryption, pkcs5::pbes2::EncryptionScheme::DesCbc { .. })
+            }
+        }
     }
 
     /// Whether readers older than Java 8u301 / OpenSSL 1.1 fail on it.
@@ -487,7 +493,8 @@ impl Scheme {
         let block = match self {
             Scheme::Pkcs12 { .. } => 8,
             Scheme::Pbes2(p) => match p.encryption {
-                pkcs5::pbes2::EncryptionScheme::DesEde3Cbc { .. } => 8,
+                pkcs5::pbes2::EncryptionScheme::DesEde3Cbc { .. }
+                | pkcs5::pbes2::EncryptionScheme::DesCbc { .. } => 8,
                 pkcs5::pbes2::EncryptionScheme::Aes128Gcm { .. }
                 | pkcs5::pbes2::EncryptionScheme::Aes256Gcm { .. } => 1,
                 _ => 16,

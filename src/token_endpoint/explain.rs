@@ -46,9 +46,9 @@ pub fn advice(error: TokenError) -> &'static Advice {
             ],
         },
         TokenError::InvalidAssertion => &Advice {
-            meaning: "Salesforce could not accept the JWT: it is malformed, its signature does not verify against the certificate uploaded to the connected app, or it names a user this org does not have",
+            meaning: "Salesforce could not accept the JWT: it is malformed, its signature does not verify against the certificate uploaded to the External Client App or connected app, or it names a user this org does not have",
             causes: &[
-                "the private key does not match the certificate uploaded to the app (\"Use digital signatures\")",
+                "the private key does not match the certificate uploaded to the app (External Client App: \"Enable JWT Bearer Flow\"; connected app: \"Use digital signatures\")",
                 UNKNOWN_USER,
                 "the certificate was changed in the app minutes ago and the change has not propagated yet (2 to 10 minutes)",
                 "the assertion is not a signed RS256 JWT (e.g. a key or certificate pasted instead)",
@@ -60,14 +60,14 @@ pub fn advice(error: TokenError) -> &'static Advice {
             ],
         },
         TokenError::InvalidClientId => &Advice {
-            meaning: "the iss claim is not the consumer key of a connected app or external client app that this login server knows",
+            meaning: "the iss claim is not the consumer key of an External Client App or connected app that this login server knows",
             causes: &[
                 "the consumer key was copied wrongly or belongs to another app",
                 "the app lives in another org or environment (a production app while logging in to a sandbox, or the other way round)",
                 "the app was created or changed minutes ago and has not propagated yet",
             ],
             fixes: &[
-                "copy the Consumer Key from Setup > App Manager > (app) > View > Manage Consumer Details",
+                "copy the Consumer Key: External Client App: Setup > External Client App Manager > (app) > Settings > OAuth Settings > Consumer Key and Secret; connected app: Setup > App Manager > (app) > View > Manage Consumer Details",
                 "use the login URL of the org that holds the app (--login-url login, test or the My Domain URL)",
             ],
         },
@@ -114,8 +114,8 @@ pub fn advice(error: TokenError) -> &'static Advice {
                 "the username belongs to another org (e.g. a sandbox username)",
             ],
             fixes: &[
-                "Setup > App Manager > (app) > Manage > Edit Policies: Permitted Users = \"Admin approved users are pre-authorized\"",
-                "then add the user's profile or a permission set assigned to the user under Profiles / Permission Sets on the app's Manage page",
+                "set Permitted Users = \"Admin approved users are pre-authorized\": External Client App: Setup > External Client App Manager > (app) > Edit Policies > OAuth Policies; connected app: Setup > App Manager > (app) > Manage > Edit Policies",
+                "then add the user's profile or a permission set assigned to the user: External Client App: in its OAuth Policies (or the permission set's External Client App list); connected app: Profiles / Permission Sets on the app's Manage page",
                 "make sure the app's OAuth scopes include \"Perform requests at any time (refresh_token, offline_access)\"",
             ],
         },
@@ -125,7 +125,7 @@ pub fn advice(error: TokenError) -> &'static Advice {
                 "neither the user's profile nor any of the user's permission sets is assigned to the app",
             ],
             fixes: &[
-                "Setup > App Manager > (app) > Manage > Manage Profiles / Manage Permission Sets: add the user's profile or a permission set the user has",
+                "add the user's profile or a permission set the user has: External Client App: Setup > External Client App Manager > (app) > Edit Policies > OAuth Policies; connected app: Setup > App Manager > (app) > Manage > Manage Profiles / Manage Permission Sets",
             ],
         },
         TokenError::InactiveUser => &Advice {

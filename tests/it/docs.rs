@@ -36,11 +36,11 @@ const SCRIPT_FENCES: &[&str] = &[
 
 /// One `certmint` invocation found in a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Invocation {
+pub(crate) struct Invocation {
     /// Where: `docs/x.md:12`.
-    place: String,
+    pub(crate) place: String,
     /// The arguments after `certmint`.
-    args: Vec<String>,
+    pub(crate) args: Vec<String>,
 }
 
 fn repo() -> PathBuf {
@@ -273,8 +273,9 @@ fn invocations(text: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(found)
 }
 
-/// Every invocation in a document; errors for lines that cannot be split.
-fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
+/// Every invocation in a document (or in help text: its `$ ` lines); errors for lines that
+/// cannot be split.
+pub(crate) fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for (line, text) in command_lines(markdown) {
@@ -292,7 +293,7 @@ fn extract(name: &str, markdown: &str) -> (Vec<Invocation>, Vec<String>) {
 }
 
 /// Run the binary on a documented invocation (plus `--help`); Err with clap's complaint.
-fn check(inv: &Invocation, cwd: &Path) -> Result<(), String> {
+pub(crate) fn check(inv: &Invocation, cwd: &Path) -> Result<(), String> {
     let mut args = inv.args.clone();
     if args.first().map(String::as_str) != Some("help") {
         args.push("--help".into());
@@ -622,4 +623,265 @@ fn ci_runs_the_readme_test_command() {
         [command],
         ".ci/run must run the README's test command"
     );
+}
+
+/// The `... | jq ...` command lines of the docs (console lines and inline code) and of
+/// every command's help: (place, line).
+fn jq_examples() -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut add = |place: String, line: &str| {
+        if line.contains("certmint") && line.contains("| jq") {
+            found.push((place, line.to_string()));
+        }
+    };
+    for (name, text) in documents() {
+        for (line, cmd) in command_lines(&text) {
+            add(format!("{name}:{line}"), &cmd);
+        }
+        for (n, line) in text.lines().enumerate() {
+            // Inline code in prose: `certmint ... | jq ...`.
+            for (i, span) in line.split('`').enumerate() {
+                if i % 2 == 1 && span.starts_with("certmint ") {
+                    add(format!("{name}:{}", n + 1), span);
+                }
+            }
+        }
+    }
+    for sub in subcommands() {
+        let out = Command::new(BIN)
+            .args(["help", &sub])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run certmint help");
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        for (line, cmd) in command_lines(&help) {
+            add(format!("certmint help {sub}:{line}"), &cmd);
+        }
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.1 == b.1);
+    found
+}
+
+/// Every documented `certmint ... | jq ...` example runs as written (issue 12, item 10:
+/// `inspect --json server.crt | jq .not_after` failed on an array): in a directory with
+/// `server.crt`, `server.csr`, `server.key` and an `acme-jwt` made by init, through `sh`
+/// with pipefail, it exits 0 and prints something other than `null`.
+#[test]
+fn documented_jq_examples_run() {
+    crate::support::require("jq");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cwd = dir.path();
+    for (from, to) in [
+        ("certs/base.crt", "server.crt"),
+        ("certs/base.csr", "server.csr"),
+        ("keys/base.pkcs8.pem", "server.key"),
+    ] {
+        std::fs::copy(crate::support::fixture(from), cwd.join(to)).expect("copy fixture");
+    }
+    let init = Command::new(BIN)
+        .args([
+            "init",
+            "acme-jwt",
+            "--cn",
+            "acme-jwt",
+            "--passout",
+            "env:CERT_PASS",
+        ])
+        .current_dir(cwd)
+        .env("CERT_PASS", "a long passphrase")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run certmint init");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let bin_dir = Path::new(BIN).parent().expect("binary directory");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let examples = jq_examples();
+    assert!(
+        examples.len() >= 5,
+        "only {} jq examples found: {examples:?}",
+        examples.len()
+    );
+    let mut failures = Vec::new();
+    for (place, line) in &examples {
+        let out = Command::new("bash")
+            .args(["-c", &format!("set -o pipefail; {line}")])
+            .current_dir(cwd)
+            .env("PATH", &path)
+            .env("CERT_PASS", "a long passphrase")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run bash");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || stdout.trim().is_empty() || stdout.trim() == "null" {
+            failures.push(format!(
+                "{place}: `{line}` ({}): stdout {stdout:?}, stderr {:?}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Inline code spans (between backticks) of a markdown text.
+fn inline_code(text: &str) -> Vec<String> {
+    text.split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_string())
+        .collect()
+}
+
+/// docs/troubleshooting.md's reproduce steps (`$M ...` with M defined there, and plain
+/// `certmint mint ...`) are accepted by the argument parser: section 2 once passed
+/// `--key` twice, which clap refuses.
+#[test]
+fn troubleshooting_reproduce_steps_are_accepted() {
+    let text = std::fs::read_to_string(repo().join("docs/troubleshooting.md")).expect("read");
+    let m = text
+        .split("`M=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("troubleshooting.md defines M=\"certmint mint ...\"")
+        .to_string();
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for code in inline_code(&text) {
+        let line = match code.strip_prefix("$M ") {
+            Some(rest) => format!("{m} {rest}"),
+            None if code.starts_with("certmint mint ") => code.clone(),
+            None => continue,
+        };
+        let md = format!("```console\n$ {line}\n```\n");
+        let (found, errors) = extract("docs/troubleshooting.md", &md);
+        failures.extend(errors);
+        for inv in &found {
+            count += 1;
+            if let Err(e) = check(inv, cwd.path()) {
+                failures.push(format!("{e} (from `{code}`)"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(count >= 10, "only {count} reproduce steps found");
+}
+
+/// docs/openssl-mapping.md's fingerprint recipe (`openssl ... | openssl dgst -sha256`)
+/// gives certmint's public-key SHA-256 for the key and for the certificate; it once hashed
+/// the PEM text, which never matches.
+#[test]
+fn openssl_fingerprint_recipe_matches_certmint() {
+    let text = std::fs::read_to_string(repo().join("docs/openssl-mapping.md")).expect("read");
+    let recipe: Vec<(usize, String)> = command_lines(&text)
+        .into_iter()
+        .filter(|(_, l)| l.contains("openssl dgst -sha256"))
+        .collect();
+    assert_eq!(recipe.len(), 2, "the key and the certificate: {recipe:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        crate::support::fixture("keys/base.pkcs8.pem"),
+        dir.path().join("server.key"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        crate::support::fixture("certs/base.crt"),
+        dir.path().join("server.crt"),
+    )
+    .expect("copy");
+    crate::support::require("openssl");
+    let inspect = Command::new(BIN)
+        .args(["inspect", "server.key"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run certmint inspect");
+    let shown = String::from_utf8_lossy(&inspect.stdout);
+    let certmint_fp = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public key SHA-256:"))
+        .expect("inspect shows the public key SHA-256")
+        .trim()
+        .to_ascii_lowercase();
+    for (line, cmd) in recipe {
+        let out = Command::new("bash")
+            .args(["-c", &format!("set -o pipefail; {cmd}")])
+            .current_dir(dir.path())
+            .output()
+            .expect("run bash");
+        assert!(out.status.success(), "line {line}: {cmd}");
+        let digest = String::from_utf8_lossy(&out.stdout);
+        let digest = digest.rsplit("= ").next().unwrap_or("").trim();
+        assert_eq!(digest, certmint_fp, "docs/openssl-mapping.md:{line}: {cmd}");
+    }
+}
+
+/// docs/ci.md's GitHub Actions workflow installs certmint before it uses it (issue 12,
+/// item 30): a checkout of certmint's source into a path, `cargo install --locked --path`
+/// of that path, and every `certmint` step after the install; the cache holds the file
+/// `cargo install` writes.
+#[test]
+fn ci_github_actions_example_installs_certmint() {
+    let text = std::fs::read_to_string(repo().join("docs/ci.md")).expect("read");
+    let section = text
+        .split("### GitHub Actions")
+        .nth(1)
+        .expect("a GitHub Actions section");
+    let yaml = section
+        .split("```yaml")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a yaml block");
+    let lines: Vec<&str> = yaml.lines().map(str::trim).collect();
+    let value = |key: &str| -> Vec<(usize, String)> {
+        lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.trim_start_matches("- ")
+                    .strip_prefix(key)
+                    .map(|v| (i, v.trim().to_string()))
+            })
+            .collect()
+    };
+    let checkout_path = value("path:")
+        .into_iter()
+        .find(|(i, _)| lines[..*i].iter().any(|l| l.starts_with("repository:")))
+        .map(|(_, p)| p)
+        .expect("a checkout of certmint's source with a path");
+    let runs = value("run:");
+    let install = runs
+        .iter()
+        .find(|(_, r)| r.contains(&format!("cargo install --locked --path {checkout_path}")))
+        .map(|(i, _)| *i)
+        .expect("cargo install --locked --path of the checkout");
+    let mut uses = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.trim_start_matches("- ");
+        let line = line.strip_prefix("run: |").map(|_| "").unwrap_or(line);
+        let cmd = line.strip_prefix("run:").map(str::trim).unwrap_or(line);
+        if cmd.starts_with("certmint ") {
+            uses += 1;
+            assert!(i > install, "`{cmd}` runs before certmint is installed");
+        }
+    }
+    assert!(uses >= 3, "{uses} certmint steps");
+    assert!(
+        value("path:")
+            .iter()
+            .any(|(_, p)| p == "~/.cargo/bin/certmint"),
+        "the cache holds what cargo install writes"
+    );
+    // The binary cargo install builds is named certmint.
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("[[bin]]\nname = \"certmint\""));
 }

@@ -135,14 +135,14 @@ fn documented_error(name: &str) {
         "unsupported_key_encryption" => Case {
             args: vec![
                 "decrypt".into(),
-                fx("keys/enc-pbe-sha1-3des.pem"),
+                fx("keys/enc-pbe-sha1-rc4.pem"),
                 "--out".into(),
                 out.clone(),
                 "--passin".into(),
                 "env:P".into(),
             ],
             env: pw(),
-            names: "enc-pbe-sha1-3des.pem".into(),
+            names: "enc-pbe-sha1-rc4.pem".into(),
             cause: "unsupported key encryption",
         },
         "certificate_instead_of_a_key" => Case {

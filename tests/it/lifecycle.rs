@@ -685,7 +685,8 @@ fn inspect_every_kind_text_and_json() {
             .unwrap();
         assert!(out.status.success(), "{}", path.display());
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(doc[0]["kind"].is_string(), "{}", path.display());
+        // One input: one object.
+        assert!(doc["kind"].is_string(), "{}", path.display());
     }
     // With a password, keystores and encrypted keys open.
     certmint()
@@ -1554,4 +1555,83 @@ fn a_concurrent_run_names_the_lock_and_no_command_suggests_force() {
         );
         assert!(!err.contains("--force"), "{err}");
     }
+}
+
+/// init's next steps name both kinds of app, External Client Apps first (issue 12,
+/// item 12): where to upload the certificate and where to pre-authorize the user.
+#[test]
+fn init_next_steps_name_external_client_apps_first() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme-jwt");
+    let out = certmint()
+        .args([
+            "init",
+            p(&dir),
+            "--cn",
+            "acme-jwt",
+            "--passout",
+            "env:CERT_PASS",
+        ])
+        .env("CERT_PASS", "a long passphrase")
+        .output()
+        .unwrap();
+    let stderr = stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    let steps = &stderr[stderr.find("Next steps").expect("next steps")..];
+    let order = [
+        "External Client App: Setup > External Client App Manager > your app > Settings >",
+        "Flow Enablement > \"Enable JWT Bearer Flow\" > Upload Files.",
+        "Connected app (existing orgs): Setup > App Manager > your app > Edit > Enable OAuth",
+        "Settings > \"Use digital signatures\".",
+        "External Client App: Edit Policies > OAuth Policies. Connected app: Manage > Edit Policies.",
+    ];
+    let mut at = 0;
+    for line in order {
+        let found = steps[at..]
+            .find(line)
+            .unwrap_or_else(|| panic!("`{line}` missing or out of order in:\n{steps}"));
+        at += found + line.len();
+    }
+    assert!(
+        stderr.contains("(certificate (PEM): upload to the app in Salesforce)"),
+        "{stderr}"
+    );
+}
+
+/// demo's closing lines (issue 12, item 13) suggest no upload of the demo certificate to
+/// a real app, name files through `current/` rather than `g1-<date>/`, and every command they
+/// suggest for the demo directory runs (the lines for a real org are templates).
+#[test]
+fn demo_closing_lines_point_at_current_and_suggest_no_upload() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    let out = certmint().args(["demo", p(&dir)]).output().unwrap();
+    let stderr = stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    let closing = &stderr[stderr
+        .find("It works end to end")
+        .unwrap_or_else(|| panic!("no closing lines in {stderr}"))..];
+    assert!(!closing.to_lowercase().contains("upload"), "{closing}");
+    assert!(!closing.contains("g1-"), "{closing}");
+    assert!(
+        closing.contains(&format!("{}/current/server.crt", dir.display())),
+        "{closing}"
+    );
+    assert!(closing.contains("certmint init DIR"), "{closing}");
+    let mut commands = 0;
+    for line in closing.lines() {
+        let Some(rest) = line.trim().strip_prefix("certmint ") else {
+            continue;
+        };
+        // The lines for a real org are templates (DIR, NAME, ALIAS): run the ones
+        // about the demo directory.
+        let rest = rest.split("  #").next().unwrap_or(rest);
+        let args: Vec<&str> = rest.split_whitespace().collect();
+        if args.iter().any(|a| matches!(*a, "DIR" | "NAME" | "ALIAS")) {
+            continue;
+        }
+        commands += 1;
+        certmint().args(&args).assert().success();
+    }
+    assert!(commands >= 3, "{closing}");
 }

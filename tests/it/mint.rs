@@ -773,3 +773,267 @@ fn an_identity_of_another_user_is_not_printed_as_verified() {
     assert_eq!(v["identity"]["verified"], false, "{v}");
     assert_eq!(v["identity"]["username"], "mallory@example.com", "{v}");
 }
+
+/// The fixes name both kinds of app, External Client Apps first (new integrations use
+/// them since Spring '26; issue 12, item 12): where to copy the consumer key, where to
+/// pre-authorize the user.
+#[test]
+fn fixes_name_external_client_apps_first_then_connected_apps() {
+    for (client_id, user, eca, connected) in [
+        (
+            "KEY_WRONG",
+            "alice@example.com",
+            "External Client App Manager > (app) > Settings > OAuth Settings",
+            "App Manager > (app) > View > Manage Consumer Details",
+        ),
+        (
+            "KEY_SELF",
+            "bob@example.com",
+            "External Client App Manager > (app) > Edit Policies > OAuth Policies",
+            "App Manager > (app) > Manage > Edit Policies",
+        ),
+        (
+            "KEY_MAIN",
+            "bob@example.com",
+            "External Client App Manager > (app) > Edit Policies > OAuth Policies",
+            "Manage Profiles / Manage Permission Sets",
+        ),
+    ] {
+        let o = mint(emulator().base_url(), client_id, user, &[]);
+        let (_, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        let e = stderr
+            .find(eca)
+            .unwrap_or_else(|| panic!("no {eca:?} in {stderr}"));
+        let c = stderr
+            .find(connected)
+            .unwrap_or_else(|| panic!("no {connected:?} in {stderr}"));
+        assert!(e < c, "the External Client App comes first:\n{stderr}");
+    }
+}
+
+/// `TOKEN=$(certmint mint ... --show-token -q)` (issue 12, item 26): stdout is the token
+/// and a newline, nothing else; the same token `--token-out` writes.
+#[test]
+fn show_token_quiet_prints_exactly_the_token() {
+    let emu = emulator();
+    let file = fx().path("token-quiet.txt");
+    let _ = std::fs::remove_file(&file);
+    let o = mint(
+        emu.base_url(),
+        "KEY_MAIN",
+        "alice@example.com",
+        &[
+            "--show-token",
+            "-q",
+            "--token-out",
+            crate::support::p(&file),
+        ],
+    );
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout, std::fs::read_to_string(&file).unwrap());
+    assert!(stdout.starts_with("00Dxx0000001gPL!"), "{stdout:?}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    assert!(!stdout.contains(' '), "{stdout:?}");
+    // As the help shows it, in a shell.
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "TOKEN=$(\"$BIN\" mint --key key.pem --client-id KEY_MAIN \
+                 --username alice@example.com --login-url {} --show-token -q) \
+                 && printf '[%s]' \"$TOKEN\"",
+                emu.base_url()
+            ),
+        ])
+        .env("BIN", BIN)
+        .current_dir(fx().dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    // The variable holds the token alone (another one: each mint gets its own).
+    let shown = String::from_utf8(out.stdout).unwrap();
+    let token = shown
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    assert!(token.starts_with("00Dxx0000001gPL!"), "{shown:?}");
+    assert!(!token.contains(char::is_whitespace), "{shown:?}");
+    assert_eq!(token.len(), stdout.trim_end().len(), "{shown:?}");
+}
+
+fn stderr_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `mint --json` prints one JSON object on stdout for exit 1 and 2 too (issue 12, item
+/// 27), with the message still on stderr.
+#[test]
+fn json_reports_refusals_and_errors_as_one_object() {
+    let emu = emulator();
+    // Exit 1: Salesforce (the emulator) refused.
+    let o = mint(emu.base_url(), "KEY_MAIN", "zed@example.com", &["--json"]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["exit_code"], 1);
+    assert_eq!(v["error"], "invalid_grant");
+    assert_eq!(v["error_description"], "invalid assertion");
+    assert!(v["fixes"].is_array(), "{v}");
+    assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
+
+    // Exit 2: nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = mint(
+        &format!("http://127.0.0.1:{port}"),
+        "KEY_MAIN",
+        "alice@example.com",
+        &["--json"],
+    );
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["exit_code"], 2);
+    assert_eq!(v["error"], "the token request failed");
+    assert!(
+        v["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection failed"),
+        "{v}"
+    );
+    assert!(v["hint"].is_string(), "{v}");
+    assert!(
+        stderr.contains("error: the token request failed"),
+        "{stderr}"
+    );
+
+    // Exit 2 before anything is sent: an unreadable key.
+    let o = certmint(&[
+        "mint",
+        "--key",
+        "missing.pem",
+        "--client-id",
+        "K",
+        "--username",
+        "u@example.com",
+        "--json",
+    ]);
+    let (stdout, _) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["exit_code"], 2);
+    assert!(v["error"].as_str().unwrap().contains("missing.pem"), "{v}");
+
+    // Exit 2 from the argument parser: a mistyped flag.
+    let o = certmint(&[
+        "-q", "mint", "--dir", "acme-jwt", "--json", "--retyr", "900",
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["exit_code"], 2);
+    assert_eq!(v["error"], "unexpected argument '--retyr' found", "{v}");
+    assert_eq!(v["hint"], "a similar argument exists: '--retry'", "{v}");
+    assert!(stderr.contains("error: unexpected argument"), "{stderr}");
+    // Without --json, stdout stays empty.
+    let o = certmint(&["mint", "--dir", "acme-jwt", "--retyr", "900"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}
+
+/// A token endpoint that grants any assertion, whose identity URL answers `status` with
+/// `body` (a stand-in for a server whose identity check fails); its base URL.
+fn identity_stub(status: u16, body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let me = base.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body_in = vec![0u8; length];
+            let _ = reader.read_exact(&mut body_in);
+            let (code, answer) = if head.starts_with("POST /services/oauth2/token") {
+                (
+                    200,
+                    format!(
+                        r#"{{"access_token":"00Dxx0000001gPL!AQ0AQStubTokenStubTokenStub","instance_url":"{me}","id":"{me}/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS","token_type":"Bearer","scope":"api","issued_at":"1700000000000","signature":"x"}}"#
+                    ),
+                )
+            } else {
+                (status, body.to_string())
+            };
+            let reason = if code == 200 { "OK" } else { "Unauthorized" };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    base
+}
+
+/// With --json, an identity check that fails (exit 1) is one object with "ok": false,
+/// its reason and the token's details; never a second object, never "ok": true.
+#[test]
+fn json_reports_a_failed_identity_check_as_one_object() {
+    for (status, body, code) in [
+        (
+            401,
+            r#"[{"errorCode":"Bad_OAuth_Token"}]"#,
+            "identity_rejected",
+        ),
+        (
+            200,
+            r#"{"user_id":"005xx000001SwiUAAS","organization_id":"00Dxx0000001gPLEAY","username":"someone@else.example","display_name":"Someone"}"#,
+            "identity_mismatch",
+        ),
+    ] {
+        let base = identity_stub(status, body);
+        let o = mint(&base, "KEY_MAIN", "alice@example.com", &["--json"]);
+        let (stdout, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+        assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(v["ok"], false, "{v}");
+        assert_eq!(v["exit_code"], 1, "{v}");
+        assert_eq!(v["error"], code, "{v}");
+        assert!(v["error_description"].is_string(), "{v}");
+        assert!(v["access_token_masked"].is_string(), "{v}");
+        // --show-token -q prints nothing when the identity check fails.
+        let o = mint(
+            &base,
+            "KEY_MAIN",
+            "alice@example.com",
+            &["--show-token", "-q"],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o).0.is_empty(), "{:?}", text(&o).0);
+    }
+}

@@ -507,6 +507,102 @@ cases!(
     }
 );
 
+cases!(
+    /// Keys encrypted as older tools did (`openssl pkcs8 -topk8 -v1 ...`, older Java),
+    /// from fixtures/gen.sh's `old-encryption` section, decode to the base key (issue 12,
+    /// item 31): the PKCS#12 PBE, PBES1 and PBES2 with single DES.
+    reads_old_encrypted_pkcs8 {
+        pbe_sha1_3des => decrypts_to_the_base_key("keys/enc-pbe-sha1-3des.pem", Some(FIXTURE_PW)),
+        pbe_sha1_3des_der => decrypts_to_the_base_key("keys/enc-pbe-sha1-3des.der", Some(FIXTURE_PW)),
+        pbe_sha1_3des_unicode => decrypts_to_the_base_key("keys/enc-pbe-sha1-3des-unicode.pem", Some("pässwört€")),
+        pbe_sha1_2des => decrypts_to_the_base_key("keys/enc-pbe-sha1-2des.pem", Some(FIXTURE_PW)),
+        pbe_sha1_rc2_40 => decrypts_to_the_base_key("keys/enc-pbe-sha1-rc2-40.pem", Some(FIXTURE_PW)),
+        pbe_sha1_rc2_128 => decrypts_to_the_base_key("keys/enc-pbe-sha1-rc2-128.pem", Some(FIXTURE_PW)),
+        pbe_md5_des => decrypts_to_the_base_key("keys/enc-pbe-md5-des.pem", Some(FIXTURE_PW)),
+        pbe_md5_des_unicode => decrypts_to_the_base_key("keys/enc-pbe-md5-des-unicode.pem", Some("pässwört€")),
+        pbe_sha1_des => decrypts_to_the_base_key("keys/enc-pbe-sha1-des.pem", Some(FIXTURE_PW)),
+        pbe_md5_rc2_64 => decrypts_to_the_base_key("keys/enc-pbe-md5-rc2-64.pem", Some(FIXTURE_PW)),
+        pbe_sha1_rc2_64 => decrypts_to_the_base_key("keys/enc-pbe-sha1-rc2-64.pem", Some(FIXTURE_PW)),
+        pbes2_des_cbc => decrypts_to_the_base_key("keys/enc-pbes2-des.pem", Some(FIXTURE_PW)),
+    }
+);
+
+cases!(
+    /// A wrong password for each old scheme is "wrong password", not garbage or
+    /// "unsupported".
+    old_encrypted_pkcs8_wrong_password {
+        pbe_sha1_3des => wrong_password_is_named("keys/enc-pbe-sha1-3des.pem"),
+        pbe_sha1_rc2_40 => wrong_password_is_named("keys/enc-pbe-sha1-rc2-40.pem"),
+        pbe_md5_des => wrong_password_is_named("keys/enc-pbe-md5-des.pem"),
+        pbe_sha1_rc2_64 => wrong_password_is_named("keys/enc-pbe-sha1-rc2-64.pem"),
+        pbes2_des_cbc => wrong_password_is_named("keys/enc-pbes2-des.pem"),
+    }
+);
+
+fn wrong_password_is_named(f: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.pem");
+    let o = certmint()
+        .args([
+            "decrypt",
+            fixture(f).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--passin", "env:P"])
+        .env("P", "not the password")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{f}");
+    assert!(
+        stderr(&o).contains("wrong password for the private key"),
+        "{f}: {}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
+
+/// `inspect` names the old scheme a key uses; RC4 (which certmint does not implement)
+/// stays refused by name. (certmint writes keys only with PBES2 and AES-256-CBC: the old
+/// schemes have no writer.)
+#[test]
+fn old_encryption_is_named_and_rc4_still_refused() {
+    let o = certmint()
+        .args([
+            "inspect",
+            fixture("keys/enc-pbe-md5-des.pem").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(
+        texts(&o).0.contains(
+            "encrypted PKCS#8 private key, PBES1 (pbeWithMD5AndDES-CBC, 2048 iterations) (PEM)"
+        ),
+        "{}",
+        texts(&o).0
+    );
+    // RC4 stays refused, by name.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never-written.pem");
+    let o = certmint()
+        .args([
+            "decrypt",
+            fixture("keys/enc-pbe-sha1-rc4.pem").to_str().unwrap(),
+        ])
+        .args(["--out", out.to_str().unwrap(), "--passin", "env:P"])
+        .env("P", FIXTURE_PW)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unsupported key encryption: pbeWithSHAAnd128BitRC4"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
+
 fn decrypts_to_the_base_key(f: &str, pw: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let expected = std::fs::read_to_string(fixture("keys/base.pub.pem")).unwrap();
@@ -651,3 +747,192 @@ fn modes_ignore_the_umask() {
     assert_eq!(mode(&d.join("n.key")), 0o600);
     assert_eq!(mode(&d.join("c.crt")), 0o644);
 }
+
+/// `openssl x509 -noout -ext ...` of a certificate, as (extension, critical, value), the
+/// value's lines joined with ", ".
+fn openssl_extensions(cert: &std::path::Path) -> Vec<(String, bool, String)> {
+    let text = openssl_ok(&[
+        "x509",
+        "-in",
+        cert.to_str().unwrap(),
+        "-noout",
+        "-ext",
+        "basicConstraints,keyUsage,extendedKeyUsage,subjectAltName,subjectKeyIdentifier,authorityKeyIdentifier",
+    ]);
+    let mut out: Vec<(String, bool, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("X509v3 ") {
+            let (name, flag) = rest.split_once(':').unwrap();
+            out.push((name.to_string(), flag.trim() == "critical", String::new()));
+        } else if let Some(last) = out.last_mut() {
+            if !last.2.is_empty() {
+                last.2.push_str(", ");
+            }
+            last.2.push_str(line.trim());
+        }
+    }
+    out
+}
+
+/// OpenSSL's names for the extended key usages in the fixtures that certmint shows as OIDs.
+fn openssl_eku_name(usage: &str) -> &str {
+    match usage {
+        "1.3.6.1.4.1.311.20.2.2" => "Microsoft Smartcard Login",
+        other => other,
+    }
+}
+
+/// A comma-separated list, with each IP address in one canonical form and OpenSSL's
+/// `DirName:/C=US/CN=x` written as certmint writes names (`DirName:C=US, CN=x`).
+fn normalized(list: &str) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    for item in list.split(", ") {
+        let item = item.trim();
+        // certmint's DirName value holds ", " itself: glue the RDNs back on.
+        if item.contains('=')
+            && !item.contains(':')
+            && let Some(last) = items.last_mut()
+        {
+            last.push_str(", ");
+            last.push_str(item);
+            continue;
+        }
+        let item = match item.strip_prefix("IP Address:") {
+            Some(ip) => format!("IP Address:{}", ip.parse::<std::net::IpAddr>().unwrap()),
+            None => match item.strip_prefix("DirName:/") {
+                Some(dn) => format!("DirName:{}", dn.split('/').collect::<Vec<_>>().join(", ")),
+                None => item.strip_prefix("keyid:").unwrap_or(item).to_string(),
+            },
+        };
+        items.push(item);
+    }
+    items
+}
+
+/// `inspect` shows the same extensions as `openssl x509 -text` reads in the same file
+/// (issue 12, item 28), in text and in JSON.
+fn extensions_match_openssl(cert: &std::path::Path) {
+    let ours = certmint()
+        .args(["inspect", "--json", cert.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(ours.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+    let x = &v["extensions"];
+    let text = texts(
+        &certmint()
+            .args(["inspect", cert.to_str().unwrap()])
+            .output()
+            .unwrap(),
+    )
+    .0;
+    let theirs = openssl_extensions(cert);
+    let join = |a: &serde_json::Value| {
+        a.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut seen = 0;
+    for (name, critical, value) in &theirs {
+        let (ours_value, ours_critical, label): (Vec<String>, bool, &str) = match name.as_str() {
+            "Basic Constraints" => {
+                let b = &x["basic_constraints"];
+                let mut s = format!("CA:{}", if b["ca"] == true { "TRUE" } else { "FALSE" });
+                if let Some(n) = b["path_len"].as_u64() {
+                    s.push_str(&format!(", pathlen:{n}"));
+                }
+                (normalized(&s), b["critical"] == true, "basic constraints")
+            }
+            "Key Usage" => (
+                join(&x["key_usage"]["usages"]),
+                x["key_usage"]["critical"] == true,
+                "key usage",
+            ),
+            "Extended Key Usage" => (
+                join(&x["extended_key_usage"]["usages"])
+                    .iter()
+                    .map(|u| openssl_eku_name(u).to_string())
+                    .collect(),
+                x["extended_key_usage"]["critical"] == true,
+                "extended key usage",
+            ),
+            "Subject Alternative Name" => (
+                normalized(&join(&x["subject_alt_names"]["names"]).join(", ")),
+                x["subject_alt_names"]["critical"] == true,
+                "subject alt names",
+            ),
+            "Subject Key Identifier" => (
+                vec![x["subject_key_identifier"].as_str().unwrap().to_string()],
+                false,
+                "subject key id",
+            ),
+            "Authority Key Identifier" => {
+                let a = &x["authority_key_identifier"];
+                let mut parts = vec![a["key_id"].as_str().unwrap().to_string()];
+                parts.extend(join(&a["issuer"]));
+                if let Some(s) = a["serial"].as_str() {
+                    parts.push(format!("serial:{s}"));
+                }
+                (normalized(&parts.join(", ")), false, "authority key id")
+            }
+            other => panic!("unexpected extension {other}"),
+        };
+        seen += 1;
+        assert_eq!(ours_value, normalized(value), "{}: {name}", cert.display());
+        assert_eq!(
+            ours_critical,
+            *critical,
+            "{}: {name} critical",
+            cert.display()
+        );
+        let shown = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{label}:")))
+            .unwrap_or_else(|| panic!("no `{label}` line in:\n{text}"));
+        assert_eq!(
+            shown.trim().starts_with("critical, "),
+            *critical,
+            "{label}: {shown}"
+        );
+    }
+    // Nothing more than openssl saw.
+    let ours_count = [
+        "basic_constraints",
+        "key_usage",
+        "extended_key_usage",
+        "subject_alt_names",
+        "subject_key_identifier",
+        "authority_key_identifier",
+    ]
+    .iter()
+    .filter(|k| !x[**k].is_null())
+    .count();
+    assert_eq!(ours_count, seen, "{}: {x}", cert.display());
+    if theirs.is_empty() {
+        assert!(text.contains("extensions:         none"), "{text}");
+    }
+}
+
+cases!(
+    /// Extensions as `openssl x509 -text` reads them, on OpenSSL's certificates
+    /// (fixtures/gen.sh) and on one certmint makes.
+    inspect_shows_the_extensions_openssl_reads {
+        every_kind => extensions_match_openssl(&fixture("certs/ext-full.crt")),
+        leaf_with_issuer_and_serial => extensions_match_openssl(&fixture("certs/ext-leaf.crt")),
+        openssl_req_x509 => extensions_match_openssl(&fixture("certs/base-1day.crt")),
+        none_in_x509_v1 => extensions_match_openssl(&fixture("certs/base.crt")),
+        certmint_cert_with_sans => {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("tls.crt");
+            certmint()
+                .args(["cert", "--key", fixture("keys/base.pkcs8.pem").to_str().unwrap()])
+                .args(["--cn", "localhost", "--san", "localhost", "--san", "127.0.0.1", "--san", "::1"])
+                .args(["--out", out.to_str().unwrap()])
+                .assert()
+                .success();
+            extensions_match_openssl(&out)
+        },
+    }
+);

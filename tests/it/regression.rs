@@ -656,3 +656,95 @@ mod closed_pipe {
         assert!(der.is_file());
     }
 }
+
+/// `certmint inspect --json server.crt | jq .not_after` (a help example) failed: the
+/// output was an array even for one file. One input (a file or a directory) is one
+/// object; several are an array, in order.
+#[test]
+fn inspect_json_of_one_input_is_one_object() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = crate::support::certmint()
+            .arg("inspect")
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let cert = crate::support::fx("certs/base.crt");
+    let one = json(&[&cert]);
+    assert_eq!(one["kind"], "certificate", "{one}");
+    assert_eq!(one["not_after"], "2027-11-28T16:48:37Z", "{one}");
+    assert_eq!(one["file"], cert.as_str(), "{one}");
+
+    let csr = crate::support::fx("certs/base.csr");
+    let two = json(&[&cert, &csr]);
+    let list = two.as_array().expect("an array for two inputs");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["kind"], "certificate");
+    assert_eq!(list[1]["kind"], "csr");
+
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme-jwt");
+    crate::support::certmint()
+        .args(["init", dir.to_str().unwrap(), "--cn", "acme-jwt"])
+        .args(["--passout", "env:CERT_PASS"])
+        .env("CERT_PASS", "a long passphrase")
+        .assert()
+        .success();
+    let d = json(&[dir.to_str().unwrap()]);
+    assert_eq!(d["kind"], "directory", "{d}");
+    assert!(d["generations"][0]["days_left"].is_i64(), "{d}");
+}
+
+/// Key/certificate mismatch messages compared the key's public-key SHA-256 with the
+/// certificate's SHA-1 (of the whole certificate): two different things that can never be
+/// compared. `check --key` and `mint --cert` now show the same fingerprint of both public
+/// keys, each the one `certmint inspect` shows for that file.
+#[test]
+fn key_certificate_mismatch_compares_the_same_fingerprint_of_both_public_keys() {
+    let public_key_sha256 = |rel: &str| -> String {
+        let out = crate::support::certmint()
+            .args(["inspect", &crate::support::fx(rel)])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("public key SHA-256:"))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let key_fp = public_key_sha256("keys/other.pkcs8.pem");
+    let cert_fp = public_key_sha256("certs/base.crt");
+    assert_ne!(key_fp, cert_fp);
+
+    let out = crate::support::certmint()
+        .args(["check", &crate::support::fx("certs/base.crt")])
+        .args(["--key", &crate::support::fx("keys/other.pkcs8.pem")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let expected = format!(
+        "the key's public key (SHA-256 {key_fp}) is not the certificate's (SHA-256 {cert_fp})"
+    );
+    assert!(text.contains(&expected), "{text}");
+    assert!(!text.contains("SHA-1"), "{text}");
+
+    let out = crate::support::certmint()
+        .args(["mint", "--key", &crate::support::fx("keys/other.pkcs8.pem")])
+        .args(["--cert", &crate::support::fx("certs/base.crt")])
+        .args(["--client-id", "K", "--username", "u@example.com"])
+        .args(["--login-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = crate::support::stderr(&out);
+    let expected = format!(
+        "the key's public key has SHA-256 {key_fp}, the certificate's has SHA-256 {cert_fp}"
+    );
+    assert!(text.contains(&expected), "{text}");
+}

@@ -236,7 +236,7 @@ fn scratch() -> tempfile::TempDir {
         ("keys/other.pkcs8.pem", "other.key"),
         ("keys/ec-p256.pem", "ec.key"),
         ("keys/rsa1024.pem", "small.key"),
-        ("keys/enc-pbe-sha1-3des.pem", "pbe-sha1-3des.key"),
+        ("keys/enc-pbe-sha1-rc4.pem", "pbe-sha1-rc4.key"),
         ("certs/base.crt", "server.crt"),
         ("certs/other.csr", "other.csr"),
         ("certs/base.csr.der", "server.csr.der"),
@@ -285,7 +285,7 @@ cases!(documented_error {
     decrypt_wrong_kind_of_file => error("error_decrypt_wrong_kind_of_file", 2, &["decrypt", "server.crt", "--out", "plain.key"]),
     decrypt_not_a_key => error("error_decrypt_not_a_key", 2, &["decrypt", "notes.txt", "--out", "plain.key"]),
     decrypt_not_rsa => error("error_decrypt_not_rsa", 2, &["decrypt", "ec.key", "--out", "plain.key"]),
-    decrypt_unsupported_encryption => error("error_decrypt_unsupported_encryption", 2, &["decrypt", "pbe-sha1-3des.key", "--out", "plain.key", "--passin", "env:P"]),
+    decrypt_unsupported_encryption => error("error_decrypt_unsupported_encryption", 2, &["decrypt", "pbe-sha1-rc4.key", "--out", "plain.key", "--passin", "env:P"]),
     decrypt_no_password_source => error("error_decrypt_no_password_source", 2, &["decrypt", "server.pass.key", "--out", "plain.key"]),
     decrypt_output_exists => error("error_decrypt_output_exists", 2, &["decrypt", "server.key", "--out", "exists.pem"]),
     csr_bad_subject => error("error_csr_bad_subject", 2, &["csr", "--key", "server.key", "--subj", "/C=USA/CN=x", "--out", "new.csr"]),
@@ -501,6 +501,108 @@ fn troubleshooting_tls_untrusted() {
         "alice@example.com",
         &[],
     );
+}
+
+/// `https://` to a server that speaks plain HTTP (the emulator without TLS): said as
+/// such, with the `http://` URL to use instead.
+#[test]
+fn troubleshooting_https_to_plain_http() {
+    let base = acme().base_url().replacen("http://", "https://", 1);
+    mint(
+        "mint_https_to_plain_http",
+        2,
+        &base,
+        "server.key",
+        "KEY_MAIN",
+        "alice@example.com",
+        &[],
+    );
+}
+
+/// A host name that does not resolve (`.invalid` never does, RFC 6761): "host name
+/// lookup failed" and the name. The resolver's own reason varies with the machine.
+#[test]
+fn troubleshooting_lookup_failed() {
+    let out = cm(mint_dir().path(), None)
+        .args(["mint", "--key", "server.key", "--client-id", "KEY_MAIN"])
+        .args(["--username", "alice@example.com"])
+        .args(["--login-url", "https://acme.certmint-test.invalid"])
+        .args(["--connect-timeout", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
+    let mut s = settings(Filters::Generated);
+    s.add_filter(r"does not resolve \([^)]*\)", "does not resolve ([REASON])");
+    s.bind(|| insta::assert_snapshot!("mint_lookup_failed", shown(&out)));
+}
+
+/// docs/troubleshooting.md's table of network and TLS failures shows what `mint` prints:
+/// each documented message (`…` for the parts that vary, `NAME` for the host) matches
+/// the `cause:` line of the snapshot of that failure.
+#[test]
+fn troubleshooting_documents_the_network_messages_mint_prints() {
+    let doc = std::fs::read_to_string(repo().join("docs/troubleshooting.md")).unwrap();
+    let section = doc
+        .split("## Network and TLS failures")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    // The first cell of each row, without its code-span backticks.
+    let messages: Vec<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" | ").next())
+        .map(|cell| {
+            let cell = cell.trim();
+            let cell = cell
+                .strip_prefix("`` ")
+                .and_then(|c| c.strip_suffix(" ``"))
+                .unwrap_or(cell);
+            let cell = cell.split("` ").next().unwrap_or(cell);
+            cell.trim_matches('`').to_string()
+        })
+        .collect();
+    for (snapshot, host, starts) in [
+        (
+            "mint_lookup_failed",
+            "acme.certmint-test.invalid",
+            "host name lookup failed",
+        ),
+        (
+            "mint_tls_untrusted",
+            "",
+            "TLS handshake failed: the server's certificate",
+        ),
+        (
+            "mint_https_to_plain_http",
+            "",
+            "TLS handshake failed: the server does not",
+        ),
+        ("mint_connection_failed", "", "connection failed"),
+        ("error_mint_plain_http", "", "plain http://"),
+    ] {
+        let message = messages
+            .iter()
+            .find(|m| m.starts_with(starts))
+            .unwrap_or_else(|| panic!("no row for `{starts}` in {messages:?}"));
+        let text =
+            std::fs::read_to_string(repo().join(format!("tests/it/snapshots/{snapshot}.snap")))
+                .unwrap();
+        let cause = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("cause: "))
+            .unwrap_or_else(|| panic!("{snapshot} has no cause"));
+        let mut rest = cause;
+        for piece in message.replace("NAME", host).split('…') {
+            let piece = piece.trim();
+            match rest.find(piece) {
+                Some(at) => rest = &rest[at + piece.len()..],
+                None => {
+                    panic!("docs/troubleshooting.md documents `{message}`, but mint says `{cause}`")
+                }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
