@@ -37,6 +37,7 @@ mod pkcs12;
 mod recipe;
 mod regression;
 mod secrets;
+mod security;
 mod shell;
 mod snapshots;
 #[cfg(feature = "slow-tests")]
