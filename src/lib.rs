@@ -48,6 +48,7 @@
 //!
 //! Files, secrets and text:
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
+//! - [`readfile`]: the one file reader: regular files only, bounded, wiped buffers.
 //! - [`secret`]: [`Password`] and [`SecretBytes`]: zeroized, redacted in `Debug`.
 //! - [`text`]: terminal escaping of untrusted text, hex, RFC 3339 times.
 //! - [`error`]: the one error type, [`Error`].
@@ -70,6 +71,7 @@ pub mod manifest;
 pub mod output;
 pub mod pemfile;
 pub mod pkcs12;
+pub mod readfile;
 pub mod salesforce;
 pub mod secret;
 pub mod subject;

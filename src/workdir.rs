@@ -120,19 +120,21 @@ pub fn is_workdir(dir: &Path) -> bool {
 /// Read the manifest of `dir`.
 pub fn load(dir: &Path) -> Result<Manifest> {
     let path = manifest_path(dir);
-    let meta = std::fs::metadata(&path)?;
-    if meta.len() > 1024 * 1024 {
-        return Err(Error::corrupt(Input::Manifest, "larger than 1 MiB"));
-    }
-    let text = std::fs::read_to_string(&path)?;
-    Manifest::parse(&text, &path)
+    let bytes =
+        crate::readfile::read_at_most(&path, manifest::MAX_LEN as u64).map_err(|e| match e {
+            Error::TooLarge { .. } => Error::corrupt(Input::Manifest, "larger than 1 MiB"),
+            other => other,
+        })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::corrupt(Input::Manifest, "it is not UTF-8 text"))?;
+    Manifest::parse(text, &path)
 }
 
 /// Write the manifest (atomically), unless it is unchanged.
 fn save(dir: &Path, m: &Manifest) -> Result<()> {
     let text = m.to_toml()?;
     let path = manifest_path(dir);
-    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+    if crate::readfile::read(&path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(());
     }
     output::write_atomic(&path, text.as_bytes(), Mode::Public, true)
@@ -156,7 +158,7 @@ pub fn intact(dir: &Path) -> Result<bool> {
         return Ok(false);
     }
     for f in g.files.values() {
-        match std::fs::read(dir.join(&g.dir).join(&f.name)) {
+        match crate::readfile::read_secret(&dir.join(&g.dir).join(&f.name)) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
             _ => return Ok(false),
         }
@@ -235,8 +237,15 @@ impl Builder<'_> {
         self.path(role).symlink_metadata().is_ok()
     }
 
-    fn read(&self, role: Role) -> Result<Vec<u8>> {
-        Ok(std::fs::read(self.path(role))?)
+    /// Read a file of the generation (a FIFO, device or oversize file in its place is
+    /// refused, naming it).
+    fn read(&self, role: Role) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        crate::readfile::read_secret(&self.path(role)).map_err(|e| match e {
+            Error::NotRegularFile(_) | Error::TooLarge { .. } => {
+                self.mismatch(role, &format!("cannot be used ({e})"))
+            }
+            other => other,
+        })
     }
 
     fn create(&mut self, role: Role, bytes: &[u8]) -> Result<()> {
@@ -307,7 +316,7 @@ fn build_generation(
 ) -> Result<Vec<(Role, PathBuf, Action)>> {
     let gen_dir = dir.join(g_name);
     if !gen_dir.is_dir() {
-        std::fs::create_dir(&gen_dir)?;
+        output::create_private_dir(&gen_dir)?;
     }
     output::clean_stale_temps(&gen_dir);
     let mut b = Builder {
@@ -354,7 +363,7 @@ fn build_generation(
         match source {
             KeySource::From(ref prev) => {
                 let prev_path = dir.join(prev).join(Role::EncryptedKey.file_name(&b.stem));
-                let bytes = std::fs::read(&prev_path)?;
+                let bytes = crate::readfile::read_secret(&prev_path)?;
                 let (key, _) = crate::key::load(&bytes, Some(b.password))?;
                 b.create(Role::EncryptedKey, &bytes)?;
                 key
@@ -432,7 +441,7 @@ fn build_generation(
     };
     if b.exists(Role::CertificateDer) {
         if !b.files.iter().any(|(r, _, _)| *r == Role::CertificateDer) {
-            if b.read(Role::CertificateDer)? != cert.der {
+            if *b.read(Role::CertificateDer)? != cert.der {
                 return Err(b.mismatch(Role::CertificateDer, "differs from the PEM certificate"));
             }
             b.kept(Role::CertificateDer);
@@ -462,7 +471,7 @@ fn build_generation(
     // 6. Record every file with its digest; the generation is complete.
     let mut records = std::collections::BTreeMap::new();
     for (role, path, _) in &b.files {
-        let bytes = std::fs::read(path)?;
+        let bytes = crate::readfile::read_secret(path)?;
         records.insert(
             *role,
             FileRecord {
@@ -513,7 +522,7 @@ pub fn init(
     now: OffsetDateTime,
 ) -> Result<Report> {
     if !dir.exists() {
-        std::fs::create_dir(dir)?;
+        output::create_private_dir(dir)?;
     }
     let (mut m, resumed) = if is_workdir(dir) {
         let m = load(dir)?;
@@ -784,7 +793,7 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
     // Never point `current` at files that are gone or changed.
     for f in g.files.values() {
         let path = dir.join(&g.dir).join(&f.name);
-        match std::fs::read(&path) {
+        match crate::readfile::read_secret(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
             Ok(_) => {
                 return Err(Error::invalid(
@@ -796,11 +805,21 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
                     ),
                 ));
             }
-            Err(_) => {
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::invalid(
                     Input::Generation,
                     format!(
                         "`{}` is missing; restore it (or run `certmint init` on the directory) before activating {}",
+                        path.display(),
+                        g.dir
+                    ),
+                ));
+            }
+            Err(e) => {
+                return Err(Error::invalid(
+                    Input::Generation,
+                    format!(
+                        "`{}` cannot be read ({e}); restore it before activating {}",
                         path.display(),
                         g.dir
                     ),

@@ -7,7 +7,7 @@ use super::{Check, Finding, Options, Report, Status, expiry};
 use crate::manifest::{self, Manifest, Role};
 use crate::salesforce;
 use crate::text::escape;
-use crate::{Password, Result, workdir};
+use crate::{Error, Password, Result, workdir};
 
 /// Check a directory made by `certmint init` whose manifest `m` was loaded
 /// ([`workdir::load`]): nothing left unfinished, the current generation's files present
@@ -28,6 +28,7 @@ pub fn directory(
         findings,
     };
     let mut findings = Vec::new();
+    findings.extend(super::permissions::findings(dir, m));
     if let Some(p) = m.pending() {
         findings.push(
             Finding::new(
@@ -57,7 +58,7 @@ pub fn directory(
         findings.push(file_finding(dir, &shown, g, role).generation(gen_label));
     }
     let cert_path = workdir::file_path(dir, m, g, Role::Certificate);
-    match std::fs::read(&cert_path)
+    match crate::readfile::read(&cert_path)
         .ok()
         .and_then(|d| crate::x509::parse(&d).ok())
     {
@@ -128,7 +129,7 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
         );
     };
     let path = dir.join(&g.dir).join(&rec.name);
-    let (status, detail, fix) = match std::fs::read(&path) {
+    let (status, detail, fix) = match crate::readfile::read_secret(&path) {
         Ok(bytes) if manifest::file_digest(&bytes) == rec.sha256 => (
             Status::Pass,
             format!("{} present and unchanged", rec.name),
@@ -139,6 +140,14 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
             format!("{} changed since certmint wrote it", rec.name),
             Some(format!(
                 "restore it from a backup, or move it away and run certmint init {shown} to rebuild it"
+            )),
+        ),
+        // A FIFO, a device (a symlink to /dev/zero) or an oversize file in its place.
+        Err(e @ (Error::NotRegularFile(_) | Error::TooLarge { .. })) => (
+            Status::Fail,
+            format!("{} cannot be read: {e}", rec.name),
+            Some(format!(
+                "move it away and restore the file from a backup, or run certmint init {shown} to rebuild it"
             )),
         ),
         Err(_) => (
@@ -170,7 +179,7 @@ fn keystore_findings(
     password: &Password,
 ) -> Vec<Finding> {
     let path = workdir::file_path(dir, m, g, role);
-    let Ok(data) = std::fs::read(&path) else {
+    let Ok(data) = crate::readfile::read_secret(&path) else {
         return Vec::new();
     };
     let opened = crate::keystore::open(&data, password, None, None, true);

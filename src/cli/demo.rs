@@ -85,7 +85,8 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
         }
         None => {
             if !dir.exists() {
-                std::fs::create_dir(dir).map_err(|e| CliError::io("cannot create", dir, e))?;
+                certmint::output::create_private_dir(dir)
+                    .map_err(|e| CliError::lib("cannot create", Some(dir), e))?;
             }
             let mut raw = [0u8; 18];
             getrandom_fill(&mut raw)?;

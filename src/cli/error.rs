@@ -174,6 +174,15 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::InvalidInput { .. } => "see `certmint help` for the accepted values".into(),
         E::UnknownAlias { .. } => "pass one of the listed aliases with --alias".into(),
         E::AlreadyExists => "pass --force to replace it, or choose another output path".into(),
+        E::NotRegularFile(certmint::error::FileKind::Directory) => {
+            "give the path of a file, not a directory".into()
+        }
+        E::NotRegularFile(_) => {
+            "certmint reads and replaces only regular files (--force never replaces a device, pipe, socket or symbolic link): give the path of a regular file".into()
+        }
+        E::TooLarge { .. } => {
+            "check that this is the file you meant: keys, certificates and keystores are a few KiB".into()
+        }
         E::Io(e) => match e.kind() {
             std::io::ErrorKind::NotFound => "check the path".into(),
             std::io::ErrorKind::PermissionDenied => {

@@ -120,6 +120,7 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     let subject = if existing {
         let m = workdir::load(dir).map_err(cannot)?;
         note_ignored_flags(ctx, &args, &m);
+        super::common::warn_open_secrets_in(dir, &m);
         certmint::subject::Subject::parse_openssl(&m.subject).map_err(cannot)?
     } else {
         args.subject.resolve()?

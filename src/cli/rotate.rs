@@ -90,6 +90,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<()> {
         return Ok(());
     }
     let m = workdir::load(dir).map_err(cannot)?;
+    super::common::warn_open_secrets_in(dir, &m);
     let what = format!("the keys and keystores in `{}`", shown(dir));
     let pw = ctx
         .passwords

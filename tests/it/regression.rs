@@ -143,7 +143,8 @@ fn certmint_bin() -> std::process::Command {
 
 /// Input files were bounded by their size in the metadata, which is 0 for devices and
 /// pipes: `certmint decrypt /dev/zero` read until memory ran out. The read itself is now
-/// bounded (16 MiB).
+/// bounded (16 MiB), and since issue 13 a device is not read at all: only regular files
+/// are (`readfile`).
 #[test]
 fn input_from_an_endless_device_is_refused_not_read_forever() {
     let dir = tempfile::tempdir().unwrap();
@@ -155,6 +156,24 @@ fn input_from_an_endless_device_is_refused_not_read_forever() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot read private key `/dev/zero`"), "{err}");
+    assert!(
+        err.contains("it is a character device, not a regular file"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.key").exists());
+    // A regular file beyond the bound (sparse: nothing is written to the disk).
+    let big = dir.path().join("big.pem");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(16 * 1024 * 1024 + 1)
+        .unwrap();
+    let out = certmint_bin()
+        .args(["decrypt", big.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("x.key"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("more than 16777216 bytes"), "{err}");
     assert!(!dir.path().join("x.key").exists());
 }

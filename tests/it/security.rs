@@ -64,3 +64,377 @@ fn a_secret_file_as_the_manifest_is_never_printed() {
         }
     }
 }
+
+/// Run certmint in `dir` and wait at most `secs` seconds: a hang is a failure, not a
+/// stuck test run.
+fn run_with_deadline(dir: &Path, args: &[&str], secs: u64) -> Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CERTMINT_PASS")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "certmint {args:?} hung for {secs} s:\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "mkfifo {path:?}");
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// A certmint directory `acme` in a new scratch directory (with `pw` holding its
+/// password), made by the real `init`, under `umask` (through `sh -c`).
+fn init_dir(umask: &str, extra: &[&str]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("pw"), format!("{FIXTURE_PW}\n")).unwrap();
+    let mut script = format!(
+        "umask {umask} && exec \"$0\" init acme --cn acme-jwt --org Acme --passout file:pw -q"
+    );
+    for a in extra {
+        script.push(' ');
+        script.push_str(a);
+    }
+    let o = std::process::Command::new("sh")
+        .args(["-c", &script, BIN])
+        .current_dir(root.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "init: {}", texts(&o).1);
+    root
+}
+
+/// The directory of the current generation of `dir`.
+fn current_gen(dir: &Path) -> std::path::PathBuf {
+    let m = certmint::workdir::load(dir).unwrap();
+    dir.join(m.current.unwrap())
+}
+
+// Item 2: --force replaces only a regular file.
+
+/// As root, `decrypt ... --out /dev/null --force` replaced the system's /dev/null with a
+/// 0600 file holding the unencrypted key. `--force` now replaces only a regular file: a
+/// character device, a FIFO, a symbolic link (to a file or to /dev/null), a directory and
+/// a socket are each refused with exit 2 and a message saying what is there, and none
+/// is touched.
+#[test]
+fn force_never_replaces_a_device_fifo_symlink_directory_or_socket() {
+    use std::os::unix::fs::FileTypeExt;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    std::fs::copy(fixture("keys/enc-aes256.pem"), dir.join("enc.pem")).unwrap();
+    std::fs::write(dir.join("pw"), FIXTURE_PW).unwrap();
+    std::fs::write(dir.join("victim.txt"), b"keep me").unwrap();
+    mkfifo(&dir.join("fifo"));
+    std::os::unix::fs::symlink("victim.txt", dir.join("link")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.join("null-link")).unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let _sock = std::os::unix::net::UnixListener::bind(dir.join("sock")).unwrap();
+    let null_before = std::fs::symlink_metadata("/dev/null").unwrap();
+    let cases = [
+        ("/dev/null", "a character device"),
+        ("fifo", "a named pipe (FIFO)"),
+        ("link", "a symbolic link"),
+        ("null-link", "a symbolic link"),
+        ("sub", "directory"),
+        ("sock", "a socket"),
+    ];
+    for (out, what) in cases {
+        for cmd in [
+            &[
+                "decrypt", "enc.pem", "--passin", "file:pw", "--out", out, "--force",
+            ][..],
+            &[
+                "p12",
+                "--key",
+                "enc.pem",
+                "--cert",
+                &crate::support::fx("certs/base.crt"),
+                "--passin",
+                "file:pw",
+                "--passout",
+                "file:pw",
+                "--out",
+                out,
+                "--force",
+            ],
+        ] {
+            let o = run_with_deadline(dir, cmd, 60);
+            let (_, stderr) = texts(&o);
+            assert_eq!(o.status.code(), Some(2), "{cmd:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("cannot write `{out}`")),
+                "{cmd:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(what),
+                "{cmd:?} does not say {what}: {stderr}"
+            );
+        }
+    }
+    let null_after = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(null_after.file_type().is_char_device());
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        null_before.ino(),
+        null_after.ino(),
+        "/dev/null was replaced"
+    );
+    assert!(
+        std::fs::symlink_metadata(dir.join("fifo"))
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    for l in ["link", "null-link"] {
+        assert!(
+            std::fs::symlink_metadata(dir.join(l))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+    assert_eq!(std::fs::read(dir.join("victim.txt")).unwrap(), b"keep me");
+    assert!(dir.join("sub").is_dir());
+    // A regular file is still replaced.
+    let o = run_with_deadline(
+        dir,
+        &[
+            "decrypt",
+            "enc.pem",
+            "--passin",
+            "file:pw",
+            "--out",
+            "victim.txt",
+            "--force",
+        ],
+        60,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", texts(&o).1);
+    assert!(
+        std::fs::read_to_string(dir.join("victim.txt"))
+            .unwrap()
+            .contains("BEGIN PRIVATE KEY")
+    );
+}
+
+// Item 3: directories 0700 whatever the umask; check reports loosened permissions;
+// commands warn about keys readable by others.
+
+/// Under umask 000, `init` made the directory and its generations 0777: any local user
+/// could replace `current/server.crt` or edit `certmint.toml`. They are 0700 now, and
+/// `demo` and a renewal's new generation too.
+#[test]
+fn directories_are_0700_under_umask_000() {
+    let root = init_dir("000", &[]);
+    let dir = root.path().join("acme");
+    assert_eq!(mode_of(&dir), 0o700);
+    let g1 = current_gen(&dir);
+    assert_eq!(mode_of(&g1), 0o700);
+    let o = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "umask 000 && exec \"$0\" renew acme --passin file:pw -q",
+            BIN,
+        ])
+        .current_dir(root.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let g2 = current_gen(&dir);
+    assert_ne!(g1, g2);
+    assert_eq!(mode_of(&g2), 0o700);
+    let o = std::process::Command::new("sh")
+        .args(["-c", "umask 000 && exec \"$0\" demo demo -q", BIN])
+        .current_dir(root.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let demo = root.path().join("demo");
+    assert_eq!(mode_of(&demo), 0o700);
+    assert_eq!(mode_of(&current_gen(&demo)), 0o700);
+    // And `check` is happy with what certmint made.
+    let o = run_in(root.path(), &["check", "acme", "-v"]);
+    let (stdout, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("pass  permissions"), "{stdout}");
+}
+
+/// A certmint directory loosened after the fact: a world-writable directory and
+/// generation, a group-writable manifest, a world-readable plain key and keystore.
+/// `check` fails (exit 1) with one finding each and its `chmod`; every command that reads
+/// one of those keys warns.
+#[test]
+fn check_reports_loosened_permissions_and_key_readers_warn() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = init_dir("077", &[]);
+    let dir = root.path().join("acme");
+    let g = current_gen(&dir);
+    let set =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    set(&dir, 0o777);
+    set(&g, 0o757);
+    set(&dir.join("certmint.toml"), 0o664);
+    set(&g.join("server.key"), 0o644);
+    set(&g.join("server.p12"), 0o640);
+    let o = run_in(root.path(), &["check", "acme"]);
+    let (stdout, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    for needle in [
+        "acme is writable by other users (mode 0777)",
+        "fix: chmod 700 acme\n",
+        "is writable by other users (mode 0757)",
+        "certmint.toml is writable by other users (mode 0664)",
+        "fix: chmod 644 acme/certmint.toml",
+        "server.key is open to other users: it holds the private key (mode 0644)",
+        "server.p12 is open to other users: it holds the private key (mode 0640)",
+        "/server.key\n",
+        "fix: chmod 600 acme/",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    let o = run_in(root.path(), &["check", "acme", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let perms: Vec<_> = v["files"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "permissions")
+        .collect();
+    assert_eq!(perms.len(), 5, "{perms:?}");
+    assert!(
+        perms
+            .iter()
+            .all(|f| f["status"] == "fail" && f["fix"].is_string())
+    );
+
+    // Every command that reads one of those keys warns, naming it and the fix.
+    let key = g.join("server.key");
+    let key = key
+        .strip_prefix(root.path())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let p12 = g.join("server.p12");
+    let p12 = p12
+        .strip_prefix(root.path())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for args in [
+        vec!["decrypt", &key, "--out", "plain.pem", "--pkcs1"],
+        vec![
+            "jwt",
+            "--key",
+            &key,
+            "--client-id",
+            "K",
+            "-u",
+            "u@example.com",
+        ],
+        vec!["export", &p12, "--passin", "file:pw", "--key-out", "k.pem"],
+        vec!["renew", "acme", "--passin", "file:pw"],
+    ] {
+        let o = run_in(root.path(), &args);
+        let (_, stderr) = texts(&o);
+        assert!(
+            stderr.contains("warning: ")
+                && stderr.contains("(mode 064")
+                && stderr.contains("chmod 600 "),
+            "{args:?} does not warn: {stderr}"
+        );
+    }
+    // A key only its owner can read: no warning.
+    set(&g.join("server.key"), 0o600);
+    let o = run_in(
+        root.path(),
+        &[
+            "jwt",
+            "--key",
+            &key,
+            "--client-id",
+            "K",
+            "-u",
+            "u@example.com",
+        ],
+    );
+    assert!(!texts(&o).1.contains("warning"), "{}", texts(&o).1);
+}
+
+// Item 6: one bounded, regular-file-only reader.
+
+/// A FIFO in place of `server.crt` hung `init` and `check` (a cron `check` hangs
+/// silently), and a symlink to /dev/zero in place of `server.key` ate memory and was then
+/// reported as missing. Both are refused at once, by name and kind.
+#[test]
+fn a_fifo_or_dev_zero_in_a_certmint_directory_neither_hangs_nor_eats_memory() {
+    let root = init_dir("077", &[]);
+    let dir = root.path().join("acme");
+    let g = current_gen(&dir);
+    std::fs::remove_file(g.join("server.crt")).unwrap();
+    mkfifo(&g.join("server.crt"));
+    std::fs::remove_file(g.join("server.key")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", g.join("server.key")).unwrap();
+
+    let o = run_with_deadline(root.path(), &["check", "acme"], 30);
+    let (stdout, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("server.crt cannot be read: it is a named pipe (FIFO), not a regular file"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("server.key cannot be read: it is a character device, not a regular file"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("server.key is missing"), "{stdout}");
+
+    let o = run_with_deadline(root.path(), &["init", "acme", "--passout", "file:pw"], 30);
+    let (_, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not a regular file") && stderr.contains("server."),
+        "{stderr}"
+    );
+    // Inputs given on the command line: the same reader.
+    for args in [
+        &["inspect", "acme/current/server.crt"][..],
+        &["check", "acme/current/server.crt"],
+        &["decrypt", "acme/current/server.key", "--out", "x.pem"],
+    ] {
+        let o = run_with_deadline(root.path(), args, 30);
+        let (_, stderr) = texts(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
+    assert!(!root.path().join("x.pem").exists());
+}
