@@ -119,6 +119,11 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A key derivation named by a file would cost more than [`crate::kdf::Limits`]
+    /// allow: refused before anything is derived.
+    #[error("{0}")]
+    KdfLimit(crate::kdf::Excess),
+
     /// An operating-system I/O error.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -397,6 +402,8 @@ phrases! {
         SubjectAltName => "subject alternative name",
         /// The cost parameters of scrypt.
         ScryptParameters => "scrypt parameters",
+        /// The key derivations of a command, all files together.
+        KeyDerivation => "key derivation",
         /// The iteration count of PBKDF2.
         Pbkdf2IterationCount => "PBKDF2 iteration count",
         /// A PKCS#12 compatibility profile.

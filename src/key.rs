@@ -41,18 +41,16 @@ const ED448_OID: &str = "1.3.101.113";
 const DSA_OID: &str = "1.2.840.10040.4.1";
 const PBES2_OID: &str = "1.2.840.113549.1.5.13";
 
-/// Highest PBKDF2 iteration count accepted when reading (a hostile file could otherwise
-/// make certmint spin for hours). OpenSSL writes 2048; certmint writes 600,000. Fuzz builds
-/// (`cfg(fuzzing)`) use 10,000 so the fuzzer is not stalled by slow inputs.
-pub const MAX_PBKDF2_ITERATIONS: u32 = if cfg!(fuzzing) { 10_000 } else { 10_000_000 };
-/// Highest scrypt log2(N) accepted when reading (2^20 with r=8 is 1 GiB of memory).
-pub const MAX_SCRYPT_LOG_N: u32 = 20;
-/// Most memory scrypt may use when reading a key (`128 * r * N` bytes): 1 GiB, which is
-/// N=2^20 with r=8. OpenSSL 3 writes N=2^14, r=8 (16 MiB). Fuzz builds allow 16 MiB.
-pub const MAX_SCRYPT_MEMORY: u64 = if cfg!(fuzzing) { 1 << 24 } else { 1 << 30 };
-/// Most scrypt work accepted when reading (`128 * r * N * p`, the bytes mixed): twice the
-/// largest memory, so a hostile `p` cannot make certmint spin either.
-pub const MAX_SCRYPT_WORK: u64 = 2 * MAX_SCRYPT_MEMORY;
+/// Highest PBKDF2 iteration count accepted when reading, by default (a hostile file could
+/// otherwise make certmint spin): [`crate::kdf::DEFAULT_MAX_ITERATIONS`]. OpenSSL writes
+/// 2048; certmint writes 600,000. The limit in force is [`crate::kdf::limits`].
+pub const MAX_PBKDF2_ITERATIONS: u32 = crate::kdf::DEFAULT_MAX_ITERATIONS;
+/// Highest scrypt log2(N) ever accepted when reading (2^20 with r=8 is 1 GiB of memory).
+pub const MAX_SCRYPT_LOG_N: u32 = crate::kdf::MAX_SCRYPT_LOG_N;
+/// Most memory scrypt may use when reading a key (`128 * r * N` bytes), by default:
+/// [`crate::kdf::DEFAULT_MAX_SCRYPT_MEMORY`], 64 MiB. OpenSSL 3 writes N=2^14, r=8
+/// (16 MiB); its own reading limit is 32 MiB.
+pub const MAX_SCRYPT_MEMORY: u64 = crate::kdf::DEFAULT_MAX_SCRYPT_MEMORY;
 
 /// Refuse a modulus size Salesforce does not accept.
 pub fn check_salesforce_bits(bits: usize) -> Result<()> {
@@ -406,14 +404,9 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
         None => return Err(Error::unsupported(Input::KeyEncryption, "PBES1")),
     };
     match &params.kdf {
-        pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
-            return Err(Error::unsupported(
-                Input::KeyEncryption,
-                format!(
-                    "PBKDF2 with {} iterations (certmint reads at most {MAX_PBKDF2_ITERATIONS})",
-                    p.iteration_count
-                ),
-            ));
+        pkcs5::pbes2::Kdf::Pbkdf2(p) => {
+            crate::kdf::limits()
+                .check_iterations(Input::KeyEncryption, u64::from(p.iteration_count))?;
         }
         pkcs5::pbes2::Kdf::Scrypt(s) => check_scrypt(s, Input::KeyEncryption)?,
         _ => {}
@@ -422,29 +415,30 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(pkcs5::pbes2::Parameters, Vec<u
     Ok((params, epki.encrypted_data.as_bytes().to_vec(), desc))
 }
 
-/// Refuse scrypt parameters whose memory or work exceeds [`MAX_SCRYPT_MEMORY`] and
-/// [`MAX_SCRYPT_WORK`] before anything is derived (a hostile file could otherwise make
-/// certmint allocate gigabytes: N=2^20 with r=64 is 8 GiB).
+/// Refuse scrypt parameters that are malformed or whose memory exceeds the limit in force
+/// ([`crate::kdf::Limits::check_scrypt`]) before anything is derived (a hostile file could
+/// otherwise make certmint allocate gigabytes: N=2^20 with r=64 is 8 GiB).
 pub(crate) fn check_scrypt(s: &pkcs5::pbes2::ScryptParams, what: Input) -> Result<()> {
-    let n = s.cost_parameter;
-    let (r, p) = (u64::from(s.block_size), u64::from(s.parallelization));
-    // N, r and p are each bounded first, so the products below cannot overflow.
-    let bounded = n != 0
-        && n.is_power_of_two()
-        && n.trailing_zeros() <= MAX_SCRYPT_LOG_N
-        && r * p != 0
-        && r * p <= 64;
-    if bounded && 128 * r * n <= MAX_SCRYPT_MEMORY && 128 * r * n * p <= MAX_SCRYPT_WORK {
-        return Ok(());
-    }
-    Err(Error::unsupported(
+    crate::kdf::limits().check_scrypt(
         what,
-        format!(
-            "scrypt N={n} r={r} p={p} exceeds certmint's limits (N <= 2^{MAX_SCRYPT_LOG_N}, r*p <= 64, 128*r*N <= {} MiB, 128*r*N*p <= {} MiB)",
-            MAX_SCRYPT_MEMORY >> 20,
-            MAX_SCRYPT_WORK >> 20
-        ),
-    ))
+        s.cost_parameter,
+        u64::from(s.block_size),
+        u64::from(s.parallelization),
+    )
+}
+
+/// The work units ([`crate::kdf::work`]) of a PBES2 key derivation.
+pub(crate) fn pbes2_work(params: &pkcs5::pbes2::Parameters) -> u64 {
+    use crate::kdf::{Work, work};
+    match &params.kdf {
+        pkcs5::pbes2::Kdf::Pbkdf2(k) => work(Work::Pbkdf2(u64::from(k.iteration_count))),
+        pkcs5::pbes2::Kdf::Scrypt(k) => work(Work::Scrypt {
+            n: k.cost_parameter,
+            r: u64::from(k.block_size),
+            p: u64::from(k.parallelization),
+        }),
+        _ => 0,
+    }
 }
 
 /// Find out what a key file holds without a password.
@@ -479,6 +473,7 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
         Located::Encrypted(der) => {
             let (params, ciphertext, scheme) = encrypted_scheme(&der)?;
             let pw = need_pw()?;
+            crate::kdf::charge(pbes2_work(&params))?;
             let plain = params
                 .decrypt(pw.as_bytes(), &ciphertext)
                 .map_err(|e| match e {

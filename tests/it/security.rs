@@ -438,3 +438,212 @@ fn a_fifo_or_dev_zero_in_a_certmint_directory_neither_hangs_nor_eats_memory() {
     }
     assert!(!root.path().join("x.pem").exists());
 }
+
+// Item 8: key-derivation cost.
+
+fn pem_block(label: &str, der: &[u8]) -> Vec<u8> {
+    certmint::pemfile::encode(label, der).into_bytes()
+}
+
+/// A 2 KB scrypt-encrypted key with N=2^20, r=8, p=2 passed the limits and cost 1 GiB and
+/// 5 s even with a wrong password. It is refused at once, before a password is asked
+/// for, naming the limit (64 MiB) and the flag that raises it; the flag works.
+#[test]
+fn a_scrypt_key_needing_1_gib_is_refused_at_once_naming_the_limit_and_the_flag() {
+    use crate::support::der::{epki, pbes2_scrypt};
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pw"), FIXTURE_PW).unwrap();
+    let key = pem_block("ENCRYPTED PRIVATE KEY", &epki(pbes2_scrypt(1 << 20, 8, 2)));
+    assert!(key.len() < 2048);
+    std::fs::write(d.path().join("hostile.pem"), &key).unwrap();
+    let start = std::time::Instant::now();
+    for args in [
+        &[
+            "decrypt",
+            "hostile.pem",
+            "--passin",
+            "file:pw",
+            "--out",
+            "x.pem",
+        ][..],
+        &["inspect", "hostile.pem", "--passin", "file:pw"],
+        &[
+            "jwt",
+            "--key",
+            "hostile.pem",
+            "--passin",
+            "file:pw",
+            "--client-id",
+            "K",
+            "-u",
+            "u@x.com",
+        ],
+    ] {
+        let o = run_in(d.path(), args);
+        let (_, stderr) = texts(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        for needle in [
+            "scrypt N=1048576 r=8 p=2",
+            "1024 MiB of memory",
+            "limit of 64 MiB",
+            "--max-scrypt-memory 1024",
+        ] {
+            assert!(
+                stderr.contains(needle),
+                "{args:?}: no {needle:?} in {stderr}"
+            );
+        }
+    }
+    // Deriving once would take seconds and a gibibyte: three refusals took a fraction.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    // 128 MiB is refused by default and read with the flag (then the fake ciphertext is
+    // a wrong password).
+    let key = pem_block("ENCRYPTED PRIVATE KEY", &epki(pbes2_scrypt(1 << 17, 8, 1)));
+    std::fs::write(d.path().join("big.pem"), &key).unwrap();
+    let args = [
+        "decrypt", "big.pem", "--passin", "file:pw", "--out", "x.pem",
+    ];
+    let o = run_in(d.path(), &args);
+    assert!(texts(&o).1.contains("limit of 64 MiB"), "{}", texts(&o).1);
+    let mut raised = args.to_vec();
+    raised.extend(["--max-scrypt-memory", "128"]);
+    let o = run_in(d.path(), &raised);
+    let (_, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("wrong password"), "{stderr}");
+}
+
+/// A PKCS#12 file whose key bag (or MAC) asks for 10,000,000 PBKDF2 (or PKCS#12 KDF)
+/// iterations cost 2 s per attempt. It is refused at once with the limit (1,000,000) and
+/// the flag.
+#[test]
+fn a_pkcs12_with_10_million_iterations_is_refused_at_once() {
+    use crate::support::der::{epki, pbes2_pbkdf2, pfx_with_bags, pfx_with_mac, shrouded_bag};
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pw"), FIXTURE_PW).unwrap();
+    let bag = shrouded_bag(epki(pbes2_pbkdf2(10_000_000)));
+    std::fs::write(
+        d.path().join("bag.p12"),
+        pfx_with_bags(std::slice::from_ref(&bag)),
+    )
+    .unwrap();
+    let cheap = shrouded_bag(epki(pbes2_pbkdf2(2048)));
+    std::fs::write(d.path().join("mac.p12"), pfx_with_mac(&[cheap], 10_000_000)).unwrap();
+    let start = std::time::Instant::now();
+    for file in ["bag.p12", "mac.p12"] {
+        for args in [
+            &["inspect", file, "--passin", "file:pw"][..],
+            &["check", file, "--passin", "file:pw"],
+            &["export", file, "--passin", "file:pw", "--key-out", "k.pem"],
+        ] {
+            let o = run_in(d.path(), args);
+            let (_, stderr) = texts(&o);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+            for needle in [
+                "10000000 iterations",
+                "limit of 1000000 per derivation",
+                "--max-kdf-iterations 10000000",
+            ] {
+                assert!(
+                    stderr.contains(needle),
+                    "{args:?}: no {needle:?} in {stderr}"
+                );
+            }
+        }
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Raised, the derivation runs (and the fake file then fails on its contents).
+    let o = run_in(
+        d.path(),
+        &[
+            "inspect",
+            "bag.p12",
+            "--passin",
+            "file:pw",
+            "--max-kdf-iterations",
+            "10000000",
+        ],
+    );
+    assert!(!texts(&o).1.contains("limit of"), "{}", texts(&o).1);
+}
+
+/// Each file within its own limits, many files in one command: `check` and `inspect`
+/// had no budget across files (or a directory's generations). One budget per command,
+/// 16 times the per-derivation limit: with the limit lowered to 10,000 (a budget of
+/// 160,000), five PKCS#12 files of 30,000 each are read and the sixth is refused.
+#[test]
+fn one_key_derivation_budget_per_command_across_files() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pw"), FIXTURE_PW).unwrap();
+    let o = run_in(
+        d.path(),
+        &[
+            "p12",
+            "--key",
+            &crate::support::fx("keys/base.pkcs8.pem"),
+            "--cert",
+            &crate::support::fx("certs/base.crt"),
+            "--iter",
+            "10000",
+            "--passout",
+            "file:pw",
+            "--out",
+            "one.p12",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", texts(&o).1);
+    // file: gives one password per line, one line per keystore.
+    std::fs::write(d.path().join("pws"), format!("{FIXTURE_PW}\n").repeat(8)).unwrap();
+    let mut names = Vec::new();
+    for i in 0..8 {
+        let name = format!("s{i}.p12");
+        std::fs::copy(d.path().join("one.p12"), d.path().join(&name)).unwrap();
+        names.push(name);
+    }
+    let limit = ["--max-kdf-iterations", "10000"];
+    let mut args: Vec<&str> = vec!["inspect", "--passin", "file:pws"];
+    args.extend(names[..5].iter().map(String::as_str));
+    args.extend(limit);
+    let o = run_in(d.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "five files: {}", texts(&o).1);
+    for cmd in ["inspect", "check"] {
+        let mut args: Vec<&str> = vec![cmd, "--passin", "file:pws"];
+        args.extend(names.iter().map(String::as_str));
+        args.extend(limit);
+        let o = run_in(d.path(), &args);
+        let (_, stderr) = texts(&o);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("`s5.p12`")
+                && stderr.contains("the key derivations of this command add up to")
+                && stderr.contains("limit of 160000"),
+            "{cmd}: {stderr}"
+        );
+        assert!(stderr.contains("--max-kdf-iterations"), "{stderr}");
+    }
+    // `key --iter` above what certmint reads back is refused, naming the flag.
+    let o = run_in(
+        d.path(),
+        &[
+            "key",
+            "--out",
+            "k.pem",
+            "--passout",
+            "file:pw",
+            "--iter",
+            "2000000",
+        ],
+    );
+    let (_, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--max-kdf-iterations 2000000"), "{stderr}");
+    assert!(!d.path().join("k.pem").exists());
+}
