@@ -75,6 +75,11 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
     }
     let (ca_certs, key, cert) = signing_material(ctx, &args)?;
     let (client, signer) = client_and_signer(&args, ca_certs, &key, None)?;
+    // What an explanation needs from the key, then the key itself is dropped (and wiped):
+    // the signer holds what signing needs, and nothing else of the key stays in memory
+    // while the exchange waits on the network.
+    let explain_base = explain_context(&login, &audience, None, &key, cert.as_ref());
+    drop(key);
     let deadline = args
         .retry
         .map(|secs| std::time::Instant::now() + Duration::from_secs(secs));
@@ -128,13 +133,8 @@ pub(super) fn run(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
                 now: i64::try_from(now).ok(),
                 exp: Some(claims.exp),
                 username: Some(claims.sub.clone()),
-                ..explain_context(
-                    &login,
-                    &audience,
-                    Some(claims.iss.clone()),
-                    &key,
-                    cert.as_ref(),
-                )
+                client_id: Some(claims.iss.clone()),
+                ..explain_base
             };
             report_refusal(&err, &ctx_x, args.json)?;
             return Ok(ExitStatus::No);

@@ -647,3 +647,227 @@ fn one_key_derivation_budget_per_command_across_files() {
     assert!(stderr.contains("--max-kdf-iterations 2000000"), "{stderr}");
     assert!(!d.path().join("k.pem").exists());
 }
+
+/// The attacks that need a debugger, another user or seconds of waiting.
+#[cfg(feature = "slow-tests")]
+mod slow {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+
+    use crate::support::{BIN, FIXTURE_PW, fixture, require};
+
+    /// `uid` 65534 (nobody), so that /proc shows whether the process is dumpable: the
+    /// files of a non-dumpable process belong to root, whoever runs it.
+    const NOBODY: u32 = 65534;
+
+    struct Waiting {
+        child: Child,
+        _listener: TcpListener,
+    }
+
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// `certmint mint` as nobody with `key_args`, against a local endpoint that accepts
+    /// the connection and never answers, once it is waiting for the answer.
+    fn waiting_mint(dir: &Path, key_args: &[&str]) -> Waiting {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let child = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                BIN,
+                "mint",
+                "--client-id",
+                "K",
+                "-u",
+                "u@example.com",
+                "--login-url",
+                &url,
+                "--timeout",
+                "120",
+                "--no-verify",
+            ])
+            .args(key_args)
+            .current_dir(dir)
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The request arrives: certmint has read the key and the password, signed, and now
+        // waits for an answer that never comes.
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut head = [0u8; 64];
+        let n = conn.read(&mut head).unwrap();
+        assert!(head[..n].starts_with(b"POST "), "{:?}", &head[..n]);
+        // Keep the connection open (the child waits on it) by leaking it into the listener's
+        // lifetime: dropped with the test.
+        std::mem::forget(conn);
+        Waiting {
+            child,
+            _listener: listener,
+        }
+    }
+
+    fn scratch() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture("keys/enc-aes256.pem"), d.path().join("enc.pem")).unwrap();
+        std::fs::copy(fixture("keys/base.pkcs8.pem"), d.path().join("plain.pem")).unwrap();
+        std::fs::write(d.path().join("pw"), format!("{FIXTURE_PW}\n")).unwrap();
+        for f in ["enc.pem", "plain.pem", "pw", "."] {
+            let p = d.path().join(f);
+            std::os::unix::fs::chown(&p, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        d
+    }
+
+    /// The lines of a PEM file that are base64 (the key itself).
+    fn pem_lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        !found(hay, &[needle.to_vec()]).is_empty()
+    }
+
+    /// The indexes of the `needles` (each at least 8 bytes) that occur in `hay`, in one
+    /// pass over it (a core is tens of MiB; the test build is unoptimised).
+    fn found(hay: &[u8], needles: &[Vec<u8>]) -> std::collections::BTreeSet<usize> {
+        use std::collections::{BTreeSet, HashMap};
+        // A table of the needles' first two bytes filters almost every position cheaply.
+        let mut first = vec![false; 1 << 16];
+        let mut by_prefix: HashMap<[u8; 2], Vec<usize>> = HashMap::new();
+        for (i, n) in needles.iter().enumerate() {
+            assert!(n.len() >= 8);
+            first[usize::from(u16::from_le_bytes([n[0], n[1]]))] = true;
+            by_prefix.entry([n[0], n[1]]).or_default().push(i);
+        }
+        let mut hits = BTreeSet::new();
+        for (at, pair) in hay.windows(2).enumerate() {
+            if !first[usize::from(u16::from_le_bytes([pair[0], pair[1]]))] {
+                continue;
+            }
+            for &i in &by_prefix[&[pair[0], pair[1]]] {
+                if hay[at..].starts_with(&needles[i]) {
+                    hits.insert(i);
+                }
+            }
+        }
+        hits
+    }
+
+    /// Item 7. While `mint` waits on the network: `/proc/PID/limits` shows a core size of
+    /// 0 (soft and hard), its /proc files belong to root although it runs as nobody (it is
+    /// not dumpable), SIGABRT leaves no core file, and a core taken anyway by root with
+    /// gdb's `gcore` (ptrace, which root may still do) holds no line of the key file, no
+    /// line of the key as unencrypted PEM, not its PKCS#8 DER, and not the `--passin
+    /// file:` password.
+    #[test]
+    fn a_waiting_mint_cannot_dump_core_and_its_memory_holds_no_key_text_nor_password() {
+        require("gdb"); // gcore is its script
+        require("setpriv");
+        let d = scratch();
+        let plain_der = std::fs::read(fixture("keys/base.pkcs8.der")).unwrap();
+        let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
+        for f in ["enc.pem", "plain.pem"] {
+            for l in pem_lines(&d.path().join(f)) {
+                needles.push((format!("a line of {f}"), l.into_bytes()));
+            }
+        }
+        needles.push(("the PKCS#8 DER".into(), plain_der));
+        needles.push(("the password".into(), FIXTURE_PW.as_bytes().to_vec()));
+
+        for key_args in [
+            &["--key", "enc.pem", "--passin", "file:pw"][..],
+            &["--key", "plain.pem"],
+        ] {
+            let w = waiting_mint(d.path(), key_args);
+            let pid = w.child.id();
+            let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+            let core = limits
+                .lines()
+                .find(|l| l.starts_with("Max core file size"))
+                .unwrap();
+            let fields: Vec<&str> = core.split_whitespace().collect();
+            assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+            let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+            assert!(uid.contains("65534"), "{uid}");
+            let owner = std::fs::metadata(format!("/proc/{pid}/status"))
+                .unwrap()
+                .uid();
+            assert_eq!(
+                owner, 0,
+                "/proc/{pid} belongs to {owner}: the process is dumpable"
+            );
+
+            let out = d.path().join("gcore");
+            let g = Command::new("gcore")
+                .arg("-o")
+                .arg(&out)
+                .arg(pid.to_string())
+                .output()
+                .unwrap();
+            let core_file = d.path().join(format!("gcore.{pid}"));
+            assert!(
+                core_file.exists(),
+                "gcore made no core: {}",
+                String::from_utf8_lossy(&g.stderr)
+            );
+            let image = std::fs::read(&core_file).unwrap();
+            std::fs::remove_file(&core_file).unwrap();
+            assert!(image.len() > 1 << 20, "a core of {} bytes", image.len());
+            let bytes: Vec<Vec<u8>> = needles.iter().map(|(_, n)| n.clone()).collect();
+            let held: Vec<&str> = found(&image, &bytes)
+                .into_iter()
+                .map(|i| needles[i].0.as_str())
+                .collect();
+            assert!(
+                held.is_empty(),
+                "{key_args:?}: the core of a waiting mint holds {held:?}"
+            );
+            // The core is real: it holds what the process must hold (its command line).
+            assert!(contains(&image, b"u@example.com"));
+
+            // SIGABRT: no core file in its directory (or anywhere core_pattern points
+            // relative to it).
+            let before: Vec<_> = std::fs::read_dir(d.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            let _ = Command::new("kill")
+                .args(["-ABRT", &pid.to_string()])
+                .status();
+            let mut w = w;
+            let st = w.child.wait().unwrap();
+            assert!(!st.success());
+            let after: Vec<_> = std::fs::read_dir(d.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(before, after, "SIGABRT left a file");
+        }
+    }
+}
