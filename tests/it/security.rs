@@ -871,3 +871,258 @@ mod slow {
         }
     }
 }
+
+// Items 1, 5 and 11: the token endpoint client.
+
+/// A token endpoint on a free loopback port that records what it receives and answers
+/// every request with `status` and `body`: what a local squatter would run.
+struct Squatter {
+    url: String,
+    got: std::sync::mpsc::Receiver<String>,
+}
+
+fn squatter(status: u16, body: &'static str) -> Squatter {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, got) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let mut len = 0usize;
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut req = vec![0u8; len];
+            let _ = r.read_exact(&mut req);
+            let _ = tx.send(String::from_utf8_lossy(&req).into_owned());
+            let mut w = conn;
+            let _ = write!(
+                w,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Squatter { url, got }
+}
+
+/// The `aud` of the assertion in a token request body.
+fn audience_of(form: &str) -> Vec<String> {
+    let assertion = form
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("assertion="))
+        .expect("an assertion parameter");
+    let parsed = certmint::jwt::parse(assertion).unwrap();
+    parsed.claims.aud.unwrap().values().to_vec()
+}
+
+fn mint_to(login: &str, extra: &[&str]) -> Output {
+    let d = crate::support::base_pair_in();
+    let mut args = vec![
+        "mint",
+        "--key",
+        "key.pem",
+        "--client-id",
+        "KEY_MAIN",
+        "-u",
+        "alice@example.com",
+        "--login-url",
+        login,
+        "--connect-timeout",
+        "5",
+        "--timeout",
+        "10",
+    ];
+    args.extend_from_slice(extra);
+    let o = crate::support::certmint_offline()
+        .args(&args)
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    drop(d);
+    o
+}
+
+/// With a loopback `--login-url`, `mint` signed for `aud=https://login.salesforce.com` and
+/// sent it over plain HTTP to whatever process held the port: any local user could bind
+/// it and redeem the assertion at Salesforce for three minutes. A fake endpoint on a free
+/// port records the request: the audience is now its own URL; only an explicit
+/// `--audience login` sends Salesforce's, and then certmint warns.
+#[test]
+fn a_local_squatter_never_gets_an_assertion_salesforce_would_accept() {
+    let refusal = r#"{"error":"invalid_grant","error_description":"audience is invalid"}"#;
+    let s = squatter(400, refusal);
+    let o = mint_to(&s.url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", texts(&o).1);
+    let aud = audience_of(&s.got.recv().unwrap());
+    assert_eq!(aud, std::slice::from_ref(&s.url));
+    assert!(!texts(&o).1.contains("warning"), "{}", texts(&o).1);
+
+    // Asked for explicitly: sent, with a warning naming the risk.
+    for (flag, real) in [
+        ("login", "https://login.salesforce.com"),
+        ("test", "https://test.salesforce.com"),
+    ] {
+        let o = mint_to(&s.url, &["--audience", flag]);
+        let stderr = texts(&o).1;
+        assert_eq!(audience_of(&s.got.recv().unwrap()), [real]);
+        assert!(
+            stderr.contains(&format!(
+                "warning: the assertion for {real} goes to {}",
+                s.url
+            )) && stderr.contains("any user of this machine could hold"),
+            "{stderr}"
+        );
+    }
+}
+
+/// The emulator still accepts what `mint` now sends, under each of its loopback names.
+#[test]
+fn mint_against_the_emulator_works_under_every_loopback_name() {
+    let emu = crate::support::emulator::start(crate::support::emulator::acme());
+    let port = emu.base_url().rsplit(':').next().unwrap().to_owned();
+    for host in ["127.0.0.1", "localhost"] {
+        let url = format!("http://{host}:{port}");
+        let o = mint_to(&url, &["--json"]);
+        let (stdout, stderr) = texts(&o);
+        assert_eq!(o.status.code(), Some(0), "{url}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(v["audience"], url.as_str());
+        assert_eq!(v["identity"]["verified"], true, "{stdout}");
+    }
+}
+
+/// Names ending in `.localhost` counted as loopback by name, so plain HTTP (the assertion,
+/// then the access token) could go to another machine when the name resolved elsewhere.
+/// In a mount namespace whose /etc/hosts maps `emu.localhost` to 127.0.0.1 and
+/// `evil.localhost` to 192.0.2.7: the first reaches the emulator, the second is refused
+/// before any connection, naming the address. (The resolver seam's unit test covers
+/// mixed answers and `localhost` itself: token_endpoint::tests.)
+#[test]
+fn a_localhost_name_that_resolves_elsewhere_gets_no_plain_http() {
+    let ns = ["-rm"];
+    let probe = std::process::Command::new("unshare")
+        .args(ns)
+        .arg("true")
+        .output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "this test needs `unshare -rm` (util-linux, user and mount namespaces): {probe:?}"
+    );
+    let emu = crate::support::emulator::start(crate::support::emulator::acme());
+    let port = emu.base_url().rsplit(':').next().unwrap().to_owned();
+    let d = crate::support::base_pair_in();
+    let hosts = d.path().join("hosts");
+    std::fs::write(
+        &hosts,
+        "127.0.0.1 localhost\n127.0.0.1 emu.localhost\n192.0.2.7 evil.localhost\n",
+    )
+    .unwrap();
+    let run = |host: &str| {
+        let script = format!(
+            "mount --bind {} /etc/hosts && exec \"$0\" mint --key key.pem --client-id KEY_MAIN -u alice@example.com --login-url http://{host}:{port} --connect-timeout 3 --json",
+            hosts.display()
+        );
+        std::process::Command::new("unshare")
+            .args(ns)
+            .args(["sh", "-c", &script, BIN])
+            .current_dir(d.path())
+            .env("NO_COLOR", "1")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("ALL_PROXY")
+            .output()
+            .unwrap()
+    };
+    let o = run("emu.localhost");
+    let (stdout, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["identity"]["verified"], true, "{stdout}");
+    let start = std::time::Instant::now();
+    let o = run("evil.localhost");
+    let (_, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refusing plain http:// to `evil.localhost`: it resolves to 192.0.2.7, which is not a loopback address"),
+        "{stderr}"
+    );
+    // Refused by the check, not after a connection attempt timed out.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// `HTTP_PROXY` was used for HTTPS when `HTTPS_PROXY` was unset (curl does not), and a
+/// proxy that refused the connection was reported as the target refusing. A listener
+/// stands in for the proxy: with only HTTP_PROXY set it is never contacted; with
+/// HTTPS_PROXY pointing at a closed port, the error names the proxy, not Salesforce.
+#[test]
+fn http_proxy_is_not_used_for_https_and_a_refusing_proxy_is_named() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let d = crate::support::base_pair_in();
+    let run = |var: &str, value: &str| {
+        crate::support::certmint_offline()
+            .args([
+                "mint",
+                "--key",
+                "key.pem",
+                "--client-id",
+                "K",
+                "-u",
+                "a@example.com",
+                "--login-url",
+                "https://acme.invalid",
+                "--connect-timeout",
+                "3",
+                "--timeout",
+                "3",
+            ])
+            .env(var, value)
+            .current_dir(d.path())
+            .output()
+            .unwrap()
+    };
+    for var in ["HTTP_PROXY", "http_proxy"] {
+        let o = run(var, &proxy);
+        let stderr = texts(&o).1;
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            listener.accept().is_err(),
+            "{var} was used for HTTPS: {stderr}"
+        );
+        assert!(!stderr.contains("the proxy"), "{var}: {stderr}");
+        assert!(stderr.contains("acme.invalid"), "{var}: {stderr}");
+    }
+    // A closed port: bind, note it, close it.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    for var in ["HTTPS_PROXY", "ALL_PROXY"] {
+        let o = run(var, &format!("http://user:s3cret@{closed}"));
+        let stderr = texts(&o).1;
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("the proxy http://{closed} (from HTTPS_PROXY or ALL_PROXY) refused or dropped the connection")),
+            "{var}: {stderr}"
+        );
+        assert!(
+            stderr.contains("hint: check the proxy named above"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cret"),
+            "the proxy password is shown: {stderr}"
+        );
+    }
+}
