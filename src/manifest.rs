@@ -231,9 +231,21 @@ pub struct Manifest {
     /// Salesforce settings for `mint`.
     #[serde(default)]
     pub salesforce: SalesforceSettings,
+    /// Whether the generations hold a JKS keystore (`init --no-jks` records `false`; only
+    /// written then, so older manifests read as `true`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub jks: bool,
     /// Every generation, oldest first.
     #[serde(default, rename = "generation")]
     pub generations: Vec<Generation>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Manifest {
@@ -344,6 +356,16 @@ impl Manifest {
             ));
         }
         Ok(())
+    }
+
+    /// The files each generation of this directory holds: [`ROLES`], without the JKS when
+    /// the directory was made with `--no-jks`.
+    pub fn roles(&self) -> Vec<Role> {
+        ROLES
+            .iter()
+            .copied()
+            .filter(|r| self.jks || *r != Role::Jks)
+            .collect()
     }
 
     /// The current (complete) generation.
@@ -527,6 +549,7 @@ mod tests {
             p12_profile: Profile::Modern,
             current: Some("g1-2026-11-28".into()),
             salesforce: SalesforceSettings::default(),
+            jks: true,
             generations: vec![Generation {
                 dir: "g1-2026-11-28".into(),
                 number: 1,
@@ -659,6 +682,21 @@ mod tests {
         assert!(matches!(err, Error::Internal(_)), "{err:?}");
         assert!(err.to_string().contains("manifest as TOML"), "{err}");
         assert!(!err.to_string().contains("cryptographic"), "{err}");
+    }
+
+    #[test]
+    fn no_jks_is_recorded_only_when_chosen() {
+        let m = sample();
+        assert!(!m.to_toml().unwrap().contains("jks ="));
+        assert!(m.roles().contains(&Role::Jks));
+        let mut no = sample();
+        no.jks = false;
+        let text = no.to_toml().unwrap();
+        assert!(text.contains("jks = false"), "{text}");
+        let back = Manifest::from_toml(&text).unwrap();
+        assert!(!back.jks);
+        assert_eq!(back.roles().len(), ROLES.len() - 1);
+        assert!(!back.roles().contains(&Role::Jks));
     }
 
     #[test]

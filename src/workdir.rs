@@ -45,6 +45,9 @@ pub struct InitSettings {
     pub kdf: KeyEncryption,
     /// Client id, username, login URL for `mint`.
     pub salesforce: SalesforceSettings,
+    /// Make a JKS keystore in each generation (`init --no-jks`: false, recorded in the
+    /// manifest; `check`, `renew` and `rotate` then do not expect one).
+    pub jks: bool,
 }
 
 /// What happened to a file.
@@ -154,12 +157,16 @@ pub fn intact(dir: &Path) -> Result<bool> {
     let Some(g) = m.current_generation() else {
         return Ok(false);
     };
-    if g.files.len() != manifest::ROLES.len() {
+    if g.files.len() != m.roles().len() {
         return Ok(false);
     }
-    for f in g.files.values() {
+    for (role, f) in &g.files {
         match crate::readfile::read_secret(&dir.join(&g.dir).join(&f.name)) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            // A JKS removed after its import in Certificate and Key Management (as the next
+            // steps advise) is not remade.
+            Err(Error::Io(e)) if *role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
+            }
             _ => return Ok(false),
         }
     }
@@ -460,7 +467,7 @@ fn build_generation(
         let der = pkcs12::write(&key, &chain, &alias, b.password, profile)?;
         b.create(Role::Pkcs12, &der)?;
     }
-    if !b.keep_keystore(Role::Jks, &fingerprint, &cert.der)? {
+    if m.jks && !b.keep_keystore(Role::Jks, &fingerprint, &cert.der)? {
         let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
         // Proven by reading it back, and checked against Salesforce's rules, exactly as
         // `certmint jks` does.
@@ -547,6 +554,7 @@ pub fn init(
             p12_profile: settings.profile,
             current: None,
             salesforce: settings.salesforce.clone(),
+            jks: settings.jks,
             generations: Vec::new(),
         };
         let g = new_generation(&m, Origin::Init, settings.bits, now, None);
@@ -790,11 +798,14 @@ pub fn activate(dir: &Path, generation: &str) -> Result<Manifest> {
             format!("{} is not complete; finish it first", g.dir),
         ));
     }
-    // Never point `current` at files that are gone or changed.
-    for f in g.files.values() {
+    // Never point `current` at files that are gone or changed (a JKS removed after its
+    // import, as advised, excepted).
+    for (role, f) in &g.files {
         let path = dir.join(&g.dir).join(&f.name);
         match crate::readfile::read_secret(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
+            Err(Error::Io(e)) if *role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
+            }
             Ok(_) => {
                 return Err(Error::invalid(
                     Input::Generation,

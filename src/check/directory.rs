@@ -54,7 +54,7 @@ pub fn directory(
         return Ok(report(findings));
     };
     let gen_label = g.dir.as_str();
-    for role in manifest::ROLES {
+    for role in m.roles() {
         findings.push(file_finding(dir, &shown, g, role).generation(gen_label));
     }
     let cert_path = workdir::file_path(dir, m, g, Role::Certificate);
@@ -112,7 +112,11 @@ pub fn directory(
         ));
     }
     if let Some(pw) = password {
-        for role in [Role::Pkcs12, Role::Jks] {
+        for role in m
+            .roles()
+            .into_iter()
+            .filter(|r| matches!(r, Role::Pkcs12 | Role::Jks))
+        {
             findings.extend(keystore_findings(dir, m, g, role, pw));
         }
     }
@@ -142,6 +146,18 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
                 "restore it from a backup, or move it away and run certmint init {shown} to rebuild it"
             )),
         ),
+        // Removed after its import in Certificate and Key Management, as advised: the JKS
+        // protects the key only as well as its password.
+        Err(Error::Io(e)) if role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
+            return Finding::new(
+                Check::FileIntact,
+                Status::NotChecked,
+                format!(
+                    "{} is not there (fine once imported in Certificate and Key Management; `certmint jks` remakes it from the key and certificate)",
+                    rec.name
+                ),
+            );
+        }
         // A FIFO, a device (a symlink to /dev/zero) or an oversize file in its place.
         Err(e @ (Error::NotRegularFile(_) | Error::TooLarge { .. })) => (
             Status::Fail,

@@ -119,6 +119,7 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
             username: Some(DEMO_USER.into()),
             login_url: None,
         },
+        jks: true,
     };
     ctx.say(format!("1. the recipe, into `{}`", shown(dir)));
     let report = workdir::init(dir, &settings, &password, certmint::x509::now_seconds())

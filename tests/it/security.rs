@@ -1126,3 +1126,100 @@ fn http_proxy_is_not_used_for_https_and_a_refusing_proxy_is_named() {
         );
     }
 }
+
+// Item 12: the JKS is as weak as its password.
+
+/// `init` wrote `server.jks` (Sun's key protector: about one SHA-1 per password guess)
+/// under the same password as the 600,000-iteration `server.pass.key`, and said nothing
+/// about it. The next steps now say so and advise deleting it once imported; a deleted
+/// JKS is neither a failure for `check` nor remade by `init`; and `init --no-jks` makes
+/// none, recorded in the manifest, so that `check`, `renew` and `rotate` do not expect it.
+#[test]
+fn the_jks_is_flagged_as_weak_removable_and_optional() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("pw"), format!("{FIXTURE_PW}\n")).unwrap();
+    let base = ["--cn", "acme-jwt", "--org", "Acme", "--passout", "file:pw"];
+    // Default: a JKS, and the warning in the next steps.
+    let mut args = vec!["init", "with"];
+    args.extend(base);
+    let o = run_in(root.path(), &args);
+    let stderr = texts(&o).1;
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("about one SHA-1 per password guess")
+            && stderr.contains("only as strong as the password: delete it once imported")
+            && stderr.contains("--no-jks"),
+        "{stderr}"
+    );
+    let with = root.path().join("with");
+    let g = current_gen(&with);
+    assert!(g.join("server.jks").exists());
+    std::fs::remove_file(g.join("server.jks")).unwrap();
+    let o = run_in(root.path(), &["check", "with", "-v", "--passin", "file:pw"]);
+    let (stdout, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("server.jks is not there (fine once imported"),
+        "{stdout}"
+    );
+    let o = run_in(root.path(), &["init", "with", "--passout", "file:pw"]);
+    assert_eq!(o.status.code(), Some(0), "{}", texts(&o).1);
+    assert!(texts(&o).1.contains("nothing to do"), "{}", texts(&o).1);
+    assert!(
+        !g.join("server.jks").exists(),
+        "init remade the deleted JKS"
+    );
+
+    // --no-jks: none, recorded, and not expected by check, renew or rotate.
+    let mut args = vec!["init", "without", "--no-jks"];
+    args.extend(base);
+    let o = run_in(root.path(), &args);
+    let stderr = texts(&o).1;
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("No JKS keystore (made with --no-jks)"),
+        "{stderr}"
+    );
+    let without = root.path().join("without");
+    assert!(
+        std::fs::read_to_string(without.join("certmint.toml"))
+            .unwrap()
+            .contains("jks = false")
+    );
+    let jks_files = |dir: &Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flat_map(|e| {
+                let p = e.unwrap().path();
+                if p.is_dir() && !p.is_symlink() {
+                    std::fs::read_dir(&p)
+                        .unwrap()
+                        .map(|f| f.unwrap().path())
+                        .collect()
+                } else {
+                    vec![p]
+                }
+            })
+            .filter(|p| p.extension().is_some_and(|x| x == "jks"))
+            .collect()
+    };
+    assert!(jks_files(&without).is_empty());
+    for args in [
+        &["check", "without", "--passin", "file:pw"][..],
+        &["renew", "without", "--passin", "file:pw", "-q"],
+        &["check", "without"],
+        &["rotate", "without", "--passin", "file:pw", "-q"],
+        &["rotate", "without", "--activate", "-q"],
+        &["check", "without", "-v"],
+        &["init", "without", "--passout", "file:pw", "-q"],
+    ] {
+        let o = run_in(root.path(), args);
+        let (stdout, stderr) = texts(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
+        assert!(!stdout.contains("jks"), "{args:?}: {stdout}");
+    }
+    assert!(jks_files(&without).is_empty(), "{:?}", jks_files(&without));
+    let m = certmint::workdir::load(&without).unwrap();
+    assert_eq!(m.generations.len(), 3);
+    assert!(!m.jks);
+}
