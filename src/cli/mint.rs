@@ -43,8 +43,10 @@ this flow: mint again when the session expires. Then the token is proven with a 
 the identity URL it came with (skip with --no-verify).
 
 HTTPS uses the system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR are honoured), or
-only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY, else HTTP_PROXY)
-and NO_PROXY; loopback is never proxied. Plain http:// is allowed only to loopback.
+only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY; HTTP_PROXY is
+not used for HTTPS, as curl does) and NO_PROXY; loopback is never proxied. Plain http:// is
+allowed only to loopback: an address, or a name every address of which is loopback. A
+loopback login URL is sent its own URL as the audience (--audience login warns).
 
 EXIT CODES:
   0  a token was issued (and the identity check passed)
