@@ -30,7 +30,9 @@ use crate::x509::CertInfo;
 use crate::{Error, Password, Result, jks, pkcs12};
 
 mod directory;
+mod permissions;
 pub use directory::directory;
+pub use permissions::exposed_secrets;
 
 /// What `check` is asked to do.
 #[derive(Clone, Debug)]
@@ -70,6 +72,9 @@ pub enum Check {
     Rotation,
     /// A directory's keystore opens with the password and holds the generation's key.
     KeystoreOpens,
+    /// No directory or file of a certmint directory is writable by other users, and no
+    /// key or keystore is readable by them.
+    Permissions,
 }
 
 impl Check {
@@ -87,6 +92,7 @@ impl Check {
             Check::FileRecorded | Check::FileIntact => "file",
             Check::Rotation => "rotation",
             Check::KeystoreOpens => "keystore",
+            Check::Permissions => "permissions",
         }
     }
 
@@ -104,6 +110,7 @@ impl Check {
             Check::FileIntact => "file present and unchanged",
             Check::Rotation => "rotation",
             Check::KeystoreOpens => "keystore opens",
+            Check::Permissions => "permissions",
         }
     }
 

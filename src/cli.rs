@@ -74,6 +74,14 @@ Without one, certmint asks on the terminal: a new password twice, and again when
 shorter than 4 characters or the two differ (up to three tries); without a terminal it
 stops with exit code 2 instead of waiting.
 
+KEY-DERIVATION LIMITS:
+A key or keystore names its own key-derivation cost, which certmint pays before it can
+tell a wrong password. Files asking for more than 1,000,000 PBKDF2 or PKCS#12 KDF
+iterations per derivation, more than 64 MiB of scrypt memory, or more than 16 times the
+iteration limit for a whole command are refused at once. For a file you trust, raise
+them with --max-kdf-iterations N and --max-scrypt-memory MIB (before or after the
+command name; see docs/security.md).
+
 EXIT CODES:
   0  success
   1  a clean \"no\": a check failed, or Salesforce refused the assertion
@@ -94,6 +102,19 @@ pub(crate) struct Cli {
     /// Print nothing but data and errors.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+
+    /// Most PBKDF2 or PKCS#12 KDF iterations certmint runs for one key derivation named by
+    /// a file (the command's budget is 16 times this).
+    #[arg(long, global = true, hide = true, value_name = "N",
+          default_value_t = certmint::kdf::DEFAULT_MAX_ITERATIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_kdf_iterations: u32,
+
+    /// Most memory, in MiB, of one scrypt derivation named by a file.
+    #[arg(long, global = true, hide = true, value_name = "MIB",
+          default_value_t = certmint::kdf::DEFAULT_MAX_SCRYPT_MEMORY >> 20,
+          value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_scrypt_memory: u64,
 
     #[command(subcommand)]
     pub command: Command,
@@ -187,6 +208,11 @@ pub(crate) fn main() -> ExitCode {
             return help::print_clap_error(&e, &verbatim).into();
         }
     };
+    // One key-derivation budget for the whole command, across every file it reads.
+    certmint::kdf::set_limits(certmint::kdf::Limits {
+        command_budget: true,
+        ..certmint::kdf::Limits::with(cli.max_kdf_iterations, cli.max_scrypt_memory << 20)
+    });
     let mut ctx = Ctx::new(cli.quiet);
     match run(&mut ctx, cli.command) {
         Ok(status) => status.into(),

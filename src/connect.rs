@@ -265,7 +265,7 @@ pub(crate) fn certificate_of(
     key: Option<&RsaKey>,
 ) -> Result<(String, String)> {
     let path = workdir::file_path(dir, m, g, Role::Certificate);
-    let bytes = std::fs::read(&path)?;
+    let bytes = crate::readfile::read(&path)?;
     let info = crate::x509::parse(&bytes)?;
     if let Some(k) = key
         && !k.matches_spki(&info.spki)

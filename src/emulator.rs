@@ -230,8 +230,11 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         .build()?;
     let config = match &opts.state_file {
         Some(p) if p.exists() => {
-            let text = std::fs::read_to_string(p)?;
-            config.with_state(&text)?
+            // An org at its caps writes a few MiB; a bounded, regular-file-only read.
+            let bytes = crate::readfile::read_at_most(p, 64 << 20)?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|e| Error::corrupt(crate::error::Input::EmulatorState, e))?;
+            config.with_state(text)?
         }
         _ => config,
     };

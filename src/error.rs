@@ -113,6 +113,25 @@ pub enum Error {
         lock: String,
     },
 
+    /// The path names something other than a regular file (a FIFO, a device, a socket, a
+    /// directory, or, for an output, a symbolic link): certmint neither reads it nor
+    /// replaces it, even with `--force` (see [`crate::readfile`], [`crate::output`]).
+    #[error("it is {0}, not a regular file")]
+    NotRegularFile(FileKind),
+
+    /// A file holds more than certmint reads ([`crate::readfile::MAX_INPUT`], or the
+    /// manifest's bound).
+    #[error("it holds more than {limit} bytes; certmint reads at most {limit}")]
+    TooLarge {
+        /// The bound, in bytes.
+        limit: u64,
+    },
+
+    /// A key derivation named by a file would cost more than [`crate::kdf::Limits`]
+    /// allow: refused before anything is derived.
+    #[error("{0}")]
+    KdfLimit(crate::kdf::Excess),
+
     /// An operating-system I/O error.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -233,6 +252,22 @@ impl fmt::Display for OrgCall {
     }
 }
 
+impl FileKind {
+    /// What a file type is, or `None` for a regular file.
+    pub fn of(ft: &std::fs::FileType) -> Option<FileKind> {
+        if ft.is_file() {
+            return None;
+        }
+        Some(if ft.is_dir() {
+            FileKind::Directory
+        } else if ft.is_symlink() {
+            FileKind::Symlink
+        } else {
+            special(ft)
+        })
+    }
+}
+
 /// Why no admin session could be had (see [`Error::AdminSession`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -268,6 +303,27 @@ impl fmt::Display for SessionProblem {
             SessionProblem::BadInstanceUrl => "the instance URL is not usable",
         })
     }
+}
+
+#[cfg(unix)]
+fn special(ft: &std::fs::FileType) -> FileKind {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        FileKind::Fifo
+    } else if ft.is_char_device() {
+        FileKind::CharDevice
+    } else if ft.is_block_device() {
+        FileKind::BlockDevice
+    } else if ft.is_socket() {
+        FileKind::Socket
+    } else {
+        FileKind::Other
+    }
+}
+
+#[cfg(not(unix))]
+fn special(_ft: &std::fs::FileType) -> FileKind {
+    FileKind::Other
 }
 
 impl Error {
@@ -455,6 +511,8 @@ phrases! {
         SubjectAltName => "subject alternative name",
         /// The cost parameters of scrypt.
         ScryptParameters => "scrypt parameters",
+        /// The key derivations of a command, all files together.
+        KeyDerivation => "key derivation",
         /// The iteration count of PBKDF2.
         Pbkdf2IterationCount => "PBKDF2 iteration count",
         /// A PKCS#12 compatibility profile.
@@ -553,6 +611,24 @@ phrases! {
         PrivateKeyEntry => "a private-key entry",
         /// A keystore entry with a private key.
         EntryWithKey => "an entry with a private key",
+    }
+
+    /// What is at a path that is not a regular file (see [`Error::NotRegularFile`]).
+    FileKind {
+        /// A directory.
+        Directory => "a directory",
+        /// A symbolic link (an output is never written through one).
+        Symlink => "a symbolic link",
+        /// A named pipe.
+        Fifo => "a named pipe (FIFO)",
+        /// A character device such as `/dev/null` or `/dev/zero`.
+        CharDevice => "a character device",
+        /// A block device (a disk).
+        BlockDevice => "a block device",
+        /// A Unix domain socket.
+        Socket => "a socket",
+        /// Anything else the system may have.
+        Other => "a special file",
     }
 
     /// What carries a signature that did not verify (see [`Error::BadSignature`]).

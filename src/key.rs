@@ -43,18 +43,16 @@ const ED448_OID: &str = "1.3.101.113";
 const DSA_OID: &str = "1.2.840.10040.4.1";
 const PBES2_OID: &str = "1.2.840.113549.1.5.13";
 
-/// Highest PBKDF2 iteration count accepted when reading (a hostile file could otherwise
-/// make certmint spin for hours). OpenSSL writes 2048; certmint writes 600,000. Fuzz builds
-/// (`cfg(fuzzing)`) use 10,000 so the fuzzer is not stalled by slow inputs.
-pub const MAX_PBKDF2_ITERATIONS: u32 = if cfg!(fuzzing) { 10_000 } else { 10_000_000 };
-/// Highest scrypt log2(N) accepted when reading (2^20 with r=8 is 1 GiB of memory).
-pub const MAX_SCRYPT_LOG_N: u32 = 20;
-/// Most memory scrypt may use when reading a key (`128 * r * N` bytes): 1 GiB, which is
-/// N=2^20 with r=8. OpenSSL 3 writes N=2^14, r=8 (16 MiB). Fuzz builds allow 16 MiB.
-pub const MAX_SCRYPT_MEMORY: u64 = if cfg!(fuzzing) { 1 << 24 } else { 1 << 30 };
-/// Most scrypt work accepted when reading (`128 * r * N * p`, the bytes mixed): twice the
-/// largest memory, so a hostile `p` cannot make certmint spin either.
-pub const MAX_SCRYPT_WORK: u64 = 2 * MAX_SCRYPT_MEMORY;
+/// Highest PBKDF2 iteration count accepted when reading, by default (a hostile file could
+/// otherwise make certmint spin): [`crate::kdf::DEFAULT_MAX_ITERATIONS`]. OpenSSL writes
+/// 2048; certmint writes 600,000. The limit in force is [`crate::kdf::limits`].
+pub const MAX_PBKDF2_ITERATIONS: u32 = crate::kdf::DEFAULT_MAX_ITERATIONS;
+/// Highest scrypt log2(N) ever accepted when reading (2^20 with r=8 is 1 GiB of memory).
+pub const MAX_SCRYPT_LOG_N: u32 = crate::kdf::MAX_SCRYPT_LOG_N;
+/// Most memory scrypt may use when reading a key (`128 * r * N` bytes), by default:
+/// [`crate::kdf::DEFAULT_MAX_SCRYPT_MEMORY`], 64 MiB. OpenSSL 3 writes N=2^14, r=8
+/// (16 MiB); its own reading limit is 32 MiB.
+pub const MAX_SCRYPT_MEMORY: u64 = crate::kdf::DEFAULT_MAX_SCRYPT_MEMORY;
 
 /// Refuse a modulus size Salesforce does not accept.
 pub fn check_salesforce_bits(bits: usize) -> Result<()> {
@@ -382,6 +380,17 @@ enum ReadEncryption {
 }
 
 impl ReadEncryption {
+    /// The work units ([`crate::kdf::work`]) one decryption with `password` costs.
+    fn work(&self, password: &Password) -> u64 {
+        match self {
+            ReadEncryption::Pbes2(params) => pbes2_work(params),
+            ReadEncryption::Pbes1(p) => p.work(),
+            ReadEncryption::Pkcs12(scheme) => {
+                scheme.cost(&crate::pkcs12::PasswordForms::new(password))
+            }
+        }
+    }
+
     /// Decrypt with `password`; `None` when the padding does not check out (a wrong
     /// password).
     fn decrypt(&self, password: &Password, data: &[u8]) -> Result<Option<SecretBytes>> {
@@ -426,7 +435,7 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(ReadEncryption, Vec<u8>, String
     let oid = shape.alg.oid.to_string();
     let ciphertext = shape.data.as_bytes().to_vec();
     if pbes1::is_pbes1(&oid) {
-        let p = pbes1::Pbes1::parse(shape.alg, MAX_PBKDF2_ITERATIONS)?;
+        let p = pbes1::Pbes1::parse(shape.alg, crate::kdf::limits().max_iterations)?;
         let desc = p.describe();
         return Ok((ReadEncryption::Pbes1(p), ciphertext, desc));
     }
@@ -465,14 +474,9 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(ReadEncryption, Vec<u8>, String
         None => return Err(Error::unsupported(Input::KeyEncryption, "PBES1")),
     };
     match &params.kdf {
-        pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
-            return Err(Error::unsupported(
-                Input::KeyEncryption,
-                format!(
-                    "PBKDF2 with {} iterations (certmint reads at most {MAX_PBKDF2_ITERATIONS})",
-                    p.iteration_count
-                ),
-            ));
+        pkcs5::pbes2::Kdf::Pbkdf2(p) => {
+            crate::kdf::limits()
+                .check_iterations(Input::KeyEncryption, u64::from(p.iteration_count))?;
         }
         pkcs5::pbes2::Kdf::Scrypt(s) => check_scrypt(s, Input::KeyEncryption)?,
         _ => {}
@@ -481,29 +485,30 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(ReadEncryption, Vec<u8>, String
     Ok((ReadEncryption::Pbes2(params), ciphertext, desc))
 }
 
-/// Refuse scrypt parameters whose memory or work exceeds [`MAX_SCRYPT_MEMORY`] and
-/// [`MAX_SCRYPT_WORK`] before anything is derived (a hostile file could otherwise make
-/// certmint allocate gigabytes: N=2^20 with r=64 is 8 GiB).
+/// Refuse scrypt parameters that are malformed or whose memory exceeds the limit in force
+/// ([`crate::kdf::Limits::check_scrypt`]) before anything is derived (a hostile file could
+/// otherwise make certmint allocate gigabytes: N=2^20 with r=64 is 8 GiB).
 pub(crate) fn check_scrypt(s: &pkcs5::pbes2::ScryptParams, what: Input) -> Result<()> {
-    let n = s.cost_parameter;
-    let (r, p) = (u64::from(s.block_size), u64::from(s.parallelization));
-    // N, r and p are each bounded first, so the products below cannot overflow.
-    let bounded = n != 0
-        && n.is_power_of_two()
-        && n.trailing_zeros() <= MAX_SCRYPT_LOG_N
-        && r * p != 0
-        && r * p <= 64;
-    if bounded && 128 * r * n <= MAX_SCRYPT_MEMORY && 128 * r * n * p <= MAX_SCRYPT_WORK {
-        return Ok(());
-    }
-    Err(Error::unsupported(
+    crate::kdf::limits().check_scrypt(
         what,
-        format!(
-            "scrypt N={n} r={r} p={p} exceeds certmint's limits (N <= 2^{MAX_SCRYPT_LOG_N}, r*p <= 64, 128*r*N <= {} MiB, 128*r*N*p <= {} MiB)",
-            MAX_SCRYPT_MEMORY >> 20,
-            MAX_SCRYPT_WORK >> 20
-        ),
-    ))
+        s.cost_parameter,
+        u64::from(s.block_size),
+        u64::from(s.parallelization),
+    )
+}
+
+/// The work units ([`crate::kdf::work`]) of a PBES2 key derivation.
+pub(crate) fn pbes2_work(params: &pkcs5::pbes2::Parameters) -> u64 {
+    use crate::kdf::{Work, work};
+    match &params.kdf {
+        pkcs5::pbes2::Kdf::Pbkdf2(k) => work(Work::Pbkdf2(u64::from(k.iteration_count))),
+        pkcs5::pbes2::Kdf::Scrypt(k) => work(Work::Scrypt {
+            n: k.cost_parameter,
+            r: u64::from(k.block_size),
+            p: u64::from(k.parallelization),
+        }),
+        _ => 0,
+    }
 }
 
 /// Find out what a key file holds without a password.
@@ -538,6 +543,7 @@ pub fn load(data: &[u8], password: Option<&Password>) -> Result<(RsaKey, KeyInfo
         Located::Encrypted(der) => {
             let (encryption, ciphertext, scheme) = encrypted_scheme(&der)?;
             let pw = need_pw()?;
+            crate::kdf::charge(encryption.work(pw))?;
             let plain = encryption
                 .decrypt(pw, &ciphertext)?
                 .ok_or(Error::WrongPassword {

@@ -48,7 +48,10 @@
 //!
 //! Files, secrets and text:
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).
+//! - [`readfile`]: the one file reader: regular files only, bounded, wiped buffers.
 //! - [`secret`]: [`Password`] and [`SecretBytes`]: zeroized, redacted in `Debug`.
+//! - [`kdf`]: what key derivation from a file's parameters may cost (per derivation, per
+//!   file, per command).
 //! - [`text`]: terminal escaping of untrusted text, hex, RFC 3339 times.
 //! - [`error`]: the one error type, [`Error`].
 
@@ -64,6 +67,7 @@ pub mod error;
 pub mod inspect;
 pub mod jks;
 pub mod jwt;
+pub mod kdf;
 pub mod key;
 pub mod keystore;
 pub mod legacy_pem;
@@ -71,6 +75,7 @@ pub mod manifest;
 pub mod output;
 pub mod pemfile;
 pub mod pkcs12;
+pub mod readfile;
 pub mod salesforce;
 pub mod secret;
 pub mod subject;

@@ -248,6 +248,10 @@ pub struct Manifest {
     /// Salesforce settings for `mint`.
     #[serde(default)]
     pub salesforce: SalesforceSettings,
+    /// Whether the generations hold a JKS keystore (`init --no-jks` records `false`; only
+    /// written then, so older manifests read as `true`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub jks: bool,
     /// Every generation, oldest first.
     #[serde(default, rename = "generation")]
     pub generations: Vec<Generation>,
@@ -255,6 +259,14 @@ pub struct Manifest {
     /// `active` (the one `mint --dir` uses).
     #[serde(default, rename = "app", skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<AppRecord>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Manifest {
@@ -288,7 +300,7 @@ impl Manifest {
             };
             Error::corrupt(
                 Input::Manifest,
-                format!("{place}: {}", crate::text::escape(e.message().trim())),
+                format!("{place}: {}", without_content(e.message().trim())),
             )
         })?;
         if m.format != FORMAT {
@@ -394,6 +406,16 @@ impl Manifest {
         Ok(())
     }
 
+    /// The files each generation of this directory holds: [`ROLES`], without the JKS when
+    /// the directory was made with `--no-jks`.
+    pub fn roles(&self) -> Vec<Role> {
+        ROLES
+            .iter()
+            .copied()
+            .filter(|r| self.jks || *r != Role::Jks)
+            .collect()
+    }
+
     /// The current (complete) generation.
     pub fn current_generation(&self) -> Option<&Generation> {
         let c = self.current.as_ref()?;
@@ -466,6 +488,89 @@ impl Manifest {
     }
 }
 
+/// The words a manifest error may quote: the manifest's own field names and the values
+/// certmint defines. Anything else between quotes in a parser message came from the file.
+const SCHEMA_WORDS: &[&str] = &[
+    "format",
+    "stem",
+    "alias",
+    "subject",
+    "days",
+    "p12_profile",
+    "current",
+    "salesforce",
+    "generation",
+    "dir",
+    "number",
+    "origin",
+    "status",
+    "created",
+    "key_bits",
+    "public_key_sha256",
+    "key_from",
+    "certificate",
+    "files",
+    "serial",
+    "not_before",
+    "not_after",
+    "sha1",
+    "sha256",
+    "name",
+    "client_id",
+    "username",
+    "login_url",
+    "modern",
+    "java8",
+    "legacy",
+    "init",
+    "renew",
+    "rotate",
+    "pending",
+    "complete",
+    "encrypted_key",
+    "plain_key",
+    "csr",
+    "certificate_der",
+    "pkcs12",
+    "jks",
+    "true",
+    "false",
+    "inf",
+    "nan",
+];
+
+/// A TOML or serde message with every quoted piece of the file's text taken out: serde
+/// quotes the value it refused (``invalid type: string "hunter2", expected u32``) and TOML
+/// the key it found twice, and a secret file that ends up as `certmint.toml` must not be
+/// printed. What stays: the message's own words, TOML punctuation, and [`SCHEMA_WORDS`].
+fn without_content(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        out.push_str(&rest[..open]);
+        let quote = &rest[open..=open];
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(quote) else {
+            // An unbalanced quote: whatever follows may be the file's text.
+            out.push_str("(text not shown)");
+            return crate::text::escape(&out);
+        };
+        let quoted = &after[..close];
+        let ours = SCHEMA_WORDS.contains(&quoted)
+            || (!quoted.is_empty() && !quoted.chars().any(char::is_alphanumeric));
+        if ours {
+            out.push_str(quote);
+            out.push_str(quoted);
+            out.push_str(quote);
+        } else {
+            out.push_str("(text not shown)");
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    crate::text::escape(&out)
+}
+
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
@@ -508,6 +613,7 @@ mod tests {
             p12_profile: Profile::Modern,
             current: Some("g1-2026-11-28".into()),
             salesforce: SalesforceSettings::default(),
+            jks: true,
             generations: vec![Generation {
                 dir: "g1-2026-11-28".into(),
                 number: 1,
@@ -640,12 +746,67 @@ mod tests {
     }
 
     #[test]
+    fn parse_errors_give_the_place_and_never_the_text() {
+        // Secret-looking files that end up as certmint.toml, and values of the wrong type.
+        let cases = [
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7s3cr\n",
+            "hunter2-s3cret\n",
+            "API_KEY=sk-live-s3cret\n",
+            "format = \"s3cret\"\n",
+            "format = 1\nstem = 5005\n",
+            "s3cret = 1\ns3cret = 2\n",
+            "[s3cret]\nx = 1\n[s3cret]\n",
+            "\"s3cret\" = 'x'\n\"s3cret\" = 'y'\n",
+            "x = 'unterminated s3cret\n",
+            "x = \"unterminated s3cret\n",
+            "k = 1979-05-27T07:32:00Zs3cret\n",
+        ];
+        for text in cases {
+            let err = Manifest::parse(text, Path::new("d/certmint.toml")).unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, Error::Corrupt { .. }), "{text:?}: {msg}");
+            assert!(msg.contains("`d/certmint.toml` line "), "{text:?}: {msg}");
+            assert!(msg.contains(", column "), "{text:?}: {msg}");
+            for word in ["s3cr", "MIIE", "5005", "hunter", "sk-live", "API_KEY"] {
+                assert!(!msg.contains(word), "{text:?} is quoted: {msg}");
+            }
+        }
+        assert_eq!(
+            without_content("invalid type: string \"pw\", expected u32"),
+            "invalid type: string (text not shown), expected u32"
+        );
+        assert_eq!(
+            without_content("missing field `format`"),
+            "missing field `format`"
+        );
+        assert_eq!(
+            without_content("key with no value, expected `=`"),
+            "key with no value, expected `=`"
+        );
+    }
+
+    #[test]
     fn a_serialisation_failure_is_not_a_cryptographic_error() {
         let e: toml::ser::Error = serde::ser::Error::custom("unsupported value");
         let err = serialisation_error(e);
         assert!(matches!(err, Error::Internal(_)), "{err:?}");
         assert!(err.to_string().contains("manifest as TOML"), "{err}");
         assert!(!err.to_string().contains("cryptographic"), "{err}");
+    }
+
+    #[test]
+    fn no_jks_is_recorded_only_when_chosen() {
+        let m = sample();
+        assert!(!m.to_toml().unwrap().contains("jks ="));
+        assert!(m.roles().contains(&Role::Jks));
+        let mut no = sample();
+        no.jks = false;
+        let text = no.to_toml().unwrap();
+        assert!(text.contains("jks = false"), "{text}");
+        let back = Manifest::from_toml(&text).unwrap();
+        assert!(!back.jks);
+        assert_eq!(back.roles().len(), ROLES.len() - 1);
+        assert!(!back.roles().contains(&Role::Jks));
     }
 
     #[test]

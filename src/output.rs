@@ -28,6 +28,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::error::FileKind;
 use crate::{Error, Result};
 
 /// Prefix of certmint's temp files.
@@ -71,8 +72,10 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Fail early (before any slow work) when `path` exists and `force` is off, or when its
-/// directory does not exist.
+/// Fail early (before any slow work) when `path` exists and `force` is off, when it is
+/// anything but a regular file (`force` replaces only regular files: never a device such
+/// as `/dev/null`, a FIFO, a socket, a directory or a symbolic link, which a rename would
+/// replace with a file holding the secret), or when its directory does not exist.
 pub fn check_target(path: &Path, force: bool) -> Result<()> {
     let dir = parent_dir(path);
     if !dir.is_dir() {
@@ -87,13 +90,34 @@ pub fn check_target(path: &Path, force: bool) -> Result<()> {
             "is a directory",
         )));
     }
-    if !force && path.symlink_metadata().is_ok() {
-        return Err(Error::AlreadyExists);
+    if let Ok(meta) = path.symlink_metadata() {
+        if !force {
+            return Err(Error::AlreadyExists);
+        }
+        if let Some(kind) = FileKind::of(&meta.file_type()) {
+            return Err(Error::NotRegularFile(kind));
+        }
     }
     // A read-only or unwritable directory fails here, before a key is generated, not
     // after. The probe is an unnamed file: it leaves nothing behind.
     #[cfg(target_os = "linux")]
     drop(unnamed::create(&dir)?);
+    Ok(())
+}
+
+/// Create the directory `path` with mode 0700 whatever the umask (a certmint directory and
+/// its generations: under umask 000 they would otherwise be 0777, and anyone could
+/// replace `current/server.crt` or edit `certmint.toml`). Fails if it exists.
+pub fn create_private_dir(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().mode(0o700).create(path)?;
+        // The umask can only take bits away; set the mode itself so that it is exactly 0700.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir(path)?;
     Ok(())
 }
 
@@ -127,6 +151,7 @@ fn write_named(dir: &Path, path: &Path, data: &[u8], mode: Mode, force: bool) ->
     fill(tmp.as_file(), data, mode)?;
     tmp.flush()?;
     if force {
+        replaceable(path)?;
         tmp.persist(path).map_err(|e| Error::Io(e.error))?;
     } else {
         tmp.persist_noclobber(path).map_err(|e| {
@@ -138,6 +163,19 @@ fn write_named(dir: &Path, path: &Path, data: &[u8], mode: Mode, force: bool) ->
         })?;
     }
     Ok(())
+}
+
+/// Just before a rename over `path`: it is absent or a regular file (checked again, as
+/// [`check_target`] did before the slow work, so that what was swapped in meanwhile is
+/// not replaced either).
+fn replaceable(path: &Path) -> Result<()> {
+    match path.symlink_metadata() {
+        Ok(meta) => match FileKind::of(&meta.file_type()) {
+            Some(kind) => Err(Error::NotRegularFile(kind)),
+            None => Ok(()),
+        },
+        Err(_) => Ok(()),
+    }
 }
 
 /// Give the temp file its mode and contents, and flush them to the disk.
@@ -258,6 +296,10 @@ mod unnamed {
             let tmp = dir.join(format!("{}{hex}{}", super::TEMP_PREFIX, super::TEMP_SUFFIX));
             match link(file, &tmp) {
                 Ok(()) => {
+                    if let Err(e) = super::replaceable(path) {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(e);
+                    }
                     return std::fs::rename(&tmp, path).map(|()| true).map_err(|e| {
                         let _ = std::fs::remove_file(&tmp);
                         Error::Io(e)
@@ -384,6 +426,53 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, [OsStr::new("ks.p12")]);
+    }
+
+    #[test]
+    fn force_replaces_only_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.key");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.key");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let fifo = dir.path().join("fifo.key");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        for (path, kind) in [
+            (&link, FileKind::Symlink),
+            (&fifo, FileKind::Fifo),
+            (&Path::new("/dev/null").to_path_buf(), FileKind::CharDevice),
+        ] {
+            let got = write_atomic(path, b"secret", Mode::Secret, true);
+            assert!(
+                matches!(got, Err(Error::NotRegularFile(k)) if k == kind),
+                "{path:?}: {got:?}"
+            );
+        }
+        assert!(write_atomic(&sub, b"secret", Mode::Secret, true).is_err());
+        assert!(sub.is_dir());
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let null = std::fs::symlink_metadata("/dev/null").unwrap().file_type();
+            assert!(null.is_char_device(), "/dev/null was replaced");
+        }
+        // The named fallback refuses too.
+        assert!(matches!(
+            write_named(dir.path(), &link, b"secret", Mode::Secret, true),
+            Err(Error::NotRegularFile(FileKind::Symlink))
+        ));
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        write_atomic(&target, b"new", Mode::Secret, true).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
     }
 
     #[test]

@@ -91,7 +91,16 @@ fn find_subslice(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// Parse every PEM block in `data`.
 ///
 /// `what` names the input in errors ("private key", "certificate").
+///
+/// Well-formed PEM is decoded here into buffers sized once and wiped when dropped: the
+/// `pem` crate joins the base64 lines into a growing `String` that is freed unwiped, which
+/// left copies of a key's PEM text in memory (a core dump of `mint` held them several
+/// times). Anything unusual (an unmatched END, bad base64, odd framing) goes to the `pem`
+/// crate, whose errors are reported.
 pub fn parse_all(data: &[u8], what: Input) -> Result<Vec<Block>> {
+    if let Some(blocks) = parse_wiped(data) {
+        return Ok(blocks);
+    }
     let blocks = pem::parse_many(data).map_err(|e| Error::corrupt(what, pem_error(&e)))?;
     if blocks.is_empty() {
         return Err(Error::corrupt(what, "no complete PEM block found"));
@@ -111,6 +120,74 @@ pub fn parse_all(data: &[u8], what: Input) -> Result<Vec<Block>> {
             }
         })
         .collect())
+}
+
+/// Strictly well-formed PEM (BEGIN and END lines on their own, matching labels, optional
+/// RFC 1421 headers ended by a blank line, valid base64), decoded without an unwiped copy;
+/// `None` for anything else.
+fn parse_wiped(data: &[u8]) -> Option<Vec<Block>> {
+    use base64::Engine as _;
+    use zeroize::Zeroizing;
+    let text = std::str::from_utf8(data).ok()?;
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let mut blocks = Vec::new();
+    while let Some(line) = lines.next() {
+        let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|r| r.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        let mut headers = Vec::new();
+        // The base64 text without line breaks; never longer than the input, so it never
+        // grows (and leaves no copy behind).
+        let mut body = Zeroizing::new(Vec::with_capacity(data.len()));
+        let mut first = true;
+        let mut in_headers = false;
+        loop {
+            let line = lines.next()?;
+            if let Some(end) = line
+                .strip_prefix("-----END ")
+                .and_then(|r| r.strip_suffix("-----"))
+            {
+                if end != label || in_headers {
+                    return None;
+                }
+                break;
+            }
+            if first && line.contains(':') {
+                in_headers = true;
+            }
+            first = false;
+            if in_headers {
+                if line.trim().is_empty() {
+                    in_headers = false;
+                    continue;
+                }
+                let (k, v) = line.split_once(':')?;
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                continue;
+            }
+            if line.starts_with("-----") {
+                return None;
+            }
+            body.extend(line.bytes().filter(|b| !b.is_ascii_whitespace()));
+        }
+        if body.is_empty() {
+            return None;
+        }
+        let mut out = Zeroizing::new(vec![0u8; base64::decoded_len_estimate(body.len())]);
+        let n = base64::engine::general_purpose::STANDARD
+            .decode_slice(&body[..], &mut out[..])
+            .ok()?;
+        out.truncate(n);
+        blocks.push(Block {
+            label: label.to_owned(),
+            headers,
+            contents: std::mem::take(&mut *out),
+        });
+    }
+    (!blocks.is_empty()).then_some(blocks)
 }
 
 fn pem_error(e: &pem::PemError) -> String {
@@ -152,6 +229,40 @@ mod tests {
             "AES-128-CBC,00112233445566778899AABBCCDDEEFF"
         );
         assert_eq!(blocks[0].contents, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn the_wiped_parser_agrees_with_the_pem_crate() {
+        let der: Vec<u8> = (0..=255u8).cycle().take(1219).collect();
+        let key = encode("PRIVATE KEY", &der);
+        let crlf = key.replace('\n', "\r\n");
+        let two = format!("junk before\n{key}{}", encode("CERTIFICATE", &der[..100]));
+        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAEC\n-----END RSA PRIVATE KEY-----\n";
+        for text in [key.as_str(), crlf.as_str(), two.as_str(), legacy] {
+            let ours = parse_wiped(text.as_bytes()).expect(text);
+            let theirs = pem::parse_many(text.as_bytes()).unwrap();
+            assert_eq!(ours.len(), theirs.len());
+            for (a, b) in ours.iter().zip(&theirs) {
+                assert_eq!(a.label, b.tag());
+                assert_eq!(a.contents, b.contents());
+                let hs: Vec<(String, String)> = b
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                assert_eq!(a.headers, hs);
+            }
+        }
+        // What is not plainly well formed goes to the pem crate (and its errors).
+        for bad in [
+            "-----BEGIN X-----\nAAEC\n",
+            "-----BEGIN X-----\nAAEC\n-----END Y-----\n",
+            "-----BEGIN X-----\n-----END X-----\n",
+            "-----BEGIN X-----\nA!EC\n-----END X-----\n",
+            "no pem here",
+        ] {
+            assert!(parse_wiped(bad.as_bytes()).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! - [`LoginUrl`]: `login`, `test`, a My Domain, a sandbox My Domain or an Experience Cloud
 //!   site URL, and the audience Salesforce expects for each.
 //! - [`Client`]: HTTPS with the system's trusted roots (or a private CA), proxies from the
-//!   environment, plain `http://` only to loopback (the local emulator), timeouts.
+//!   environment (curl's rules: `HTTPS_PROXY` or `ALL_PROXY`, never `HTTP_PROXY`, for
+//!   HTTPS), plain `http://` only to loopback (the local emulator: a literal loopback
+//!   address, or a name every address of which is loopback, checked with the
+//!   [`Resolver`] before connecting), timeouts.
 //! - [`Exchange`]: the granted token ([`TokenResponse`]) or Salesforce's refusal
 //!   ([`OAuthError`]), with an [`explain`]ed cause and fix for every known error
 //!   ([`TokenError`]).
@@ -16,7 +19,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ureq::Agent;
@@ -58,27 +61,37 @@ pub struct ProxySettings {
 }
 
 impl ProxySettings {
-    /// From the environment: `https_proxy`/`HTTPS_PROXY`, else `all_proxy`/`ALL_PROXY`, else
-    /// `http_proxy`/`HTTP_PROXY`; and `no_proxy`/`NO_PROXY`. Empty values count as unset.
+    /// From the environment, by curl's rules for HTTPS (the only scheme certmint proxies):
+    /// `https_proxy`/`HTTPS_PROXY`, else `all_proxy`/`ALL_PROXY`; and `no_proxy`/`NO_PROXY`.
+    /// `http_proxy`/`HTTP_PROXY` are for plain HTTP and never used for HTTPS (curl does not
+    /// either: a proxy meant for unencrypted traffic would otherwise see every token
+    /// request's destination). Empty values count as unset.
     pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`ProxySettings::from_env`] over any variable lookup (for tests).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
         let get = |names: &[&str]| {
             names
                 .iter()
-                .filter_map(|n| std::env::var(n).ok())
+                .filter_map(|n| var(n))
                 .map(|v| v.trim().to_owned())
                 .find(|v| !v.is_empty())
         };
         ProxySettings {
-            proxy: get(&[
-                "https_proxy",
-                "HTTPS_PROXY",
-                "all_proxy",
-                "ALL_PROXY",
-                "http_proxy",
-                "HTTP_PROXY",
-            ]),
+            proxy: get(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
             no_proxy: get(&["no_proxy", "NO_PROXY"]),
         }
+    }
+
+    /// The proxy as errors show it: without a user name or password.
+    pub fn shown(&self) -> Option<String> {
+        self.proxy.as_deref().map(|p| {
+            let (scheme, rest) = p.split_once("://").unwrap_or(("http", p));
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            crate::text::escape(&format!("{scheme}://{}", rest.trim_end_matches('/')))
+        })
     }
 
     /// True when requests to `host` should go through the proxy. Loopback never does.
@@ -167,6 +180,95 @@ fn cidr_contains(net: IpAddr, bits: u32, ip: IpAddr) -> bool {
     }
 }
 
+/// Resolves a host name and port to its addresses, for the plain-HTTP check
+/// ([`check_plain_http`]): the system's resolver by default, a fixed table in tests.
+#[derive(Clone)]
+pub struct Resolver(Arc<ResolveFn>);
+
+type ResolveFn = dyn Fn(&str, u16) -> std::io::Result<Vec<IpAddr>> + Send + Sync;
+
+impl Resolver {
+    /// The operating system's resolver (`getaddrinfo`: /etc/hosts, DNS ...).
+    pub fn system() -> Self {
+        Resolver::new(|host, port| {
+            use std::net::ToSocketAddrs;
+            Ok((host, port).to_socket_addrs()?.map(|a| a.ip()).collect())
+        })
+    }
+
+    /// A resolver from a function.
+    pub fn new(
+        f: impl Fn(&str, u16) -> std::io::Result<Vec<IpAddr>> + Send + Sync + 'static,
+    ) -> Self {
+        Resolver(Arc::new(f))
+    }
+
+    /// The addresses of `host`.
+    pub fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<IpAddr>> {
+        (self.0)(host, port)
+    }
+}
+
+impl Default for Resolver {
+    fn default() -> Self {
+        Resolver::system()
+    }
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Resolver")
+    }
+}
+
+/// Plain `http://` may go to `host` only when it is a loopback address, or a loopback name
+/// (`localhost`, `*.localhost`) every address of which is loopback: a `.localhost` name
+/// that resolves elsewhere (a hosts file, a DNS answer) would send the assertion, and
+/// then the access token, to another machine in clear text. Checked before connecting.
+pub fn check_plain_http(host: &str, port: u16, resolver: &Resolver) -> Result<()> {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    let refuse = |why: String| {
+        Err(Error::invalid(
+            Input::Url,
+            format!(
+                "refusing plain http:// to `{}`: {why}; only loopback may be reached without TLS",
+                crate::text::escape(h)
+            ),
+        ))
+    };
+    if let Ok(ip) = h.parse::<IpAddr>() {
+        return if ip.to_canonical().is_loopback() {
+            Ok(())
+        } else {
+            refuse("it is not a loopback address".into())
+        };
+    }
+    if !is_loopback_host(h) {
+        return refuse("it is not a loopback name".into());
+    }
+    let addrs = resolver.resolve(h, port).map_err(|e| {
+        Error::network(
+            NetworkKind::Dns,
+            format!(
+                "{}: the host name does not resolve ({e})",
+                crate::text::escape(h)
+            ),
+        )
+    })?;
+    if addrs.is_empty() {
+        return Err(Error::network(
+            NetworkKind::Dns,
+            format!("{}: the host name does not resolve", crate::text::escape(h)),
+        ));
+    }
+    if let Some(other) = addrs.iter().find(|a| !a.to_canonical().is_loopback()) {
+        return refuse(format!(
+            "it resolves to {other}, which is not a loopback address"
+        ));
+    }
+    Ok(())
+}
+
 /// Options for [`Client`].
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -184,6 +286,8 @@ pub struct ClientOptions {
     /// Idle connections kept open per host for reuse (at least 1). Batch minting sets it
     /// to its number of workers so that every worker keeps its connection.
     pub pool_per_host: usize,
+    /// Resolves names for the plain-HTTP check ([`check_plain_http`]).
+    pub resolver: Resolver,
 }
 
 impl Default for ClientOptions {
@@ -195,6 +299,7 @@ impl Default for ClientOptions {
             proxy: ProxySettings::default(),
             user_agent: concat!("certmint/", env!("CARGO_PKG_VERSION")).into(),
             pool_per_host: 3,
+            resolver: Resolver::system(),
         }
     }
 }
@@ -300,15 +405,7 @@ impl Client {
     pub(crate) fn agent_for(&self, url: &str) -> Result<&Agent> {
         let u = Url::parse(url, Input::Url)?;
         if u.scheme == "http" {
-            if !is_loopback_host(&u.host) {
-                return Err(Error::invalid(
-                    Input::Url,
-                    format!(
-                        "refusing plain http:// to `{}`: only loopback may be reached without TLS",
-                        u.host
-                    ),
-                ));
-            }
+            check_plain_http(&u.host, u.port.unwrap_or(80), &self.opts.resolver)?;
             return Ok(self.plain.get_or_init(|| self.config(None, None)));
         }
         let (direct, proxied, _) = self.tls_agents()?;
@@ -327,6 +424,43 @@ impl Client {
         !login.is_loopback() && self.opts.proxy.uses_proxy_for(login.host())
     }
 
+    /// A failed request to `url`, classified; when it went through the proxy and failed
+    /// before reaching the target (the proxy refused the connection, does not resolve,
+    /// did not answer, or refused the tunnel), the proxy is named, not the target.
+    fn failed(&self, e: ureq::Error, url: &str) -> Error {
+        let err = classify(e, url);
+        let proxied = url.starts_with("https")
+            && Url::parse(url, Input::Url).is_ok_and(|u| self.opts.proxy.uses_proxy_for(&u.host));
+        match (&err, self.opts.proxy.shown()) {
+            (
+                Error::Network {
+                    kind:
+                        kind @ (NetworkKind::Connect
+                        | NetworkKind::Dns
+                        | NetworkKind::Proxy
+                        | NetworkKind::Timeout),
+                    detail,
+                },
+                Some(proxy),
+            ) if proxied => {
+                let what = match kind {
+                    NetworkKind::Connect => "refused or dropped the connection",
+                    NetworkKind::Dns => "does not resolve",
+                    NetworkKind::Timeout => "did not answer in time",
+                    _ => "refused the tunnel",
+                };
+                let cause = detail.strip_prefix(&format!("{url}: ")).unwrap_or(detail);
+                Error::network(
+                    NetworkKind::Proxy,
+                    format!(
+                        "the proxy {proxy} (from HTTPS_PROXY or ALL_PROXY) {what}, on the way to {url}: {cause}"
+                    ),
+                )
+            }
+            _ => err,
+        }
+    }
+
     /// POST the assertion to `<login>/services/oauth2/token`.
     pub fn exchange(&self, login: &LoginUrl, assertion: &str) -> Result<Exchange> {
         let url = login.token_url();
@@ -336,7 +470,7 @@ impl Client {
             .post(&url)
             .content_type(FORM_CONTENT_TYPE)
             .send(body.as_bytes())
-            .map_err(|e| classify(e, &url))?;
+            .map_err(|e| self.failed(e, &url))?;
         let (status, ctype, location, bytes) = read_response(resp, &url)?;
         if status == 200 {
             return TokenResponse::parse(&bytes).map(Exchange::Granted);
@@ -365,7 +499,7 @@ impl Client {
             .get(&url)
             .header("Authorization", auth.as_str())
             .call()
-            .map_err(|e| classify(e, &url))?;
+            .map_err(|e| self.failed(e, &url))?;
         let (status, ctype, location, bytes) = read_response(resp, &url)?;
         match status {
             200 => Identity::parse(&url, &bytes).map(IdentityCheck::Verified),
@@ -706,6 +840,83 @@ mod tests {
         assert!(p.uses_proxy_for("login.salesforce.com"));
         assert!(!p.uses_proxy_for("127.0.0.1"));
         assert!(!p.uses_proxy_for("a.internal.example"));
+    }
+
+    #[test]
+    fn http_proxy_is_never_used_for_https() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            ProxySettings::from_lookup(move |n| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        assert_eq!(env(&[("HTTP_PROXY", "http://p:1")]).proxy, None);
+        assert_eq!(env(&[("http_proxy", "http://p:1")]).proxy, None);
+        assert_eq!(
+            env(&[("HTTP_PROXY", "http://p:1"), ("ALL_PROXY", "http://a:2")]).proxy,
+            Some("http://a:2".into())
+        );
+        assert_eq!(
+            env(&[("HTTPS_PROXY", "http://s:3"), ("ALL_PROXY", "http://a:2")]).proxy,
+            Some("http://s:3".into())
+        );
+        assert_eq!(env(&[("HTTPS_PROXY", "  ")]).proxy, None);
+        let p = env(&[("HTTPS_PROXY", "http://user:s3cret@proxy.example:3128/")]);
+        assert_eq!(p.shown().unwrap(), "http://proxy.example:3128");
+    }
+
+    #[test]
+    fn plain_http_only_where_every_address_is_loopback() {
+        let table = Resolver::new(|host, _| match host {
+            "localhost" => Ok(vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()]),
+            "emu.localhost" => Ok(vec!["127.0.0.1".parse().unwrap()]),
+            "mapped.localhost" => Ok(vec!["::ffff:127.0.0.1".parse().unwrap()]),
+            "evil.localhost" => Ok(vec!["192.0.2.7".parse().unwrap()]),
+            "mixed.localhost" => Ok(vec![
+                "127.0.0.1".parse().unwrap(),
+                "192.0.2.7".parse().unwrap(),
+            ]),
+            "empty.localhost" => Ok(vec![]),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such host",
+            )),
+        });
+        for ok in [
+            "127.0.0.1",
+            "127.3.4.5",
+            "::1",
+            "[::1]",
+            "localhost",
+            "emu.localhost",
+            "mapped.localhost",
+        ] {
+            check_plain_http(ok, 80, &table).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for (bad, why) in [
+            ("evil.localhost", "resolves to 192.0.2.7"),
+            ("mixed.localhost", "resolves to 192.0.2.7"),
+            ("10.0.0.1", "not a loopback address"),
+            ("login.salesforce.com", "not a loopback name"),
+            ("empty.localhost", "does not resolve"),
+            ("gone.localhost", "does not resolve"),
+        ] {
+            let err = check_plain_http(bad, 80, &table).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        // The client checks before connecting: nothing listens on 192.0.2.7, and the
+        // refusal comes from the check, not from a failed connection.
+        let c = Client::new(ClientOptions {
+            resolver: table,
+            ..ClientOptions::default()
+        })
+        .unwrap();
+        let err = c
+            .agent_for("http://evil.localhost:7357/services/oauth2/token")
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        assert!(c.agent_for("http://emu.localhost:7357/x").is_ok());
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct InitSettings {
     pub kdf: KeyEncryption,
     /// Client id, username, login URL for `mint`.
     pub salesforce: SalesforceSettings,
+    /// Make a JKS keystore in each generation (`init --no-jks`: false, recorded in the
+    /// manifest; `check`, `renew` and `rotate` then do not expect one).
+    pub jks: bool,
 }
 
 /// What happened to a file.
@@ -240,19 +243,21 @@ pub fn enclosing_workdir(dir: &Path) -> Option<PathBuf> {
 /// Read the manifest of `dir`.
 pub fn load(dir: &Path) -> Result<Manifest> {
     let path = manifest_path(dir);
-    let meta = std::fs::metadata(&path)?;
-    if meta.len() > 1024 * 1024 {
-        return Err(Error::corrupt(Input::Manifest, "larger than 1 MiB"));
-    }
-    let text = std::fs::read_to_string(&path)?;
-    Manifest::parse(&text, &path)
+    let bytes =
+        crate::readfile::read_at_most(&path, manifest::MAX_LEN as u64).map_err(|e| match e {
+            Error::TooLarge { .. } => Error::corrupt(Input::Manifest, "larger than 1 MiB"),
+            other => other,
+        })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::corrupt(Input::Manifest, "it is not UTF-8 text"))?;
+    Manifest::parse(text, &path)
 }
 
 /// Write the manifest (atomically), unless it is unchanged.
 fn save(dir: &Path, m: &Manifest) -> Result<()> {
     let text = m.to_toml()?;
     let path = manifest_path(dir);
-    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+    if crate::readfile::read(&path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(());
     }
     output::write_atomic(&path, text.as_bytes(), Mode::Public, true).map_err(|e| writing(&path, e))
@@ -272,15 +277,19 @@ pub fn intact(dir: &Path) -> Result<bool> {
     let Some(g) = m.current_generation() else {
         return Ok(false);
     };
-    if g.files.len() != manifest::ROLES.len() {
+    if g.files.len() != m.roles().len() {
         return Ok(false);
     }
     for (role, f) in &g.files {
         let path = dir.join(&g.dir).join(&f.name);
-        match std::fs::read(&path) {
+        match crate::readfile::read_secret(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
             // A deleted unencrypted key is the user's choice, not damage.
             Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
+            // A JKS removed after its import in Certificate and Key Management (as the next
+            // steps advise) is not remade.
+            Err(Error::Io(e)) if *role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
+            }
             _ => return Ok(false),
         }
     }
@@ -378,8 +387,15 @@ impl Builder<'_> {
         self.path(role).symlink_metadata().is_ok()
     }
 
-    fn read(&self, role: Role) -> Result<Vec<u8>> {
-        Ok(std::fs::read(self.path(role))?)
+    /// Read a file of the generation (a FIFO, device or oversize file in its place is
+    /// refused, naming it).
+    fn read(&self, role: Role) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        crate::readfile::read_secret(&self.path(role)).map_err(|e| match e {
+            Error::NotRegularFile(_) | Error::TooLarge { .. } => {
+                self.mismatch(role, &format!("cannot be used ({e})"))
+            }
+            other => other,
+        })
     }
 
     fn create(&mut self, role: Role, bytes: &[u8]) -> Result<()> {
@@ -455,7 +471,10 @@ fn build_generation(
 ) -> Result<Vec<(Role, PathBuf, Action)>> {
     let gen_dir = dir.join(g_name);
     if !gen_dir.is_dir() {
-        std::fs::create_dir(&gen_dir).map_err(|e| at(&gen_dir, e))?;
+        output::create_private_dir(&gen_dir).map_err(|e| match e {
+            Error::Io(e) => at(&gen_dir, e),
+            other => other,
+        })?;
     }
     output::clean_stale_temps(&gen_dir);
     let mut b = Builder {
@@ -502,7 +521,7 @@ fn build_generation(
         match source {
             KeySource::From(ref prev) => {
                 let prev_path = dir.join(prev).join(Role::EncryptedKey.file_name(&b.stem));
-                let bytes = std::fs::read(&prev_path)?;
+                let bytes = crate::readfile::read_secret(&prev_path)?;
                 let (key, _) = crate::key::load(&bytes, Some(b.password))?;
                 b.create(Role::EncryptedKey, &bytes)?;
                 key
@@ -580,7 +599,7 @@ fn build_generation(
     };
     if b.exists(Role::CertificateDer) {
         if !b.files.iter().any(|(r, _, _)| *r == Role::CertificateDer) {
-            if b.read(Role::CertificateDer)? != cert.der {
+            if *b.read(Role::CertificateDer)? != cert.der {
                 return Err(b.mismatch(Role::CertificateDer, "differs from the PEM certificate"));
             }
             b.kept(Role::CertificateDer);
@@ -599,7 +618,7 @@ fn build_generation(
         let der = pkcs12::write(&key, &chain, &alias, b.password, profile)?;
         b.create(Role::Pkcs12, &der)?;
     }
-    if !b.keep_keystore(Role::Jks, &fingerprint, &cert.der)? {
+    if m.jks && !b.keep_keystore(Role::Jks, &fingerprint, &cert.der)? {
         let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
         // Proven by reading it back, and checked against Salesforce's rules, exactly as
         // `certmint jks` does.
@@ -610,7 +629,7 @@ fn build_generation(
     // 6. Record every file with its digest; the generation is complete.
     let mut records = std::collections::BTreeMap::new();
     for (role, path, _) in &b.files {
-        let bytes = std::fs::read(path)?;
+        let bytes = crate::readfile::read_secret(path)?;
         records.insert(
             *role,
             FileRecord {
@@ -672,12 +691,13 @@ pub fn init(
             ),
         ));
     }
-    match std::fs::create_dir(dir) {
+    // 0700 whatever the umask (see [`output::create_private_dir`]).
+    match output::create_private_dir(dir) {
+        Ok(()) => {}
         // Another run may have made it a moment ago: the lock below decides.
-        Err(e) if !(e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir()) => {
-            return Err(at(dir, e));
-        }
-        _ => {}
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+        Err(Error::Io(e)) => return Err(at(dir, e)),
+        Err(e) => return Err(e),
     }
     let _lock = lock(dir)?;
     let (mut m, resumed) = if is_workdir(dir) {
@@ -704,6 +724,7 @@ pub fn init(
             p12_profile: settings.profile,
             current: None,
             salesforce: settings.salesforce.clone(),
+            jks: settings.jks,
             generations: Vec::new(),
             apps: Vec::new(),
         };
@@ -898,9 +919,9 @@ pub fn rotate(
 /// or, when that file is gone, opens its PKCS#12 ([`Error::WrongPassword`] otherwise).
 /// Nothing is proven when neither file is there.
 fn prove_password(dir: &Path, m: &Manifest, g: &Generation, password: &Password) -> Result<()> {
-    if let Ok(bytes) = std::fs::read(file_path(dir, m, g, Role::EncryptedKey)) {
+    if let Ok(bytes) = crate::readfile::read_secret(&file_path(dir, m, g, Role::EncryptedKey)) {
         crate::key::load(&bytes, Some(password))?;
-    } else if let Ok(bytes) = std::fs::read(file_path(dir, m, g, Role::Pkcs12)) {
+    } else if let Ok(bytes) = crate::readfile::read_secret(&file_path(dir, m, g, Role::Pkcs12)) {
         crate::keystore::open(&bytes, password, None, None, true)?;
     }
     Ok(())
@@ -975,13 +996,16 @@ pub fn activate_with(
             format!("{} is not complete; finish it first", g.dir),
         ));
     }
-    // Never point `current` at files that are gone or changed.
+    // Never point `current` at files that are gone or changed (the unencrypted key and a
+    // JKS removed after its import, as advised, excepted).
     for (role, f) in &g.files {
         let path = dir.join(&g.dir).join(&f.name);
-        match std::fs::read(&path) {
+        match crate::readfile::read_secret(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
             // The unencrypted key may have been deleted as the docs advise.
             Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
+            Err(Error::Io(e)) if *role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
+            }
             Ok(_) => {
                 return Err(Error::invalid(
                     Input::Generation,
@@ -992,11 +1016,21 @@ pub fn activate_with(
                     ),
                 ));
             }
-            Err(_) => {
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::invalid(
                     Input::Generation,
                     format!(
                         "`{}` is missing; restore it (or run `certmint init` on the directory) before activating {}",
+                        path.display(),
+                        g.dir
+                    ),
+                ));
+            }
+            Err(e) => {
+                return Err(Error::invalid(
+                    Input::Generation,
+                    format!(
+                        "`{}` cannot be read ({e}); restore it before activating {}",
                         path.display(),
                         g.dir
                     ),

@@ -7,7 +7,7 @@ use super::{Check, Finding, Options, Report, Status, expiry};
 use crate::manifest::{self, Manifest, Role};
 use crate::salesforce;
 use crate::text::escape;
-use crate::{Password, Result, workdir};
+use crate::{Error, Password, Result, workdir};
 
 /// Check a directory made by `certmint init` whose manifest `m` was loaded
 /// ([`workdir::load`]): nothing left unfinished, the current generation's files present
@@ -28,6 +28,7 @@ pub fn directory(
         findings,
     };
     let mut findings = Vec::new();
+    findings.extend(super::permissions::findings(dir, m));
     if let Some(p) = m.pending() {
         findings.push(
             Finding::new(
@@ -53,11 +54,11 @@ pub fn directory(
         return Ok(report(findings));
     };
     let gen_label = g.dir.as_str();
-    for role in manifest::ROLES {
+    for role in m.roles() {
         findings.push(file_finding(dir, &shown, g, role).generation(gen_label));
     }
     let cert_path = workdir::file_path(dir, m, g, Role::Certificate);
-    match std::fs::read(&cert_path)
+    match crate::readfile::read(&cert_path)
         .ok()
         .and_then(|d| crate::x509::parse(&d).ok())
     {
@@ -109,7 +110,11 @@ pub fn directory(
         ));
     }
     if let Some(pw) = password {
-        for role in [Role::Pkcs12, Role::Jks] {
+        for role in m
+            .roles()
+            .into_iter()
+            .filter(|r| matches!(r, Role::Pkcs12 | Role::Jks))
+        {
             findings.extend(keystore_findings(dir, m, g, role, pw));
         }
     }
@@ -149,7 +154,7 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
         );
     };
     let path = dir.join(&g.dir).join(&rec.name);
-    let (status, detail, fix) = match std::fs::read(&path) {
+    let (status, detail, fix) = match crate::readfile::read_secret(&path) {
         Ok(bytes) if manifest::file_digest(&bytes) == rec.sha256 => (
             Status::Pass,
             format!("{} present and unchanged", rec.name),
@@ -169,6 +174,26 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
                 rec.name
             ),
             None,
+        ),
+        // Removed after its import in Certificate and Key Management, as advised: the JKS
+        // protects the key only as well as its password.
+        Err(Error::Io(e)) if role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
+            return Finding::new(
+                Check::FileIntact,
+                Status::NotChecked,
+                format!(
+                    "{} is not there (fine once imported in Certificate and Key Management; `certmint jks` remakes it from the key and certificate)",
+                    rec.name
+                ),
+            );
+        }
+        // A FIFO, a device (a symlink to /dev/zero) or an oversize file in its place.
+        Err(e @ (Error::NotRegularFile(_) | Error::TooLarge { .. })) => (
+            Status::Fail,
+            format!("{} cannot be read: {e}", rec.name),
+            Some(format!(
+                "move it away and restore the file from a backup, or run certmint init {shown} to rebuild it"
+            )),
         ),
         Err(_) => (
             Status::Fail,
@@ -199,7 +224,7 @@ fn keystore_findings(
     password: &Password,
 ) -> Vec<Finding> {
     let path = workdir::file_path(dir, m, g, role);
-    let Ok(data) = std::fs::read(&path) else {
+    let Ok(data) = crate::readfile::read_secret(&path) else {
         return Vec::new();
     };
     let opened = crate::keystore::open(&data, password, None, None, true);

@@ -14,7 +14,7 @@ use super::password::{PassSource, Passwords, Purpose, can_prompt, prompt_line};
 use super::stdio::errln;
 
 /// Largest input file certmint reads (keys, certificates and keystores are a few KiB).
-pub(super) const MAX_INPUT: u64 = 16 * 1024 * 1024;
+pub(super) const MAX_INPUT: u64 = certmint::readfile::MAX_INPUT;
 
 /// Per-invocation context.
 pub(crate) struct Ctx {
@@ -84,6 +84,7 @@ impl Ctx {
         }
         let info = certmint::key::probe(&data)
             .map_err(|e| CliError::lib("cannot read private key", Some(path), e))?;
+        warn_if_open_to_others(path, "the private key");
         let pw = if info.is_encrypted() {
             Some(self.passwords.get(
                 passin,
@@ -99,39 +100,35 @@ impl Ctx {
     }
 }
 
-/// Read a whole file, refusing huge ones.
+/// Read a whole input file through the library's one reader: a regular file only (a
+/// FIFO or device is refused, never waited on), at most [`MAX_INPUT`] bytes, pre-sized.
 pub(super) fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| CliError::io(format!("cannot read {what}"), path, e))?;
-    if meta.is_dir() {
-        return Err(
-            CliError::new(format!("cannot read {what} `{}`", shown(path)))
-                .cause("it is a directory")
-                .hint("give the path of a file"),
+    certmint::readfile::read(path)
+        .map_err(|e| CliError::lib(format!("cannot read {what}"), Some(path), e))
+}
+
+/// Warn when a file a private key is read from is open to other users of the machine (ssh
+/// refuses such a key; certmint writes keys 0600).
+pub(super) fn warn_if_open_to_others(path: &Path, what: &str) {
+    if let Some(mode) = certmint::readfile::open_to_others(path) {
+        let how = if mode & 0o044 != 0 {
+            "can be read by other users of this machine"
+        } else {
+            "is open to other users of this machine"
+        };
+        errln!(
+            "warning: {what} `{}` {how} (mode {mode:04o}); restrict it with `chmod 600 {}` (ssh refuses keys like this)",
+            shown(path),
+            shown(path)
         );
     }
-    if meta.len() > MAX_INPUT {
-        return Err(
-            CliError::new(format!("cannot read {what} `{}`", shown(path))).cause(format!(
-                "the file is {} bytes; certmint reads at most {MAX_INPUT}",
-                meta.len()
-            )),
-        );
+}
+
+/// [`warn_if_open_to_others`] for the keys and keystores of a certmint directory.
+pub(super) fn warn_open_secrets_in(dir: &Path, m: &certmint::manifest::Manifest) {
+    for (path, _) in certmint::check::exposed_secrets(dir, m) {
+        warn_if_open_to_others(&path, "the private key file");
     }
-    // The size above is 0 for pipes and devices (`<(...)`, /dev/zero): bound the read too.
-    use std::io::Read;
-    let mut data = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut data))
-        .map_err(|e| CliError::io(format!("cannot read {what}"), path, e))?;
-    if data.len() as u64 > MAX_INPUT {
-        return Err(
-            CliError::new(format!("cannot read {what} `{}`", shown(path))).cause(format!(
-                "it holds more than {MAX_INPUT} bytes; certmint reads at most {MAX_INPUT}"
-            )),
-        );
-    }
-    Ok(data)
 }
 
 /// Fail before slow work when an output exists (and `--force` is off).
@@ -305,6 +302,9 @@ impl Ctx {
         let data = zeroize::Zeroizing::new(self.read(path, "keystore")?);
         let cannot = |e| CliError::lib("cannot read keystore", Some(path), e);
         certmint::keystore::probe(&data).map_err(cannot)?;
+        if want_key {
+            warn_if_open_to_others(path, "the keystore");
+        }
         let what = format!("the keystore `{}`", shown(path));
         let pw = self
             .passwords

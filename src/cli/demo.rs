@@ -124,7 +124,8 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
         }
         None => {
             if !dir.exists() {
-                std::fs::create_dir(dir).map_err(|e| CliError::io("cannot create", dir, e))?;
+                certmint::output::create_private_dir(dir)
+                    .map_err(|e| CliError::lib("cannot create", Some(dir), e))?;
             }
             let mut raw = [0u8; 18];
             getrandom_fill(&mut raw)?;
@@ -157,6 +158,7 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
             username: Some(DEMO_USER.into()),
             login_url: None,
         },
+        jks: true,
     };
     ctx.say(format!("1. the recipe, into `{}`", shown(dir)));
     let report = workdir::init(dir, &settings, &password, certmint::x509::now_seconds())

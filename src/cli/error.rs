@@ -177,6 +177,32 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::Busy { .. } => {
             "wait for the other run to finish (or stop it), then run the command again; nothing was changed by this one".into()
         }
+        E::NotRegularFile(certmint::error::FileKind::Directory) => {
+            "give the path of a file, not a directory".into()
+        }
+        E::NotRegularFile(_) => {
+            "certmint reads and replaces only regular files (--force never replaces a device, pipe, socket or symbolic link): give the path of a regular file".into()
+        }
+        E::KdfLimit(x) => {
+            use certmint::kdf::LimitKind as K;
+            match x.kind {
+                K::ScryptMemory => format!(
+                    "if you trust this file, allow it with --max-scrypt-memory {} (MiB)",
+                    x.needed.div_ceil(1 << 20)
+                ),
+                K::Iterations => format!(
+                    "if you trust this file, allow it with --max-kdf-iterations {}",
+                    x.needed
+                ),
+                _ => format!(
+                    "if you trust these files, raise --max-kdf-iterations (the budget is {} times it), or read fewer files at once",
+                    certmint::kdf::BUDGET_FACTOR
+                ),
+            }
+        }
+        E::TooLarge { .. } => {
+            "check that this is the file you meant: keys, certificates and keystores are a few KiB".into()
+        }
         E::Io(e) => match e.kind() {
             std::io::ErrorKind::NotFound => "check the path".into(),
             std::io::ErrorKind::PermissionDenied => {

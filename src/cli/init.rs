@@ -27,11 +27,11 @@ NOTES:
 Makes, in DIR/g1-<date>/: the encrypted key (server.pass.key), the unencrypted key for the
 Salesforce CLI (server.key), the CSR, the certificate as PEM (server.crt, upload this to
 the External Client App or connected app) and DER (server.cer), a PKCS#12 (server.p12)
-and a Salesforce-ready JKS (server.jks), all under one password; DIR/current points at
-the generation, and DIR/certmint.toml records every file, its SHA-256, the certificate's
-validity and the alias, so that check, renew, rotate, mint and inspect work from DIR
-alone. It ends with the next steps: what to upload where, and the exact commands to prove
-the setup.
+and a Salesforce-ready JKS (server.jks; none with --no-jks: a JKS is only as strong as its
+password), all under one password; DIR/current points at the generation, and
+DIR/certmint.toml records every file, its SHA-256, the certificate's validity and the
+alias, so that check, renew, rotate, mint and inspect work from DIR alone. It ends with the
+next steps: what to upload where, and the exact commands to prove the setup.
 
 Run it again at any time: on a complete directory it changes nothing and says so (no
 password needed); after an interruption it finishes what is missing, reusing the key it
@@ -94,6 +94,12 @@ pub(crate) struct InitArgs {
     /// Login URL recorded for `certmint mint --dir`: login, test, a My Domain or site URL.
     #[arg(long, value_name = "URL", value_parser = super::shell::LOGIN_URLS, hide_possible_values = true)]
     pub login_url: Option<String>,
+    /// Make no JKS keystore, for integrations that never import one into Certificate and
+    /// Key Management: a JKS protects its key with about one SHA-1 per password guess, so
+    /// it is as weak as its password. Recorded in the manifest; check, renew and rotate
+    /// then do not expect one.
+    #[arg(long)]
+    pub no_jks: bool,
 }
 
 pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
@@ -157,6 +163,7 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
     let subject = if existing {
         let m = workdir::load(dir).map_err(cannot)?;
         note_ignored_flags(ctx, &args, &m);
+        super::common::warn_open_secrets_in(dir, &m);
         certmint::subject::Subject::parse_openssl(&m.subject).map_err(cannot)?
     } else {
         args.subject.resolve()?
@@ -203,6 +210,7 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
             Kdf::Scrypt => KeyEncryption::scrypt_default(),
         },
         salesforce: given.clone(),
+        jks: !args.no_jks,
     };
     if !existing && !ctx.quiet {
         errln!(
@@ -264,6 +272,11 @@ fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
     if let Some(bits) = args.bits.filter(|b| Some(*b) != current_bits) {
         ctx.say(format!(
             "note: `{dir}` already has a manifest; its key is kept and --bits {bits} is ignored; to move to a {bits}-bit key, run `certmint rotate {dir} --bits {bits}`"
+        ));
+    }
+    if args.no_jks && m.jks {
+        ctx.say(format!(
+            "note: `{dir}` was made with a JKS keystore; --no-jks applies to a new directory only (delete the JKS files yourself once imported, or not needed)"
         ));
     }
     let given_subject = !args.subject.is_empty();
@@ -355,15 +368,28 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
     errln!(
         "     External Client App: Edit Policies > OAuth Policies. Connected app: Manage > Edit Policies."
     );
-    errln!(
-        "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"
-    );
-    errln!("     Key Management > Import from Keystore:");
-    errln!(
-        "       {}   alias {}, password: the one you gave certmint",
-        file(Role::Jks),
-        esc(m.alias_of(g))
-    );
+    if m.jks {
+        errln!(
+            "  3. Only if Apex or Named Credentials must sign inside Salesforce: Setup > Certificate and"
+        );
+        errln!("     Key Management > Import from Keystore:");
+        errln!(
+            "       {}   alias {}, password: the one you gave certmint",
+            file(Role::Jks),
+            esc(m.alias_of(g))
+        );
+        errln!(
+            "     The JKS guards the key with about one SHA-1 per password guess (Sun's key protector),"
+        );
+        errln!(
+            "     so it is only as strong as the password: delete it once imported (or if never needed);"
+        );
+        errln!("     check and renew do not need it. `init --no-jks` makes none.");
+    } else {
+        errln!(
+            "  3. No JKS keystore (made with --no-jks): if Apex must sign later, `certmint jks` makes one."
+        );
+    }
     errln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
     errln!(
         "       certmint mint --dir {} --client-id {} --username {}{}",

@@ -86,6 +86,18 @@ pub(super) fn run(ctx: &mut Ctx, args: KeyArgs) -> CliResult<()> {
         return Err(CliError::new(format!("--iter {iterations} is too low"))
             .hint("use at least 600,000 PBKDF2 iterations (the default)"));
     }
+    // Never write a key that certmint would refuse to read back.
+    let most = certmint::kdf::limits().max_iterations;
+    if let KeyEncryption::Pbkdf2 { iterations } = enc
+        && iterations > most
+    {
+        return Err(CliError::new(format!(
+            "--iter {iterations} is more than certmint reads back ({most} per key derivation)"
+        ))
+        .hint(format!(
+            "pass --max-kdf-iterations {iterations} too, here and to every certmint command that reads the key"
+        )));
+    }
     check_out(&args.out, args.force)?;
     let password = if args.unencrypted {
         None

@@ -63,8 +63,10 @@ refused; \"ok\": false with \"exit_code\" 2 and \"error\", \"cause\" and \"hint\
 failure. The fields are listed in docs/ci.md.
 
 HTTPS uses the system's trusted roots (SSL_CERT_FILE and SSL_CERT_DIR are honoured), or
-only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY, else HTTP_PROXY)
-and NO_PROXY; loopback is never proxied. Plain http:// is allowed only to loopback.
+only the CA in --ca-file. Proxies come from HTTPS_PROXY (else ALL_PROXY; HTTP_PROXY is
+not used for HTTPS, as curl does) and NO_PROXY; loopback is never proxied. Plain http:// is
+allowed only to loopback: an address, or a name every address of which is loopback. A
+loopback login URL is sent its own URL as the audience (--audience login warns).
 
 EXIT CODES:
   0  a token was issued (and the identity check passed)
@@ -159,6 +161,11 @@ fn mint(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
     }
     let (ca_certs, key, cert) = signing_material(ctx, &args)?;
     let (client, signer) = client_and_signer(&args, ca_certs, &key, None)?;
+    // What an explanation needs from the key, then the key itself is dropped (and wiped):
+    // the signer holds what signing needs, and nothing else of the key stays in memory
+    // while the exchange waits on the network.
+    let explain_base = explain_context(&login, &audience, None, &key, cert.as_ref());
+    drop(key);
     let deadline = args
         .retry
         .map(|secs| std::time::Instant::now() + Duration::from_secs(secs));
@@ -212,13 +219,8 @@ fn mint(ctx: &mut Ctx, mut args: MintArgs) -> CliResult<ExitStatus> {
                 now: i64::try_from(now).ok(),
                 exp: Some(claims.exp),
                 username: Some(claims.sub.clone()),
-                ..explain_context(
-                    &login,
-                    &audience,
-                    Some(claims.iss.clone()),
-                    &key,
-                    cert.as_ref(),
-                )
+                client_id: Some(claims.iss.clone()),
+                ..explain_base
             };
             report_refusal(&err, &ctx_x, args.json)?;
             return Ok(ExitStatus::No);

@@ -19,6 +19,8 @@ use clap::Args;
 use super::common::Ctx;
 use super::error::{CliError, CliResult};
 use super::jwt::SignerArgs;
+use super::stdio::errln;
+use certmint::text::escape;
 
 #[derive(Args, Debug)]
 pub(crate) struct MintArgs {
@@ -151,6 +153,14 @@ pub(super) fn login_and_audience(args: &MintArgs) -> CliResult<(LoginUrl, String
         })?,
         None => login.default_audience(),
     };
+    // Only when asked for: by default a loopback endpoint gets its own URL as audience.
+    if login.exposes_audience(&audience) {
+        errln!(
+            "warning: the assertion for {} goes to {}, a local port any user of this machine could hold; Salesforce would accept it from whoever receives it, for up to three minutes",
+            escape(&audience),
+            login
+        );
+    }
     Ok((login, audience))
 }
 
@@ -256,7 +266,7 @@ pub(super) fn network_error(action: &str, login: &LoginUrl, e: Error) -> CliErro
             NetworkKind::Timeout => {
                 "the server did not answer in time: check the network or proxy, or raise --connect-timeout / --timeout".to_owned()
             }
-            NetworkKind::Proxy => "check HTTPS_PROXY / ALL_PROXY / HTTP_PROXY and NO_PROXY".to_owned(),
+            NetworkKind::Proxy => "check the proxy named above (HTTPS_PROXY, else ALL_PROXY; HTTP_PROXY is not used for HTTPS) and NO_PROXY".to_owned(),
             NetworkKind::UnexpectedResponse => {
                 "this is not a Salesforce token endpoint answer: check --login-url (login, test, or the My Domain or site URL without a path beyond the site)".to_owned()
             }

@@ -210,9 +210,18 @@ impl Passwords {
                 "{key} gives one password per line, in the order the command asks for them"
             )));
         }
-        let pw = Password::new(lines[*idx].to_string());
+        // Moved out, not copied: a line once used is gone from the cache, so a password is
+        // kept only by the one who asked for it (a core of `mint` waiting on the network
+        // held the `--passin file:` password otherwise).
+        let i = *idx;
         *idx += 1;
-        Ok(pw)
+        let line = self
+            .lines
+            .get_mut(key)
+            .and_then(|l| l.get_mut(i))
+            .map(|l| std::mem::take(&mut **l))
+            .unwrap_or_default();
+        Ok(Password::new(line))
     }
 
     fn prompt(&mut self, flag: &str, what: &str, purpose: Purpose) -> CliResult<Password> {

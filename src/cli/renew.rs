@@ -143,6 +143,7 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<super::error::Exi
 fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResult<()> {
     let cannot = |e| CliError::lib("cannot renew", Some(dir), e);
     let m = workdir::load(dir).map_err(cannot)?;
+    super::common::warn_open_secrets_in(dir, &m);
     let what = format!("the keys and keystores in `{}`", shown(dir));
     let pw = ctx
         .passwords

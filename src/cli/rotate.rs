@@ -168,6 +168,7 @@ fn prepare(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<Option<String>> {
         return Ok(None);
     }
     let m = workdir::load(dir).map_err(cannot)?;
+    super::common::warn_open_secrets_in(dir, &m);
     let what = format!("the keys and keystores in `{}`", shown(dir));
     let pw = ctx
         .passwords

@@ -89,6 +89,12 @@ pub(crate) fn is_pbes1(oid: &str) -> bool {
 impl Pbes1 {
     /// Decode a PBES1 `AlgorithmIdentifier` (its OID is one of [`is_pbes1`]'s) and check its
     /// parameters; `max_iterations` bounds the work a hostile file can ask for.
+    /// The work units ([`crate::kdf::work`]) of one derivation: an iterated hash,
+    /// one unit per iteration as for PBKDF2.
+    pub(crate) fn work(&self) -> u64 {
+        crate::kdf::work(crate::kdf::Work::Pbkdf2(u64::from(self.iterations)))
+    }
+
     pub(crate) fn parse(alg: AlgorithmIdentifierRef<'_>, max_iterations: u32) -> Result<Self> {
         let oid = alg.oid.to_string();
         let (name, run) = SCHEMES

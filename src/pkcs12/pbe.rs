@@ -26,48 +26,63 @@ use super::Protection;
 use crate::error::Input;
 use crate::{Error, Password, Result};
 
-/// Highest iteration count certmint will run for any KDF read from a file (PBKDF2, the
-/// PKCS#12 KDF for encryption and for the MAC). Java refuses more than 5,000,000. Fuzz
-/// builds (`cfg(fuzzing)`) use 10,000 so the fuzzer is not stalled by slow inputs.
-pub const MAX_ITERATIONS: u32 = if cfg!(fuzzing) { 10_000 } else { 10_000_000 };
-/// Most key-derivation iterations one read of one file may run in all: the MAC, every
-/// encrypted safe and every key, for every password form tried. Each KDF is bounded by
-/// [`MAX_ITERATIONS`], but a hostile file could hold hundreds of them; real files need
-/// well under a million (keytool's legacy profile: about 900,000 with a non-ASCII
-/// password). Fuzz builds use 200,000.
-pub const MAX_TOTAL_ITERATIONS: u64 = if cfg!(fuzzing) { 200_000 } else { 40_000_000 };
+/// Highest iteration count certmint runs by default for any KDF read from a file (PBKDF2,
+/// the PKCS#12 KDF for encryption and for the MAC): [`crate::kdf::DEFAULT_MAX_ITERATIONS`].
+/// Java refuses more than 5,000,000. The limit in force is [`crate::kdf::limits`].
+pub const MAX_ITERATIONS: u32 = crate::kdf::DEFAULT_MAX_ITERATIONS;
+/// Most key-derivation work one read of one file may run in all by default: the MAC,
+/// every encrypted safe and every key, for every password form tried
+/// ([`crate::kdf::Limits::budget`]). Each KDF is bounded by [`MAX_ITERATIONS`], but a
+/// hostile file could hold hundreds of them; real files need well under a million
+/// (keytool's legacy profile: about 900,000 with a non-ASCII password).
+pub const MAX_TOTAL_ITERATIONS: u64 = crate::kdf::Limits::DEFAULT.budget;
 
-/// What a read may still spend on key derivation (see [`MAX_TOTAL_ITERATIONS`]).
-pub(crate) struct Budget(std::cell::Cell<u64>);
+/// What a read may still spend on key derivation (see [`MAX_TOTAL_ITERATIONS`]); each
+/// spend is charged to the command budget too ([`crate::kdf::charge`]).
+pub(crate) struct Budget {
+    left: std::cell::Cell<u64>,
+    total: u64,
+}
 
 impl Budget {
     pub(crate) fn new() -> Self {
-        Budget(std::cell::Cell::new(MAX_TOTAL_ITERATIONS))
-    }
-
-    /// Take `cost` iterations, or refuse the file as unsupported when they run out.
-    pub(crate) fn spend(&self, cost: u64) -> Result<()> {
-        let left = self.0.get().checked_sub(cost).ok_or_else(over_budget)?;
-        self.0.set(left);
-        Ok(())
-    }
-
-    /// Refuse the file when `planned` iterations would not fit, spending nothing.
-    pub(crate) fn check_plan(&self, planned: u64) -> Result<()> {
-        if planned > self.0.get() {
-            return Err(over_budget());
+        let total = crate::kdf::limits().budget;
+        Budget {
+            left: std::cell::Cell::new(total),
+            total,
         }
+    }
+
+    /// Take `cost` work units, or refuse the file when they run out.
+    pub(crate) fn spend(&self, cost: u64) -> Result<()> {
+        let left = self
+            .left
+            .get()
+            .checked_sub(cost)
+            .ok_or_else(|| self.over(cost))?;
+        crate::kdf::charge(cost)?;
+        self.left.set(left);
         Ok(())
     }
-}
 
-fn over_budget() -> Error {
-    Error::unsupported(
-        Input::Pkcs12,
-        format!(
-            "its key derivations add up to more than {MAX_TOTAL_ITERATIONS} iterations (real files need well under a million)"
-        ),
-    )
+    /// Refuse the file when `planned` work units would not fit, spending nothing.
+    pub(crate) fn check_plan(&self, planned: u64) -> Result<()> {
+        if planned > self.left.get() {
+            return Err(self.over(planned));
+        }
+        crate::kdf::check_plan(planned)
+    }
+
+    fn over(&self, cost: u64) -> Error {
+        let needed = (self.total - self.left.get()).saturating_add(cost);
+        Error::KdfLimit(crate::kdf::Excess {
+            what: Input::Pkcs12,
+            kind: crate::kdf::LimitKind::FileBudget,
+            needed,
+            allowed: self.total,
+            detail: format!("{needed} work units"),
+        })
+    }
 }
 
 /// Longest salt accepted from a file (real files use 8 to 32 bytes).
@@ -143,19 +158,9 @@ pub(crate) fn bmp_password(password: &str) -> Zeroizing<Vec<u8>> {
     out
 }
 
+/// An iteration count from the file, within the limit in force ([`crate::kdf`]).
 pub(crate) fn check_iterations(what: Input, iterations: u64) -> Result<u32> {
-    if iterations == 0 {
-        return Err(Error::corrupt(what, "an iteration count of 0"));
-    }
-    match u32::try_from(iterations) {
-        Ok(n) if n <= MAX_ITERATIONS => Ok(n),
-        _ => Err(Error::unsupported(
-            Input::Pkcs12Parameters,
-            format!(
-                "{iterations} iterations in the {what} (certmint runs at most {MAX_ITERATIONS}; Java refuses more than 5,000,000)"
-            ),
-        )),
-    }
+    crate::kdf::limits().check_iterations(what, iterations)
 }
 
 pub(crate) fn check_salt(what: Input, salt: &[u8]) -> Result<()> {
@@ -393,25 +398,19 @@ impl Scheme {
         ))
     }
 
-    /// How the scheme reads in `inspect`, e.g. "PBES2 (PBKDF2-HMAC-SHA256, 10000
-    /// iterations, AES-256-CBC)".
     /// The key-derivation iterations [`Scheme::decrypt`] runs at most with `forms`.
     pub(crate) fn cost(&self, forms: &PasswordForms) -> u64 {
         match self {
             // A key and an IV derivation per password form.
-            Scheme::Pkcs12 { iterations, .. } => {
-                2 * u64::from(*iterations) * forms.bmp.len() as u64
-            }
-            Scheme::Pbes2(p) => match &p.kdf {
-                pkcs5::pbes2::Kdf::Pbkdf2(k) => u64::from(k.iteration_count),
-                pkcs5::pbes2::Kdf::Scrypt(k) => k
-                    .cost_parameter
-                    .saturating_mul(u64::from(k.parallelization)),
-                _ => 0,
-            },
+            Scheme::Pkcs12 { iterations, .. } => crate::kdf::work(crate::kdf::Work::Pkcs12Kdf(
+                2 * u64::from(*iterations) * forms.bmp.len() as u64,
+            )),
+            Scheme::Pbes2(p) => crate::key::pbes2_work(p),
         }
     }
 
+    /// How the scheme reads in `inspect`, e.g. "PBES2 (PBKDF2-HMAC-SHA256, 10000
+    /// iterations, AES-256-CBC)".
     pub(crate) fn describe(&self) -> String {
         match self {
             Scheme::Pkcs12 {
@@ -560,6 +559,7 @@ pub(crate) fn protection(alg: AlgorithmIdentifierRef<'_>) -> Protection {
         Err(e) => {
             let description = match e {
                 Error::Unsupported { detail, .. } => format!("{detail} (unsupported)"),
+                Error::KdfLimit(x) => format!("{} (over certmint's limit)", x.detail),
                 other => format!("{} ({other})", alg.oid),
             };
             // RC2, RC4 and single DES live in OpenSSL 3's legacy provider; every PBES1
@@ -727,7 +727,7 @@ mod tests {
             Input::Pkcs12,
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+        assert!(matches!(err, Error::KdfLimit(_)), "{err:?}");
         assert!(err.to_string().contains("2147483647 iterations"), "{err}");
 
         let zero = pkcs12::pbe_params::Pkcs12PbeParams {

@@ -650,6 +650,10 @@ pub fn read_with_key_password(
 fn planned_cost(outer: &Outer<'_>, forms: &PasswordForms, second_password: bool) -> Result<u64> {
     let cost =
         |alg: AlgorithmIdentifierRef<'_>| Scheme::parse(alg, WHAT).map_or(0, |s| s.cost(forms));
+    // A MAC over the per-derivation limit is reported as such, not as the file's total.
+    if let Some(m) = &outer.mac {
+        super::pbe::check_iterations(Input::Mac, m.iterations)?;
+    }
     let mut total = outer
         .mac
         .as_ref()

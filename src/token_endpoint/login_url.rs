@@ -126,14 +126,27 @@ impl LoginUrl {
     }
 
     /// The audience Salesforce expects for assertions sent here: production and My Domain
-    /// (and the emulator) `https://login.salesforce.com`; sandboxes and sandbox My Domains
+    /// `https://login.salesforce.com`; sandboxes and sandbox My Domains
     /// `https://test.salesforce.com`; an Experience Cloud site its own URL.
+    ///
+    /// A loopback endpoint (the emulator, or whatever process holds that port) gets its own
+    /// URL, never a real Salesforce audience: any local user can bind a free loopback port,
+    /// and an assertion for `https://login.salesforce.com` sent there over plain HTTP could
+    /// be redeemed at Salesforce until it expires. The emulator accepts its own URL.
     pub fn default_audience(&self) -> String {
         match self.kind {
-            LoginKind::Production | LoginKind::MyDomain | LoginKind::Loopback => PRODUCTION.into(),
+            LoginKind::Production | LoginKind::MyDomain => PRODUCTION.into(),
             LoginKind::Sandbox | LoginKind::SandboxMyDomain => SANDBOX.into(),
-            LoginKind::Site => self.base.clone(),
+            LoginKind::Site | LoginKind::Loopback => self.base.clone(),
         }
+    }
+
+    /// True when an assertion for `audience` sent here would leave loopback's safety: this
+    /// is a loopback endpoint and `audience` is not a loopback URL (a real Salesforce
+    /// audience, say), so whoever holds the port could replay the assertion there.
+    pub fn exposes_audience(&self, audience: &str) -> bool {
+        self.is_loopback()
+            && !Url::parse(audience, Input::Audience).is_ok_and(|u| is_loopback_host(&u.host))
     }
 }
 
@@ -314,19 +327,25 @@ mod tests {
                 "http://127.0.0.1:8080",
                 "http://127.0.0.1:8080",
                 LoginKind::Loopback,
-                PRODUCTION,
+                "http://127.0.0.1:8080",
             ),
             (
                 "http://localhost:1",
                 "http://localhost:1",
                 LoginKind::Loopback,
-                PRODUCTION,
+                "http://localhost:1",
             ),
             (
                 "http://[::1]:9",
                 "http://[::1]:9",
                 LoginKind::Loopback,
-                PRODUCTION,
+                "http://[::1]:9",
+            ),
+            (
+                "http://127.0.0.1:8080/services/oauth2/token",
+                "http://127.0.0.1:8080",
+                LoginKind::Loopback,
+                "http://127.0.0.1:8080",
             ),
             (
                 "https://login.salesforce.com/services/oauth2/token",
@@ -360,6 +379,25 @@ mod tests {
         ] {
             assert!(LoginUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_loopback_endpoint_never_gets_a_real_audience_by_default() {
+        for url in [
+            "http://127.0.0.1:7357",
+            "http://localhost:1",
+            "https://[::1]:9",
+        ] {
+            let l = LoginUrl::parse(url).unwrap();
+            let aud = l.default_audience();
+            assert!(!aud.contains("salesforce.com"), "{url}: {aud}");
+            assert!(!l.exposes_audience(&aud), "{url}");
+            assert!(l.exposes_audience(PRODUCTION), "{url}");
+            assert!(l.exposes_audience(SANDBOX), "{url}");
+            assert!(!l.exposes_audience("http://localhost:7357"), "{url}");
+        }
+        let prod = LoginUrl::parse("login").unwrap();
+        assert!(!prod.exposes_audience(PRODUCTION));
     }
 
     #[test]

@@ -40,6 +40,7 @@ mod prompts;
 mod recipe;
 mod regression;
 mod secrets;
+mod security;
 mod shell;
 mod snapshots;
 #[cfg(feature = "slow-tests")]

@@ -16,24 +16,25 @@ fn pem(label: &str, der: &[u8]) -> Vec<u8> {
 }
 
 /// scrypt N=2^20 with r=64 (r*p = 64 passed the old check) needs 8 GiB: reading such a key
-/// allocated 8 GiB before failing. Now refused from the parameters, without deriving.
+/// allocated 8 GiB before failing. Now refused from the parameters, without deriving
+/// (since issue 13 as over the scrypt memory limit, `Error::KdfLimit`).
 #[test]
 fn scrypt_key_needing_8_gib_is_refused_before_any_derivation() {
     let key = epki(pbes2_scrypt(1 << 20, 64, 1));
     for data in [key.clone(), pem("ENCRYPTED PRIVATE KEY", &key)] {
         let err = certmint::key::probe(&data).unwrap_err();
         assert!(
-            matches!(&err, Error::Unsupported { detail, .. } if detail.contains("r=64")),
+            matches!(&err, Error::KdfLimit(x) if x.detail.contains("r=64")),
             "{err}"
         );
         let err = certmint::key::load(&data, Some(&pw())).unwrap_err();
-        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert!(matches!(err, Error::KdfLimit(_)), "{err}");
     }
     // p is the other multiplier: N=2^20, r=1, p=64 is 64 passes over 128 MiB.
     let key = epki(pbes2_scrypt(1 << 20, 1, 64));
     assert!(matches!(
         certmint::key::probe(&key),
-        Err(Error::Unsupported { .. })
+        Err(Error::KdfLimit(_))
     ));
     // OpenSSL's default (N=2^14, r=8, p=1) is still read.
     let fixture = std::fs::read(concat!(
@@ -59,7 +60,8 @@ fn pkcs12_scrypt_key_bag_needing_8_gib_is_refused() {
 
 /// Each KDF was bounded (10,000,000 iterations) but not their number: a 2 KiB file with
 /// twenty key bags at that count kept certmint busy for minutes. The read now refuses a
-/// file whose derivations add up to more than `MAX_TOTAL_ITERATIONS`, before running any.
+/// file whose derivations add up to more than `MAX_TOTAL_ITERATIONS`, before running any
+/// (since issue 13 each is bounded by 1,000,000 and the file by 16,000,000).
 #[test]
 fn pkcs12_with_many_expensive_key_bags_is_refused_up_front() {
     let bag = shrouded_bag(epki(pbes2_pbkdf2(u64::from(
@@ -70,7 +72,7 @@ fn pkcs12_with_many_expensive_key_bags_is_refused_up_front() {
     let start = std::time::Instant::now();
     let err = certmint::pkcs12::read(&pfx, &pw()).unwrap_err();
     assert!(
-        matches!(&err, Error::Unsupported { detail, .. } if detail.contains("add up")),
+        matches!(&err, Error::KdfLimit(x) if x.to_string().contains("add up")),
         "{err}"
     );
     // Not a timing assertion on the machine's speed: one derivation at this count alone
@@ -80,7 +82,7 @@ fn pkcs12_with_many_expensive_key_bags_is_refused_up_front() {
     let one = pfx_with_bags(&[shrouded_bag(epki(pbes2_pbkdf2(1)))]);
     assert!(!matches!(
         certmint::pkcs12::read(&one, &pw()),
-        Err(Error::Unsupported { .. })
+        Err(Error::Unsupported { .. } | Error::KdfLimit(_))
     ));
 }
 
@@ -143,7 +145,8 @@ fn certmint_bin() -> std::process::Command {
 
 /// Input files were bounded by their size in the metadata, which is 0 for devices and
 /// pipes: `certmint decrypt /dev/zero` read until memory ran out. The read itself is now
-/// bounded (16 MiB).
+/// bounded (16 MiB), and since issue 13 a device is not read at all: only regular files
+/// are (`readfile`).
 #[test]
 fn input_from_an_endless_device_is_refused_not_read_forever() {
     let dir = tempfile::tempdir().unwrap();
@@ -155,6 +158,24 @@ fn input_from_an_endless_device_is_refused_not_read_forever() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot read private key `/dev/zero`"), "{err}");
+    assert!(
+        err.contains("it is a character device, not a regular file"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.key").exists());
+    // A regular file beyond the bound (sparse: nothing is written to the disk).
+    let big = dir.path().join("big.pem");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(16 * 1024 * 1024 + 1)
+        .unwrap();
+    let out = certmint_bin()
+        .args(["decrypt", big.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("x.key"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("more than 16777216 bytes"), "{err}");
     assert!(!dir.path().join("x.key").exists());
 }

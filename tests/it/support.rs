@@ -52,6 +52,7 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_certmint");
 /// The certmint binary under test, with a clean environment: no `CERTMINT_PASS`,
 /// `NO_COLOR` set and a UTF-8 C locale (so peers and certmint agree on non-ASCII text).
 pub(crate) fn certmint() -> assert_cmd::Command {
+    private_fixtures();
     let mut c = assert_cmd::Command::new(BIN);
     c.env_remove("CERTMINT_PASS")
         .env("NO_COLOR", "1")
@@ -63,6 +64,7 @@ pub(crate) fn certmint() -> assert_cmd::Command {
 /// emulator: no proxy variables (a developer's proxy must not see loopback traffic, and
 /// certmint must not be told to use one), stdin closed, `NO_COLOR` set.
 pub(crate) fn certmint_offline() -> Command {
+    private_fixtures();
     let mut c = Command::new(BIN);
     for v in [
         "HTTPS_PROXY",
@@ -127,8 +129,31 @@ pub(crate) fn certmint_path() -> &'static str {
     BIN
 }
 
+/// The fixtures' keys and keystores are secrets, and a checkout makes them 0644 (git
+/// keeps only the executable bit): they are made 0600 once per test run, as certmint
+/// writes such files, so that the commands reading them (and copies of them, which keep
+/// the mode) do not warn that other users can read them. That warning is tested on files
+/// made readable on purpose (tests/it/security.rs).
+pub(crate) fn private_fixtures() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for sub in ["keys", "p12", "jks"] {
+            for e in std::fs::read_dir(root.join(sub)).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_file() {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                        .unwrap();
+                }
+            }
+        }
+    });
+}
+
 /// A path under fixtures/.
 pub(crate) fn fixture(rel: &str) -> PathBuf {
+    private_fixtures();
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(rel)

@@ -131,6 +131,24 @@ pub(crate) fn pfx_with_bags(bags: &[Vec<u8>]) -> Vec<u8> {
     ])
 }
 
+/// [`pfx_with_bags`] with a MAC (HMAC-SHA256 over a fake digest) whose PKCS#12 KDF runs
+/// `iterations`.
+pub(crate) fn pfx_with_mac(bags: &[Vec<u8>], iterations: u64) -> Vec<u8> {
+    let safe_contents = seq(bags);
+    let safe = seq(&[oid(ID_DATA), explicit(0, &octets(&safe_contents))]);
+    let auth_safe = seq(&[safe]);
+    let digest_info = seq(&[seq(&[oid(SHA256), null()]), octets(&[0x5a; 32])]);
+    let mac_data = seq(&[digest_info, octets(&[3; 16]), int(iterations)]);
+    seq(&[
+        int(3),
+        seq(&[oid(ID_DATA), explicit(0, &octets(&auth_safe))]),
+        mac_data,
+    ])
+}
+
+/// OID sha256 (2.16.840.1.101.3.4.2.1).
+pub(crate) const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+
 /// A shrouded key bag holding `epki`.
 pub(crate) fn shrouded_bag(epki: Vec<u8>) -> Vec<u8> {
     seq(&[oid(SHROUDED_KEY_BAG), explicit(0, &epki)])
