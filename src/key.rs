@@ -435,7 +435,7 @@ fn encrypted_scheme(der_bytes: &[u8]) -> Result<(ReadEncryption, Vec<u8>, String
     let oid = shape.alg.oid.to_string();
     let ciphertext = shape.data.as_bytes().to_vec();
     if pbes1::is_pbes1(&oid) {
-        let p = pbes1::Pbes1::parse(shape.alg, crate::kdf::limits().max_iterations)?;
+        let p = pbes1::Pbes1::parse(shape.alg, &crate::kdf::limits())?;
         let desc = p.describe();
         return Ok((ReadEncryption::Pbes1(p), ciphertext, desc));
     }

@@ -87,15 +87,19 @@ pub(crate) fn is_pbes1(oid: &str) -> bool {
 }
 
 impl Pbes1 {
-    /// Decode a PBES1 `AlgorithmIdentifier` (its OID is one of [`is_pbes1`]'s) and check its
-    /// parameters; `max_iterations` bounds the work a hostile file can ask for.
     /// The work units ([`crate::kdf::work`]) of one derivation: an iterated hash,
     /// one unit per iteration as for PBKDF2.
     pub(crate) fn work(&self) -> u64 {
         crate::kdf::work(crate::kdf::Work::Pbkdf2(u64::from(self.iterations)))
     }
 
-    pub(crate) fn parse(alg: AlgorithmIdentifierRef<'_>, max_iterations: u32) -> Result<Self> {
+    /// Decode a PBES1 `AlgorithmIdentifier` (its OID is one of [`is_pbes1`]'s) and check its
+    /// parameters; `limits` bound the work a hostile file can ask for
+    /// ([`Error::KdfLimit`] above them).
+    pub(crate) fn parse(
+        alg: AlgorithmIdentifierRef<'_>,
+        limits: &crate::kdf::Limits,
+    ) -> Result<Self> {
         let oid = alg.oid.to_string();
         let (name, run) = SCHEMES
             .iter()
@@ -122,24 +126,7 @@ impl Pbes1 {
                 ),
             )
         })?;
-        if params.iterations == 0 {
-            return Err(Error::corrupt(
-                Input::PrivateKey,
-                format!("{name} with an iteration count of 0"),
-            ));
-        }
-        let iterations = u32::try_from(params.iterations)
-            .ok()
-            .filter(|n| *n <= max_iterations)
-            .ok_or_else(|| {
-                Error::unsupported(
-                    Input::KeyEncryption,
-                    format!(
-                        "{name} with {} iterations (certmint reads at most {max_iterations})",
-                        params.iterations
-                    ),
-                )
-            })?;
+        let iterations = limits.check_iterations(Input::KeyEncryption, params.iterations)?;
         Ok(Pbes1 {
             hash,
             cipher,
@@ -240,7 +227,10 @@ mod tests {
     }
 
     fn parse(der: &[u8]) -> Result<Pbes1> {
-        Pbes1::parse(AlgorithmIdentifierRef::from_der(der).unwrap(), 10_000)
+        Pbes1::parse(
+            AlgorithmIdentifierRef::from_der(der).unwrap(),
+            &crate::kdf::Limits::with(10_000, 16 << 20),
+        )
     }
 
     /// PBKDF1 with MD5 (RFC 8018 §5.1): T1 = MD5(P || S), then MD5 again c-1 times.
@@ -259,7 +249,7 @@ mod tests {
     #[test]
     fn hostile_or_odd_parameters_are_refused() {
         let err = parse(&alg("1.2.840.113549.1.5.10", &[1; 8], 20_000)).unwrap_err();
-        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+        assert!(matches!(err, Error::KdfLimit(_)), "{err}");
         assert!(err.to_string().contains("20000 iterations"), "{err}");
         let err = parse(&alg("1.2.840.113549.1.5.10", &[1; 8], 0)).unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err}");
