@@ -155,6 +155,10 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         } => {
             "certmint reads PKCS#12 and JKS keystores: convert this one with keytool as the cause says, then give certmint the converted file".into()
         }
+        E::Unsupported {
+            what: Input::Conversion,
+            ..
+        } => "decrypt it first (`certmint decrypt FILE --out plain.key`), then convert the decrypted key".into(),
         E::Unsupported { .. } => "convert the file with openssl to a supported form".into(),
         E::Corrupt { .. } => {
             "the file is damaged, truncated or not the expected kind; `certmint inspect FILE` shows what it holds".into()

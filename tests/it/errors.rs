@@ -38,6 +38,7 @@ cases!(
     truncated_der => documented_error("truncated_der"),
     truncated_pem => documented_error("truncated_pem"),
     unsupported_key_encryption => documented_error("unsupported_key_encryption"),
+    legacy_encrypted_key_to_der => documented_error("legacy_encrypted_key_to_der"),
     certificate_instead_of_a_key => documented_error("certificate_instead_of_a_key"),
     ec_key_instead_of_rsa => documented_error("ec_key_instead_of_rsa"),
     missing_file => documented_error("missing_file"),
@@ -131,6 +132,20 @@ fn documented_error(name: &str) {
             env: vec![],
             names: "truncated.pem".into(),
             cause: "corrupt or truncated",
+        },
+        // The hint follows the cause (it once said "convert the file with openssl").
+        "legacy_encrypted_key_to_der" => Case {
+            args: vec![
+                "convert".into(),
+                fx("keys/legacy-des3.pem"),
+                "--to".into(),
+                "der".into(),
+                "--out".into(),
+                out.clone(),
+            ],
+            env: vec![],
+            names: "legacy-des3.pem".into(),
+            cause: "hint: decrypt it first (`certmint decrypt FILE",
         },
         "unsupported_key_encryption" => Case {
             args: vec![
