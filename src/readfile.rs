@@ -14,6 +14,9 @@
 //!   regular files are followed (`current/` is one).
 //! - At most [`MAX_INPUT`] bytes (or the caller's smaller limit) are read, whatever the
 //!   size the metadata claims; more is [`Error::TooLarge`].
+//! - One exception, [`read_named_input`]: a file the user names on the command line may
+//!   be a pipe this process already holds (`--key <(vault read ...)`, `/dev/stdin`), read
+//!   to its end within the same bound; a named FIFO is refused everywhere.
 //! - The buffer is sized from the file's length before reading, so it does not grow (and
 //!   leave copies of a key in freed memory) while the file is read; if the file grows
 //!   meanwhile, the old buffer is wiped when a larger one replaces it.
@@ -50,6 +53,34 @@ pub fn read_at_most(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>> {
         return Err(Error::TooLarge { limit });
     }
     fill(file, claimed, limit)
+}
+
+/// [`read_secret`] for a file the user named on the command line: a regular file, or a
+/// pipe this process already holds open, named through `/dev/fd/N`, `/proc/self/fd/N`
+/// or `/dev/stdin` (process substitution such as `--key <(vault read ...)` keeps a key
+/// off the disk), read to its end, at most [`MAX_INPUT`] bytes. A named FIFO anywhere on
+/// the file system is still refused at once (it could make a cron job wait forever), as
+/// are devices, sockets and directories.
+pub fn read_named_input(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    if !names_an_open_descriptor(path) {
+        return read_secret(path);
+    }
+    let file = File::open(path)?;
+    match FileKind::of(&file.metadata()?.file_type()) {
+        Some(FileKind::Fifo) | None => fill(file, 0, MAX_INPUT),
+        Some(kind) => Err(Error::NotRegularFile(kind)),
+    }
+}
+
+/// `/dev/fd/N`, `/proc/self/fd/N` or `/dev/stdin`: a descriptor this process holds.
+fn names_an_open_descriptor(path: &Path) -> bool {
+    let Some(p) = path.to_str() else {
+        return false;
+    };
+    let fd = p
+        .strip_prefix("/dev/fd/")
+        .or_else(|| p.strip_prefix("/proc/self/fd/"));
+    p == "/dev/stdin" || fd.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Open `path` for reading and make sure it is a regular file, checking the descriptor
@@ -167,6 +198,36 @@ mod tests {
         assert!(matches!(
             read(&d.path().join("missing")),
             Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound
+        ));
+    }
+
+    #[test]
+    fn a_named_input_may_be_a_held_pipe_but_not_a_named_fifo_nor_a_device() {
+        assert!(names_an_open_descriptor(Path::new("/dev/fd/63")));
+        assert!(names_an_open_descriptor(Path::new("/proc/self/fd/3")));
+        assert!(names_an_open_descriptor(Path::new("/dev/stdin")));
+        assert!(!names_an_open_descriptor(Path::new("/dev/fd/")));
+        assert!(!names_an_open_descriptor(Path::new("/dev/fd/3/x")));
+        assert!(!names_an_open_descriptor(Path::new("/tmp/dev/fd/3")));
+        assert!(!names_an_open_descriptor(Path::new("/proc/1/fd/3")));
+
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("key.pem");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert!(matches!(
+            read_named_input(&fifo),
+            Err(Error::NotRegularFile(FileKind::Fifo))
+        ));
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"regular").unwrap();
+        assert_eq!(&read_named_input(&plain).unwrap()[..], b"regular");
+        assert!(matches!(
+            read_named_input(Path::new("/dev/zero")),
+            Err(Error::NotRegularFile(FileKind::CharDevice))
         ));
     }
 

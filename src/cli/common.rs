@@ -100,10 +100,12 @@ impl Ctx {
     }
 }
 
-/// Read a whole input file through the library's one reader: a regular file only (a
-/// FIFO or device is refused, never waited on), at most [`MAX_INPUT`] bytes, pre-sized.
+/// Read a whole input file the user named through the library's reader: a regular file
+/// or a pipe (`--key <(vault read ...)`; a device, socket or directory is refused), at
+/// most [`MAX_INPUT`] bytes, pre-sized (`certmint::readfile::read_named_input`).
 pub(super) fn read_file(path: &Path, what: &str) -> CliResult<Vec<u8>> {
-    certmint::readfile::read(path)
+    certmint::readfile::read_named_input(path)
+        .map(|mut z| std::mem::take(&mut *z))
         .map_err(|e| CliError::lib(format!("cannot read {what}"), Some(path), e))
 }
 

@@ -439,6 +439,49 @@ fn a_fifo_or_dev_zero_in_a_certmint_directory_neither_hangs_nor_eats_memory() {
     assert!(!root.path().join("x.pem").exists());
 }
 
+/// The regular-file rule must not take process substitution away: a key or certificate
+/// named as a pipe this process holds (`<(vault read ...)`, `/dev/stdin`) is read, within
+/// the 16 MiB bound (an endless pipe is cut off, not read forever), while a named FIFO is
+/// refused at once (above).
+#[test]
+fn a_pipe_the_user_hands_over_is_read_and_bounded_a_named_fifo_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = |script: &str| {
+        std::process::Command::new("bash")
+            .args(["-c", script, "bash", BIN])
+            .current_dir(dir.path())
+            .env("P", FIXTURE_PW)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let crt = fixture("certs/base.crt");
+    let o = bash(&format!("\"$1\" inspect <(cat '{}')", crt.display()));
+    let (stdout, stderr) = texts(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("certificate"), "{stdout}");
+
+    let key = fixture("keys/enc-aes256.pem");
+    let o = bash(&format!(
+        "\"$1\" decrypt <(cat '{}') --passin env:P --out plain.pem",
+        key.display()
+    ));
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert!(dir.path().join("plain.pem").is_file());
+
+    let o = bash(&format!("\"$1\" inspect /dev/stdin < '{}'", crt.display()));
+    assert!(o.status.success(), "{}", texts(&o).1);
+
+    let o = bash("\"$1\" inspect <(yes)");
+    let (_, stderr) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("certmint reads at most 16777216"),
+        "{stderr}"
+    );
+}
+
 // Item 8: key-derivation cost.
 
 fn pem_block(label: &str, der: &[u8]) -> Vec<u8> {
