@@ -107,10 +107,10 @@ impl Role {
     pub fn describe(self) -> &'static str {
         match self {
             Role::EncryptedKey => "encrypted private key",
-            Role::PlainKey => "unencrypted private key (for the Salesforce CLI)",
+            Role::PlainKey => "unencrypted private key, for the Salesforce CLI",
             Role::Csr => "certificate signing request",
-            Role::Certificate => "certificate (PEM): upload to the app in Salesforce",
-            Role::CertificateDer => "certificate (DER)",
+            Role::Certificate => "certificate, PEM: upload to the app in Salesforce",
+            Role::CertificateDer => "certificate, DER",
             Role::Pkcs12 => "PKCS#12 keystore",
             Role::Jks => "JKS keystore: import in Certificate and Key Management",
         }

@@ -1594,7 +1594,7 @@ fn init_next_steps_name_external_client_apps_first() {
         at += found + line.len();
     }
     assert!(
-        stderr.contains("(certificate (PEM): upload to the app in Salesforce)"),
+        stderr.contains("(certificate, PEM: upload to the app in Salesforce)"),
         "{stderr}"
     );
 }
