@@ -1252,7 +1252,6 @@ fn real_sf_cli() {
 fn demo_runs_init_connect_and_mint() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("demo");
-    let started = std::time::Instant::now();
     let out = run(&["demo", p(&dir)]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -1275,12 +1274,6 @@ fn demo_runs_init_connect_and_mint() {
     assert_eq!(
         m.salesforce.client_id.as_deref(),
         Some(app.consumer_key.as_str())
-    );
-    // Fast: the deploy takes 200 ms and nothing propagates.
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
     );
     // Again, in the same directory, against a fresh emulated org: the app is made again
     // with the recorded consumer key.
