@@ -160,6 +160,10 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
             ..
         } => "decrypt it first (`certmint decrypt FILE --out plain.key`), then convert the decrypted key".into(),
         E::Unsupported { .. } => "convert the file with openssl to a supported form".into(),
+        E::Corrupt {
+            what: Input::Manifest,
+            ..
+        } => "fix the line named above, or restore certmint.toml from a backup: it records every file's digest, so certmint cannot rebuild it from the files".into(),
         E::Corrupt { .. } => {
             "the file is damaged, truncated or not the expected kind; `certmint inspect FILE` shows what it holds".into()
         }

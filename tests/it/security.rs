@@ -52,6 +52,10 @@ fn a_secret_file_as_the_manifest_is_never_printed() {
                 stderr.contains("certmint.toml` line ") && stderr.contains(", column "),
                 "{args:?} does not give the place: {stderr}"
             );
+            assert!(
+                stderr.contains("hint: fix the line named above, or restore certmint.toml"),
+                "{args:?}: {stderr}"
+            );
             for line in secret.lines().filter(|l| l.len() > 4) {
                 assert!(
                     !stderr.contains(line) && !stdout.contains(line),
