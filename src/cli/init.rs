@@ -348,6 +348,31 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
     let esc = certmint::text::escape;
     errln!();
     errln!("Next steps");
+    if let Some(app) = m.active_app() {
+        errln!(
+            "  The directory is connected to the {} `{}` (certmint connect): mint with",
+            app.kind.describe(),
+            esc(&app.name)
+        );
+        errln!("       certmint mint --dir {}", shown(dir));
+        errln!("  The steps by hand, for reference:");
+    } else {
+        errln!("  The quick way: with an admin logged in to the org with the Salesforce CLI, one");
+        errln!(
+            "  command does steps 1, 2 and 4 (an External Client App with this certificate, the"
+        );
+        errln!("  user pre-authorized through a permission set, a token minted through it):");
+        errln!(
+            "       certmint connect {} --target-org ALIAS{}",
+            shown(dir),
+            if m.salesforce.username.is_some() {
+                ""
+            } else {
+                " --username <integration user>"
+            }
+        );
+        errln!("  Or by hand in Setup:");
+    }
     errln!("  1. Upload the certificate to the app in Salesforce:");
     errln!("       {}", file(Role::Certificate));
     if let Some(c) = cert {

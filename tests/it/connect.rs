@@ -1283,6 +1283,19 @@ fn demo_runs_init_connect_and_mint() {
         manifest(&dir).active_app().unwrap().consumer_key,
         app.consumer_key
     );
+    // init on the connected directory: nothing to do, and its next steps say it is
+    // connected instead of proposing `connect` again.
+    let out = run(&["init", p(&dir)]);
+    let (_, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "The directory is connected to the External Client App `certmint_demo` (certmint connect): mint with\n       certmint mint --dir {}\n",
+            dir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--target-org ALIAS"), "{stderr}");
 }
 
 #[test]

@@ -1580,6 +1580,13 @@ fn init_next_steps_name_external_client_apps_first() {
     assert!(out.status.success(), "{stderr}");
     let steps = &stderr[stderr.find("Next steps").expect("next steps")..];
     let order = [
+        // `connect` first: it does the upload, the pre-authorization and the proof.
+        "one\n  command does steps 1, 2 and 4",
+        &format!(
+            "certmint connect {} --target-org ALIAS --username <integration user>\n",
+            dir.display()
+        ),
+        "Or by hand in Setup:\n  1. Upload the certificate",
         "External Client App: Setup > External Client App Manager > your app > Settings >",
         "Flow Enablement > \"Enable JWT Bearer Flow\" > Upload Files.",
         "Connected app (existing orgs): Setup > App Manager > your app > Edit > Enable OAuth",
@@ -1588,6 +1595,7 @@ fn init_next_steps_name_external_client_apps_first() {
     ];
     let mut at = 0;
     for line in order {
+        let line: &str = line;
         let found = steps[at..]
             .find(line)
             .unwrap_or_else(|| panic!("`{line}` missing or out of order in:\n{steps}"));
