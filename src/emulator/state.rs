@@ -52,6 +52,10 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// Longest life of one connection, however busy; closed after it. Default 120 s.
     pub connection_deadline: Duration,
+    /// Kernel send buffer of each connection (`SO_SNDBUF`, which Linux doubles), bytes;
+    /// what a client that never reads can leave unread before the write stalls and
+    /// `write_timeout` applies. 0 leaves the system's autotuning. Default 64 KiB.
+    pub send_buffer: usize,
     /// Largest deploy request body (multipart with the zip), bytes. Default 4 MiB.
     pub max_deploy_body: usize,
 }
@@ -67,6 +71,7 @@ impl Default for Limits {
             max_connections: 1024,
             write_timeout: Duration::from_secs(2),
             connection_deadline: Duration::from_secs(120),
+            send_buffer: 64 * 1024,
             max_deploy_body: 4 << 20,
         }
     }
