@@ -48,10 +48,12 @@ pub use config::{
 };
 pub use handlers::grant::{Endpoint, Refusal, validate, validate_with};
 pub use memory::InMemory;
-pub use org::{MAX_APPS, MAX_ASSIGNMENTS, MAX_DEPLOYS, MAX_PERMISSION_SETS, MAX_USERS};
+pub use org::{
+    MAX_APPS, MAX_ASSIGNMENTS, MAX_DEPLOYS, MAX_PERMISSION_SETS, MAX_PROFILES, MAX_USERS,
+};
 pub use server::TlsIdentity;
 pub use state::Limits;
-pub use tokens::Grant;
+pub use tokens::{Grant, MAX_REVOKED};
 
 use crate::{Error, Result};
 

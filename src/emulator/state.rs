@@ -30,6 +30,10 @@ pub(crate) const LATEST_API: u32 = 66;
 /// The oldest REST API version listed (older ones are still answered).
 pub(super) const OLDEST_API: u32 = 31;
 
+/// Deploy request bodies (up to [`Limits::max_deploy_body`] each) received at once; more
+/// wait, up to the body timeout, then get 503.
+pub(super) const DEPLOY_UPLOADS: usize = 4;
+
 /// Size limits and timeouts that keep the emulator bounded under hostile or slow clients.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -206,6 +210,8 @@ pub(crate) struct Shared {
     pub(super) versions: Bytes,
     /// Authenticated REST requests served (`Sforce-Limit-Info`, `limits`).
     api_requests: std::sync::atomic::AtomicU64,
+    /// Deploy bodies being received ([`DEPLOY_UPLOADS`] at once).
+    pub(super) deploy_uploads: tokio::sync::Semaphore,
 }
 
 impl Shared {
@@ -228,6 +234,7 @@ impl Shared {
             limits,
             log: log.then(Logger::new),
             api_requests: std::sync::atomic::AtomicU64::new(0),
+            deploy_uploads: tokio::sync::Semaphore::new(DEPLOY_UPLOADS),
         })
     }
 

@@ -4,6 +4,8 @@
 //! compared as Salesforce does, case-insensitively for text, 15- or 18-character ids),
 //! the describe bodies, and the `columnMetadata` of a query.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value as Json, json};
 
 use super::super::config::Config;
@@ -303,9 +305,54 @@ fn resolve(
     Ok(out)
 }
 
+/// The records of the objects a query's relationship paths lead to, each object's built
+/// once per query and indexed by Id: following a path record by record would otherwise
+/// rebuild every related record for each one (on an org at its caps, 100,000 assignments
+/// times 10,000 users).
+#[derive(Default)]
+struct Related {
+    by_object: HashMap<&'static str, Indexed>,
+}
+
+/// An object's records and where each `Id` is among them.
+type Indexed = (Vec<Map<String, Json>>, HashMap<String, usize>);
+
+impl Related {
+    /// The records of every object that a step of `paths` refers to.
+    fn of<'a>(
+        cfg: &Config,
+        version: &str,
+        paths: impl Iterator<Item = &'a [(&'static ObjectDef, &'static FieldDef)]>,
+    ) -> Self {
+        let mut r = Related::default();
+        for steps in paths {
+            for (_, fd) in steps {
+                let Some(to) = fd.reference.and_then(|(target, _)| object(target, true)) else {
+                    continue;
+                };
+                r.by_object.entry(to.name).or_insert_with(|| {
+                    let recs = records(cfg, to, version);
+                    let ix = recs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, r)| Some((r.get("Id")?.as_str()?.to_owned(), i)))
+                        .collect();
+                    (recs, ix)
+                });
+            }
+        }
+        r
+    }
+
+    /// The record of `o` with this `Id`.
+    fn get(&self, o: &ObjectDef, id: &str) -> Option<&Map<String, Json>> {
+        let (recs, ix) = self.by_object.get(o.name)?;
+        ix.get(id).and_then(|&i| recs.get(i))
+    }
+}
+
 fn value_at(
-    cfg: &Config,
-    version: &str,
+    related: &Related,
     rec: &Map<String, Json>,
     steps: &[(&'static ObjectDef, &'static FieldDef)],
 ) -> Json {
@@ -325,10 +372,9 @@ fn value_at(
     let Some(to) = object(target, true) else {
         return Json::Null;
     };
-    records(cfg, to, version)
-        .into_iter()
-        .find(|r| r.get("Id").and_then(Json::as_str) == Some(id))
-        .map_or(Json::Null, |r| value_at(cfg, version, &r, rest))
+    related
+        .get(to, id)
+        .map_or(Json::Null, |r| value_at(related, r, rest))
 }
 
 fn matches(v: &Json, want: &Value) -> bool {
@@ -383,10 +429,18 @@ pub(super) fn run(
         }
     }
     let all = records(cfg, o, version);
+    let related = Related::of(
+        cfg,
+        version,
+        selected
+            .iter()
+            .map(Vec::as_slice)
+            .chain(filters.iter().map(|(steps, _)| steps.as_slice())),
+    );
     let mut out = Vec::new();
     for rec in &all {
         let keep = filters.iter().all(|(steps, values)| {
-            let v = value_at(cfg, version, rec, steps);
+            let v = value_at(&related, rec, steps);
             values.iter().any(|w| matches(&v, w))
         });
         if !keep {
@@ -398,7 +452,7 @@ pub(super) fn run(
             rec.get("attributes").cloned().unwrap_or(Json::Null),
         );
         for steps in &selected {
-            project(cfg, version, rec, steps, &mut m);
+            project(&related, rec, steps, &mut m);
         }
         out.push(Json::Object(m));
     }
@@ -410,8 +464,7 @@ pub(super) fn run(
 }
 
 fn project(
-    cfg: &Config,
-    version: &str,
+    related_records: &Related,
     rec: &Map<String, Json>,
     steps: &[(&'static ObjectDef, &'static FieldDef)],
     into: &mut Map<String, Json>,
@@ -434,10 +487,7 @@ fn project(
     let Some(to) = object(target, true) else {
         return;
     };
-    let Some(related) = records(cfg, to, version)
-        .into_iter()
-        .find(|r| r.get("Id").and_then(Json::as_str) == Some(id))
-    else {
+    let Some(related) = related_records.get(to, id) else {
         into.insert(rel.into(), Json::Null);
         return;
     };
@@ -450,7 +500,7 @@ fn project(
         Json::Object(m)
     });
     if let Json::Object(m) = entry {
-        project(cfg, version, &related, rest, m);
+        project(related_records, related, rest, m);
     }
 }
 
