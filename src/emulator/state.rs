@@ -34,6 +34,95 @@ pub(super) const OLDEST_API: u32 = 31;
 /// wait, up to the body timeout, then get 503.
 pub(super) const DEPLOY_UPLOADS: usize = 4;
 
+/// Records a query answers with at once; the rest follow through `nextRecordsUrl`
+/// (Salesforce's REST query resource: "up to 2,000 records can be returned at a time").
+pub(super) const QUERY_BATCH: usize = 2000;
+
+/// Query locators (for `nextRecordsUrl`) kept at most, and the most query text they hold
+/// together; the oldest are dropped first (their next pages answer `INVALID_QUERY_LOCATOR`).
+const MAX_LOCATORS: usize = 1000;
+const MAX_LOCATOR_BYTES: usize = 4 << 20;
+
+/// A query whose next pages may still be asked for.
+pub(super) struct Locator {
+    /// `01g…`.
+    id: String,
+    /// The query's text.
+    pub(super) query: String,
+    /// Asked through the Tooling API.
+    pub(super) tooling: bool,
+    /// Its matches, as its first page counted them (`totalSize`).
+    pub(super) total: usize,
+    /// Where in the object's rows the page starting at each offset begins.
+    starts: Vec<(usize, usize)>,
+}
+
+impl Locator {
+    /// The row the page at `offset` starts at, when a page before found it.
+    pub(super) fn start_of(&self, offset: usize) -> Option<usize> {
+        self.starts
+            .iter()
+            .find(|(o, _)| *o == offset)
+            .map(|(_, row)| *row)
+    }
+}
+
+/// The queries whose next pages may still be asked for, oldest first, at most
+/// [`MAX_LOCATORS`] holding [`MAX_LOCATOR_BYTES`] of query text.
+#[derive(Default)]
+pub(super) struct Locators {
+    made: usize,
+    kept: std::collections::VecDeque<Locator>,
+    bytes: usize,
+}
+
+impl Locators {
+    /// Keep a query whose next page (at `offset`) starts at row `start`; its locator (an
+    /// 18-character `01g…` id).
+    pub(super) fn keep(
+        &mut self,
+        query: &str,
+        tooling: bool,
+        total: usize,
+        offset: usize,
+        start: usize,
+    ) -> Result<String> {
+        self.made += 1;
+        let id = super::config::record_id("01g", self.made)?;
+        while !self.kept.is_empty()
+            && (self.kept.len() >= MAX_LOCATORS || self.bytes + query.len() > MAX_LOCATOR_BYTES)
+        {
+            if let Some(l) = self.kept.pop_front() {
+                self.bytes -= l.query.len();
+            }
+        }
+        self.bytes += query.len();
+        self.kept.push_back(Locator {
+            id: id.clone(),
+            query: query.to_owned(),
+            tooling,
+            total,
+            starts: vec![(offset, start)],
+        });
+        Ok(id)
+    }
+
+    /// A locator still kept.
+    pub(super) fn find(&self, id: &str) -> Option<&Locator> {
+        self.kept.iter().find(|l| l.id == id)
+    }
+
+    /// Remember where the page of locator `id` at `offset` starts (a query has at most
+    /// `MAX_ASSIGNMENTS / QUERY_BATCH` pages).
+    pub(super) fn remember(&mut self, id: &str, offset: usize, start: usize) {
+        if let Some(l) = self.kept.iter_mut().find(|l| l.id == id)
+            && l.start_of(offset).is_none()
+        {
+            l.starts.push((offset, start));
+        }
+    }
+}
+
 /// Size limits and timeouts that keep the emulator bounded under hostile or slow clients.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -212,6 +301,8 @@ pub(crate) struct Shared {
     api_requests: std::sync::atomic::AtomicU64,
     /// Deploy bodies being received ([`DEPLOY_UPLOADS`] at once).
     pub(super) deploy_uploads: tokio::sync::Semaphore,
+    /// Queries with pages still to come.
+    pub(super) locators: std::sync::Mutex<Locators>,
 }
 
 impl Shared {
@@ -235,6 +326,7 @@ impl Shared {
             log: log.then(Logger::new),
             api_requests: std::sync::atomic::AtomicU64::new(0),
             deploy_uploads: tokio::sync::Semaphore::new(DEPLOY_UPLOADS),
+            locators: std::sync::Mutex::new(Locators::default()),
         })
     }
 

@@ -724,7 +724,7 @@ fn a_rotated_certificate_propagates_while_the_old_one_still_verifies() {
 /// TOML to append to acme.toml: `sets` permission sets `Load_Set_0…`, and `users` users
 /// `user0@load.example.com…`, each assigned `CertMint_Integration` (which pre-authorizes
 /// them for the app `main`) and the first `per_user - 1` load sets.
-fn at_scale(users: usize, sets: usize, per_user: usize) -> String {
+pub(crate) fn at_scale(users: usize, sets: usize, per_user: usize) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
     for i in 0..sets {
@@ -745,10 +745,10 @@ fn at_scale(users: usize, sets: usize, per_user: usize) -> String {
 }
 
 /// acme.toml's counts: 3 apps, 5 users, 1 permission set, 1 assignment (erin's).
-const ACME_APPS: usize = 3;
-const ACME_USERS: usize = 5;
-const ACME_SETS: usize = 1;
-const ACME_ASSIGNMENTS: usize = 1;
+pub(crate) const ACME_APPS: usize = 3;
+pub(crate) const ACME_USERS: usize = 5;
+pub(crate) const ACME_SETS: usize = 1;
+pub(crate) const ACME_ASSIGNMENTS: usize = 1;
 
 fn load_error(toml: &str) -> String {
     let dir = crate::support::fixture("emulator");
@@ -1124,4 +1124,78 @@ fn deploy_zips_beyond_the_limits_are_refused() {
             .to_ascii_lowercase()
             .contains("www-authenticate: token")
     );
+}
+
+/// Queries answer 2,000 records at a time, as Salesforce's REST query resource does, with
+/// `done: false` and a `nextRecordsUrl` (`/services/data/vNN.0/query/<locator>-<offset>`)
+/// for the next batch; `LIMIT` bounds the pages; an unknown locator is 400
+/// `INVALID_QUERY_LOCATOR`. (So one answer holds at most 2,000 records however large the
+/// org.)
+#[test]
+fn queries_answer_2000_records_at_a_time() {
+    let e = emu::start(emu::acme_with("", &at_scale(4500, 0, 1)));
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let users = 4500 + ACME_USERS;
+    let get = |path: &str| {
+        let r = send(base, "GET", path, Some(&tok), "text/plain", b"");
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    };
+    let mut page = query(base, &tok, "SELECT Id, Username FROM User").json();
+    let mut seen = Vec::new();
+    loop {
+        assert_eq!(page["totalSize"], users);
+        let records = page["records"].as_array().unwrap();
+        seen.extend(
+            records
+                .iter()
+                .map(|r| r["Username"].as_str().unwrap().to_owned()),
+        );
+        if page["done"] == true {
+            assert!(
+                page.get("nextRecordsUrl").is_none(),
+                "{}",
+                page["nextRecordsUrl"]
+            );
+            break;
+        }
+        assert_eq!(records.len(), 2000);
+        let next = page["nextRecordsUrl"].as_str().unwrap().to_owned();
+        assert!(next.starts_with("/services/data/v66.0/query/01g"), "{next}");
+        assert!(next.ends_with(&format!("-{}", seen.len())), "{next}");
+        page = get(&next);
+    }
+    assert_eq!(seen.len(), users);
+    assert_eq!(seen[0], "alice@example.com");
+    assert_eq!(seen[users - 1], "user4499@load.example.com");
+    // LIMIT bounds the pages: 2,000 then 500.
+    let first = query(base, &tok, "SELECT Id FROM User LIMIT 2500").json();
+    assert_eq!(first["records"].as_array().unwrap().len(), 2000);
+    let second = get(first["nextRecordsUrl"].as_str().unwrap());
+    assert_eq!(second["records"].as_array().unwrap().len(), 500);
+    assert_eq!(second["done"], true);
+    // Small answers are one page, as before.
+    let one = query(base, &tok, "SELECT Id FROM Organization").json();
+    assert_eq!(
+        (one["done"].clone(), one.get("nextRecordsUrl")),
+        (serde_json::json!(true), None)
+    );
+    for bad in ["01gEMU000000999AAA-2000", "nonsense", "01gEMU000000001AAA"] {
+        let r = send(
+            base,
+            "GET",
+            &format!("/services/data/v66.0/query/{bad}"),
+            Some(&tok),
+            "text/plain",
+            b"",
+        );
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.json()[0]["errorCode"], "INVALID_QUERY_LOCATOR", "{bad}");
+    }
 }

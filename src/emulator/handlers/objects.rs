@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json, json};
 
-use super::super::config::Config;
+use super::super::config::{App, Config, PermissionSetRecord, Profile, User};
 use super::super::org::assignment_id;
 use crate::emulator::soql::{Condition, Query, Value};
 use crate::wire::rest::{Attributes, ColumnMetadata, QueryColumns, RestError};
@@ -196,8 +196,55 @@ fn field<'a>(o: &'a ObjectDef, name: &str) -> Option<&'a FieldDef> {
     o.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }
 
-/// The records of `o`, every field set, with `attributes` for API `version`.
-pub(super) fn records(cfg: &Config, o: &ObjectDef, version: &str) -> Vec<Map<String, Json>> {
+/// One record of an object before it is made into JSON: what it is drawn from.
+#[derive(Clone, Copy)]
+pub(super) enum Row<'a> {
+    App(&'a App),
+    Organization,
+    PermissionSet(&'a PermissionSetRecord),
+    /// The assignment of permission set `ps` (index) to the user with index `user`.
+    Assignment {
+        ps: &'a PermissionSetRecord,
+        ps_ix: usize,
+        user: &'a User,
+        user_ix: usize,
+    },
+    Profile(&'a Profile),
+    User(&'a User),
+}
+
+/// The rows of `o`, in the order queries answer them: cheap to pass over (a later page of
+/// a query starts where the one before it ended without making the records before it).
+pub(super) fn rows<'a>(cfg: &'a Config, o: &ObjectDef) -> Box<dyn Iterator<Item = Row<'a>> + 'a> {
+    match o.name {
+        "ConnectedApplication" => Box::new(cfg.apps.iter().map(Row::App)),
+        "Organization" => Box::new(std::iter::once(Row::Organization)),
+        "PermissionSet" => Box::new(cfg.permission_sets.iter().map(Row::PermissionSet)),
+        "PermissionSetAssignment" => Box::new(cfg.users.iter().enumerate().flat_map(
+            move |(user_ix, user)| {
+                user.permission_sets.iter().filter_map(move |&ps_ix| {
+                    cfg.permission_sets.get(ps_ix).map(|ps| Row::Assignment {
+                        ps,
+                        ps_ix,
+                        user,
+                        user_ix,
+                    })
+                })
+            },
+        )),
+        "Profile" => Box::new(cfg.profiles.iter().map(Row::Profile)),
+        "User" => Box::new(cfg.users.iter().map(Row::User)),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// The record of a row of `o`, every field set, with `attributes` for API `version`.
+pub(super) fn record(
+    cfg: &Config,
+    o: &ObjectDef,
+    version: &str,
+    row: Row<'_>,
+) -> Map<String, Json> {
     let rec = |id: &str, fields: Json| {
         let mut m = Map::new();
         m.insert(
@@ -209,73 +256,57 @@ pub(super) fn records(cfg: &Config, o: &ObjectDef, version: &str) -> Vec<Map<Str
         }
         m
     };
-    match o.name {
-        "ConnectedApplication" => cfg
-            .apps
-            .iter()
-            .map(|a| rec(&a.id, json!({"Id": a.id, "Name": a.name})))
-            .collect(),
-        "Organization" => vec![rec(
+    match row {
+        Row::App(a) => rec(&a.id, json!({"Id": a.id, "Name": a.name})),
+        Row::Organization => rec(
             &cfg.org_id,
             json!({"Id": cfg.org_id, "Name": cfg.org_name, "InstanceName": "EMU1", "IsSandbox": cfg.sandbox,
                    "NamespacePrefix": null, "OrganizationType": "Developer Edition", "TrialExpirationDate": null}),
-        )],
-        "PermissionSet" => cfg
-            .permission_sets
-            .iter()
-            .map(|p| {
-                rec(
-                    &p.id,
-                    json!({"Id": p.id, "Name": p.name, "Label": p.label, "IsOwnedByProfile": false,
-                           "PermissionsModifyAllData": p.modify_metadata}),
-                )
-            })
-            .collect(),
-        "PermissionSetAssignment" => {
-            let mut out = Vec::new();
-            for (ui, u) in cfg.users.iter().enumerate() {
-                for &ps in &u.permission_sets {
-                    let (Some(p), Ok(id)) = (cfg.permission_sets.get(ps), assignment_id(ps, ui))
-                    else {
-                        continue;
-                    };
-                    out.push(rec(
-                        &id,
-                        json!({"Id": id, "AssigneeId": u.id, "PermissionSetId": p.id}),
-                    ));
-                }
-            }
-            out
+        ),
+        Row::PermissionSet(p) => rec(
+            &p.id,
+            json!({"Id": p.id, "Name": p.name, "Label": p.label, "IsOwnedByProfile": false,
+                   "PermissionsModifyAllData": p.modify_metadata}),
+        ),
+        Row::Assignment {
+            ps,
+            ps_ix,
+            user,
+            user_ix,
+        } => {
+            let id = assignment_id(ps_ix, user_ix).unwrap_or_default();
+            rec(
+                &id,
+                json!({"Id": id, "AssigneeId": user.id, "PermissionSetId": ps.id}),
+            )
         }
-        "Profile" => cfg
-            .profiles
-            .iter()
-            .map(|p| {
-                rec(
-                    &p.id,
-                    json!({"Id": p.id, "Name": p.name, "UserType": "Standard"}),
-                )
-            })
-            .collect(),
-        "User" => cfg
-            .users
-            .iter()
-            .map(|u| {
-                let (first, last) = match u.name.rsplit_once(' ') {
-                    Some((a, b)) => (Json::from(a), b),
-                    None => (Json::Null, u.name.as_str()),
-                };
-                rec(
-                    &u.id,
-                    json!({"Id": u.id, "Username": u.username, "Name": u.name, "FirstName": first,
-                           "LastName": last, "Email": u.email, "IsActive": u.active,
-                           "ProfileId": cfg.profiles.get(u.profile).map(|p| p.id.clone()),
-                           "UserType": "Standard"}),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
+        Row::Profile(p) => rec(
+            &p.id,
+            json!({"Id": p.id, "Name": p.name, "UserType": "Standard"}),
+        ),
+        Row::User(u) => {
+            let (first, last) = match u.name.rsplit_once(' ') {
+                Some((a, b)) => (Json::from(a), b),
+                None => (Json::Null, u.name.as_str()),
+            };
+            rec(
+                &u.id,
+                json!({"Id": u.id, "Username": u.username, "Name": u.name, "FirstName": first,
+                       "LastName": last, "Email": u.email, "IsActive": u.active,
+                       "ProfileId": cfg.profiles.get(u.profile).map(|p| p.id.clone()),
+                       "UserType": "Standard"}),
+            )
+        }
     }
+}
+
+/// The records of `o`, made one at a time as they are taken.
+pub(super) fn records<'a>(
+    cfg: &'a Config,
+    o: &'a ObjectDef,
+    version: &'a str,
+) -> impl Iterator<Item = Map<String, Json>> + 'a {
+    rows(cfg, o).map(move |row| record(cfg, o, version, row))
 }
 
 /// A field path resolved against object `o`: its fields, in their own spelling, with the
@@ -331,7 +362,7 @@ impl Related {
                     continue;
                 };
                 r.by_object.entry(to.name).or_insert_with(|| {
-                    let recs = records(cfg, to, version);
+                    let recs: Vec<_> = records(cfg, to, version).collect();
                     let ix = recs
                         .iter()
                         .enumerate()
@@ -390,17 +421,61 @@ fn matches(v: &Json, want: &Value) -> bool {
     }
 }
 
+/// Which records of a query's answer to return: `size` from the `offset`th match on, the
+/// scan starting at row `start` (0, or where the page before ended, with `offset` matches
+/// before it) and `total` the number of matches when a page before counted them.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Page {
+    pub(super) offset: usize,
+    pub(super) start: usize,
+    pub(super) size: usize,
+    pub(super) total: Option<usize>,
+}
+
+impl Page {
+    /// Every record.
+    pub(super) const ALL: Page = Page::first(usize::MAX);
+
+    /// The first `size` records.
+    pub(super) const fn first(size: usize) -> Page {
+        Page {
+            offset: 0,
+            start: 0,
+            size,
+            total: None,
+        }
+    }
+}
+
+/// A page of a query's answer.
+pub(super) struct Answer {
+    /// The page's records.
+    pub(super) records: Vec<Json>,
+    /// The matches (`totalSize`).
+    pub(super) total: usize,
+    /// The records the query answers with: the matches within its `LIMIT`.
+    pub(super) answered: usize,
+    /// The row the next page starts at, when the scan reached it.
+    pub(super) next_start: Option<usize>,
+}
+
 /// Run a query. `tooling` selects the Tooling API's objects.
 pub(super) fn run(
     cfg: &Config,
     q: &Query,
     version: &str,
     tooling: bool,
-) -> Result<(Vec<Json>, usize), RestError> {
+    page: Page,
+) -> Result<Answer, RestError> {
     let o = object(&q.from, tooling).ok_or_else(|| invalid_type(&q.from))?;
     if o.tooling_only {
         // No records (the org is no production org with sandboxes): any field is fine.
-        return Ok((Vec::new(), 0));
+        return Ok(Answer {
+            records: Vec::new(),
+            total: 0,
+            answered: 0,
+            next_start: None,
+        });
     }
     let selected = q
         .fields
@@ -413,7 +488,7 @@ pub(super) fn run(
             Condition::Eq(p, v) => filters.push((resolve(o, p)?, vec![v.clone()])),
             Condition::In(p, vs) => filters.push((resolve(o, p)?, vs.clone())),
             Condition::InQuery(p, sub) => {
-                let (rows, _) = run(cfg, sub, version, tooling)?;
+                let rows = run(cfg, sub, version, tooling, Page::ALL)?.records;
                 let name = sub.fields[0].last().cloned().unwrap_or_default();
                 let values = rows
                     .iter()
@@ -428,7 +503,6 @@ pub(super) fn run(
             }
         }
     }
-    let all = records(cfg, o, version);
     let related = Related::of(
         cfg,
         version,
@@ -437,30 +511,55 @@ pub(super) fn run(
             .map(Vec::as_slice)
             .chain(filters.iter().map(|(steps, _)| steps.as_slice())),
     );
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let end = page.offset.saturating_add(page.size).min(limit);
     let mut out = Vec::new();
-    for rec in &all {
-        let keep = filters.iter().all(|(steps, values)| {
-            let v = value_at(&related, rec, steps);
-            values.iter().any(|w| matches(&v, w))
+    let mut next_start = None;
+    // Matches up to the row being looked at (those before `start` included).
+    let mut matched = if page.start > 0 { page.offset } else { 0 };
+    for (i, row) in rows(cfg, o).enumerate().skip(page.start) {
+        if next_start.is_some() && page.total.is_some() {
+            break;
+        }
+        let rec = (!filters.is_empty()).then(|| record(cfg, o, version, row));
+        let keep = rec.as_ref().is_none_or(|rec| {
+            filters.iter().all(|(steps, values)| {
+                let v = value_at(&related, rec, steps);
+                values.iter().any(|w| matches(&v, w))
+            })
         });
         if !keep {
             continue;
         }
+        matched += 1;
+        if matched <= page.offset {
+            continue;
+        }
+        if matched > end {
+            next_start.get_or_insert(i);
+            continue;
+        }
+        let rec = rec.unwrap_or_else(|| record(cfg, o, version, row));
         let mut m = Map::new();
         m.insert(
             "attributes".into(),
             rec.get("attributes").cloned().unwrap_or(Json::Null),
         );
         for steps in &selected {
-            project(&related, rec, steps, &mut m);
+            project(&related, &rec, steps, &mut m);
         }
         out.push(Json::Object(m));
     }
-    let total = out.len();
-    if let Some(l) = q.limit {
-        out.truncate(l);
-    }
-    Ok((out, total))
+    let total = match page.total {
+        Some(t) if next_start.is_some() => t,
+        _ => matched,
+    };
+    Ok(Answer {
+        records: out,
+        total,
+        answered: total.min(limit),
+        next_start,
+    })
 }
 
 fn project(
