@@ -238,6 +238,12 @@ pub(super) fn rows<'a>(cfg: &'a Config, o: &ObjectDef) -> Box<dyn Iterator<Item 
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The records [`record`] made on this thread: the tests count the work of a query.
+    static MADE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The record of a row of `o`, every field set, with `attributes` for API `version`.
 pub(super) fn record(
     cfg: &Config,
@@ -245,6 +251,8 @@ pub(super) fn record(
     version: &str,
     row: Row<'_>,
 ) -> Map<String, Json> {
+    #[cfg(test)]
+    MADE.with(|m| m.set(m.get() + 1));
     let rec = |id: &str, fields: Json| {
         let mut m = Map::new();
         m.insert(
@@ -708,4 +716,61 @@ pub(super) fn describe(o: &ObjectDef, version: &str) -> Json {
         m.insert("supportedScopes".into(), json!([]));
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::emulator::soql::parse;
+
+    /// acme.toml with `users` more users, each assigned five more permission sets.
+    fn org(users: usize) -> Config {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/emulator");
+        let mut toml = std::fs::read_to_string(dir.join("acme.toml")).unwrap();
+        for i in 0..5 {
+            writeln!(toml, "[[permission_sets]]\nname = \"Set_{i}\"").unwrap();
+        }
+        for i in 0..users {
+            writeln!(
+                toml,
+                "[[users]]\nusername = \"u{i}@load.example.com\"\npermission_sets = [\"Set_0\", \"Set_1\", \"Set_2\", \"Set_3\", \"Set_4\"]"
+            )
+            .unwrap();
+        }
+        Config::from_toml(&toml, &mut |p| std::fs::read(dir.join(p))).unwrap()
+    }
+
+    /// Regression: a relationship path (`Assignee.Username`, `PermissionSet.Name`) rebuilt
+    /// every record of the related object for each record it was followed from (here
+    /// 2,500 assignments times 500 users: over a million records; an org at its caps, a
+    /// billion, for hours under the org's lock). Counted, not timed: the query makes each
+    /// assignment once to filter it and each user and permission set once to index them.
+    #[test]
+    fn a_relationship_path_makes_each_related_record_once_per_query() {
+        let cfg = org(500);
+        let q = parse(
+            "SELECT Id, PermissionSet.Name FROM PermissionSetAssignment \
+             WHERE Assignee.Username = 'u499@load.example.com'",
+        )
+        .unwrap();
+        MADE.with(|m| m.set(0));
+        let a = run(&cfg, &q, "v66.0", false, Page::ALL).unwrap();
+        let made = MADE.with(std::cell::Cell::get);
+        assert_eq!(a.total, 5);
+        let names: Vec<_> = a
+            .records
+            .iter()
+            .map(|r| r["PermissionSet"]["Name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["Set_0", "Set_1", "Set_2", "Set_3", "Set_4"]);
+        let assignments: usize = cfg.users.iter().map(|u| u.permission_sets.len()).sum();
+        assert!(assignments >= 2500, "{assignments}");
+        let bound = assignments + cfg.users.len() + cfg.permission_sets.len();
+        assert!(
+            made <= bound,
+            "the query made {made} records; an assignment, user or permission set each once is {bound}"
+        );
+    }
 }
