@@ -256,28 +256,60 @@ fn loopback_aliases(base: &str) -> Vec<String> {
 }
 
 /// Writes log lines on a thread of its own so a slow or blocked stderr never stalls the
-/// server; lines beyond a bounded backlog are dropped.
+/// server; lines beyond a bounded backlog are dropped. When the server stops (the logger
+/// is dropped), the lines still queued are written before it returns, waiting at most
+/// [`LOG_DRAIN`] for a blocked stderr.
 pub(super) struct Logger {
-    tx: std::sync::mpsc::SyncSender<String>,
+    tx: Option<std::sync::mpsc::SyncSender<String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
+
+/// How long a stopping server waits for its queued log lines to be written.
+const LOG_DRAIN: Duration = Duration::from_secs(1);
 
 impl Logger {
     fn new() -> Self {
+        Self::to(std::io::stderr())
+    }
+
+    /// A logger writing to `out` (stderr, or a buffer in the tests).
+    fn to(mut out: impl std::io::Write + Send + 'static) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<String>(4096);
-        let _ = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("certmint-emulator-log".into())
             .spawn(move || {
-                use std::io::Write;
-                let stderr = std::io::stderr();
                 for line in rx {
-                    let _ = writeln!(stderr.lock(), "{line}");
+                    let _ = writeln!(out, "{line}");
                 }
-            });
-        Logger { tx }
+            })
+            .ok();
+        Logger {
+            tx: Some(tx),
+            thread,
+        }
     }
 
     fn line(&self, s: String) {
-        let _ = self.tx.try_send(s);
+        if let Some(tx) = &self.tx {
+            let _ = tx.try_send(s);
+        }
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        // Without a sender the thread ends once it has written what is queued.
+        drop(self.tx.take());
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + LOG_DRAIN;
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -373,6 +405,61 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that takes 1 ms per write, into a buffer the test reads.
+    struct Slow(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Slow {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(1));
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Regression: the lines still queued when the server stopped were lost if the process
+    /// exited before the log thread wrote them (`certmint emulate` stopped by SIGTERM
+    /// right after a request sometimes logged `emulator stopped` without the request's
+    /// line). Dropping the logger now writes them first.
+    #[test]
+    fn a_stopping_logger_writes_the_lines_still_queued() {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Logger::to(Slow(buf.clone()));
+        for i in 0..100 {
+            log.line(format!("line {i}"));
+        }
+        drop(log);
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 100, "{text}");
+        assert!(text.ends_with("line 99\n"), "{text}");
+    }
+
+    /// A stderr that never takes a line delays the stop by at most [`LOG_DRAIN`].
+    #[test]
+    fn a_blocked_log_delays_the_stop_by_at_most_the_drain_time() {
+        struct Blocked;
+        impl std::io::Write for Blocked {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                std::thread::sleep(Duration::from_secs(3600));
+                Ok(0)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = Logger::to(Blocked);
+        log.line("stuck".into());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(log);
+            let _ = tx.send(());
+        });
+        // Generous: a hang guard on the drop, not a measurement of it.
+        assert!(rx.recv_timeout(LOG_DRAIN * 30).is_ok(), "the stop hung");
+    }
 
     #[test]
     fn versions_document() {
