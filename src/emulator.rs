@@ -37,7 +37,7 @@ mod state;
 mod tests;
 mod tokens;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -48,10 +48,12 @@ pub use config::{
 };
 pub use handlers::grant::{Endpoint, Refusal, validate, validate_with};
 pub use memory::InMemory;
-pub use org::{MAX_APPS, MAX_ASSIGNMENTS, MAX_DEPLOYS, MAX_PERMISSION_SETS, MAX_USERS};
+pub use org::{
+    MAX_APPS, MAX_ASSIGNMENTS, MAX_DEPLOYS, MAX_PERMISSION_SETS, MAX_PROFILES, MAX_USERS,
+};
 pub use server::TlsIdentity;
 pub use state::Limits;
-pub use tokens::Grant;
+pub use tokens::{Grant, MAX_REVOKED};
 
 use crate::{Error, Result};
 
@@ -199,8 +201,23 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 /// Bind, then serve on background threads. Returns once the socket is listening, so the
 /// base URL is immediately usable.
 pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
-    let listener = TcpListener::bind(opts.listen)?;
-    listener.set_nonblocking(true)?;
+    let workers = if opts.workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        opts.workers
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("certmint-emulator")
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let listener = {
+        let _in_runtime = runtime.enter();
+        server::listen(opts.listen, &opts.limits)?
+    };
     let local_addr = listener.local_addr()?;
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
     let shown_ip = match local_addr.ip() {
@@ -215,19 +232,6 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         Some(id) => Some(server::tls_acceptor(id)?),
         None => None,
     };
-    let workers = if opts.workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        opts.workers
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("certmint-emulator")
-        .enable_io()
-        .enable_time()
-        .build()?;
     let config = match &opts.state_file {
         Some(p) if p.exists() => {
             // An org at its caps writes a few MiB; a bounded, regular-file-only read.
@@ -253,15 +257,6 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         .name("certmint-emulator-main".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        // Like the logger: a closed stderr is no reason to panic.
-                        use std::io::Write;
-                        let _ = writeln!(std::io::stderr(), "emulator: cannot listen: {e}");
-                        return;
-                    }
-                };
                 if stop_on_signals {
                     tokio::spawn(wait_for_signal(signal_tx));
                 }

@@ -5,6 +5,7 @@
 //! or a TOML file ([`Config::from_toml`]); the schema is in `docs/emulator.md`. While the
 //! server runs, deploys and REST writes change a copy of it (the `org` layer).
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,17 @@ pub const DEFAULT_ORG_ID: &str = "00DEMULATOR0001";
 pub const SYSTEM_ADMINISTRATOR: &str = "System Administrator";
 /// The other profile every org has.
 pub const STANDARD_USER: &str = "Standard User";
+
+/// Apps the org holds at most (configured and deployed).
+pub const MAX_APPS: usize = 1000;
+/// Users the org holds at most.
+pub const MAX_USERS: usize = 10_000;
+/// Permission sets the org holds at most.
+pub const MAX_PERMISSION_SETS: usize = 1000;
+/// Permission set assignments the org holds at most (all users together).
+pub const MAX_ASSIGNMENTS: usize = 100_000;
+/// Profiles the org holds at most (the two standard ones included).
+pub const MAX_PROFILES: usize = 1000;
 
 /// The Permitted Users policy of a connected app.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -630,6 +642,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             "it defines no app ([[apps]])",
         ));
     }
+    check_caps(&file)?;
     let mut profiles = vec![
         Profile {
             id: record_id("00e", 1)?,
@@ -640,12 +653,15 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             name: STANDARD_USER.into(),
         },
     ];
+    // Names are looked up case-insensitively, through maps of lower-cased names so a
+    // configuration at the caps loads in linear time.
+    let mut profile_ix: HashMap<String, usize> = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.to_ascii_lowercase(), i))
+        .collect();
     for p in file.profiles {
-        if p.name.trim().is_empty()
-            || profiles
-                .iter()
-                .any(|x| x.name.eq_ignore_ascii_case(&p.name))
-        {
+        if p.name.trim().is_empty() || profile_ix.contains_key(&p.name.to_ascii_lowercase()) {
             return Err(Error::invalid(
                 Input::Profile,
                 format!(
@@ -654,17 +670,17 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
                 ),
             ));
         }
+        profile_ix.insert(p.name.to_ascii_lowercase(), profiles.len());
         profiles.push(Profile {
             id: record_id("00e", profiles.len() + 1)?,
             name: p.name,
         });
     }
     let mut permission_sets: Vec<PermissionSetRecord> = Vec::new();
+    let mut permission_set_ix: HashMap<String, usize> = HashMap::new();
     for p in file.permission_sets {
         if crate::wire::metadata::check_full_name(&p.name).is_err()
-            || permission_sets
-                .iter()
-                .any(|x| x.name.eq_ignore_ascii_case(&p.name))
+            || permission_set_ix.contains_key(&p.name.to_ascii_lowercase())
         {
             return Err(Error::invalid(
                 Input::PermissionSet,
@@ -674,6 +690,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
                 ),
             ));
         }
+        permission_set_ix.insert(p.name.to_ascii_lowercase(), permission_sets.len());
         permission_sets.push(PermissionSetRecord {
             id: record_id("0PS", permission_sets.len() + 1)?,
             label: p.label.unwrap_or_else(|| p.name.clone()),
@@ -682,6 +699,9 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         });
     }
     let mut apps: Vec<App> = Vec::with_capacity(file.apps.len());
+    // Every name and consumer key in use, and the app each names (users refer to apps by
+    // either).
+    let mut app_refs: HashMap<String, usize> = HashMap::new();
     for (i, a) in file.apps.into_iter().enumerate() {
         let name = a.name.unwrap_or_else(|| format!("app{}", i + 1));
         if a.consumer_key.trim().is_empty() && !a.external_client_app {
@@ -690,19 +710,16 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
                 format!("`{name}` has an empty consumer_key"),
             ));
         }
-        if apps.iter().any(|x| {
-            (x.consumer_key == a.consumer_key && !a.consumer_key.is_empty()) || x.name == name
-        }) {
+        let key_taken =
+            !a.consumer_key.is_empty() && apps.iter().any(|x| x.consumer_key == a.consumer_key);
+        if key_taken || apps.iter().any(|x| x.name == name) {
             return Err(Error::invalid(
                 Input::App,
                 format!("`{name}`: two apps share a name or consumer key"),
             ));
         }
         for ps in &a.permission_sets {
-            if !permission_sets
-                .iter()
-                .any(|p| p.name.eq_ignore_ascii_case(ps))
-            {
+            if !permission_set_ix.contains_key(&ps.to_ascii_lowercase()) {
                 return Err(Error::invalid(
                     Input::App,
                     format!(
@@ -713,7 +730,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             }
         }
         for pr in &a.profiles {
-            if !profiles.iter().any(|p| p.name.eq_ignore_ascii_case(pr)) {
+            if !profile_ix.contains_key(&pr.to_ascii_lowercase()) {
                 return Err(Error::invalid(
                     Input::App,
                     format!(
@@ -735,6 +752,9 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
                     cert.sha1,
                 )
             };
+        // The first app a reference names, by name or consumer key.
+        app_refs.entry(name.clone()).or_insert(i);
+        app_refs.entry(a.consumer_key.clone()).or_insert(i);
         apps.push(App {
             id: record_id("0H4", i + 1)?,
             name,
@@ -754,27 +774,23 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         });
     }
     let find_app = |r: &str| {
-        apps.iter()
-            .position(|a| a.name == r || a.consumer_key == r)
-            .ok_or_else(|| {
-                Error::invalid(
-                    Input::User,
-                    format!(
-                        "refers to app `{}`, which is not defined",
-                        crate::text::escape(r)
-                    ),
-                )
-            })
+        app_refs.get(r).copied().ok_or_else(|| {
+            Error::invalid(
+                Input::User,
+                format!(
+                    "refers to app `{}`, which is not defined",
+                    crate::text::escape(r)
+                ),
+            )
+        })
     };
     let mut users: Vec<User> = Vec::with_capacity(file.users.len());
+    let mut usernames: HashSet<String> = HashSet::with_capacity(file.users.len());
     for (i, u) in file.users.into_iter().enumerate() {
         if u.username.trim().is_empty() {
             return Err(Error::invalid(Input::User, "a user has an empty username"));
         }
-        if users
-            .iter()
-            .any(|x| x.username.eq_ignore_ascii_case(&u.username))
-        {
+        if !usernames.insert(u.username.to_ascii_lowercase()) {
             return Err(Error::invalid(
                 Input::User,
                 format!("`{}` is listed twice", crate::text::escape(&u.username)),
@@ -782,7 +798,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         }
         let id = match &u.id {
             Some(id) => id18(id, "005", Input::UserId)?,
-            None => id18(&format!("005EMULATOR{:04}", i + 1), "005", Input::UserId)?,
+            None => id18(&default_user_id(i + 1), "005", Input::UserId)?,
         };
         let pre_authorized = u
             .pre_authorized
@@ -795,9 +811,9 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             .map(|r| find_app(r))
             .collect::<Result<Vec<_>>>()?;
         let profile_name = u.profile.as_deref().unwrap_or(SYSTEM_ADMINISTRATOR);
-        let profile = profiles
-            .iter()
-            .position(|p| p.name.eq_ignore_ascii_case(profile_name))
+        let profile = profile_ix
+            .get(&profile_name.to_ascii_lowercase())
+            .copied()
             .ok_or_else(|| {
                 Error::invalid(
                     Input::User,
@@ -812,9 +828,9 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             .permission_sets
             .iter()
             .map(|n| {
-                permission_sets
-                    .iter()
-                    .position(|p| p.name.eq_ignore_ascii_case(n))
+                permission_set_ix
+                    .get(&n.to_ascii_lowercase())
+                    .copied()
                     .ok_or_else(|| {
                         Error::invalid(
                             Input::User,
@@ -900,6 +916,42 @@ fn refused_certificates(list: Vec<String>) -> Result<Vec<String>> {
         .collect()
 }
 
+/// The 15-character id of the `n`th user when none is configured: `005EMULATOR0001` to
+/// `005EMULATOR9999`, then `005EMULATO10000` (five digits still fit 15 characters, and the
+/// letter where the others have a digit keeps them apart) up to [`MAX_USERS`].
+fn default_user_id(n: usize) -> String {
+    if n < 10_000 {
+        format!("005EMULATOR{n:04}")
+    } else {
+        format!("005EMULATO{n:05}")
+    }
+}
+
+/// Refuse a configuration or state file that holds more than the org's caps, before
+/// anything is built from it.
+fn check_caps(file: &ConfigFile) -> Result<()> {
+    let assignments: usize = file.users.iter().map(|u| u.permission_sets.len()).sum();
+    for (what, n, max) in [
+        ("apps", file.apps.len(), MAX_APPS),
+        ("users", file.users.len(), MAX_USERS),
+        (
+            "permission sets",
+            file.permission_sets.len(),
+            MAX_PERMISSION_SETS,
+        ),
+        ("permission set assignments", assignments, MAX_ASSIGNMENTS),
+        ("profiles", file.profiles.len() + 2, MAX_PROFILES),
+    ] {
+        if n > max {
+            return Err(Error::invalid(
+                Input::EmulatorConfig,
+                format!("it holds {n} {what}; the emulator holds at most {max}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The `n`th emulator record id with a key prefix (`0PS`, `00e`, `0H4`, …), 18 characters:
 /// `<prefix>EMULATOR<n:04>` then the case-safe suffix.
 pub(crate) fn record_id(prefix: &str, n: usize) -> Result<String> {
@@ -971,6 +1023,15 @@ pub fn id18(id: &str, prefix: &str, what: Input) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_user_ids_are_15_characters_and_distinct_up_to_the_cap() {
+        let ids: HashSet<String> = (1..=MAX_USERS).map(default_user_id).collect();
+        assert_eq!(ids.len(), MAX_USERS);
+        assert!(ids.iter().all(|id| id.len() == 15 && id.starts_with("005")));
+        assert_eq!(default_user_id(1), "005EMULATOR0001");
+        assert_eq!(default_user_id(MAX_USERS), "005EMULATO10000");
+    }
 
     #[test]
     fn id18_matches_known_ids() {

@@ -43,7 +43,7 @@ fn query_param(req: &Parts, name: &str) -> Option<String> {
 }
 
 /// The session of the request's token, when it is valid.
-fn session(sh: &Shared, req: &Parts) -> Option<Session> {
+pub(in crate::emulator) fn session(sh: &Shared, req: &Parts) -> Option<Session> {
     let token = bearer(req)?;
     sh.tokens.check(&sh.org().cfg, &token, sh.now())
 }

@@ -16,14 +16,8 @@ use std::path::PathBuf;
 use super::config::{Config, PermissionSetRecord, record_id};
 use crate::wire::rest::RestError;
 
-/// Apps the org holds at most (configured and deployed).
-pub const MAX_APPS: usize = 1000;
-/// Users the org holds at most.
-pub const MAX_USERS: usize = 10_000;
-/// Permission sets the org holds at most.
-pub const MAX_PERMISSION_SETS: usize = 1000;
-/// Permission set assignments the org holds at most (all users together).
-pub const MAX_ASSIGNMENTS: usize = 100_000;
+pub use super::config::{MAX_APPS, MAX_ASSIGNMENTS, MAX_PERMISSION_SETS, MAX_PROFILES, MAX_USERS};
+
 /// Deploys kept for polling (older ones answer 404).
 pub const MAX_DEPLOYS: usize = 100;
 
@@ -153,9 +147,12 @@ pub(crate) fn assignment_id(ps: usize, user: usize) -> crate::Result<String> {
     super::config::id18(&id15, "0Pa", crate::error::Input::AssignmentId)
 }
 
+/// `LIMIT_EXCEEDED` in Salesforce's REST error shape (`message`, `errorCode`, `fields`).
 fn limit_exceeded(what: &str, n: usize) -> RestError {
-    RestError::new(
+    let mut e = RestError::new(
         "LIMIT_EXCEEDED",
         format!("the emulator holds at most {n} {what}"),
-    )
+    );
+    e.fields = Some(Vec::new());
+    e
 }

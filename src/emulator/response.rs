@@ -144,6 +144,17 @@ pub(super) fn body_unreadable() -> Reply {
     )
 }
 
+/// 503 `SERVER_UNAVAILABLE`: the emulator is busy (deploy uploads at their limit).
+pub(super) fn unavailable() -> Reply {
+    rest_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        RestError::new(
+            "SERVER_UNAVAILABLE",
+            "the emulator is receiving as many deploys as it takes at once; try again",
+        ),
+    )
+}
+
 /// 403 `Bad_OAuth_Token` (text), from the identity and UserInfo endpoints.
 pub(super) fn bad_oauth_token() -> Reply {
     (

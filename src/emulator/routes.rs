@@ -14,7 +14,7 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
 
 use super::handlers::grant::Endpoint;
-use super::handlers::{Payload, data, grant, identity};
+use super::handlers::{self, Payload, data, grant, identity};
 use super::response::{self, Reply, Resp};
 use super::state::Shared;
 use crate::wire::FORM_CONTENT_TYPE;
@@ -147,11 +147,27 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
         .and_then(|p| p.strip_prefix('/'))
     {
         let mut payload = Payload::default();
+        // Held until the deploy's answer is made: its bytes live until then.
+        let mut _upload = None;
         if !get {
             let deploy = rest
                 .trim_end_matches('/')
                 .ends_with("/metadata/deployRequest");
             let max = if deploy {
+                // Only a valid session may have a deploy's megabytes kept, and only a few
+                // at once; anyone else's body is read and dropped as it arrives (so the
+                // client sees the 401 rather than a reset connection).
+                if handlers::session(sh, req).is_none() {
+                    return match drain_body(sh, req, body, sh.limits.max_deploy_body).await {
+                        Ok(()) => response::invalid_session(),
+                        Err(reply) => reply,
+                    };
+                }
+                let wait = sh.deploy_uploads.acquire();
+                match tokio::time::timeout(sh.limits.body_timeout, wait).await {
+                    Ok(Ok(permit)) => _upload = Some(permit),
+                    _ => return response::unavailable(),
+                }
                 sh.limits.max_deploy_body
             } else {
                 sh.limits.max_body
@@ -237,12 +253,7 @@ async fn read_body(
     body: Incoming,
     max: usize,
 ) -> Result<hyper::body::Bytes, Reply> {
-    let declared = req
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
+    if declared_length(req).is_some_and(|n| n > max as u64) {
         return Err(response::too_large());
     }
     match tokio::time::timeout(sh.limits.body_timeout, Limited::new(body, max).collect()).await {
@@ -256,6 +267,39 @@ async fn read_body(
         Ok(Err(_)) => Err(response::body_unreadable()),
         Ok(Ok(c)) => Ok(c.to_bytes()),
     }
+}
+
+/// Read the body within `max` bytes and `body_timeout`, keeping none of it.
+async fn drain_body(sh: &Shared, req: &Parts, body: Incoming, max: usize) -> Result<(), Reply> {
+    if declared_length(req).is_some_and(|n| n > max as u64) {
+        return Err(response::too_large());
+    }
+    let drain = async {
+        let mut body = body;
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| response::body_unreadable())?;
+            if let Some(data) = frame.data_ref() {
+                seen = seen.saturating_add(data.len());
+                if seen > max {
+                    return Err(response::too_large());
+                }
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(sh.limits.body_timeout, drain).await {
+        Ok(r) => r,
+        Err(_) => Err(response::body_timed_out()),
+    }
+}
+
+/// The `Content-Length` a request declares, when it is a number.
+fn declared_length(req: &Parts) -> Option<u64> {
+    req.headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// Which token endpoint a path prefix (before `/services/oauth2/token`) addresses: the

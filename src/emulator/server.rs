@@ -1,10 +1,11 @@
-//! The top of the emulator's stack: the accept loop, TLS, and the per-connection limits
-//! (connections at once, header and TLS handshake timeouts, head size, the write timeout
-//! for a client that does not read its responses, and a total deadline per connection).
-//! Each request is handed to `routes`.
+//! The top of the emulator's stack: the listening socket, the accept loop, TLS, and the
+//! per-connection limits (connections at once, header and TLS handshake timeouts, head
+//! size, the kernel send buffer and the write timeout for a client that does not read its
+//! responses, and a total deadline per connection). Each request is handed to `routes`.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -54,6 +55,34 @@ pub(crate) fn tls_acceptor(id: &TlsIdentity) -> Result<tokio_rustls::TlsAcceptor
         .map_err(|e| Error::invalid(Input::TlsCertificateAndKey, e))?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// Bind the listening socket: `SO_REUSEADDR` as std sets it, a kernel send buffer of
+/// `limits.send_buffer` bytes that every accepted connection inherits, and a backlog as
+/// long as `limits.max_connections` (at least 128) so a burst of connections waits there
+/// instead of having its SYNs dropped. Must run inside the runtime (the listener registers
+/// with its reactor).
+///
+/// The send buffer bounds what a client that never reads can make the server hold: without
+/// it Linux grows a connection's buffer to `tcp_wmem`'s maximum (4 MiB by default), so
+/// 1,024 such clients could pin 4 GiB of kernel memory, and a client had to leave about
+/// 4 MiB of responses unread before the write stalled and the write timeout applied.
+pub(crate) fn listen(
+    addr: SocketAddr,
+    limits: &Limits,
+) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    if limits.send_buffer > 0 {
+        socket.set_send_buffer_size(u32::try_from(limits.send_buffer).unwrap_or(u32::MAX))?;
+    }
+    socket.bind(addr)?;
+    let backlog = limits.max_connections.clamp(128, 4096);
+    socket.listen(u32::try_from(backlog).unwrap_or(128))
 }
 
 /// Accept and serve until `stop` turns true, then give open connections two seconds.

@@ -30,6 +30,99 @@ pub(crate) const LATEST_API: u32 = 66;
 /// The oldest REST API version listed (older ones are still answered).
 pub(super) const OLDEST_API: u32 = 31;
 
+/// Deploy request bodies (up to [`Limits::max_deploy_body`] each) received at once; more
+/// wait, up to the body timeout, then get 503.
+pub(super) const DEPLOY_UPLOADS: usize = 4;
+
+/// Records a query answers with at once; the rest follow through `nextRecordsUrl`
+/// (Salesforce's REST query resource: "up to 2,000 records can be returned at a time").
+pub(super) const QUERY_BATCH: usize = 2000;
+
+/// Query locators (for `nextRecordsUrl`) kept at most, and the most query text they hold
+/// together; the oldest are dropped first (their next pages answer `INVALID_QUERY_LOCATOR`).
+const MAX_LOCATORS: usize = 1000;
+const MAX_LOCATOR_BYTES: usize = 4 << 20;
+
+/// A query whose next pages may still be asked for.
+pub(super) struct Locator {
+    /// `01g…`.
+    id: String,
+    /// The query's text.
+    pub(super) query: String,
+    /// Asked through the Tooling API.
+    pub(super) tooling: bool,
+    /// Its matches, as its first page counted them (`totalSize`).
+    pub(super) total: usize,
+    /// Where in the object's rows the page starting at each offset begins.
+    starts: Vec<(usize, usize)>,
+}
+
+impl Locator {
+    /// The row the page at `offset` starts at, when a page before found it.
+    pub(super) fn start_of(&self, offset: usize) -> Option<usize> {
+        self.starts
+            .iter()
+            .find(|(o, _)| *o == offset)
+            .map(|(_, row)| *row)
+    }
+}
+
+/// The queries whose next pages may still be asked for, oldest first, at most
+/// [`MAX_LOCATORS`] holding [`MAX_LOCATOR_BYTES`] of query text.
+#[derive(Default)]
+pub(super) struct Locators {
+    made: usize,
+    kept: std::collections::VecDeque<Locator>,
+    bytes: usize,
+}
+
+impl Locators {
+    /// Keep a query whose next page (at `offset`) starts at row `start`; its locator (an
+    /// 18-character `01g…` id).
+    pub(super) fn keep(
+        &mut self,
+        query: &str,
+        tooling: bool,
+        total: usize,
+        offset: usize,
+        start: usize,
+    ) -> Result<String> {
+        self.made += 1;
+        let id = super::config::record_id("01g", self.made)?;
+        while !self.kept.is_empty()
+            && (self.kept.len() >= MAX_LOCATORS || self.bytes + query.len() > MAX_LOCATOR_BYTES)
+        {
+            if let Some(l) = self.kept.pop_front() {
+                self.bytes -= l.query.len();
+            }
+        }
+        self.bytes += query.len();
+        self.kept.push_back(Locator {
+            id: id.clone(),
+            query: query.to_owned(),
+            tooling,
+            total,
+            starts: vec![(offset, start)],
+        });
+        Ok(id)
+    }
+
+    /// A locator still kept.
+    pub(super) fn find(&self, id: &str) -> Option<&Locator> {
+        self.kept.iter().find(|l| l.id == id)
+    }
+
+    /// Remember where the page of locator `id` at `offset` starts (a query has at most
+    /// `MAX_ASSIGNMENTS / QUERY_BATCH` pages).
+    pub(super) fn remember(&mut self, id: &str, offset: usize, start: usize) {
+        if let Some(l) = self.kept.iter_mut().find(|l| l.id == id)
+            && l.start_of(offset).is_none()
+        {
+            l.starts.push((offset, start));
+        }
+    }
+}
+
 /// Size limits and timeouts that keep the emulator bounded under hostile or slow clients.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -52,6 +145,10 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// Longest life of one connection, however busy; closed after it. Default 120 s.
     pub connection_deadline: Duration,
+    /// Kernel send buffer of each connection (`SO_SNDBUF`, which Linux doubles), bytes;
+    /// what a client that never reads can leave unread before the write stalls and
+    /// `write_timeout` applies. 0 leaves the system's autotuning. Default 64 KiB.
+    pub send_buffer: usize,
     /// Largest deploy request body (multipart with the zip), bytes. Default 4 MiB.
     pub max_deploy_body: usize,
 }
@@ -67,6 +164,7 @@ impl Default for Limits {
             max_connections: 1024,
             write_timeout: Duration::from_secs(2),
             connection_deadline: Duration::from_secs(120),
+            send_buffer: 64 * 1024,
             max_deploy_body: 4 << 20,
         }
     }
@@ -158,28 +256,60 @@ fn loopback_aliases(base: &str) -> Vec<String> {
 }
 
 /// Writes log lines on a thread of its own so a slow or blocked stderr never stalls the
-/// server; lines beyond a bounded backlog are dropped.
+/// server; lines beyond a bounded backlog are dropped. When the server stops (the logger
+/// is dropped), the lines still queued are written before it returns, waiting at most
+/// [`LOG_DRAIN`] for a blocked stderr.
 pub(super) struct Logger {
-    tx: std::sync::mpsc::SyncSender<String>,
+    tx: Option<std::sync::mpsc::SyncSender<String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
+
+/// How long a stopping server waits for its queued log lines to be written.
+const LOG_DRAIN: Duration = Duration::from_secs(1);
 
 impl Logger {
     fn new() -> Self {
+        Self::to(std::io::stderr())
+    }
+
+    /// A logger writing to `out` (stderr, or a buffer in the tests).
+    fn to(mut out: impl std::io::Write + Send + 'static) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<String>(4096);
-        let _ = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("certmint-emulator-log".into())
             .spawn(move || {
-                use std::io::Write;
-                let stderr = std::io::stderr();
                 for line in rx {
-                    let _ = writeln!(stderr.lock(), "{line}");
+                    let _ = writeln!(out, "{line}");
                 }
-            });
-        Logger { tx }
+            })
+            .ok();
+        Logger {
+            tx: Some(tx),
+            thread,
+        }
     }
 
     fn line(&self, s: String) {
-        let _ = self.tx.try_send(s);
+        if let Some(tx) = &self.tx {
+            let _ = tx.try_send(s);
+        }
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        // Without a sender the thread ends once it has written what is queued.
+        drop(self.tx.take());
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + LOG_DRAIN;
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -201,6 +331,10 @@ pub(crate) struct Shared {
     pub(super) versions: Bytes,
     /// Authenticated REST requests served (`Sforce-Limit-Info`, `limits`).
     api_requests: std::sync::atomic::AtomicU64,
+    /// Deploy bodies being received ([`DEPLOY_UPLOADS`] at once).
+    pub(super) deploy_uploads: tokio::sync::Semaphore,
+    /// Queries with pages still to come.
+    pub(super) locators: std::sync::Mutex<Locators>,
 }
 
 impl Shared {
@@ -223,6 +357,8 @@ impl Shared {
             limits,
             log: log.then(Logger::new),
             api_requests: std::sync::atomic::AtomicU64::new(0),
+            deploy_uploads: tokio::sync::Semaphore::new(DEPLOY_UPLOADS),
+            locators: std::sync::Mutex::new(Locators::default()),
         })
     }
 
@@ -269,6 +405,61 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that takes 1 ms per write, into a buffer the test reads.
+    struct Slow(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Slow {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(1));
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Regression: the lines still queued when the server stopped were lost if the process
+    /// exited before the log thread wrote them (`certmint emulate` stopped by SIGTERM
+    /// right after a request sometimes logged `emulator stopped` without the request's
+    /// line). Dropping the logger now writes them first.
+    #[test]
+    fn a_stopping_logger_writes_the_lines_still_queued() {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Logger::to(Slow(buf.clone()));
+        for i in 0..100 {
+            log.line(format!("line {i}"));
+        }
+        drop(log);
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 100, "{text}");
+        assert!(text.ends_with("line 99\n"), "{text}");
+    }
+
+    /// A stderr that never takes a line delays the stop by at most [`LOG_DRAIN`].
+    #[test]
+    fn a_blocked_log_delays_the_stop_by_at_most_the_drain_time() {
+        struct Blocked;
+        impl std::io::Write for Blocked {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                std::thread::sleep(Duration::from_secs(3600));
+                Ok(0)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log = Logger::to(Blocked);
+        log.line("stuck".into());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(log);
+            let _ = tx.send(());
+        });
+        // Generous: a hang guard on the drop, not a measurement of it.
+        assert!(rx.recv_timeout(LOG_DRAIN * 30).is_ok(), "the stop hung");
+    }
 
     #[test]
     fn versions_document() {

@@ -23,13 +23,54 @@ pub struct Grant {
 pub(crate) struct Tokens {
     key: hmac::Key,
     rng: ring::rand::SystemRandom,
-    /// Revoked tokens (by nonce) and when they would have expired; at most
-    /// [`MAX_REVOKED`], expired ones dropped first.
-    revoked: std::sync::Mutex<std::collections::HashMap<[u8; NONCE], i64>>,
+    revoked: std::sync::RwLock<Revoked>,
 }
 
-/// Revoked tokens remembered at most (each until it would have expired anyway).
-pub(crate) const MAX_REVOKED: usize = 100_000;
+/// Revoked tokens remembered one by one at most (each until it would have expired anyway).
+pub const MAX_REVOKED: usize = 100_000;
+
+/// How many of the oldest revocations are folded into the cut-off at once when the map is
+/// full of live ones (so the fold's linear cost is paid once per this many revocations).
+const FOLD: usize = MAX_REVOKED / 100;
+
+/// The revoked tokens: each by its nonce with the time it would have expired, at most
+/// [`MAX_REVOKED`], and a cut-off before which every token counts as revoked. When the map
+/// is full, expired entries go first; if it is still full, the oldest [`FOLD`] (those that
+/// expire soonest) are replaced by moving the cut-off up to their expiry. So memory stays
+/// bounded and a revoked token never works again; the price is that tokens issued no
+/// later than a folded one (in the same second or before) stop working early too.
+#[derive(Default)]
+struct Revoked {
+    by_nonce: std::collections::HashMap<[u8; NONCE], i64>,
+    /// Tokens expiring at or before this time (seconds since the epoch) are revoked.
+    through: i64,
+}
+
+impl Revoked {
+    fn insert(&mut self, nonce: [u8; NONCE], expires: i64, now: i64) {
+        if expires <= self.through || self.by_nonce.contains_key(&nonce) {
+            return;
+        }
+        if self.by_nonce.len() >= MAX_REVOKED {
+            self.by_nonce.retain(|_, exp| *exp > now);
+        }
+        if self.by_nonce.len() >= MAX_REVOKED {
+            let mut expiries: Vec<i64> = self.by_nonce.values().copied().collect();
+            let (_, cut, _) = expiries.select_nth_unstable(FOLD - 1);
+            let cut = *cut;
+            self.through = self.through.max(cut);
+            self.by_nonce.retain(|_, exp| *exp > cut);
+            if expires <= self.through {
+                return;
+            }
+        }
+        self.by_nonce.insert(nonce, expires);
+    }
+
+    fn contains(&self, nonce: &[u8; NONCE], expires: i64) -> bool {
+        expires <= self.through || (!self.by_nonce.is_empty() && self.by_nonce.contains_key(nonce))
+    }
+}
 
 const TOKEN_VERSION: u8 = 1;
 const NONCE: usize = 24;
@@ -56,7 +97,7 @@ impl Tokens {
         Ok(Tokens {
             key,
             rng,
-            revoked: std::sync::Mutex::new(std::collections::HashMap::new()),
+            revoked: std::sync::RwLock::new(Revoked::default()),
         })
     }
 
@@ -88,29 +129,32 @@ impl Tokens {
         let Some((nonce, s)) = self.decode(cfg, token, now) else {
             return false;
         };
-        let expires = s
-            .issued
-            .saturating_add(i64::try_from(cfg.session_seconds).unwrap_or(i64::MAX));
-        let mut r = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
-        if r.len() >= MAX_REVOKED {
-            r.retain(|_, exp| *exp > now);
+        let expires = expiry(cfg, &s);
+        let mut r = self.revoked.write().unwrap_or_else(|e| e.into_inner());
+        // Revoking a revoked token again succeeds again, as before.
+        if r.contains(&nonce, expires) {
+            return true;
         }
-        if r.len() >= MAX_REVOKED {
-            // Still full of live revocations: forget the one that expires soonest.
-            if let Some(k) = r.iter().min_by_key(|(_, e)| **e).map(|(k, _)| *k) {
-                r.remove(&k);
-            }
-        }
-        r.insert(nonce, expires);
+        r.insert(nonce, expires, now);
         true
+    }
+
+    /// Revocations remembered one by one (at most [`MAX_REVOKED`]).
+    #[cfg(test)]
+    fn revoked_len(&self) -> usize {
+        self.revoked
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_nonce
+            .len()
     }
 
     /// Check a token: right org, genuine, not revoked, not older than `session_seconds`,
     /// and naming an app and an active user that exist.
     pub(super) fn check(&self, cfg: &Config, token: &str, now: i64) -> Option<Session> {
         let (nonce, s) = self.decode(cfg, token, now)?;
-        let r = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
-        (r.is_empty() || !r.contains_key(&nonce)).then_some(s)
+        let r = self.revoked.read().unwrap_or_else(|e| e.into_inner());
+        (!r.contains(&nonce, expiry(cfg, &s))).then_some(s)
     }
 
     fn decode(&self, cfg: &Config, token: &str, now: i64) -> Option<([u8; NONCE], Session)> {
@@ -140,6 +184,12 @@ impl Tokens {
         nonce.copy_from_slice(&buf[..NONCE]);
         u.active.then_some((nonce, Session { app, user, issued }))
     }
+}
+
+/// When the token of session `s` expires.
+fn expiry(cfg: &Config, s: &Session) -> i64 {
+    s.issued
+        .saturating_add(i64::try_from(cfg.session_seconds).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -192,5 +242,57 @@ mod tests {
         assert!(t.check(&f.cfg, &b, NOW).is_some());
         assert!(!t.revoke(&f.cfg, "bogus", NOW));
         assert_eq!(t.check(&f.cfg, "00Dxx0000001gPL!", NOW), None);
+    }
+
+    /// The revocation cap (issue 14): 100,000 live revocations are remembered one by one;
+    /// the next one folds the oldest into the cut-off instead of growing the map, and no
+    /// revoked token works again. Tokens issued no later than a folded one stop working too
+    /// (the documented price); later ones are unaffected.
+    #[test]
+    fn revocations_are_capped_and_a_revoked_token_never_works_again() {
+        let cfg = cfg();
+        let t = Tokens::new().unwrap();
+        let grant = Grant { app: 0, user: 0 };
+        let org = cfg.org_id15();
+        let early = t.issue(org, grant, NOW - 10).unwrap();
+        let first = t.issue(org, grant, NOW).unwrap();
+        assert!(t.revoke(&cfg, &first, NOW));
+        for _ in 1..MAX_REVOKED {
+            let tok = t.issue(org, grant, NOW + 1).unwrap();
+            assert!(t.revoke(&cfg, &tok, NOW + 1));
+        }
+        assert_eq!(t.revoked_len(), MAX_REVOKED);
+        let kept = t.issue(org, grant, NOW + 2).unwrap();
+        assert!(t.check(&cfg, &early, NOW + 2).is_some());
+        // The next revocation: the map does not grow; the oldest are folded.
+        let next = t.issue(org, grant, NOW + 2).unwrap();
+        assert!(t.revoke(&cfg, &next, NOW + 2));
+        assert!(t.revoked_len() <= MAX_REVOKED);
+        assert!(t.revoked_len() < MAX_REVOKED, "nothing was dropped");
+        assert_eq!(
+            t.check(&cfg, &first, NOW + 2),
+            None,
+            "a revoked token works again"
+        );
+        assert_eq!(t.check(&cfg, &next, NOW + 2), None);
+        assert_eq!(
+            t.check(&cfg, &early, NOW + 2),
+            None,
+            "issued before a folded one"
+        );
+        assert!(
+            t.check(&cfg, &kept, NOW + 2).is_some(),
+            "a later token stopped working"
+        );
+        // Revoking again is still a success, and the map stays bounded however many follow.
+        assert!(t.revoke(&cfg, &first, NOW + 2));
+        for i in 0..2 * FOLD {
+            let tok = t.issue(org, grant, NOW + 3 + (i as i64 % 2)).unwrap();
+            assert!(t.revoke(&cfg, &tok, NOW + 4));
+            assert!(t.revoked_len() <= MAX_REVOKED);
+        }
+        assert!(t.check(&cfg, &kept, NOW + 4).is_some());
+        let later = t.issue(org, grant, NOW + 5).unwrap();
+        assert!(t.check(&cfg, &later, NOW + 5).is_some());
     }
 }

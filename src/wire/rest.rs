@@ -257,6 +257,10 @@ pub struct QueryResult<R> {
     pub total_size: usize,
     /// Whether every record is in this page.
     pub done: bool,
+    /// Where the next page is (`/services/data/vNN.0/query/<locator>-<offset>`) when this
+    /// one is not the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_records_url: Option<String>,
     /// The records.
     pub records: Vec<R>,
 }
@@ -267,6 +271,7 @@ impl<R> QueryResult<R> {
         QueryResult {
             total_size: records.len(),
             done: true,
+            next_records_url: None,
             records,
         }
     }

@@ -44,7 +44,9 @@ fn send(base: &str, method: &str, path: &str, token: Option<&str>, ct: &str, bod
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
+    // The server may answer and close before taking the whole body (413): then the
+    // answer is still there to read.
+    let _ = s.write_all(body);
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
@@ -715,4 +717,485 @@ fn a_rotated_certificate_propagates_while_the_old_one_still_verifies() {
         "the new one after the delay"
     );
     assert_eq!(ok("keys/base.pkcs8.pem"), 400);
+}
+
+// ---- The org's caps (issue 14: "memory bounded with the org state") ----
+
+/// TOML to append to acme.toml: `sets` permission sets `Load_Set_0…`, and `users` users
+/// `user0@load.example.com…`, each assigned `CertMint_Integration` (which pre-authorizes
+/// them for the app `main`) and the first `per_user - 1` load sets.
+pub(crate) fn at_scale(users: usize, sets: usize, per_user: usize) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    for i in 0..sets {
+        writeln!(t, "[[permission_sets]]\nname = \"Load_Set_{i}\"").unwrap();
+    }
+    let assigned: Vec<String> = std::iter::once("\"CertMint_Integration\"".to_owned())
+        .chain((0..per_user.saturating_sub(1)).map(|i| format!("\"Load_Set_{i}\"")))
+        .collect();
+    let assigned = assigned.join(", ");
+    for i in 0..users {
+        writeln!(
+            t,
+            "[[users]]\nusername = \"user{i}@load.example.com\"\npermission_sets = [{assigned}]"
+        )
+        .unwrap();
+    }
+    t
+}
+
+/// acme.toml's counts: 3 apps, 5 users, 1 permission set, 1 assignment (erin's).
+pub(crate) const ACME_APPS: usize = 3;
+pub(crate) const ACME_USERS: usize = 5;
+pub(crate) const ACME_SETS: usize = 1;
+pub(crate) const ACME_ASSIGNMENTS: usize = 1;
+
+fn load_error(toml: &str) -> String {
+    let dir = crate::support::fixture("emulator");
+    certmint::emulator::Config::from_toml(toml, &mut |p: &std::path::Path| {
+        std::fs::read(dir.join(p))
+    })
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_else(|| "loaded".into())
+}
+
+/// A configuration (and so a state file, read by the same code) beyond a cap is refused
+/// when loaded, naming the cap; one at every cap loads.
+#[test]
+fn configurations_beyond_the_caps_are_refused_when_loaded() {
+    use certmint::emulator::{MAX_APPS, MAX_ASSIGNMENTS, MAX_PERMISSION_SETS, MAX_USERS};
+    let users = MAX_USERS - ACME_USERS;
+    let sets = MAX_PERMISSION_SETS - ACME_SETS;
+    // 10 assignments per load user: 99,950 + erin's 1, within the cap.
+    let at_caps = emu::acme_text_with("", &at_scale(users, sets, 10));
+    assert_eq!(load_error(&at_caps), "loaded");
+    let apps: String = (0..=MAX_APPS - ACME_APPS)
+        .map(|i| {
+            format!(
+                "[[apps]]\nname = \"load{i}\"\nconsumer_key = \"LOADKEY{i}\"\ncertificate = \"../certs/base.crt\"\n"
+            )
+        })
+        .collect();
+    for (toml, words) in [
+        (
+            emu::acme_text_with("", &at_scale(users + 1, 0, 1)),
+            format!(
+                "{} users; the emulator holds at most {MAX_USERS}",
+                MAX_USERS + 1
+            ),
+        ),
+        (
+            emu::acme_text_with("", &at_scale(0, sets + 1, 1)),
+            format!(
+                "{} permission sets; the emulator holds at most {MAX_PERMISSION_SETS}",
+                MAX_PERMISSION_SETS + 1
+            ),
+        ),
+        (
+            emu::acme_text_with("", &at_scale(users, sets, 11)),
+            format!(
+                "{} permission set assignments; the emulator holds at most {MAX_ASSIGNMENTS}",
+                users * 11 + ACME_ASSIGNMENTS
+            ),
+        ),
+        (
+            emu::acme_text_with("", &apps),
+            format!(
+                "{} apps; the emulator holds at most {MAX_APPS}",
+                MAX_APPS + 1
+            ),
+        ),
+    ] {
+        let e = load_error(&toml);
+        assert!(e.contains(&words), "{e}");
+    }
+}
+
+fn create_permission_set(base: &str, tok: &str, name: &str) -> Reply {
+    send(
+        base,
+        "POST",
+        "/services/data/v66.0/sobjects/PermissionSet",
+        Some(tok),
+        "application/json",
+        format!(r#"{{"Name":"{name}"}}"#).as_bytes(),
+    )
+}
+
+fn assign(base: &str, tok: &str, ps: &str, user: &str) -> Reply {
+    send(
+        base,
+        "POST",
+        "/services/data/v66.0/sobjects/PermissionSetAssignment",
+        Some(tok),
+        "application/json",
+        format!(r#"{{"PermissionSetId":"{ps}","AssigneeId":"{user}"}}"#).as_bytes(),
+    )
+}
+
+/// Salesforce's REST error shape, one element: `[{"message","errorCode","fields"}]`.
+fn assert_limit_exceeded(r: &Reply, what: &str) {
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let list = v.as_array().expect("a list of errors");
+    assert_eq!(list.len(), 1, "{v}");
+    let e = list[0].as_object().unwrap();
+    let mut keys: Vec<&str> = e.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["errorCode", "fields", "message"], "{v}");
+    assert_eq!(e["errorCode"], "LIMIT_EXCEEDED");
+    assert_eq!(e["fields"], serde_json::json!([]));
+    let message = e["message"].as_str().unwrap();
+    assert!(message.ends_with(what), "{message}");
+}
+
+/// An org at its user cap, filled to its permission set and assignment caps through the
+/// REST API: the next create of each is refused with `LIMIT_EXCEEDED` in Salesforce's
+/// error shape, a deploy that would add a permission set fails naming the cap, and the org
+/// still works (the last user gets a token through an assigned permission set; queries and
+/// relationship paths over 100,000 assignments answer).
+#[test]
+fn an_org_at_its_caps_refuses_the_next_write() {
+    use certmint::emulator::{MAX_ASSIGNMENTS, MAX_PERMISSION_SETS, MAX_USERS};
+    let users = MAX_USERS - ACME_USERS;
+    // Half the permission sets from the configuration, half created over REST below.
+    let configured_sets = MAX_PERMISSION_SETS / 2 - ACME_SETS;
+    let cfg = emu::acme_with("deploy_millis = 0", &at_scale(users, configured_sets, 10));
+    let e = emu::start(cfg);
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let mut created = Vec::new();
+    for i in 0..MAX_PERMISSION_SETS - MAX_PERMISSION_SETS / 2 {
+        let r = create_permission_set(base, &tok, &format!("Rest_Set_{i}"));
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        created.push(r.json()["id"].as_str().unwrap().to_owned());
+    }
+    let count = query(base, &tok, "SELECT Id FROM PermissionSet").json();
+    assert_eq!(count["totalSize"], MAX_PERMISSION_SETS);
+    assert_limit_exceeded(
+        &create_permission_set(base, &tok, "One_Too_Many"),
+        &format!("at most {MAX_PERMISSION_SETS} permission sets"),
+    );
+    // A deploy that would add one fails; one that changes an existing one succeeds.
+    let mut p = DeployPackage::new(62);
+    p.add(
+        "Deployed_Set",
+        &Component::PermissionSet(certmint::wire::metadata::PermissionSet {
+            label: "Deployed".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let d = deploy(base, &tok, &p, DeployOptions::default());
+    assert_eq!(d.deploy_result.status, DeployStatus::Failed);
+    let f = &d.deploy_result.details.as_ref().unwrap().component_failures;
+    assert_eq!(
+        f[0].problem.as_deref(),
+        Some(format!("the emulator holds at most {MAX_PERMISSION_SETS} permission sets").as_str()),
+        "{f:?}"
+    );
+    // Assignments: 99,951 configured; fill to the cap with the REST-created sets.
+    let bob = query(
+        base,
+        &tok,
+        "SELECT Id FROM User WHERE Username = 'bob@example.com'",
+    )
+    .json()["records"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let configured = users * 10 + ACME_ASSIGNMENTS;
+    for ps in &created[..MAX_ASSIGNMENTS - configured] {
+        let r = assign(base, &tok, ps, &bob);
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let next = &created[MAX_ASSIGNMENTS - configured];
+    assert_limit_exceeded(
+        &assign(base, &tok, next, &bob),
+        &format!("at most {MAX_ASSIGNMENTS} permission set assignments"),
+    );
+    // The org at its caps still answers: the last user gets a token through an assigned
+    // permission set, and a relationship path is followed over every assignment in a
+    // filter (this took hours when each record rebuilt the 10,000 users; the slow tier
+    // queries all 100,000 with two paths, stress.rs).
+    let last = format!("user{}@load.example.com", users - 1);
+    let last_tok = token(base, "KEY_MAIN", &last);
+    assert!(last_tok.starts_with("00Dxx0000001gPL!"));
+    let started = std::time::Instant::now();
+    let mine = query(
+        base,
+        &tok,
+        &format!("SELECT PermissionSet.Name FROM PermissionSetAssignment WHERE Assignee.Username = '{last}'"),
+    )
+    .json();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "a filter over 100,000 assignments took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(mine["totalSize"], 10, "{mine}");
+}
+
+/// The app cap through deploys: 997 External Client Apps in one deploy bring acme's three
+/// to 1,000; the next new app is a component failure naming the cap, and with
+/// rollbackOnError the deploy changes nothing.
+#[test]
+fn deploys_stop_at_the_app_cap() {
+    use certmint::emulator::MAX_APPS;
+    let e = emu::start(emu::acme_with("deploy_millis = 0", ""));
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let header = |name: &str| {
+        Component::ExternalClientApplication(ExternalClientApplication {
+            contact_email: "a@example.com".into(),
+            label: name.into(),
+            ..Default::default()
+        })
+    };
+    let mut p = DeployPackage::new(62);
+    for i in 0..MAX_APPS - ACME_APPS {
+        p.add(&format!("Load_App_{i}"), &header("Load")).unwrap();
+    }
+    let d = deploy(base, &tok, &p, DeployOptions::default());
+    assert_eq!(
+        d.deploy_result.status,
+        DeployStatus::Succeeded,
+        "{:?}",
+        d.deploy_result.error_message
+    );
+    let apps = query(base, &tok, "SELECT Id FROM ConnectedApplication").json();
+    assert_eq!(apps["totalSize"], MAX_APPS);
+    let mut p = DeployPackage::new(62);
+    p.add("One_Too_Many", &header("Over")).unwrap();
+    let d = deploy(base, &tok, &p, DeployOptions::default());
+    assert_eq!(d.deploy_result.status, DeployStatus::Failed);
+    let f = &d.deploy_result.details.as_ref().unwrap().component_failures;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0].problem.as_deref(),
+        Some(format!("the emulator holds at most {MAX_APPS} apps").as_str())
+    );
+    assert_eq!(f[0].full_name.as_deref(), Some("One_Too_Many"));
+    let apps = query(base, &tok, "SELECT Id FROM ConnectedApplication").json();
+    assert_eq!(apps["totalSize"], MAX_APPS);
+}
+
+fn post_deploy(base: &str, tok: &str, zip: &[u8]) -> Reply {
+    let (ct, body) = multipart_body(
+        &DeployOptions::default(),
+        zip,
+        "certmintBoundary0123456789abcdef",
+    );
+    send(
+        base,
+        "POST",
+        &deploy_request_path(66),
+        Some(tok),
+        &ct,
+        &body,
+    )
+}
+
+fn deploy_state(base: &str, tok: &str, id: &str) -> Reply {
+    send(
+        base,
+        "GET",
+        &format!("{}/{id}?includeDetails=true", deploy_request_path(66)),
+        Some(tok),
+        "text/plain",
+        b"",
+    )
+}
+
+/// Only the last 100 deploys are kept for polling: after 150, the 50 oldest answer 404 in
+/// Salesforce's shape and the others their result.
+#[test]
+fn only_the_last_100_deploys_are_kept() {
+    use certmint::emulator::MAX_DEPLOYS;
+    let e = emu::start(emu::acme_with("deploy_millis = 0", ""));
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let mut p = DeployPackage::new(62);
+    p.add(
+        "CertMint_Integration",
+        &Component::PermissionSet(certmint::wire::metadata::PermissionSet {
+            label: "CertMint Integration".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let zip = p.to_zip_under("zip").unwrap();
+    let ids: Vec<String> = (0..MAX_DEPLOYS + 50)
+        .map(|_| {
+            let r = post_deploy(base, &tok, &zip);
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+            serde_json::from_slice::<DeployRequestResponse>(&r.body)
+                .unwrap()
+                .id
+        })
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let r = deploy_state(base, &tok, id);
+        if i < 50 {
+            assert_eq!(r.status, 404, "deploy {i} is still kept");
+            assert_eq!(r.json()[0]["errorCode"], "NOT_FOUND");
+        } else {
+            assert_eq!(r.status, 200, "deploy {i} was dropped");
+            let d: DeployRequestResponse = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(d.deploy_result.status, DeployStatus::Succeeded);
+        }
+    }
+}
+
+fn zip_with(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (n, b) in files {
+        w.start_file(n.as_str(), opts).unwrap();
+        w.write_all(b).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// The deploy's size limits through HTTP: a body over 4 MiB gets 413; a zip of more than
+/// 1,000 entries, one whose files expand past 16 MiB and one with a file over 1 MiB fail
+/// with the reason; a deploy body without a valid session is read and dropped (never kept)
+/// and answered 401 `INVALID_SESSION_ID`.
+#[test]
+fn deploy_zips_beyond_the_limits_are_refused() {
+    let e = emu::start(emu::acme_with("deploy_millis = 0", ""));
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let manifest = DeployPackage::new(62)
+        .package()
+        .to_xml()
+        .unwrap()
+        .into_bytes();
+    let failed_with = |zip: &[u8]| {
+        let r = post_deploy(base, &tok, zip);
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let id = serde_json::from_slice::<DeployRequestResponse>(&r.body)
+            .unwrap()
+            .id;
+        let d: DeployRequestResponse =
+            serde_json::from_slice(&deploy_state(base, &tok, &id).body).unwrap();
+        assert_eq!(d.deploy_result.status, DeployStatus::Failed);
+        d.deploy_result.error_message.unwrap_or_default()
+    };
+    let mut many = vec![("package.xml".to_owned(), manifest.clone())];
+    many.extend((0..1000).map(|i| (format!("x/{i}.txt"), b"x".to_vec())));
+    assert_eq!(
+        failed_with(&zip_with(&many)),
+        "The deploy zip has 1001 files; the limit is 1000"
+    );
+    let mut bomb = vec![("package.xml".to_owned(), manifest.clone())];
+    bomb.extend((0..17).map(|i| (format!("x/{i}.txt"), vec![0u8; 1 << 20])));
+    let zip = zip_with(&bomb);
+    assert!(zip.len() < 256 * 1024, "{} bytes", zip.len());
+    assert_eq!(
+        failed_with(&zip),
+        format!("The deploy zip expands to more than {} bytes", 16 << 20)
+    );
+    let big = zip_with(&[
+        ("package.xml".to_owned(), manifest.clone()),
+        ("x/big.txt".to_owned(), vec![0u8; (1 << 20) + 1]),
+    ]);
+    assert_eq!(
+        failed_with(&big),
+        format!(
+            "The file x/big.txt in the deploy zip expands to more than {} bytes",
+            1 << 20
+        )
+    );
+    // Over 4 MiB (incompressible bytes): 413 before anything is read.
+    let noise: Vec<u8> = (0..(4u32 << 20) + 1)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
+        .collect();
+    let r = post_deploy(base, &tok, &noise);
+    assert_eq!(r.status, 413);
+    // 3 MiB without a valid session: drained, 401 with WWW-Authenticate.
+    let r = post_deploy(base, "00Dxx0000001gPL!bad", &noise[..3 << 20]);
+    assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()[0]["errorCode"], "INVALID_SESSION_ID");
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("www-authenticate: token")
+    );
+}
+
+/// Queries answer 2,000 records at a time, as Salesforce's REST query resource does, with
+/// `done: false` and a `nextRecordsUrl` (`/services/data/vNN.0/query/<locator>-<offset>`)
+/// for the next batch; `LIMIT` bounds the pages; an unknown locator is 400
+/// `INVALID_QUERY_LOCATOR`. (So one answer holds at most 2,000 records however large the
+/// org.)
+#[test]
+fn queries_answer_2000_records_at_a_time() {
+    let e = emu::start(emu::acme_with("", &at_scale(4500, 0, 1)));
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let users = 4500 + ACME_USERS;
+    let get = |path: &str| {
+        let r = send(base, "GET", path, Some(&tok), "text/plain", b"");
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    };
+    let mut page = query(base, &tok, "SELECT Id, Username FROM User").json();
+    let mut seen = Vec::new();
+    loop {
+        assert_eq!(page["totalSize"], users);
+        let records = page["records"].as_array().unwrap();
+        seen.extend(
+            records
+                .iter()
+                .map(|r| r["Username"].as_str().unwrap().to_owned()),
+        );
+        if page["done"] == true {
+            assert!(
+                page.get("nextRecordsUrl").is_none(),
+                "{}",
+                page["nextRecordsUrl"]
+            );
+            break;
+        }
+        assert_eq!(records.len(), 2000);
+        let next = page["nextRecordsUrl"].as_str().unwrap().to_owned();
+        assert!(next.starts_with("/services/data/v66.0/query/01g"), "{next}");
+        assert!(next.ends_with(&format!("-{}", seen.len())), "{next}");
+        page = get(&next);
+    }
+    assert_eq!(seen.len(), users);
+    assert_eq!(seen[0], "alice@example.com");
+    assert_eq!(seen[users - 1], "user4499@load.example.com");
+    // LIMIT bounds the pages: 2,000 then 500.
+    let first = query(base, &tok, "SELECT Id FROM User LIMIT 2500").json();
+    assert_eq!(first["records"].as_array().unwrap().len(), 2000);
+    let second = get(first["nextRecordsUrl"].as_str().unwrap());
+    assert_eq!(second["records"].as_array().unwrap().len(), 500);
+    assert_eq!(second["done"], true);
+    // Small answers are one page, as before.
+    let one = query(base, &tok, "SELECT Id FROM Organization").json();
+    assert_eq!(
+        (one["done"].clone(), one.get("nextRecordsUrl")),
+        (serde_json::json!(true), None)
+    );
+    for bad in ["01gEMU000000999AAA-2000", "nonsense", "01gEMU000000001AAA"] {
+        let r = send(
+            base,
+            "GET",
+            &format!("/services/data/v66.0/query/{bad}"),
+            Some(&tok),
+            "text/plain",
+            b"",
+        );
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.json()[0]["errorCode"], "INVALID_QUERY_LOCATOR", "{bad}");
+    }
 }

@@ -769,3 +769,62 @@ fn key_certificate_mismatch_compares_the_same_fingerprint_of_both_public_keys() 
     );
     assert!(text.contains(&expected), "{text}");
 }
+
+/// The 10,000th user of an org without configured ids got `005EMULATOR10000`, 16
+/// characters, and the configuration was refused, although 10,000 users is the cap. The
+/// default ids now stay 15 characters up to the cap.
+#[test]
+fn the_ten_thousandth_user_gets_a_15_character_default_id() {
+    let users: Vec<String> = (1..=certmint::emulator::MAX_USERS)
+        .map(|i| format!("u{i}@example.com"))
+        .collect();
+    let cert = std::fs::read(crate::support::fixture("certs/base.crt")).unwrap();
+    let cfg = certmint::emulator::Config::simple(&cert, "KEY", &users).unwrap();
+    let last = &cfg.users[certmint::emulator::MAX_USERS - 1];
+    assert!(last.id.starts_with("005EMULATO10000"), "{}", last.id);
+    assert_eq!(last.id.len(), 18);
+    assert!(cfg.users[9998].id.starts_with("005EMULATOR9999"));
+}
+
+/// A SOQL relationship path (`Assignee.Username`) rebuilt every record of the related
+/// object for each record it was followed from: a filter over 10,000 assignments of 2,000
+/// users made 20 million user records (an org at its caps: a billion, hours, under the
+/// org's lock). The related records are now made once per query and indexed by Id; the
+/// unit test `a_relationship_path_makes_each_related_record_once_per_query`
+/// (src/emulator/handlers/objects.rs) counts the records a query makes. This one asks
+/// the same over HTTP on the larger org; its two minutes are only a guard against a hang.
+#[test]
+fn a_relationship_path_over_10000_assignments_is_answered() {
+    use std::fmt::Write as _;
+    let mut extra = String::new();
+    for i in 0..5 {
+        writeln!(extra, "[[permission_sets]]\nname = \"Set_{i}\"").unwrap();
+    }
+    for i in 0..2000 {
+        writeln!(
+            extra,
+            "[[users]]\nusername = \"u{i}@load.example.com\"\npermission_sets = [\"Set_0\", \"Set_1\", \"Set_2\", \"Set_3\", \"Set_4\"]"
+        )
+        .unwrap();
+    }
+    let cfg = crate::support::emulator::acme_with("", &extra);
+    let emu =
+        certmint::emulator::InMemory::new(cfg, certmint::emulator::Limits::default()).unwrap();
+    let token = emu.token(0, 0).unwrap();
+    let q: String = form_urlencoded::byte_serialize(
+        b"SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE Assignee.Username = 'u1999@load.example.com'",
+    )
+    .collect();
+    let request = format!(
+        "GET /services/data/v66.0/query?q={q} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    let out = emu
+        .request(request.as_bytes(), std::time::Duration::from_secs(120))
+        .expect("no answer within two minutes");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains(r#""totalSize":5"#), "{text}");
+    for i in 0..5 {
+        assert!(text.contains(&format!(r#""Name":"Set_{i}""#)), "{text}");
+    }
+}

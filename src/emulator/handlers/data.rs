@@ -1,6 +1,7 @@
 //! The REST API (`/services/data/…`): the versions list (no authentication), a version's
 //! resources (only those served), SOQL (`query`, `queryAll`, `tooling/query`; with
-//! `columns=true` the column metadata), the sObjects (describe global, basic information,
+//! `columns=true` the column metadata; 2,000 records at a time, the rest through
+//! `nextRecordsUrl` and a query locator), the sObjects (describe global, basic information,
 //! describe, a record by id, and creating a `PermissionSet` or a
 //! `PermissionSetAssignment`), `limits`, and the Metadata API's REST deploy
 //! (`metadata/deployRequest`, in [`super::deploy`]). A missing or bad token gets 401
@@ -15,7 +16,7 @@ use hyper::{Method, header::HeaderValue};
 use serde_json::{Value as Json, json};
 
 use super::super::response::{self, Reply};
-use super::super::state::{LATEST_API, Shared};
+use super::super::state::{LATEST_API, QUERY_BATCH, Shared};
 use super::super::tokens::Session;
 use super::objects;
 use super::{Payload, query_param, session};
@@ -82,6 +83,17 @@ fn route(sh: &Shared, req: &Parts, s: Session, major: u32, sub: &str, body: &Pay
     if !(get || creating) {
         return response::method_not_allowed();
     }
+    for (prefix, tooling) in [
+        ("query/", false),
+        ("queryAll/", false),
+        ("tooling/query/", true),
+    ] {
+        if let Some(locator) = sub.strip_prefix(prefix)
+            && get
+        {
+            return query_more(sh, &v, tooling, locator);
+        }
+    }
     match sub {
         "query" | "queryAll" => return query(sh, req, &v, false),
         "tooling/query" => return query(sh, req, &v, true),
@@ -114,7 +126,7 @@ fn route(sh: &Shared, req: &Parts, s: Session, major: u32, sub: &str, body: &Pay
         ("describe", m) if *m != Method::POST => response::ok_json(&objects::describe(o, &v)),
         (id, m) if *m != Method::POST && !id.contains('/') => {
             let org = sh.org();
-            let found = objects::records(&org.cfg, o, &v).into_iter().find(|r| {
+            let found = objects::records(&org.cfg, o, &v).find(|r| {
                 r.get("Id")
                     .and_then(Json::as_str)
                     .is_some_and(|rid| rid == id || (id.len() == 15 && rid.starts_with(id)))
@@ -146,15 +158,92 @@ fn query(sh: &Shared, req: &Parts, v: &str, tooling: bool) -> Reply {
             Err(e) => response::rest_error(StatusCode::BAD_REQUEST, e),
         };
     }
+    answer(
+        sh,
+        &q,
+        &parsed,
+        v,
+        tooling,
+        None,
+        objects::Page::first(QUERY_BATCH),
+    )
+}
+
+/// `GET …/query/<locator>-<offset>`: the next page of a query (its records as the org is
+/// now), or 400 `INVALID_QUERY_LOCATOR` for a locator not (or no longer) kept.
+fn query_more(sh: &Shared, v: &str, tooling: bool, locator: &str) -> Reply {
+    let invalid = || {
+        response::rest_error(
+            StatusCode::BAD_REQUEST,
+            RestError::new("INVALID_QUERY_LOCATOR", "invalid query locator"),
+        )
+    };
+    let Some((id, offset)) = locator
+        .rsplit_once('-')
+        .and_then(|(id, n)| Some((id, n.parse::<usize>().ok()?)))
+    else {
+        return invalid();
+    };
+    let kept = {
+        let locators = sh.locators.lock().unwrap_or_else(|e| e.into_inner());
+        locators
+            .find(id)
+            .filter(|l| l.tooling == tooling)
+            .map(|l| (l.query.clone(), l.total, l.start_of(offset)))
+    };
+    let Some((q, total, start)) = kept else {
+        return invalid();
+    };
+    let Ok(parsed) = soql::parse(&q) else {
+        return invalid();
+    };
+    // From where the page before ended; an offset no page led to is counted from the start.
+    let page = objects::Page {
+        offset,
+        start: start.unwrap_or(0),
+        size: QUERY_BATCH,
+        total: start.map(|_| total),
+    };
+    answer(sh, &q, &parsed, v, tooling, Some(id.to_owned()), page)
+}
+
+/// A page of a query, with the `nextRecordsUrl` of the next when more follow (under
+/// `locator`, or a new one for the query's first page).
+fn answer(
+    sh: &Shared,
+    text: &str,
+    parsed: &soql::Query,
+    v: &str,
+    tooling: bool,
+    locator: Option<String>,
+    page: objects::Page,
+) -> Reply {
     let org = sh.org();
-    match objects::run(&org.cfg, &parsed, v, tooling) {
-        Ok((records, total)) => {
-            let mut r = QueryResult::of(records);
-            r.total_size = total;
-            response::ok_json(&r)
-        }
-        Err(e) => response::rest_error(StatusCode::BAD_REQUEST, e),
+    let a = match objects::run(&org.cfg, parsed, v, tooling, page) {
+        Ok(a) => a,
+        Err(e) => return response::rest_error(StatusCode::BAD_REQUEST, e),
+    };
+    drop(org);
+    let mut r = QueryResult::of(a.records);
+    r.total_size = a.total;
+    let next = page.offset.saturating_add(page.size);
+    if let Some(start) = a.next_start.filter(|_| next < a.answered) {
+        let mut locators = sh.locators.lock().unwrap_or_else(|e| e.into_inner());
+        let id = match locator {
+            Some(id) => {
+                locators.remember(&id, next, start);
+                id
+            }
+            None => match locators.keep(text, tooling, a.total, next, start) {
+                Ok(id) => id,
+                Err(_) => return response::server_error("the query locator could not be made"),
+            },
+        };
+        let api = if tooling { "tooling/query" } else { "query" };
+        r.done = false;
+        r.next_records_url = Some(format!("/services/data/{v}/{api}/{id}-{next}"));
     }
+    response::ok_json(&r)
 }
 
 fn limits(sh: &Shared) -> Reply {

@@ -4,9 +4,11 @@
 //! compared as Salesforce does, case-insensitively for text, 15- or 18-character ids),
 //! the describe bodies, and the `columnMetadata` of a query.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value as Json, json};
 
-use super::super::config::Config;
+use super::super::config::{App, Config, PermissionSetRecord, Profile, User};
 use super::super::org::assignment_id;
 use crate::emulator::soql::{Condition, Query, Value};
 use crate::wire::rest::{Attributes, ColumnMetadata, QueryColumns, RestError};
@@ -194,8 +196,63 @@ fn field<'a>(o: &'a ObjectDef, name: &str) -> Option<&'a FieldDef> {
     o.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }
 
-/// The records of `o`, every field set, with `attributes` for API `version`.
-pub(super) fn records(cfg: &Config, o: &ObjectDef, version: &str) -> Vec<Map<String, Json>> {
+/// One record of an object before it is made into JSON: what it is drawn from.
+#[derive(Clone, Copy)]
+pub(super) enum Row<'a> {
+    App(&'a App),
+    Organization,
+    PermissionSet(&'a PermissionSetRecord),
+    /// The assignment of permission set `ps` (index) to the user with index `user`.
+    Assignment {
+        ps: &'a PermissionSetRecord,
+        ps_ix: usize,
+        user: &'a User,
+        user_ix: usize,
+    },
+    Profile(&'a Profile),
+    User(&'a User),
+}
+
+/// The rows of `o`, in the order queries answer them: cheap to pass over (a later page of
+/// a query starts where the one before it ended without making the records before it).
+pub(super) fn rows<'a>(cfg: &'a Config, o: &ObjectDef) -> Box<dyn Iterator<Item = Row<'a>> + 'a> {
+    match o.name {
+        "ConnectedApplication" => Box::new(cfg.apps.iter().map(Row::App)),
+        "Organization" => Box::new(std::iter::once(Row::Organization)),
+        "PermissionSet" => Box::new(cfg.permission_sets.iter().map(Row::PermissionSet)),
+        "PermissionSetAssignment" => Box::new(cfg.users.iter().enumerate().flat_map(
+            move |(user_ix, user)| {
+                user.permission_sets.iter().filter_map(move |&ps_ix| {
+                    cfg.permission_sets.get(ps_ix).map(|ps| Row::Assignment {
+                        ps,
+                        ps_ix,
+                        user,
+                        user_ix,
+                    })
+                })
+            },
+        )),
+        "Profile" => Box::new(cfg.profiles.iter().map(Row::Profile)),
+        "User" => Box::new(cfg.users.iter().map(Row::User)),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The records [`record`] made on this thread: the tests count the work of a query.
+    static MADE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The record of a row of `o`, every field set, with `attributes` for API `version`.
+pub(super) fn record(
+    cfg: &Config,
+    o: &ObjectDef,
+    version: &str,
+    row: Row<'_>,
+) -> Map<String, Json> {
+    #[cfg(test)]
+    MADE.with(|m| m.set(m.get() + 1));
     let rec = |id: &str, fields: Json| {
         let mut m = Map::new();
         m.insert(
@@ -207,73 +264,57 @@ pub(super) fn records(cfg: &Config, o: &ObjectDef, version: &str) -> Vec<Map<Str
         }
         m
     };
-    match o.name {
-        "ConnectedApplication" => cfg
-            .apps
-            .iter()
-            .map(|a| rec(&a.id, json!({"Id": a.id, "Name": a.name})))
-            .collect(),
-        "Organization" => vec![rec(
+    match row {
+        Row::App(a) => rec(&a.id, json!({"Id": a.id, "Name": a.name})),
+        Row::Organization => rec(
             &cfg.org_id,
             json!({"Id": cfg.org_id, "Name": cfg.org_name, "InstanceName": "EMU1", "IsSandbox": cfg.sandbox,
                    "NamespacePrefix": null, "OrganizationType": "Developer Edition", "TrialExpirationDate": null}),
-        )],
-        "PermissionSet" => cfg
-            .permission_sets
-            .iter()
-            .map(|p| {
-                rec(
-                    &p.id,
-                    json!({"Id": p.id, "Name": p.name, "Label": p.label, "IsOwnedByProfile": false,
-                           "PermissionsModifyAllData": p.modify_metadata}),
-                )
-            })
-            .collect(),
-        "PermissionSetAssignment" => {
-            let mut out = Vec::new();
-            for (ui, u) in cfg.users.iter().enumerate() {
-                for &ps in &u.permission_sets {
-                    let (Some(p), Ok(id)) = (cfg.permission_sets.get(ps), assignment_id(ps, ui))
-                    else {
-                        continue;
-                    };
-                    out.push(rec(
-                        &id,
-                        json!({"Id": id, "AssigneeId": u.id, "PermissionSetId": p.id}),
-                    ));
-                }
-            }
-            out
+        ),
+        Row::PermissionSet(p) => rec(
+            &p.id,
+            json!({"Id": p.id, "Name": p.name, "Label": p.label, "IsOwnedByProfile": false,
+                   "PermissionsModifyAllData": p.modify_metadata}),
+        ),
+        Row::Assignment {
+            ps,
+            ps_ix,
+            user,
+            user_ix,
+        } => {
+            let id = assignment_id(ps_ix, user_ix).unwrap_or_default();
+            rec(
+                &id,
+                json!({"Id": id, "AssigneeId": user.id, "PermissionSetId": ps.id}),
+            )
         }
-        "Profile" => cfg
-            .profiles
-            .iter()
-            .map(|p| {
-                rec(
-                    &p.id,
-                    json!({"Id": p.id, "Name": p.name, "UserType": "Standard"}),
-                )
-            })
-            .collect(),
-        "User" => cfg
-            .users
-            .iter()
-            .map(|u| {
-                let (first, last) = match u.name.rsplit_once(' ') {
-                    Some((a, b)) => (Json::from(a), b),
-                    None => (Json::Null, u.name.as_str()),
-                };
-                rec(
-                    &u.id,
-                    json!({"Id": u.id, "Username": u.username, "Name": u.name, "FirstName": first,
-                           "LastName": last, "Email": u.email, "IsActive": u.active,
-                           "ProfileId": cfg.profiles.get(u.profile).map(|p| p.id.clone()),
-                           "UserType": "Standard"}),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
+        Row::Profile(p) => rec(
+            &p.id,
+            json!({"Id": p.id, "Name": p.name, "UserType": "Standard"}),
+        ),
+        Row::User(u) => {
+            let (first, last) = match u.name.rsplit_once(' ') {
+                Some((a, b)) => (Json::from(a), b),
+                None => (Json::Null, u.name.as_str()),
+            };
+            rec(
+                &u.id,
+                json!({"Id": u.id, "Username": u.username, "Name": u.name, "FirstName": first,
+                       "LastName": last, "Email": u.email, "IsActive": u.active,
+                       "ProfileId": cfg.profiles.get(u.profile).map(|p| p.id.clone()),
+                       "UserType": "Standard"}),
+            )
+        }
     }
+}
+
+/// The records of `o`, made one at a time as they are taken.
+pub(super) fn records<'a>(
+    cfg: &'a Config,
+    o: &'a ObjectDef,
+    version: &'a str,
+) -> impl Iterator<Item = Map<String, Json>> + 'a {
+    rows(cfg, o).map(move |row| record(cfg, o, version, row))
 }
 
 /// A field path resolved against object `o`: its fields, in their own spelling, with the
@@ -303,9 +344,54 @@ fn resolve(
     Ok(out)
 }
 
+/// The records of the objects a query's relationship paths lead to, each object's built
+/// once per query and indexed by Id: following a path record by record would otherwise
+/// rebuild every related record for each one (on an org at its caps, 100,000 assignments
+/// times 10,000 users).
+#[derive(Default)]
+struct Related {
+    by_object: HashMap<&'static str, Indexed>,
+}
+
+/// An object's records and where each `Id` is among them.
+type Indexed = (Vec<Map<String, Json>>, HashMap<String, usize>);
+
+impl Related {
+    /// The records of every object that a step of `paths` refers to.
+    fn of<'a>(
+        cfg: &Config,
+        version: &str,
+        paths: impl Iterator<Item = &'a [(&'static ObjectDef, &'static FieldDef)]>,
+    ) -> Self {
+        let mut r = Related::default();
+        for steps in paths {
+            for (_, fd) in steps {
+                let Some(to) = fd.reference.and_then(|(target, _)| object(target, true)) else {
+                    continue;
+                };
+                r.by_object.entry(to.name).or_insert_with(|| {
+                    let recs: Vec<_> = records(cfg, to, version).collect();
+                    let ix = recs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, r)| Some((r.get("Id")?.as_str()?.to_owned(), i)))
+                        .collect();
+                    (recs, ix)
+                });
+            }
+        }
+        r
+    }
+
+    /// The record of `o` with this `Id`.
+    fn get(&self, o: &ObjectDef, id: &str) -> Option<&Map<String, Json>> {
+        let (recs, ix) = self.by_object.get(o.name)?;
+        ix.get(id).and_then(|&i| recs.get(i))
+    }
+}
+
 fn value_at(
-    cfg: &Config,
-    version: &str,
+    related: &Related,
     rec: &Map<String, Json>,
     steps: &[(&'static ObjectDef, &'static FieldDef)],
 ) -> Json {
@@ -325,10 +411,9 @@ fn value_at(
     let Some(to) = object(target, true) else {
         return Json::Null;
     };
-    records(cfg, to, version)
-        .into_iter()
-        .find(|r| r.get("Id").and_then(Json::as_str) == Some(id))
-        .map_or(Json::Null, |r| value_at(cfg, version, &r, rest))
+    related
+        .get(to, id)
+        .map_or(Json::Null, |r| value_at(related, r, rest))
 }
 
 fn matches(v: &Json, want: &Value) -> bool {
@@ -344,17 +429,61 @@ fn matches(v: &Json, want: &Value) -> bool {
     }
 }
 
+/// Which records of a query's answer to return: `size` from the `offset`th match on, the
+/// scan starting at row `start` (0, or where the page before ended, with `offset` matches
+/// before it) and `total` the number of matches when a page before counted them.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Page {
+    pub(super) offset: usize,
+    pub(super) start: usize,
+    pub(super) size: usize,
+    pub(super) total: Option<usize>,
+}
+
+impl Page {
+    /// Every record.
+    pub(super) const ALL: Page = Page::first(usize::MAX);
+
+    /// The first `size` records.
+    pub(super) const fn first(size: usize) -> Page {
+        Page {
+            offset: 0,
+            start: 0,
+            size,
+            total: None,
+        }
+    }
+}
+
+/// A page of a query's answer.
+pub(super) struct Answer {
+    /// The page's records.
+    pub(super) records: Vec<Json>,
+    /// The matches (`totalSize`).
+    pub(super) total: usize,
+    /// The records the query answers with: the matches within its `LIMIT`.
+    pub(super) answered: usize,
+    /// The row the next page starts at, when the scan reached it.
+    pub(super) next_start: Option<usize>,
+}
+
 /// Run a query. `tooling` selects the Tooling API's objects.
 pub(super) fn run(
     cfg: &Config,
     q: &Query,
     version: &str,
     tooling: bool,
-) -> Result<(Vec<Json>, usize), RestError> {
+    page: Page,
+) -> Result<Answer, RestError> {
     let o = object(&q.from, tooling).ok_or_else(|| invalid_type(&q.from))?;
     if o.tooling_only {
         // No records (the org is no production org with sandboxes): any field is fine.
-        return Ok((Vec::new(), 0));
+        return Ok(Answer {
+            records: Vec::new(),
+            total: 0,
+            answered: 0,
+            next_start: None,
+        });
     }
     let selected = q
         .fields
@@ -367,7 +496,7 @@ pub(super) fn run(
             Condition::Eq(p, v) => filters.push((resolve(o, p)?, vec![v.clone()])),
             Condition::In(p, vs) => filters.push((resolve(o, p)?, vs.clone())),
             Condition::InQuery(p, sub) => {
-                let (rows, _) = run(cfg, sub, version, tooling)?;
+                let rows = run(cfg, sub, version, tooling, Page::ALL)?.records;
                 let name = sub.fields[0].last().cloned().unwrap_or_default();
                 let values = rows
                     .iter()
@@ -382,36 +511,67 @@ pub(super) fn run(
             }
         }
     }
-    let all = records(cfg, o, version);
+    let related = Related::of(
+        cfg,
+        version,
+        selected
+            .iter()
+            .map(Vec::as_slice)
+            .chain(filters.iter().map(|(steps, _)| steps.as_slice())),
+    );
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let end = page.offset.saturating_add(page.size).min(limit);
     let mut out = Vec::new();
-    for rec in &all {
-        let keep = filters.iter().all(|(steps, values)| {
-            let v = value_at(cfg, version, rec, steps);
-            values.iter().any(|w| matches(&v, w))
+    let mut next_start = None;
+    // Matches up to the row being looked at (those before `start` included).
+    let mut matched = if page.start > 0 { page.offset } else { 0 };
+    for (i, row) in rows(cfg, o).enumerate().skip(page.start) {
+        if next_start.is_some() && page.total.is_some() {
+            break;
+        }
+        let rec = (!filters.is_empty()).then(|| record(cfg, o, version, row));
+        let keep = rec.as_ref().is_none_or(|rec| {
+            filters.iter().all(|(steps, values)| {
+                let v = value_at(&related, rec, steps);
+                values.iter().any(|w| matches(&v, w))
+            })
         });
         if !keep {
             continue;
         }
+        matched += 1;
+        if matched <= page.offset {
+            continue;
+        }
+        if matched > end {
+            next_start.get_or_insert(i);
+            continue;
+        }
+        let rec = rec.unwrap_or_else(|| record(cfg, o, version, row));
         let mut m = Map::new();
         m.insert(
             "attributes".into(),
             rec.get("attributes").cloned().unwrap_or(Json::Null),
         );
         for steps in &selected {
-            project(cfg, version, rec, steps, &mut m);
+            project(&related, &rec, steps, &mut m);
         }
         out.push(Json::Object(m));
     }
-    let total = out.len();
-    if let Some(l) = q.limit {
-        out.truncate(l);
-    }
-    Ok((out, total))
+    let total = match page.total {
+        Some(t) if next_start.is_some() => t,
+        _ => matched,
+    };
+    Ok(Answer {
+        records: out,
+        total,
+        answered: total.min(limit),
+        next_start,
+    })
 }
 
 fn project(
-    cfg: &Config,
-    version: &str,
+    related_records: &Related,
     rec: &Map<String, Json>,
     steps: &[(&'static ObjectDef, &'static FieldDef)],
     into: &mut Map<String, Json>,
@@ -434,10 +594,7 @@ fn project(
     let Some(to) = object(target, true) else {
         return;
     };
-    let Some(related) = records(cfg, to, version)
-        .into_iter()
-        .find(|r| r.get("Id").and_then(Json::as_str) == Some(id))
-    else {
+    let Some(related) = related_records.get(to, id) else {
         into.insert(rel.into(), Json::Null);
         return;
     };
@@ -450,7 +607,7 @@ fn project(
         Json::Object(m)
     });
     if let Json::Object(m) = entry {
-        project(cfg, version, &related, rest, m);
+        project(related_records, related, rest, m);
     }
 }
 
@@ -559,4 +716,61 @@ pub(super) fn describe(o: &ObjectDef, version: &str) -> Json {
         m.insert("supportedScopes".into(), json!([]));
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::emulator::soql::parse;
+
+    /// acme.toml with `users` more users, each assigned five more permission sets.
+    fn org(users: usize) -> Config {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/emulator");
+        let mut toml = std::fs::read_to_string(dir.join("acme.toml")).unwrap();
+        for i in 0..5 {
+            writeln!(toml, "[[permission_sets]]\nname = \"Set_{i}\"").unwrap();
+        }
+        for i in 0..users {
+            writeln!(
+                toml,
+                "[[users]]\nusername = \"u{i}@load.example.com\"\npermission_sets = [\"Set_0\", \"Set_1\", \"Set_2\", \"Set_3\", \"Set_4\"]"
+            )
+            .unwrap();
+        }
+        Config::from_toml(&toml, &mut |p| std::fs::read(dir.join(p))).unwrap()
+    }
+
+    /// Regression: a relationship path (`Assignee.Username`, `PermissionSet.Name`) rebuilt
+    /// every record of the related object for each record it was followed from (here
+    /// 2,500 assignments times 500 users: over a million records; an org at its caps, a
+    /// billion, for hours under the org's lock). Counted, not timed: the query makes each
+    /// assignment once to filter it and each user and permission set once to index them.
+    #[test]
+    fn a_relationship_path_makes_each_related_record_once_per_query() {
+        let cfg = org(500);
+        let q = parse(
+            "SELECT Id, PermissionSet.Name FROM PermissionSetAssignment \
+             WHERE Assignee.Username = 'u499@load.example.com'",
+        )
+        .unwrap();
+        MADE.with(|m| m.set(0));
+        let a = run(&cfg, &q, "v66.0", false, Page::ALL).unwrap();
+        let made = MADE.with(std::cell::Cell::get);
+        assert_eq!(a.total, 5);
+        let names: Vec<_> = a
+            .records
+            .iter()
+            .map(|r| r["PermissionSet"]["Name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["Set_0", "Set_1", "Set_2", "Set_3", "Set_4"]);
+        let assignments: usize = cfg.users.iter().map(|u| u.permission_sets.len()).sum();
+        assert!(assignments >= 2500, "{assignments}");
+        let bound = assignments + cfg.users.len() + cfg.permission_sets.len();
+        assert!(
+            made <= bound,
+            "the query made {made} records; an assignment, user or permission set each once is {bound}"
+        );
+    }
 }
