@@ -122,6 +122,7 @@ pub(crate) async fn serve(
         let builder = builder.clone();
         let tls = tls.clone();
         let stop = stop.clone();
+        let sem = sem.clone();
         tokio::spawn(async move {
             let _permit = permit;
             match tls {
@@ -129,7 +130,8 @@ pub(crate) async fn serve(
                     let hs = shared.limits.tls_handshake_timeout;
                     match tokio::time::timeout(hs, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            let io = WriteTimeout::new(stream, shared.limits.write_timeout);
+                            let io = WriteTimeout::new(stream, shared.limits.write_timeout)
+                                .under_pressure(sem, shared.limits.pressure_write_timeout);
                             serve_conn(&builder, TokioIo::new(io), shared, stop).await
                         }
                         Ok(Err(e)) => shared.log(|| format!("- - TLS handshake failed: {e}")),
@@ -137,7 +139,8 @@ pub(crate) async fn serve(
                     }
                 }
                 None => {
-                    let io = WriteTimeout::new(tcp, shared.limits.write_timeout);
+                    let io = WriteTimeout::new(tcp, shared.limits.write_timeout)
+                        .under_pressure(sem, shared.limits.pressure_write_timeout);
                     serve_conn(&builder, TokioIo::new(io), shared, stop).await
                 }
             }
@@ -164,10 +167,15 @@ pub(crate) fn conn_builder(limits: &Limits) -> http1::Builder {
 }
 
 /// A stream whose writes fail with `TimedOut` when the peer has not taken the bytes within
-/// `timeout` (a client that never reads its responses), so the connection is closed.
+/// `timeout` (a client that never reads its responses), so the connection is closed; with
+/// [`WriteTimeout::under_pressure`], within a shorter time while every connection permit
+/// is taken, so that stalled clients give their places to waiting ones.
 pub(crate) struct WriteTimeout<I> {
     inner: I,
     timeout: Duration,
+    pressure: Option<(Arc<Semaphore>, Duration)>,
+    /// When the current stall began (the first write that could not proceed).
+    since: Option<tokio::time::Instant>,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
@@ -176,20 +184,64 @@ impl<I> WriteTimeout<I> {
         WriteTimeout {
             inner,
             timeout,
+            pressure: None,
+            since: None,
             sleep: None,
         }
     }
 
+    /// Stall for at most `timeout` while `permits` has none left.
+    pub(crate) fn under_pressure(mut self, permits: Arc<Semaphore>, timeout: Duration) -> Self {
+        self.pressure = Some((permits, timeout.min(self.timeout)));
+        self
+    }
+
+    fn progressed(&mut self) {
+        self.since = None;
+        self.sleep = None;
+    }
+
     fn stalled(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {
-        let timeout = self.timeout;
-        let sleep = self
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(std::io::Error::new(
+        let now = tokio::time::Instant::now();
+        let since = *self.since.get_or_insert(now);
+        let stalled_for = now.saturating_duration_since(since);
+        let timed_out = || {
+            Poll::Ready(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 "the client did not take the response in time",
-            )),
+            ))
+        };
+        if stalled_for >= self.timeout {
+            return timed_out();
+        }
+        // The next time to look again: the timeout, and, when a pressure timeout is set,
+        // every pressure period (whether permits run out is checked then).
+        let mut wake = since + self.timeout;
+        if let Some((permits, short)) = &self.pressure {
+            if stalled_for >= *short && permits.available_permits() == 0 {
+                return timed_out();
+            }
+            // The next whole pressure period of this stall (not `now + short`: a spurious
+            // poll would push the look back each time).
+            let periods = stalled_for.as_nanos() / short.as_nanos().max(1) + 1;
+            let next = u32::try_from(periods)
+                .ok()
+                .and_then(|k| short.checked_mul(k))
+                .map_or(wake, |d| since + d);
+            wake = wake.min(next);
+        }
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake)));
+        if sleep.deadline() != wake {
+            sleep.as_mut().reset(wake);
+        }
+        match sleep.as_mut().poll(cx) {
+            // Woken: look again at once (the timeout, or the pressure).
+            Poll::Ready(()) => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -213,7 +265,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<I> {
     ) -> Poll<std::io::Result<usize>> {
         match Pin::new(&mut self.inner).poll_write(cx, buf) {
             Poll::Ready(r) => {
-                self.sleep = None;
+                self.progressed();
                 Poll::Ready(r)
             }
             Poll::Pending => self.stalled(cx).map(Err),
@@ -223,7 +275,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<I> {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match Pin::new(&mut self.inner).poll_flush(cx) {
             Poll::Ready(r) => {
-                self.sleep = None;
+                self.progressed();
                 Poll::Ready(r)
             }
             Poll::Pending => self.stalled(cx).map(Err),
@@ -241,7 +293,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<I> {
     ) -> Poll<std::io::Result<usize>> {
         match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
             Poll::Ready(r) => {
-                self.sleep = None;
+                self.progressed();
                 Poll::Ready(r)
             }
             Poll::Pending => self.stalled(cx).map(Err),
@@ -297,5 +349,83 @@ pub(crate) async fn serve_conn<I>(
             "- connection error"
         };
         shared.log(|| format!("- - {what}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// What a write to a client that never reads ends with: `TimedOut`, or nothing yet
+    /// when `within` (virtual time; the clock is paused and jumps to the next timer) runs
+    /// out first.
+    async fn stall(permits: usize, within: Duration) -> Option<std::io::ErrorKind> {
+        let (_client, server) = tokio::io::duplex(64);
+        let sem = Arc::new(Semaphore::new(permits));
+        let mut io = WriteTimeout::new(server, Duration::from_secs(2))
+            .under_pressure(sem, Duration::from_millis(500));
+        let write = async { io.write_all(&[0u8; 4096]).await };
+        match tokio::time::timeout(within, write).await {
+            Ok(r) => r.err().map(|e| e.kind()),
+            Err(_) => None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_write_times_out_after_the_write_timeout() {
+        assert_eq!(stall(1, Duration::from_millis(1900)).await, None);
+        assert_eq!(
+            stall(1, Duration::from_millis(2100)).await,
+            Some(std::io::ErrorKind::TimedOut)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_pressure_a_stalled_write_gives_up_its_place_sooner() {
+        assert_eq!(stall(0, Duration::from_millis(400)).await, None);
+        assert_eq!(
+            stall(0, Duration::from_millis(600)).await,
+            Some(std::io::ErrorKind::TimedOut)
+        );
+    }
+
+    /// Permits that run out while a write is stalled are noticed at the next look.
+    #[tokio::test(start_paused = true)]
+    async fn pressure_that_arrives_during_a_stall_is_noticed() {
+        let (_client, server) = tokio::io::duplex(64);
+        let sem = Arc::new(Semaphore::new(1));
+        let mut io = WriteTimeout::new(server, Duration::from_secs(2))
+            .under_pressure(sem.clone(), Duration::from_millis(500));
+        let taken = async {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            sem.acquire().await.unwrap()
+        };
+        let write = async { io.write_all(&[0u8; 4096]).await };
+        let started = tokio::time::Instant::now();
+        let (r, _permit) = tokio::join!(write, taken);
+        assert_eq!(r.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+        // Not at the 2 s write timeout: at the first look after the pressure began.
+        let after = started.elapsed();
+        assert!(after < Duration::from_millis(1100), "{after:?}");
+    }
+
+    /// A write that progresses starts its stall clock again.
+    #[tokio::test(start_paused = true)]
+    async fn progress_resets_the_stall() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = WriteTimeout::new(server, Duration::from_secs(2));
+        let reader = async {
+            let mut buf = [0u8; 64];
+            for _ in 0..16 {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                tokio::io::AsyncReadExt::read(&mut client, &mut buf)
+                    .await
+                    .unwrap();
+            }
+        };
+        let write = async { io.write_all(&[0u8; 1024]).await };
+        let (r, ()) = tokio::join!(write, reader);
+        r.unwrap();
     }
 }

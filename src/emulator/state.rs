@@ -143,6 +143,11 @@ pub struct Limits {
     /// Time the server waits for a client to take a response (a client that never reads
     /// stalls the write); the connection is closed after it. Default 2 s.
     pub write_timeout: Duration,
+    /// The write timeout while every connection permit is taken (`max_connections` served
+    /// at once and more waiting): a stalled connection gives its place to a waiting client
+    /// after this instead. Clients that never read then cannot keep others out for more
+    /// than about a second. Default 500 ms.
+    pub pressure_write_timeout: Duration,
     /// Longest life of one connection, however busy; closed after it. Default 120 s.
     pub connection_deadline: Duration,
     /// Kernel send buffer of each connection (`SO_SNDBUF`, which Linux doubles), bytes;
@@ -163,6 +168,7 @@ impl Default for Limits {
             tls_handshake_timeout: Duration::from_secs(10),
             max_connections: 1024,
             write_timeout: Duration::from_secs(2),
+            pressure_write_timeout: Duration::from_millis(500),
             connection_deadline: Duration::from_secs(120),
             send_buffer: 64 * 1024,
             max_deploy_body: 4 << 20,

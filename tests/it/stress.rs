@@ -443,11 +443,13 @@ fn emulator_with(limits: Limits) -> certmint::emulator::Running {
 /// read their responses (more than the 1,024 connections served at once, so the last 76
 /// wait in the listen backlog for a permit). Each asks 256 times for the versions list
 /// (about 680 KB of responses, well past what its connection's 64 KiB send buffer and its
-/// own receive buffer hold), so the server's writes stall. A normal token request made
-/// meanwhile is answered once the write timeout (2 s) frees the permits, the stalled
-/// connections are closed after it (measured from the server's side in /proc/net/tcp: a
-/// second wave for those that waited in the backlog), and every stalled client then reads
-/// EOF or a reset.
+/// own receive buffer hold), so the server's writes stall. While every permit is taken,
+/// a stalled connection is closed after the pressure write timeout (500 ms) instead of the
+/// write timeout (2 s), so a normal token request made meanwhile is answered within a
+/// second or two; the stalled connections are closed (measured from the server's side in
+/// /proc/net/tcp: a second wave for those that waited in the backlog, closed after the
+/// write timeout once the pressure is gone), and every stalled client then reads EOF or a
+/// reset.
 #[test]
 #[allow(
     clippy::print_stderr,
@@ -457,6 +459,7 @@ fn clients_that_never_read_are_closed_after_the_write_timeout() {
     const STALLED: usize = 1100;
     let limits = Limits::default();
     let write_timeout = limits.write_timeout;
+    let pressure_timeout = limits.pressure_write_timeout;
     let max = limits.max_connections;
     let emu = emulator_with(limits);
     let addr = emu.base_url().trim_start_matches("http://").to_owned();
@@ -501,16 +504,18 @@ fn clients_that_never_read_are_closed_after_the_write_timeout() {
     let first = first.expect("no stalled connection was closed within 60 s");
     let all = all.expect("the stalled connections were not all closed within 60 s");
     assert!(
-        first >= write_timeout,
-        "a stalled connection was closed after {first:?}, before the write timeout"
+        first >= pressure_timeout,
+        "a stalled connection was closed after {first:?}, before the pressure write timeout"
+    );
+    // "Within a second or two" (the issue): the pressure timeout, then the time to close a
+    // thousand connections and accept the ones before it in the backlog, on a busy machine.
+    assert!(
+        answered <= pressure_timeout + Duration::from_millis(1500),
+        "a normal request waited {answered:?} (pressure write timeout {pressure_timeout:?})"
     );
     let margin = Duration::from_secs(3);
     assert!(
-        answered <= write_timeout + margin,
-        "a normal request waited {answered:?} (write timeout {write_timeout:?})"
-    );
-    assert!(
-        all <= written + 2 * write_timeout + margin,
+        all <= written + pressure_timeout + write_timeout + margin,
         "the stalled connections were all closed only after {all:?}"
     );
     let open = stalled
