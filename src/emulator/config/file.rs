@@ -1,0 +1,627 @@
+//! The TOML side of the emulator's configuration: the file format (`--config`, and the
+//! state file of `--state`), its limits, and its compilation into a [`Config`].
+
+use super::*;
+
+impl Config {
+    /// The simple case: one connected app (admin-approved policy) with `certificate`
+    /// (PEM or DER) and consumer key `client_id`, and the given users, all active and
+    /// pre-authorized.
+    pub fn simple(certificate: &[u8], client_id: &str, usernames: &[String]) -> Result<Self> {
+        let file = ConfigFile {
+            org: OrgFile::default(),
+            emulator: EmulatorFile::default(),
+            profiles: Vec::new(),
+            permission_sets: Vec::new(),
+            apps: vec![AppFile {
+                name: Some("app".into()),
+                consumer_key: client_id.to_owned(),
+                certificate: String::new(),
+                permitted_users: PermittedUsers::AdminApproved,
+                external_client_app: false,
+                installed: true,
+                enabled: true,
+                scopes: None,
+                profiles: vec![SYSTEM_ADMINISTRATOR.into()],
+                permission_sets: Vec::new(),
+            }],
+            users: usernames
+                .iter()
+                .map(|u| UserFile {
+                    username: u.clone(),
+                    ..UserFile::default()
+                })
+                .collect(),
+        };
+        compile(file, &mut |_| Ok(certificate.to_vec()))
+    }
+
+    /// Parse a TOML configuration. Certificates given as file paths are read with `read`
+    /// (relative paths are the caller's business, e.g. relative to the config file).
+    pub fn from_toml(
+        text: &str,
+        read: &mut dyn FnMut(&Path) -> std::io::Result<Vec<u8>>,
+    ) -> Result<Self> {
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| Error::corrupt(Input::EmulatorConfig, e.message()))?;
+        compile(file, &mut |cert: &str| {
+            if cert.contains("-----BEGIN") {
+                Ok(cert.as_bytes().to_vec())
+            } else {
+                let p = PathBuf::from(cert);
+                read(&p).map_err(|e| {
+                    Error::invalid(
+                        Input::CertificatePath,
+                        format!("cannot read `{}`: {e}", crate::text::escape(cert)),
+                    )
+                })
+            }
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    org: OrgFile,
+    #[serde(default)]
+    emulator: EmulatorFile,
+    #[serde(default)]
+    profiles: Vec<ProfileFile>,
+    #[serde(default)]
+    permission_sets: Vec<PermissionSetFile>,
+    #[serde(default)]
+    apps: Vec<AppFile>,
+    #[serde(default)]
+    users: Vec<UserFile>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PermissionSetFile {
+    name: String,
+    label: Option<String>,
+    #[serde(default)]
+    modify_metadata: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OrgFile {
+    id: Option<String>,
+    name: Option<String>,
+    my_domain: Option<String>,
+    #[serde(default)]
+    sandbox: bool,
+    #[serde(default)]
+    sites: Vec<String>,
+    #[serde(default)]
+    allow_connected_app_creation: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EmulatorFile {
+    accept_my_domain_audience: Option<bool>,
+    clock_skew_seconds: Option<u64>,
+    clock_offset_seconds: Option<i64>,
+    session_seconds: Option<u64>,
+    urls: Option<UrlStyle>,
+    propagation_seconds: Option<u64>,
+    deploy_millis: Option<u64>,
+    out_of_order_elements: Option<OrderFile>,
+    eca_consumer_key_change: Option<KeyChange>,
+    refused_certificates: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct AppFile {
+    name: Option<String>,
+    consumer_key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    certificate: String,
+    #[serde(default)]
+    permitted_users: PermittedUsers,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    external_client_app: bool,
+    #[serde(default = "yes")]
+    installed: bool,
+    scopes: Option<String>,
+    #[serde(default)]
+    profiles: Vec<String>,
+    #[serde(default)]
+    permission_sets: Vec<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct UserFile {
+    username: String,
+    id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    #[serde(default = "yes")]
+    active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
+    #[serde(default)]
+    permission_sets: Vec<String>,
+    #[serde(default)]
+    pre_authorized: Vec<String>,
+    #[serde(default)]
+    approved: Vec<String>,
+    #[serde(default)]
+    ip_restricted: bool,
+}
+
+impl Default for UserFile {
+    fn default() -> Self {
+        UserFile {
+            username: String::new(),
+            id: None,
+            name: None,
+            email: None,
+            active: true,
+            profile: None,
+            permission_sets: Vec::new(),
+            pre_authorized: Vec::new(),
+            approved: Vec::new(),
+            ip_restricted: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The state file (`--state`): the org's profiles, permission sets, apps and users in
+/// the TOML configuration's own format, certificates inline.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    #[serde(default)]
+    profiles: Vec<ProfileFile>,
+    #[serde(default)]
+    permission_sets: Vec<PermissionSetFile>,
+    #[serde(default)]
+    apps: Vec<AppFile>,
+    #[serde(default)]
+    users: Vec<UserFile>,
+}
+
+impl Config {
+    /// The org's changeable part (profiles, permission sets, apps, users) as a state
+    /// file: TOML in the configuration's format, certificates inline.
+    pub fn state_toml(&self) -> Result<String> {
+        let app_name = |i: &usize| self.apps.get(*i).map(|a| a.name.clone());
+        let file = StateFile {
+            profiles: self
+                .profiles
+                .iter()
+                .skip(2)
+                .map(|p| ProfileFile {
+                    name: p.name.clone(),
+                })
+                .collect(),
+            permission_sets: self
+                .permission_sets
+                .iter()
+                .map(|p| PermissionSetFile {
+                    name: p.name.clone(),
+                    label: Some(p.label.clone()),
+                    modify_metadata: p.modify_metadata,
+                })
+                .collect(),
+            apps: self
+                .apps
+                .iter()
+                .map(|a| AppFile {
+                    name: Some(a.name.clone()),
+                    consumer_key: a.consumer_key.clone(),
+                    certificate: a.certificate_pem.clone(),
+                    permitted_users: a.permitted_users,
+                    enabled: a.enabled,
+                    external_client_app: a.external_client_app,
+                    installed: a.installed,
+                    scopes: Some(a.scopes.clone()),
+                    profiles: a.profiles.clone(),
+                    permission_sets: a.permission_sets.clone(),
+                })
+                .collect(),
+            users: self
+                .users
+                .iter()
+                .map(|u| UserFile {
+                    username: u.username.clone(),
+                    id: Some(u.id.clone()),
+                    name: Some(u.name.clone()),
+                    email: Some(u.email.clone()),
+                    active: u.active,
+                    profile: self.profiles.get(u.profile).map(|p| p.name.clone()),
+                    permission_sets: u
+                        .permission_sets
+                        .iter()
+                        .filter_map(|i| self.permission_sets.get(*i).map(|p| p.name.clone()))
+                        .collect(),
+                    pre_authorized: u.pre_authorized.iter().filter_map(app_name).collect(),
+                    approved: u.approved.iter().filter_map(app_name).collect(),
+                    ip_restricted: u.ip_restricted,
+                })
+                .collect(),
+        };
+        toml::to_string(&file).map_err(|e| Error::invalid(Input::EmulatorState, e))
+    }
+
+    /// This configuration with its profiles, permission sets, apps and users replaced by
+    /// those of a state file written by [`Config::state_toml`].
+    pub fn with_state(&self, text: &str) -> Result<Config> {
+        let state: StateFile =
+            toml::from_str(text).map_err(|e| Error::corrupt(Input::EmulatorState, e.message()))?;
+        let file = ConfigFile {
+            org: OrgFile::default(),
+            emulator: EmulatorFile::default(),
+            profiles: state.profiles,
+            permission_sets: state.permission_sets,
+            apps: state.apps,
+            users: state.users,
+        };
+        let mut loaded = compile(file, &mut |cert: &str| Ok(cert.as_bytes().to_vec()))?;
+        for a in &mut loaded.apps {
+            if self
+                .refused_certificates
+                .contains(&fingerprint_key(&a.cert_sha1))
+            {
+                a.verifier = None;
+            }
+        }
+        Ok(Config {
+            apps: loaded.apps,
+            users: loaded.users,
+            profiles: loaded.profiles,
+            permission_sets: loaded.permission_sets,
+            ..self.clone()
+        })
+    }
+}
+
+fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>) -> Result<Config> {
+    let org_id = match &file.org.id {
+        Some(id) => id18(id, "00D", Input::OrgId)?,
+        None => id18(DEFAULT_ORG_ID, "00D", Input::OrgId)?,
+    };
+    let my_domain = match &file.org.my_domain {
+        Some(d) => Some(normalize_url(d, Input::MyDomain)?),
+        None => None,
+    };
+    let sites = file
+        .org
+        .sites
+        .iter()
+        .map(|s| normalize_url(s, Input::SiteUrl))
+        .collect::<Result<Vec<_>>>()?;
+    if file.apps.is_empty() {
+        return Err(Error::invalid(
+            Input::EmulatorConfig,
+            "it defines no app ([[apps]])",
+        ));
+    }
+    check_caps(&file)?;
+    let mut profiles = vec![
+        Profile {
+            id: record_id("00e", 1)?,
+            name: SYSTEM_ADMINISTRATOR.into(),
+        },
+        Profile {
+            id: record_id("00e", 2)?,
+            name: STANDARD_USER.into(),
+        },
+    ];
+    // Names are looked up case-insensitively, through maps of lower-cased names so a
+    // configuration at the caps loads in linear time.
+    let mut profile_ix: HashMap<String, usize> = profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.to_ascii_lowercase(), i))
+        .collect();
+    for p in file.profiles {
+        if p.name.trim().is_empty() || profile_ix.contains_key(&p.name.to_ascii_lowercase()) {
+            return Err(Error::invalid(
+                Input::Profile,
+                format!(
+                    "`{}` is empty or listed twice",
+                    crate::text::escape(&p.name)
+                ),
+            ));
+        }
+        profile_ix.insert(p.name.to_ascii_lowercase(), profiles.len());
+        profiles.push(Profile {
+            id: record_id("00e", profiles.len() + 1)?,
+            name: p.name,
+        });
+    }
+    let mut permission_sets: Vec<PermissionSetRecord> = Vec::new();
+    let mut permission_set_ix: HashMap<String, usize> = HashMap::new();
+    for p in file.permission_sets {
+        if crate::wire::metadata::check_full_name(&p.name).is_err()
+            || permission_set_ix.contains_key(&p.name.to_ascii_lowercase())
+        {
+            return Err(Error::invalid(
+                Input::PermissionSet,
+                format!(
+                    "`{}` is not an API name (letters, digits, underscores) or is listed twice",
+                    crate::text::escape(&p.name)
+                ),
+            ));
+        }
+        permission_set_ix.insert(p.name.to_ascii_lowercase(), permission_sets.len());
+        permission_sets.push(PermissionSetRecord {
+            id: record_id("0PS", permission_sets.len() + 1)?,
+            label: p.label.unwrap_or_else(|| p.name.clone()),
+            name: p.name,
+            modify_metadata: p.modify_metadata,
+        });
+    }
+    let mut apps: Vec<App> = Vec::with_capacity(file.apps.len());
+    // Every name and consumer key in use, and the app each names (users refer to apps by
+    // either).
+    let mut app_refs: HashMap<String, usize> = HashMap::new();
+    for (i, a) in file.apps.into_iter().enumerate() {
+        let name = a.name.unwrap_or_else(|| format!("app{}", i + 1));
+        if a.consumer_key.trim().is_empty() && !a.external_client_app {
+            return Err(Error::invalid(
+                Input::App,
+                format!("`{name}` has an empty consumer_key"),
+            ));
+        }
+        let key_taken =
+            !a.consumer_key.is_empty() && apps.iter().any(|x| x.consumer_key == a.consumer_key);
+        if key_taken || apps.iter().any(|x| x.name == name) {
+            return Err(Error::invalid(
+                Input::App,
+                format!("`{name}`: two apps share a name or consumer key"),
+            ));
+        }
+        for ps in &a.permission_sets {
+            if !permission_set_ix.contains_key(&ps.to_ascii_lowercase()) {
+                return Err(Error::invalid(
+                    Input::App,
+                    format!(
+                        "`{name}` pre-authorizes permission set `{}`, which is not defined ([[permission_sets]])",
+                        crate::text::escape(ps)
+                    ),
+                ));
+            }
+        }
+        for pr in &a.profiles {
+            if !profile_ix.contains_key(&pr.to_ascii_lowercase()) {
+                return Err(Error::invalid(
+                    Input::App,
+                    format!(
+                        "`{name}` pre-authorizes profile `{}`, which is not defined ([[profiles]])",
+                        crate::text::escape(pr)
+                    ),
+                ));
+            }
+        }
+        let (verifier, certificate_pem, cert_sha1) =
+            if a.certificate.is_empty() && a.external_client_app {
+                (None, String::new(), String::new())
+            } else {
+                let bytes = load_cert(&a.certificate)?;
+                let cert = crate::x509::parse(&bytes)?;
+                (
+                    Some(Verifier::from_spki(&cert.spki)?),
+                    crate::x509::to_pem(&cert.der),
+                    cert.sha1,
+                )
+            };
+        // The first app a reference names, by name or consumer key.
+        app_refs.entry(name.clone()).or_insert(i);
+        app_refs.entry(a.consumer_key.clone()).or_insert(i);
+        apps.push(App {
+            id: record_id("0H4", i + 1)?,
+            name,
+            consumer_key: a.consumer_key,
+            verifier,
+            certificate_pem,
+            cert_sha1,
+            profiles: a.profiles,
+            permission_sets: a.permission_sets,
+            enabled: a.enabled,
+            effective_from: 0,
+            previous: None,
+            permitted_users: a.permitted_users,
+            external_client_app: a.external_client_app,
+            installed: a.installed,
+            scopes: a.scopes.unwrap_or_else(|| "api web".into()),
+        });
+    }
+    let find_app = |r: &str| {
+        app_refs.get(r).copied().ok_or_else(|| {
+            Error::invalid(
+                Input::User,
+                format!(
+                    "refers to app `{}`, which is not defined",
+                    crate::text::escape(r)
+                ),
+            )
+        })
+    };
+    let mut users: Vec<User> = Vec::with_capacity(file.users.len());
+    let mut usernames: HashSet<String> = HashSet::with_capacity(file.users.len());
+    for (i, u) in file.users.into_iter().enumerate() {
+        if u.username.trim().is_empty() {
+            return Err(Error::invalid(Input::User, "a user has an empty username"));
+        }
+        if !usernames.insert(u.username.to_ascii_lowercase()) {
+            return Err(Error::invalid(
+                Input::User,
+                format!("`{}` is listed twice", crate::text::escape(&u.username)),
+            ));
+        }
+        let id = match &u.id {
+            Some(id) => id18(id, "005", Input::UserId)?,
+            None => id18(&default_user_id(i + 1), "005", Input::UserId)?,
+        };
+        let pre_authorized = u
+            .pre_authorized
+            .iter()
+            .map(|r| find_app(r))
+            .collect::<Result<Vec<_>>>()?;
+        let approved = u
+            .approved
+            .iter()
+            .map(|r| find_app(r))
+            .collect::<Result<Vec<_>>>()?;
+        let profile_name = u.profile.as_deref().unwrap_or(SYSTEM_ADMINISTRATOR);
+        let profile = profile_ix
+            .get(&profile_name.to_ascii_lowercase())
+            .copied()
+            .ok_or_else(|| {
+                Error::invalid(
+                    Input::User,
+                    format!(
+                        "`{}` has profile `{}`, which is not defined ([[profiles]])",
+                        crate::text::escape(&u.username),
+                        crate::text::escape(profile_name)
+                    ),
+                )
+            })?;
+        let assigned = u
+            .permission_sets
+            .iter()
+            .map(|n| {
+                permission_set_ix
+                    .get(&n.to_ascii_lowercase())
+                    .copied()
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            Input::User,
+                            format!(
+                                "`{}` is assigned permission set `{}`, which is not defined",
+                                crate::text::escape(&u.username),
+                                crate::text::escape(n)
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let local = u
+            .username
+            .split('@')
+            .next()
+            .unwrap_or(&u.username)
+            .to_owned();
+        users.push(User {
+            name: u.name.unwrap_or_else(|| local.clone()),
+            email: u.email.unwrap_or_else(|| u.username.clone()),
+            username: u.username,
+            id,
+            active: u.active,
+            profile,
+            permission_sets: assigned,
+            pre_authorized,
+            approved,
+            ip_restricted: u.ip_restricted,
+        });
+    }
+    let e = file.emulator;
+    let deploy_millis = e.deploy_millis.unwrap_or(1000);
+    if deploy_millis > 600_000 {
+        return Err(Error::invalid(
+            Input::EmulatorConfig,
+            "deploy_millis must be at most 600000 (ten minutes)",
+        ));
+    }
+    Ok(Config {
+        org_id,
+        org_name: file.org.name.unwrap_or_else(|| "certmint emulator".into()),
+        my_domain,
+        sandbox: file.org.sandbox,
+        sites,
+        apps,
+        users,
+        profiles,
+        permission_sets,
+        allow_connected_app_creation: file.org.allow_connected_app_creation,
+        propagation_seconds: e.propagation_seconds.unwrap_or(0),
+        deploy_millis,
+        out_of_order: match e.out_of_order_elements.unwrap_or_default() {
+            OrderFile::Error => OutOfOrder::Error,
+            OrderFile::Drop => OutOfOrder::Drop,
+        },
+        eca_consumer_key_change: e.eca_consumer_key_change.unwrap_or_default(),
+        accept_my_domain_audience: e.accept_my_domain_audience.unwrap_or(true),
+        clock_skew: e.clock_skew_seconds.unwrap_or(0),
+        clock_offset: e.clock_offset_seconds.unwrap_or(0),
+        session_seconds: e.session_seconds.unwrap_or(7200).max(1),
+        urls: e.urls.unwrap_or_default(),
+        refused_certificates: refused_certificates(e.refused_certificates.unwrap_or_default())?,
+    })
+}
+
+fn refused_certificates(list: Vec<String>) -> Result<Vec<String>> {
+    list.iter()
+        .map(|f| {
+            let k = fingerprint_key(f);
+            if k.len() == 40 && f.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+                Ok(k)
+            } else {
+                Err(Error::invalid(
+                    Input::EmulatorConfig,
+                    format!(
+                        "refused_certificates: `{}` is not a SHA-1 fingerprint (40 hex digits, colons allowed)",
+                        crate::text::escape(f)
+                    ),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The 15-character id of the `n`th user when none is configured: `005EMULATOR0001` to
+/// `005EMULATOR9999`, then `005EMULATO10000` (five digits still fit 15 characters, and the
+/// letter where the others have a digit keeps them apart) up to [`MAX_USERS`].
+pub(super) fn default_user_id(n: usize) -> String {
+    if n < 10_000 {
+        format!("005EMULATOR{n:04}")
+    } else {
+        format!("005EMULATO{n:05}")
+    }
+}
+
+/// Refuse a configuration or state file that holds more than the org's caps, before
+/// anything is built from it.
+fn check_caps(file: &ConfigFile) -> Result<()> {
+    let assignments: usize = file.users.iter().map(|u| u.permission_sets.len()).sum();
+    for (what, n, max) in [
+        ("apps", file.apps.len(), MAX_APPS),
+        ("users", file.users.len(), MAX_USERS),
+        (
+            "permission sets",
+            file.permission_sets.len(),
+            MAX_PERMISSION_SETS,
+        ),
+        ("permission set assignments", assignments, MAX_ASSIGNMENTS),
+        ("profiles", file.profiles.len() + 2, MAX_PROFILES),
+    ] {
+        if n > max {
+            return Err(Error::invalid(
+                Input::EmulatorConfig,
+                format!("it holds {n} {what}; the emulator holds at most {max}"),
+            ));
+        }
+    }
+    Ok(())
+}
