@@ -45,7 +45,8 @@ pub fn read_secret(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     read_at_most(path, MAX_INPUT)
 }
 
-/// [`read_secret`] with a smaller bound (the manifest is read up to 1 MiB).
+/// [`read_secret`] with another bound (the manifest is read up to 1 MiB, the emulator's
+/// state file up to 64 MiB).
 pub fn read_at_most(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>> {
     let file = open_regular(path)?;
     let claimed = file.metadata()?.len();
