@@ -269,6 +269,34 @@ pub fn check_plain_http(host: &str, port: u16, resolver: &Resolver) -> Result<()
     Ok(())
 }
 
+/// The resolver of the plain-HTTP agent: the system's, refusing any address that is not
+/// loopback at the lookup the connection uses. [`check_plain_http`] gives the clear
+/// message first; this closes the window between its lookup and the connection's (a name
+/// whose answer changes in between, as in DNS rebinding, gets no plain HTTP either).
+#[derive(Debug, Default)]
+struct LoopbackOnly(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for LoopbackOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let addrs = self.0.resolve(uri, config, timeout)?;
+        match addrs.iter().find(|a| !a.ip().to_canonical().is_loopback()) {
+            Some(other) => Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "refusing plain http://: the host name now resolves to {}, which is not a loopback address",
+                    other.ip()
+                ),
+            ))),
+            None => Ok(addrs),
+        }
+    }
+}
+
 /// Options for [`Client`].
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -355,6 +383,14 @@ impl Client {
     }
 
     fn config(&self, tls: Option<TlsConfig>, proxy: Option<ureq::Proxy>) -> Agent {
+        self.config_builder(tls, proxy).build().new_agent()
+    }
+
+    fn config_builder(
+        &self,
+        tls: Option<TlsConfig>,
+        proxy: Option<ureq::Proxy>,
+    ) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
         let mut b = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -373,7 +409,7 @@ impl Client {
         if let Some(tls) = tls {
             b = b.tls_config(tls);
         }
-        b.build().new_agent()
+        b
     }
 
     /// Where the trusted roots come from (loads them if not done yet).
@@ -406,7 +442,14 @@ impl Client {
         let u = Url::parse(url, Input::Url)?;
         if u.scheme == "http" {
             check_plain_http(&u.host, u.port.unwrap_or(80), &self.opts.resolver)?;
-            return Ok(self.plain.get_or_init(|| self.config(None, None)));
+            return Ok(self.plain.get_or_init(|| {
+                let config = self.config_builder(None, None).build();
+                Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::new(),
+                    LoopbackOnly::default(),
+                )
+            }));
         }
         let (direct, proxied, _) = self.tls_agents()?;
         match proxied {

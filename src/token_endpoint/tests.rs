@@ -179,3 +179,22 @@ fn a_socks_proxy_does_not_break_loopback() {
     .unwrap();
     assert!(c.agent_for("http://127.0.0.1:9/x").is_ok());
 }
+
+/// The plain-HTTP agent's resolver refuses what is not loopback at the lookup the
+/// connection itself uses (after `check_plain_http` looked once): an answer that changed
+/// in between gets no plain HTTP.
+#[test]
+fn the_plain_agents_resolver_refuses_non_loopback_answers() {
+    use ureq::unversioned::resolver::Resolver as _;
+    let r = LoopbackOnly::default();
+    let config = ureq::config::Config::default();
+    let resolve = |url: &str| {
+        let uri: ureq::http::Uri = url.parse().unwrap();
+        r.resolve(&uri, &config, ureq::unversioned::transport::NextTimeout::default())
+    };
+    let ok = resolve("http://127.0.0.1:7357/services/oauth2/token").unwrap();
+    assert!(ok.iter().all(|a| a.ip().is_loopback()));
+    assert!(resolve("http://[::1]:7357/").is_ok());
+    let err = resolve("http://192.0.2.7:80/").unwrap_err().to_string();
+    assert!(err.contains("192.0.2.7, which is not a loopback address"), "{err}");
+}
