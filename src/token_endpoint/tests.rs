@@ -190,11 +190,18 @@ fn the_plain_agents_resolver_refuses_non_loopback_answers() {
     let config = ureq::config::Config::default();
     let resolve = |url: &str| {
         let uri: ureq::http::Uri = url.parse().unwrap();
-        r.resolve(&uri, &config, ureq::unversioned::transport::NextTimeout::default())
+        r.resolve(
+            &uri,
+            &config,
+            ureq::unversioned::transport::NextTimeout::default(),
+        )
     };
     let ok = resolve("http://127.0.0.1:7357/services/oauth2/token").unwrap();
     assert!(ok.iter().all(|a| a.ip().is_loopback()));
     assert!(resolve("http://[::1]:7357/").is_ok());
     let err = resolve("http://192.0.2.7:80/").unwrap_err().to_string();
-    assert!(err.contains("192.0.2.7, which is not a loopback address"), "{err}");
+    assert!(
+        err.contains("192.0.2.7, which is not a loopback address"),
+        "{err}"
+    );
 }
