@@ -96,11 +96,13 @@ impl Role {
 
     /// True for a file a user may delete without harm: the unencrypted key, which only the
     /// Salesforce CLI needs (`mint --dir` signs with the encrypted key when it is gone, and
-    /// the docs advise deleting it where the CLI is not used). `check` reports its absence
-    /// as information, `init` on the directory leaves it absent, and `rotate --activate`
-    /// activates a generation without it.
+    /// the docs advise deleting it where the CLI is not used), and the JKS, which protects
+    /// the key only as well as its password (the next steps advise deleting it once
+    /// imported in Certificate and Key Management; `certmint jks` remakes it). `check`
+    /// reports their absence as information, `init` on the directory leaves them absent,
+    /// and `rotate --activate` activates a generation without them.
     pub fn is_optional(self) -> bool {
-        self == Role::PlainKey
+        matches!(self, Role::PlainKey | Role::Jks)
     }
 
     /// Human description.

@@ -284,12 +284,8 @@ pub fn intact(dir: &Path) -> Result<bool> {
         let path = dir.join(&g.dir).join(&f.name);
         match crate::readfile::read_secret(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
-            // A deleted unencrypted key is the user's choice, not damage.
+            // A deleted unencrypted key or JKS is the user's choice, not damage: not remade.
             Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
-            // A JKS removed after its import in Certificate and Key Management (as the next
-            // steps advise) is not remade.
-            Err(Error::Io(e)) if *role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
-            }
             _ => return Ok(false),
         }
     }
@@ -679,10 +675,8 @@ pub fn activate_with(
         let path = dir.join(&g.dir).join(&f.name);
         match crate::readfile::read_secret(&path) {
             Ok(bytes) if manifest::file_digest(&bytes) == f.sha256 => {}
-            // The unencrypted key may have been deleted as the docs advise.
+            // The unencrypted key and the JKS may have been deleted as the docs advise.
             Err(_) if role.is_optional() && path.symlink_metadata().is_err() => {}
-            Err(Error::Io(e)) if *role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
-            }
             Ok(_) => {
                 return Err(Error::invalid(
                     Input::Generation,

@@ -169,24 +169,19 @@ fn file_finding(dir: &Path, shown: &str, g: &manifest::Generation, role: Role) -
         ),
         Err(_) if role.is_optional() && path.symlink_metadata().is_err() => (
             Status::NotChecked,
-            format!(
-                "{} is absent: the unencrypted key is optional (only the Salesforce CLI needs it; certmint mint --dir signs with the encrypted key)",
-                rec.name
-            ),
-            None,
-        ),
-        // Removed after its import in Certificate and Key Management, as advised: the JKS
-        // protects the key only as well as its password.
-        Err(Error::Io(e)) if role == Role::Jks && e.kind() == std::io::ErrorKind::NotFound => {
-            return Finding::new(
-                Check::FileIntact,
-                Status::NotChecked,
+            if role == Role::Jks {
                 format!(
                     "{} is not there (fine once imported in Certificate and Key Management; `certmint jks` remakes it from the key and certificate)",
                     rec.name
-                ),
-            );
-        }
+                )
+            } else {
+                format!(
+                    "{} is absent: the unencrypted key is optional (only the Salesforce CLI needs it; certmint mint --dir signs with the encrypted key)",
+                    rec.name
+                )
+            },
+            None,
+        ),
         // A FIFO, a device (a symlink to /dev/zero) or an oversize file in its place.
         Err(e @ (Error::NotRegularFile(_) | Error::TooLarge { .. })) => (
             Status::Fail,

@@ -283,6 +283,20 @@ pub(super) fn print_outcome(
             print_app(dir, m, app, &o.login_url)?;
             Ok(ExitStatus::Success)
         }
+        Status::DeployFailed { .. }
+        | Status::DeployRunning { .. }
+        | Status::NotYetWorking { .. } => {
+            print_unfinished(&o.status, app, &o.login_url);
+            Ok(ExitStatus::No)
+        }
+    }
+}
+
+/// What `connect`, `renew --deploy` and `rotate --deploy` print when the org refused the
+/// deploy, the deploy outlived --wait, or no token came within it (exit 1, each resumable
+/// by running the same command again). Nothing for the other statuses.
+pub(super) fn print_unfinished(status: &Status, app: &AppRecord, login: &str) {
+    match status {
         Status::DeployFailed {
             id,
             status,
@@ -290,20 +304,14 @@ pub(super) fn print_outcome(
         } => {
             print_failures(id, status, failures);
             errln!(
-                "  nothing changed in the org (the deploy is all or nothing); fix the above and run the command again"
+                "  nothing changed in the org (the deploy is all or nothing); fix the above and run the same command again"
             );
-            Ok(ExitStatus::No)
         }
-        Status::DeployRunning { id } => {
-            errln!(
-                "error: the deploy {id} was still running when --wait ran out; run the same command again to follow it (it resumes)"
-            );
-            Ok(ExitStatus::No)
-        }
-        Status::NotYetWorking { attempts, last } => {
-            print_not_yet(app, *attempts, last, &o.login_url);
-            Ok(ExitStatus::No)
-        }
+        Status::DeployRunning { id } => errln!(
+            "error: the deploy {id} was still running when --wait ran out; run the same command again to follow it (it resumes)"
+        ),
+        Status::NotYetWorking { attempts, last } => print_not_yet(app, *attempts, last, login),
+        Status::Unchanged | Status::Connected { .. } | Status::Planned => {}
     }
 }
 

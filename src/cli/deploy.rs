@@ -11,7 +11,7 @@ use certmint::manifest::{Manifest, Origin, Role};
 use certmint::workdir;
 
 use super::common::Ctx;
-use super::connect::{generation_key, print_app, print_failures, print_not_yet};
+use super::connect::{generation_key, print_app, print_failures, print_not_yet, print_unfinished};
 use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::org_session::{self, AdminArgs, Talk, WaitArgs};
 use super::password::PassSource;
@@ -84,23 +84,10 @@ fn print_redeployed(dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitSta
             print_app(dir, &m, &r.app, &login)?;
             Ok(ExitStatus::Success)
         }
-        Status::DeployFailed {
-            id,
-            status,
-            failures,
-        } => {
-            print_failures(id, status, failures);
-            errln!("  nothing changed in the org; fix the above and run the same command again");
-            Ok(ExitStatus::No)
-        }
-        Status::DeployRunning { id } => {
-            errln!(
-                "error: the deploy {id} was still running when --wait ran out; run the same command again to follow it"
-            );
-            Ok(ExitStatus::No)
-        }
-        Status::NotYetWorking { attempts, last } => {
-            print_not_yet(&r.app, *attempts, last, &login);
+        Status::DeployFailed { .. }
+        | Status::DeployRunning { .. }
+        | Status::NotYetWorking { .. } => {
+            print_unfinished(&r.status, &r.app, &login);
             Ok(ExitStatus::No)
         }
         Status::Planned => Ok(ExitStatus::Success),

@@ -342,6 +342,23 @@ fn refused(cfg: &Config, cert: Option<&(Verifier, String, String)>) -> bool {
     })
 }
 
+/// Give `app` the deployed certificate (or none); a certificate the configuration lists
+/// as refused is kept on the app but verifies nothing.
+fn set_certificate(app: &mut App, cert: Option<(Verifier, String, String)>, refused: bool) {
+    match cert {
+        Some((v, pem, sha1)) => {
+            app.verifier = (!refused).then_some(v);
+            app.certificate_pem = pem;
+            app.cert_sha1 = sha1;
+        }
+        None => {
+            app.verifier = None;
+            app.certificate_pem.clear();
+            app.cert_sha1.clear();
+        }
+    }
+}
+
 fn new_consumer_key() -> Result<String, Problem> {
     use ring::rand::SecureRandom as _;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -537,18 +554,7 @@ fn apply(
             };
             let refused = refused(cfg, cert.as_ref());
             let app = version_to_change(cfg, ix, now, touched);
-            match cert {
-                Some((v, pem, sha1)) => {
-                    app.verifier = (!refused).then_some(v);
-                    app.certificate_pem = pem;
-                    app.cert_sha1 = sha1;
-                }
-                None => {
-                    app.verifier = None;
-                    app.certificate_pem.clear();
-                    app.cert_sha1.clear();
-                }
-            }
+            set_certificate(app, cert, refused);
             app.scopes = token_scopes(oc.map_or(&[][..], |o| &o.scopes));
             app.permitted_users = if admin {
                 PermittedUsers::AdminApproved
@@ -615,18 +621,7 @@ fn apply(
                     let refused = refused(cfg, cert.as_ref());
                     let app = version_to_change(cfg, ix, now, touched);
                     app.consumer_key = key;
-                    match cert {
-                        Some((v, pem, sha1)) => {
-                            app.verifier = (!refused).then_some(v);
-                            app.certificate_pem = pem;
-                            app.cert_sha1 = sha1;
-                        }
-                        None => {
-                            app.verifier = None;
-                            app.certificate_pem.clear();
-                            app.cert_sha1.clear();
-                        }
-                    }
+                    set_certificate(app, cert, refused);
                 }
                 Component::ExtlClntAppOauthSettings(o) => {
                     let app = version_to_change(cfg, ix, now, touched);
