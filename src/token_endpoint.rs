@@ -287,15 +287,29 @@ impl ureq::unversioned::resolver::Resolver for LoopbackOnly {
         match addrs.iter().find(|a| !a.ip().to_canonical().is_loopback()) {
             Some(other) => Err(ureq::Error::Io(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
-                format!(
-                    "refusing plain http://: the host name now resolves to {}, which is not a loopback address",
-                    other.ip()
-                ),
+                NotLoopback(other.ip()),
             ))),
             None => Ok(addrs),
         }
     }
 }
+
+/// [`LoopbackOnly`]'s refusal, carried through ureq's I/O error and turned back by
+/// [`classify`] into the refusal [`check_plain_http`] gives.
+#[derive(Debug)]
+struct NotLoopback(IpAddr);
+
+impl std::fmt::Display for NotLoopback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "it now resolves to {}, which is not a loopback address",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotLoopback {}
 
 /// Options for [`Client`].
 #[derive(Clone, Debug)]
@@ -727,6 +741,17 @@ pub(crate) fn classify(e: ureq::Error, url: &str) -> Error {
     let host = Url::parse(url, Input::Url)
         .map(|u| u.host)
         .unwrap_or_default();
+    if let U::Io(io) = &e
+        && let Some(refused) = io.get_ref().and_then(|r| r.downcast_ref::<NotLoopback>())
+    {
+        return Error::invalid(
+            Input::Url,
+            format!(
+                "refusing plain http:// to `{}`: {refused}; only loopback may be reached without TLS",
+                crate::text::escape(&host)
+            ),
+        );
+    }
     let (kind, detail) = match &e {
         U::HostNotFound => (
             NetworkKind::Dns,

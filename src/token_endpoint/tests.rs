@@ -199,9 +199,16 @@ fn the_plain_agents_resolver_refuses_non_loopback_answers() {
     let ok = resolve("http://127.0.0.1:7357/services/oauth2/token").unwrap();
     assert!(ok.iter().all(|a| a.ip().is_loopback()));
     assert!(resolve("http://[::1]:7357/").is_ok());
-    let err = resolve("http://192.0.2.7:80/").unwrap_err().to_string();
+    let err = resolve("http://192.0.2.7:80/").unwrap_err();
     assert!(
-        err.contains("192.0.2.7, which is not a loopback address"),
+        err.to_string()
+            .contains("192.0.2.7, which is not a loopback address"),
         "{err}"
+    );
+    // Said as check_plain_http says it, not as a connection failure.
+    let said = classify(err, "http://emu.localhost:80/services/oauth2/token").to_string();
+    assert!(
+        said.contains("refusing plain http:// to `emu.localhost`: it now resolves to 192.0.2.7"),
+        "{said}"
     );
 }
