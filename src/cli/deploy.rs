@@ -161,7 +161,7 @@ pub(super) fn rotate(
             .map_err(|e| org_session::org_error("cannot deploy the second app", e))?;
         let code = print_redeployed(dir, &r, "rotated onto a second app")?;
         if code == ExitStatus::Success && !ctx.quiet {
-            let m = load(dir)?;
+            // The stem is the directory's for good: the manifest read above still holds it.
             let stem = &m.stem;
             let gdir = dir.join(new_gen);
             errln!();
@@ -226,7 +226,7 @@ pub(super) fn rotate(
         }
         Some(back) => {
             if let Status::NotYetWorking { attempts, last } = &r.new.status {
-                let login = load(dir)?.salesforce.login_url.unwrap_or_default();
+                let login = m.salesforce.login_url.clone().unwrap_or_default();
                 print_not_yet(&r.new.app, *attempts, last, &login);
             }
             let back_ok = matches!(back.status, Status::Connected { .. } | Status::Unchanged);
