@@ -200,14 +200,7 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
             shown_host,
         },
     )
-    .map_err(|e| {
-        CliError::lib(
-            format!("cannot listen on {}", escape(&args.listen)),
-            None,
-            e,
-        )
-        .hint("pick another port with --listen 127.0.0.1:PORT (port 0 picks a free one)")
-    })?;
+    .map_err(|e| start_error(&args, e))?;
     // The warning comes before the URL line, so whoever reads the URL (a script, a test)
     // knows the warning has been written.
     if !emulator::is_loopback(&running.local_addr()) {
@@ -312,4 +305,31 @@ fn load_tls(
         cert_chain: chain,
         key_pkcs8: k.pkcs8_der().clone(),
     })
+}
+
+/// Why `emulate` could not start: the address (bound first), or, with `--state`, the state
+/// file (loaded after); each with what to do.
+fn start_error(args: &EmulateArgs, e: certmint::Error) -> CliError {
+    use std::io::ErrorKind as K;
+    let binding = matches!(&e, certmint::Error::Io(io)
+        if matches!(io.kind(), K::AddrInUse | K::AddrNotAvailable)
+            // A privileged port; the state file is read only after the port is bound.
+            || (io.kind() == K::PermissionDenied
+                && (args.state.is_none() || listen_port(&args.listen).is_some_and(|p| p < 1024))));
+    match &args.state {
+        Some(state) if !binding => CliError::lib("cannot load the emulator state", Some(state), e)
+            .hint(
+                "fix the file, or move it away to start from the configuration again (--config or the flags); the emulator writes it again after the next deploy or REST write",
+            ),
+        _ => CliError::lib(
+            format!("cannot listen on {}", escape(&args.listen)),
+            None,
+            e,
+        )
+        .hint("pick another port with --listen 127.0.0.1:PORT (port 0 picks a free one)"),
+    }
+}
+
+fn listen_port(listen: &str) -> Option<u16> {
+    listen.rsplit_once(':')?.1.parse().ok()
 }

@@ -828,3 +828,40 @@ fn a_relationship_path_over_10000_assignments_is_answered() {
         assert!(text.contains(&format!(r#""Name":"Set_{i}""#)), "{text}");
     }
 }
+
+/// A damaged `--state` file was reported as "cannot listen on 127.0.0.1:7357" with a hint
+/// to pick another port. It names the state file and says how to start again.
+#[test]
+fn a_damaged_emulator_state_file_is_named_not_blamed_on_the_port() {
+    let d = tempfile::tempdir().unwrap();
+    let state = d.path().join("org-state.toml");
+    std::fs::write(&state, "garbage = [\n").unwrap();
+    let out = crate::support::certmint()
+        .args(["emulate", "--cert", &crate::support::fx("certs/base.crt")])
+        .args([
+            "--client-id",
+            "K",
+            "-u",
+            "a@example.com",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--state", state.to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot load the emulator state `{}`",
+            state.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: fix the file, or move it away"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot listen"), "{stderr}");
+}
