@@ -39,8 +39,11 @@
 //! inferred.
 
 mod deploy;
+pub mod eca;
 mod enums;
 mod package;
+pub mod soap;
+mod tree;
 mod types;
 mod xml;
 mod zip;
@@ -50,6 +53,7 @@ pub use deploy::{
     DeployRequestResponse, DeployResult, DeployStatus, ENTITY_CONTENT_PART, FILE_PART, JSON_PART,
     ProblemType, TestLevel, deploy_request_path, multipart_body,
 };
+pub use eca::EcaPartNames;
 pub use enums::{
     DistributionState, IpRelaxation, IpRelaxationPolicyType, OauthScope, PermittedUsersPolicyType,
     RefreshTokenPolicyType, RefreshTokenValidityUnit, SessionLevel,
@@ -57,6 +61,7 @@ pub use enums::{
 pub use package::{
     Component, MetadataType, Package, PackageTypeMembers, check_consumer_key, check_full_name,
 };
+pub use tree::Element;
 pub use types::{
     ConnectedApp, ConnectedAppOauthConfig, ConnectedAppOauthPolicy, ConnectedAppSessionPolicy,
     ExternalClientApplication, ExtlClntAppConfigurablePolicies, ExtlClntAppGlobalOauthSettings,
@@ -64,7 +69,10 @@ pub use types::{
     PermissionSetUserPermission,
 };
 pub use xml::{NAMESPACE, OutOfOrder, Problem, ReadOptions};
-pub use zip::{DeployPackage, DeployZip, ZipEntry, ZipLimits};
+pub use zip::{
+    DESTRUCTIVE_CHANGES, DESTRUCTIVE_CHANGES_POST, DESTRUCTIVE_CHANGES_PRE, DeployPackage,
+    DeployZip, ZipEntry, ZipLimits,
+};
 
 #[cfg(test)]
 mod tests;

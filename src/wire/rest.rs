@@ -13,6 +13,36 @@ pub const DATA_PATH: &str = "/services/data";
 /// `errorCode` of a request without a valid session.
 pub const INVALID_SESSION_ID: &str = "INVALID_SESSION_ID";
 
+/// The sObjects and fields the org side reads with SOQL, as the client asks for them and
+/// the emulator serves them. Sources: sfdx-hardis
+/// (`src/commands/hardis/org/diagnose/unsecure-connected-apps.ts`) queries the two External
+/// Client App objects through the data API; a third party reports them unavailable through
+/// the Tooling API, so a client treats both as optional and falls back to the SOAP
+/// Metadata API ([`crate::wire::metadata::soap`]).
+pub mod objects {
+    /// External Client Apps: `Id`, `DeveloperName`, `MasterLabel`, `NamespacePrefix`.
+    pub const EXTERNAL_CLIENT_APPLICATION: &str = "ExternalClientApplication";
+    /// External Client App OAuth policies: `Id`, `ExternalClientApplicationId`,
+    /// `PermittedUsersPolicyType`.
+    pub const ECA_OAUTH_POLICY: &str = "ExtlClntAppOauthPlcyCnfg";
+    /// Permission sets (`IsOwnedByProfile` is true for a profile's own; `NamespacePrefix`
+    /// null for the org's own).
+    pub const PERMISSION_SET: &str = "PermissionSet";
+    /// Assignments of permission sets (a profile's own included) to users.
+    pub const PERMISSION_SET_ASSIGNMENT: &str = "PermissionSetAssignment";
+    /// The user permissions on `PermissionSet` that the org side needs, by field name:
+    /// deploying (`ModifyAllData` or `ModifyMetadata`, with `CustomizeApplication`),
+    /// creating a permission set (`ManageProfilesPermissionsets`) and assigning one
+    /// (`AssignPermissionSets`).
+    pub const PERMISSION_FIELDS: &[&str] = &[
+        "PermissionsModifyAllData",
+        "PermissionsModifyMetadata",
+        "PermissionsCustomizeApplication",
+        "PermissionsManageProfilesPermissionsets",
+        "PermissionsAssignPermissionSets",
+    ];
+}
+
 /// One entry of `GET /services/data/`: `{"label":"Winter '15","url":"/services/data/v32.0","version":"32.0"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiVersion {

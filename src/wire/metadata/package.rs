@@ -127,7 +127,7 @@ impl MetadataType {
         format!("{}/{full_name}.{}", self.folder(), self.suffix())
     }
 
-    fn fields(self) -> &'static [Field] {
+    pub(crate) fn fields(self) -> &'static [Field] {
         match self {
             MetadataType::ConnectedApp => ConnectedApp::FIELDS,
             MetadataType::ExternalClientApplication => ExternalClientApplication::FIELDS,

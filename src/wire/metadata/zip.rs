@@ -31,11 +31,24 @@ impl Default for ZipLimits {
     }
 }
 
-/// A deploy package being built: the manifest and one file per component.
+/// The name of the manifest of components a deploy deletes (after the others are
+/// deployed: `destructiveChanges.xml` and `destructiveChangesPost.xml`; before them:
+/// `destructiveChangesPre.xml`).
+pub const DESTRUCTIVE_CHANGES: &str = "destructiveChanges.xml";
+/// Deleted before the package's components are deployed.
+pub const DESTRUCTIVE_CHANGES_PRE: &str = "destructiveChangesPre.xml";
+/// Deleted after the package's components are deployed.
+pub const DESTRUCTIVE_CHANGES_POST: &str = "destructiveChangesPost.xml";
+
+/// A deploy package being built: the manifest and one file per component, and the
+/// components it deletes (`destructiveChanges.xml`, which a deploy applies after the
+/// package's own components; a deploy that only deletes has a `package.xml` without
+/// types).
 #[derive(Clone, Debug)]
 pub struct DeployPackage {
     package: Package,
     files: Vec<(String, String)>,
+    destructive: Option<Package>,
 }
 
 impl DeployPackage {
@@ -44,7 +57,28 @@ impl DeployPackage {
         DeployPackage {
             package: Package::new(api_version),
             files: Vec::new(),
+            destructive: None,
         }
+    }
+
+    /// Delete component `full_name` of type `kind` in the org (it goes into
+    /// `destructiveChanges.xml`).
+    pub fn delete(&mut self, kind: MetadataType, full_name: &str) -> Result<()> {
+        check_full_name(full_name)
+            .map_err(|p| Error::invalid(crate::error::Input::MetadataComponentName, p.message))?;
+        let version = self.package.version.clone();
+        self.destructive
+            .get_or_insert_with(|| Package {
+                types: Vec::new(),
+                version,
+            })
+            .add(kind, full_name);
+        Ok(())
+    }
+
+    /// The manifest of what is deleted, when anything is.
+    pub fn destructive(&self) -> Option<&Package> {
+        self.destructive.as_ref()
     }
 
     /// Add `component` as `full_name` (which must be a valid API name): its file goes to
@@ -95,6 +129,11 @@ impl DeployPackage {
         w.start_file(format!("{prefix}package.xml"), opts)
             .map_err(zip_err)?;
         w.write_all(self.package.to_xml()?.as_bytes())?;
+        if let Some(d) = &self.destructive {
+            w.start_file(format!("{prefix}{DESTRUCTIVE_CHANGES}"), opts)
+                .map_err(zip_err)?;
+            w.write_all(d.to_xml()?.as_bytes())?;
+        }
         for (path, xml) in &self.files {
             w.start_file(format!("{prefix}{path}"), opts)
                 .map_err(zip_err)?;
@@ -234,6 +273,25 @@ impl DeployZip {
             .or_else(|| self.files.iter().find(|f| f.path == meta))
     }
 
+    /// The destructive manifests at the package root, in the order a deploy applies them
+    /// (`destructiveChangesPre.xml` before the package's components; `destructiveChanges.xml`
+    /// and `destructiveChangesPost.xml` after): (file name, bytes, applied before).
+    pub fn destructive(&self) -> Vec<(&'static str, &[u8], bool)> {
+        [
+            (DESTRUCTIVE_CHANGES_PRE, true),
+            (DESTRUCTIVE_CHANGES, false),
+            (DESTRUCTIVE_CHANGES_POST, false),
+        ]
+        .into_iter()
+        .filter_map(|(name, pre)| {
+            self.files
+                .iter()
+                .find(|f| f.path == name)
+                .map(|f| (name, f.bytes.as_slice(), pre))
+        })
+        .collect()
+    }
+
     /// Every component file of `kind` in the zip, with its full name (for a `*` member).
     pub fn all_of(&self, kind: MetadataType) -> Vec<(String, &ZipEntry)> {
         let folder = format!("{}/", kind.folder());
@@ -260,4 +318,40 @@ fn too_big(name: &str, limit: u64) -> Problem {
         "The file {} in the deploy zip expands to more than {limit} bytes",
         crate::text::escape(name)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_destructive_package_zips_and_reads_back() {
+        let mut p = DeployPackage::new(62);
+        p.delete(MetadataType::ExternalClientApplication, "acme")
+            .unwrap();
+        p.delete(
+            MetadataType::ExtlClntAppGlobalOauthSettings,
+            "acme_glbloauth",
+        )
+        .unwrap();
+        assert!(p.delete(MetadataType::PermissionSet, "bad name").is_err());
+        let zip = p.to_zip().unwrap();
+        let read = DeployZip::read(&zip, &ZipLimits::default()).unwrap();
+        let manifest = Package::from_xml(&read.package_xml).unwrap();
+        assert!(manifest.types.is_empty(), "{manifest:?}");
+        let d = read.destructive();
+        assert_eq!(d.len(), 1);
+        let (name, bytes, pre) = d[0];
+        assert_eq!((name, pre), (DESTRUCTIVE_CHANGES, false));
+        let gone = Package::from_xml(bytes).unwrap();
+        let names: Vec<&str> = gone.types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "ExternalClientApplication",
+                "ExtlClntAppGlobalOauthSettings"
+            ]
+        );
+        assert_eq!(gone.version, "62.0");
+    }
 }
