@@ -191,7 +191,7 @@ impl<'a> OrgClient<'a> {
         // The agent is chosen by scheme and host; the query string plays no part.
         let agent = self.http.agent_for(url.split('?').next().unwrap_or(url))?;
         let auth = Zeroizing::new(format!("Bearer {}", self.session.token.expose()));
-        let classify = |e| crate::token_endpoint::classify(e, url);
+        let classify = |e| crate::transport::classify(e, url);
         let resp = match (method, body) {
             ("GET", _) => agent
                 .get(url)
@@ -206,7 +206,7 @@ impl<'a> OrgClient<'a> {
                 .map_err(classify)?,
             _ => return Err(Error::internal(format!("no body for {method} {url}"))),
         };
-        let (status, ctype, location, bytes) = crate::token_endpoint::read_response(resp, url)?;
+        let (status, ctype, location, bytes) = crate::transport::read_response(resp, url)?;
         if status < 300 {
             return Ok((status, bytes));
         }
@@ -226,7 +226,7 @@ impl<'a> OrgClient<'a> {
                 message: "Session expired or invalid".into(),
             });
         }
-        Err(crate::token_endpoint::unexpected(
+        Err(crate::transport::unexpected(
             url,
             status,
             &ctype,
