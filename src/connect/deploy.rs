@@ -223,16 +223,25 @@ impl Job<'_, '_> {
     }
 }
 
+/// What the permission set phase did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PermissionSetReady {
+    /// The permission set's id.
+    pub(crate) id: String,
+    /// True when this run created it or assigned it.
+    pub(crate) changed: bool,
+}
+
 /// The permission set phase: `name` made when missing (REST `POST sobjects/PermissionSet`)
-/// and assigned to the integration user `user_id`, each step recorded in `rec`. Returns
-/// the permission set's id.
+/// and assigned to the integration user `user_id`, each step recorded in `rec`.
 pub(crate) fn ensure_permission_set(
     job: &Job<'_, '_>,
     rec: &mut AppRecord,
     name: &str,
     user_id: &str,
     report: &mut dyn Report,
-) -> Result<String> {
+) -> Result<PermissionSetReady> {
+    let mut changed = false;
     let org = job.org;
     let id = match org.permission_set(name)? {
         Some(id) => id,
@@ -243,6 +252,7 @@ pub(crate) fn ensure_permission_set(
             );
             match org.create_permission_set(name, name, &description)? {
                 Created::New(id) => {
+                    changed = true;
                     rec.permission_set_created = true;
                     save_record(job.dir, rec, None)?;
                     report.step(&format!("created the permission set `{name}`"));
@@ -259,6 +269,7 @@ pub(crate) fn ensure_permission_set(
     };
     if org.assignment(&id, user_id)?.is_none() {
         if let Created::New(_) = org.assign(&id, user_id)? {
+            changed = true;
             report.step(&format!(
                 "assigned the permission set `{name}` to {}",
                 crate::text::escape(&rec.username)
@@ -267,7 +278,7 @@ pub(crate) fn ensure_permission_set(
         rec.permission_set_assigned = true;
         save_record(job.dir, rec, None)?;
     }
-    Ok(id)
+    Ok(PermissionSetReady { id, changed })
 }
 
 /// Assign permission set `ps` to the deploying admin `admin_id` for the length of a deploy

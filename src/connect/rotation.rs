@@ -646,13 +646,9 @@ pub fn second_app(
     };
     discover::check_permissions(&side.admin, true, ps_missing, rec.permission_set.is_some())?;
     let ps_id = match rec.permission_set.clone() {
-        Some(ps) => Some(deploy::ensure_permission_set(
-            &job,
-            &mut rec,
-            &ps,
-            &side.user.id,
-            report,
-        )?),
+        Some(ps) => {
+            Some(deploy::ensure_permission_set(&job, &mut rec, &ps, &side.user.id, report)?.id)
+        }
         None => None,
     };
     if let Some(id) = &ps_id {

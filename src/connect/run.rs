@@ -469,6 +469,8 @@ pub(super) fn connect(
         )?),
         None => None,
     };
+    let ps_changed = ps_id.as_ref().is_some_and(|p| p.changed);
+    let ps_id = ps_id.map(|p| p.id);
     // Already as planned in the org: prove it, and leave the org alone.
     let same_as_recorded = rec0.as_ref().is_some_and(|r| {
         r.plan_sha256.as_deref() == Some(plan.digest.as_str())
@@ -481,16 +483,15 @@ pub(super) fn connect(
             rec.generation = Some(g.dir.clone());
             rec.certificate_sha256 = Some(cert_sha256.clone());
             save_record(dir, &rec, Some(&end))?;
-            let status = if rec0.as_ref().is_some_and(|r| r.state == AppState::Verified)
-                && !rec_changed(&rec0, &rec)
-            {
-                Status::Unchanged
-            } else {
-                Status::Connected {
-                    attempts: 1,
-                    after: Duration::ZERO,
-                }
-            };
+            let status =
+                if rec0.as_ref().is_some_and(|r| r.state == AppState::Verified) && !ps_changed {
+                    Status::Unchanged
+                } else {
+                    Status::Connected {
+                        attempts: 1,
+                        after: Duration::ZERO,
+                    }
+                };
             return Ok(outcome(status, rec, saved, notes, None));
         }
         if !plan.is_empty() {
@@ -638,13 +639,6 @@ fn found_read(found: &Found) -> bool {
         Found::ConnectedApp(_) => true,
         Found::New => false,
     }
-}
-
-fn rec_changed(before: &Option<AppRecord>, after: &AppRecord) -> bool {
-    before.as_ref().is_none_or(|b| {
-        b.permission_set_created != after.permission_set_created
-            || b.permission_set_assigned != after.permission_set_assigned
-    })
 }
 
 fn shown_parts(p: &EcaPartNames) -> String {
