@@ -49,22 +49,34 @@ pub enum Read<T> {
 }
 
 /// True when `e` means a read is not available to this session (rather than a session
-/// that is gone, or a network failure, which end the run).
+/// that is gone, or a network failure, which end the run). The SOAP API refusing the
+/// session (`INVALID_SESSION_ID`) counts: the REST calls made just before worked, and
+/// the SOAP API refuses JWT-format access tokens that REST takes (fidelity §5).
 pub fn is_unavailable(e: &crate::Error) -> bool {
     match e {
-        crate::Error::OrgRefused { code, call, .. } => {
-            code != crate::wire::rest::INVALID_SESSION_ID
-                && matches!(
-                    call,
-                    OrgCall::ReadMetadata | OrgCall::ListMetadata | OrgCall::Query
-                )
-        }
+        crate::Error::OrgRefused { code, call, .. } => match call {
+            OrgCall::ReadMetadata | OrgCall::ListMetadata => true,
+            OrgCall::Query => code != crate::wire::rest::INVALID_SESSION_ID,
+            _ => false,
+        },
         crate::Error::Network {
             kind: crate::error::NetworkKind::UnexpectedResponse,
             ..
         } => true,
         crate::Error::Corrupt { .. } => true,
         _ => false,
+    }
+}
+
+/// Why a read was unavailable, for the user.
+fn why(e: &crate::Error) -> String {
+    match e {
+        crate::Error::OrgRefused { code, .. } if code == crate::wire::rest::INVALID_SESSION_ID => {
+            format!(
+                "{e} (the SOAP Metadata API refuses JWT-format access tokens, which the REST API takes; a session from `sf org login web` works for both)"
+            )
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -92,14 +104,16 @@ pub fn eca(
                         ..ExistingEca::default()
                     }),
                     _ => Read::Unavailable(format!(
-                        "the External Client App `{name}` exists, but the org would not list its parts through the Metadata API ({e})"
+                        "the External Client App `{name}` exists, but the org would not list its parts through the Metadata API ({})",
+                        why(&e)
                     )),
                 });
             }
             Ok(None) => return Ok(Read::Missing),
             Err(e2) if is_unavailable(&e2) => {
                 return Ok(Read::Unavailable(format!(
-                    "the org would not say whether the External Client App `{name}` exists: listMetadata: {e}; SOQL: {e2}"
+                    "the org would not say whether the External Client App `{name}` exists: listMetadata: {}; SOQL: {e2}",
+                    why(&e)
                 )));
             }
             Err(e2) => return Err(e2),
@@ -115,7 +129,8 @@ pub fn eca(
         Ok(l) => l,
         Err(e) if is_unavailable(&e) => {
             return Ok(Read::Unavailable(format!(
-                "the org would not list the parts of the External Client App `{name}`: {e}"
+                "the org would not list the parts of the External Client App `{name}`: {}",
+                why(&e)
             )));
         }
         Err(e) => return Err(e),
@@ -173,7 +188,8 @@ pub fn connected_app(org: &OrgClient<'_>, name: &str) -> Result<Read<Element>> {
         Ok(Some(el)) => Ok(Read::Found(el)),
         Ok(None) => Ok(Read::Missing),
         Err(e) if is_unavailable(&e) => Ok(Read::Unavailable(format!(
-            "the org would not read the connected app `{name}` through the Metadata API: {e}"
+            "the org would not read the connected app `{name}` through the Metadata API: {}",
+            why(&e)
         ))),
         Err(e) => Err(e),
     }
