@@ -80,14 +80,17 @@ connected=0
 say() { printf '%s\n' "$*" | tee -a "$log" >&2; }
 cleanup() {
   local code=$?
+  local cleanup_failed=0
   if [ "$connected" = 1 ]; then
     say "== cleanup: certmint disconnect (whatever the run left)"
-    "$CERTMINT" disconnect "$dir" --target-org "$alias_name" --yes >>"$log" 2>&1 \
-      || say "   cleanup FAILED: remove the External Client Apps $app* and the permission set $app in Setup by hand"
+    if ! "$CERTMINT" disconnect "$dir" --target-org "$alias_name" --yes >>"$log" 2>&1; then
+      cleanup_failed=1
+      say "   cleanup FAILED: run \`$CERTMINT disconnect $dir --target-org $alias_name\` again, or remove the External Client Apps $app* and the permission set $app in Setup"
+    fi
   fi
   say "== $passed passed, $failed failed against $org_name ($org_id, $edition, sandbox=$sandbox) at $instance"
   say "   certmint $("$CERTMINT" --version 2>/dev/null | awk '{print $2}'), sf $("$SF" --version 2>/dev/null | head -1)"
-  if [ "$keep" = 1 ] || [ "$failed" -gt 0 ]; then
+  if [ "$keep" = 1 ] || [ "$failed" -gt 0 ] || [ "$cleanup_failed" = 1 ] || [ "$code" != 0 ]; then
     say "   log: $log (the directory $dir holds the keys of a deleted app)"
   else
     rm -rf "$work"

@@ -248,7 +248,7 @@ pub(super) fn run(ctx: &mut Ctx, args: ConnectArgs) -> CliResult<ExitStatus> {
     let m = workdir::load(dir).map_err(cannot)?;
     let code = print_outcome(ctx, dir, &m, &outcome)?;
     if args.for_org_to_org {
-        print_org_to_org(dir, &m, &outcome.app, &outcome.login_url)?;
+        print_org_to_org(dir, &m, &outcome.app, &outcome.login_url, &outcome.audience)?;
     }
     Ok(code)
 }
@@ -566,15 +566,18 @@ fn sf_alias(m: &Manifest) -> String {
 
 /// The steps for an org that signs assertions itself with the JKS (the recipe's use of
 /// the keystore), filled in for this directory; docs/org-to-org.md has the whole walk.
-fn print_org_to_org(dir: &Path, m: &Manifest, app: &AppRecord, login: &str) -> CliResult<()> {
+fn print_org_to_org(
+    dir: &Path,
+    m: &Manifest,
+    app: &AppRecord,
+    login: &str,
+    aud: &str,
+) -> CliResult<()> {
     let g = m.current_generation();
     let jks = dir
         .join(certmint::manifest::CURRENT_LINK)
         .join(Role::Jks.file_name(&m.stem));
     let unique = g.map_or(m.alias.as_str(), |g| m.alias_of(g));
-    let aud = certmint::token_endpoint::LoginUrl::parse(login)
-        .map(|l| l.default_audience())
-        .unwrap_or_else(|_| "https://login.salesforce.com".into());
     let d = shown(dir);
     outln!("")?;
     outln!("Org to org: a calling org signs the assertion with the JKS (docs/org-to-org.md)")?;

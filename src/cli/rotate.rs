@@ -304,7 +304,9 @@ fn prepare(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<Option<String>> {
     errln!(
         "     app, pre-authorize the same user, and switch clients to its consumer key instead."
     );
-    errln!("  2. Prove the new key (retries while the change propagates, usually 2-10 minutes):");
+    errln!(
+        "  2. Prove the new key (retries while the change propagates; Salesforce: within 15 minutes):"
+    );
     errln!(
         "       certmint mint --dir {} --generation {new} --client-id {} --retry 900",
         shown(dir),

@@ -5,10 +5,10 @@
 //!
 //! 1. **Permission set** ([`ensure_permission_set`]): created through the REST API when
 //!    missing, and assigned to the integration user, before any deploy names it: a deploy
-//!    that fails then cannot roll the permission set back and loop (a live report says an
-//!    External Client App's policies may name only a permission set that exists and that
-//!    the deploying admin holds: [`hold_for_deploy`] assigns it to the admin for the
-//!    length of the deploy, [`release`] takes it back).
+//!    that fails then cannot roll the permission set back and loop. (A live report says
+//!    an External Client App's policies may name only a permission set the deploying
+//!    admin holds: when the org refuses the policies so, [`deploy_holding_if_asked`]
+//!    assigns it to the admin for the length of one more deploy, and takes it back.)
 //! 2. **Deploy** ([`Job::deploy`]): the plan's package, all or nothing; its id recorded
 //!    (`deploying`) before polling, so a rerun follows the same deploy, or starts the phase
 //!    again when the org no longer knows that id.
@@ -153,9 +153,9 @@ impl Job<'_, '_> {
             Some(p) => p,
             None => {
                 let zip = plan.zip()?;
-                let resp = self.org.deploy(&zip, &deploy_options(false))?;
+                let id = self.org.deploy(&zip, &deploy_options(false))?;
                 rec.state = AppState::Deploying;
-                rec.deploy_id = Some(resp.id.clone());
+                rec.deploy_id = Some(id.clone());
                 rec.plan_sha256 = Some(plan.digest.clone());
                 save_record(self.dir, rec, None)?;
                 report.step(&format!(
@@ -163,9 +163,9 @@ impl Job<'_, '_> {
                     plan.sent().count(),
                     if plan.sent().count() == 1 { "" } else { "s" },
                     self.org.session().instance_url(),
-                    resp.id
+                    id
                 ));
-                self.poll(&resp.id, report)?
+                self.poll(&id, report)?
             }
         };
         let result = match polled {
@@ -202,14 +202,14 @@ impl Job<'_, '_> {
         if plan.is_empty() {
             return Ok(None);
         }
-        let resp = self.org.deploy(&plan.zip()?, &deploy_options(true))?;
+        let id = self.org.deploy(&plan.zip()?, &deploy_options(true))?;
         report.step(&format!(
             "validating {} component{} with a check-only deploy ({}): nothing changes in the org",
             plan.sent().count(),
             if plan.sent().count() == 1 { "" } else { "s" },
-            resp.id
+            id
         ));
-        self.poll(&resp.id, report).map(Some)
+        self.poll(&id, report).map(Some)
     }
 
     /// The prove phase: mint through the app until a token comes or the wait is over.
@@ -279,6 +279,56 @@ pub(crate) fn ensure_permission_set(
         save_record(job.dir, rec, None)?;
     }
     Ok(PermissionSetReady { id, changed })
+}
+
+/// True when a refused deploy's failures say that an External Client App's OAuth
+/// policies could not name the permission set `ps` (the live report behind
+/// [`hold_for_deploy`]: the set must be assigned to the deploying admin first). The text
+/// of that refusal is not known, so any policy failure that names the set, or a
+/// permission set, counts.
+pub(crate) fn wants_admin_hold(failures: &[ComponentFailure], ps: &str) -> bool {
+    let ps = ps.to_ascii_lowercase();
+    failures.iter().any(|f| {
+        let problem = f.problem.to_ascii_lowercase();
+        f.component_type.as_deref()
+            == Some(MetadataType::ExtlClntAppOauthConfigurablePolicies.name())
+            && (problem.contains(&ps)
+                || problem.contains("permission set")
+                || problem.contains("permissionset"))
+    })
+}
+
+/// The deploy phase with the one retry a live report calls for: when the org refuses an
+/// External Client App's OAuth policies over the permission set `ps` (id, name), the set
+/// is assigned to the deploying admin `admin_id` and the deploy made again; the
+/// assignment is taken back once the deploy is over ([`release`]), also when an earlier,
+/// interrupted run made it.
+pub(crate) fn deploy_holding_if_asked(
+    job: &Job<'_, '_>,
+    rec: &mut AppRecord,
+    plan: &Plan,
+    ps: Option<(&str, &str)>,
+    admin_id: &str,
+    report: &mut dyn Report,
+) -> Result<Deployed> {
+    let mut deployed = job.deploy(rec, plan, report)?;
+    if let (Deployed::Failed { failures, .. }, Some((id, name))) = (&deployed, ps)
+        && rec.kind == AppKind::ExternalClientApp
+        && rec.admin_assignment.is_none()
+        && wants_admin_hold(failures, name)
+    {
+        report.step(&format!(
+            "the org refused the OAuth policies' permission set `{name}`: assigning it to the deploying admin for the length of the deploy (a live report says the org requires it), then deploying again"
+        ));
+        hold_for_deploy(job, rec, id, admin_id, report)?;
+        if rec.admin_assignment.is_some() {
+            deployed = job.deploy(rec, plan, report)?;
+        }
+    }
+    if !matches!(deployed, Deployed::Running(_)) {
+        release(job, rec, report)?;
+    }
+    Ok(deployed)
 }
 
 /// Assign permission set `ps` to the deploying admin `admin_id` for the length of a deploy

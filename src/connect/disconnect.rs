@@ -45,7 +45,7 @@ pub struct Survey {
     pub permission_set: Option<(String, String)>,
     /// Assignments certmint made to remove (assignment id, who, permission set).
     pub assignments: Vec<(String, String, String)>,
-    /// Why the permission set stays, when certmint made it but cannot delete it.
+    /// Why a permission set certmint made or assigned stays (with its assignments).
     pub permission_set_kept: Option<String>,
 }
 
@@ -150,6 +150,20 @@ pub fn survey(dir: &Path, org: &OrgClient<'_>) -> Result<Survey> {
         let Some(id) = org.permission_set(ps)? else {
             continue;
         };
+        // A permission set an app certmint did not create still names stays, and so do
+        // the assignments through it: that app's users keep their pre-authorization.
+        if let Some((a, _)) = s
+            .kept
+            .iter()
+            .find(|(a, _)| a.permission_set.as_deref() == Some(ps.as_str()))
+        {
+            s.permission_set_kept = Some(format!(
+                "the permission set `{ps}` and its assignments stay: the {} `{}`, which certmint did not create, pre-authorizes it",
+                a.kind.describe(),
+                a.name
+            ));
+            continue;
+        }
         for a in assigned
             .iter()
             .filter(|a| a.permission_set.as_deref() == Some(ps))
@@ -170,20 +184,7 @@ pub fn survey(dir: &Path, org: &OrgClient<'_>) -> Result<Survey> {
             }
         }
         if created_ps.as_deref() == Some(ps.as_str()) {
-            let named_by_kept = s
-                .kept
-                .iter()
-                .find(|(a, _)| a.permission_set.as_deref() == Some(ps.as_str()));
-            match named_by_kept {
-                Some((a, _)) => {
-                    s.permission_set_kept = Some(format!(
-                        "the permission set `{ps}` stays: the {} `{}`, which certmint did not create, pre-authorizes it",
-                        a.kind.describe(),
-                        a.name
-                    ));
-                }
-                None => s.permission_set = Some((ps.clone(), id)),
-            }
+            s.permission_set = Some((ps.clone(), id));
         }
     }
     Ok(s)
@@ -218,13 +219,13 @@ pub fn disconnect(
         count += 1;
     }
     if count > 0 {
-        let resp = org.deploy(&package.to_zip()?, &super::deploy_options(false))?;
+        let id = org.deploy(&package.to_zip()?, &super::deploy_options(false))?;
         report.step(&format!(
             "deleting {count} component{} (deploy {})",
             if count == 1 { "" } else { "s" },
-            resp.id
+            id
         ));
-        match job.poll(&resp.id, report)? {
+        match job.poll(&id, report)? {
             Polled::Running(id) => return Ok(Disconnected::DeployRunning { id }),
             Polled::Done(r) if r.status != DeployStatus::Succeeded => {
                 return Ok(Disconnected::DeployFailed {

@@ -1,7 +1,8 @@
 //! What a failed deploy or a refused call means, and what to do about it: each component
-//! failure of a `DeployResult` matched against the problems Salesforce (and the emulator)
-//! are known to report (docs/emulator.md lists each with its source), and the REST error
-//! codes an admin session runs into.
+//! failure of a `DeployResult` matched against the problems known ([`FIXES`]: each marked
+//! as a text seen from a real org, with its source, or as the emulator's own wording;
+//! docs/troubleshooting.md lists them), and the REST error codes an admin session runs
+//! into.
 
 use crate::wire::metadata::{DeployMessage, DeployResult};
 
@@ -128,7 +129,7 @@ pub const FIXES: &[Known] = &[
     ),
     real(
         "in this version",
-        "the org does not offer this metadata type through the API to this admin: External Client Apps need API 60.0 or later, the org's opt-in to External Client Apps, and, for the OAuth settings, \"Allow access to External Client App consumer secrets via Metadata API\" (Setup > External Client App Settings; docs/security.md)",
+        "the org does not offer this metadata type through the API to this admin: External Client Apps need API 60.0 or later, the org's opt-in to External Client Apps, and, for the OAuth settings, \"Allow Access to OAuth Consumer Secrets via Metadata API\" (Setup > External Client App Settings; docs/security.md)",
         "INVALID_TYPE: Cannot use: X in this version (forcedotcom force-meta-backup#44)",
     ),
     real(
@@ -168,7 +169,7 @@ pub const FIXES: &[Known] = &[
     ),
     emulator(
         "insufficient access",
-        "the admin may not change this app: deploying needs Modify Metadata Through Metadata API Functions (or Modify All Data) and Customize Application; an External Client App's global OAuth settings also need View External Client Apps Consumer Secrets in Metadata and, in orgs before Spring '26, the org setting Allow access to OAuth consumer secrets via Metadata API (docs/security.md)",
+        "the admin may not change this app: deploying needs Modify Metadata Through Metadata API Functions (or Modify All Data) and Customize Application; an External Client App's global OAuth settings also need View External Client Apps Consumer Secrets in Metadata and, in orgs before Spring '26, the org setting Allow Access to OAuth Consumer Secrets via Metadata API (docs/security.md)",
     ),
 ];
 

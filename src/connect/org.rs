@@ -1,13 +1,15 @@
-//! The admin session and the calls `connect` makes to the org with it: SOQL queries,
-//! record creation (`PermissionSetAssignment`), the admin's UserInfo, and the REST
-//! Metadata API deploy (`POST …/metadata/deployRequest`, then polling
-//! `GET …/deployRequest/{id}?includeDetails=true`). HTTP goes through the token endpoint
-//! client's agents, so TLS roots, `--ca-file`, proxies and the loopback-only plain HTTP
-//! rule are the same as for `mint`.
+//! The admin session and the calls the org side makes with it: SOQL queries (the org, the
+//! users, permission sets and assignments, the admin's permissions), record creation and
+//! deletion (`PermissionSet`, `PermissionSetAssignment`), the admin's UserInfo, and in
+//! [`metadata`] the REST Metadata API deploy (`POST …/metadata/deployRequest`, then
+//! polling `GET …/deployRequest/{id}?includeDetails=true`) and the SOAP reads
+//! (`readMetadata`, `listMetadata`). HTTP goes through [`crate::transport`], so TLS roots,
+//! `--ca-file`, proxies and the loopback-only plain HTTP rule are the same as for `mint`.
 //!
 //! The access token is held in an [`AccessToken`] (zeroized, masked in `Debug`), sent only
-//! in the `Authorization` header to the session's instance URL, and never appears in an
-//! error: Salesforce's answers are quoted, the request never is.
+//! to the session's instance URL (in the `Authorization` header; for the SOAP calls in
+//! the envelope's `SessionHeader`), and never appears in an error: Salesforce's answers
+//! are quoted, the request never is.
 
 use std::fmt;
 

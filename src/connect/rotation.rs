@@ -22,18 +22,24 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod check;
+mod second;
+
+pub use check::{CheckedDeploy, check_deploy};
+pub use second::second_app;
+
 use super::deploy::{self, Deployed, Expect, Job};
 use super::discover::{self, ExistingEca, Read};
 use super::plan::{self, AppSpec, Existing, Given};
 use super::verify::{Attempt, Backoff, Proof, Prover, sleep};
 use super::{
     Confirmation, Endpoint, OrgClient, Report, Status, certificate_of, endpoint, explain,
-    new_record, put_record, same_org, save_record,
+    put_record, same_org, save_record,
 };
 use crate::error::Input;
 use crate::key::RsaKey;
 use crate::manifest::{AppKind, AppRecord, AppState, Generation, Manifest, Status as GenStatus};
-use crate::wire::metadata::{DeployStatus, EcaPartNames, Element};
+use crate::wire::metadata::{DeployStatus, Element};
 use crate::{Error, Result, workdir};
 
 /// How long to wait and how to pause between attempts.
@@ -294,6 +300,8 @@ fn deploy_and_prove(
     let mut notes = Vec::new();
     let app = read_app(job.org, &rec, &mut notes)?;
     let plan = plan_for(spec, &app)?;
+    // What the admin needs, checked before anything changes.
+    discover::check_permissions(&job.org.admin()?, !plan.is_empty(), false, false)?;
     let g = target.generation;
     let done = |status, app, confirmation, notes| Redeployed {
         status,
@@ -555,210 +563,6 @@ pub fn rotate(
     })
 }
 
-/// `rotate --deploy --second-app`: a second External Client App `<app>_g<N>` with the new
-/// generation's certificate and its own consumer key, pre-authorizing the same permission
-/// set and profiles for the same user; proven with `new_key`; then, in one manifest
-/// write, the new generation becomes current and the second app becomes the one `mint
-/// --dir` uses. The first app is left as it is (its clients keep working) until
-/// [`retire_previous`].
-pub fn second_app(
-    dir: &Path,
-    org: &OrgClient<'_>,
-    new_generation: &str,
-    new_key: &RsaKey,
-    waiting: Waiting,
-    report: &mut dyn Report,
-) -> Result<Redeployed> {
-    let m = workdir::load(dir)?;
-    let (first, o) = active_in_org(&m, org)?;
-    let g = generation(&m, new_generation)?.clone();
-    if m.current.as_deref() == Some(g.dir.as_str())
-        && first.generation.as_deref() == Some(g.dir.as_str())
-    {
-        return Err(Error::invalid(
-            Input::Generation,
-            format!(
-                "{} is already current and on the active app `{}`: rotate first (`certmint rotate DIR`)",
-                g.dir, first.name
-            ),
-        ));
-    }
-    let name = plan::second_app_name(&first.name, g.number);
-    if name == first.name {
-        return Err(Error::internal(
-            "the second app would have the first one's name",
-        ));
-    }
-    let earlier = m
-        .apps
-        .iter()
-        .find(|a| a.name == name && (a.org_id.is_empty() || same_org(&a.org_id, &o.id)))
-        .cloned();
-    let mut rec = match earlier {
-        Some(r) => r,
-        None => {
-            let mut r = new_record(
-                &name,
-                AppKind::ExternalClientApp,
-                &plan::new_consumer_key()?,
-                &first.username,
-            );
-            r.org_id = o.id.clone();
-            r.instance_url = org.session().instance_url().to_owned();
-            r.replaces = Some(first.name.clone());
-            r.permission_set = first.permission_set.clone();
-            r.profiles = first.profiles.clone();
-            r.scopes = first.scopes.clone();
-            r.contact_email = first.contact_email.clone();
-            r.callback_url = first.callback_url.clone();
-            r.label = name.clone();
-            r
-        }
-    };
-    rec.kind = AppKind::ExternalClientApp;
-    rec.parts = Some(
-        rec.parts
-            .clone()
-            .unwrap_or_else(|| EcaPartNames::generated(&name)),
-    );
-    let (pem, sha) = certificate_of(dir, &m, &g, Some(new_key))?;
-    let spec = spec_of(&rec, &m.alias, pem.clone())?;
-    let side = discover::org_side(org, &rec.username)?;
-    let job = job(dir, org, waiting);
-    let mut notes = Vec::new();
-    let app = read_app(org, &rec, &mut notes)?;
-    if let InOrg::Eca(ex) = &app
-        && ex
-            .consumer_key
-            .as_deref()
-            .is_some_and(|k| k != rec.consumer_key)
-    {
-        return Err(Error::invalid(
-            Input::App,
-            format!(
-                "the org already has an External Client App `{name}` with another consumer key: delete it, or rotate to another generation"
-            ),
-        ));
-    }
-    let ps_missing = match &rec.permission_set {
-        Some(ps) => org.permission_set(ps)?.is_none(),
-        None => false,
-    };
-    discover::check_permissions(&side.admin, true, ps_missing, rec.permission_set.is_some())?;
-    let ps_id = match rec.permission_set.clone() {
-        Some(ps) => {
-            Some(deploy::ensure_permission_set(&job, &mut rec, &ps, &side.user.id, report)?.id)
-        }
-        None => None,
-    };
-    if let Some(id) = &ps_id {
-        deploy::hold_for_deploy(&job, &mut rec, id, &side.admin.id, report)?;
-    }
-    let end = endpoint(
-        AppKind::ExternalClientApp,
-        None,
-        None,
-        Some(org.session().instance_url()),
-        o.is_sandbox,
-    )?;
-    let released = |job: &Job<'_, '_>, rec: &mut AppRecord, report: &mut dyn Report| {
-        deploy::release(job, rec, report)
-    };
-    // The second app's own deploy and proof; its record then becomes the active one.
-    let r = {
-        let mut spec = spec;
-        spec.send_consumer_key = matches!(app, InOrg::Missing);
-        let plan = plan_for(&spec, &app)?;
-        rec.generation = Some(g.dir.clone());
-        rec.certificate_sha256 = Some(sha);
-        let deployed = job.deploy(&mut rec, &plan, report)?;
-        if !matches!(deployed, Deployed::Running(_)) {
-            released(&job, &mut rec, report)?;
-        }
-        match deployed {
-            Deployed::Running(id) => {
-                return Ok(Redeployed {
-                    status: Status::DeployRunning { id },
-                    app: rec,
-                    generation: g.dir.clone(),
-                    confirmation: None,
-                    notes,
-                });
-            }
-            Deployed::Failed {
-                id,
-                status,
-                failures,
-            } => {
-                return Ok(Redeployed {
-                    status: Status::DeployFailed {
-                        id,
-                        status,
-                        failures,
-                    },
-                    app: rec,
-                    generation: g.dir.clone(),
-                    confirmation: None,
-                    notes,
-                });
-            }
-            Deployed::Succeeded => report.step(&format!("deployed the second app `{name}`")),
-            Deployed::Nothing => {}
-        }
-        let confirmation = deploy::confirm(
-            org,
-            &rec,
-            Expect {
-                certificate: Some(&pem),
-                permission_set: rec.permission_set.as_deref(),
-                enabled: Some(true),
-            },
-        )?;
-        if let Confirmation::Differs(why) = &confirmation {
-            let why = why.clone();
-            return Ok(Redeployed {
-                status: Status::NotConfirmed { why },
-                app: rec,
-                generation: g.dir.clone(),
-                confirmation: Some(confirmation),
-                notes,
-            });
-        }
-        if let Confirmation::Unavailable(why) = &confirmation {
-            notes.push(format!("could not read the second app back ({why})"));
-        }
-        let prover = Prover::with_audience(
-            org.http(),
-            end.login.clone(),
-            end.audience.clone(),
-            new_key,
-            &rec.consumer_key,
-            &rec.username,
-        )?;
-        let status = match job.prove(&prover, report)? {
-            Proof::Works {
-                attempts, after, ..
-            } => {
-                rec.state = AppState::Verified;
-                workdir::activate_with(dir, &g.dir, |m| {
-                    put_record(m, &rec, Some(&end));
-                    Ok(())
-                })?;
-                Status::Connected { attempts, after }
-            }
-            Proof::TimedOut { attempts, last } => Status::NotYetWorking { attempts, last },
-        };
-        Redeployed {
-            status,
-            app: rec,
-            generation: g.dir.clone(),
-            confirmation: Some(confirmation),
-            notes,
-        }
-    };
-    Ok(r)
-}
-
 /// The app the active one replaced (`rotate --deploy --second-app`), unless it is retired.
 pub fn previous_app(m: &Manifest) -> Result<Option<AppRecord>> {
     let Some(active) = m.active_app() else {
@@ -841,10 +645,8 @@ pub fn retire_previous(
         }
         Deployed::Succeeded | Deployed::Nothing => {}
     }
-    prev.state = AppState::Retired;
-    save_record(dir, &prev, None)?;
     report.step(&format!(
-        "retired the {} `{}`: {} (delete it with `certmint disconnect` once no one needs it)",
+        "retired the {} `{}`: {} (delete it in Setup when no one needs its record)",
         prev.kind.describe(),
         prev.name,
         match prev.kind {
@@ -862,9 +664,16 @@ pub fn retire_previous(
             enabled: (prev.kind == AppKind::ExternalClientApp).then_some(false),
         },
     )?;
+    // Recorded retired once a refused token proves it (or when no key can check): until
+    // then a run of the same command finds it again and goes on checking.
+    let retired = |mut prev: AppRecord| -> Result<AppRecord> {
+        prev.state = AppState::Retired;
+        save_record(dir, &prev, None)?;
+        Ok(prev)
+    };
     let Some(key) = previous_key else {
         return Ok(Retired::Done {
-            app: prev,
+            app: retired(prev)?,
             refused: None,
             confirmation,
         });
@@ -883,7 +692,7 @@ pub fn retire_previous(
     loop {
         if let Attempt::Refused(_) = prover.attempt()? {
             return Ok(Retired::Done {
-                app: prev,
+                app: retired(prev)?,
                 refused: Some(true),
                 confirmation,
             });
@@ -904,90 +713,4 @@ pub fn retire_previous(
             "waiting for the retired app to refuse tokens",
         );
     }
-}
-
-/// What `--check-only` found for `renew --deploy` or `rotate --deploy`.
-#[derive(Debug)]
-pub struct CheckedDeploy {
-    /// [`Status::Checked`] (or [`Status::DeployRunning`] when the check outlived the wait).
-    pub status: Status,
-    /// The app the check was for.
-    pub app: AppRecord,
-    /// What the deploy would change.
-    pub changes: Vec<super::ComponentChanges>,
-    /// What could not be checked.
-    pub notes: Vec<String>,
-}
-
-/// `renew --deploy --check-only`, `rotate --deploy --check-only [--second-app]`: the
-/// deploy of `cert_pem` (the renewed or rotated certificate, made in memory) validated by
-/// the org with a check-only deploy: to the active app, or with `second_app` (the new
-/// generation's number) to a second app `<app>_g<N>`. Nothing changes in the org or the
-/// directory.
-pub fn check_deploy(
-    dir: &Path,
-    org: &OrgClient<'_>,
-    cert_pem: &str,
-    second_app: Option<u32>,
-    waiting: Waiting,
-    report: &mut dyn Report,
-) -> Result<CheckedDeploy> {
-    let m = workdir::load(dir)?;
-    let (first, _) = active_in_org(&m, org)?;
-    let mut notes = Vec::new();
-    let (rec, mut spec) = match second_app {
-        None => {
-            let spec = spec_of(&first, &m.alias, cert_pem.to_owned())?;
-            (first, spec)
-        }
-        Some(number) => {
-            let name = plan::second_app_name(&first.name, number);
-            let mut r = first.clone();
-            r.name = name.clone();
-            r.label = name.clone();
-            r.consumer_key = plan::new_consumer_key()?;
-            r.kind = AppKind::ExternalClientApp;
-            r.parts = Some(EcaPartNames::generated(&name));
-            let spec = spec_of(&r, &m.alias, cert_pem.to_owned())?;
-            (r, spec)
-        }
-    };
-    let app = read_app(org, &rec, &mut notes)?;
-    if second_app.is_some() {
-        spec.send_consumer_key = matches!(app, InOrg::Missing);
-    }
-    let side = discover::org_side(org, &rec.username)?;
-    let ps_missing = match &rec.permission_set {
-        Some(ps) => org.permission_set(ps)?.is_none(),
-        None => false,
-    };
-    if ps_missing {
-        notes.push(format!(
-            "the permission set `{}` is not in the org: the run creates it first; its reference is left out of the check",
-            rec.permission_set.as_deref().unwrap_or_default()
-        ));
-        spec.permission_set = None;
-    }
-    discover::check_permissions(&side.admin, true, ps_missing, second_app.is_some())?;
-    let plan = plan_for(&spec, &app)?;
-    let changes = super::run::changes_of(&plan);
-    let status = match job(dir, org, waiting).check_only(&plan, report)? {
-        None => Status::Checked {
-            id: None,
-            status: None,
-            failures: Vec::new(),
-        },
-        Some(deploy::Polled::Running(id)) => Status::DeployRunning { id },
-        Some(deploy::Polled::Done(r)) => Status::Checked {
-            id: Some(r.id.clone()),
-            status: Some(r.status),
-            failures: explain::failures(&r),
-        },
-    };
-    Ok(CheckedDeploy {
-        status,
-        app: rec,
-        changes,
-        notes,
-    })
 }

@@ -499,22 +499,17 @@ pub(super) fn connect(
         }
     }
 
-    // Phase 2: the deploy (for an External Client App the deploying admin holds the
-    // permission set meanwhile).
+    // Phase 2: the deploy.
     rec.generation = Some(g.dir.clone());
     rec.certificate_sha256 = Some(cert_sha256.clone());
-    if kind == AppKind::ExternalClientApp
-        && let Some(id) = &ps_id
-        && plan.sent().any(|c| {
-            c.kind == crate::wire::metadata::MetadataType::ExtlClntAppOauthConfigurablePolicies
-        })
-    {
-        deploy::hold_for_deploy(&job, &mut rec, id, &side.admin.id, report)?;
-    }
-    let deployed = job.deploy(&mut rec, &plan, report)?;
-    if !matches!(deployed, Deployed::Running(_)) {
-        deploy::release(&job, &mut rec, report)?;
-    }
+    let deployed = deploy::deploy_holding_if_asked(
+        &job,
+        &mut rec,
+        &plan,
+        ps_id.as_deref().zip(permission_set.as_deref()),
+        &side.admin.id,
+        report,
+    )?;
     match deployed {
         Deployed::Running(id) => {
             return Ok(outcome(
