@@ -198,7 +198,7 @@ fn permission_sets_assignments_and_queries() {
         .status,
         200
     );
-    let a = query(base, &tok, &format!("SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId = '{bob_id}'")).json();
+    let a = query(base, &tok, &format!("SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId = '{bob_id}' AND PermissionSet.IsOwnedByProfile = false")).json();
     assert_eq!(
         a["records"][0]["PermissionSet"]["Name"], "CertMint_Integration",
         "{a}"
@@ -644,8 +644,9 @@ fn a_rotated_certificate_propagates_while_the_old_one_still_verifies() {
         Some("RotAppKey0123"),
         &fixture_text("certs/base.crt"),
     );
+    // The OAuth policies Salesforce generates for the OAuth settings `Rot_AppOAuth`.
     p.add(
-        "Rot_AppPolicy",
+        "Rot_AppOAuth_defaultPolicy",
         &Component::ExtlClntAppOauthConfigurablePolicies(
             certmint::wire::metadata::ExtlClntAppOauthConfigurablePolicies {
                 comma_separated_profile: vec!["System Administrator".into()],
@@ -871,7 +872,12 @@ fn an_org_at_its_caps_refuses_the_next_write() {
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
         created.push(r.json()["id"].as_str().unwrap().to_owned());
     }
-    let count = query(base, &tok, "SELECT Id FROM PermissionSet").json();
+    let count = query(
+        base,
+        &tok,
+        "SELECT Id FROM PermissionSet WHERE IsOwnedByProfile = false",
+    )
+    .json();
     assert_eq!(count["totalSize"], MAX_PERMISSION_SETS);
     assert_limit_exceeded(
         &create_permission_set(base, &tok, "One_Too_Many"),
@@ -934,7 +940,8 @@ fn an_org_at_its_caps_refuses_the_next_write() {
         "a filter over 100,000 assignments took {:?}",
         started.elapsed()
     );
-    assert_eq!(mine["totalSize"], 10, "{mine}");
+    // The ten assigned, and the profile's own permission set.
+    assert_eq!(mine["totalSize"], 11, "{mine}");
 }
 
 /// The app cap through deploys: 997 External Client Apps in one deploy bring acme's three

@@ -478,7 +478,7 @@ mod tests {
             manageable_state: Some("unmanaged".into()),
             ..FileProperties::default()
         };
-        let back = parse_list_response(list_response(&[p.clone()]).as_bytes()).unwrap();
+        let back = parse_list_response(list_response(std::slice::from_ref(&p)).as_bytes()).unwrap();
         assert_eq!(back, [p]);
         assert!(
             parse_list_response(list_response(&[]).as_bytes())
