@@ -35,7 +35,7 @@ login host's URL. Then it serves until Ctrl-C or SIGTERM:
   GET  /services/data/               API versions (no auth)
   GET  /services/data/vNN.0/...      with a token: query (SOQL), tooling/query,
                                      sobjects (describe, PermissionSet and
-                                     PermissionSetAssignment creates and deletes),
+                                     PermissionSetAssignment creates, deletes),
                                      limits, metadata/deployRequest (deploys)
   POST /services/Soap/m/NN.0         Metadata API readMetadata and listMetadata
   GET  /services/oauth2/singleaccess frontdoor URL

@@ -32,6 +32,11 @@ use crate::{Error, Result};
 /// 4096-bit certificate and every element certmint writes is under 4 KiB.
 pub(crate) const MAX_COMPONENT_BYTES: usize = 16 * 1024;
 
+/// The most bytes of component files the org keeps together (an app's previous version,
+/// kept while a change propagates, keeps none), so the org and its state file stay bounded
+/// however the apps' files are filled: past it a deploy's component fails.
+pub(crate) const MAX_METADATA_BYTES: usize = 32 << 20;
+
 /// Key prefixes of the External Client App records (assumed: no public source gives them;
 /// a connected app's is `0H4`, `ConnectedApplication`'s).
 pub(crate) const HEADER_PREFIX: &str = "0xc";
@@ -130,6 +135,11 @@ impl AppMeta {
                 .chain(e.parts.iter().flatten())
                 .collect(),
         }
+    }
+
+    /// Bytes of files kept.
+    pub(crate) fn bytes(&self) -> usize {
+        self.components().iter().map(|s| s.file.len()).sum()
     }
 
     /// The External Client App's header and parts.

@@ -25,7 +25,8 @@ use std::collections::HashSet;
 
 use super::{MAX_APPS, MAX_PERMISSION_SETS};
 use crate::emulator::config::stored::{
-    self, AppMeta, EcaMeta, HEADER_PREFIX, MAX_COMPONENT_BYTES, PART_PREFIXES, Stored, part_slot,
+    self, AppMeta, EcaMeta, HEADER_PREFIX, MAX_COMPONENT_BYTES, MAX_METADATA_BYTES, PART_PREFIXES,
+    Stored, part_slot,
 };
 use crate::emulator::config::{
     App, Config, EcaKeyOnUpdate, GeneratedPolicies, OmittedCertificate, Permission,
@@ -221,14 +222,26 @@ fn new_app(cfg: &Config, name: &str, id: String, eca: bool, ctx: &Ctx<'_>, meta:
 }
 
 /// A tree as the org keeps it: without `fullName` (the record's name says it), within
-/// [`MAX_COMPONENT_BYTES`].
-fn kept_file(tree: &mut Element) -> Result<String, Problem> {
+/// [`MAX_COMPONENT_BYTES`], and within [`MAX_METADATA_BYTES`] for the whole org when it
+/// replaces a file of `replaced` bytes.
+fn kept_file(cfg: &Config, tree: &mut Element, replaced: usize) -> Result<String, Problem> {
     tree.remove(&["fullName"]);
     let file = tree.to_file();
     if file.len() > MAX_COMPONENT_BYTES {
         // The emulator's own limit.
         return Err(Problem::new(format!(
             "the emulator keeps component files of at most {MAX_COMPONENT_BYTES} bytes"
+        )));
+    }
+    let kept: usize = cfg
+        .apps
+        .iter()
+        .filter_map(|a| a.meta.as_ref())
+        .map(AppMeta::bytes)
+        .sum();
+    if kept.saturating_sub(replaced) + file.len() > MAX_METADATA_BYTES {
+        return Err(Problem::new(format!(
+            "the emulator keeps at most {MAX_METADATA_BYTES} bytes of component files"
         )));
     }
     Ok(file)
@@ -441,7 +454,10 @@ pub(super) fn connected_app(
     {
         certificate(t)?;
     }
-    let file = kept_file(&mut tree)?;
+    let replaced = existing
+        .and_then(|ix| cfg.apps[ix].meta.as_ref())
+        .map_or(0, AppMeta::bytes);
+    let file = kept_file(cfg, &mut tree, replaced)?;
     let refused = cfg.refused_certificates.clone();
     let ix = match existing {
         Some(ix) => {
@@ -569,7 +585,10 @@ pub(super) fn header(
     mut tree: Element,
 ) -> Result<bool, Problem> {
     let kind = MetadataType::ExternalClientApplication;
-    let file = kept_file(&mut tree)?;
+    let replaced = eca_index(cfg, name)
+        .and_then(|ix| eca_meta(&cfg.apps[ix]))
+        .map_or(0, |e| e.header.file.len());
+    let file = kept_file(cfg, &mut tree, replaced)?;
     if let Some(ix) = eca_index(cfg, name) {
         // The header's elements do not reach the token endpoint: changed in place.
         if let Some(e) = eca_meta_mut(&mut cfg.apps[ix]) {
@@ -703,7 +722,11 @@ pub(super) fn part(
         }
         _ => {}
     }
-    let file = kept_file(&mut tree)?;
+    let file = kept_file(
+        cfg,
+        &mut tree,
+        existing.as_ref().map_or(0, |e| e.file.len()),
+    )?;
     let id = match &existing {
         Some(e) => e.id.clone(),
         None => next_id(cfg, PART_PREFIXES[slot])?,
