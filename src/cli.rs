@@ -14,6 +14,7 @@ mod csr;
 mod decrypt;
 mod demo;
 mod deploy;
+mod disconnect;
 mod emulate;
 mod error;
 mod export;
@@ -134,6 +135,9 @@ pub(crate) enum Command {
     /// approval and a pre-authorized permission set) through the Metadata API, and prove it.
     #[command(after_long_help = connect::AFTER_HELP)]
     Connect(connect::ConnectArgs),
+    /// Remove from the org what `connect` made there (after showing it and asking).
+    #[command(after_long_help = disconnect::AFTER_HELP)]
+    Disconnect(disconnect::DisconnectArgs),
     /// A new certificate over the same key (zero downtime), for a directory or a cert/key pair.
     #[command(after_long_help = renew::AFTER_HELP)]
     Renew(renew::RenewArgs),
@@ -230,6 +234,7 @@ fn run(ctx: &mut Ctx, command: Command) -> Result<ExitStatus, CliError> {
         Command::Check(a) => return check::run(ctx, a),
         Command::Mint(a) => return mint::run(ctx, a),
         Command::Connect(a) => return connect::run(ctx, a),
+        Command::Disconnect(a) => return disconnect::run(ctx, a),
         Command::Renew(a) => return renew::run(ctx, a),
         Command::Rotate(a) => return rotate::run(ctx, a),
         Command::Init(a) => init::run(ctx, a),

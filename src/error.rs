@@ -161,6 +161,18 @@ pub enum Error {
         message: String,
     },
 
+    /// The admin lacks a user permission a change needs; checked before anything is
+    /// changed in the org.
+    #[error("the admin `{user}` lacks the user permission{} {missing}, which {needed_for} needs", if missing.contains(", ") || missing.contains(" and ") { "s" } else { "" })]
+    MissingPermissions {
+        /// The admin's username.
+        user: String,
+        /// The permissions missing, by their names in Setup.
+        missing: String,
+        /// What needs them.
+        needed_for: String,
+    },
+
     /// No admin session could be had: the Salesforce CLI is missing or not logged in to
     /// the org, hides the token, or an access token source is empty or malformed.
     #[error("{problem}: {detail}")]
@@ -238,6 +250,12 @@ pub enum OrgCall {
     DeployStatus,
     /// The OpenID Connect UserInfo of the admin session.
     UserInfo,
+    /// Deleting a record (`DELETE sobjects/<Type>/<id>`).
+    Delete,
+    /// Reading metadata (SOAP `readMetadata`).
+    ReadMetadata,
+    /// Listing metadata (SOAP `listMetadata`).
+    ListMetadata,
 }
 
 impl fmt::Display for OrgCall {
@@ -248,6 +266,9 @@ impl fmt::Display for OrgCall {
             OrgCall::Deploy => "the org refused the deploy",
             OrgCall::DeployStatus => "the org refused to report on the deploy",
             OrgCall::UserInfo => "the org refused the admin session",
+            OrgCall::Delete => "the org refused to delete the record",
+            OrgCall::ReadMetadata => "the org refused to read its metadata (readMetadata)",
+            OrgCall::ListMetadata => "the org refused to list its metadata (listMetadata)",
         })
     }
 }

@@ -81,6 +81,7 @@ pub mod secret;
 pub mod subject;
 pub mod text;
 pub mod token_endpoint;
+pub mod transport;
 pub mod wire;
 pub mod workdir;
 pub mod x509;

@@ -227,6 +227,11 @@ pub struct SalesforceSettings {
     /// Login URL (`login`, `test`, My Domain or site URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_url: Option<String>,
+    /// The assertions' audience when it is not the login URL's own (`connect` records
+    /// `https://test.salesforce.com` for an External Client App in a sandbox whose My
+    /// Domain is minted at).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 /// The whole manifest.
@@ -663,6 +668,10 @@ mod tests {
             certificate_sha256: Some("AA".into()),
             plan_sha256: Some("00".into()),
             deploy_id: Some("0AfEMU0000000010BA".into()),
+            parts: Some(crate::wire::metadata::EcaPartNames::generated(name)),
+            permission_set_created: true,
+            permission_set_assigned: true,
+            admin_assignment: None,
             updated: "2026-11-28T00:00:00Z".into(),
         }
     }

@@ -18,12 +18,13 @@ use super::stdio::{errln, outln};
 
 pub(super) const AFTER_HELP: &str = "\
 EXAMPLES:
+  $ certmint connect acme-jwt --target-org acme --check-only   # validate first
   $ certmint connect acme-jwt --target-org acme   # an org sf is logged in to
   $ certmint connect acme-jwt --instance-url https://acme.my.salesforce.com \\
       --access-token env:SF_ADMIN_TOKEN --username integration@acme.com
   $ certmint connect acme-jwt --dry-run --save-metadata acme-metadata   # review
-  $ certmint connect acme-jwt --target-org acme --connected-app Acme_JWT \\
-      --client-id \"$KEY\"
+  $ certmint connect acme-jwt --target-org acme --app-name Acme_Setup_App
+  $ certmint connect acme-jwt --target-org acme --connected-app Acme_JWT
   $ certmint connect acme-jwt --target-org acme --for-org-to-org
 
 NOTES:
@@ -32,40 +33,57 @@ directory's alias (--app-name to choose): its certificate is the current generat
 consumer key one certmint generates (40 letters and digits from the OS random number
 generator), its scopes Api and RefreshToken (--scope), its callback URL a placeholder, and
 its permitted users \"admin approved users are pre-authorized\": a permission set named
-after the alias too (created when missing; --permission-set, or --no-permission-set with
---profile) is pre-authorized and assigned to the integration user (--username, or the one
-init recorded); --profile pre-authorizes profiles as well. Orgs no longer let connected
-apps be created (Spring '26): --connected-app NAME updates an existing one instead
-(certificate, admin approval, permission set, profiles), never sending its consumer key,
-which you give with --client-id.
+after the alias too (--permission-set, or --no-permission-set with --profile) is
+pre-authorized and assigned to the integration user (--username, or the one init
+recorded); --profile pre-authorizes profiles as well. The app's parts are named as
+Salesforce names a metadata-created app's (<app>_glbloauth, <app>_oauth,
+<app>_oauth_defaultPolicy, <app>_defaultPolicy).
 
-Everything goes in one Metadata API deploy (REST deployRequest, all or nothing), polled
-until done; each component failure is explained (component, file, line, Salesforce's text,
-what to do). Then certmint mints a token through the app with the directory's key, with
-backoff (1 s to 30 s) until it works or --wait runs out: changes take minutes to
-propagate. It prints the consumer key and the lines for `certmint mint --dir` and
-`sf org login jwt`, and records the app in certmint.toml, so `mint --dir` needs no
---client-id.
+An app that exists is read from the org first (SOAP readMetadata) and changed, never
+rewritten: an External Client App made in Setup or by anyone else (--app-name) is adopted
+under the part names the org gave it, and keeps its consumer key (read from the org, else
+given with --client-id); an existing connected app (--connected-app NAME; orgs no longer
+let connected apps be created) gets only the certificate, admin approval and the
+pre-authorizations added, and keeps its label, callback URLs, scopes, policies and every
+other profile and permission set. No consumer key is ever sent to an app that exists.
+
+The steps, each recorded in certmint.toml so an interrupted run resumes: the admin's
+permissions are checked before anything changes; the permission set is created (when
+missing) and assigned before any deploy names it; one Metadata API deploy (REST
+deployRequest, all or nothing) is polled until done, each component failure explained
+(component, file, line, Salesforce's text, what to do); the app is read back to confirm it
+is admin approved for the permission set and holds the certificate; then certmint mints a
+token through it with the directory's key (an External Client App at the org's My Domain,
+as Salesforce documents), with backoff (1 s to 30 s) until it works or --wait runs out
+(default 900 s: Salesforce distributes a change within 15 minutes). Long waits show a
+countdown on a terminal, and a line every 30 s in a log. It prints the consumer key and
+the lines for `certmint mint --dir` and `sf org login jwt`, and records the app, so
+`mint --dir` needs no --client-id.
+
+--check-only runs the same plan as a check-only deploy (what would change, field by field,
+and whether the org accepts it) and changes nothing: what to run against production first.
+--dry-run deploys nothing (with no admin session it plans offline) and records the planned
+consumer key; --save-metadata writes exactly what is deployed (Metadata API format, which
+`sf project deploy start --metadata-dir` takes as it is).
 
 The admin session: --target-org ALIAS (the Salesforce CLI; the token from
 `sf org auth show-access-token`), or --instance-url with --access-token env:VAR, file:PATH,
 fd:N or stdin. The token is never printed, logged or written. The admin needs Modify
-Metadata Through Metadata API Functions (or Modify All Data), Customize Application, and
-Assign Permission Sets (docs/security.md).
+Metadata Through Metadata API Functions (or Modify All Data), Customize Application,
+Manage Profiles and Permission Sets and Assign Permission Sets (docs/security.md).
 
 Run it again at any time: when the app in the org matches and works it changes nothing and
-says so; an interrupted run resumes (the consumer key is recorded before the deploy). A run
-against another org or app than the one recorded is refused unless --reconnect.
---save-metadata writes exactly what is deployed (package.xml and the components, Metadata
-API format, which `sf project deploy start --metadata-dir` takes as it is); --dry-run
-deploys nothing (with no admin session it plans offline) and records the planned consumer
-key. Progress lines appear on a terminal only.
+says so. A run against another org or app than the one recorded is refused unless
+--reconnect. `certmint disconnect DIR` removes what connect made.
 
 EXIT CODES:
-  0  connected (or already connected; with --dry-run, planned)
-  1  the org refused the deploy (explained), the deploy was still running, or
-     the app did not issue a token within --wait: run it again to resume
-  2  error: bad option, no admin session, unreadable directory, network";
+  0  connected (or already connected; with --dry-run, planned; with --check-only,
+     the org accepts the plan)
+  1  the org refused the deploy (explained) or the check, the deploy was still
+     running, the app read back differs, or the app did not issue a token within
+     --wait: fix what is named, or run it again to resume waiting
+  2  error: bad option, missing admin permissions, no admin session, unreadable
+     directory, network";
 
 #[derive(Args, Debug)]
 pub(crate) struct ConnectArgs {
@@ -83,8 +101,10 @@ pub(crate) struct ConnectArgs {
     /// Update this existing connected app instead of creating an External Client App.
     #[arg(long, value_name = "NAME")]
     pub connected_app: Option<String>,
-    /// The existing connected app's consumer key (with --connected-app).
-    #[arg(long, value_name = "KEY", requires = "connected_app")]
+    /// The existing app's consumer key, when the org does not show it to the admin (a
+    /// connected app given with --connected-app, or an External Client App given with
+    /// --app-name that was made elsewhere).
+    #[arg(long, value_name = "KEY")]
     pub client_id: Option<String>,
     /// A profile to pre-authorize, by name (repeat for more), besides the permission set.
     #[arg(long, value_name = "NAME")]
@@ -109,8 +129,9 @@ pub(crate) struct ConnectArgs {
     /// The app's callback URL (default: a placeholder; the JWT flow never uses it).
     #[arg(long, value_name = "URL")]
     pub callback_url: Option<String>,
-    /// Where tokens are minted: login, test, a My Domain URL (default: the recorded login
-    /// URL, else the org's instance URL).
+    /// Where tokens are minted: login, test, a My Domain URL (default: an External Client
+    /// App's org My Domain; a connected app's recorded login URL, else the org's instance
+    /// URL).
     #[arg(long, value_name = "URL")]
     pub login_url: Option<String>,
     /// Write exactly what is deployed into DIR (Metadata API format).
@@ -120,8 +141,12 @@ pub(crate) struct ConnectArgs {
     #[arg(long, requires = "save_metadata")]
     pub force: bool,
     /// Plan (and save) only: deploy nothing, change nothing in the org.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "check_only")]
     pub dry_run: bool,
+    /// Validate the whole plan against the org with a check-only deploy, and show what
+    /// would change: nothing changes in the org.
+    #[arg(long)]
+    pub check_only: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
     /// Connect the directory to another org or app than the one recorded (the old record
@@ -207,6 +232,7 @@ pub(super) fn run(ctx: &mut Ctx, args: ConnectArgs) -> CliResult<ExitStatus> {
         login_url: args.login_url.clone(),
         reconnect: args.reconnect,
         dry_run: args.dry_run,
+        check_only: args.check_only,
         wait: args.wait.duration(),
         backoff: args.wait.backoff(),
         save_metadata: args.save_metadata.clone().map(|d| (d, args.force)),
@@ -242,6 +268,9 @@ pub(super) fn print_outcome(
                 app.kind.describe(),
                 app.name
             )?;
+            print_changes(&o.changes)?;
+            print_notes(&o.notes);
+            outln!("files:")?;
             for f in &o.files {
                 outln!("  {f}")?;
             }
@@ -263,7 +292,48 @@ pub(super) fn print_outcome(
             }
             Ok(ExitStatus::Success)
         }
+        Status::Checked {
+            id,
+            status,
+            failures,
+        } => {
+            print_changes(&o.changes)?;
+            print_notes(&o.notes);
+            match (id, status) {
+                (None, _) => {
+                    outln!(
+                        "checked: the org already holds the {} `{}` as planned; nothing to deploy (nothing changed)",
+                        app.kind.describe(),
+                        app.name
+                    )?;
+                    Ok(ExitStatus::Success)
+                }
+                (Some(id), Some(st))
+                    if failures.is_empty()
+                        && *st == certmint::wire::metadata::DeployStatus::Succeeded =>
+                {
+                    outln!(
+                        "checked: the org accepts the plan for the {} `{}` (check-only deploy {id}; nothing changed)",
+                        app.kind.describe(),
+                        app.name
+                    )?;
+                    Ok(ExitStatus::Success)
+                }
+                (Some(id), st) => {
+                    print_failures(
+                        id,
+                        &st.unwrap_or(certmint::wire::metadata::DeployStatus::Failed),
+                        failures,
+                    );
+                    errln!(
+                        "  this was a check-only deploy: nothing changed in the org; fix the above before the real run"
+                    );
+                    Ok(ExitStatus::No)
+                }
+            }
+        }
         Status::Unchanged | Status::Connected { .. } => {
+            print_notes(&o.notes);
             match &o.status {
                 Status::Unchanged => outln!(
                     "already connected: the {} `{}` matches this directory and issued a token; nothing changed",
@@ -280,15 +350,64 @@ pub(super) fn print_outcome(
                 )?,
                 _ => {}
             }
-            print_app(dir, m, app, &o.login_url)?;
+            print_app(dir, m, app, &o.login_url, Some(&o.audience))?;
             Ok(ExitStatus::Success)
         }
         Status::DeployFailed { .. }
         | Status::DeployRunning { .. }
+        | Status::NotConfirmed { .. }
         | Status::NotYetWorking { .. } => {
+            print_notes(&o.notes);
             print_unfinished(&o.status, app, &o.login_url);
             Ok(ExitStatus::No)
         }
+    }
+}
+
+/// What a plan changes, component by component (`--dry-run`, `--check-only`).
+pub(super) fn print_changes(changes: &[connect::ComponentChanges]) -> CliResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    outln!("changes:")?;
+    for c in changes {
+        let what = format!("{} `{}`", c.kind, c.name);
+        if c.created {
+            outln!("  create {what}")?;
+        } else if c.changes.is_empty() {
+            outln!("  keep   {what} (as it is in the org)")?;
+            continue;
+        } else {
+            outln!("  change {what}")?;
+        }
+        for ch in &c.changes {
+            match (&ch.before, &ch.after) {
+                (None, Some(a)) => outln!("      {}: {}", ch.field, value(a))?,
+                (Some(b), Some(a)) => outln!("      {}: {} -> {}", ch.field, value(b), value(a))?,
+                (Some(b), None) => outln!("      {}: {} -> (removed)", ch.field, value(b))?,
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A field's value for a change line: escaped, one line, at most 100 characters.
+fn value(v: &str) -> String {
+    let one = escape(v).replace("\\n", " | ");
+    if one.is_empty() {
+        return "(empty)".into();
+    }
+    match one.char_indices().nth(100) {
+        Some((i, _)) => format!("{}…", &one[..i]),
+        None => one,
+    }
+}
+
+/// What a run could not check, on stderr.
+pub(super) fn print_notes(notes: &[String]) {
+    for n in notes {
+        errln!("note: {n}");
     }
 }
 
@@ -311,7 +430,19 @@ pub(super) fn print_unfinished(status: &Status, app: &AppRecord, login: &str) {
             "error: the deploy {id} was still running when --wait ran out; run the same command again to follow it (it resumes)"
         ),
         Status::NotYetWorking { attempts, last } => print_not_yet(app, *attempts, last, login),
-        Status::Unchanged | Status::Connected { .. } | Status::Planned => {}
+        Status::NotConfirmed { why } => {
+            errln!(
+                "error: the deploy succeeded, but the {} `{}` read back from the org does not hold what was deployed: {}",
+                app.kind.describe(),
+                app.name,
+                escape(why)
+            );
+            errln!(
+                "  hint: look at the app in Setup (another admin or tool may have changed it meanwhile), then run the same command again"
+            );
+        }
+        Status::Unchanged | Status::Connected { .. } | Status::Planned | Status::Checked { .. } => {
+        }
     }
 }
 
@@ -362,12 +493,18 @@ pub(super) fn print_not_yet(app: &AppRecord, attempts: u32, last: &Attempt, logi
         Attempt::Granted(_) => {}
     }
     errln!(
-        "  hint: Salesforce can take 10 minutes or more to propagate a change: run the same command again to keep waiting (it resumes), or raise --wait"
+        "  hint: Salesforce distributes a change within 15 minutes (a new app can take up to 30): run the same command again to keep waiting (it resumes), or raise --wait"
     );
 }
 
 /// The app's consumer key, the user, and the lines that use them.
-pub(super) fn print_app(dir: &Path, m: &Manifest, app: &AppRecord, login: &str) -> CliResult<()> {
+pub(super) fn print_app(
+    dir: &Path,
+    m: &Manifest,
+    app: &AppRecord,
+    login: &str,
+    audience: Option<&str>,
+) -> CliResult<()> {
     outln!("consumer key:  {}", app.consumer_key)?;
     let via = match (&app.permission_set, app.profiles.is_empty()) {
         (Some(ps), true) => format!("permission set `{ps}`"),
@@ -400,8 +537,16 @@ pub(super) fn print_app(dir: &Path, m: &Manifest, app: &AppRecord, login: &str) 
         "  certmint mint --dir {d} --sf-alias {}      # the Salesforce CLI, without a plaintext key",
         sf_alias(m)
     )?;
+    // sf takes the audience from SF_AUDIENCE_URL when it is not the login URL's.
+    let default_aud = certmint::token_endpoint::LoginUrl::parse(login)
+        .map(|l| l.default_audience())
+        .unwrap_or_default();
+    let aud_env = match audience {
+        Some(a) if a != default_aud => format!("SF_AUDIENCE_URL={} ", escape(a)),
+        _ => String::new(),
+    };
     outln!(
-        "  sf org login jwt --client-id {} --username {} --jwt-key-file {} --instance-url {}",
+        "  {aud_env}sf org login jwt --client-id {} --username {} --jwt-key-file {} --instance-url {}",
         app.consumer_key,
         escape(&app.username),
         shown(&key_file),

@@ -158,6 +158,7 @@ pub(super) fn run(ctx: &mut Ctx, args: DemoArgs) -> CliResult<ExitStatus> {
             client_id: None,
             username: Some(DEMO_USER.into()),
             login_url: None,
+            audience: None,
         },
         jks: true,
     };

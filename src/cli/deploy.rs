@@ -11,7 +11,10 @@ use certmint::manifest::{Manifest, Origin, Role};
 use certmint::workdir;
 
 use super::common::Ctx;
-use super::connect::{generation_key, print_app, print_failures, print_not_yet, print_unfinished};
+use super::connect::{
+    generation_key, print_app, print_changes, print_failures, print_not_yet, print_notes,
+    print_unfinished,
+};
 use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::org_session::{self, AdminArgs, Talk, WaitArgs};
 use super::password::PassSource;
@@ -61,6 +64,11 @@ pub(super) fn require_connected(dir: &Path) -> CliResult<()> {
 fn print_redeployed(dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitStatus> {
     let m = load(dir)?;
     let login = m.salesforce.login_url.clone().unwrap_or_default();
+    let audience = m.salesforce.audience.clone();
+    print_notes(&r.notes);
+    if let Some(certmint::connect::Confirmation::Confirmed(c)) = &r.confirmation {
+        errln!("the org shows the app holding {c}");
+    }
     match &r.status {
         Status::Unchanged => {
             outln!(
@@ -69,7 +77,7 @@ fn print_redeployed(dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitSta
                 r.app.name,
                 r.generation
             )?;
-            print_app(dir, &m, &r.app, &login)?;
+            print_app(dir, &m, &r.app, &login, audience.as_deref())?;
             Ok(ExitStatus::Success)
         }
         Status::Connected { attempts, after } => {
@@ -81,17 +89,90 @@ fn print_redeployed(dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitSta
                 if *attempts == 1 { "" } else { "s" },
                 after.as_secs()
             )?;
-            print_app(dir, &m, &r.app, &login)?;
+            print_app(dir, &m, &r.app, &login, audience.as_deref())?;
             Ok(ExitStatus::Success)
         }
         Status::DeployFailed { .. }
         | Status::DeployRunning { .. }
+        | Status::NotConfirmed { .. }
         | Status::NotYetWorking { .. } => {
             print_unfinished(&r.status, &r.app, &login);
             Ok(ExitStatus::No)
         }
-        Status::Planned => Ok(ExitStatus::Success),
+        Status::Planned | Status::Checked { .. } => Ok(ExitStatus::Success),
     }
+}
+
+/// `--check-only` of `renew --deploy` and `rotate --deploy`: what the deploy would change
+/// and whether the org accepts it.
+pub(super) fn print_checked(c: &rotation::CheckedDeploy, what: &str) -> CliResult<ExitStatus> {
+    print_changes(&c.changes)?;
+    print_notes(&c.notes);
+    match &c.status {
+        Status::Checked { id: None, .. } => {
+            outln!(
+                "checked: the {} `{}` already holds this certificate; nothing to deploy (nothing changed)",
+                c.app.kind.describe(),
+                c.app.name
+            )?;
+            Ok(ExitStatus::Success)
+        }
+        Status::Checked {
+            id: Some(id),
+            status,
+            failures,
+        } if failures.is_empty()
+            && *status == Some(certmint::wire::metadata::DeployStatus::Succeeded) =>
+        {
+            outln!(
+                "checked: the org accepts {what} on the {} `{}` (check-only deploy {id}; nothing changed in the org or the directory)",
+                c.app.kind.describe(),
+                c.app.name
+            )?;
+            Ok(ExitStatus::Success)
+        }
+        Status::Checked {
+            id: Some(id),
+            status,
+            failures,
+        } => {
+            print_failures(
+                id,
+                &status.unwrap_or(certmint::wire::metadata::DeployStatus::Failed),
+                failures,
+            );
+            errln!(
+                "  this was a check-only deploy: nothing changed in the org; fix the above before the real run"
+            );
+            Ok(ExitStatus::No)
+        }
+        other => {
+            print_unfinished(other, &c.app, "");
+            Ok(ExitStatus::No)
+        }
+    }
+}
+
+/// `renew DIR --deploy --check-only` and `rotate DIR --deploy --check-only`: the deploy of
+/// `cert_pem` (made in memory) validated by the org; `second_app` is the new generation's
+/// number for `--second-app`.
+pub(super) fn check(
+    ctx: &mut Ctx,
+    dir: &Path,
+    cert_pem: &str,
+    second_app: Option<u32>,
+    admin: &AdminArgs,
+    wait: &WaitArgs,
+    what: &str,
+) -> CliResult<ExitStatus> {
+    let session = org_session::session(ctx, admin, Some("--check-only"))?
+        .ok_or_else(|| CliError::new("--check-only needs an admin session"))?;
+    let http = org_session::client(ctx, admin)?;
+    let org = OrgClient::new(&http, session);
+    let mut talk = Talk::new(ctx);
+    let c = rotation::check_deploy(dir, &org, cert_pem, second_app, waiting(wait), &mut talk)
+        .map_err(|e| org_session::org_error("cannot check the deploy", e))?;
+    print_checked(&c, what)
 }
 
 /// `renew DIR --deploy`: the current (renewed) generation's certificate onto the app.
@@ -281,19 +362,43 @@ pub(super) fn retire(
     let r = rotation::retire_previous(dir, &org, prev_key.as_ref(), waiting(wait), &mut talk)
         .map_err(|e| org_session::org_error("cannot retire the previous app", e))?;
     match r {
-        Retired::Done { app, refused } => {
+        Retired::Done {
+            app,
+            refused,
+            confirmation,
+        } => {
             outln!(
-                "retired: the {} `{}` (consumer key {}) is disabled in the org",
+                "retired: the {} `{}` (consumer key {}) is {}",
                 app.kind.describe(),
                 app.name,
-                app.consumer_key
+                app.consumer_key,
+                match app.kind {
+                    certmint::manifest::AppKind::ExternalClientApp => "disabled in the org",
+                    certmint::manifest::AppKind::ConnectedApp =>
+                        "left without certmint's certificate and pre-authorizations",
+                }
             )?;
+            match confirmation {
+                certmint::connect::Confirmation::Confirmed(c) => outln!("  the org confirms: {c}")?,
+                certmint::connect::Confirmation::Differs(d) => {
+                    outln!("  the org still shows: {}", certmint::text::escape(&d))?
+                }
+                certmint::connect::Confirmation::Unavailable(w) => outln!(
+                    "  could not read the app back: {}",
+                    certmint::text::escape(&w)
+                )?,
+            }
             match refused {
                 Some(true) => outln!("  a token request through it is now refused")?,
-                Some(false) => outln!(
-                    "  it still issued tokens when --wait ran out: the change is propagating"
+                Some(false) => {
+                    errln!(
+                        "error: it still issued tokens when --wait ran out: the change may still be propagating, or the app still pre-authorizes the user another way (look at it in Setup); run the same command again to keep checking"
+                    );
+                    return Ok(ExitStatus::No);
+                }
+                None => outln!(
+                    "  not proven by a refused token: the previous generation's key is not readable (give --passin to prove it)"
                 )?,
-                None => {}
             }
             Ok(ExitStatus::Success)
         }

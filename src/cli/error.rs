@@ -211,6 +211,9 @@ fn default_hint(err: &certmint::Error) -> Option<String> {
         E::TooLarge { .. } => {
             "check that this is the file you meant: keys, certificates and keystores are a few KiB".into()
         }
+        E::MissingPermissions { .. } => {
+            "nothing was changed in the org: grant the permissions (Setup > Users > the admin > Permission Set Assignments, or their profile), or run it as a System Administrator; docs/security.md lists what each step needs".into()
+        }
         E::Io(e) => match e.kind() {
             std::io::ErrorKind::NotFound => "check the path".into(),
             std::io::ErrorKind::PermissionDenied => {

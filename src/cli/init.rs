@@ -109,6 +109,7 @@ pub(super) fn run(ctx: &mut Ctx, args: InitArgs) -> CliResult<()> {
         client_id: args.client_id.clone(),
         username: args.username.clone(),
         login_url: args.login_url.clone(),
+        audience: None,
     };
     // Before any prompt: a directory inside another certmint directory (its `current`, a
     // generation, or deeper) would nest a whole new one in an immutable generation.
@@ -339,10 +340,19 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
         .login_url
         .clone()
         .unwrap_or_else(|| "login".into());
-    let login_full = match login.as_str() {
-        "login" => "https://login.salesforce.com".to_string(),
-        "test" => "https://test.salesforce.com".to_string(),
-        other => other.to_string(),
+    // An External Client App mints at the org's My Domain, not at login/test
+    // (Salesforce's ECA JWT document; `External client app is not installed in this org`
+    // is reported from the login hosts): shown as a placeholder until connect knows it.
+    let (login, login_full) = match login.as_str() {
+        "login" | "https://login.salesforce.com" => (
+            "https://NAME.my.salesforce.com".to_string(),
+            "https://NAME.my.salesforce.com".to_string(),
+        ),
+        "test" | "https://test.salesforce.com" => (
+            "https://NAME--SANDBOX.sandbox.my.salesforce.com".to_string(),
+            "https://NAME--SANDBOX.sandbox.my.salesforce.com".to_string(),
+        ),
+        other => (other.to_string(), other.to_string()),
     };
     let cert = g.certificate.as_ref();
     let esc = certmint::text::escape;
@@ -415,7 +425,10 @@ pub(super) fn print_next_steps(dir: &Path, m: &Manifest, generation: Option<&str
             "  3. No JKS keystore (made with --no-jks): if Apex must sign later, `certmint jks` makes one."
         );
     }
-    errln!("  4. Prove it (after the app change propagates, usually 2-10 minutes):");
+    errln!(
+        "  4. Prove it once the change has propagated (Salesforce: within 15 minutes), at the org's"
+    );
+    errln!("     My Domain (an External Client App is not served at login/test.salesforce.com):");
     errln!(
         "       certmint mint --dir {} --client-id {} --username {}{}",
         shown(dir),

@@ -90,8 +90,10 @@ pub(crate) struct SignerArgs {
 pub(crate) struct DirSettings {
     /// The generation's certificate (checked against the key).
     pub cert: PathBuf,
-    /// The login URL recorded by `init`.
+    /// The login URL recorded by `init` (or `connect`).
     pub login_url: Option<String>,
+    /// The audience `connect` recorded, when it is not the login URL's own.
+    pub audience: Option<String>,
     /// The generation used.
     pub generation: String,
     /// The directory's manifest (where the login URL was recorded).
@@ -201,6 +203,7 @@ impl SignerArgs {
         Ok(Some(DirSettings {
             cert: certmint::workdir::file_path(&dir, &m, g, Role::Certificate),
             login_url: m.salesforce.login_url.clone(),
+            audience: m.salesforce.audience.clone(),
             generation: g.dir.clone(),
             manifest: certmint::workdir::manifest_path(&dir),
         }))

@@ -133,6 +133,10 @@ pub(super) fn apply_dir(args: &mut MintArgs) -> CliResult<Option<super::jwt::Dir
             // Checked here, so a bad recorded URL is reported as the manifest's.
             d.checked_login_url("--login-url")?;
             args.login_url = d.login_url.clone();
+            // The audience connect recorded with that login URL goes with it.
+            if args.audience.is_none() {
+                args.audience = d.audience.clone();
+            }
         }
         if args.cert.is_none() {
             args.cert = Some(d.cert.clone());

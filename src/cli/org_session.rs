@@ -16,7 +16,7 @@ use clap::Args;
 use super::common::Ctx;
 use super::error::{CliError, CliResult};
 use super::password::{PassSource, Purpose};
-use super::stdio::errln;
+use super::stdio::{errln, errprint};
 
 /// The admin session: who deploys.
 #[derive(Args, Debug, Default)]
@@ -49,11 +49,14 @@ impl AdminArgs {
 /// How long `--deploy` and `connect` wait.
 #[derive(Args, Debug)]
 pub(crate) struct WaitArgs {
-    /// Seconds to wait for the deploy and then for the app to issue a token (changes take
-    /// minutes to propagate); attempts back off from 1 s to 30 s.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    /// Seconds to wait for the deploy and then for the app to issue a token: Salesforce
+    /// distributes a change within 15 minutes; attempts back off from 1 s to 30 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_WAIT_SECS)]
     pub wait: u64,
 }
+
+/// The default `--wait`, in seconds (`certmint::connect::DEFAULT_WAIT`).
+pub(crate) const DEFAULT_WAIT_SECS: u64 = certmint::connect::DEFAULT_WAIT.as_secs();
 
 impl WaitArgs {
     pub(super) fn duration(&self) -> Duration {
@@ -200,11 +203,20 @@ pub(super) fn sf_login(
     Ok(())
 }
 
-/// What the library reports, on stderr: steps unless --quiet, progress only on a
-/// terminal.
+/// How often a long wait prints a line where stderr is not a terminal (a CI log): CI
+/// systems stop jobs that are silent for minutes.
+pub(super) const QUIET_LINE_EVERY: Duration = Duration::from_secs(30);
+
+/// What the library reports, on stderr: steps unless --quiet; progress and, during long
+/// waits, a live countdown on a terminal; where stderr is not a terminal, a line at least
+/// every 30 seconds of a wait (even with --quiet, so a CI job is never silent for long).
 pub(super) struct Talk {
     quiet: bool,
     tty: bool,
+    /// A countdown is on the terminal's last line.
+    counting: bool,
+    /// When the last line was written.
+    last_line: std::time::Instant,
 }
 
 impl Talk {
@@ -212,20 +224,60 @@ impl Talk {
         Talk {
             quiet: ctx.quiet,
             tty: std::io::stderr().is_terminal(),
+            counting: false,
+            last_line: std::time::Instant::now(),
         }
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.counting {
+            errprint!("\r\x1b[K");
+            self.counting = false;
+        }
+        errln!("{text}");
+        self.last_line = std::time::Instant::now();
+    }
+}
+
+/// `12m05s`, `45s`.
+pub(super) fn minutes(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
     }
 }
 
 impl Report for Talk {
     fn step(&mut self, text: &str) {
         if !self.quiet {
-            errln!("{text}");
+            self.line(text);
         }
     }
 
     fn progress(&mut self, text: &str) {
         if self.tty && !self.quiet {
-            errln!("  … {text}");
+            self.line(&format!("  … {text}"));
+        }
+    }
+
+    fn tick(&mut self, what: &str, left: Duration) {
+        if self.tty {
+            if !self.quiet {
+                errprint!("\r\x1b[K  … {what}: {} left", minutes(left));
+                self.counting = true;
+            }
+        } else if self.last_line.elapsed() >= QUIET_LINE_EVERY {
+            self.line(&format!("  … still {what}: {} left", minutes(left)));
+        }
+    }
+}
+
+impl Drop for Talk {
+    fn drop(&mut self) {
+        if self.counting {
+            errprint!("\r\x1b[K");
         }
     }
 }

@@ -74,6 +74,10 @@ pub(crate) struct RenewArgs {
     /// it with a token.
     #[arg(long, requires = "dir")]
     pub deploy: bool,
+    /// With --deploy: make the renewed certificate in memory and validate its deploy with
+    /// a check-only deploy; nothing changes in the org or the directory.
+    #[arg(long, requires = "deploy")]
+    pub check_only: bool,
     #[command(flatten)]
     pub admin: super::org_session::AdminArgs,
     #[command(flatten)]
@@ -86,6 +90,10 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<super::error::Exi
             .hint("add --deploy to put the renewed certificate on the app"));
     }
     if let Some(dir) = &args.dir {
+        if args.check_only {
+            super::deploy::require_connected(dir)?;
+            return check_renewal(ctx, dir, &args);
+        }
         if args.deploy {
             super::deploy::require_connected(dir)?;
             if let Some(g) = super::deploy::undeployed_renewal(dir)? {
@@ -138,6 +146,40 @@ pub(super) fn run(ctx: &mut Ctx, args: RenewArgs) -> CliResult<super::error::Exi
         shown(cert_path)
     ));
     Ok(super::error::ExitStatus::Success)
+}
+
+/// `renew DIR --deploy --check-only`: the renewal the real run would make (the current
+/// key, a new certificate over it), made in memory only, and its deploy validated.
+fn check_renewal(
+    ctx: &mut Ctx,
+    dir: &std::path::Path,
+    args: &RenewArgs,
+) -> CliResult<super::error::ExitStatus> {
+    let m = super::connect::load_dir(dir)?;
+    let g = m
+        .current_generation()
+        .cloned()
+        .ok_or_else(|| CliError::new(format!("`{}` has no complete generation", shown(dir))))?;
+    let key = super::connect::generation_key(ctx, dir, &m, &g, args.passin.as_ref())?;
+    let cert_path = workdir::file_path(dir, &m, &g, Role::Certificate);
+    let old = certmint::x509::parse(&ctx.read(&cert_path, "certificate")?)
+        .map_err(|e| CliError::lib("cannot read certificate", Some(&cert_path), e))?;
+    let validity = Validity::starting_now(args.days.unwrap_or(m.days))
+        .map_err(|e| CliError::lib("cannot prepare the certificate", None, e))?;
+    let der = certmint::x509::reissue(&key, &old, &validity)
+        .map_err(|e| CliError::lib("cannot make the renewed certificate", Some(&cert_path), e))?;
+    let pem = certmint::connect::plan::certificate_text(&der)
+        .map_err(|e| CliError::lib("cannot make the renewed certificate", None, e))?;
+    ctx.say("made the renewed certificate in memory (nothing is written); validating its deploy");
+    super::deploy::check(
+        ctx,
+        dir,
+        &pem,
+        None,
+        &args.admin,
+        &args.wait,
+        "the renewed certificate",
+    )
 }
 
 fn renew_dir(ctx: &mut Ctx, dir: &std::path::Path, args: &RenewArgs) -> CliResult<()> {

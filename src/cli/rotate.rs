@@ -82,6 +82,11 @@ pub(crate) struct RotateArgs {
     /// and switch to it once proven (no downtime).
     #[arg(long, requires = "deploy")]
     pub second_app: bool,
+    /// With --deploy: validate the deploy with a check-only deploy (the prepared
+    /// generation's certificate, else one over a new key made in memory); nothing changes
+    /// in the org or the directory.
+    #[arg(long, requires = "deploy")]
+    pub check_only: bool,
     /// Disable the app the last --second-app rotation replaced (never done automatically).
     #[arg(long, conflicts_with_all = ["activate", "deploy", "bits"])]
     pub retire_previous: bool,
@@ -106,6 +111,9 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<ExitStatus> {
     if args.deploy {
         super::deploy::require_connected(dir)?;
     }
+    if args.check_only {
+        return check_rotation(ctx, &args);
+    }
     let new = prepare(ctx, &args)?;
     match (new, args.deploy) {
         (Some(g), true) => super::deploy::rotate(
@@ -123,6 +131,60 @@ pub(super) fn run(ctx: &mut Ctx, args: RotateArgs) -> CliResult<ExitStatus> {
 
 /// Activate (returns `None`), or make the new generation and print its plan (unless it
 /// is deployed); returns the new generation's directory name.
+/// `rotate DIR --deploy --check-only [--second-app]`: the certificate of the rotation a
+/// real run would deploy (a prepared generation's, else one over a new key made in memory
+/// with the directory's subject), and its deploy validated; nothing is written.
+fn check_rotation(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<ExitStatus> {
+    let dir = &args.dir;
+    let m = super::connect::load_dir(dir)?;
+    let (pem, number) = match workdir::newest_inactive(&m) {
+        Some(g) => {
+            let path = workdir::file_path(dir, &m, g, Role::Certificate);
+            let bytes = ctx.read(&path, "certificate")?;
+            ctx.say(format!(
+                "validating the deploy of the prepared generation {}'s certificate",
+                g.dir
+            ));
+            (
+                certmint::connect::plan::certificate_text(&bytes)
+                    .map_err(|e| CliError::lib("cannot read certificate", Some(&path), e))?,
+                g.number,
+            )
+        }
+        None => {
+            let bits = args.bits.unwrap_or(2048);
+            let key = certmint::key::RsaKey::generate(bits)
+                .map_err(|e| CliError::lib(format!("cannot make a {bits}-bit key"), None, e))?;
+            let subject = certmint::subject::Subject::parse_openssl(&m.subject)
+                .map_err(|e| CliError::lib("cannot read the directory's subject", Some(dir), e))?;
+            let validity = certmint::x509::Validity::starting_now(m.days)
+                .map_err(|e| CliError::lib("cannot prepare the certificate", None, e))?;
+            let der = certmint::x509::self_signed(&key, &subject, &validity)
+                .map_err(|e| CliError::lib("cannot make a certificate", None, e))?;
+            ctx.say("made a stand-in key and certificate in memory, as the rotation would (nothing is written); validating their deploy");
+            let next = m.generations.iter().map(|g| g.number).max().unwrap_or(0) + 1;
+            (
+                certmint::connect::plan::certificate_text(&der)
+                    .map_err(|e| CliError::lib("cannot make a certificate", None, e))?,
+                next,
+            )
+        }
+    };
+    super::deploy::check(
+        ctx,
+        dir,
+        &pem,
+        args.second_app.then_some(number),
+        &args.admin,
+        &args.wait,
+        if args.second_app {
+            "a second app with the new certificate"
+        } else {
+            "the new certificate"
+        },
+    )
+}
+
 fn prepare(ctx: &mut Ctx, args: &RotateArgs) -> CliResult<Option<String>> {
     let dir = &args.dir;
     let cannot = |e| CliError::lib("cannot rotate", Some(dir), e);

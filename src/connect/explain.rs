@@ -24,91 +24,169 @@ pub struct ComponentFailure {
     pub fix: &'static str,
 }
 
-/// Known problems (a fragment of Salesforce's text) and their fixes, first match wins.
-const FIXES: &[(&str, &str)] = &[
-    (
+/// Where a problem's text was seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Reported from a real org (the source: a Salesforce document, an issue, a live
+    /// third-party report; `../shared/reference/salesforce-org-fidelity.md`).
+    RealOrg(&'static str),
+    /// The emulator's own wording: no real org's text for it is known.
+    Emulator,
+}
+
+/// A known problem: a fragment of its text, what to do, where the text was seen, and
+/// whether running the same command again can help without a change (a passing state),
+/// which no deterministic failure's fix says.
+#[derive(Clone, Copy, Debug)]
+pub struct Known {
+    /// A fragment of the problem text (compared without case).
+    pub needle: &'static str,
+    /// What to do.
+    pub fix: &'static str,
+    /// Where the text was seen.
+    pub seen: Seen,
+}
+
+const fn real(needle: &'static str, fix: &'static str, source: &'static str) -> Known {
+    Known {
+        needle,
+        fix,
+        seen: Seen::RealOrg(source),
+    }
+}
+
+const fn emulator(needle: &'static str, fix: &'static str) -> Known {
+    Known {
+        needle,
+        fix,
+        seen: Seen::Emulator,
+    }
+}
+
+/// Known problems and their fixes, first match wins.
+pub const FIXES: &[Known] = &[
+    real(
+        "ExternalClientApplicationId duplicates value",
+        "the External Client App already has a part of this kind under another name (Salesforce generates an app's OAuth and plugin policies itself, one of each): certmint deploys to the names it reads from the org, so it could not read them here; let the admin read the app's metadata (Modify Metadata or Modify All Data; for the global OAuth settings, View External Client Apps Consumer Secrets in Metadata) and run it again, or compare the names with `certmint connect DIR --check-only`",
+        "live third-party report, 2026-07-14 (fidelity D1)",
+    ),
+    real(
+        "duplicate value found",
+        "the org already holds a record with this value (for an External Client App part: one of this kind under another name); see the component named above in Setup, and the names certmint reads with `certmint connect DIR --check-only`",
+        "live third-party report (fidelity D1)",
+    ),
+    real(
         "You can't create a connected app",
         "the org refuses new connected apps (Salesforce blocks their creation since Spring '26): drop --connected-app to create an External Client App instead, or name a connected app that exists (Setup > App Manager)",
+        "third-party notes; Salesforce KB 005228017",
     ),
-    (
+    real(
         "The consumer key is already taken",
         "another app already uses the consumer key recorded for this directory: run `certmint connect` with --reconnect to plan a new app with a new key",
+        "forcedotcom/devops-center-feedback#256",
     ),
-    (
+    real(
         "You cannot provide a Consumer Key",
-        "the app exists with another consumer key, which cannot change: give its own key with --client-id (Setup > App Manager > View > Manage Consumer Details), or --reconnect to create a new app",
+        "the app exists and keeps the consumer key it was created with, which a deploy may not send: certmint sends none to an app it finds in the org; if it could not find it, let the admin read the app's metadata, or give the app's own key with --client-id",
+        "trailheadapps/ready-to-fly#29",
     ),
-    (
+    real(
+        "doesn't have a valid OAuth settings configuration",
+        "the app's global OAuth settings were deployed without its OAuth settings: deploy both together, as `certmint connect --save-metadata` writes them",
+        "MCP setup runbook (fidelity D9)",
+    ),
+    real(
+        "There's a problem with your scope",
+        "the org does not offer a scope the app names: give --scope with the Metadata API names the org knows (Api, RefreshToken, Web, Full, OpenID)",
+        "MCP setup runbook (fidelity D9)",
+    ),
+    real(
+        "parent external client app",
+        "an External Client App part lost its externalClientApplication element (or it was out of place and dropped): deploy the files exactly as `certmint connect --save-metadata` writes them",
+        "third-party notes (Enter the name of the parent external client app)",
+    ),
+    emulator(
         "no Profile named",
         "check the profile given with --profile: Setup > Profiles shows the exact names (System Administrator, not Admin)",
     ),
-    (
+    emulator(
         "no PermissionSet named",
-        "the permission set does not exist: leave --permission-set out and certmint creates one, or create it in Setup > Permission Sets first",
+        "the permission set must exist before the deploy that names it (certmint creates and assigns it first): check its API name in Setup > Permission Sets, or leave --permission-set out",
     ),
-    (
+    emulator(
         "no ExternalClientApplication named",
-        "an External Client App's parts must be deployed with (or after) the app itself: deploy the five components in one deploy, as `certmint connect` does",
+        "an External Client App's parts must be deployed with (or after) the app itself: deploy them in one deploy, as `certmint connect` does",
     ),
-    (
-        "parent external client app",
-        "an External Client App part lost its externalClientApplication element: deploy the files exactly as `certmint connect --save-metadata` writes them",
-    ),
-    (
+    emulator(
         "already exists",
         "an app of another kind already has this name: choose another with --app-name, or update that connected app with --connected-app NAME",
     ),
-    (
+    real(
         "is not a valid value for the enum",
         "a value the org does not accept; for an OAuth scope given with --scope use the Metadata API names (Api, RefreshToken, Web, Full, OpenID)",
+        "Metadata API schema validation",
     ),
-    (
+    real(
         "in this version",
-        "the org does not offer this metadata type through the API: External Client Apps need Setup > External Client App Settings > \"Allow access to External Client App\" settings and API 60.0 or later",
+        "the org does not offer this metadata type through the API to this admin: External Client Apps need API 60.0 or later, the org's opt-in to External Client Apps, and, for the OAuth settings, \"Allow access to External Client App consumer secrets via Metadata API\" (Setup > External Client App Settings; docs/security.md)",
+        "INVALID_TYPE: Cannot use: X in this version (forcedotcom force-meta-backup#44)",
     ),
-    (
+    real(
         "Invalid version specified",
         "the org does not serve API version 62.0: it is too old for External Client Apps",
+        "Metadata API",
     ),
-    (
+    real(
         "invalid at this location",
         "the org does not know an element of this file (or not in this order): certmint writes the schema's order for API 62.0; if the file was edited, restore it from --save-metadata",
+        "Metadata API schema validation",
     ),
-    (
+    emulator(
         "not a valid PEM-encoded X.509 certificate",
-        "Salesforce could not read the certificate: check the directory with `certmint check DIR` and run `certmint connect` again",
+        "Salesforce could not read the certificate: check the directory with `certmint check DIR`",
     ),
-    (
+    emulator(
         "not an RSA key",
         "the certificate's key is not one Salesforce accepts: make an RSA 2048, 3072 or 4096-bit key with `certmint rotate DIR --bits 2048`",
     ),
-    (
+    emulator(
         "isAdminApproved",
         "pre-authorized profiles and permission sets need \"Admin approved users are pre-authorized\": certmint sets it; if the file was edited, restore it",
     ),
-    (
+    emulator(
+        "consumer key cannot change",
+        "the External Client App exists and keeps the consumer key it was created with: certmint sends none to an app it finds; if it could not find it, let the admin read the app's metadata, or give the app's own key with --client-id",
+    ),
+    emulator(
         "Required field is missing",
         "the file lacks an element Salesforce requires; deploy the files as `certmint connect --save-metadata` writes them",
     ),
-    (
+    real(
         "was named in package.xml, but was not found",
         "package.xml names a file the deploy does not hold: deploy the whole directory written by --save-metadata",
+        "Metadata API deploy",
     ),
-    (
+    emulator(
         "insufficient access",
-        "the admin user may not change this app: they need Customize Application and Modify All Data (or Manage Connected Apps / the External Client App permissions), see docs/security.md",
+        "the admin may not change this app: deploying needs Modify Metadata Through Metadata API Functions (or Modify All Data) and Customize Application; an External Client App's global OAuth settings also need View External Client Apps Consumer Secrets in Metadata and, in orgs before Spring '26, the org setting Allow access to OAuth consumer secrets via Metadata API (docs/security.md)",
     ),
 ];
 
-const DEFAULT_FIX: &str = "fix what Salesforce names (in the org, or with connect's options) and run `certmint connect` again: it resumes where it stopped";
+/// What to do about a failure certmint does not know: nothing changed in the org (a
+/// deploy is all or nothing), so the cause must be fixed before another run can pass.
+pub const DEFAULT_FIX: &str = "Salesforce's text names the cause, which certmint does not know; nothing changed in the org (the deploy is all or nothing): fix it in the org or with connect's options (docs/troubleshooting.md), then run the command again";
 
-/// The fix for one problem text.
-pub fn fix_for(problem: &str) -> &'static str {
+/// The known problem `problem` matches, if any.
+pub fn known(problem: &str) -> Option<&'static Known> {
     let lower = problem.to_ascii_lowercase();
     FIXES
         .iter()
-        .find(|(needle, _)| lower.contains(&needle.to_ascii_lowercase()))
-        .map_or(DEFAULT_FIX, |(_, fix)| fix)
+        .find(|k| lower.contains(&k.needle.to_ascii_lowercase()))
+}
+
+/// The fix for one problem text.
+pub fn fix_for(problem: &str) -> &'static str {
+    known(problem).map_or(DEFAULT_FIX, |k| k.fix)
 }
 
 /// Every component failure of a finished deploy, explained; a deploy-wide
@@ -173,7 +251,9 @@ pub fn org_error_fix(code: &str) -> &'static str {
         "INVALID_TYPE" | "INVALID_FIELD" => {
             "the org does not know this object or field for the admin user: check their permissions"
         }
-        _ => "see Salesforce's message; run the command again once it is fixed (it resumes)",
+        _ => {
+            "see Salesforce's message; fix what it names, then run the command again (it resumes where it stopped)"
+        }
     }
 }
 
@@ -193,6 +273,25 @@ mod tests {
         assert!(fix_for("An app named acme already exists.").contains("--app-name"));
         assert_eq!(fix_for("something new"), DEFAULT_FIX);
         assert!(org_error_fix("INVALID_SESSION_ID").contains("log in again"));
+        // The live duplicate-policy text (fidelity D1) has its own fix.
+        let dup = "duplicate value found: ExternalClientApplicationId duplicates value on record with id: 0xI000000000001";
+        assert!(fix_for(dup).contains("policies itself"), "{}", fix_for(dup));
+    }
+
+    /// Every fix for a deterministic failure asks for a change first: none says that
+    /// running the same command again resumes or helps as it is (fidelity D9); and every
+    /// text is marked as seen from a real org (with its source) or as the emulator's own.
+    #[test]
+    fn no_fix_tells_a_deterministic_failure_to_just_run_again() {
+        for k in FIXES {
+            let f = k.fix.to_ascii_lowercase();
+            assert!(!f.contains("it resumes"), "{}: {}", k.needle, k.fix);
+            assert!(!f.starts_with("run "), "{}: {}", k.needle, k.fix);
+            if let Seen::RealOrg(src) = k.seen {
+                assert!(!src.is_empty(), "{}", k.needle);
+            }
+        }
+        assert!(!DEFAULT_FIX.contains("resumes"));
     }
 
     #[test]

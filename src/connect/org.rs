@@ -14,14 +14,14 @@ use std::fmt;
 use serde_json::Value as Json;
 use zeroize::Zeroizing;
 
+mod metadata;
+
 use super::plan::API_VERSION;
 use crate::error::{Input, NetworkKind, OrgCall, SessionProblem};
 use crate::token_endpoint::{AccessToken, Client, LoginUrl};
 use crate::wire::identity::{USERINFO_PATH, UserInfoBody};
-use crate::wire::metadata::{
-    DeployOptions, DeployRequestResponse, DeployResult, deploy_request_path, multipart_body,
-};
-use crate::wire::rest::{DATA_PATH, RestError, SaveResult};
+use crate::wire::metadata::soap::SoapFault;
+use crate::wire::rest::{DATA_PATH, RestError, SaveResult, objects};
 use crate::{Error, Result};
 
 /// Longest access token accepted (Salesforce's are about 112 characters; JWT-format
@@ -116,6 +116,53 @@ pub struct UserInfo {
     pub email: Option<String>,
 }
 
+/// The admin session's user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminInfo {
+    /// 18-character id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Email.
+    pub email: Option<String>,
+    /// What they may do, when the org says.
+    pub permissions: Option<AdminPermissions>,
+}
+
+/// The user permissions the org side needs (`PermissionSet.Permissions*`, held through
+/// any assigned permission set or the profile's own).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AdminPermissions {
+    /// Modify All Data.
+    pub modify_all_data: bool,
+    /// Modify Metadata Through Metadata API Functions.
+    pub modify_metadata: bool,
+    /// Customize Application.
+    pub customize_application: bool,
+    /// Manage Profiles and Permission Sets.
+    pub manage_permission_sets: bool,
+    /// Assign Permission Sets.
+    pub assign_permission_sets: bool,
+}
+
+impl AdminPermissions {
+    /// May deploy metadata (Modify All Data, or Modify Metadata with Customize
+    /// Application).
+    pub fn may_deploy(&self) -> bool {
+        self.modify_all_data || (self.modify_metadata && self.customize_application)
+    }
+
+    /// May create a permission set.
+    pub fn may_create_permission_set(&self) -> bool {
+        self.modify_all_data || self.manage_permission_sets
+    }
+
+    /// May assign a permission set.
+    pub fn may_assign_permission_set(&self) -> bool {
+        self.modify_all_data || self.assign_permission_sets
+    }
+}
+
 /// What creating a record did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Created {
@@ -180,8 +227,9 @@ impl<'a> OrgClient<'a> {
         self.url(&format!("{DATA_PATH}/v{API_VERSION}.0{tail}"))
     }
 
-    /// Send a request with the session's token; the status and body.
-    fn call(
+    /// Send a request with the session's token; the status and body of a 2xx answer, or
+    /// the org's refusal (a REST error list, or a SOAP fault for a `text/xml` request).
+    pub(crate) fn call(
         &self,
         call: OrgCall,
         method: &str,
@@ -191,24 +239,47 @@ impl<'a> OrgClient<'a> {
         // The agent is chosen by scheme and host; the query string plays no part.
         let agent = self.http.agent_for(url.split('?').next().unwrap_or(url))?;
         let auth = Zeroizing::new(format!("Bearer {}", self.session.token.expose()));
-        let classify = |e| crate::token_endpoint::classify(e, url);
+        let failed = |e| self.http.failed(e, url);
+        let soap = body.is_some_and(|(ctype, _)| ctype.starts_with("text/xml"));
         let resp = match (method, body) {
             ("GET", _) => agent
                 .get(url)
                 .header("Authorization", auth.as_str())
                 .call()
-                .map_err(classify)?,
-            (_, Some((ctype, bytes))) => agent
+                .map_err(failed)?,
+            ("DELETE", _) => agent
+                .delete(url)
+                .header("Authorization", auth.as_str())
+                .call()
+                .map_err(failed)?,
+            ("POST", Some((ctype, bytes))) if soap => agent
+                .post(url)
+                .header("SOAPAction", "\"\"")
+                .content_type(ctype)
+                .send(bytes)
+                .map_err(failed)?,
+            ("POST", Some((ctype, bytes))) => agent
                 .post(url)
                 .header("Authorization", auth.as_str())
                 .content_type(ctype)
                 .send(bytes)
-                .map_err(classify)?,
+                .map_err(failed)?,
             _ => return Err(Error::internal(format!("no body for {method} {url}"))),
         };
-        let (status, ctype, location, bytes) = crate::token_endpoint::read_response(resp, url)?;
+        let (status, ctype, location, bytes) = crate::transport::read_response(resp, url)?;
         if status < 300 {
             return Ok((status, bytes));
+        }
+        if (soap || ctype.contains("xml"))
+            && let Ok(env) = crate::wire::metadata::Element::parse(&bytes)
+            && let Some(f) = SoapFault::from_envelope(&env)
+        {
+            return Err(Error::OrgRefused {
+                call,
+                status,
+                code: crate::text::escape(&f.code),
+                message: crate::text::escape(&f.message),
+            });
         }
         if let Some(e) = rest_error(&bytes) {
             return Err(Error::OrgRefused {
@@ -226,13 +297,31 @@ impl<'a> OrgClient<'a> {
                 message: "Session expired or invalid".into(),
             });
         }
-        Err(crate::token_endpoint::unexpected(
+        if status == 404 {
+            return Err(Error::OrgRefused {
+                call,
+                status,
+                code: "NOT_FOUND".into(),
+                message: "The requested resource does not exist".into(),
+            });
+        }
+        Err(crate::transport::unexpected(
             url,
             status,
             &ctype,
             location.as_deref(),
             &bytes,
         ))
+    }
+
+    /// The session's token, for a SOAP envelope (the caller zeroizes what it builds).
+    pub(crate) fn token(&self) -> &str {
+        self.session.token.expose()
+    }
+
+    /// The URL of `path` on the instance.
+    pub(crate) fn instance(&self, path: &str) -> String {
+        self.url(path)
     }
 
     fn json(&self, call: OrgCall, url: &str) -> Result<Json> {
@@ -295,23 +384,135 @@ impl<'a> OrgClient<'a> {
             .transpose()
     }
 
-    /// The id of the permission set with API name `name`, if it exists.
+    /// The id of the org's own permission set with API name `name`, if it exists: not a
+    /// managed package's of the same name (`NamespacePrefix = null`), not a profile's own
+    /// (`IsOwnedByProfile = false`).
     pub fn permission_set(&self, name: &str) -> Result<Option<String>> {
         let r = self.query(&format!(
-            "SELECT Id, Name FROM PermissionSet WHERE Name = {}",
+            "SELECT Id, Name FROM {} WHERE Name = {} AND NamespacePrefix = null AND IsOwnedByProfile = false",
+            objects::PERMISSION_SET,
             soql_literal(name)
+        ))?;
+        r.first().map(|rec| text(rec, "Id")).transpose()
+    }
+
+    /// Create the permission set `name` (label `label`) through the REST API; its id, or
+    /// [`Created::Duplicate`] when one of that name exists.
+    pub fn create_permission_set(
+        &self,
+        name: &str,
+        label: &str,
+        description: &str,
+    ) -> Result<Created> {
+        self.create(
+            objects::PERMISSION_SET,
+            &serde_json::json!({"Name": name, "Label": label, "Description": description}),
+        )
+    }
+
+    /// The id of the assignment of permission set `ps` (id) to user `user` (id), if any.
+    pub fn assignment(&self, ps: &str, user: &str) -> Result<Option<String>> {
+        let r = self.query(&format!(
+            "SELECT Id FROM {} WHERE AssigneeId = {} AND PermissionSetId = {}",
+            objects::PERMISSION_SET_ASSIGNMENT,
+            soql_literal(user),
+            soql_literal(ps)
         ))?;
         r.first().map(|rec| text(rec, "Id")).transpose()
     }
 
     /// Whether permission set `ps` (id) is assigned to user `user` (id).
     pub fn is_assigned(&self, ps: &str, user: &str) -> Result<bool> {
-        let r = self.query(&format!(
-            "SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = {} AND PermissionSetId = {}",
-            soql_literal(user),
-            soql_literal(ps)
+        Ok(self.assignment(ps, user)?.is_some())
+    }
+
+    /// Delete record `id` of `sobject`; false when it was already gone.
+    pub fn delete(&self, sobject: &str, id: &str) -> Result<bool> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::invalid(
+                Input::RecordId,
+                format!("`{}` is not a record id", crate::text::escape(id)),
+            ));
+        }
+        let url = self.rest(&format!("/sobjects/{sobject}/{id}"));
+        match self.call(OrgCall::Delete, "DELETE", &url, None) {
+            Ok(_) => Ok(true),
+            Err(Error::OrgRefused { code, .. })
+                if code == "NOT_FOUND" || code == "ENTITY_IS_DELETED" =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The admin session's user: id, username, email, and what they may do (`None` when
+    /// the org would not say: the permission fields are unknown to it or hidden).
+    pub fn admin(&self) -> Result<AdminInfo> {
+        let info = self.userinfo()?;
+        let id = info.user_id.clone().ok_or_else(|| {
+            Error::corrupt(Input::RestResponse, "the UserInfo answer has no user_id")
+        })?;
+        let permissions = match self.permissions_of(&id) {
+            Ok(p) => Some(p),
+            Err(Error::OrgRefused { code, .. })
+                if matches!(
+                    code.as_str(),
+                    "INVALID_FIELD" | "INVALID_TYPE" | "INSUFFICIENT_ACCESS" | "MALFORMED_QUERY"
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(AdminInfo {
+            id,
+            username: info.preferred_username.unwrap_or_default(),
+            email: info.email,
+            permissions,
+        })
+    }
+
+    /// What user `id` may do, from the permission sets assigned to them (a profile's own
+    /// permission set is one of them).
+    pub fn permissions_of(&self, id: &str) -> Result<AdminPermissions> {
+        let fields: Vec<String> = objects::PERMISSION_FIELDS
+            .iter()
+            .map(|f| format!("PermissionSet.{f}"))
+            .collect();
+        let rows = self.query(&format!(
+            "SELECT {} FROM {} WHERE AssigneeId = {}",
+            fields.join(", "),
+            objects::PERMISSION_SET_ASSIGNMENT,
+            soql_literal(id)
         ))?;
-        Ok(!r.is_empty())
+        let held = |field: &str| {
+            rows.iter().any(|r| {
+                r.get("PermissionSet")
+                    .and_then(|ps| ps.get(field))
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+            })
+        };
+        Ok(AdminPermissions {
+            modify_all_data: held("PermissionsModifyAllData"),
+            modify_metadata: held("PermissionsModifyMetadata"),
+            customize_application: held("PermissionsCustomizeApplication"),
+            manage_permission_sets: held("PermissionsManageProfilesPermissionsets"),
+            assign_permission_sets: held("PermissionsAssignPermissionSets"),
+        })
+    }
+
+    /// The id of the External Client App `name` through SOQL, when the org serves the
+    /// object to this user (`None` inside `Ok` when it has no such app; an error when the
+    /// object is not served).
+    pub fn eca_by_soql(&self, name: &str) -> Result<Option<String>> {
+        let r = self.query(&format!(
+            "SELECT Id, DeveloperName FROM {} WHERE DeveloperName = {}",
+            objects::EXTERNAL_CLIENT_APPLICATION,
+            soql_literal(name)
+        ))?;
+        r.first().map(|rec| text(rec, "Id")).transpose()
     }
 
     /// Create a record of `sobject` with `fields`; a `DUPLICATE_VALUE` refusal is
@@ -350,33 +551,10 @@ impl<'a> OrgClient<'a> {
         let v = self.json(OrgCall::UserInfo, &self.url(USERINFO_PATH))?;
         serde_json::from_value(v).map_err(|e| Error::corrupt(Input::RestResponse, e))
     }
+}
 
-    /// Start a deploy of `zip`; the answer holds its id.
-    pub fn deploy(&self, zip: &[u8], options: &DeployOptions) -> Result<DeployRequestResponse> {
-        let boundary = format!("certmint-{}", super::plan::new_consumer_key()?);
-        let (ctype, body) = multipart_body(options, zip, &boundary);
-        let url = self.url(&deploy_request_path(API_VERSION));
-        let (_, bytes) = self.call(OrgCall::Deploy, "POST", &url, Some((&ctype, &body)))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(Input::RestResponse, e))
-    }
-
-    /// The state of deploy `id`, with the per-component messages.
-    pub fn deploy_status(&self, id: &str) -> Result<DeployResult> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::invalid(
-                Input::RecordId,
-                format!("`{}` is not a deploy id", crate::text::escape(id)),
-            ));
-        }
-        let url = self.url(&format!(
-            "{}/{id}?includeDetails=true",
-            deploy_request_path(API_VERSION)
-        ));
-        let (_, bytes) = self.call(OrgCall::DeployStatus, "GET", &url, None)?;
-        let r: DeployRequestResponse =
-            serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(Input::RestResponse, e))?;
-        Ok(r.deploy_result)
-    }
+fn text_escape(s: &str) -> String {
+    crate::text::escape(s)
 }
 
 /// The first error of a REST error body (`[{"message","errorCode"}]`, or one object).
@@ -397,6 +575,13 @@ fn text(rec: &Json, field: &str) -> Result<String> {
 /// True when an error means the session is gone (expired, revoked, logged out).
 pub fn is_invalid_session(e: &Error) -> bool {
     matches!(e, Error::OrgRefused { code, .. } if code == crate::wire::rest::INVALID_SESSION_ID)
+}
+
+/// True when an error means the org does not know the resource (a deploy id it no
+/// longer keeps, a record deleted).
+pub fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::OrgRefused { status: 404, .. })
+        || matches!(e, Error::OrgRefused { code, .. } if code == "NOT_FOUND" || code == "INVALID_ID_FIELD")
 }
 
 /// True when an error is the network's, not the org's (worth a retry).

@@ -1,27 +1,44 @@
-//! The app plan: from a certmint directory's certificate and the choices of a run, the
-//! metadata components to deploy (an External Client App's five, or an existing connected
-//! app's one, plus the permission set when it is missing), the consumer key, and a digest
-//! that tells whether the app in the org still matches. Every component is built from the
-//! typed structs of [`crate::wire::metadata`], so the files are written in the schema's
-//! element order.
+//! The app plan: what certmint puts on an app, as the metadata components to deploy and,
+//! for an app that exists, what changes field by field.
+//!
+//! - A new External Client App is built from the typed structs of
+//!   [`crate::wire::metadata`] (so its files are in the schema's element order), its parts
+//!   named as Salesforce names a metadata-created app's ([`EcaPartNames::generated`]).
+//! - An app that exists (an External Client App, certmint's or not, or a connected app) is
+//!   read from the org ([`super::discover`]) and edited in place ([`Element::set`]): the
+//!   certificate, admin approval and the pre-authorized permission set and profiles, and
+//!   the label, contact email, callback URL or scopes only when the run gives them. Every
+//!   other element goes back as it was read (a deploy is declarative: what a file leaves
+//!   out takes its default), the consumer key is never sent back (it is set once, at
+//!   creation), and a part that did not change is not deployed.
+//!
+//! A [`Plan`] holds each component before and after ([`Planned::changes`] is what
+//! `--dry-run` and `--check-only` print), the deploy package of those that change, and a
+//! digest that tells an interrupted run's deploy from another.
 
 use std::path::Path;
 
+use sha2::Digest as _;
+
+use super::discover::ExistingEca;
 use crate::error::Input;
 use crate::manifest::AppKind;
 use crate::output::{self, Mode};
+use crate::wire::metadata::eca::{default_oauth_policy_name, default_plugin_policy_name};
 use crate::wire::metadata::{
     Component, ConnectedApp, ConnectedAppOauthConfig, ConnectedAppOauthPolicy, DeployPackage,
-    DistributionState, ExternalClientApplication, ExtlClntAppConfigurablePolicies,
-    ExtlClntAppGlobalOauthSettings, ExtlClntAppOauthConfigurablePolicies, ExtlClntAppOauthSettings,
-    IpRelaxation, IpRelaxationPolicyType, OauthScope, PermissionSet, PermittedUsersPolicyType,
+    DistributionState, EcaPartNames, Element, ExternalClientApplication,
+    ExtlClntAppConfigurablePolicies, ExtlClntAppGlobalOauthSettings,
+    ExtlClntAppOauthConfigurablePolicies, ExtlClntAppOauthSettings, IpRelaxation,
+    IpRelaxationPolicyType, MetadataType, OauthScope, PermittedUsersPolicyType,
     RefreshTokenPolicyType, check_consumer_key, check_full_name,
 };
 use crate::{Error, Result};
 
-/// The API version of the packages certmint deploys: new enough for everything an
-/// External Client App's JWT bearer flow needs (the certificate on the global OAuth
-/// settings and the plugin policies came with 60.0), and served by every current org.
+/// The API version of the packages certmint deploys and of the SOAP reads: new enough for
+/// everything an External Client App's JWT bearer flow needs (the certificate on the
+/// global OAuth settings and the plugin policies came with 60.0), and served by every
+/// current org.
 pub const API_VERSION: u32 = 62;
 
 /// The callback URL of a new app: a placeholder (the JWT bearer flow never redirects, but
@@ -31,69 +48,763 @@ pub const PLACEHOLDER_CALLBACK_URL: &str = "http://localhost:1717/OauthRedirect"
 /// Length of the consumer keys certmint generates.
 pub const CONSUMER_KEY_LEN: usize = 40;
 
-/// Longest app name certmint derives (the component names add up to 11 characters, and
-/// an API name holds at most 80).
+/// Longest app name certmint derives: its longest part name, `<app>_oauth_defaultPolicy`,
+/// adds 20 characters, and an API name holds at most 80.
 pub const MAX_APP_NAME: usize = 60;
 
 /// The scopes of a new app unless `--scope` says otherwise.
 pub const DEFAULT_SCOPES: &[OauthScope] = &[OauthScope::Api, OauthScope::RefreshToken];
 
-/// Everything an app plan is made from.
+/// What certmint puts on an app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppSpec {
-    /// External Client App (created) or connected app (updated).
+    /// External Client App or connected app.
     pub kind: AppKind,
     /// The app's API name.
     pub name: String,
-    /// Its label.
+    /// Its label (a new app's; an existing app's only when [`Given::label`]).
     pub label: String,
-    /// Its contact email.
+    /// Its contact email (likewise).
     pub contact_email: String,
-    /// Its (placeholder) callback URL.
+    /// Its callback URL (likewise).
     pub callback_url: String,
-    /// Its description.
+    /// A new app's description.
     pub description: String,
     /// The consumer key (the assertions' `iss`).
     pub consumer_key: String,
-    /// Send the consumer key (only when the app is being created: Salesforce refuses a
-    /// key on an existing connected app, and keeps an External Client App's first one).
+    /// Send the consumer key: only when the app (its global OAuth settings) is created.
     pub send_consumer_key: bool,
     /// The certificate, PEM.
     pub certificate_pem: String,
-    /// OAuth scopes.
+    /// OAuth scopes (a new app's; an existing app's only when [`Given::scopes`], else
+    /// its own with `Api` added when missing).
     pub scopes: Vec<OauthScope>,
     /// The permission set pre-authorized on the app, by API name.
     pub permission_set: Option<String>,
-    /// Create that permission set in the same deploy (it does not exist in the org yet).
-    pub create_permission_set: bool,
     /// Profiles pre-authorized on the app, by name.
     pub profiles: Vec<String>,
-    /// The app is enabled (false retires an External Client App).
+    /// The app is enabled (false retires it).
     pub enabled: bool,
+    /// An External Client App's part names for the parts it creates.
+    pub parts: EcaPartNames,
 }
 
-/// The components of one deploy, ready to zip or save.
+/// Which of an existing app's own settings the run was asked to change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Given {
+    /// `--label`.
+    pub label: bool,
+    /// `--contact-email`.
+    pub contact_email: bool,
+    /// `--callback-url`.
+    pub callback_url: bool,
+    /// `--scope`.
+    pub scopes: bool,
+}
+
+/// An app in the org, as read.
+#[derive(Clone, Copy, Debug)]
+pub enum Existing<'a> {
+    /// An External Client App and its parts.
+    Eca(&'a ExistingEca),
+    /// A connected app.
+    ConnectedApp(&'a Element),
+}
+
+/// One component of the plan: before (as read; `None` when the deploy creates it) and
+/// after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// Its type.
+    pub kind: MetadataType,
+    /// Its full name.
+    pub name: String,
+    /// As the org has it, when it exists.
+    pub before: Option<Element>,
+    /// As the deploy sends it.
+    pub after: Element,
+}
+
+/// One field that changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// Its path (`oauthConfig/certificate`).
+    pub field: String,
+    /// Before (`None`: absent).
+    pub before: Option<String>,
+    /// After (`None`: removed).
+    pub after: Option<String>,
+}
+
+/// The components of one deploy.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The package.
+    /// Every component considered, in deploy order.
+    pub components: Vec<Planned>,
+    /// The package of those the deploy sends (created or changed).
     pub package: DeployPackage,
-    /// SHA-256 (hex) of the package as it would be deployed to an existing app (without
-    /// the consumer key, without the permission set's creation): equal digests mean the
-    /// same app.
+    /// SHA-256 (hex) of what is deployed, the consumer key left out: equal digests are the
+    /// same deploy (an interrupted run resumes its deploy only then).
     pub digest: String,
-    /// The components, with their full names, in the order they were added.
-    pub components: Vec<(String, Component)>,
 }
 
-/// The full names of an External Client App's parts: `<app>_GlblOAuth`, `<app>_OAuth`,
-/// `<app>_OAuthPlcy`, `<app>_Plcy` (the header is the app's own name).
-pub fn eca_part_names(app: &str) -> [String; 4] {
-    [
-        format!("{app}_GlblOAuth"),
-        format!("{app}_OAuth"),
-        format!("{app}_OAuthPlcy"),
-        format!("{app}_Plcy"),
-    ]
+impl AppSpec {
+    /// The plan of a new app: every component created (for an External Client App, the
+    /// header and its four parts; a connected app is planned whole only to be shown or
+    /// saved: certmint never creates one).
+    pub fn plan_new(&self) -> Result<Plan> {
+        check_app_name(&self.name)?;
+        if self.send_consumer_key {
+            check_consumer_key(&self.consumer_key)
+                .map_err(|p| Error::invalid(Input::App, p.message))?;
+        }
+        let components = match self.kind {
+            AppKind::ConnectedApp => vec![created(
+                MetadataType::ConnectedApp,
+                &self.name,
+                &self.connected_app(),
+            )?],
+            AppKind::ExternalClientApp => {
+                let names = self.part_names(None);
+                let mut out = vec![created(
+                    MetadataType::ExternalClientApplication,
+                    &self.name,
+                    &self.header(),
+                )?];
+                for kind in crate::wire::metadata::eca::PART_TYPES {
+                    let name = part_name(&names, *kind)?;
+                    out.push(created(
+                        *kind,
+                        &name,
+                        &self.part(*kind, self.send_consumer_key),
+                    )?);
+                }
+                out
+            }
+        };
+        Plan::new(components)
+    }
+
+    /// The plan of an app that exists: `existing` as read, with certmint's changes.
+    pub fn plan_edit(&self, existing: Existing<'_>, given: Given) -> Result<Plan> {
+        check_app_name(&self.name)?;
+        let components = match existing {
+            Existing::Eca(ex) => self.edit_eca(ex, given)?,
+            Existing::ConnectedApp(el) => vec![self.edit_connected_app(el, given)?],
+        };
+        Plan::new(components)
+    }
+
+    /// The part names: those the app has, and for a missing part the name Salesforce (or
+    /// certmint) gives it on creation.
+    fn part_names(&self, ex: Option<&ExistingEca>) -> EcaPartNames {
+        let mut names = ex.map(|e| e.parts.clone()).unwrap_or_default();
+        let base = if self.parts.is_complete() {
+            self.parts.clone()
+        } else {
+            EcaPartNames::generated(&self.name)
+        };
+        if names.global_oauth.is_none() {
+            names.global_oauth = base.global_oauth.clone();
+        }
+        if names.oauth_settings.is_none() {
+            names.oauth_settings = base.oauth_settings.clone();
+        }
+        if names.oauth_policy.is_none() {
+            // Generated for the OAuth settings when they are created.
+            names.oauth_policy = names
+                .oauth_settings
+                .as_deref()
+                .map(default_oauth_policy_name);
+        }
+        if names.plugin_policy.is_none() {
+            names.plugin_policy = Some(default_plugin_policy_name(&self.name));
+        }
+        names
+    }
+
+    fn edit_eca(&self, ex: &ExistingEca, given: Given) -> Result<Vec<Planned>> {
+        let names = self.part_names(Some(ex));
+        let mut out = Vec::new();
+        let edit = |kind: MetadataType,
+                    f: &dyn Fn(&mut Element) -> Result<()>|
+         -> Result<Option<Planned>> {
+            let Some(before) = ex.part(kind) else {
+                return Ok(None);
+            };
+            let mut after = before.clone();
+            f(&mut after)?;
+            Ok(Some(Planned {
+                kind,
+                name: before
+                    .text_at(&["fullName"])
+                    .filter(|n| !n.is_empty())
+                    .map_or_else(
+                        || part_name(&names, kind).unwrap_or_default(),
+                        str::to_owned,
+                    ),
+                before: Some(before.clone()),
+                after,
+            }))
+        };
+        let set = |el: &mut Element, kind: MetadataType, path: &[&str], v: &[&str]| {
+            el.set(kind, path, v)
+                .map_err(|p| Error::invalid(Input::MetadataXml, p.message))
+        };
+        if !self.enabled {
+            // Retiring: the app is disabled, nothing else changes.
+            let kind = MetadataType::ExtlClntAppConfigurablePolicies;
+            match edit(kind, &|el| set(el, kind, &["isEnabled"], &["false"]))? {
+                Some(p) => out.push(p),
+                None => out.push(created(
+                    kind,
+                    &part_name(&names, kind)?,
+                    &self.part(kind, false),
+                )?),
+            }
+            return Ok(out);
+        }
+        if given.label || given.contact_email {
+            let kind = MetadataType::ExternalClientApplication;
+            if let Some(p) = edit(kind, &|el| {
+                if given.label {
+                    set(el, kind, &["label"], &[&self.label])?;
+                }
+                if given.contact_email {
+                    set(el, kind, &["contactEmail"], &[&self.contact_email])?;
+                }
+                Ok(())
+            })? {
+                out.push(p);
+            }
+        }
+        for kind in crate::wire::metadata::eca::PART_TYPES {
+            let kind = *kind;
+            let edited = match kind {
+                MetadataType::ExtlClntAppGlobalOauthSettings => edit(kind, &|el| {
+                    set(el, kind, &["certificate"], &[&self.certificate_pem])?;
+                    // Never sent back: set once at creation (the key), never read back
+                    // for sending (the secret).
+                    el.remove(&["consumerKey"]);
+                    el.remove(&["consumerSecret"]);
+                    for flag in ["shouldRotateConsumerKey", "shouldRotateConsumerSecret"] {
+                        if el.child(flag).is_some() {
+                            set(el, kind, &[flag], &["false"])?;
+                        }
+                    }
+                    if given.callback_url {
+                        set(el, kind, &["callbackUrl"], &[&self.callback_url])?;
+                    }
+                    Ok(())
+                })?,
+                MetadataType::ExtlClntAppOauthSettings => edit(kind, &|el| {
+                    let current = el
+                        .text_at(&["commaSeparatedOauthScopes"])
+                        .map(comma_items)
+                        .unwrap_or_default();
+                    let scopes = if given.scopes {
+                        self.scopes.iter().map(|s| s.as_str().to_owned()).collect()
+                    } else {
+                        with_api(current)
+                    };
+                    set(
+                        el,
+                        kind,
+                        &["commaSeparatedOauthScopes"],
+                        &[&scopes.join(", ")],
+                    )
+                })?,
+                MetadataType::ExtlClntAppOauthConfigurablePolicies => edit(kind, &|el| {
+                    set(
+                        el,
+                        kind,
+                        &["permittedUsersPolicyType"],
+                        &[PermittedUsersPolicyType::AdminApprovedPreAuthorized.as_str()],
+                    )?;
+                    if let Some(ps) = &self.permission_set {
+                        let list = union(
+                            el.text_at(&["commaSeparatedPermissionSet"])
+                                .map(comma_items)
+                                .unwrap_or_default(),
+                            std::slice::from_ref(ps),
+                        );
+                        set(
+                            el,
+                            kind,
+                            &["commaSeparatedPermissionSet"],
+                            &[&list.join(", ")],
+                        )?;
+                    }
+                    if !self.profiles.is_empty() {
+                        let list = union(
+                            el.text_at(&["commaSeparatedProfile"])
+                                .map(comma_items)
+                                .unwrap_or_default(),
+                            &self.profiles,
+                        );
+                        set(el, kind, &["commaSeparatedProfile"], &[&list.join(", ")])?;
+                    }
+                    Ok(())
+                })?,
+                _ => edit(kind, &|el| {
+                    set(el, kind, &["isEnabled"], &["true"])?;
+                    set(el, kind, &["isOauthPluginEnabled"], &["true"])
+                })?,
+            };
+            match edited {
+                Some(p) => out.push(p),
+                // A part the app lacks (or that could not be read) gets certmint's
+                // settings under its name; the consumer key goes only to global settings
+                // being created for an app that has none.
+                None => {
+                    let key = kind == MetadataType::ExtlClntAppGlobalOauthSettings
+                        && ex.complete
+                        && ex.parts.global_oauth.is_none();
+                    out.push(created(
+                        kind,
+                        &part_name(&names, kind)?,
+                        &self.part(kind, key),
+                    )?);
+                    if !ex.complete && ex.parts.get(kind).is_some() {
+                        // Known by name, not read: it exists, so it is an update.
+                        if let Some(last) = out.last_mut() {
+                            last.before = None;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn edit_connected_app(&self, before: &Element, given: Given) -> Result<Planned> {
+        let kind = MetadataType::ConnectedApp;
+        let mut el = before.clone();
+        let set = |el: &mut Element, path: &[&str], v: &[&str]| {
+            el.set(kind, path, v)
+                .map_err(|p| Error::invalid(Input::MetadataXml, p.message))
+        };
+        el.remove(&["oauthConfig", "consumerKey"]);
+        el.remove(&["oauthConfig", "consumerSecret"]);
+        let listed = |el: &Element, name: &str| -> Vec<String> {
+            el.texts_at(&[name])
+                .into_iter()
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        if self.enabled {
+            if el.text_at(&["oauthConfig", "callbackUrl"]).is_none() {
+                set(
+                    &mut el,
+                    &["oauthConfig", "callbackUrl"],
+                    &[&self.callback_url],
+                )?;
+            }
+            set(
+                &mut el,
+                &["oauthConfig", "certificate"],
+                &[&self.certificate_pem],
+            )?;
+            set(&mut el, &["oauthConfig", "isAdminApproved"], &["true"])?;
+            let scopes: Vec<String> = if given.scopes {
+                self.scopes.iter().map(|s| s.as_str().to_owned()).collect()
+            } else {
+                with_api(
+                    el.texts_at(&["oauthConfig", "scopes"])
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            };
+            let refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            set(&mut el, &["oauthConfig", "scopes"], &refs)?;
+            if given.callback_url {
+                set(
+                    &mut el,
+                    &["oauthConfig", "callbackUrl"],
+                    &[&self.callback_url],
+                )?;
+            }
+            if given.label {
+                set(&mut el, &["label"], &[&self.label])?;
+            }
+            if given.contact_email {
+                set(&mut el, &["contactEmail"], &[&self.contact_email])?;
+            }
+            if let Some(ps) = &self.permission_set {
+                let list = union(listed(&el, "permissionSetName"), std::slice::from_ref(ps));
+                let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+                set(&mut el, &["permissionSetName"], &refs)?;
+            }
+            if !self.profiles.is_empty() {
+                let list = union(listed(&el, "profileName"), &self.profiles);
+                let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+                set(&mut el, &["profileName"], &refs)?;
+            }
+        } else {
+            // Retiring: certmint's permission set and profiles come off the lists (an
+            // omitted list is kept; an explicit empty element removes them all), and its
+            // certificate comes off the app; everything else stays.
+            let ours: Vec<String> = self.permission_set.iter().cloned().collect();
+            for (name, remove) in [
+                ("permissionSetName", &ours),
+                ("profileName", &self.profiles),
+            ] {
+                let now = listed(&el, name);
+                if now.is_empty() || remove.is_empty() {
+                    continue;
+                }
+                let keep: Vec<&str> = now
+                    .iter()
+                    .filter(|v| !remove.iter().any(|r| r.eq_ignore_ascii_case(v)))
+                    .map(String::as_str)
+                    .collect();
+                if keep.len() != now.len() {
+                    set(
+                        &mut el,
+                        &[name],
+                        if keep.is_empty() { &[""] } else { &keep },
+                    )?;
+                }
+            }
+            let on_app = el
+                .text_at(&["oauthConfig", "certificate"])
+                .map(str::to_owned);
+            if on_app.is_some_and(|c| same_certificate(&c, &self.certificate_pem)) {
+                el.remove(&["oauthConfig", "certificate"]);
+            }
+        }
+        Ok(Planned {
+            kind,
+            name: self.name.clone(),
+            before: Some(before.clone()),
+            after: el,
+        })
+    }
+
+    fn header(&self) -> Component {
+        Component::ExternalClientApplication(ExternalClientApplication {
+            contact_email: self.contact_email.clone(),
+            description: Some(self.description.clone()),
+            distribution_state: Some(DistributionState::Local),
+            is_protected: Some(false),
+            label: self.label.clone(),
+            ..ExternalClientApplication::default()
+        })
+    }
+
+    /// A part of a new app (or one an existing app lacks), typed.
+    fn part(&self, kind: MetadataType, with_key: bool) -> Component {
+        let app = self.name.clone();
+        match kind {
+            MetadataType::ExtlClntAppGlobalOauthSettings => {
+                Component::ExtlClntAppGlobalOauthSettings(ExtlClntAppGlobalOauthSettings {
+                    callback_url: Some(self.callback_url.clone()),
+                    certificate: Some(self.certificate_pem.clone()),
+                    consumer_key: with_key.then(|| self.consumer_key.clone()),
+                    external_client_application: app,
+                    is_consumer_secret_optional: Some(true),
+                    is_pkce_required: Some(false),
+                    label: Some(format!("{} Global OAuth", self.label)),
+                    should_rotate_consumer_key: Some(false),
+                    should_rotate_consumer_secret: Some(false),
+                    ..ExtlClntAppGlobalOauthSettings::default()
+                })
+            }
+            MetadataType::ExtlClntAppOauthSettings => {
+                Component::ExtlClntAppOauthSettings(ExtlClntAppOauthSettings {
+                    comma_separated_oauth_scopes: self.scopes.clone(),
+                    external_client_application: app,
+                    label: Some(format!("{} OAuth", self.label)),
+                })
+            }
+            MetadataType::ExtlClntAppOauthConfigurablePolicies => {
+                Component::ExtlClntAppOauthConfigurablePolicies(
+                    ExtlClntAppOauthConfigurablePolicies {
+                        comma_separated_permission_set: self
+                            .permission_set
+                            .iter()
+                            .cloned()
+                            .collect(),
+                        comma_separated_profile: self.profiles.clone(),
+                        external_client_application: app,
+                        ip_relaxation_policy_type: Some(IpRelaxationPolicyType::Enforce),
+                        label: Some(format!("{} OAuth policies", self.label)),
+                        permitted_users_policy_type: Some(
+                            PermittedUsersPolicyType::AdminApprovedPreAuthorized,
+                        ),
+                        refresh_token_policy_type: Some(RefreshTokenPolicyType::Infinite),
+                        ..ExtlClntAppOauthConfigurablePolicies::default()
+                    },
+                )
+            }
+            _ => Component::ExtlClntAppConfigurablePolicies(ExtlClntAppConfigurablePolicies {
+                external_client_application: app,
+                is_enabled: self.enabled,
+                is_oauth_plugin_enabled: Some(true),
+                label: Some(format!("{} policies", self.label)),
+            }),
+        }
+    }
+
+    fn connected_app(&self) -> Component {
+        Component::ConnectedApp(ConnectedApp {
+            contact_email: self.contact_email.clone(),
+            description: Some(self.description.clone()),
+            label: self.label.clone(),
+            oauth_config: Some(ConnectedAppOauthConfig {
+                callback_url: self.callback_url.clone(),
+                certificate: Some(self.certificate_pem.clone()),
+                is_admin_approved: Some(true),
+                scopes: self.scopes.clone(),
+                ..ConnectedAppOauthConfig::default()
+            }),
+            oauth_policy: Some(ConnectedAppOauthPolicy {
+                ip_relaxation: IpRelaxation::Enforce,
+                refresh_token_policy: "infinite".into(),
+                single_logout_url: None,
+            }),
+            permission_set_name: self.permission_set.iter().cloned().collect(),
+            profile_name: self.profiles.clone(),
+            ..ConnectedApp::default()
+        })
+    }
+}
+
+fn part_name(names: &EcaPartNames, kind: MetadataType) -> Result<String> {
+    names
+        .get(kind)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::internal(format!("no name for the {kind} part")))
+}
+
+fn created(kind: MetadataType, name: &str, c: &Component) -> Result<Planned> {
+    Ok(Planned {
+        kind,
+        name: name.to_owned(),
+        before: None,
+        after: c.to_element()?,
+    })
+}
+
+/// The items of a comma-separated list (`Api, Web`), trimmed, empty ones dropped.
+pub fn comma_items(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `list` with each of `add` that it lacks (compared without case) appended.
+fn union(mut list: Vec<String>, add: &[String]) -> Vec<String> {
+    for a in add {
+        if !list.iter().any(|x| x.eq_ignore_ascii_case(a)) {
+            list.push(a.clone());
+        }
+    }
+    list
+}
+
+/// Scopes with `Api` added when missing: the JWT bearer flow issues a token only with a
+/// standard scope besides `refresh_token`.
+fn with_api(scopes: Vec<String>) -> Vec<String> {
+    let has = scopes
+        .iter()
+        .any(|s| parse_scope(s).is_ok_and(|x| matches!(x, OauthScope::Api | OauthScope::Full)));
+    if has {
+        scopes
+    } else {
+        union(scopes, &[OauthScope::Api.as_str().to_owned()])
+    }
+}
+
+/// A certificate's DER from an app's `certificate` text (armored PEM or bare base64).
+pub fn certificate_der(text: &str) -> Option<Vec<u8>> {
+    if text.contains("-----BEGIN") {
+        return crate::x509::parse(text.as_bytes()).ok().map(|c| c.der);
+    }
+    use base64::Engine as _;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
+/// Whether two `certificate` texts hold the same certificate, whatever their form.
+pub fn same_certificate(a: &str, b: &str) -> bool {
+    match (certificate_der(a), certificate_der(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+/// How a certificate is shown in a change: its SHA-256 fingerprint, shortened.
+fn certificate_shown(text: &str) -> String {
+    match certificate_der(text) {
+        Some(der) => {
+            let hex = crate::text::hex(&sha2::Sha256::digest(&der));
+            format!("certificate SHA-256 {}…", &hex[..hex.len().min(16)])
+        }
+        None => "(not a certificate)".into(),
+    }
+}
+
+/// Fields whose value is never sent back, so their absence after is not a change.
+const KEPT_BY_THE_ORG: &[&str] = &[
+    "consumerKey",
+    "consumerSecret",
+    "oauthConfig/consumerKey",
+    "oauthConfig/consumerSecret",
+];
+
+fn grouped(el: &Element) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (path, value) in el.leaves() {
+        if path == "fullName" {
+            continue;
+        }
+        let shown = if path.ends_with("certificate") {
+            certificate_shown(&value)
+        } else {
+            value
+        };
+        match out.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, v)) => v.push(shown),
+            None => out.push((path, vec![shown])),
+        }
+    }
+    for (path, values) in &mut out {
+        if path.contains("commaSeparated") {
+            let mut items: Vec<String> = values.iter().flat_map(|v| comma_items(v)).collect();
+            items.sort_by_key(|s| s.to_ascii_lowercase());
+            *values = vec![items.join(", ")];
+        } else if path.ends_with("scopes") || path == "permissionSetName" || path == "profileName" {
+            values.sort_by_key(|s| s.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+impl Planned {
+    /// What changes, field by field (a new component: every field, from nothing).
+    pub fn changes(&self) -> Vec<Change> {
+        let before = self.before.as_ref().map(grouped).unwrap_or_default();
+        let after = grouped(&self.after);
+        let shown = |v: &[String]| v.join("; ");
+        let mut out = Vec::new();
+        for (path, a) in &after {
+            let b = before.iter().find(|(p, _)| p == path).map(|(_, v)| v);
+            if b != Some(a) {
+                out.push(Change {
+                    field: path.clone(),
+                    before: b.map(|v| shown(v)),
+                    after: Some(shown(a)),
+                });
+            }
+        }
+        for (path, b) in &before {
+            if !after.iter().any(|(p, _)| p == path) && !KEPT_BY_THE_ORG.contains(&path.as_str()) {
+                out.push(Change {
+                    field: path.clone(),
+                    before: Some(shown(b)),
+                    after: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// True when the deploy sends this component.
+    pub fn is_sent(&self) -> bool {
+        self.before.is_none() || !self.changes().is_empty()
+    }
+}
+
+impl Plan {
+    /// The plan of `components`: those created or changed go into the package.
+    pub fn new(components: Vec<Planned>) -> Result<Plan> {
+        let mut package = DeployPackage::new(API_VERSION);
+        let mut h = sha2::Sha256::new();
+        for c in components.iter().filter(|c| c.is_sent()) {
+            package.add_element(c.kind, &c.name, &c.after)?;
+            let mut keyless = c.after.clone();
+            keyless.remove(&["consumerKey"]);
+            keyless.remove(&["oauthConfig", "consumerKey"]);
+            h.update(c.kind.path(&c.name).as_bytes());
+            h.update([0]);
+            h.update(keyless.to_file().as_bytes());
+            h.update([0]);
+        }
+        Ok(Plan {
+            components,
+            package,
+            digest: crate::text::hex(&h.finalize()),
+        })
+    }
+
+    /// True when nothing needs deploying: the org already has it all.
+    pub fn is_empty(&self) -> bool {
+        self.package.files().next().is_none()
+    }
+
+    /// The components the deploy sends.
+    pub fn sent(&self) -> impl Iterator<Item = &Planned> {
+        self.components.iter().filter(|c| c.is_sent())
+    }
+
+    /// The component of type `kind` the plan holds.
+    pub fn component(&self, kind: MetadataType) -> Option<&Planned> {
+        self.components.iter().find(|c| c.kind == kind)
+    }
+
+    /// The deploy zip (`package.xml` and the components at its root).
+    pub fn zip(&self) -> Result<Vec<u8>> {
+        self.package.to_zip()
+    }
+
+    /// Every file of the deploy, `package.xml` first: (path, XML).
+    pub fn files(&self) -> Result<Vec<(String, String)>> {
+        let mut out = vec![("package.xml".to_owned(), self.package.package().to_xml()?)];
+        out.extend(
+            self.package
+                .files()
+                .map(|(p, x)| (p.to_owned(), x.to_owned())),
+        );
+        Ok(out)
+    }
+
+    /// Write exactly what is deployed into `dir` in Metadata API format (`package.xml`
+    /// and `<folder>/<name>.<suffix>`), which `sf project deploy start --metadata-dir`
+    /// deploys as it is. Files are created new (0644), never replaced unless `force`.
+    /// Returns the paths written.
+    pub fn save(&self, dir: &Path, force: bool) -> Result<Vec<std::path::PathBuf>> {
+        let files = self.files()?;
+        // Check every target first, so nothing is half written over an existing tree.
+        for (rel, _) in &files {
+            let path = dir.join(rel);
+            if path.is_dir() || (!force && path.symlink_metadata().is_ok()) {
+                return Err(Error::invalid(
+                    Input::SavedMetadata,
+                    format!(
+                        "`{}` already exists (pass --force to replace the saved metadata)",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        let mut written = Vec::new();
+        for (rel, xml) in files {
+            let path = dir.join(&rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            output::write_atomic(&path, xml.as_bytes(), Mode::Public, force)?;
+            written.push(path);
+        }
+        Ok(written)
+    }
 }
 
 /// An app name made from a directory's alias (a valid Unique Name, which is a valid API
@@ -190,368 +901,5 @@ pub fn certificate_text(pem_or_der: &[u8]) -> Result<String> {
     Ok(crate::x509::to_pem(&cert.der).trim_end().to_owned())
 }
 
-impl AppSpec {
-    /// The plan: the components of the deploy, their package, and its digest.
-    pub fn plan(&self) -> Result<Plan> {
-        check_app_name(&self.name)?;
-        if self.send_consumer_key {
-            check_consumer_key(&self.consumer_key)
-                .map_err(|p| Error::invalid(Input::App, p.message))?;
-        }
-        let components = self.components(self.send_consumer_key, self.create_permission_set);
-        let mut package = DeployPackage::new(API_VERSION);
-        for (name, c) in &components {
-            package.add(name, c)?;
-        }
-        let mut update = DeployPackage::new(API_VERSION);
-        for (name, c) in &self.components(false, false) {
-            update.add(name, c)?;
-        }
-        let digest = digest(&update)?;
-        Ok(Plan {
-            package,
-            digest,
-            components,
-        })
-    }
-
-    fn components(&self, with_key: bool, with_permission_set: bool) -> Vec<(String, Component)> {
-        let mut out = Vec::new();
-        if with_permission_set && let Some(ps) = &self.permission_set {
-            out.push((
-                ps.clone(),
-                Component::PermissionSet(PermissionSet {
-                    description: Some(format!(
-                        "Pre-authorizes the integration user on the app {} (JWT bearer flow); made by certmint.",
-                        self.name
-                    )),
-                    label: ps.clone(),
-                    ..PermissionSet::default()
-                }),
-            ));
-        }
-        let key = with_key.then(|| self.consumer_key.clone());
-        match self.kind {
-            AppKind::ConnectedApp => {
-                out.push((
-                    self.name.clone(),
-                    Component::ConnectedApp(ConnectedApp {
-                        contact_email: self.contact_email.clone(),
-                        description: Some(self.description.clone()),
-                        label: self.label.clone(),
-                        oauth_config: Some(ConnectedAppOauthConfig {
-                            callback_url: self.callback_url.clone(),
-                            // No certificate: nothing can sign for the app any more.
-                            certificate: self.enabled.then(|| self.certificate_pem.clone()),
-                            consumer_key: key,
-                            is_admin_approved: Some(true),
-                            scopes: self.scopes.clone(),
-                            ..ConnectedAppOauthConfig::default()
-                        }),
-                        oauth_policy: Some(ConnectedAppOauthPolicy {
-                            ip_relaxation: IpRelaxation::Enforce,
-                            refresh_token_policy: "infinite".into(),
-                            single_logout_url: None,
-                        }),
-                        permission_set_name: if self.enabled {
-                            self.permission_set.iter().cloned().collect()
-                        } else {
-                            Vec::new()
-                        },
-                        profile_name: if self.enabled {
-                            self.profiles.clone()
-                        } else {
-                            Vec::new()
-                        },
-                        ..ConnectedApp::default()
-                    }),
-                ));
-            }
-            AppKind::ExternalClientApp => {
-                let [glbl, oauth, oauth_plcy, plcy] = eca_part_names(&self.name);
-                let app = self.name.clone();
-                out.push((
-                    app.clone(),
-                    Component::ExternalClientApplication(ExternalClientApplication {
-                        contact_email: self.contact_email.clone(),
-                        description: Some(self.description.clone()),
-                        distribution_state: Some(DistributionState::Local),
-                        is_protected: Some(false),
-                        label: self.label.clone(),
-                        ..ExternalClientApplication::default()
-                    }),
-                ));
-                out.push((
-                    glbl,
-                    Component::ExtlClntAppGlobalOauthSettings(ExtlClntAppGlobalOauthSettings {
-                        callback_url: Some(self.callback_url.clone()),
-                        certificate: Some(self.certificate_pem.clone()),
-                        consumer_key: key,
-                        external_client_application: app.clone(),
-                        is_consumer_secret_optional: Some(true),
-                        is_pkce_required: Some(false),
-                        label: Some(format!("{} Global OAuth", self.label)),
-                        should_rotate_consumer_key: Some(false),
-                        should_rotate_consumer_secret: Some(false),
-                        ..ExtlClntAppGlobalOauthSettings::default()
-                    }),
-                ));
-                out.push((
-                    oauth,
-                    Component::ExtlClntAppOauthSettings(ExtlClntAppOauthSettings {
-                        comma_separated_oauth_scopes: self.scopes.clone(),
-                        external_client_application: app.clone(),
-                        label: Some(format!("{} OAuth", self.label)),
-                    }),
-                ));
-                out.push((
-                    oauth_plcy,
-                    Component::ExtlClntAppOauthConfigurablePolicies(
-                        ExtlClntAppOauthConfigurablePolicies {
-                            comma_separated_permission_set: self
-                                .permission_set
-                                .iter()
-                                .cloned()
-                                .collect(),
-                            comma_separated_profile: self.profiles.clone(),
-                            external_client_application: app.clone(),
-                            ip_relaxation_policy_type: Some(IpRelaxationPolicyType::Enforce),
-                            label: Some(format!("{} OAuth policies", self.label)),
-                            permitted_users_policy_type: Some(
-                                PermittedUsersPolicyType::AdminApprovedPreAuthorized,
-                            ),
-                            refresh_token_policy_type: Some(RefreshTokenPolicyType::Infinite),
-                            ..ExtlClntAppOauthConfigurablePolicies::default()
-                        },
-                    ),
-                ));
-                out.push((
-                    plcy,
-                    Component::ExtlClntAppConfigurablePolicies(ExtlClntAppConfigurablePolicies {
-                        external_client_application: app,
-                        is_enabled: self.enabled,
-                        is_oauth_plugin_enabled: Some(true),
-                        label: Some(format!("{} policies", self.label)),
-                    }),
-                ));
-            }
-        }
-        out
-    }
-}
-
-fn digest(p: &DeployPackage) -> Result<String> {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(p.package().to_xml()?.as_bytes());
-    for (path, xml) in p.files() {
-        h.update([0]);
-        h.update(path.as_bytes());
-        h.update([0]);
-        h.update(xml.as_bytes());
-    }
-    Ok(crate::text::hex(&h.finalize()))
-}
-
-impl Plan {
-    /// The deploy zip (`package.xml` and the components at its root).
-    pub fn zip(&self) -> Result<Vec<u8>> {
-        self.package.to_zip()
-    }
-
-    /// Every file of the deploy, `package.xml` first: (path, XML).
-    pub fn files(&self) -> Result<Vec<(String, String)>> {
-        let mut out = vec![("package.xml".to_owned(), self.package.package().to_xml()?)];
-        out.extend(
-            self.package
-                .files()
-                .map(|(p, x)| (p.to_owned(), x.to_owned())),
-        );
-        Ok(out)
-    }
-
-    /// Write exactly what is deployed into `dir` in Metadata API format (`package.xml`
-    /// and `<folder>/<name>.<suffix>`), which `sf project deploy start --metadata-dir`
-    /// deploys as it is. Files are created new (0644), never replaced unless `force`.
-    /// Returns the paths written.
-    pub fn save(&self, dir: &Path, force: bool) -> Result<Vec<std::path::PathBuf>> {
-        let files = self.files()?;
-        // Check every target first, so nothing is half written over an existing tree.
-        for (rel, _) in &files {
-            let path = dir.join(rel);
-            if path.is_dir() || (!force && path.symlink_metadata().is_ok()) {
-                return Err(Error::invalid(
-                    Input::SavedMetadata,
-                    format!(
-                        "`{}` already exists (pass --force to replace the saved metadata)",
-                        path.display()
-                    ),
-                ));
-            }
-        }
-        let mut written = Vec::new();
-        for (rel, xml) in files {
-            let path = dir.join(&rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            output::write_atomic(&path, xml.as_bytes(), Mode::Public, force)?;
-            written.push(path);
-        }
-        Ok(written)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::metadata::{DeployZip, MetadataType, ReadOptions, ZipLimits};
-
-    fn spec(kind: AppKind) -> AppSpec {
-        AppSpec {
-            kind,
-            name: "acme_jwt".into(),
-            label: "acme_jwt".into(),
-            contact_email: "admin@acme.example".into(),
-            callback_url: PLACEHOLDER_CALLBACK_URL.into(),
-            description: "made by certmint".into(),
-            consumer_key: new_consumer_key().unwrap(),
-            send_consumer_key: true,
-            certificate_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
-            scopes: DEFAULT_SCOPES.to_vec(),
-            permission_set: Some("acme_jwt".into()),
-            create_permission_set: true,
-            profiles: vec!["Integration".into()],
-            enabled: true,
-        }
-    }
-
-    #[test]
-    fn consumer_keys_are_long_random_alphanumerics() {
-        let a = new_consumer_key().unwrap();
-        let b = new_consumer_key().unwrap();
-        assert_eq!(a.len(), CONSUMER_KEY_LEN);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
-        assert_ne!(a, b);
-        // Every character of the alphabet turns up over enough keys: no byte is wasted on
-        // a narrower alphabet.
-        let all: String = (0..40).map(|_| new_consumer_key().unwrap()).collect();
-        for c in ['A', 'Z', 'a', 'z', '0', '9'] {
-            assert!(all.contains(c), "{c} never drawn");
-        }
-    }
-
-    #[test]
-    fn an_eca_plan_has_its_five_parts_and_the_permission_set_and_reads_back() {
-        let s = spec(AppKind::ExternalClientApp);
-        let plan = s.plan().unwrap();
-        let zip = plan.zip().unwrap();
-        let read = DeployZip::read(&zip, &ZipLimits::default()).unwrap();
-        let opts = ReadOptions {
-            api_version: Some(API_VERSION),
-            ..ReadOptions::default()
-        };
-        let [g, o, op, p] = eca_part_names("acme_jwt");
-        for (kind, name) in [
-            (MetadataType::PermissionSet, "acme_jwt"),
-            (MetadataType::ExternalClientApplication, "acme_jwt"),
-            (MetadataType::ExtlClntAppGlobalOauthSettings, g.as_str()),
-            (MetadataType::ExtlClntAppOauthSettings, o.as_str()),
-            (
-                MetadataType::ExtlClntAppOauthConfigurablePolicies,
-                op.as_str(),
-            ),
-            (MetadataType::ExtlClntAppConfigurablePolicies, p.as_str()),
-        ] {
-            let f = read
-                .find(kind, name)
-                .unwrap_or_else(|| panic!("{kind} {name}"));
-            let c = Component::from_xml(kind, &f.bytes, &opts).unwrap();
-            if let Component::ExtlClntAppGlobalOauthSettings(g) = &c {
-                assert_eq!(g.consumer_key.as_deref(), Some(s.consumer_key.as_str()));
-                assert!(
-                    g.certificate
-                        .as_deref()
-                        .unwrap()
-                        .contains("BEGIN CERTIFICATE")
-                );
-            }
-            if let Component::ExtlClntAppOauthConfigurablePolicies(p) = &c {
-                assert_eq!(
-                    p.comma_separated_permission_set,
-                    vec!["acme_jwt".to_owned()]
-                );
-                assert_eq!(p.comma_separated_profile, vec!["Integration".to_owned()]);
-            }
-        }
-        assert_eq!(plan.files().unwrap().len(), 7);
-    }
-
-    #[test]
-    fn the_digest_ignores_the_consumer_key_and_the_permission_set_creation() {
-        let a = spec(AppKind::ExternalClientApp);
-        let mut b = a.clone();
-        b.send_consumer_key = false;
-        b.create_permission_set = false;
-        b.consumer_key = "other".into();
-        assert_eq!(a.plan().unwrap().digest, b.plan().unwrap().digest);
-        let mut c = a.clone();
-        c.certificate_pem.push('x');
-        assert_ne!(a.plan().unwrap().digest, c.plan().unwrap().digest);
-        let mut d = a.clone();
-        d.scopes.push(OauthScope::Web);
-        assert_ne!(a.plan().unwrap().digest, d.plan().unwrap().digest);
-    }
-
-    #[test]
-    fn a_connected_app_update_never_sends_a_consumer_key() {
-        let mut s = spec(AppKind::ConnectedApp);
-        s.send_consumer_key = false;
-        s.create_permission_set = false;
-        let plan = s.plan().unwrap();
-        let files = plan.files().unwrap();
-        assert_eq!(files.len(), 2, "{files:?}");
-        let (path, xml) = &files[1];
-        assert_eq!(path, "connectedApps/acme_jwt.connectedApp");
-        assert!(!xml.contains("consumerKey"), "{xml}");
-        assert!(
-            xml.contains("<isAdminApproved>true</isAdminApproved>"),
-            "{xml}"
-        );
-        assert!(
-            xml.contains("<permissionSetName>acme_jwt</permissionSetName>"),
-            "{xml}"
-        );
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(app_name_from_alias("acme_jwt"), "acme_jwt");
-        let long = format!("{}_b", "a".repeat(59));
-        assert_eq!(app_name_from_alias(&long), "a".repeat(59));
-        assert_eq!(second_app_name("acme_jwt", 2), "acme_jwt_g2");
-        assert_eq!(second_app_name("acme_jwt_g2", 3), "acme_jwt_g3");
-        assert_eq!(second_app_name(&"a".repeat(60), 12).len(), 60);
-        check_app_name("acme_jwt").unwrap();
-        assert!(check_app_name("acme__jwt").is_err());
-        assert!(check_app_name(&"a".repeat(61)).is_err());
-        for name in eca_part_names(&"a".repeat(MAX_APP_NAME)) {
-            check_full_name(&name).unwrap();
-        }
-    }
-
-    #[test]
-    fn scopes_by_either_name() {
-        assert_eq!(parse_scope("Api").unwrap(), OauthScope::Api);
-        assert_eq!(
-            parse_scope("refresh_token").unwrap(),
-            OauthScope::RefreshToken
-        );
-        assert_eq!(
-            parse_scope("refreshtoken").unwrap(),
-            OauthScope::RefreshToken
-        );
-        assert_eq!(parse_scope("openid").unwrap(), OauthScope::OpenId);
-        assert!(parse_scope("everything").is_err());
-    }
-}
+mod tests;

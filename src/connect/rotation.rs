@@ -1,12 +1,17 @@
-//! The year after: a new certificate on a connected directory's app.
+//! The year after: a new certificate on a connected directory's app, through the same
+//! phases as `connect` ([`super::deploy`]): the app read from the org and changed only in
+//! its certificate, deployed, read back, proven.
 //!
 //! - [`redeploy`] (`renew --deploy`): the app gets the given generation's certificate and
 //!   is proven with its key. A renewal keeps the key, so every client keeps working
-//!   whichever certificate the org has at the moment: no downtime.
+//!   whichever certificate the org has at the moment: no downtime. The certificate read
+//!   back from the org is the proof that the new one is on the app; the token proves the
+//!   key.
 //! - [`rotate`] (`rotate --deploy`): the new key's certificate goes on the app, is proven
 //!   with the new key, and only then does the new generation become current; if it does
-//!   not work within the wait, the previous certificate is deployed again (the way back)
-//!   and the previous generation stays current. An app holds one certificate, so clients
+//!   not work within the wait (at least the 15 minutes Salesforce gives itself unless the
+//!   user asks for less), the previous certificate is deployed again (the way back) and
+//!   the previous generation stays current. An app holds one certificate, so clients
 //!   still signing with the old key are refused from the moment the new certificate has
 //!   propagated until they switch.
 //! - [`second_app`] (`rotate --deploy --second-app`): a second app with the new
@@ -17,15 +22,18 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::verify::{Attempt, Backoff, Proof, Prover};
+use super::deploy::{self, Deployed, Expect, Job};
+use super::discover::{self, ExistingEca, Read};
+use super::plan::{self, AppSpec, Existing, Given};
+use super::verify::{Attempt, Backoff, Proof, Prover, sleep};
 use super::{
-    Deployed, OrgClient, Report, Status, certificate_of, deploy_and_wait, explain, login_url, plan,
-    poll, put_record, same_org, save_record,
+    Confirmation, Endpoint, OrgClient, Report, Status, certificate_of, endpoint, explain,
+    new_record, put_record, same_org, save_record,
 };
 use crate::error::Input;
 use crate::key::RsaKey;
 use crate::manifest::{AppKind, AppRecord, AppState, Generation, Manifest, Status as GenStatus};
-use crate::wire::metadata::DeployStatus;
+use crate::wire::metadata::{DeployStatus, EcaPartNames, Element};
 use crate::{Error, Result, workdir};
 
 /// How long to wait and how to pause between attempts.
@@ -56,6 +64,10 @@ pub struct Redeployed {
     pub app: AppRecord,
     /// The generation whose certificate was deployed.
     pub generation: String,
+    /// The app read back from the org after the deploy.
+    pub confirmation: Option<Confirmation>,
+    /// What the run could not check.
+    pub notes: Vec<String>,
 }
 
 /// What `rotate --deploy` did.
@@ -79,6 +91,8 @@ pub enum Retired {
         /// Whether a mint through it was seen refused within the wait (`None`: not
         /// checked, no key).
         refused: Option<bool>,
+        /// The app read back from the org.
+        confirmation: Confirmation,
     },
     /// The org refused the deploy.
     DeployFailed {
@@ -101,19 +115,15 @@ pub enum Retired {
 }
 
 fn generation<'a>(m: &'a Manifest, name: &str) -> Result<&'a Generation> {
-    let g = m
-        .generations
-        .iter()
-        .find(|g| g.dir == name || format!("g{}", g.number) == name)
-        .ok_or_else(|| {
-            Error::invalid(
-                Input::Generation,
-                format!(
-                    "`{}` is not a generation of this directory",
-                    crate::text::escape(name)
-                ),
-            )
-        })?;
+    let g = m.find_generation(name).ok_or_else(|| {
+        Error::invalid(
+            Input::Generation,
+            format!(
+                "`{}` is not a generation of this directory",
+                crate::text::escape(name)
+            ),
+        )
+    })?;
     if g.status != GenStatus::Complete {
         return Err(Error::invalid(
             Input::Generation,
@@ -124,18 +134,18 @@ fn generation<'a>(m: &'a Manifest, name: &str) -> Result<&'a Generation> {
 }
 
 /// The active app, checked to be in the session's org.
-fn active_in_org(m: &Manifest, org: &OrgClient<'_>) -> Result<AppRecord> {
+fn active_in_org(m: &Manifest, org: &OrgClient<'_>) -> Result<(AppRecord, super::org::OrgInfo)> {
     let rec = m.active_app().cloned().ok_or_else(|| {
         Error::invalid(
             Input::App,
             "this directory is not connected to an app yet: run `certmint connect DIR` first",
         )
     })?;
-    check_org(&rec, org)?;
-    Ok(rec)
+    let o = check_org(&rec, org)?;
+    Ok((rec, o))
 }
 
-fn check_org(rec: &AppRecord, org: &OrgClient<'_>) -> Result<()> {
+fn check_org(rec: &AppRecord, org: &OrgClient<'_>) -> Result<super::org::OrgInfo> {
     let o = org.organization()?;
     if !rec.org_id.is_empty() && !same_org(&rec.org_id, &o.id) {
         return Err(Error::invalid(
@@ -150,40 +160,30 @@ fn check_org(rec: &AppRecord, org: &OrgClient<'_>) -> Result<()> {
             ),
         ));
     }
-    Ok(())
+    Ok(o)
 }
 
 /// The spec of a recorded app with `cert_pem`.
-fn spec_of(
-    rec: &AppRecord,
-    alias: &str,
-    cert_pem: String,
-    send_key: bool,
-) -> Result<plan::AppSpec> {
-    Ok(plan::AppSpec {
+pub(crate) fn spec_of(rec: &AppRecord, alias: &str, cert_pem: String) -> Result<AppSpec> {
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    Ok(AppSpec {
         kind: rec.kind,
         name: rec.name.clone(),
-        label: if rec.label.is_empty() {
-            rec.name.clone()
-        } else {
-            rec.label.clone()
-        },
-        contact_email: if rec.contact_email.is_empty() {
-            rec.username.clone()
-        } else {
-            rec.contact_email.clone()
-        },
-        callback_url: if rec.callback_url.is_empty() {
-            plan::PLACEHOLDER_CALLBACK_URL.to_owned()
-        } else {
-            rec.callback_url.clone()
-        },
+        label: or(&rec.label, &rec.name),
+        contact_email: or(&rec.contact_email, &rec.username),
+        callback_url: or(&rec.callback_url, plan::PLACEHOLDER_CALLBACK_URL),
         description: format!(
             "JWT bearer integration {} (certmint directory alias {alias}); made by certmint",
             rec.name
         ),
         consumer_key: rec.consumer_key.clone(),
-        send_consumer_key: send_key && rec.kind == AppKind::ExternalClientApp,
+        send_consumer_key: false,
         certificate_pem: cert_pem,
         scopes: if rec.scopes.is_empty() {
             plan::DEFAULT_SCOPES.to_vec()
@@ -194,163 +194,241 @@ fn spec_of(
                 .collect::<Result<Vec<_>>>()?
         },
         permission_set: rec.permission_set.clone(),
-        create_permission_set: false,
         profiles: rec.profiles.clone(),
         enabled: true,
+        parts: super::parts_of(rec).unwrap_or_default(),
     })
+}
+
+/// An app as the org holds it now.
+pub(crate) enum InOrg {
+    /// Gone (deleted by someone).
+    Missing,
+    /// An External Client App.
+    Eca(ExistingEca),
+    /// A connected app.
+    ConnectedApp(Element),
+}
+
+/// Read `rec`'s app from the org. When it cannot be read, a recorded External Client App
+/// is taken under its recorded part names (a note says so); a connected app must be read.
+pub(crate) fn read_app(
+    org: &OrgClient<'_>,
+    rec: &AppRecord,
+    notes: &mut Vec<String>,
+) -> Result<InOrg> {
+    match rec.kind {
+        AppKind::ExternalClientApp => {
+            Ok(match discover::eca(org, &rec.name, rec.parts.as_ref())? {
+                Read::Found(ex) => InOrg::Eca(ex),
+                Read::Missing => InOrg::Missing,
+                Read::Unavailable(why) => {
+                    notes.push(format!("{why}; the recorded parts get certmint's settings"));
+                    InOrg::Eca(ExistingEca {
+                        name: rec.name.clone(),
+                        parts: super::parts_of(rec).unwrap_or_default(),
+                        ..ExistingEca::default()
+                    })
+                }
+            })
+        }
+        AppKind::ConnectedApp => match discover::connected_app(org, &rec.name)? {
+            Read::Found(el) => Ok(InOrg::ConnectedApp(el)),
+            Read::Missing => Ok(InOrg::Missing),
+            Read::Unavailable(why) => Err(Error::invalid(
+                Input::App,
+                format!(
+                    "{why}; certmint does not rewrite a connected app it cannot read (a deploy resets whatever it leaves out)"
+                ),
+            )),
+        },
+    }
+}
+
+/// The plan for `spec` against the app as the org holds it.
+pub(crate) fn plan_for(spec: &AppSpec, app: &InOrg) -> Result<plan::Plan> {
+    match app {
+        InOrg::Eca(ex) => spec.plan_edit(Existing::Eca(ex), Given::default()),
+        InOrg::ConnectedApp(el) => spec.plan_edit(Existing::ConnectedApp(el), Given::default()),
+        InOrg::Missing if spec.kind == AppKind::ExternalClientApp => {
+            // Deleted by someone: created again, with the recorded consumer key.
+            let mut s = spec.clone();
+            s.send_consumer_key = true;
+            s.plan_new()
+        }
+        InOrg::Missing => Err(Error::invalid(
+            Input::App,
+            format!(
+                "the org no longer has the connected app `{}`, and connected apps cannot be created any more: connect the directory to an External Client App with `certmint connect DIR --app-name NAME --reconnect`",
+                spec.name
+            ),
+        )),
+    }
 }
 
 /// What a deploy puts on an app and how it is proven.
 struct Target<'a> {
     /// The generation whose certificate is deployed.
     generation: &'a str,
+    /// That certificate, PEM.
+    cert_pem: String,
     /// That certificate's SHA-256.
     cert_sha256: String,
     /// Its key, which proves the app.
     key: &'a RsaKey,
     /// Make the generation current once proven (in the same manifest write).
     activate: bool,
-    /// Assign the app's permission set to this user (id) before the proof.
-    assign_to: Option<&'a str>,
 }
 
-/// Deploy `rec` as `spec` (or resume its deploy), then prove it with the target's key. On
-/// success the record is saved `verified` and active, in the same write as making the
-/// generation current when asked; otherwise it is saved as far as it got.
+/// Deploy `spec` to `rec`'s app (or resume the deploy), read it back, prove it with the
+/// target's key. On success the record is saved `verified` and active, in the same write
+/// as making the generation current when asked; otherwise it is saved as far as it got.
 fn deploy_and_prove(
-    dir: &Path,
-    org: &OrgClient<'_>,
+    job: &Job<'_, '_>,
     mut rec: AppRecord,
-    spec: &plan::AppSpec,
+    spec: &AppSpec,
     target: Target<'_>,
-    waiting: Waiting,
+    end: &Endpoint,
     report: &mut dyn Report,
 ) -> Result<Redeployed> {
-    let Target {
-        generation: g,
-        cert_sha256,
-        key,
-        activate,
-        assign_to,
-    } = target;
-    let activate = activate.then_some(g);
-    let m = workdir::load(dir)?;
-    let plan = spec.plan()?;
-    let login = login_url(None, &m, Some(org))?;
-    let prover = Prover::new(
-        org.http(),
-        login.clone(),
-        key,
-        &rec.consumer_key,
-        &rec.username,
-    )?;
-    let done = |status, app| Redeployed {
+    let mut notes = Vec::new();
+    let app = read_app(job.org, &rec, &mut notes)?;
+    let plan = plan_for(spec, &app)?;
+    let g = target.generation;
+    let done = |status, app, confirmation, notes| Redeployed {
         status,
         app,
         generation: g.to_owned(),
+        confirmation,
+        notes,
     };
-    let same_plan = rec.plan_sha256.as_deref() == Some(plan.digest.as_str())
-        && rec.generation.as_deref() == Some(g);
+    let prover = Prover::with_audience(
+        job.org.http(),
+        end.login.clone(),
+        end.audience.clone(),
+        target.key,
+        &rec.consumer_key,
+        &rec.username,
+    )?;
     let finish = |rec: &AppRecord| -> Result<()> {
-        match activate {
-            Some(gen_dir) => {
-                workdir::activate_with(dir, gen_dir, |m| {
-                    put_record(m, rec, Some(login.as_str()));
-                    Ok(())
-                })?;
-            }
-            None => {
-                save_record(dir, rec, Some(login.as_str()))?;
-            }
+        if target.activate {
+            workdir::activate_with(job.dir, g, |m| {
+                put_record(m, rec, Some(end));
+                Ok(())
+            })?;
+        } else {
+            save_record(job.dir, rec, Some(end))?;
         }
         Ok(())
     };
-    if same_plan && rec.state == AppState::Verified {
+    if plan.is_empty() && rec.generation.as_deref() == Some(g) {
         if let Attempt::Granted(_) = prover.attempt()? {
+            rec.state = AppState::Verified;
             finish(&rec)?;
-            return Ok(done(Status::Unchanged, rec));
+            return Ok(done(Status::Unchanged, rec, None, notes));
         }
-        report.step("the app is recorded with this certificate, but a token could not be minted: deploying it again");
+        report.step("the app holds this certificate, but a token could not be minted: waiting for it to work");
     }
-    let deployed = if same_plan && rec.state == AppState::Deployed {
-        true
-    } else {
-        let resume = (same_plan && rec.state == AppState::Deploying)
-            .then(|| rec.deploy_id.clone())
-            .flatten();
-        rec.plan_sha256 = Some(plan.digest.clone());
-        rec.generation = Some(g.to_owned());
-        rec.certificate_sha256 = Some(cert_sha256);
-        let outcome = match resume {
-            Some(id) => {
-                report.step(&format!("resuming deploy {id}"));
-                poll(org, &id, waiting.wait, report)?
-            }
-            None => {
-                rec.state = AppState::Planned;
-                save_record(dir, &rec, None)?;
-                deploy_and_wait(dir, org, &plan, &mut rec, waiting.wait, report)?
-            }
-        };
-        let result = match outcome {
-            Deployed::Running(id) => return Ok(done(Status::DeployRunning { id }, rec)),
-            Deployed::Done(r) => r,
-        };
-        if result.status != DeployStatus::Succeeded {
-            rec.state = AppState::Planned;
-            save_record(dir, &rec, None)?;
+    if let InOrg::Eca(ex) = &app
+        && ex.complete
+    {
+        rec.parts = Some(
+            ex.parts
+                .clone()
+                .or(&super::parts_of(&rec).unwrap_or_default()),
+        );
+    }
+    rec.generation = Some(g.to_owned());
+    rec.certificate_sha256 = Some(target.cert_sha256.clone());
+    match job.deploy(&mut rec, &plan, report)? {
+        Deployed::Running(id) => return Ok(done(Status::DeployRunning { id }, rec, None, notes)),
+        Deployed::Failed {
+            id,
+            status,
+            failures,
+        } => {
             return Ok(done(
                 Status::DeployFailed {
-                    id: result.id.clone(),
-                    status: result.status,
-                    failures: explain::failures(&result),
+                    id,
+                    status,
+                    failures,
                 },
                 rec,
+                None,
+                notes,
             ));
         }
-        rec.state = AppState::Deployed;
-        save_record(dir, &rec, None)?;
-        report.step(&format!(
+        Deployed::Succeeded => report.step(&format!(
             "deployed the certificate of {g} to the {} `{}`",
             rec.kind.describe(),
             rec.name
-        ));
-        false
-    };
-    if deployed {
-        report.step("the deploy had succeeded: waiting for the certificate to work");
-    }
-    if let (Some(user), Some(ps)) = (assign_to, &rec.permission_set) {
-        let id = org.permission_set(ps)?.ok_or_else(|| {
-            Error::invalid(
-                Input::PermissionSet,
-                format!("the permission set `{ps}` is not in the org after the deploy"),
-            )
-        })?;
-        if !org.is_assigned(&id, user)? && org.assign(&id, user)? != super::org::Created::Duplicate
-        {
-            report.step(&format!(
-                "assigned the permission set `{ps}` to {}",
-                crate::text::escape(&rec.username)
-            ));
+        )),
+        Deployed::Nothing => {
+            report.step("the app already holds this certificate: waiting for it to work")
         }
     }
-    report.step(&format!(
-        "minting a token with the key of {g} until it works (up to {}s)",
-        waiting.wait.as_secs()
-    ));
-    match prover.until(waiting.wait, waiting.backoff, report)? {
+    let confirmation = deploy::confirm(
+        job.org,
+        &rec,
+        Expect {
+            certificate: Some(&target.cert_pem),
+            permission_set: None,
+            enabled: None,
+        },
+    )?;
+    match &confirmation {
+        Confirmation::Confirmed(what) => {
+            report.step(&format!("the org confirms the app holds {what} of {g}"))
+        }
+        Confirmation::Differs(why) => {
+            let why = why.clone();
+            return Ok(done(
+                Status::NotConfirmed { why },
+                rec,
+                Some(confirmation),
+                notes,
+            ));
+        }
+        Confirmation::Unavailable(why) => notes.push(format!(
+            "could not read the app back to see the certificate on it ({why})"
+        )),
+    }
+    let status = match job.prove(&prover, report)? {
         Proof::Works {
             attempts, after, ..
         } => {
             rec.state = AppState::Verified;
             finish(&rec)?;
-            Ok(done(Status::Connected { attempts, after }, rec))
+            Status::Connected { attempts, after }
         }
-        Proof::TimedOut { attempts, last } => {
-            Ok(done(Status::NotYetWorking { attempts, last }, rec))
-        }
+        Proof::TimedOut { attempts, last } => Status::NotYetWorking { attempts, last },
+    };
+    Ok(done(status, rec, Some(confirmation), notes))
+}
+
+fn job<'a, 'o>(dir: &'a Path, org: &'a OrgClient<'o>, w: Waiting) -> Job<'a, 'o> {
+    Job {
+        dir,
+        org,
+        wait: w.wait,
+        backoff: w.backoff,
     }
+}
+
+/// Where `rec`'s tokens are minted.
+fn endpoint_of(
+    m: &Manifest,
+    rec: &AppRecord,
+    org: &OrgClient<'_>,
+    sandbox: bool,
+) -> Result<Endpoint> {
+    endpoint(
+        rec.kind,
+        None,
+        m.salesforce.login_url.as_deref(),
+        Some(org.session().instance_url()),
+        sandbox,
+    )
 }
 
 /// `renew --deploy`: deploy `generation`'s certificate to the active app (no consumer key
@@ -365,23 +443,23 @@ pub fn redeploy(
     report: &mut dyn Report,
 ) -> Result<Redeployed> {
     let m = workdir::load(dir)?;
-    let rec = active_in_org(&m, org)?;
+    let (rec, o) = active_in_org(&m, org)?;
     let g = generation(&m, generation_dir)?.clone();
     let (pem, sha) = certificate_of(dir, &m, &g, Some(key))?;
-    let spec = spec_of(&rec, &m.alias, pem, false)?;
+    let spec = spec_of(&rec, &m.alias, pem.clone())?;
+    let end = endpoint_of(&m, &rec, org, o.is_sandbox)?;
     deploy_and_prove(
-        dir,
-        org,
+        &job(dir, org, waiting),
         rec,
         &spec,
         Target {
             generation: &g.dir,
+            cert_pem: pem,
             cert_sha256: sha,
             key,
             activate: false,
-            assign_to: None,
         },
-        waiting,
+        &end,
         report,
     )
 }
@@ -400,7 +478,7 @@ pub fn rotate(
     report: &mut dyn Report,
 ) -> Result<Rotated> {
     let m = workdir::load(dir)?;
-    let rec = active_in_org(&m, org)?;
+    let (rec, o) = active_in_org(&m, org)?;
     let current = super::current(&m)?;
     let g = generation(&m, new_generation)?.clone();
     if g.dir == current.dir {
@@ -410,20 +488,21 @@ pub fn rotate(
         ));
     }
     let (pem, sha) = certificate_of(dir, &m, &g, Some(new_key))?;
-    let spec = spec_of(&rec, &m.alias, pem, false)?;
+    let spec = spec_of(&rec, &m.alias, pem.clone())?;
+    let end = endpoint_of(&m, &rec, org, o.is_sandbox)?;
+    let job = job(dir, org, waiting);
     let new = deploy_and_prove(
-        dir,
-        org,
+        &job,
         rec,
         &spec,
         Target {
             generation: &g.dir,
+            cert_pem: pem,
             cert_sha256: sha,
             key: new_key,
             activate: true,
-            assign_to: None,
         },
-        waiting,
+        &end,
         report,
     )?;
     if matches!(new.status, Status::Connected { .. } | Status::Unchanged) {
@@ -454,20 +533,19 @@ pub fn rotate(
         .cloned()
         .ok_or_else(|| Error::internal("the active app disappeared from the manifest"))?;
     let (pem, sha) = certificate_of(dir, &m, &current, Some(current_key))?;
-    let spec = spec_of(&rec, &m.alias, pem, false)?;
+    let spec = spec_of(&rec, &m.alias, pem.clone())?;
     let back = deploy_and_prove(
-        dir,
-        org,
+        &job,
         rec,
         &spec,
         Target {
             generation: &current.dir,
+            cert_pem: pem,
             cert_sha256: sha,
             key: current_key,
             activate: false,
-            assign_to: None,
         },
-        waiting,
+        &end,
         report,
     )?;
     Ok(Rotated {
@@ -477,11 +555,12 @@ pub fn rotate(
     })
 }
 
-/// `rotate --deploy --second-app`: a second app `<app>_g<N>` with the new generation's
-/// certificate and its own consumer key, pre-authorizing the same permission set and
-/// profiles for the same user; proven with `new_key`; then, in one manifest write, the new
-/// generation becomes current and the second app becomes the one `mint --dir` uses. The
-/// first app is left as it is (its clients keep working) until [`retire_previous`].
+/// `rotate --deploy --second-app`: a second External Client App `<app>_g<N>` with the new
+/// generation's certificate and its own consumer key, pre-authorizing the same permission
+/// set and profiles for the same user; proven with `new_key`; then, in one manifest
+/// write, the new generation becomes current and the second app becomes the one `mint
+/// --dir` uses. The first app is left as it is (its clients keep working) until
+/// [`retire_previous`].
 pub fn second_app(
     dir: &Path,
     org: &OrgClient<'_>,
@@ -491,7 +570,7 @@ pub fn second_app(
     report: &mut dyn Report,
 ) -> Result<Redeployed> {
     let m = workdir::load(dir)?;
-    let first = active_in_org(&m, org)?;
+    let (first, o) = active_in_org(&m, org)?;
     let g = generation(&m, new_generation)?.clone();
     if m.current.as_deref() == Some(g.dir.as_str())
         && first.generation.as_deref() == Some(g.dir.as_str())
@@ -510,7 +589,6 @@ pub fn second_app(
             "the second app would have the first one's name",
         ));
     }
-    let o = org.organization()?;
     let earlier = m
         .apps
         .iter()
@@ -518,56 +596,167 @@ pub fn second_app(
         .cloned();
     let mut rec = match earlier {
         Some(r) => r,
-        None => AppRecord {
-            name: name.clone(),
-            kind: AppKind::ExternalClientApp,
-            consumer_key: plan::new_consumer_key()?,
-            created: true,
-            org_id: o.id.clone(),
-            instance_url: org.session().instance_url().to_owned(),
-            state: AppState::Planned,
-            replaces: Some(first.name.clone()),
-            active: false,
-            generation: None,
-            certificate_sha256: None,
-            plan_sha256: None,
-            deploy_id: None,
-            label: name.clone(),
-            updated: String::new(),
-            ..first.clone()
-        },
+        None => {
+            let mut r = new_record(
+                &name,
+                AppKind::ExternalClientApp,
+                &plan::new_consumer_key()?,
+                &first.username,
+            );
+            r.org_id = o.id.clone();
+            r.instance_url = org.session().instance_url().to_owned();
+            r.replaces = Some(first.name.clone());
+            r.permission_set = first.permission_set.clone();
+            r.profiles = first.profiles.clone();
+            r.scopes = first.scopes.clone();
+            r.contact_email = first.contact_email.clone();
+            r.callback_url = first.callback_url.clone();
+            r.label = name.clone();
+            r
+        }
     };
     rec.kind = AppKind::ExternalClientApp;
+    rec.parts = Some(
+        rec.parts
+            .clone()
+            .unwrap_or_else(|| EcaPartNames::generated(&name)),
+    );
     let (pem, sha) = certificate_of(dir, &m, &g, Some(new_key))?;
-    let send_key = !matches!(rec.state, AppState::Deployed | AppState::Verified);
-    let mut spec = spec_of(&rec, &m.alias, pem, send_key)?;
-    if let Some(ps) = &rec.permission_set {
-        spec.create_permission_set = org.permission_set(ps)?.is_none();
-    }
-    let user = org.user(&rec.username)?.ok_or_else(|| {
-        Error::invalid(
-            Input::User,
+    let spec = spec_of(&rec, &m.alias, pem.clone())?;
+    let side = discover::org_side(org, &rec.username)?;
+    let job = job(dir, org, waiting);
+    let mut notes = Vec::new();
+    let app = read_app(org, &rec, &mut notes)?;
+    if let InOrg::Eca(ex) = &app
+        && ex
+            .consumer_key
+            .as_deref()
+            .is_some_and(|k| k != rec.consumer_key)
+    {
+        return Err(Error::invalid(
+            Input::App,
             format!(
-                "the org has no user `{}`",
-                crate::text::escape(&rec.username)
+                "the org already has an External Client App `{name}` with another consumer key: delete it, or rotate to another generation"
             ),
-        )
-    })?;
-    deploy_and_prove(
-        dir,
-        org,
-        rec,
-        &spec,
-        Target {
-            generation: &g.dir,
-            cert_sha256: sha,
-            key: new_key,
-            activate: true,
-            assign_to: Some(&user.id),
-        },
-        waiting,
-        report,
-    )
+        ));
+    }
+    let ps_missing = match &rec.permission_set {
+        Some(ps) => org.permission_set(ps)?.is_none(),
+        None => false,
+    };
+    discover::check_permissions(&side.admin, true, ps_missing, rec.permission_set.is_some())?;
+    let ps_id = match rec.permission_set.clone() {
+        Some(ps) => {
+            Some(deploy::ensure_permission_set(&job, &mut rec, &ps, &side.user.id, report)?.id)
+        }
+        None => None,
+    };
+    if let Some(id) = &ps_id {
+        deploy::hold_for_deploy(&job, &mut rec, id, &side.admin.id, report)?;
+    }
+    let end = endpoint(
+        AppKind::ExternalClientApp,
+        None,
+        None,
+        Some(org.session().instance_url()),
+        o.is_sandbox,
+    )?;
+    let released = |job: &Job<'_, '_>, rec: &mut AppRecord, report: &mut dyn Report| {
+        deploy::release(job, rec, report)
+    };
+    // The second app's own deploy and proof; its record then becomes the active one.
+    let r = {
+        let mut spec = spec;
+        spec.send_consumer_key = matches!(app, InOrg::Missing);
+        let plan = plan_for(&spec, &app)?;
+        rec.generation = Some(g.dir.clone());
+        rec.certificate_sha256 = Some(sha);
+        let deployed = job.deploy(&mut rec, &plan, report)?;
+        if !matches!(deployed, Deployed::Running(_)) {
+            released(&job, &mut rec, report)?;
+        }
+        match deployed {
+            Deployed::Running(id) => {
+                return Ok(Redeployed {
+                    status: Status::DeployRunning { id },
+                    app: rec,
+                    generation: g.dir.clone(),
+                    confirmation: None,
+                    notes,
+                });
+            }
+            Deployed::Failed {
+                id,
+                status,
+                failures,
+            } => {
+                return Ok(Redeployed {
+                    status: Status::DeployFailed {
+                        id,
+                        status,
+                        failures,
+                    },
+                    app: rec,
+                    generation: g.dir.clone(),
+                    confirmation: None,
+                    notes,
+                });
+            }
+            Deployed::Succeeded => report.step(&format!("deployed the second app `{name}`")),
+            Deployed::Nothing => {}
+        }
+        let confirmation = deploy::confirm(
+            org,
+            &rec,
+            Expect {
+                certificate: Some(&pem),
+                permission_set: rec.permission_set.as_deref(),
+                enabled: Some(true),
+            },
+        )?;
+        if let Confirmation::Differs(why) = &confirmation {
+            let why = why.clone();
+            return Ok(Redeployed {
+                status: Status::NotConfirmed { why },
+                app: rec,
+                generation: g.dir.clone(),
+                confirmation: Some(confirmation),
+                notes,
+            });
+        }
+        if let Confirmation::Unavailable(why) = &confirmation {
+            notes.push(format!("could not read the second app back ({why})"));
+        }
+        let prover = Prover::with_audience(
+            org.http(),
+            end.login.clone(),
+            end.audience.clone(),
+            new_key,
+            &rec.consumer_key,
+            &rec.username,
+        )?;
+        let status = match job.prove(&prover, report)? {
+            Proof::Works {
+                attempts, after, ..
+            } => {
+                rec.state = AppState::Verified;
+                workdir::activate_with(dir, &g.dir, |m| {
+                    put_record(m, &rec, Some(&end));
+                    Ok(())
+                })?;
+                Status::Connected { attempts, after }
+            }
+            Proof::TimedOut { attempts, last } => Status::NotYetWorking { attempts, last },
+        };
+        Redeployed {
+            status,
+            app: rec,
+            generation: g.dir.clone(),
+            confirmation: Some(confirmation),
+            notes,
+        }
+    };
+    Ok(r)
 }
 
 /// The app the active one replaced (`rotate --deploy --second-app`), unless it is retired.
@@ -580,14 +769,19 @@ pub fn previous_app(m: &Manifest) -> Result<Option<AppRecord>> {
     };
     Ok(m.apps
         .iter()
-        .find(|a| &a.name == name && !a.active && a.state != AppState::Retired)
+        .find(|a| {
+            &a.name == name
+                && !a.active
+                && !matches!(a.state, AppState::Retired | AppState::Removed)
+        })
         .cloned())
 }
 
 /// `rotate --retire-previous`: disable the app used before the last switch onto a second
 /// app (an External Client App's plugin policies `isEnabled` false; a connected app loses
-/// its certificate and pre-authorizations), then, when `previous_key` is given, wait until
-/// a mint through it is refused. Never the active app.
+/// certmint's certificate and certmint's pre-authorizations, and keeps everyone else's),
+/// read it back, then, when `previous_key` is given, wait until a mint through it is
+/// refused. Never the active app.
 pub fn retire_previous(
     dir: &Path,
     org: &OrgClient<'_>,
@@ -596,7 +790,7 @@ pub fn retire_previous(
     report: &mut dyn Report,
 ) -> Result<Retired> {
     let m = workdir::load(dir)?;
-    let active = active_in_org(&m, org)?;
+    let (active, o) = active_in_org(&m, org)?;
     let mut prev = previous_app(&m)?
         .filter(|a| !a.active && (a.org_id.is_empty() || same_org(&a.org_id, &active.org_id)))
         .ok_or_else(|| {
@@ -611,39 +805,79 @@ pub fn retire_previous(
         .ok_or_else(|| Error::corrupt(Input::Manifest, "the previous app names no generation"))?;
     let gen_rec = generation(&m, &g)?.clone();
     let (pem, _) = certificate_of(dir, &m, &gen_rec, None)?;
-    let mut spec = spec_of(&prev, &m.alias, pem, false)?;
+    let mut spec = spec_of(&prev, &m.alias, pem)?;
     spec.enabled = false;
-    let plan = spec.plan()?;
-    let done = match deploy_and_wait(dir, org, &plan, &mut prev, waiting.wait, report)? {
-        Deployed::Running(id) => return Ok(Retired::DeployRunning { app: prev, id }),
-        Deployed::Done(r) => r,
-    };
-    if done.status != DeployStatus::Succeeded {
-        prev.state = AppState::Verified;
+    let mut notes = Vec::new();
+    let app = read_app(org, &prev, &mut notes)?;
+    if matches!(app, InOrg::Missing) {
+        prev.state = AppState::Retired;
         save_record(dir, &prev, None)?;
-        return Ok(Retired::DeployFailed {
+        report.step(&format!(
+            "the org no longer has the {} `{}`",
+            prev.kind.describe(),
+            prev.name
+        ));
+        return Ok(Retired::Done {
             app: prev,
-            id: done.id.clone(),
-            status: done.status,
-            failures: explain::failures(&done),
+            refused: None,
+            confirmation: Confirmation::Confirmed("deleted from the org".into()),
         });
     }
+    let plan = plan_for(&spec, &app)?;
+    let job = job(dir, org, waiting);
+    match job.deploy(&mut prev, &plan, report)? {
+        Deployed::Running(id) => return Ok(Retired::DeployRunning { app: prev, id }),
+        Deployed::Failed {
+            id,
+            status,
+            failures,
+        } => {
+            return Ok(Retired::DeployFailed {
+                app: prev,
+                id,
+                status,
+                failures,
+            });
+        }
+        Deployed::Succeeded | Deployed::Nothing => {}
+    }
     prev.state = AppState::Retired;
-    prev.plan_sha256 = Some(plan.digest.clone());
     save_record(dir, &prev, None)?;
     report.step(&format!(
-        "retired the {} `{}`: disabled in the org (delete it in Setup when no one needs its record)",
+        "retired the {} `{}`: {} (delete it with `certmint disconnect` once no one needs it)",
         prev.kind.describe(),
-        prev.name
+        prev.name,
+        match prev.kind {
+            AppKind::ExternalClientApp => "disabled in the org",
+            AppKind::ConnectedApp =>
+                "certmint's certificate and pre-authorizations removed from it",
+        }
     ));
+    let confirmation = deploy::confirm(
+        org,
+        &prev,
+        Expect {
+            certificate: None,
+            permission_set: None,
+            enabled: (prev.kind == AppKind::ExternalClientApp).then_some(false),
+        },
+    )?;
     let Some(key) = previous_key else {
         return Ok(Retired::Done {
             app: prev,
             refused: None,
+            confirmation,
         });
     };
-    let login = login_url(None, &m, Some(org))?;
-    let prover = Prover::new(org.http(), login, key, &prev.consumer_key, &prev.username)?;
+    let end = endpoint_of(&m, &prev, org, o.is_sandbox)?;
+    let prover = Prover::with_audience(
+        org.http(),
+        end.login.clone(),
+        end.audience.clone(),
+        key,
+        &prev.consumer_key,
+        &prev.username,
+    )?;
     let deadline = Instant::now() + waiting.wait;
     let mut backoff = waiting.backoff;
     loop {
@@ -651,6 +885,7 @@ pub fn retire_previous(
             return Ok(Retired::Done {
                 app: prev,
                 refused: Some(true),
+                confirmation,
             });
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -658,9 +893,101 @@ pub fn retire_previous(
             return Ok(Retired::Done {
                 app: prev,
                 refused: Some(false),
+                confirmation,
             });
         }
         report.progress("the retired app still issues tokens; the change may still be propagating");
-        std::thread::sleep(backoff.pause(left));
+        sleep(
+            report,
+            backoff.pause(left),
+            deadline,
+            "waiting for the retired app to refuse tokens",
+        );
     }
+}
+
+/// What `--check-only` found for `renew --deploy` or `rotate --deploy`.
+#[derive(Debug)]
+pub struct CheckedDeploy {
+    /// [`Status::Checked`] (or [`Status::DeployRunning`] when the check outlived the wait).
+    pub status: Status,
+    /// The app the check was for.
+    pub app: AppRecord,
+    /// What the deploy would change.
+    pub changes: Vec<super::ComponentChanges>,
+    /// What could not be checked.
+    pub notes: Vec<String>,
+}
+
+/// `renew --deploy --check-only`, `rotate --deploy --check-only [--second-app]`: the
+/// deploy of `cert_pem` (the renewed or rotated certificate, made in memory) validated by
+/// the org with a check-only deploy: to the active app, or with `second_app` (the new
+/// generation's number) to a second app `<app>_g<N>`. Nothing changes in the org or the
+/// directory.
+pub fn check_deploy(
+    dir: &Path,
+    org: &OrgClient<'_>,
+    cert_pem: &str,
+    second_app: Option<u32>,
+    waiting: Waiting,
+    report: &mut dyn Report,
+) -> Result<CheckedDeploy> {
+    let m = workdir::load(dir)?;
+    let (first, _) = active_in_org(&m, org)?;
+    let mut notes = Vec::new();
+    let (rec, mut spec) = match second_app {
+        None => {
+            let spec = spec_of(&first, &m.alias, cert_pem.to_owned())?;
+            (first, spec)
+        }
+        Some(number) => {
+            let name = plan::second_app_name(&first.name, number);
+            let mut r = first.clone();
+            r.name = name.clone();
+            r.label = name.clone();
+            r.consumer_key = plan::new_consumer_key()?;
+            r.kind = AppKind::ExternalClientApp;
+            r.parts = Some(EcaPartNames::generated(&name));
+            let spec = spec_of(&r, &m.alias, cert_pem.to_owned())?;
+            (r, spec)
+        }
+    };
+    let app = read_app(org, &rec, &mut notes)?;
+    if second_app.is_some() {
+        spec.send_consumer_key = matches!(app, InOrg::Missing);
+    }
+    let side = discover::org_side(org, &rec.username)?;
+    let ps_missing = match &rec.permission_set {
+        Some(ps) => org.permission_set(ps)?.is_none(),
+        None => false,
+    };
+    if ps_missing {
+        notes.push(format!(
+            "the permission set `{}` is not in the org: the run creates it first; its reference is left out of the check",
+            rec.permission_set.as_deref().unwrap_or_default()
+        ));
+        spec.permission_set = None;
+    }
+    discover::check_permissions(&side.admin, true, ps_missing, second_app.is_some())?;
+    let plan = plan_for(&spec, &app)?;
+    let changes = super::run::changes_of(&plan);
+    let status = match job(dir, org, waiting).check_only(&plan, report)? {
+        None => Status::Checked {
+            id: None,
+            status: None,
+            failures: Vec::new(),
+        },
+        Some(deploy::Polled::Running(id)) => Status::DeployRunning { id },
+        Some(deploy::Polled::Done(r)) => Status::Checked {
+            id: Some(r.id.clone()),
+            status: Some(r.status),
+            failures: explain::failures(&r),
+        },
+    };
+    Ok(CheckedDeploy {
+        status,
+        app: rec,
+        changes,
+        notes,
+    })
 }

@@ -1,6 +1,9 @@
 //! The proof that an app works: a JWT bearer token minted through it with the directory's
-//! key, tried with backoff until the deploy has propagated (Salesforce documents no delay;
-//! third parties report 2 to 10 minutes) or the wait is over.
+//! key, tried with backoff until the deploy has propagated or the wait is over. Salesforce
+//! Help ("OAuth Plugin Enablement with Metadata API") says a change to an External Client
+//! App's global settings, which hold the certificate, "takes effect immediately and is
+//! distributed globally within 15 minutes"; a third party reports up to 30 minutes for a
+//! new app. While it waits, [`sleep`] tells the [`Report`] how long is left every second.
 
 use std::time::{Duration, Instant};
 
@@ -110,7 +113,8 @@ fn now_unix() -> u64 {
 }
 
 impl<'a> Prover<'a> {
-    /// A prover for `client_id` and `username` at `login`, signing with `key`.
+    /// A prover for `client_id` and `username` at `login`, signing with `key`; the
+    /// audience is the login URL's default.
     pub fn new(
         http: &'a Client,
         login: LoginUrl,
@@ -118,8 +122,22 @@ impl<'a> Prover<'a> {
         client_id: &str,
         username: &str,
     ) -> Result<Self> {
+        let audience = login.default_audience();
+        Self::with_audience(http, login, audience, key, client_id, username)
+    }
+
+    /// A prover with the assertions' audience given (an External Client App minted at the
+    /// org's My Domain keeps `https://login.salesforce.com` or `https://test.salesforce.com`).
+    pub fn with_audience(
+        http: &'a Client,
+        login: LoginUrl,
+        audience: String,
+        key: &RsaKey,
+        client_id: &str,
+        username: &str,
+    ) -> Result<Self> {
         Ok(Prover {
-            audience: login.default_audience(),
+            audience,
             login,
             http,
             signer: Signer::new(key, HeaderStyle::Bare)?,
@@ -131,6 +149,11 @@ impl<'a> Prover<'a> {
     /// The login URL.
     pub fn login(&self) -> &LoginUrl {
         &self.login
+    }
+
+    /// The assertions' audience.
+    pub fn audience(&self) -> &str {
+        &self.audience
     }
 
     /// One attempt: a fresh assertion (three minutes), exchanged.
@@ -190,8 +213,27 @@ impl<'a> Prover<'a> {
                 pause.as_millis().div_ceil(1000),
                 left.as_secs()
             ));
-            std::thread::sleep(pause);
+            sleep(
+                report,
+                pause,
+                deadline,
+                "waiting for the app to issue a token",
+            );
         }
+    }
+}
+
+/// Sleep `pause`, telling `report` every second how long is left until `deadline`
+/// ([`Report::tick`]), so a terminal can count down and a CI log sees a line every 30 s.
+pub fn sleep(report: &mut dyn Report, pause: Duration, deadline: Instant, what: &str) {
+    let end = Instant::now() + pause;
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            return;
+        }
+        report.tick(what, deadline.saturating_duration_since(now));
+        std::thread::sleep((end - now).min(Duration::from_secs(1)));
     }
 }
 

@@ -43,6 +43,9 @@ pub enum AppState {
     Verified,
     /// Retired (`rotate --retire-previous`): disabled in the org, kept here for the record.
     Retired,
+    /// Removed from the org by `certmint disconnect` (what certmint made there deleted);
+    /// kept here for the record.
+    Removed,
 }
 
 impl AppState {
@@ -54,8 +57,13 @@ impl AppState {
             AppState::Deployed => "deployed",
             AppState::Verified => "verified",
             AppState::Retired => "retired",
+            AppState::Removed => "removed",
         }
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One app in one org.
@@ -119,6 +127,22 @@ pub struct AppRecord {
     /// The last deploy's id (`0Af…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy_id: Option<String>,
+    /// An External Client App's parts as the org names them (discovered, or as certmint
+    /// created them): later deploys go to these names, never to a second part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<crate::wire::metadata::EcaPartNames>,
+    /// True when certmint created the permission set (`certmint disconnect` deletes it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub permission_set_created: bool,
+    /// True when certmint assigned the permission set to the integration user
+    /// (`certmint disconnect` removes the assignment).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub permission_set_assigned: bool,
+    /// The id of an assignment of the permission set to the admin who deploys, made for
+    /// the length of a deploy (a live report says an External Client App's OAuth policies
+    /// can name only a permission set the deploying admin holds) and removed after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_assignment: Option<String>,
     /// When the record last changed (RFC 3339).
     #[serde(default)]
     pub updated: String,

@@ -2,10 +2,11 @@
 //! loopback) and the audience Salesforce expects for each.
 
 use std::fmt;
-use std::net::IpAddr;
 
 use super::{PRODUCTION, SANDBOX, TOKEN_PATH};
 use crate::error::Input;
+use crate::transport::Url;
+pub use crate::transport::is_loopback_host;
 use crate::{Error, Result};
 
 /// What kind of Salesforce endpoint a login URL is.
@@ -176,96 +177,6 @@ pub fn resolve_audience(text: &str) -> Result<String> {
         ));
     }
     Ok(format!("{}{}", u.origin(), u.path.trim_end_matches('/')))
-}
-
-/// True for `localhost`, `127.0.0.0/8` and `::1`.
-pub fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
-        return true;
-    }
-    h.parse::<IpAddr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
-}
-
-/// A minimal absolute-URL split (scheme, host, port, path) on top of `http::Uri`.
-#[derive(Clone, Debug)]
-pub(super) struct Url {
-    pub(super) scheme: &'static str,
-    pub(super) host: String,
-    pub(super) port: Option<u16>,
-    pub(super) path: String,
-}
-
-impl Url {
-    pub(super) fn parse(text: &str, what: Input) -> Result<Self> {
-        let with_scheme;
-        let t = if text.contains("://") {
-            text
-        } else {
-            with_scheme = format!("https://{text}");
-            &with_scheme
-        };
-        let shown = crate::text::escape(text);
-        let uri: ureq::http::Uri = t
-            .parse()
-            .map_err(|e| Error::invalid(what, format!("`{shown}` is not a URL: {e}")))?;
-        let scheme = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
-            Some("https") => "https",
-            Some("http") => "http",
-            other => {
-                return Err(Error::invalid(
-                    what,
-                    format!(
-                        "`{shown}`: scheme {} is not http or https",
-                        other.unwrap_or("(none)")
-                    ),
-                ));
-            }
-        };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| Error::invalid(what, format!("`{shown}` has no host")))?;
-        if authority.as_str().contains('@') {
-            return Err(Error::invalid(
-                what,
-                format!("`{shown}` must not contain a user name or password"),
-            ));
-        }
-        if uri.query().is_some() {
-            return Err(Error::invalid(
-                what,
-                format!("`{shown}` must not have a query string"),
-            ));
-        }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
-        if host.is_empty() {
-            return Err(Error::invalid(what, format!("`{shown}` has no host")));
-        }
-        Ok(Url {
-            scheme,
-            host,
-            port: authority.port_u16(),
-            path: uri.path().to_owned(),
-        })
-    }
-
-    pub(super) fn origin(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        match self.port {
-            Some(p) => format!("{}://{host}:{p}", self.scheme),
-            None => format!("{}://{host}", self.scheme),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -59,7 +59,8 @@ pub use enums::{
     RefreshTokenPolicyType, RefreshTokenValidityUnit, SessionLevel,
 };
 pub use package::{
-    Component, MetadataType, Package, PackageTypeMembers, check_consumer_key, check_full_name,
+    Component, MetadataType, Package, PackageTypeMembers, check_consumer_key,
+    check_eca_consumer_key, check_full_name,
 };
 pub use tree::Element;
 pub use types::{

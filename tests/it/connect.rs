@@ -616,7 +616,7 @@ fn dry_run_saves_what_is_deployed_and_the_emulator_deploys_it() {
 
     // The emulator's deploy takes the saved files as they are.
     let (ctype, body) = certmint::wire::metadata::multipart_body(
-        &certmint::connect::deploy_options(),
+        &certmint::connect::deploy_options(false),
         &zip_dir(&md),
         "certmint-test-boundary-0123456789abcdef",
     );

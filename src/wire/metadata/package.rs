@@ -2,7 +2,7 @@
 //! first API version, from Salesforce's metadata registry as `source-deploy-retrieve`
 //! records it), one component of any of them ([`Component`]), the manifest
 //! (`package.xml`, [`Package`]), and the naming rules Salesforce applies to API names and
-//! consumer keys.
+//! consumer keys (and the emulator's assumption for External Client App keys).
 
 use serde::{Deserialize, Serialize};
 
@@ -381,6 +381,24 @@ pub fn check_consumer_key(key: &str) -> std::result::Result<(), Problem> {
     } else {
         Err(Problem::new(
             "The consumer key must be alphanumeric, can't contain special characters or spaces, and must be between 8 and 256 characters.",
+        ))
+    }
+}
+
+/// The emulator's rule for a consumer key chosen by the deployer of an External Client App
+/// (`ExtlClntAppGlobalOauthSettings/consumerKey`): 8 to 256 printable ASCII characters, no
+/// spaces. Salesforce documents no rule for ECA keys (the help page on the global OAuth
+/// settings says only that the field is optional). Unlike the connected app's rule
+/// ([`check_consumer_key`]) it allows punctuation, since a working third-party tool
+/// (sfdx-hardis) deploys keys of 119 base64 characters, `+` and `/` included. The lengths
+/// are the connected app's, assumed; the error text is the emulator's. certmint itself
+/// generates alphanumeric keys, which pass both rules.
+pub fn check_eca_consumer_key(key: &str) -> std::result::Result<(), Problem> {
+    if (8..=256).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            "The consumer key must be between 8 and 256 printable ASCII characters, without spaces.",
         ))
     }
 }

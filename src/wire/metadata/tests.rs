@@ -4,6 +4,9 @@
 
 use super::*;
 
+mod elements;
+mod order;
+
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ\n-----END CERTIFICATE-----";
 
 fn strict(v: u32) -> ReadOptions {
@@ -562,4 +565,22 @@ fn the_multipart_body_has_the_json_and_the_zip() {
         deploy_request_path(62),
         "/services/data/v62.0/metadata/deployRequest"
     );
+}
+
+fn opts(v: u32, out_of_order: OutOfOrder) -> ReadOptions {
+    ReadOptions {
+        api_version: Some(v),
+        out_of_order,
+    }
+}
+
+fn file(kind: MetadataType, body: &str) -> String {
+    let root = kind.name();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"{NAMESPACE}\">\n{body}\n</{root}>\n"
+    )
+}
+
+fn read(kind: MetadataType, xml: &str, opts: &ReadOptions) -> Component {
+    Component::from_xml(kind, xml.as_bytes(), opts).unwrap_or_else(|p| panic!("{p}\n{xml}"))
 }

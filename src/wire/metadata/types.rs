@@ -3,13 +3,39 @@
 //! schema's element order (alphabetical after `fullName`, as in the Metadata API WSDL), so
 //! [`super::Component::to_xml`] writes them in that order; each has a field table (`FIELDS`)
 //! that reading checks the file against (element names, order, required elements, enum
-//! values, the API version of each element). Elements the schema has and these types do not
-//! model are accepted on reading and not kept.
+//! values, the API version of each element). The structs model what certmint or the
+//! emulator reads; the tables know every element the reference documents, so the others
+//! are checked (name, place, version, and the value's type where it is a string, boolean,
+//! integer or documented enumeration) and not kept. Nested types nobody reads (canvas and
+//! SAML settings, IP ranges, custom attributes, ID and asset token settings) have tables of
+//! their own, their enumerations read as text.
 //!
-//! Sources: Salesforce's Metadata API reference pages for ConnectedApp (API 67.0),
-//! ExternalClientApplication, ExtlClntAppGlobalOauthSettings, ExtlClntAppOauthSettings,
-//! ExtlClntAppOauthConfigurablePolicies, ExtlClntAppConfigurablePolicies and PermissionSet;
-//! `docs/emulator.md` lists what is inferred.
+//! Sources, for the element lists, the required elements and each `since` (the first API
+//! version, where the reference gives one; none means every version of the type):
+//!
+//! - Salesforce's Metadata API Developer Guide, version 67.0 (Summer '26, release 262.0):
+//!   the type pages ConnectedApp (with ConnectedAppAttribute, ConnectedAppCanvasConfig,
+//!   ConnectedAppIpRange, ConnectedAppOauthConfig, ConnectedAppOauthAssetToken,
+//!   ConnectedAppOauthIdToken, ConnectedAppOauthPolicy, ConnectedAppSamlConfig,
+//!   ConnectedAppSessionPolicy), ExternalClientApplication, ExtlClntAppGlobalOauthSettings
+//!   (with ExternalAppIdTokenConfig), ExtlClntAppOauthSettings (with
+//!   ExtlClntAppOauthSettingsAttribute, ExtlClntAppOauthIpRange),
+//!   ExtlClntAppOauthConfigurablePolicies (with ExtlClntAppOauthPoliciesAttribute) and
+//!   ExtlClntAppConfigurablePolicies; checked against the version 66.0 guide (release
+//!   260.0), which lists the same ECA elements, and against what could be read of the
+//!   59.0 and 61.0 pages (246.0, 250.0), which agree with the versions given. The
+//!   PermissionSet table is from its page, not revisited since.
+//! - The order: the Metadata API WSDL, version 47.0 (as jsforce ships it,
+//!   `src/api/metadata/wsdl.xml`), for ConnectedApp and the nested types it has, all
+//!   alphabetical; the ECA types are newer than that WSDL, so their order is the same
+//!   convention (the reference's tables and samples list some elements otherwise:
+//!   `isEnabled` before `isCanvasPluginEnabled`, `guestJwtTimeout` before
+//!   `guestJwtSessionTimeoutType`).
+//! - Elements in the WSDL but not in the reference (`canvas`, `mobileAppConfig`) stay
+//!   known, unchecked inside.
+//!
+//! `docs/emulator.md` ("Element tables") lists the choices made where the sources are
+//! silent.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +47,21 @@ use super::xml::{Field, Kind, boolean, comma_list, comma_names, opaque, text};
 
 const fn int(name: &'static str) -> Field {
     Field::new(name, Kind::Int)
+}
+
+/// An element of a nested type: its name, the type's name (as in error messages) and
+/// fields.
+const fn nested(name: &'static str, in_type: &'static str, fields: &'static [Field]) -> Field {
+    Field::new(name, Kind::Nested(in_type, fields))
+}
+
+/// An enumeration the structs do not model: its schema name and values.
+const fn enum_of(
+    name: &'static str,
+    schema: &'static str,
+    values: &'static [&'static str],
+) -> Field {
+    Field::new(name, Kind::Enum(schema, values))
 }
 
 macro_rules! enum_field {
@@ -73,44 +114,106 @@ impl ConnectedApp {
     /// The element table of `ConnectedApp`.
     pub(crate) const FIELDS: &'static [Field] = &[
         text("fullName"),
-        opaque("attributes").many(),
+        nested("attributes", "ConnectedAppAttribute", ATTRIBUTE).many(),
+        // CanvasMetadata: in the WSDL (47.0), not in the reference.
         opaque("canvas"),
-        opaque("canvasConfig"),
+        nested("canvasConfig", "ConnectedAppCanvasConfig", CANVAS_CONFIG),
         text("contactEmail").required(),
         text("contactPhone"),
         text("description"),
         text("iconUrl"),
         text("infoUrl"),
-        opaque("ipRanges").many(),
+        nested("ipRanges", "ConnectedAppIpRange", IP_RANGE).many(),
         text("label").required(),
         text("logoUrl"),
+        // ConnectedAppMobileDetailConfig: in the WSDL (47.0), not in the 67.0 reference.
         opaque("mobileAppConfig"),
         text("mobileStartUrl"),
-        Field::new(
+        nested(
             "oauthConfig",
-            Kind::Nested("ConnectedAppOauthConfig", ConnectedAppOauthConfig::FIELDS),
+            "ConnectedAppOauthConfig",
+            ConnectedAppOauthConfig::FIELDS,
         ),
-        Field::new(
+        nested(
             "oauthPolicy",
-            Kind::Nested("ConnectedAppOauthPolicy", ConnectedAppOauthPolicy::FIELDS),
+            "ConnectedAppOauthPolicy",
+            ConnectedAppOauthPolicy::FIELDS,
         )
         .since(49),
         text("permissionSetName").many().since(46),
-        opaque("plugin"),
-        text("pluginExecutionUser"),
+        // "The name of a custom Apex class" (string).
+        text("plugin"),
+        text("pluginExecutionUser").since(46),
         text("profileName").many().since(46),
-        opaque("samlConfig"),
-        Field::new(
+        nested("samlConfig", "ConnectedAppSamlConfig", SAML_CONFIG),
+        nested(
             "sessionPolicy",
-            Kind::Nested(
-                "ConnectedAppSessionPolicy",
-                ConnectedAppSessionPolicy::FIELDS,
-            ),
+            "ConnectedAppSessionPolicy",
+            ConnectedAppSessionPolicy::FIELDS,
         )
         .since(49),
         text("startUrl"),
     ];
 }
+
+/// `ConnectedAppAttribute`, `ExtlClntAppOauthSettingsAttribute` and
+/// `ExtlClntAppOauthPoliciesAttribute`: a custom attribute.
+const ATTRIBUTE: &[Field] = &[text("formula").required(), text("key").required()];
+
+/// `ConnectedApp/canvasConfig` (`ConnectedAppCanvasConfig`).
+const CANVAS_CONFIG: &[Field] = &[
+    // AccessMethod: Get, Post.
+    text("accessMethod").required(),
+    text("canvasUrl").required(),
+    text("lifecycleClass").since(31),
+    // CanvasLocationOptions, values added over versions.
+    text("locations").many(),
+    // CanvasOptions: HideShare, HideHeader (30.0), PersonalEnabled (32.0).
+    text("options").many(),
+    // SamlInitiationMethod: IdpInitiated, SpInitiated, None.
+    text("samlInitiationMethod").since(31),
+];
+
+/// `ConnectedApp/ipRanges` (`ConnectedAppIpRange`).
+const IP_RANGE: &[Field] = &[
+    text("description").since(31),
+    text("end").required(),
+    text("start").required(),
+];
+
+/// `ConnectedApp/samlConfig` (`ConnectedAppSamlConfig`); enumerations as text.
+const SAML_CONFIG: &[Field] = &[
+    text("acsUrl").required(),
+    text("certificate"),
+    text("encryptionCertificate").since(30),
+    text("encryptionType").since(30),
+    text("entityUrl").required(),
+    text("issuer").since(29),
+    text("samlIdpSLOBindingEnum").since(40),
+    text("samlNameIdFormat").since(29),
+    text("samlSigningAlgoType").since(50),
+    text("samlSloUrl").since(40),
+    text("samlSubjectCustomAttr").since(29),
+    text("samlSubjectType").required(),
+];
+
+/// `ConnectedApp/oauthConfig/assetTokenConfig` (`ConnectedAppOauthAssetToken`, API 49.0+).
+const ASSET_TOKEN: &[Field] = &[
+    text("assetAudiences").required(),
+    boolean("assetIncludeAttributes").required(),
+    boolean("assetIncludeCustomPerms").required(),
+    text("assetSigningCertId").required(),
+    int("assetValidityPeriod").required(),
+];
+
+/// `ConnectedApp/oauthConfig/idTokenConfig` (`ConnectedAppOauthIdToken`, API 43.0+).
+const ID_TOKEN: &[Field] = &[
+    text("idTokenAudience"),
+    boolean("idTokenIncludeAttributes"),
+    boolean("idTokenIncludeCustomPerms"),
+    boolean("idTokenIncludeStandardClaims"),
+    int("idTokenValidity"),
+];
 
 /// `ConnectedApp/oauthConfig` (`ConnectedAppOauthConfig`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +235,7 @@ pub struct ConnectedAppOauthConfig {
     /// "Admin approved users are pre-authorized" (API 46.0+).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_admin_approved: Option<bool>,
-    /// Client credentials flow.
+    /// Client credentials flow (API 56.0+).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_client_credential_enabled: Option<bool>,
     /// The web server flow may omit the secret (API 49.0+).
@@ -141,7 +244,7 @@ pub struct ConnectedAppOauthConfig {
     /// JWT-format access tokens (API 59.0+; not the JWT bearer flow).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_named_user_jwt_enabled: Option<bool>,
-    /// PKCE required.
+    /// PKCE required (API 59.0+).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_pkce_required: Option<bool>,
     /// The run-as user of the client credentials flow.
@@ -154,24 +257,29 @@ pub struct ConnectedAppOauthConfig {
 
 impl ConnectedAppOauthConfig {
     pub(crate) const FIELDS: &'static [Field] = &[
-        opaque("assetTokenConfig"),
+        nested(
+            "assetTokenConfig",
+            "ConnectedAppOauthAssetToken",
+            ASSET_TOKEN,
+        )
+        .since(49),
         text("callbackUrl").required(),
         text("certificate"),
         text("consumerKey"),
-        text("consumerSecret"),
-        opaque("idTokenConfig"),
+        text("consumerSecret").since(32),
+        nested("idTokenConfig", "ConnectedAppOauthIdToken", ID_TOKEN).since(43),
         boolean("isAdminApproved").since(46),
         boolean("isClientCredentialEnabled").since(56),
-        boolean("isCodeCredentialEnabled"),
-        boolean("isCodeCredentialPostOnly"),
+        boolean("isCodeCredentialEnabled").since(57),
+        boolean("isCodeCredentialPostOnly").since(57),
         boolean("isConsumerSecretOptional").since(49),
-        boolean("isIntrospectAllTokens"),
+        boolean("isIntrospectAllTokens").since(49),
         boolean("isNamedUserJwtEnabled").since(59),
-        boolean("isPkceRequired"),
-        boolean("isRefreshTokenRotationEnabled"),
-        boolean("isSecretRequiredForRefreshToken"),
-        boolean("isSecretRequiredForTokenExchange"),
-        boolean("isTokenExchangeEnabled"),
+        boolean("isPkceRequired").since(59),
+        boolean("isRefreshTokenRotationEnabled").since(60),
+        boolean("isSecretRequiredForRefreshToken").since(51),
+        boolean("isSecretRequiredForTokenExchange").since(60),
+        boolean("isTokenExchangeEnabled").since(60),
         text("oauthClientCredentialUser").since(56),
         enum_field!("scopes", OauthScope).many(),
         text("singleLogoutUrl"),
@@ -267,6 +375,8 @@ impl ExternalClientApplication {
         boolean("isProtected"),
         text("label").required(),
         text("logoUrl"),
+        // ExtlClntAppManagedType, "for internal use only": its values are not documented.
+        text("managedType"),
         text("orgScopedExternalApp"),
     ];
 }
@@ -290,7 +400,7 @@ pub struct ExtlClntAppGlobalOauthSettings {
     pub consumer_secret: Option<String>,
     /// The header this belongs to (required).
     pub external_client_application: String,
-    /// Client credentials flow.
+    /// Client credentials flow (API 60.0+).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_client_credentials_flow_enabled: Option<bool>,
     /// The web server flow may omit the secret.
@@ -321,21 +431,32 @@ impl ExtlClntAppGlobalOauthSettings {
         text("consumerKey"),
         text("consumerSecret"),
         text("externalClientApplication").required(),
-        opaque("idTokenConfig"),
-        boolean("isClientCredentialsFlowEnabled"),
+        nested("idTokenConfig", "ExternalAppIdTokenConfig", ECA_ID_TOKEN),
+        boolean("isClientCredentialsFlowEnabled").since(60),
+        boolean("isCodeCredFlowEnabled").since(61),
+        boolean("isCodeCredPostOnly").since(61),
         boolean("isConsumerSecretOptional"),
         boolean("isDeviceFlowEnabled").since(60),
         boolean("isIntrospectAllTokens"),
         boolean("isNamedUserJwtEnabled").since(61),
         boolean("isPkceRequired"),
-        boolean("isRefreshTokenRotationEnabled"),
+        boolean("isRefreshTokenRotationEnabled").since(60),
         boolean("isSecretRequiredForRefreshToken"),
-        boolean("isTokenExchangeEnabled"),
+        boolean("isSecretRequiredForTokenExchange").since(60),
+        boolean("isTokenExchangeEnabled").since(60),
         text("label"),
         boolean("shouldRotateConsumerKey"),
         boolean("shouldRotateConsumerSecret"),
     ];
 }
+
+/// `ExtlClntAppGlobalOauthSettings/idTokenConfig` (`ExternalAppIdTokenConfig`).
+const ECA_ID_TOKEN: &[Field] = &[
+    text("idTokenAudience"),
+    boolean("idTokenIncludeAttributes"),
+    boolean("idTokenIncludeStandardClaims"),
+    int("idTokenValidityInMinutes"),
+];
 
 /// `ExtlClntAppOauthSettings` (`extlClntAppOauthSettings/<name>.ecaOauth`, API 59.0+): the
 /// scopes.
@@ -355,17 +476,38 @@ pub struct ExtlClntAppOauthSettings {
 impl ExtlClntAppOauthSettings {
     pub(crate) const FIELDS: &'static [Field] = &[
         text("fullName"),
+        boolean("areAttributesIncludedInAssetToken").since(61),
+        boolean("areCustomPermsIncludedInAssetToken").since(61),
+        text("assetTokenAudiences").since(61),
+        text("assetTokenSigningCertificate").since(61),
+        int("assetTokenValidity").since(61),
+        text("clientAssertionCertificate"),
         Field::new(
             "commaSeparatedOauthScopes",
             Kind::EnumList(OauthScope::SCHEMA_NAME, OauthScope::NAMES),
         ),
-        opaque("customAttributes").many(),
+        nested(
+            "customAttributes",
+            "ExtlClntAppOauthSettingsAttribute",
+            ATTRIBUTE,
+        )
+        .many(),
         text("externalClientApplication").required(),
+        // No version given; live retrieves have it (`false`).
+        boolean("isFirstPartyAppEnabled"),
         text("label"),
         text("oauthLink"),
-        opaque("trustedIpRanges").many(),
+        text("singleLogoutUrl"),
+        nested("trustedIpRanges", "ExtlClntAppOauthIpRange", ECA_IP_RANGE).many(),
     ];
 }
+
+/// `ExtlClntAppOauthSettings/trustedIpRanges` (`ExtlClntAppOauthIpRange`).
+const ECA_IP_RANGE: &[Field] = &[
+    text("description"),
+    text("endIpAddress").required(),
+    text("startIpAddress").required(),
+];
 
 /// `ExtlClntAppOauthConfigurablePolicies` (`extlClntAppOauthPolicies/<name>.ecaOauthPlcy`,
 /// API 59.0+): who may use the app (admin approval and pre-authorization).
@@ -409,23 +551,59 @@ pub struct ExtlClntAppOauthConfigurablePolicies {
 impl ExtlClntAppOauthConfigurablePolicies {
     pub(crate) const FIELDS: &'static [Field] = &[
         text("fullName"),
-        text("clientCredentialsFlowUser"),
+        text("apexHandler").since(61),
+        text("clientCredentialsFlowUser").since(60),
+        text("commaSeparatedCustomScopes").since(61),
         text("commaSeparatedPermissionSet"),
         text("commaSeparatedProfile"),
+        nested(
+            "customAttributes",
+            "ExtlClntAppOauthPoliciesAttribute",
+            ATTRIBUTE,
+        )
+        .many(),
+        text("executeHandlerAs").since(61),
         text("externalClientApplication").required(),
+        enum_of(
+            "guestJwtSessionTimeoutType",
+            "JWTSessionTimeoutType",
+            JWT_SESSION_TIMEOUT_TYPE,
+        )
+        .since(65),
+        // The reference dates its values (1 to 30 minutes: 61.0, up to 720: 65.0), not the
+        // element; 61.0 is taken as the element's.
+        int("guestJwtTimeout").since(61),
         enum_field!("ipRelaxationPolicyType", IpRelaxationPolicyType),
+        boolean("isClientCredentialsFlowEnabled").since(60),
+        boolean("isGuestCodeCredFlowEnabled").since(61),
+        // "Deprecated" in the reference, still listed (sfdx-hardis sends it for 61.0 to 63.0).
         boolean("isNamedUserJwtEnabled"),
+        boolean("isTokenExchangeFlowEnabled").since(60),
         text("label"),
-        int("namedUserJwtTimeout"),
+        enum_of(
+            "namedUserJwtSessionTimeoutType",
+            "JWTSessionTimeoutType",
+            JWT_SESSION_TIMEOUT_TYPE,
+        )
+        .since(65),
+        // As guestJwtTimeout.
+        int("namedUserJwtTimeout").since(61),
         enum_field!("permittedUsersPolicyType", PermittedUsersPolicyType),
+        // PolicyAction: Block, RaiseSessionLevel.
         text("policyAction"),
         enum_field!("refreshTokenPolicyType", RefreshTokenPolicyType),
         int("refreshTokenValidityPeriod"),
         enum_field!("refreshTokenValidityUnit", RefreshTokenValidityUnit),
         enum_field!("requiredSessionLevel", SessionLevel),
         int("sessionTimeoutInMinutes"),
+        text("singleLogoutUrl"),
+        text("startUrl"),
     ];
 }
+
+/// The values of `JWTSessionTimeoutType` (`guestJwtSessionTimeoutType`,
+/// `namedUserJwtSessionTimeoutType`).
+const JWT_SESSION_TIMEOUT_TYPE: &[&str] = &["UserSession", "Custom"];
 
 /// `ExtlClntAppConfigurablePolicies` (`extlClntAppPolicies/<name>.ecaPlcy`, API 60.0+): the
 /// plugin switches.
@@ -448,13 +626,21 @@ impl ExtlClntAppConfigurablePolicies {
     pub(crate) const FIELDS: &'static [Field] = &[
         text("fullName"),
         text("externalClientApplication").required(),
-        boolean("isEnabled").required(),
-        boolean("isOauthPluginEnabled"),
-        boolean("isPushPluginEnabled"),
-        boolean("isSamlPluginEnabled"),
+        boolean("isCanvasPluginEnabled").since(66),
+        boolean("isEnabled").required().since(60),
+        boolean("isMobilePluginEnabled").since(63),
+        boolean("isNotificationPluginEnabled").since(63),
+        boolean("isOauthPluginEnabled").since(60),
+        boolean("isPushPluginEnabled").since(63),
+        boolean("isSamlPluginEnabled").since(63),
         text("label"),
-        text("startPage"),
-        text("startUrl"),
+        enum_of(
+            "startPage",
+            "ExtlClntAppStartPage",
+            &["Custom", "None", "OAuth"],
+        )
+        .since(63),
+        text("startUrl").since(63),
     ];
 }
 

@@ -6,7 +6,11 @@
 //! known; the second maps the checked text onto the typed struct with serde.
 //!
 //! The schema's sequences are alphabetical after `fullName` (the Metadata API WSDL), so
-//! the struct fields are declared in that order and the serializer writes them so.
+//! the struct fields are declared in that order and the serializer writes them so. An
+//! element out of that order is refused, dropped or read where it is ([`OutOfOrder`]);
+//! when the check drops or moves elements, the text serde reads is rewritten with each
+//! element's children in the schema's order (so a repeated element split across places
+//! reads as one list) and without the dropped ones.
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -89,6 +93,13 @@ pub(crate) const fn opaque(name: &'static str) -> Field {
 }
 
 /// What to do with an element that is known but out of the schema's order.
+///
+/// Whether a real org checks the order of a file deploy is not documented: SOAP calls
+/// validate against the WSDL's sequences, but Salesforce's own samples (the External
+/// Client App types') are not in that order, one third party reports out-of-order ECA
+/// elements dropped silently, and another deployed an out-of-order ECA policies file that
+/// failed for another reason. [`OutOfOrder::Accept`] is the most likely behaviour of a
+/// real org; each mode is the emulator's choice (`docs/emulator.md`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OutOfOrder {
     /// Refuse the file (`Element … invalid at this location`), as schema validation does.
@@ -96,6 +107,12 @@ pub enum OutOfOrder {
     Error,
     /// Drop the element silently, as a third party reports for External Client App files.
     Drop,
+    /// Read the element wherever it appears among its siblings: the file reads as if its
+    /// elements were in the schema's order, and the parts of a repeated element split
+    /// across places read as one list, in file order. A second copy of an element that is
+    /// not repeated is still refused (`Element … invalid at this location`), as are
+    /// unknown elements and elements newer than the deploy's API version.
+    Accept,
 }
 
 /// How component files are read.
@@ -210,23 +227,17 @@ pub(crate) fn read<T: DeserializeOwned>(
             tree.start,
         ));
     }
-    let mut drop = Vec::new();
-    check(root, fields, &tree, src, opts, &mut drop)?;
+    let mut plan = Plan::new();
+    check(root, fields, &tree, src, opts, &mut plan)?;
     let text = std::str::from_utf8(src)
         .map_err(|_| Problem::new("Error parsing file: the file is not UTF-8"))?;
-    let text = if drop.is_empty() {
+    let text = if plan.is_empty() {
         std::borrow::Cow::Borrowed(text)
     } else {
-        drop.sort_unstable();
         let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for (s, e) in drop {
-            if s >= at {
-                out.push_str(text.get(at..s).unwrap_or(""));
-                at = e;
-            }
-        }
-        out.push_str(text.get(at..).unwrap_or(""));
+        out.push_str(text.get(..tree.start).unwrap_or(""));
+        render(text, &tree, &plan, &mut out);
+        out.push_str(text.get(tree.end..).unwrap_or(""));
         std::borrow::Cow::Owned(out)
     };
     quick_xml::de::from_str(&text).map_err(|e| Problem::new(format!("Error parsing file: {e}")))
@@ -360,17 +371,26 @@ fn invalid_here(name: &str, in_type: &str, src: &[u8], at: usize) -> Problem {
     )
 }
 
+/// The children to read of each element whose children are read otherwise than as written
+/// (some dropped or moved): the element's start offset → the indices of its children, in
+/// the order serde is to read them.
+type Plan = std::collections::BTreeMap<usize, Vec<usize>>;
+
 fn check(
     in_type: &'static str,
     fields: &'static [Field],
     node: &Node,
     src: &[u8],
     opts: &ReadOptions,
-    drop: &mut Vec<(usize, usize)>,
+    plan: &mut Plan,
 ) -> std::result::Result<(), Problem> {
+    // The furthest schema position reached so far.
     let mut last: Option<usize> = None;
     let mut seen = vec![false; fields.len()];
-    for child in &node.children {
+    // (schema position, child index) of each child kept.
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(node.children.len());
+    let mut rearranged = false;
+    for (c, child) in node.children.iter().enumerate() {
         let found = fields.iter().position(|f| f.name == child.name);
         let Some(i) = found else {
             return Err(invalid_here(&child.name, in_type, src, child.start));
@@ -386,14 +406,24 @@ fn check(
                     return Err(invalid_here(&child.name, in_type, src, child.start));
                 }
                 OutOfOrder::Drop => {
-                    drop.push((child.start, child.end));
+                    rearranged = true;
                     continue;
                 }
+                OutOfOrder::Accept if seen[i] && !f.many => {
+                    return Err(invalid_here(&child.name, in_type, src, child.start));
+                }
+                OutOfOrder::Accept => rearranged = true,
             }
         }
-        last = Some(i);
+        last = Some(last.map_or(i, |l| l.max(i)));
         seen[i] = true;
-        check_value(f, child, src, opts, drop)?;
+        kept.push((i, c));
+        check_value(f, child, src, opts, plan)?;
+    }
+    if rearranged {
+        // Stable: the parts of a repeated element keep their file order.
+        kept.sort_by_key(|&(i, _)| i);
+        plan.insert(node.start, kept.into_iter().map(|(_, c)| c).collect());
     }
     for (f, s) in fields.iter().zip(&seen) {
         if f.required && !s && opts.api_version.is_none_or(|v| f.since <= v) {
@@ -407,18 +437,48 @@ fn check(
     Ok(())
 }
 
+/// Append `node` as serde is to read it: as written, except that the elements `plan`
+/// names have their children in the planned order (whitespace between them).
+fn render(text: &str, node: &Node, plan: &Plan, out: &mut String) {
+    let (Some(first), Some(last)) = (node.children.first(), node.children.last()) else {
+        out.push_str(text.get(node.start..node.end).unwrap_or(""));
+        return;
+    };
+    out.push_str(text.get(node.start..first.start).unwrap_or(""));
+    match plan.get(&node.start) {
+        Some(order) => {
+            for &c in order {
+                if let Some(child) = node.children.get(c) {
+                    out.push('\n');
+                    render(text, child, plan, out);
+                }
+            }
+            out.push('\n');
+        }
+        None => {
+            for (k, child) in node.children.iter().enumerate() {
+                render(text, child, plan, out);
+                if let Some(next) = node.children.get(k + 1) {
+                    out.push_str(text.get(child.end..next.start).unwrap_or(""));
+                }
+            }
+        }
+    }
+    out.push_str(text.get(last.end..node.end).unwrap_or(""));
+}
+
 fn check_value(
     f: &Field,
     node: &Node,
     src: &[u8],
     opts: &ReadOptions,
-    drop: &mut Vec<(usize, usize)>,
+    plan: &mut Plan,
 ) -> std::result::Result<(), Problem> {
     let value = node.text.trim();
     let not_valid = |what: String| Problem::at(what, src, node.start);
     match f.kind {
         Kind::Opaque => Ok(()),
-        Kind::Nested(t, fields) => check(t, fields, node, src, opts, drop),
+        Kind::Nested(t, fields) => check(t, fields, node, src, opts, plan),
         _ if !node.children.is_empty() => Err(invalid_here(
             &node.children[0].name,
             f.name,

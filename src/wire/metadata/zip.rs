@@ -99,6 +99,30 @@ impl DeployPackage {
         Ok(())
     }
 
+    /// Add component `full_name` of type `kind` as an element tree (a component read from
+    /// the org and edited): written as its type's file, `fullName` left out.
+    pub fn add_element(
+        &mut self,
+        kind: MetadataType,
+        full_name: &str,
+        element: &super::Element,
+    ) -> Result<()> {
+        check_full_name(full_name)
+            .map_err(|p| Error::invalid(crate::error::Input::MetadataComponentName, p.message))?;
+        let path = kind.path(full_name);
+        if self.files.iter().any(|(p, _)| *p == path) {
+            return Err(Error::invalid(
+                crate::error::Input::MetadataComponentName,
+                format!("{kind} `{full_name}` is added twice"),
+            ));
+        }
+        let mut el = element.renamed(kind.name());
+        el.children.retain(|c| c.name != "fullName");
+        self.files.push((path, el.to_file()));
+        self.package.add(kind, full_name);
+        Ok(())
+    }
+
     /// The manifest so far.
     pub fn package(&self) -> &Package {
         &self.package
