@@ -291,7 +291,9 @@ pub enum LoginHostEca {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 enum OrderFile {
+    /// Read wherever they appear (Salesforce's own samples are out of order).
     #[default]
+    Accept,
     Error,
     Drop,
 }

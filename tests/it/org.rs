@@ -535,7 +535,7 @@ fn deploys_follow_the_org_rules() {
         ("EcaOneKey0123", "The consumer key is already taken."),
         (
             "short",
-            "The consumer key must be alphanumeric, can't contain special characters or spaces, and must be between 8 and 256 characters.",
+            "The consumer key must be between 8 and 256 printable ASCII characters, without spaces.",
         ),
     ] {
         let mut p = DeployPackage::new(62);

@@ -701,6 +701,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         propagation_seconds: e.propagation_seconds.unwrap_or(DEFAULT_PROPAGATION_SECONDS),
         deploy_millis,
         out_of_order: match e.out_of_order_elements.unwrap_or_default() {
+            OrderFile::Accept => OutOfOrder::Accept,
             OrderFile::Error => OutOfOrder::Error,
             OrderFile::Drop => OutOfOrder::Drop,
         },

@@ -36,6 +36,7 @@ use crate::jwt::Verifier;
 use crate::wire::metadata::eca::{default_oauth_policy_name, default_plugin_policy_name};
 use crate::wire::metadata::{
     Component, Element, MetadataType, OutOfOrder, Problem, ReadOptions, check_consumer_key,
+    check_eca_consumer_key,
 };
 
 /// What every component of one deploy is applied with.
@@ -118,9 +119,14 @@ fn new_consumer_key() -> Result<String, Problem> {
     Ok(key)
 }
 
-/// Check a consumer key chosen at creation: format, then global uniqueness.
-fn chosen_key(cfg: &Config, key: &str) -> Result<String, Problem> {
-    check_consumer_key(key)?;
+/// Check a consumer key chosen at creation: format (a connected app's rule, or for an
+/// External Client App the looser one no source contradicts), then global uniqueness.
+fn chosen_key(cfg: &Config, key: &str, eca: bool) -> Result<String, Problem> {
+    if eca {
+        check_eca_consumer_key(key)?;
+    } else {
+        check_consumer_key(key)?;
+    }
     let taken = cfg.apps.iter().any(|a| {
         let mut v = Some(a);
         while let Some(x) = v {
@@ -391,7 +397,7 @@ pub(super) fn connected_app(
                 ));
             }
             match given {
-                Some(k) => chosen_key(cfg, k)?,
+                Some(k) => chosen_key(cfg, k, false)?,
                 None => new_consumer_key()?,
             }
         }
@@ -672,7 +678,7 @@ pub(super) fn part(
                 .filter(|k| !k.is_empty());
             let key = match &existing {
                 None => match given {
-                    Some(k) => chosen_key(cfg, k)?,
+                    Some(k) => chosen_key(cfg, k, true)?,
                     None => new_consumer_key()?,
                 },
                 Some(_) => {
