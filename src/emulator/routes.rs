@@ -136,7 +136,9 @@ fn token_request<'a>(req: &'a Parts, bytes: &'a [u8]) -> TokenRequest<'a> {
 
 async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
     if let Some(v) = path.strip_prefix(SOAP_PATH_PREFIX) {
-        if data::version_of(&format!("v{}", v.trim_end_matches('/'))).is_none() {
+        // `NN.0`, or the `metadataServerUrl` form a SOAP login hands out, `NN.0/<org id>`.
+        let version = v.split('/').next().unwrap_or(v);
+        if data::version_of(&format!("v{version}")).is_none() {
             return response::not_found();
         }
         if req.method != Method::POST {
