@@ -43,8 +43,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use config::{
-    App, Config, DEFAULT_ORG_ID, KeyChange, PermissionSetRecord, PermittedUsers, Profile,
-    STANDARD_USER, SYSTEM_ADMINISTRATOR, UrlStyle, User, id18, id18_suffix,
+    App, Config, DEFAULT_ORG_ID, DEFAULT_PROPAGATION_SECONDS, EcaKeyOnUpdate, GeneratedPolicies,
+    LoginHostEca, OmittedCertificate, Permission, PermissionSetRecord, Permissions, PermittedUsers,
+    Profile, STANDARD_USER, SYSTEM_ADMINISTRATOR, UrlStyle, User, id18, id18_suffix,
 };
 pub use handlers::grant::{Endpoint, Refusal, validate, validate_with};
 pub use memory::InMemory;
@@ -79,6 +80,11 @@ pub struct ServerOptions {
     /// The host the base URL names (`localhost` for `--listen localhost:PORT`); `None`
     /// shows the bound address.
     pub shown_host: Option<String>,
+    /// Also play the login host (login.salesforce.com, or test.salesforce.com for a
+    /// sandbox) on this address: its token endpoint only (connected apps as on the org's
+    /// own, External Client Apps refused unless `eca_at_login_host = "accept"`), 404 for
+    /// everything else. Same scheme as the main listener.
+    pub login_listen: Option<SocketAddr>,
 }
 
 impl Default for ServerOptions {
@@ -92,6 +98,7 @@ impl Default for ServerOptions {
             stop_on_signals: false,
             state_file: None,
             shown_host: None,
+            login_listen: None,
         }
     }
 }
@@ -99,6 +106,7 @@ impl Default for ServerOptions {
 /// A running emulator. Dropping it stops the server.
 pub struct Running {
     base_url: String,
+    login_url: Option<String>,
     shared: Arc<state::Shared>,
     local_addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
@@ -134,6 +142,12 @@ impl Running {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The login host's URL (`http://127.0.0.1:PORT`), when it plays one
+    /// ([`ServerOptions::login_listen`]).
+    pub fn login_url(&self) -> Option<&str> {
+        self.login_url.as_deref()
     }
 
     /// A session (an access token) for `username`, as if the user had logged in to the org
@@ -214,20 +228,32 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         .enable_io()
         .enable_time()
         .build()?;
-    let listener = {
+    let (listener, login_listener) = {
         let _in_runtime = runtime.enter();
-        server::listen(opts.listen, &opts.limits)?
+        let main = server::listen(opts.listen, &opts.limits)?;
+        let login = match opts.login_listen {
+            Some(addr) => Some(server::listen(addr, &opts.limits)?),
+            None => None,
+        };
+        (main, login)
     };
     let local_addr = listener.local_addr()?;
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
-    let shown_ip = match local_addr.ip() {
-        _ if opts.shown_host.is_some() => opts.shown_host.clone().unwrap_or_default(),
-        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
-        ip if ip.is_unspecified() => "[::1]".to_owned(),
-        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-        ip => ip.to_string(),
+    let url_of = |addr: SocketAddr, shown_host: Option<&String>| {
+        let shown_ip = match addr.ip() {
+            _ if shown_host.is_some() => shown_host.cloned().unwrap_or_default(),
+            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+            ip if ip.is_unspecified() => "[::1]".to_owned(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            ip => ip.to_string(),
+        };
+        format!("{scheme}://{shown_ip}:{}", addr.port())
     };
-    let base_url = format!("{scheme}://{shown_ip}:{}", local_addr.port());
+    let base_url = url_of(local_addr, opts.shown_host.as_ref());
+    let login_url = match &login_listener {
+        Some(l) => Some(url_of(l.local_addr()?, None)),
+        None => None,
+    };
     let tls = match &opts.tls {
         Some(id) => Some(server::tls_acceptor(id)?),
         None => None,
@@ -242,13 +268,17 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
         }
         _ => config,
     };
-    let shared = Arc::new(state::Shared::new(
+    let mut shared = state::Shared::new(
         config,
         base_url.clone(),
         opts.limits.clone(),
         opts.log,
         opts.state_file.clone(),
-    )?);
+    )?;
+    if let Some(u) = &login_url {
+        shared = shared.with_login_host(u);
+    }
+    let shared = Arc::new(shared);
     let kept = Arc::clone(&shared);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop_on_signals = opts.stop_on_signals;
@@ -260,13 +290,26 @@ pub fn start(config: Config, opts: ServerOptions) -> Result<Running> {
                 if stop_on_signals {
                     tokio::spawn(wait_for_signal(signal_tx));
                 }
-                server::serve(listener, tls, shared, stop_rx).await;
+                let login = login_listener.map(|l| {
+                    tokio::spawn(server::serve(
+                        l,
+                        tls.clone(),
+                        shared.clone(),
+                        stop_rx.clone(),
+                        server::Listener::Login,
+                    ))
+                });
+                server::serve(listener, tls, shared, stop_rx, server::Listener::Org).await;
+                if let Some(l) = login {
+                    let _ = l.await;
+                }
             });
             runtime.shutdown_timeout(Duration::from_millis(500));
         })
         .map_err(Error::Io)?;
     Ok(Running {
         base_url,
+        login_url,
         shared: kept,
         local_addr,
         stop: stop_tx,

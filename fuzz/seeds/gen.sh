@@ -61,6 +61,9 @@ req data 'GET //services//data/ HTTP/1.1\r\nHost: x\r\n\r\nGET /services/data/v6
 req query 'GET /services/data/v60.0/query?q=SELECT+Name+FROM+Organization HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer @TOKEN@\r\n\r\nGET /services/data/latest/sobjects/User/005EMULATOR0001 HTTP/1.1\r\nAuthorization: Bearer @TOKEN@\r\n\r\n'
 req bad-token 'GET /services/data/v66.0/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer 00DEMULATOR0001!AAAA\r\n\r\n'
 req root 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+soap='<?xml version="1.0"?><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Header><SessionHeader><sessionId>@TOKEN@</sessionId></SessionHeader></e:Header><e:Body><readMetadata><type>ExtlClntAppGlobalOauthSettings</type><fullNames>eca_glbloauth</fullNames></readMetadata></e:Body></e:Envelope>'
+req soap-read 'POST /services/Soap/m/66.0 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: ""\r\nContent-Length: %d\r\n\r\n%s' "${#soap}" "$soap"
+req delete 'DELETE /services/data/v66.0/sobjects/PermissionSetAssignment/0PaP00000000001KAA HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer @TOKEN@\r\n\r\n'
 req garbage 'GARBAGE\r\n\r\n'
 req http10 'GET /services/data HTTP/1.0\r\n\r\n'
 

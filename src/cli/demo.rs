@@ -62,6 +62,7 @@ name = "certmint demo"
 
 [emulator]
 deploy_millis = 200
+propagation_seconds = 2
 
 [[apps]]
 name = "demo_admin_console"

@@ -21,20 +21,23 @@ EXAMPLES:
   $ certmint emulate --config org.toml --state org-state.toml
   $ certmint emulate --config org.toml
   $ certmint emulate --config org.toml --tls-cert tls.crt --tls-key tls.key
+  $ certmint emulate --config org.toml --login-listen 127.0.0.1:0
   $ certmint mint --key server.key --client-id KEY -u alice@example.com \\
       --login-url http://127.0.0.1:7357
 
 ROUTES:
 The first line on stdout is the base URL (e.g. http://127.0.0.1:7357), so scripts can read
-it: `url=$(certmint emulate ... | head -n1)`. Then it serves until Ctrl-C or SIGTERM:
+it: `url=$(certmint emulate ... | head -n1)`; with --login-listen the second line is the
+login host's URL. Then it serves until Ctrl-C or SIGTERM:
   POST /services/oauth2/token        the JWT bearer grant, checked as Salesforce
   GET  /id/ORG/USER                  identity URL (Bearer token)
   GET  /services/oauth2/userinfo     OpenID Connect UserInfo
   GET  /services/data/               API versions (no auth)
   GET  /services/data/vNN.0/...      with a token: query (SOQL), tooling/query,
                                      sobjects (describe, PermissionSet and
-                                     PermissionSetAssignment creates), limits,
-                                     metadata/deployRequest (deploys)
+                                     PermissionSetAssignment creates, deletes),
+                                     limits, metadata/deployRequest (deploys)
+  POST /services/Soap/m/NN.0         Metadata API readMetadata and listMetadata
   GET  /services/oauth2/singleaccess frontdoor URL
   POST /services/oauth2/revoke       logout
 Errors are Salesforce's exact JSON. One line per request goes to stderr
@@ -48,7 +51,9 @@ Domain; see docs/emulator.md. The certificate's validity dates are not checked, 
 Salesforce.
 
 It binds 127.0.0.1 unless --listen says otherwise, and warns when it is reachable from
-other machines.
+other machines. --login-listen also plays the login host (login.salesforce.com) on a
+second address: its token endpoint only, where External Client Apps are not found, as
+users report from the real one.
 
 EXIT CODES:
   0  stopped by Ctrl-C or SIGTERM
@@ -83,6 +88,10 @@ pub(crate) struct EmulateArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7357")]
     pub listen: String,
+    /// Also play the login host (login.salesforce.com) on this address: the token
+    /// endpoint only; its URL is the second line on stdout.
+    #[arg(long, value_name = "ADDR")]
+    pub login_listen: Option<String>,
     /// Serve HTTPS with this certificate (PEM, leaf first; may hold the chain).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -175,7 +184,11 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
     if let Some(s) = args.clock_skew {
         config.clock_skew = s;
     }
-    let listen = resolve_listen(&args.listen)?;
+    let listen = resolve_listen(&args.listen, "--listen")?;
+    let login_listen = match &args.login_listen {
+        Some(l) => Some(resolve_listen(l, "--login-listen")?),
+        None => None,
+    };
     // Print the base URL under the host the user asked for (`localhost`, `[::1]`).
     let shown_host = args
         .listen
@@ -198,6 +211,7 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
             stop_on_signals: true,
             state_file: args.state.clone(),
             shown_host,
+            login_listen,
         },
     )
     .map_err(|e| start_error(&args, e))?;
@@ -217,11 +231,22 @@ pub(super) fn run(ctx: &mut Ctx, args: EmulateArgs) -> CliResult<()> {
     {
         return Err(e);
     }
+    if let Some(login) = running.login_url()
+        && let Err(e) = outln!("{login}")
+        && !e.is_stdout_closed()
+    {
+        return Err(e);
+    }
     ctx.say(format!("certmint emulator at {}", running.base_url()));
     ctx.say(format!(
         "  token endpoint: POST {}/services/oauth2/token",
         running.base_url()
     ));
+    if let Some(login) = running.login_url() {
+        ctx.say(format!(
+            "  login host (token endpoint only): POST {login}/services/oauth2/token"
+        ));
+    }
     for line in summary {
         ctx.say(format!("  {line}"));
     }
@@ -263,9 +288,9 @@ fn summary(c: &Config) -> Vec<String> {
     v
 }
 
-fn resolve_listen(s: &str) -> CliResult<SocketAddr> {
+fn resolve_listen(s: &str, flag: &str) -> CliResult<SocketAddr> {
     let bad = || {
-        CliError::new(format!("invalid --listen `{}`", escape(s)))
+        CliError::new(format!("invalid {flag} `{}`", escape(s)))
             .hint("give HOST:PORT, e.g. 127.0.0.1:7357 or 127.0.0.1:0")
     };
     s.to_socket_addrs()

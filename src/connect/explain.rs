@@ -111,6 +111,10 @@ pub const FIXES: &[Known] = &[
         "check the profile given with --profile: Setup > Profiles shows the exact names (System Administrator, not Admin)",
     ),
     emulator(
+        "must be assigned to the deploying user first",
+        "the org lets an External Client App's policies name only a permission set the deploying admin holds: certmint assigns it to the admin for one more deploy when it sees this; if it still fails, assign the permission set to the admin in Setup and run the command again",
+    ),
+    emulator(
         "no PermissionSet named",
         "the permission set must exist before the deploy that names it (certmint creates and assigns it first): check its API name in Setup > Permission Sets, or leave --permission-set out",
     ),
@@ -155,7 +159,7 @@ pub const FIXES: &[Known] = &[
         "pre-authorized profiles and permission sets need \"Admin approved users are pre-authorized\": certmint sets it; if the file was edited, restore it",
     ),
     emulator(
-        "consumer key cannot change",
+        "can only be set when its global OAuth settings are created",
         "the External Client App exists and keeps the consumer key it was created with: certmint sends none to an app it finds; if it could not find it, let the admin read the app's metadata, or give the app's own key with --client-id",
     ),
     emulator(

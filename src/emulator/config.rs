@@ -12,9 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Input;
 use crate::jwt::Verifier;
+
 use crate::wire::metadata::OutOfOrder;
 use crate::wire::oauth::{PRODUCTION, SANDBOX};
 use crate::{Error, Result};
+pub use permissions::{Permission, Permissions};
+pub(crate) use stored::AppMeta;
 
 /// The org id used when none is configured (15 characters; obviously not a real org).
 pub const DEFAULT_ORG_ID: &str = "00DEMULATOR0001";
@@ -98,6 +101,10 @@ pub struct App {
     pub installed: bool,
     /// Scopes granted, space separated.
     pub scopes: String,
+    /// What the org keeps of the app's metadata (the files last deployed, or synthesized
+    /// from the configuration); `None` on a previous version kept while a change
+    /// propagates.
+    pub(crate) meta: Option<AppMeta>,
 }
 
 /// A user of the org.
@@ -155,8 +162,25 @@ pub struct Config {
     pub deploy_millis: u64,
     /// Out-of-order elements in deployed files.
     pub out_of_order: OutOfOrder,
-    /// What a redeployed External Client App with a different consumer key gets.
-    pub eca_consumer_key_change: KeyChange,
+    /// What a global OAuth settings file with a `consumerKey` gets when the External Client
+    /// App already has its global OAuth settings.
+    pub eca_consumer_key_on_update: EcaKeyOnUpdate,
+    /// When Salesforce generates an External Client App's OAuth and plugin policies.
+    pub generated_policies: GeneratedPolicies,
+    /// What a connected app redeployed without `oauthConfig/certificate` gets.
+    pub omitted_certificate: OmittedCertificate,
+    /// A deploy may reference (ConnectedApp `permissionSetName`, ECA policy
+    /// `commaSeparatedPermissionSet`) only permission sets the org had before it started.
+    pub permission_sets_must_preexist: bool,
+    /// An ECA OAuth policy deploy may reference only permission sets assigned to the
+    /// deploying user.
+    pub permission_sets_assigned_to_deployer: bool,
+    /// What the login host (`ServerOptions::login_listen`) does with an ECA's token
+    /// request.
+    pub eca_at_login_host: LoginHostEca,
+    /// `readMetadata` of ECA global OAuth settings includes `consumerKey` (the user holds
+    /// "View External Client Apps Consumer Secrets in Metadata").
+    pub consumer_key_readable: bool,
     /// Also accept the My Domain URL (and the emulator's own base URL) as `aud`.
     pub accept_my_domain_audience: bool,
     /// Seconds an `exp` may lie in the past (default 0).
@@ -192,9 +216,12 @@ pub struct Profile {
     pub id: String,
     /// Its name, e.g. `System Administrator`.
     pub name: String,
+    /// Its user permissions (all for System Administrator, none for Standard User), also
+    /// those of the permission set it owns.
+    pub permissions: Permissions,
 }
 
-/// A permission set.
+/// A permission set of the org's own (not owned by a profile, no namespace).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PermissionSetRecord {
     /// 18-character id (`0PS…`).
@@ -203,26 +230,70 @@ pub struct PermissionSetRecord {
     pub name: String,
     /// Label.
     pub label: String,
-    /// Grants Modify All Data or Modify Metadata (may deploy).
-    pub modify_metadata: bool,
+    /// Its user permissions.
+    pub permissions: Permissions,
 }
 
-/// What a redeployed External Client App whose consumer key differs gets (a third party
-/// reports the deploy succeeds and the old key stays; unverified).
+/// What a global OAuth settings file with a `consumerKey` gets when its External Client
+/// App already has global OAuth settings (the key is "set at creation"; sfdx-hardis
+/// reports redeployed credentials refused, a third party that a changed key is ignored).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum KeyChange {
-    /// The deploy succeeds and the key stays as it was.
+pub enum EcaKeyOnUpdate {
+    /// Any `consumerKey` fails the component (the emulator's wording).
     #[default]
+    Refuse,
+    /// Only a different key fails it; the same key is accepted.
+    RefuseDifferent,
+    /// The key is ignored and the old one kept.
     Ignore,
-    /// The component fails with `You cannot provide a Consumer Key`.
-    Error,
+}
+
+/// When Salesforce generates an External Client App's OAuth policies
+/// (`<OAuth settings>_defaultPolicy`) and plugin policies (`<app>_defaultPolicy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratedPolicies {
+    /// As soon as the header (plugin policies) or the OAuth settings (OAuth policies) are
+    /// created within the deploy: a policy of another name in the same deploy collides
+    /// (sfdx-hardis's reading: it deploys the generated names).
+    #[default]
+    AtCreation,
+    /// At the end of the deploy, for the apps it left without one: a policy of another
+    /// name at creation is accepted (the RLM repository's live reading).
+    AfterDeploy,
+}
+
+/// What a connected app redeployed without `oauthConfig/certificate` gets (undocumented;
+/// the audit's §6 item 5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OmittedCertificate {
+    /// The certificate is removed (the deploy is declarative), so the JWT flow stops.
+    #[default]
+    Clears,
+    /// The uploaded certificate stays.
+    Keeps,
+}
+
+/// What the login host does with an External Client App's token request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginHostEca {
+    /// `app_not_found` / `External client app is not installed in this org` (as users
+    /// report from login.salesforce.com and test.salesforce.com).
+    #[default]
+    Refuse,
+    /// Served as on the org's own endpoint.
+    Accept,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 enum OrderFile {
+    /// Read wherever they appear (Salesforce's own samples are out of order).
     #[default]
+    Accept,
     Error,
     Drop,
 }
@@ -303,17 +374,29 @@ impl Config {
             })
     }
 
-    /// Whether user `u` may deploy metadata: the System Administrator profile, or a
-    /// permission set that grants Modify All Data or Modify Metadata.
-    pub fn may_deploy(&self, u: &User) -> bool {
-        self.profiles
+    /// The user permissions of user `u`: their profile's and their assigned permission
+    /// sets' together.
+    pub fn user_permissions(&self, u: &User) -> Permissions {
+        let profile = self
+            .profiles
             .get(u.profile)
-            .is_some_and(|p| p.name == SYSTEM_ADMINISTRATOR)
-            || u.permission_sets.iter().any(|&ps| {
-                self.permission_sets
-                    .get(ps)
-                    .is_some_and(|p| p.modify_metadata)
-            })
+            .map_or(Permissions::NONE, |p| p.permissions);
+        u.permission_sets.iter().fold(profile, |acc, &ps| {
+            self.permission_sets
+                .get(ps)
+                .map_or(acc, |p| acc.union(p.permissions))
+        })
+    }
+
+    /// Whether user `u` may deploy metadata: Modify All Data or Modify Metadata, through
+    /// their profile or an assigned permission set.
+    pub fn may_deploy(&self, u: &User) -> bool {
+        self.user_permissions(u).may_deploy()
+    }
+
+    /// Whether user `u` holds permission `p`.
+    pub fn may(&self, u: &User, p: Permission) -> bool {
+        self.user_permissions(u).has(p)
     }
 
     /// Find a user by username (case-insensitive).
@@ -332,6 +415,9 @@ impl Config {
 }
 
 mod file;
+pub use file::DEFAULT_PROPAGATION_SECONDS;
+pub(crate) mod permissions;
+pub(crate) mod stored;
 
 /// The `n`th emulator record id with a key prefix (`0PS`, `00e`, `0H4`, …), 18 characters:
 /// `<prefix>EMULATOR<n:04>` then the case-safe suffix.

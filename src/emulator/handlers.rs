@@ -9,6 +9,7 @@ pub(super) mod deploy;
 pub(super) mod grant;
 pub(super) mod identity;
 mod objects;
+pub(super) mod soap;
 
 use hyper::body::Bytes;
 use hyper::header;

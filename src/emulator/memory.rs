@@ -92,7 +92,14 @@ impl InMemory {
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let served = tokio::spawn(async move {
                 let io = server::WriteTimeout::new(server, shared.limits.write_timeout);
-                server::serve_conn(&builder, TokioIo::new(io), shared, stop_rx).await;
+                server::serve_conn(
+                    &builder,
+                    TokioIo::new(io),
+                    shared,
+                    stop_rx,
+                    server::Listener::Org,
+                )
+                .await;
             });
             let (mut rd, mut wr) = tokio::io::split(client);
             let writer = async move {

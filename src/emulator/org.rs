@@ -8,12 +8,17 @@
 //! [`MAX_PERMISSION_SETS`] permission sets, [`MAX_ASSIGNMENTS`] assignments and the last
 //! [`MAX_DEPLOYS`] deploys; an app keeps one previous version while a change propagates.
 
+mod apply;
 pub(crate) mod deploy;
+mod destroy;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use super::config::{Config, PermissionSetRecord, record_id};
+use super::config::stored::serial_of;
+use super::config::{Config, Permission, PermissionSetRecord, Permissions};
 use crate::wire::rest::RestError;
 
 pub use super::config::{MAX_APPS, MAX_ASSIGNMENTS, MAX_PERMISSION_SETS, MAX_PROFILES, MAX_USERS};
@@ -71,6 +76,7 @@ impl Org {
         &mut self,
         name: &str,
         label: Option<&str>,
+        permissions: Permissions,
     ) -> Result<String, RestError> {
         if let Err(p) = crate::wire::metadata::check_full_name(name) {
             return Err(RestError::new("INVALID_FIELD", p.message));
@@ -92,15 +98,69 @@ impl Org {
         if self.cfg.permission_sets.len() >= MAX_PERMISSION_SETS {
             return Err(limit_exceeded("permission sets", MAX_PERMISSION_SETS));
         }
-        let id = record_id("0PS", self.cfg.permission_sets.len() + 1)
-            .map_err(|e| RestError::new("UNKNOWN_EXCEPTION", e.to_string()))?;
+        let id = apply::next_id(&self.cfg, "0PS")
+            .map_err(|p| RestError::new("UNKNOWN_EXCEPTION", p.message))?;
         self.cfg.permission_sets.push(PermissionSetRecord {
             id: id.clone(),
             name: name.to_owned(),
             label: label.unwrap_or(name).to_owned(),
-            modify_metadata: false,
+            permissions,
         });
         Ok(id)
+    }
+
+    /// Whether user `user` (index) holds permission `p`; else `INSUFFICIENT_ACCESS_OR_READONLY`
+    /// in Salesforce's REST shape.
+    pub(crate) fn require(&self, user: usize, p: Permission) -> Result<(), RestError> {
+        if self.cfg.users.get(user).is_some_and(|u| self.cfg.may(u, p)) {
+            return Ok(());
+        }
+        let mut e = RestError::new(
+            "INSUFFICIENT_ACCESS_OR_READONLY",
+            "insufficient access rights on object id",
+        );
+        e.fields = Some(Vec::new());
+        Err(e)
+    }
+
+    /// `DELETE sobjects/PermissionSet/<id>`: refused for a profile's own, while assigned,
+    /// or while an app pre-authorizes it (`DELETE_FAILED`, the emulator's wording).
+    pub(crate) fn delete_permission_set(&mut self, id: &str) -> Result<(), RestError> {
+        if profile_permission_set(&self.cfg, id).is_some() {
+            return Err(RestError::new(
+                "DELETE_FAILED",
+                "a permission set owned by a profile cannot be deleted",
+            ));
+        }
+        let Some(ix) = self
+            .cfg
+            .permission_sets
+            .iter()
+            .position(|p| same_id(&p.id, id))
+        else {
+            return Err(not_found());
+        };
+        if let Some(why) = destroy::permission_set_in_use(&self.cfg, ix) {
+            return Err(RestError::new("DELETE_FAILED", why));
+        }
+        destroy::remove_permission_set(&mut self.cfg, ix);
+        Ok(())
+    }
+
+    /// `DELETE sobjects/PermissionSetAssignment/<id>`: refused for the assignment of a
+    /// user's profile's own permission set (the emulator's wording).
+    pub(crate) fn delete_assignment(&mut self, id: &str) -> Result<(), RestError> {
+        match parse_assignment_id(&self.cfg, id) {
+            Some(AssignmentRef::Profile) => Err(RestError::new(
+                "DELETE_FAILED",
+                "the assignment of a profile's permission set cannot be deleted",
+            )),
+            Some(AssignmentRef::Set { ps, user }) => {
+                self.cfg.users[user].permission_sets.retain(|&i| i != ps);
+                Ok(())
+            }
+            None => Err(not_found()),
+        }
     }
 
     /// `POST sobjects/PermissionSetAssignment`: assign permission set `ps` (id) to user
@@ -110,7 +170,7 @@ impl Org {
             .cfg
             .permission_sets
             .iter()
-            .position(|p| p.id == ps || (ps.len() == 15 && p.id.starts_with(ps)))
+            .position(|p| same_id(&p.id, ps))
         else {
             return Err(RestError::new(
                 "INVALID_CROSS_REFERENCE_KEY",
@@ -136,15 +196,76 @@ impl Org {
             ));
         }
         self.cfg.users[ui].permission_sets.push(psi);
-        assignment_id(psi, ui).map_err(|e| RestError::new("UNKNOWN_EXCEPTION", e.to_string()))
+        assignment_id(&self.cfg.permission_sets[psi], ui)
+            .map_err(|e| RestError::new("UNKNOWN_EXCEPTION", e.to_string()))
     }
 }
 
-/// The id of the assignment of permission set `ps` to user `user` (indexes): stable, so
-/// nothing per assignment needs storing.
-pub(crate) fn assignment_id(ps: usize, user: usize) -> crate::Result<String> {
-    let id15 = format!("0Pa{:06}{:06}", ps % 1_000_000, user % 1_000_000);
+/// A 15- or 18-character id naming the record with 18-character id `id18`.
+pub(crate) fn same_id(id18: &str, id: &str) -> bool {
+    id18 == id || (id.len() == 15 && id18.starts_with(id))
+}
+
+/// 404 `NOT_FOUND`, Salesforce's answer for a record id it does not have.
+fn not_found() -> RestError {
+    RestError::new("NOT_FOUND", "The requested resource does not exist")
+}
+
+/// The id of the assignment of permission set `ps` to user `user` (index): stable (from
+/// the permission set's serial number), so nothing per assignment needs storing.
+pub(crate) fn assignment_id(ps: &PermissionSetRecord, user: usize) -> crate::Result<String> {
+    let serial = serial_of(&ps.id).unwrap_or(0);
+    let id15 = format!("0Pa{:06}{:06}", serial % 1_000_000, user % 1_000_000);
     super::config::id18(&id15, "0Pa", crate::error::Input::AssignmentId)
+}
+
+/// The id of the assignment of user `user`'s profile's own permission set (profile index
+/// `profile`): `0PaP…`.
+pub(crate) fn profile_assignment_id(profile: usize, user: usize) -> crate::Result<String> {
+    let id15 = format!("0PaP{:05}{:06}", profile % 100_000, user % 1_000_000);
+    super::config::id18(&id15, "0Pa", crate::error::Input::AssignmentId)
+}
+
+/// The id of profile `profile`'s own permission set (index): `0PSPRF…` (a real org gives
+/// every profile one; its id is assumed).
+pub(crate) fn profile_permission_set_id(profile: usize) -> crate::Result<String> {
+    let id15 = format!("0PSPRF{:09}", profile + 1);
+    super::config::id18(&id15, "0PS", crate::error::Input::PermissionSet)
+}
+
+/// The profile (index) owning the permission set with id `id`.
+pub(crate) fn profile_permission_set(cfg: &Config, id: &str) -> Option<usize> {
+    (0..cfg.profiles.len())
+        .find(|&i| profile_permission_set_id(i).is_ok_and(|own| same_id(&own, id)))
+}
+
+/// What an assignment id names.
+enum AssignmentRef {
+    /// A user's profile's permission set (indexes).
+    Profile,
+    /// Permission set `ps` assigned to user `user` (indexes).
+    Set { ps: usize, user: usize },
+}
+
+fn parse_assignment_id(cfg: &Config, id: &str) -> Option<AssignmentRef> {
+    let body = id.get(3..15)?;
+    if let Some(rest) = body.strip_prefix('P') {
+        let profile: usize = rest.get(..5)?.parse().ok()?;
+        let user: usize = rest.get(5..)?.parse().ok()?;
+        let u = cfg.users.get(user)?;
+        let own = profile_assignment_id(profile, user).ok()?;
+        return (u.profile == profile && same_id(&own, id)).then_some(AssignmentRef::Profile);
+    }
+    let serial: usize = body.get(..6)?.parse().ok()?;
+    let user: usize = body.get(6..)?.parse().ok()?;
+    let u = cfg.users.get(user)?;
+    let ps = u.permission_sets.iter().copied().find(|&ps| {
+        cfg.permission_sets
+            .get(ps)
+            .is_some_and(|p| serial_of(&p.id).map(|n| n % 1_000_000) == Some(serial))
+    })?;
+    let own = assignment_id(&cfg.permission_sets[ps], user).ok()?;
+    same_id(&own, id).then_some(AssignmentRef::Set { ps, user })
 }
 
 /// `LIMIT_EXCEEDED` in Salesforce's REST error shape (`message`, `errorCode`, `fields`).

@@ -67,6 +67,33 @@ pub(super) fn rest_error(status: StatusCode, e: RestError) -> Reply {
     (json(status, e.list()), note)
 }
 
+/// 204 without a body (a REST delete).
+pub(super) fn no_content() -> Reply {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    (r, Cow::Borrowed(""))
+}
+
+/// A SOAP answer (`text/xml`): 200, or 500 for a fault (logged as its code).
+pub(super) fn soap(body: String, fault: Option<&str>) -> Reply {
+    let status = if fault.is_some() {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    };
+    (
+        respond(status, SOAP_CONTENT_TYPE, body),
+        fault.map_or(Cow::Borrowed(""), |f| Cow::Owned(f.to_owned())),
+    )
+}
+
+/// The content type of a SOAP answer, as Salesforce sends it.
+const SOAP_CONTENT_TYPE: &str = "text/xml;charset=UTF-8";
+
 /// 404 `NOT_FOUND`.
 pub(super) fn not_found() -> Reply {
     rest_error(

@@ -14,27 +14,37 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
 
 use super::handlers::grant::Endpoint;
-use super::handlers::{self, Payload, data, grant, identity};
+use super::handlers::{self, Payload, data, grant, identity, soap};
 use super::response::{self, Reply, Resp};
+use super::server::Listener;
 use super::state::Shared;
 use crate::wire::FORM_CONTENT_TYPE;
 use crate::wire::identity::{ID_PATH, USERINFO_PATH};
+use crate::wire::metadata::soap::SOAP_PATH_PREFIX;
 use crate::wire::oauth::{TOKEN_PATH, TokenError, TokenRequest};
 use crate::wire::rest::{DATA_PATH, FRONTDOOR_PATH, REVOKE_PATH, SINGLEACCESS_PATH};
 
 /// Answer one request and log it.
-pub(super) async fn handle(sh: &Shared, req: Request<Incoming>) -> Resp {
+pub(super) async fn handle(sh: &Shared, req: Request<Incoming>, which: Listener) -> Resp {
     let start = Instant::now();
     let (parts, body) = req.into_parts();
     let path = normalize_path(parts.uri.path()).into_owned();
-    let (mut resp, note) = route(sh, &parts, body, &path).await;
+    let (mut resp, note) = match which {
+        Listener::Org => route(sh, &parts, body, &path).await,
+        Listener::Login => login_route(sh, &parts, body, &path).await,
+    };
     // The emulator's clock (with its offset), not the system's.
     if let Ok(v) = hyper::header::HeaderValue::from_str(&http_date(sh.now())) {
         resp.headers_mut().insert(header::DATE, v);
     }
     sh.log(|| {
         let mut line = format!(
-            "{} {} {}",
+            "{}{} {} {}",
+            if which == Listener::Login {
+                "login "
+            } else {
+                ""
+            },
             parts.method,
             crate::text::escape(&truncate(&path, 200)),
             resp.status().as_u16()
@@ -90,7 +100,55 @@ fn normalize_path(p: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The login host: its token endpoint, nothing else (login.salesforce.com serves no org's
+/// API).
+async fn login_route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
+    if path != TOKEN_PATH {
+        return response::not_found();
+    }
+    if req.method != Method::POST {
+        return response::token_refused(TokenError::MustUsePost, None);
+    }
+    match read_body(sh, req, body, sh.limits.max_body).await {
+        Ok(bytes) => grant::token(
+            sh,
+            Endpoint::LoginHost,
+            &token_request(req, &bytes),
+            host_origin(sh, req).as_deref(),
+        ),
+        Err(reply) => reply,
+    }
+}
+
+/// The parameters of a token request: the form body, falling back to the query string
+/// (as Salesforce does).
+fn token_request<'a>(req: &'a Parts, bytes: &'a [u8]) -> TokenRequest<'a> {
+    let mut form = if is_form(req) {
+        TokenRequest::from_form(bytes)
+    } else {
+        TokenRequest::default()
+    };
+    if let Some(q) = req.uri.query() {
+        form.fill_from(q.as_bytes());
+    }
+    form
+}
+
 async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
+    if let Some(v) = path.strip_prefix(SOAP_PATH_PREFIX) {
+        // `NN.0`, or the `metadataServerUrl` form a SOAP login hands out, `NN.0/<org id>`.
+        let version = v.split('/').next().unwrap_or(v);
+        if data::version_of(&format!("v{version}")).is_none() {
+            return response::not_found();
+        }
+        if req.method != Method::POST {
+            return response::method_not_allowed();
+        }
+        return match read_body(sh, req, body, sh.limits.max_body).await {
+            Ok(bytes) => soap::call(sh, req, &bytes),
+            Err(reply) => reply,
+        };
+    }
     if let Some(prefix) = path.strip_suffix(TOKEN_PATH) {
         let Some(endpoint) = endpoint_for(sh, req, prefix) else {
             return response::not_found();
@@ -99,18 +157,12 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
             return response::token_refused(TokenError::MustUsePost, None);
         }
         return match read_body(sh, req, body, sh.limits.max_body).await {
-            Ok(bytes) => {
-                let mut form = if is_form(req) {
-                    TokenRequest::from_form(&bytes)
-                } else {
-                    TokenRequest::default()
-                };
-                // Salesforce falls back to the query string.
-                if let Some(q) = req.uri.query() {
-                    form.fill_from(q.as_bytes());
-                }
-                grant::token(sh, endpoint, &form, host_origin(sh, req).as_deref())
-            }
+            Ok(bytes) => grant::token(
+                sh,
+                endpoint,
+                &token_request(req, &bytes),
+                host_origin(sh, req).as_deref(),
+            ),
             Err(reply) => reply,
         };
     }
@@ -199,7 +251,7 @@ async fn route(sh: &Shared, req: &Parts, body: Incoming, path: &str) -> Reply {
                 StatusCode::OK,
                 crate::wire::TEXT_CONTENT_TYPE,
                 format!(
-                    "certmint emulator of a Salesforce org (OAuth 2.0 JWT bearer token endpoint, REST API, Metadata API deploys)\nPOST {}{TOKEN_PATH}\n",
+                    "certmint emulator of a Salesforce org (OAuth 2.0 JWT bearer token endpoint, REST API, Metadata API deploys and reads)\nPOST {}{TOKEN_PATH}\n",
                     sh.urls.base
                 ),
             ),

@@ -85,12 +85,22 @@ pub(crate) fn listen(
     socket.listen(u32::try_from(backlog).unwrap_or(128))
 }
 
+/// Which of the emulator's listeners a connection came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Listener {
+    /// The org (My Domain): everything.
+    Org,
+    /// The login host (`ServerOptions::login_listen`): the token endpoint only.
+    Login,
+}
+
 /// Accept and serve until `stop` turns true, then give open connections two seconds.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    which: Listener,
 ) {
     let max = shared.limits.max_connections.clamp(1, 1 << 20);
     let sem = Arc::new(Semaphore::new(max));
@@ -132,7 +142,7 @@ pub(crate) async fn serve(
                         Ok(Ok(stream)) => {
                             let io = WriteTimeout::new(stream, shared.limits.write_timeout)
                                 .under_pressure(sem, shared.limits.pressure_write_timeout);
-                            serve_conn(&builder, TokioIo::new(io), shared, stop).await
+                            serve_conn(&builder, TokioIo::new(io), shared, stop, which).await
                         }
                         Ok(Err(e)) => shared.log(|| format!("- - TLS handshake failed: {e}")),
                         Err(_) => shared.log(|| "- - TLS handshake timed out".into()),
@@ -141,7 +151,7 @@ pub(crate) async fn serve(
                 None => {
                     let io = WriteTimeout::new(tcp, shared.limits.write_timeout)
                         .under_pressure(sem, shared.limits.pressure_write_timeout);
-                    serve_conn(&builder, TokioIo::new(io), shared, stop).await
+                    serve_conn(&builder, TokioIo::new(io), shared, stop, which).await
                 }
             }
         });
@@ -312,6 +322,7 @@ pub(crate) async fn serve_conn<I>(
     io: TokioIo<I>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    which: Listener,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -320,7 +331,7 @@ pub(crate) async fn serve_conn<I>(
     tokio::pin!(deadline);
     let svc = service_fn(move |req| {
         let sh = sh.clone();
-        async move { Ok::<_, Infallible>(routes::handle(&sh, req).await) }
+        async move { Ok::<_, Infallible>(routes::handle(&sh, req, which).await) }
     });
     let conn = builder.serve_connection(io, svc);
     tokio::pin!(conn);

@@ -25,8 +25,8 @@ use crate::Result;
 use crate::wire::identity::id_url;
 use crate::wire::rest::ApiVersion;
 
-/// The newest REST API version served (Spring '26).
-pub(crate) const LATEST_API: u32 = 66;
+/// The newest REST API version served (Summer '26).
+pub(crate) const LATEST_API: u32 = 67;
 /// The oldest REST API version listed (older ones are still answered).
 pub(super) const OLDEST_API: u32 = 31;
 
@@ -329,6 +329,9 @@ pub(crate) struct Shared {
     pub(super) tokens: Tokens,
     /// The URLs handed out.
     pub(super) urls: Urls,
+    /// The login host's URL under each loopback name, when the emulator plays one
+    /// (`ServerOptions::login_listen`): accepted as an audience there.
+    pub(super) login_urls: Vec<String>,
     /// Size limits and timeouts.
     pub(super) limits: Limits,
     clock: Clock,
@@ -357,6 +360,7 @@ impl Shared {
             // Strings only: serialising cannot fail.
             versions: Bytes::from(serde_json::to_vec(&versions).unwrap_or_default()),
             urls: Urls::new(&cfg, base_url),
+            login_urls: Vec::new(),
             clock: Clock::with_offset(cfg.clock_offset),
             cfg,
             tokens: Tokens::new()?,
@@ -366,6 +370,14 @@ impl Shared {
             deploy_uploads: tokio::sync::Semaphore::new(DEPLOY_UPLOADS),
             locators: std::sync::Mutex::new(Locators::default()),
         })
+    }
+
+    /// The same, also playing the login host at `base` (its own URL, as an audience).
+    pub(crate) fn with_login_host(mut self, base: &str) -> Self {
+        let mut urls = vec![base.to_owned()];
+        urls.extend(loopback_aliases(base).into_iter().filter(|u| u != base));
+        self.login_urls = urls;
+        self
     }
 
     /// The emulator's clock, seconds since the Unix epoch.
@@ -491,6 +503,7 @@ mod tests {
             v.contains(r#"{"label":"Winter '15","url":"/services/data/v32.0","version":"32.0"}"#)
         );
         assert!(v.contains(r#""label":"Spring '26","url":"/services/data/v66.0""#));
+        assert!(v.contains(r#""label":"Summer '26","url":"/services/data/v67.0""#));
         let parsed: Vec<ApiVersion> = serde_json::from_str(v).unwrap();
         assert_eq!(parsed.len(), (OLDEST_API..=LATEST_API).count());
         assert_eq!(

@@ -211,3 +211,55 @@ fn a_session_for_a_user_reaches_the_rest_api_as_that_user() {
     assert!(running.session_for("nobody@example.com").is_err());
     running.shutdown();
 }
+
+/// The SOAP Metadata API's answers, read by the client's parsers (`wire::metadata::soap`):
+/// records, the empty record of a name the org lacks, `FileProperties`, and a fault.
+#[test]
+fn the_client_reads_the_soap_metadata_answers() {
+    use crate::wire::metadata::soap::{
+        ListQuery, SoapAnswerError, SoapCall, parse_list_response, parse_read_response, soap_path,
+    };
+    let (emu, _) = fixture_emulator();
+    let token = emu.token(0, 0).unwrap();
+    let post = |call: &SoapCall, token: &str| {
+        let body = call.to_envelope(token);
+        send(
+            &emu,
+            format!(
+                "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\nSOAPAction: \"\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                soap_path(62),
+                body.len(),
+                body.as_str()
+            ),
+        )
+    };
+    let read = SoapCall::ReadMetadata {
+        type_name: "ExtlClntAppOauthConfigurablePolicies".into(),
+        full_names: vec!["eca_oauthPlcy".into(), "eca_oauth_defaultPolicy".into()],
+    };
+    let answer = post(&read, &token);
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.content_type, "text/xml;charset=UTF-8");
+    let records = parse_read_response(&answer.body).unwrap();
+    let policy = records[0].as_ref().unwrap();
+    assert_eq!(policy.text_at(&["fullName"]), Some("eca_oauthPlcy"));
+    assert_eq!(policy.text_at(&["externalClientApplication"]), Some("eca"));
+    assert!(records[1].is_none());
+    let list = SoapCall::ListMetadata {
+        queries: vec![ListQuery {
+            type_name: "ExternalClientApplication".into(),
+            folder: None,
+        }],
+        as_of_version: Some("62.0".into()),
+    };
+    let props = parse_list_response(&post(&list, &token).body).unwrap();
+    assert_eq!(props.len(), 1);
+    assert_eq!(props[0].full_name, "eca");
+    assert_eq!(props[0].file_name, "externalClientApps/eca.eca");
+    let refused = post(&read, "00Dxx0000001gPL!bogus");
+    assert_eq!(refused.status, 500);
+    match parse_read_response(&refused.body) {
+        Err(SoapAnswerError::Fault(f)) => assert_eq!(f.code, "INVALID_SESSION_ID"),
+        other => panic!("{other:?}"),
+    }
+}

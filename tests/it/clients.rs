@@ -11,9 +11,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use certmint::wire::metadata::{
-    Component, DeployPackage, DistributionState, ExternalClientApplication,
+    Component, DeployPackage, DistributionState, EcaPartNames, ExternalClientApplication,
     ExtlClntAppConfigurablePolicies, ExtlClntAppGlobalOauthSettings,
-    ExtlClntAppOauthConfigurablePolicies, ExtlClntAppOauthSettings, OauthScope,
+    ExtlClntAppOauthConfigurablePolicies, ExtlClntAppOauthSettings, MetadataType, OauthScope,
     PermittedUsersPolicyType,
 };
 
@@ -24,9 +24,12 @@ use crate::support::{certmint_offline, fixture, fixture_text, fx};
 /// An External Client App bundle in Metadata API format, written with certmint's own
 /// `wire::metadata` types: the app `CertMint_Deployed` with the base certificate, consumer
 /// key `key`, scopes Api and RefreshToken, admin-approved for the System Administrator
-/// profile.
+/// profile; its parts named as a metadata deploy names them (the policies under the
+/// names Salesforce generates, which the emulator's org holds to).
 fn eca_bundle(dir: &Path, key: &str) {
     let app = "CertMint_Deployed";
+    let names = EcaPartNames::generated(app);
+    let name = |k: MetadataType| names.get(k).unwrap().to_owned();
     let mut p = DeployPackage::new(62);
     p.add(
         app,
@@ -40,7 +43,7 @@ fn eca_bundle(dir: &Path, key: &str) {
     )
     .unwrap();
     p.add(
-        "CertMint_DeployedGlblOAuth",
+        &name(MetadataType::ExtlClntAppGlobalOauthSettings),
         &Component::ExtlClntAppGlobalOauthSettings(ExtlClntAppGlobalOauthSettings {
             callback_url: Some("http://localhost:1717/OauthRedirect".into()),
             certificate: Some(fixture_text("certs/base.crt")),
@@ -54,7 +57,7 @@ fn eca_bundle(dir: &Path, key: &str) {
     )
     .unwrap();
     p.add(
-        "CertMint_DeployedOAuth",
+        &name(MetadataType::ExtlClntAppOauthSettings),
         &Component::ExtlClntAppOauthSettings(ExtlClntAppOauthSettings {
             comma_separated_oauth_scopes: vec![OauthScope::Api, OauthScope::RefreshToken],
             external_client_application: app.into(),
@@ -63,7 +66,7 @@ fn eca_bundle(dir: &Path, key: &str) {
     )
     .unwrap();
     p.add(
-        "CertMint_DeployedPolicy",
+        &name(MetadataType::ExtlClntAppOauthConfigurablePolicies),
         &Component::ExtlClntAppOauthConfigurablePolicies(ExtlClntAppOauthConfigurablePolicies {
             comma_separated_profile: vec!["System Administrator".into()],
             external_client_application: app.into(),
@@ -74,7 +77,7 @@ fn eca_bundle(dir: &Path, key: &str) {
     )
     .unwrap();
     p.add(
-        "CertMint_DeployedPlcy",
+        &name(MetadataType::ExtlClntAppConfigurablePolicies),
         &Component::ExtlClntAppConfigurablePolicies(ExtlClntAppConfigurablePolicies {
             external_client_application: app.into(),
             is_enabled: true,
@@ -116,13 +119,21 @@ fn mint(base: &str, client_id: &str, user: &str) -> Output {
 #[test]
 fn salesforce_cli() {
     let sf = Sf::new();
+    // What `--cert base.crt --client-id SFCLIKEY01 -u sf@certmint.example` makes, with no
+    // propagation delay: the deployed app is minted with at once.
+    let org = tempfile::tempdir().unwrap();
+    let toml = org.path().join("org.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[emulator]\npropagation_seconds = 0\n[[apps]]\nname = \"app\"\nconsumer_key = \"SFCLIKEY01\"\ncertificate = {:?}\nprofiles = [\"System Administrator\"]\n[[users]]\nusername = \"sf@certmint.example\"\n",
+            fx("certs/base.crt")
+        ),
+    )
+    .unwrap();
     let emu = Child::spawn(&[
-        "--cert",
-        &fx("certs/base.crt"),
-        "--client-id",
-        "SFCLIKEY01",
-        "-u",
-        "sf@certmint.example",
+        "--config",
+        toml.to_str().unwrap(),
         "--listen",
         "localhost:0",
     ]);
@@ -250,7 +261,8 @@ fn salesforce_cli() {
     sf.ok(&["org", "logout", "--target-org", "emu", "--no-prompt"]);
     let log = emu.stop();
     assert!(
-        log.contains("POST /services/data/v66.0/metadata/deployRequest 201"),
+        log.lines().any(|l| l.starts_with("POST /services/data/v")
+            && l.contains(".0/metadata/deployRequest 201")),
         "{log}"
     );
     assert!(!log.contains(" 500 "), "{log}");

@@ -638,3 +638,50 @@ fn shutdown_is_clean_and_frees_the_port() {
     emu.shutdown();
     assert!(TcpStream::connect(addr).is_err());
 }
+
+/// `certmint emulate --login-listen ADDR` prints the login host's URL as the second line on
+/// stdout; there a connected app's token request is granted, and nothing but the token
+/// endpoint answers.
+#[test]
+fn emulate_plays_the_login_host_on_a_second_address() {
+    use std::io::BufRead;
+    let cert = crate::support::fx("certs/base.crt");
+    let mut child = Command::new(crate::support::BIN)
+        .args([
+            "emulate",
+            "--cert",
+            &cert,
+            "--client-id",
+            "KEY_MAIN",
+            "-u",
+            "alice@example.com",
+            "--listen",
+            "127.0.0.1:0",
+            "--login-listen",
+            "127.0.0.1:0",
+            "--no-log",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut base, mut login) = (String::new(), String::new());
+    out.read_line(&mut base).unwrap();
+    out.read_line(&mut login).unwrap();
+    let (base, login) = (base.trim().to_owned(), login.trim().to_owned());
+    assert!(
+        login.starts_with("http://127.0.0.1:") && login != base,
+        "{base} {login}"
+    );
+    let assertion = signed(
+        &fx().key,
+        &claims("KEY_MAIN", "alice@example.com", LOGIN, now() + 300),
+    );
+    let r = token_request(&login, &assertion);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(get(&login, "/services/data/", None).status, 404);
+    assert_eq!(get(&base, "/services/data/", None).status, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}

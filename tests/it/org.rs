@@ -8,11 +8,16 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use certmint::emulator::{Running, ServerOptions};
 use certmint::jwt::{HeaderStyle, Signer};
+use certmint::wire::metadata::soap::{
+    ListQuery, SoapAnswerError, SoapCall, parse_list_response, parse_read_response, soap_path,
+};
 use certmint::wire::metadata::{
     Component, ConnectedApp, ConnectedAppOauthConfig, DeployOptions, DeployPackage,
     DeployRequestResponse, DeployStatus, ExternalClientApplication, ExtlClntAppGlobalOauthSettings,
-    OauthScope, deploy_request_path, multipart_body,
+    ExtlClntAppOauthConfigurablePolicies, ExtlClntAppOauthSettings, OauthScope,
+    PermittedUsersPolicyType, deploy_request_path, multipart_body,
 };
 use serde_json::Value;
 
@@ -198,7 +203,7 @@ fn permission_sets_assignments_and_queries() {
         .status,
         200
     );
-    let a = query(base, &tok, &format!("SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId = '{bob_id}'")).json();
+    let a = query(base, &tok, &format!("SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId = '{bob_id}' AND PermissionSet.IsOwnedByProfile = false")).json();
     assert_eq!(
         a["records"][0]["PermissionSet"]["Name"], "CertMint_Integration",
         "{a}"
@@ -530,7 +535,7 @@ fn deploys_follow_the_org_rules() {
         ("EcaOneKey0123", "The consumer key is already taken."),
         (
             "short",
-            "The consumer key must be alphanumeric, can't contain special characters or spaces, and must be between 8 and 256 characters.",
+            "The consumer key must be between 8 and 256 printable ASCII characters, without spaces.",
         ),
     ] {
         let mut p = DeployPackage::new(62);
@@ -644,8 +649,9 @@ fn a_rotated_certificate_propagates_while_the_old_one_still_verifies() {
         Some("RotAppKey0123"),
         &fixture_text("certs/base.crt"),
     );
+    // The OAuth policies Salesforce generates for the OAuth settings `Rot_AppOAuth`.
     p.add(
-        "Rot_AppPolicy",
+        "Rot_AppOAuth_defaultPolicy",
         &Component::ExtlClntAppOauthConfigurablePolicies(
             certmint::wire::metadata::ExtlClntAppOauthConfigurablePolicies {
                 comma_separated_profile: vec!["System Administrator".into()],
@@ -871,7 +877,12 @@ fn an_org_at_its_caps_refuses_the_next_write() {
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
         created.push(r.json()["id"].as_str().unwrap().to_owned());
     }
-    let count = query(base, &tok, "SELECT Id FROM PermissionSet").json();
+    let count = query(
+        base,
+        &tok,
+        "SELECT Id FROM PermissionSet WHERE IsOwnedByProfile = false",
+    )
+    .json();
     assert_eq!(count["totalSize"], MAX_PERMISSION_SETS);
     assert_limit_exceeded(
         &create_permission_set(base, &tok, "One_Too_Many"),
@@ -934,7 +945,8 @@ fn an_org_at_its_caps_refuses_the_next_write() {
         "a filter over 100,000 assignments took {:?}",
         started.elapsed()
     );
-    assert_eq!(mine["totalSize"], 10, "{mine}");
+    // The ten assigned, and the profile's own permission set.
+    assert_eq!(mine["totalSize"], 11, "{mine}");
 }
 
 /// The app cap through deploys: 997 External Client Apps in one deploy bring acme's three
@@ -1197,5 +1209,716 @@ fn queries_answer_2000_records_at_a_time() {
         );
         assert_eq!(r.status, 400, "{bad}");
         assert_eq!(r.json()[0]["errorCode"], "INVALID_QUERY_LOCATOR", "{bad}");
+    }
+}
+
+// ---- Fidelity to a real org (issue 19, item 13): salesforce-org-fidelity.md ----
+
+/// acme.toml with no propagation delay and no deploy time, plus `append`.
+fn fast(settings: &str, append: &str) -> Running {
+    let mut s = String::from("deploy_millis = 0\npropagation_seconds = 0\n");
+    s.push_str(settings);
+    emu::start(emu::acme_with(&s, append))
+}
+
+fn ok_deploy(base: &str, tok: &str, pkg: &DeployPackage) -> DeployRequestResponse {
+    let d = deploy(base, tok, pkg, DeployOptions::default());
+    assert_eq!(
+        d.deploy_result.status,
+        DeployStatus::Succeeded,
+        "{:?}",
+        d.deploy_result.details
+    );
+    d
+}
+
+fn failures(d: &DeployRequestResponse) -> Vec<String> {
+    d.deploy_result
+        .details
+        .as_ref()
+        .unwrap()
+        .component_failures
+        .iter()
+        .map(|f| f.problem.clone().unwrap_or_default())
+        .collect()
+}
+
+fn part(pkg: &mut DeployPackage, name: &str, c: Component) {
+    pkg.add(name, &c).unwrap();
+}
+
+fn oauth_settings(app: &str) -> Component {
+    Component::ExtlClntAppOauthSettings(ExtlClntAppOauthSettings {
+        comma_separated_oauth_scopes: vec![OauthScope::Api],
+        external_client_application: app.into(),
+        label: None,
+    })
+}
+
+fn oauth_policy(app: &str, sets: &[&str], profiles: &[&str]) -> Component {
+    Component::ExtlClntAppOauthConfigurablePolicies(ExtlClntAppOauthConfigurablePolicies {
+        comma_separated_permission_set: sets.iter().map(|s| (*s).to_owned()).collect(),
+        comma_separated_profile: profiles.iter().map(|s| (*s).to_owned()).collect(),
+        external_client_application: app.into(),
+        permitted_users_policy_type: Some(PermittedUsersPolicyType::AdminApprovedPreAuthorized),
+        ..Default::default()
+    })
+}
+
+/// D1: a new app gets the policies Salesforce generates (SOQL shows the OAuth policy with
+/// Setup's default, linked to the app); a policy under another name then fails with the
+/// generated one's id, on every rerun.
+#[test]
+fn external_client_apps_get_generated_policies_and_one_part_of_each_kind() {
+    let e = fast("", "");
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let mut p = DeployPackage::new(62);
+    eca(
+        &mut p,
+        "Gen_App",
+        Some("GenAppKey0123"),
+        &fixture_text("certs/base.crt"),
+    );
+    part(&mut p, "Gen_App_oauth", oauth_settings("Gen_App"));
+    ok_deploy(base, &tok, &p);
+    let app = query(
+        base,
+        &tok,
+        "SELECT Id, DeveloperName, MasterLabel, NamespacePrefix FROM ExternalClientApplication WHERE DeveloperName = 'Gen_App'",
+    )
+    .json();
+    assert_eq!(app["totalSize"], 1, "{app}");
+    assert_eq!(app["records"][0]["MasterLabel"], "Gen_App");
+    assert!(app["records"][0]["NamespacePrefix"].is_null());
+    let app_id = app["records"][0]["Id"].as_str().unwrap().to_owned();
+    let policy = query(
+        base,
+        &tok,
+        &format!("SELECT Id, PermittedUsersPolicyType FROM ExtlClntAppOauthPlcyCnfg WHERE ExternalClientApplicationId = '{app_id}'"),
+    )
+    .json();
+    assert_eq!(policy["totalSize"], 1, "{policy}");
+    assert_eq!(
+        policy["records"][0]["PermittedUsersPolicyType"],
+        "AllSelfAuthorized"
+    );
+    let policy_id = policy["records"][0]["Id"].as_str().unwrap().to_owned();
+    let mut p = DeployPackage::new(62);
+    part(
+        &mut p,
+        "Gen_App_OAuthPlcy",
+        oauth_policy("Gen_App", &[], &["System Administrator"]),
+    );
+    for _ in 0..2 {
+        let d = deploy(base, &tok, &p, DeployOptions::default());
+        assert_eq!(d.deploy_result.status, DeployStatus::Failed);
+        assert_eq!(
+            failures(&d),
+            [format!(
+                "duplicate value found: ExternalClientApplicationId duplicates value on record with id: {policy_id}"
+            )]
+        );
+    }
+    // The generated name updates the policy: alice (System Administrator) may mint.
+    let mut p = DeployPackage::new(62);
+    part(
+        &mut p,
+        "Gen_App_oauth_defaultPolicy",
+        oauth_policy("Gen_App", &[], &["System Administrator"]),
+    );
+    ok_deploy(base, &tok, &p);
+    assert_eq!(
+        grant(
+            base,
+            "keys/base.pkcs8.pem",
+            "GenAppKey0123",
+            "alice@example.com",
+            "https://login.salesforce.com"
+        )
+        .status,
+        200
+    );
+}
+
+/// D2: a permission set made in the same deploy as the policy naming it does not count;
+/// made first (over REST), it does.
+#[test]
+fn a_permission_set_must_exist_before_the_deploy_that_names_it() {
+    let e = fast("", "");
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let mut p = DeployPackage::new(62);
+    p.add(
+        "Late_Set",
+        &Component::PermissionSet(certmint::wire::metadata::PermissionSet {
+            label: "Late".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    eca(&mut p, "Late_App", None, &fixture_text("certs/base.crt"));
+    part(&mut p, "Late_App_oauth", oauth_settings("Late_App"));
+    part(
+        &mut p,
+        "Late_App_oauth_defaultPolicy",
+        oauth_policy("Late_App", &["Late_Set"], &[]),
+    );
+    let d = deploy(base, &tok, &p, DeployOptions::default());
+    assert_eq!(
+        failures(&d),
+        ["In field: commaSeparatedPermissionSet - no PermissionSet named Late_Set found"]
+    );
+    let none = query(
+        base,
+        &tok,
+        "SELECT Id FROM PermissionSet WHERE Name = 'Late_Set'",
+    )
+    .json();
+    assert_eq!(none["totalSize"], 0, "rolled back: {none}");
+    assert_eq!(create_permission_set(base, &tok, "Late_Set").status, 201);
+    ok_deploy(base, &tok, &p);
+}
+
+/// D6, D7: a connected app redeployed without its lists keeps them (the integration user
+/// still mints); an explicit empty element removes them.
+#[test]
+fn a_connected_app_keeps_lists_it_is_deployed_without() {
+    let e = fast("", "");
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let erin = || {
+        grant(
+            base,
+            "keys/base.pkcs8.pem",
+            "KEY_MAIN",
+            "erin@example.com",
+            "https://login.salesforce.com",
+        )
+        .status
+    };
+    assert_eq!(erin(), 200, "pre-authorized through CertMint_Integration");
+    let cert = fixture_text("certs/base.crt");
+    let file = |lists: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ConnectedApp xmlns=\"{}\"><contactEmail>a@example.com</contactEmail><label>main</label>\
+             <oauthConfig><callbackUrl>http://localhost:1717/OauthRedirect</callbackUrl><certificate>{cert}</certificate>\
+             <isAdminApproved>true</isAdminApproved><scopes>Api</scopes></oauthConfig>{lists}</ConnectedApp>\n",
+            certmint::wire::metadata::NAMESPACE
+        )
+    };
+    let mut package = certmint::wire::metadata::Package::new(62);
+    package.add(certmint::wire::metadata::MetadataType::ConnectedApp, "main");
+    let zip_of = |xml: String| {
+        zip_with(&[
+            ("package.xml".into(), package.to_xml().unwrap().into_bytes()),
+            ("connectedApps/main.connectedApp".into(), xml.into_bytes()),
+        ])
+    };
+    let r = post_deploy(base, &tok, &zip_of(file("")));
+    assert_eq!(r.status, 201);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(erin(), 200, "the permission set list was kept");
+    let r = post_deploy(
+        base,
+        &tok,
+        &zip_of(file("<permissionSetName></permissionSetName>")),
+    );
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(100));
+    let d = deploy_state(base, &tok, &id).json();
+    assert_eq!(d["deployResult"]["status"], "Succeeded", "{d}");
+    assert_eq!(erin(), 400, "removed by the explicit empty element");
+}
+
+/// The deploy answer's url is absolute; a Pending deploy has counted no component yet;
+/// API 67.0 is served and accepted in package.xml, 68.0 is not.
+#[test]
+fn deploy_answers_carry_an_absolute_url_and_version_67_is_served() {
+    let e = emu::start(emu::acme_with("deploy_millis = 1000", ""));
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let versions = send(base, "GET", "/services/data/", None, "text/plain", b"").json();
+    assert_eq!(
+        versions.as_array().unwrap().last().unwrap()["version"],
+        "67.0"
+    );
+    let mut p = DeployPackage::new(67);
+    p.add(
+        "V67_Set",
+        &Component::PermissionSet(certmint::wire::metadata::PermissionSet {
+            label: "V67".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let r = post_deploy(base, &tok, &p.to_zip().unwrap());
+    assert_eq!(r.status, 201);
+    let first = r.json();
+    assert_eq!(first["deployResult"]["status"], "Pending");
+    assert_eq!(first["deployResult"]["numberComponentsTotal"], 0);
+    let id = first["id"].as_str().unwrap();
+    assert_eq!(
+        first["url"],
+        format!("{base}/services/data/v66.0/metadata/deployRequest/{id}")
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let d = deploy_state(base, &tok, id).json();
+    assert_eq!(d["deployResult"]["status"], "Succeeded", "{d}");
+    assert_eq!(d["deployResult"]["numberComponentsTotal"], 1);
+    let mut p = DeployPackage::new(68);
+    p.add(
+        "V68_Set",
+        &Component::PermissionSet(certmint::wire::metadata::PermissionSet {
+            label: "V68".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let id = post_deploy(base, &tok, &p.to_zip().unwrap()).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(Duration::from_millis(1100));
+    let d = deploy_state(base, &tok, &id).json();
+    assert_eq!(
+        d["deployResult"]["details"]["componentFailures"][0]["problem"],
+        "Invalid version specified: 68.0"
+    );
+}
+
+/// Destructive deploys over HTTP: a header alone is refused, the whole app goes, and a
+/// permission set an app pre-authorizes stays.
+#[test]
+fn destructive_deploys_delete_apps_and_refuse_what_is_in_use() {
+    let e = fast("", "");
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let mut p = DeployPackage::new(62);
+    eca(
+        &mut p,
+        "Gone_App",
+        Some("GoneAppKey012"),
+        &fixture_text("certs/base.crt"),
+    );
+    ok_deploy(base, &tok, &p);
+    let mut header_only = DeployPackage::new(62);
+    header_only
+        .delete(
+            certmint::wire::metadata::MetadataType::ExternalClientApplication,
+            "Gone_App",
+        )
+        .unwrap();
+    let d = deploy(base, &tok, &header_only, DeployOptions::default());
+    assert!(
+        failures(&d)[0].starts_with("Cannot delete the external client app Gone_App"),
+        "{:?}",
+        failures(&d)
+    );
+    let mut all = header_only.clone();
+    all.delete(
+        certmint::wire::metadata::MetadataType::ExtlClntAppGlobalOauthSettings,
+        "Gone_AppGlbl",
+    )
+    .unwrap();
+    all.delete(
+        certmint::wire::metadata::MetadataType::ExtlClntAppConfigurablePolicies,
+        "Gone_App_defaultPolicy",
+    )
+    .unwrap();
+    let d = ok_deploy(base, &tok, &all);
+    let deleted = &d
+        .deploy_result
+        .details
+        .as_ref()
+        .unwrap()
+        .component_successes;
+    assert!(
+        deleted.iter().filter(|m| m.deleted).count() == 3,
+        "{deleted:?}"
+    );
+    let left = query(
+        base,
+        &tok,
+        "SELECT Id FROM ExternalClientApplication WHERE DeveloperName = 'Gone_App'",
+    )
+    .json();
+    assert_eq!(left["totalSize"], 0);
+    let mut ps = DeployPackage::new(62);
+    ps.delete(
+        certmint::wire::metadata::MetadataType::PermissionSet,
+        "CertMint_Integration",
+    )
+    .unwrap();
+    let d = deploy(base, &tok, &ps, DeployOptions::default());
+    assert!(
+        failures(&d)[0].contains("is assigned to 1 user(s)"),
+        "{:?}",
+        failures(&d)
+    );
+}
+
+/// The permission model: profile-owned permission sets and their assignments tell what a
+/// user may do; creating, assigning and deleting over REST need the permissions; deletes
+/// answer 204 or Salesforce's error shape.
+#[test]
+fn user_permissions_gate_rest_writes_and_deletes() {
+    let e = fast(
+        "",
+        "[[profiles]]\nname = \"Deployer\"\npermissions = [\"ModifyMetadata\", \"CustomizeApplication\"]\n\
+         [[users]]\nusername = \"dora@example.com\"\nprofile = \"Deployer\"\npre_authorized = [\"main\"]\n",
+    );
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let perms = |user: &str| {
+        let id = query(
+            base,
+            &tok,
+            &format!("SELECT Id FROM User WHERE Username = '{user}'"),
+        )
+        .json()["records"][0]["Id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let fields = certmint::wire::rest::objects::PERMISSION_FIELDS
+            .iter()
+            .map(|f| format!("PermissionSet.{f}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let q = query(
+            base,
+            &tok,
+            &format!("SELECT {fields} FROM PermissionSetAssignment WHERE AssigneeId = '{id}'"),
+        )
+        .json();
+        let mut granted = std::collections::BTreeSet::new();
+        for r in q["records"].as_array().unwrap() {
+            for f in certmint::wire::rest::objects::PERMISSION_FIELDS {
+                if r["PermissionSet"][f] == true {
+                    granted.insert((*f).to_owned());
+                }
+            }
+        }
+        (id, granted)
+    };
+    let (_, alice) = perms("alice@example.com");
+    assert_eq!(alice.len(), 5, "System Administrator: {alice:?}");
+    let (erin_id, erin) = perms("erin@example.com");
+    assert!(erin.is_empty(), "{erin:?}");
+    let (_, dora) = perms("dora@example.com");
+    assert_eq!(
+        dora.into_iter().collect::<Vec<_>>(),
+        [
+            "PermissionsCustomizeApplication",
+            "PermissionsModifyMetadata"
+        ]
+    );
+    let own = query(
+        base,
+        &tok,
+        "SELECT Id, Name, ProfileId FROM PermissionSet WHERE IsOwnedByProfile = true",
+    )
+    .json();
+    assert_eq!(own["totalSize"], 4, "one per profile: {own}");
+    // erin may neither create nor assign.
+    let erin_tok = token(base, "KEY_MAIN", "erin@example.com");
+    let r = create_permission_set(base, &erin_tok, "Erins_Set");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()[0]["errorCode"], "INSUFFICIENT_ACCESS_OR_READONLY");
+    // dora may deploy (ModifyMetadata) but not create permission sets over REST.
+    let dora_tok = token(base, "KEY_MAIN", "dora@example.com");
+    assert_eq!(
+        create_permission_set(base, &dora_tok, "Doras_Set").json()[0]["errorCode"],
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    let mut p = DeployPackage::new(62);
+    p.add(
+        "Doras_Set",
+        &Component::PermissionSet(certmint::wire::metadata::PermissionSet {
+            label: "Dora".into(),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    ok_deploy(base, &dora_tok, &p);
+    // Deletes: an assigned set is refused, its assignment deleted, then the set.
+    let made = create_permission_set(base, &tok, "Temp_Set").json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = assign(base, &tok, &made, &erin_id);
+    assert_eq!(a.status, 201);
+    let assignment = a.json()["id"].as_str().unwrap().to_owned();
+    let del = |object: &str, id: &str| {
+        send(
+            base,
+            "DELETE",
+            &format!("/services/data/v66.0/sobjects/{object}/{id}"),
+            Some(&tok),
+            "text/plain",
+            b"",
+        )
+    };
+    let r = del("PermissionSet", &made);
+    assert_eq!(
+        (r.status, r.json()[0]["errorCode"].clone()),
+        (400, "DELETE_FAILED".into())
+    );
+    assert_eq!(del("PermissionSetAssignment", &assignment).status, 204);
+    assert_eq!(del("PermissionSet", &made).status, 204);
+    assert_eq!(del("PermissionSet", &made).status, 404);
+    // A set an app pre-authorizes, and a profile's own assignment, stay.
+    let ci = query(
+        base,
+        &tok,
+        "SELECT Id FROM PermissionSet WHERE Name = 'CertMint_Integration'",
+    )
+    .json()["records"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let erin_assignments = query(
+        base,
+        &tok,
+        &format!("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{erin_id}' AND PermissionSetId = '{ci}'"),
+    )
+    .json();
+    let ci_assignment = erin_assignments["records"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(del("PermissionSetAssignment", &ci_assignment).status, 204);
+    let r = del("PermissionSet", &ci);
+    assert!(
+        r.json()[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pre-authorized by the app main"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let profile_row = query(
+        base,
+        &tok,
+        &format!("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{erin_id}'"),
+    )
+    .json();
+    let profile_assignment = profile_row["records"][0]["Id"].as_str().unwrap();
+    assert_eq!(
+        del("PermissionSetAssignment", profile_assignment).status,
+        400
+    );
+    // erin may not delete.
+    let r = send(
+        base,
+        "DELETE",
+        &format!("/services/data/v66.0/sobjects/PermissionSet/{ci}"),
+        Some(&erin_tok),
+        "text/plain",
+        b"",
+    );
+    assert_eq!(r.json()[0]["errorCode"], "INSUFFICIENT_ACCESS_OR_READONLY");
+}
+
+fn soap(base: &str, call: &SoapCall, token: &str) -> Reply {
+    send(
+        base,
+        "POST",
+        &soap_path(66),
+        None,
+        "text/xml; charset=UTF-8",
+        call.to_envelope(token).as_bytes(),
+    )
+}
+
+/// The SOAP Metadata API: listMetadata and readMetadata of what the org keeps, the
+/// consumer key only when readable, and its faults.
+#[test]
+fn the_soap_metadata_api_reads_what_the_org_keeps() {
+    for readable in [true, false] {
+        let e = fast(
+            if readable {
+                ""
+            } else {
+                "consumer_key_readable = false"
+            },
+            "",
+        );
+        let base = e.base_url();
+        let tok = token(base, "KEY_MAIN", "alice@example.com");
+        let list = SoapCall::ListMetadata {
+            queries: vec![
+                ListQuery {
+                    type_name: "ExtlClntAppOauthConfigurablePolicies".into(),
+                    folder: None,
+                },
+                ListQuery {
+                    type_name: "ConnectedApp".into(),
+                    folder: None,
+                },
+            ],
+            as_of_version: Some("62.0".into()),
+        };
+        let r = soap(base, &list, &tok);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let props = parse_list_response(&r.body).unwrap();
+        let names: Vec<(&str, &str)> = props
+            .iter()
+            .map(|p| (p.type_name.as_str(), p.full_name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("ExtlClntAppOauthConfigurablePolicies", "eca_oauthPlcy"),
+                ("ConnectedApp", "main"),
+                ("ConnectedApp", "self")
+            ]
+        );
+        assert_eq!(
+            props[0].file_name,
+            "extlClntAppOauthPolicies/eca_oauthPlcy.ecaOauthPlcy"
+        );
+        assert_eq!(props[0].manageable_state.as_deref(), Some("unmanaged"));
+        let read = SoapCall::ReadMetadata {
+            type_name: "ExtlClntAppGlobalOauthSettings".into(),
+            full_names: vec!["eca_glbloauth".into(), "missing".into()],
+        };
+        let recs = parse_read_response(&soap(base, &read, &tok).body).unwrap();
+        assert_eq!(recs.len(), 2);
+        let g = recs[0].as_ref().unwrap();
+        assert_eq!(g.children[0].name, "fullName");
+        assert_eq!(g.text_at(&["externalClientApplication"]), Some("eca"));
+        assert_eq!(
+            g.text_at(&["consumerKey"]),
+            readable.then_some("KEY_ECA"),
+            "readable: {readable}"
+        );
+        assert!(recs[1].is_none());
+        let ca = SoapCall::ReadMetadata {
+            type_name: "ConnectedApp".into(),
+            full_names: vec!["main".into()],
+        };
+        let recs = parse_read_response(&soap(base, &ca, &tok).body).unwrap();
+        let main = recs[0].as_ref().unwrap();
+        assert_eq!(
+            main.texts_at(&["permissionSetName"]),
+            ["CertMint_Integration"]
+        );
+        assert_eq!(
+            main.text_at(&["oauthConfig", "isAdminApproved"]),
+            Some("true")
+        );
+    }
+    let e = fast("", "");
+    let base = e.base_url();
+    let tok = token(base, "KEY_MAIN", "alice@example.com");
+    let fault = |r: &Reply| match parse_read_response(&r.body) {
+        Err(SoapAnswerError::Fault(f)) => (r.status, f.code),
+        other => panic!("{other:?}"),
+    };
+    let eleven = SoapCall::ReadMetadata {
+        type_name: "ConnectedApp".into(),
+        full_names: (0..11).map(|i| format!("App{i}")).collect(),
+    };
+    assert_eq!(
+        fault(&soap(base, &eleven, &tok)),
+        (500, "EXCEEDED_ID_LIMIT".into())
+    );
+    let one = SoapCall::ReadMetadata {
+        type_name: "ConnectedApp".into(),
+        full_names: vec!["main".into()],
+    };
+    assert_eq!(
+        fault(&soap(base, &one, "00Dxx0000001gPL!bogus")),
+        (500, "INVALID_SESSION_ID".into())
+    );
+    let erin = token(base, "KEY_MAIN", "erin@example.com");
+    assert_eq!(
+        fault(&soap(base, &one, &erin)),
+        (500, "INSUFFICIENT_ACCESS".into())
+    );
+    let deploy = format!(
+        "<?xml version=\"1.0\"?><e:Envelope xmlns:e=\"http://schemas.xmlsoap.org/soap/envelope/\"><e:Header><SessionHeader><sessionId>{tok}</sessionId></SessionHeader></e:Header><e:Body><deploy/></e:Body></e:Envelope>"
+    );
+    let r = send(
+        base,
+        "POST",
+        &soap_path(66),
+        None,
+        "text/xml",
+        deploy.as_bytes(),
+    );
+    assert_eq!(fault(&r), (500, "INVALID_OPERATION".into()));
+    // Bounded like REST bodies.
+    let big = vec![b'x'; 70 * 1024];
+    assert_eq!(
+        send(base, "POST", &soap_path(66), None, "text/xml", &big).status,
+        413
+    );
+}
+
+/// D3: the login host serves connected apps and refuses External Client Apps
+/// (`app_not_found`) unless told; it answers nothing but its token endpoint.
+#[test]
+fn the_login_host_refuses_external_client_apps() {
+    let app = "[[apps]]\nname = \"eca_live\"\nconsumer_key = \"KEY_ECA_LIVE\"\ncertificate = \"../certs/base.crt\"\nexternal_client_app = true\nprofiles = [\"System Administrator\"]\n";
+    for accept in [false, true] {
+        let cfg = emu::acme_with(
+            if accept {
+                "eca_at_login_host = \"accept\""
+            } else {
+                ""
+            },
+            app,
+        );
+        let e = emu::start_with(
+            cfg,
+            ServerOptions {
+                login_listen: Some("127.0.0.1:0".parse().unwrap()),
+                ..ServerOptions::default()
+            },
+        );
+        let login = e.login_url().unwrap().to_owned();
+        assert_ne!(login, e.base_url());
+        let at = |host: &str, key: &str, aud: &str| {
+            grant(host, "keys/base.pkcs8.pem", key, "alice@example.com", aud)
+        };
+        assert_eq!(
+            at(e.base_url(), "KEY_ECA_LIVE", "https://login.salesforce.com").status,
+            200
+        );
+        assert_eq!(
+            at(&login, "KEY_MAIN", "https://login.salesforce.com").status,
+            200
+        );
+        assert_eq!(
+            at(&login, "KEY_MAIN", &login).status,
+            200,
+            "its own URL as aud"
+        );
+        let r = at(&login, "KEY_ECA_LIVE", "https://login.salesforce.com");
+        if accept {
+            assert_eq!(r.status, 200);
+        } else {
+            assert_eq!(r.json()["error"], "app_not_found");
+            assert_eq!(
+                r.json()["error_description"],
+                "External client app is not installed in this org"
+            );
+        }
+        let tok = token(e.base_url(), "KEY_MAIN", "alice@example.com");
+        let q = send(
+            &login,
+            "GET",
+            "/services/data/v66.0/limits",
+            Some(&tok),
+            "text/plain",
+            b"",
+        );
+        assert_eq!(q.status, 404);
+        assert_eq!(
+            send(&login, "GET", "/services/data/", None, "text/plain", b"").status,
+            404
+        );
     }
 }

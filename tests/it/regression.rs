@@ -812,7 +812,7 @@ fn a_relationship_path_over_10000_assignments_is_answered() {
         certmint::emulator::InMemory::new(cfg, certmint::emulator::Limits::default()).unwrap();
     let token = emu.token(0, 0).unwrap();
     let q: String = form_urlencoded::byte_serialize(
-        b"SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE Assignee.Username = 'u1999@load.example.com'",
+        b"SELECT Id, PermissionSet.Name FROM PermissionSetAssignment WHERE Assignee.Username = 'u1999@load.example.com' AND PermissionSet.IsOwnedByProfile = false",
     )
     .collect();
     let request = format!(

@@ -2,6 +2,13 @@
 //! state file of `--state`), its limits, and its compilation into a [`Config`].
 
 use super::*;
+use crate::wire::metadata::EcaPartNames;
+
+/// Seconds before a deployed app change takes effect on the token endpoint when the
+/// configuration says nothing: two minutes. Salesforce Help ("OAuth Plugin Enablement with
+/// Metadata API"): a change to the global settings file "takes effect immediately and is
+/// distributed globally within 15 minutes"; third parties report 2 to 10 minutes.
+pub const DEFAULT_PROPAGATION_SECONDS: u64 = 120;
 
 impl Config {
     /// The simple case: one connected app (admin-approved policy) with `certificate`
@@ -15,6 +22,9 @@ impl Config {
             permission_sets: Vec::new(),
             apps: vec![AppFile {
                 name: Some("app".into()),
+                id: None,
+                parts: None,
+                components: Vec::new(),
                 consumer_key: client_id.to_owned(),
                 certificate: String::new(),
                 permitted_users: PermittedUsers::AdminApproved,
@@ -81,15 +91,45 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
     name: String,
+    /// User permissions (`ModifyMetadata`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    permissions: Vec<String>,
 }
 
 #[derive(Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 struct PermissionSetFile {
     name: String,
+    /// The record id, as a state file keeps it (`0PSEMU…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     label: Option<String>,
-    #[serde(default)]
+    /// Kept from earlier versions: the same as `permissions = ["ModifyMetadata"]`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     modify_metadata: bool,
+    /// User permissions (`ModifyMetadata`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    permissions: Vec<String>,
+}
+
+/// How a configured External Client App's parts are named.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum PartsFile {
+    /// As an app made in Setup: `<app>_glbloauth`, `<app>_oauth`, `<app>_oauthPlcy`,
+    /// `<app>_plcy`.
+    Setup,
+    /// As a metadata deploy makes them: `<app>_glbloauth`, `<app>_oauth`,
+    /// `<app>_oauth_defaultPolicy`, `<app>_defaultPolicy`.
+    Metadata,
+}
+
+/// `eca_consumer_key_change`, the name `eca_consumer_key_on_update` had before.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum KeyChangeFile {
+    Ignore,
+    Error,
 }
 
 #[derive(Deserialize, Default)]
@@ -117,14 +157,26 @@ struct EmulatorFile {
     propagation_seconds: Option<u64>,
     deploy_millis: Option<u64>,
     out_of_order_elements: Option<OrderFile>,
-    eca_consumer_key_change: Option<KeyChange>,
+    eca_consumer_key_on_update: Option<EcaKeyOnUpdate>,
+    /// The old name of `eca_consumer_key_on_update`: `ignore` (the same) or `error`
+    /// (`refuse-different`).
+    eca_consumer_key_change: Option<KeyChangeFile>,
     refused_certificates: Option<Vec<String>>,
+    generated_policies: Option<GeneratedPolicies>,
+    omitted_certificate: Option<OmittedCertificate>,
+    permission_sets_must_preexist: Option<bool>,
+    permission_sets_assigned_to_deployer: Option<bool>,
+    eca_at_login_host: Option<LoginHostEca>,
+    consumer_key_readable: Option<bool>,
 }
 
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct AppFile {
     name: Option<String>,
+    /// The record id, as a state file keeps it (`0H4…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     consumer_key: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     certificate: String,
@@ -141,6 +193,12 @@ struct AppFile {
     profiles: Vec<String>,
     #[serde(default)]
     permission_sets: Vec<String>,
+    /// An External Client App's part names: `setup` (the default) or `metadata`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parts: Option<PartsFile>,
+    /// The component files the org keeps for the app (written by `--state`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    components: Vec<stored::Stored>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -212,6 +270,7 @@ impl Config {
                 .skip(2)
                 .map(|p| ProfileFile {
                     name: p.name.clone(),
+                    permissions: names(p.permissions),
                 })
                 .collect(),
             permission_sets: self
@@ -219,8 +278,10 @@ impl Config {
                 .iter()
                 .map(|p| PermissionSetFile {
                     name: p.name.clone(),
+                    id: Some(p.id.clone()),
                     label: Some(p.label.clone()),
-                    modify_metadata: p.modify_metadata,
+                    modify_metadata: false,
+                    permissions: names(p.permissions),
                 })
                 .collect(),
             apps: self
@@ -228,6 +289,13 @@ impl Config {
                 .iter()
                 .map(|a| AppFile {
                     name: Some(a.name.clone()),
+                    id: Some(a.id.clone()),
+                    parts: None,
+                    components: a
+                        .meta
+                        .as_ref()
+                        .map(|m| m.components().into_iter().cloned().collect())
+                        .unwrap_or_default(),
                     consumer_key: a.consumer_key.clone(),
                     certificate: a.certificate_pem.clone(),
                     permitted_users: a.permitted_users,
@@ -321,10 +389,12 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         Profile {
             id: record_id("00e", 1)?,
             name: SYSTEM_ADMINISTRATOR.into(),
+            permissions: Permissions::ALL,
         },
         Profile {
             id: record_id("00e", 2)?,
             name: STANDARD_USER.into(),
+            permissions: Permissions::NONE,
         },
     ];
     // Names are looked up case-insensitively, through maps of lower-cased names so a
@@ -347,6 +417,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         profile_ix.insert(p.name.to_ascii_lowercase(), profiles.len());
         profiles.push(Profile {
             id: record_id("00e", profiles.len() + 1)?,
+            permissions: permissions_of(&p.name, &p.permissions, false)?,
             name: p.name,
         });
     }
@@ -365,11 +436,33 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             ));
         }
         permission_set_ix.insert(p.name.to_ascii_lowercase(), permission_sets.len());
+        let id = match &p.id {
+            Some(id) => {
+                let id = id18(id, "0PS", Input::PermissionSet)?;
+                if stored::serial_of(&id).is_none() {
+                    return Err(Error::invalid(
+                        Input::PermissionSet,
+                        format!(
+                            "`{}` is not an id the emulator made",
+                            crate::text::escape(&id)
+                        ),
+                    ));
+                }
+                id
+            }
+            None => record_id("0PS", permission_sets.len() + 1)?,
+        };
+        if permission_sets.iter().any(|x| x.id == id) {
+            return Err(Error::invalid(
+                Input::PermissionSet,
+                format!("two permission sets have the id `{id}`"),
+            ));
+        }
         permission_sets.push(PermissionSetRecord {
-            id: record_id("0PS", permission_sets.len() + 1)?,
+            id,
             label: p.label.unwrap_or_else(|| p.name.clone()),
+            permissions: permissions_of(&p.name, &p.permissions, p.modify_metadata)?,
             name: p.name,
-            modify_metadata: p.modify_metadata,
         });
     }
     let mut apps: Vec<App> = Vec::with_capacity(file.apps.len());
@@ -429,8 +522,44 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         // The first app a reference names, by name or consumer key.
         app_refs.entry(name.clone()).or_insert(i);
         app_refs.entry(a.consumer_key.clone()).or_insert(i);
+        let id = match &a.id {
+            Some(id) => id18(id, "0H4", Input::App)?,
+            None => record_id("0H4", i + 1)?,
+        };
+        if apps.iter().any(|x| x.id == id) {
+            return Err(Error::invalid(
+                Input::App,
+                format!("two apps have the id `{id}`"),
+            ));
+        }
+        let scopes = a.scopes.unwrap_or_else(|| "api web".into());
+        let meta = if a.components.is_empty() {
+            let c = stored::Configured {
+                name: &name,
+                id: &id,
+                serial: stored::serial_of(&id).unwrap_or(i + 1),
+                consumer_key: &a.consumer_key,
+                certificate_pem: &certificate_pem,
+                permitted_users: a.permitted_users,
+                scopes: &scopes,
+                profiles: &a.profiles,
+                permission_sets: &a.permission_sets,
+                enabled: a.enabled,
+                parts: match a.parts {
+                    Some(PartsFile::Metadata) => EcaPartNames::generated(&name),
+                    _ => EcaPartNames::setup(&name),
+                },
+            };
+            if a.external_client_app {
+                stored::synthesize_eca(&c)?
+            } else {
+                stored::synthesize_connected(&c)?
+            }
+        } else {
+            stored::AppMeta::from_components(a.components, a.external_client_app)?
+        };
         apps.push(App {
-            id: record_id("0H4", i + 1)?,
+            id,
             name,
             consumer_key: a.consumer_key,
             verifier,
@@ -444,7 +573,8 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             permitted_users: a.permitted_users,
             external_client_app: a.external_client_app,
             installed: a.installed,
-            scopes: a.scopes.unwrap_or_else(|| "api web".into()),
+            scopes,
+            meta: Some(meta),
         });
     }
     let find_app = |r: &str| {
@@ -537,6 +667,19 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         });
     }
     let e = file.emulator;
+    let eca_consumer_key_on_update = match (e.eca_consumer_key_on_update, e.eca_consumer_key_change)
+    {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                Input::EmulatorConfig,
+                "eca_consumer_key_change is the old name of eca_consumer_key_on_update: give one of them",
+            ));
+        }
+        (Some(v), None) => v,
+        (None, Some(KeyChangeFile::Ignore)) => EcaKeyOnUpdate::Ignore,
+        (None, Some(KeyChangeFile::Error)) => EcaKeyOnUpdate::RefuseDifferent,
+        (None, None) => EcaKeyOnUpdate::default(),
+    };
     let deploy_millis = e.deploy_millis.unwrap_or(1000);
     if deploy_millis > 600_000 {
         return Err(Error::invalid(
@@ -555,13 +698,22 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         profiles,
         permission_sets,
         allow_connected_app_creation: file.org.allow_connected_app_creation,
-        propagation_seconds: e.propagation_seconds.unwrap_or(0),
+        propagation_seconds: e.propagation_seconds.unwrap_or(DEFAULT_PROPAGATION_SECONDS),
         deploy_millis,
         out_of_order: match e.out_of_order_elements.unwrap_or_default() {
+            OrderFile::Accept => OutOfOrder::Accept,
             OrderFile::Error => OutOfOrder::Error,
             OrderFile::Drop => OutOfOrder::Drop,
         },
-        eca_consumer_key_change: e.eca_consumer_key_change.unwrap_or_default(),
+        eca_consumer_key_on_update,
+        generated_policies: e.generated_policies.unwrap_or_default(),
+        omitted_certificate: e.omitted_certificate.unwrap_or_default(),
+        permission_sets_must_preexist: e.permission_sets_must_preexist.unwrap_or(true),
+        permission_sets_assigned_to_deployer: e
+            .permission_sets_assigned_to_deployer
+            .unwrap_or(false),
+        eca_at_login_host: e.eca_at_login_host.unwrap_or_default(),
+        consumer_key_readable: e.consumer_key_readable.unwrap_or(true),
         accept_my_domain_audience: e.accept_my_domain_audience.unwrap_or(true),
         clock_skew: e.clock_skew_seconds.unwrap_or(0),
         clock_offset: e.clock_offset_seconds.unwrap_or(0),
@@ -569,6 +721,35 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
         urls: e.urls.unwrap_or_default(),
         refused_certificates: refused_certificates(e.refused_certificates.unwrap_or_default())?,
     })
+}
+
+/// The permissions named in a profile's or permission set's `permissions` (and
+/// `modify_metadata`, kept from earlier versions).
+fn permissions_of(owner: &str, names: &[String], modify_metadata: bool) -> Result<Permissions> {
+    let mut p = Permissions::from_names(names).map_err(|bad| {
+        Error::invalid(
+            Input::EmulatorConfig,
+            format!(
+                "`{}` grants `{}`, which is not a permission the emulator knows ({})",
+                crate::text::escape(owner),
+                crate::text::escape(&bad),
+                Permission::ALL
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    if modify_metadata {
+        p = p.with(Permission::ModifyMetadata);
+    }
+    Ok(p)
+}
+
+/// The names of a set of permissions, for the state file.
+fn names(p: Permissions) -> Vec<String> {
+    p.names().into_iter().map(str::to_owned).collect()
 }
 
 fn refused_certificates(list: Vec<String>) -> Result<Vec<String>> {

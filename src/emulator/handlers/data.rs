@@ -20,6 +20,7 @@ use super::super::state::{LATEST_API, QUERY_BATCH, Shared};
 use super::super::tokens::Session;
 use super::objects;
 use super::{Payload, query_param, session};
+use crate::emulator::config::{Permission, Permissions};
 use crate::emulator::soql;
 use crate::wire::rest::{
     LIMIT_INFO_HEADER, Limit, QueryResult, RestError, SaveResult, VersionResources,
@@ -80,7 +81,8 @@ fn route(sh: &Shared, req: &Parts, s: Session, major: u32, sub: &str, body: &Pay
         return super::deploy::deploy_request(sh, req, s, major, deploy, body);
     }
     let creating = req.method == Method::POST && sub.starts_with("sobjects/");
-    if !(get || creating) {
+    let deleting = req.method == Method::DELETE && sub.starts_with("sobjects/");
+    if !(get || creating || deleting) {
         return response::method_not_allowed();
     }
     for (prefix, tooling) in [
@@ -118,7 +120,8 @@ fn route(sh: &Shared, req: &Parts, s: Session, major: u32, sub: &str, body: &Pay
         return response::rest_error(StatusCode::NOT_FOUND, objects::invalid_type(name));
     };
     match (tail, &req.method) {
-        ("", &Method::POST) => create(sh, o.name, &body.bytes),
+        ("", &Method::POST) => create(sh, s, o.name, &body.bytes),
+        (id, &Method::DELETE) if !id.is_empty() && !id.contains('/') => delete(sh, s, o.name, id),
         ("", _) => {
             let list = objects::summary(o, &v);
             response::ok_json(&json!({"objectDescribe": list, "recentItems": []}))
@@ -264,7 +267,58 @@ fn limits(sh: &Shared) -> Reply {
     }))
 }
 
-fn create(sh: &Shared, object: &str, body: &[u8]) -> Reply {
+/// `DELETE …/sobjects/PermissionSet/<id>` (Manage Profiles and Permission Sets) and
+/// `…/PermissionSetAssignment/<id>` (Assign Permission Sets): 204, or Salesforce's REST
+/// error shape.
+fn delete(sh: &Shared, s: Session, object: &str, id: &str) -> Reply {
+    let mut org = sh.org_mut();
+    let done = match object {
+        "PermissionSet" => org
+            .require(s.user, Permission::ManageProfilesPermissionsets)
+            .and_then(|()| org.delete_permission_set(id)),
+        "PermissionSetAssignment" => org
+            .require(s.user, Permission::AssignPermissionSets)
+            .and_then(|()| org.delete_assignment(id)),
+        _ => {
+            return response::rest_error(
+                StatusCode::BAD_REQUEST,
+                RestError::new(
+                    "INVALID_OPERATION",
+                    format!("the certmint emulator cannot delete {object} records"),
+                ),
+            );
+        }
+    };
+    match done {
+        Ok(()) => {
+            if let Err(e) = org.save() {
+                sh.log(|| format!("- - cannot write the state file: {e}"));
+            }
+            response::no_content()
+        }
+        Err(e) if e.error_code == "NOT_FOUND" => response::rest_error(StatusCode::NOT_FOUND, e),
+        Err(mut e) => {
+            if e.fields.is_none() {
+                e.fields = Some(Vec::new());
+            }
+            response::rest_error(StatusCode::BAD_REQUEST, e)
+        }
+    }
+}
+
+/// The user permissions a `PermissionSet` create sets (`"PermissionsModifyMetadata": true`).
+fn permissions_in(fields: &serde_json::Map<String, Json>) -> Permissions {
+    Permission::ALL
+        .iter()
+        .filter(|p| {
+            fields
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(&p.field()) && v.as_bool() == Some(true))
+        })
+        .fold(Permissions::NONE, |acc, p| acc.with(*p))
+}
+
+fn create(sh: &Shared, s: Session, object: &str, body: &[u8]) -> Reply {
     let Ok(Json::Object(fields)) = serde_json::from_slice::<Json>(body) else {
         return response::rest_error(
             StatusCode::BAD_REQUEST,
@@ -291,13 +345,17 @@ fn create(sh: &Shared, object: &str, body: &[u8]) -> Reply {
             let Some(name) = get("Name") else {
                 return required("Name");
             };
-            org.create_permission_set(name, get("Label"))
+            org.require(s.user, Permission::ManageProfilesPermissionsets)
+                .and_then(|()| {
+                    org.create_permission_set(name, get("Label"), permissions_in(&fields))
+                })
         }
         "PermissionSetAssignment" => {
             let (Some(ps), Some(user)) = (get("PermissionSetId"), get("AssigneeId")) else {
                 return required("PermissionSetId");
             };
-            org.assign(ps, user)
+            org.require(s.user, Permission::AssignPermissionSets)
+                .and_then(|()| org.assign(ps, user))
         }
         _ => {
             return response::rest_error(

@@ -30,7 +30,11 @@ pub(in crate::emulator) fn deploy_request(
     tail: &str,
     body: &Payload,
 ) -> Reply {
-    let base = format!("/services/data/v{major}.0/metadata/deployRequest");
+    // Absolute, as in the status example of "Deploy Metadata with Apex Testing Using REST".
+    let base = format!(
+        "{}/services/data/v{major}.0/metadata/deployRequest",
+        sh.urls.base
+    );
     match (tail.trim_end_matches('/'), &req.method) {
         ("", &Method::POST) => post(sh, s, &base, body),
         (id, &Method::GET) if id.starts_with('/') && id.len() > 1 => {

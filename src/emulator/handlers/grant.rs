@@ -3,7 +3,8 @@
 //!
 //! 1. `grant_type` → `unsupported_grant_type`
 //! 2. `assertion` parses as a compact JWS with `alg` RS256 → else `invalid assertion`
-//! 3. `iss` is a known consumer key → `invalid_client_id`; an ECA not installed → `app_not_found`
+//! 3. `iss` is a known consumer key → `invalid_client_id`; an ECA not installed, disabled,
+//!    or asked for at the login host (unless `eca_at_login_host = "accept"`) → `app_not_found`
 //! 4. the RS256 signature verifies with the app's certificate → `invalid assertion`
 //! 5. `aud` is accepted by this endpoint → `audience is invalid`
 //! 6. `exp` is a number (or numeric string) → `invalid assertion`; not past → `expired authorization code`
@@ -11,7 +12,7 @@
 //! 8. the app's policy admits the user → `invalid_app_access` / `user hasn't approved this consumer`
 //! 9. IP restrictions → `ip restricted`
 
-use super::super::config::{Config, PermittedUsers};
+use super::super::config::{Config, LoginHostEca, PermittedUsers};
 use super::super::response::{self, Reply};
 use super::super::state::Shared;
 use super::super::tokens::Grant;
@@ -50,6 +51,12 @@ pub enum Endpoint {
     Org,
     /// An Experience Cloud site (index into `Config::sites`).
     Site(usize),
+    /// The login host (login.salesforce.com, test.salesforce.com), played by the
+    /// emulator's login listener: no org of its own, so an External Client App is not
+    /// found there ("External client app is not installed in this org", as users report
+    /// when they mint there instead of at the My Domain: forcedotcom/cli#3482,
+    /// hardisgroupcom/sfdx-hardis#1979) unless `eca_at_login_host = "accept"`.
+    LoginHost,
 }
 
 /// Answer a token request: decide it, then issue a token or refuse. `host_origin` is the
@@ -63,8 +70,12 @@ pub(in crate::emulator) fn token(
 ) -> Reply {
     let now = sh.now();
     let mut own: Vec<&str> = Vec::with_capacity(5);
-    own.push(&sh.urls.base);
-    own.extend(sh.urls.aliases.iter().map(String::as_str));
+    if endpoint == Endpoint::LoginHost {
+        own.extend(sh.login_urls.iter().map(String::as_str));
+    } else {
+        own.push(&sh.urls.base);
+        own.extend(sh.urls.aliases.iter().map(String::as_str));
+    }
     own.extend(host_origin);
     let org = sh.org();
     let grant = match validate_with(&org.cfg, endpoint, req, &own, now) {
@@ -147,6 +158,15 @@ pub fn validate_with(
     if app.external_client_app && (!app.installed || !app.enabled) {
         return Err(TokenError::AppNotFound.into());
     }
+    if app.external_client_app
+        && endpoint == Endpoint::LoginHost
+        && cfg.eca_at_login_host == LoginHostEca::Refuse
+    {
+        return Err(Refusal {
+            error: TokenError::AppNotFound,
+            why: Some("an External Client App at the login host"),
+        });
+    }
     // 4. signature
     app.verifier
         .as_ref()
@@ -228,7 +248,7 @@ fn audience_ok(cfg: &Config, endpoint: Endpoint, aud: &str, own_urls: &[&str]) -
     let aud = aud.strip_suffix('/').unwrap_or(aud);
     match endpoint {
         Endpoint::Site(i) => cfg.sites.get(i).is_some_and(|s| s == aud),
-        Endpoint::Org => {
+        Endpoint::Org | Endpoint::LoginHost => {
             aud == cfg.login_host()
                 || (cfg.accept_my_domain_audience
                     && (cfg.my_domain.as_deref() == Some(aud)

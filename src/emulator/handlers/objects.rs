@@ -8,314 +8,16 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json, json};
 
-use super::super::config::{App, Config, PermissionSetRecord, Profile, User};
-use super::super::org::assignment_id;
+use super::super::config::Config;
 use crate::emulator::soql::{Condition, Query, Value};
-use crate::wire::rest::{Attributes, ColumnMetadata, QueryColumns, RestError};
+use crate::wire::rest::{ColumnMetadata, QueryColumns, RestError};
 
-/// A field: API name, SOAP type, label, and for a reference its target and relationship.
-pub(super) struct FieldDef {
-    pub(super) name: &'static str,
-    pub(super) kind: &'static str,
-    pub(super) label: &'static str,
-    pub(super) reference: Option<(&'static str, &'static str)>,
-}
-
-const fn f(name: &'static str, kind: &'static str, label: &'static str) -> FieldDef {
-    FieldDef {
-        name,
-        kind,
-        label,
-        reference: None,
-    }
-}
-
-const fn r(
-    name: &'static str,
-    label: &'static str,
-    target: &'static str,
-    relationship: &'static str,
-) -> FieldDef {
-    FieldDef {
-        name,
-        kind: "reference",
-        label,
-        reference: Some((target, relationship)),
-    }
-}
-
-/// An sObject type.
-pub(super) struct ObjectDef {
-    pub(super) name: &'static str,
-    pub(super) label: &'static str,
-    pub(super) plural: &'static str,
-    pub(super) prefix: &'static str,
-    pub(super) createable: bool,
-    pub(super) tooling_only: bool,
-    pub(super) fields: &'static [FieldDef],
-}
-
-/// Every object served.
-pub(super) const OBJECTS: &[ObjectDef] = &[
-    ObjectDef {
-        name: "ConnectedApplication",
-        label: "Connected App",
-        plural: "Connected Apps",
-        prefix: "0H4",
-        createable: false,
-        tooling_only: false,
-        fields: &[
-            f("Id", "id", "Connected App ID"),
-            f("Name", "string", "Name"),
-        ],
-    },
-    ObjectDef {
-        name: "Organization",
-        label: "Organization",
-        plural: "Organizations",
-        prefix: "00D",
-        createable: false,
-        tooling_only: false,
-        fields: &[
-            f("Id", "id", "Organization ID"),
-            f("Name", "string", "Name"),
-            f("InstanceName", "string", "Instance Name"),
-            f("IsSandbox", "boolean", "Is Sandbox"),
-            f("NamespacePrefix", "string", "Namespace Prefix"),
-            f("OrganizationType", "picklist", "Edition"),
-            f("TrialExpirationDate", "datetime", "Trial Expiration Date"),
-        ],
-    },
-    ObjectDef {
-        name: "PermissionSet",
-        label: "Permission Set",
-        plural: "Permission Sets",
-        prefix: "0PS",
-        createable: true,
-        tooling_only: false,
-        fields: &[
-            f("Id", "id", "Permission Set ID"),
-            f("Name", "string", "Name"),
-            f("Label", "string", "Label"),
-            f("IsOwnedByProfile", "boolean", "Is Owned By Profile"),
-            f("PermissionsModifyAllData", "boolean", "Modify All Data"),
-        ],
-    },
-    ObjectDef {
-        name: "PermissionSetAssignment",
-        label: "Permission Set Assignment",
-        plural: "Permission Set Assignments",
-        prefix: "0Pa",
-        createable: true,
-        tooling_only: false,
-        fields: &[
-            f("Id", "id", "Permission Set Assignment ID"),
-            r("AssigneeId", "Assignee ID", "User", "Assignee"),
-            r(
-                "PermissionSetId",
-                "Permission Set ID",
-                "PermissionSet",
-                "PermissionSet",
-            ),
-        ],
-    },
-    ObjectDef {
-        name: "Profile",
-        label: "Profile",
-        plural: "Profiles",
-        prefix: "00e",
-        createable: false,
-        tooling_only: false,
-        fields: &[
-            f("Id", "id", "Profile ID"),
-            f("Name", "string", "Name"),
-            f("UserType", "picklist", "User Type"),
-        ],
-    },
-    ObjectDef {
-        name: "SandboxProcess",
-        label: "Sandbox Process",
-        plural: "Sandbox Processes",
-        prefix: "0GR",
-        createable: false,
-        tooling_only: true,
-        fields: &[
-            f("Id", "id", "Sandbox Process ID"),
-            f("SandboxName", "string", "Sandbox Name"),
-            f("Status", "picklist", "Status"),
-        ],
-    },
-    ObjectDef {
-        name: "User",
-        label: "User",
-        plural: "Users",
-        prefix: "005",
-        createable: false,
-        tooling_only: false,
-        fields: &[
-            f("Id", "id", "User ID"),
-            f("Username", "string", "Username"),
-            f("Name", "string", "Full Name"),
-            f("FirstName", "string", "First Name"),
-            f("LastName", "string", "Last Name"),
-            f("Email", "email", "Email"),
-            f("IsActive", "boolean", "Active"),
-            r("ProfileId", "Profile ID", "Profile", "Profile"),
-            f("UserType", "picklist", "User Type"),
-        ],
-    },
-];
-
-/// The object named `name` (case-insensitive) in the API (`tooling` or not).
-pub(super) fn object(name: &str, tooling: bool) -> Option<&'static ObjectDef> {
-    OBJECTS
-        .iter()
-        .find(|o| o.name.eq_ignore_ascii_case(name) && (tooling || !o.tooling_only))
-}
-
-/// `INVALID_TYPE` for an object the emulator does not serve, named as written.
-pub(super) fn invalid_type(name: &str) -> RestError {
-    RestError::new(
-        "INVALID_TYPE",
-        format!(
-            "sObject type '{name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."
-        ),
-    )
-}
-
-fn invalid_field(field: &str, object: &str) -> RestError {
-    RestError::new(
-        "INVALID_FIELD",
-        format!(
-            "No such column '{field}' on entity '{object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names."
-        ),
-    )
-}
-
-fn field<'a>(o: &'a ObjectDef, name: &str) -> Option<&'a FieldDef> {
-    o.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
-}
-
-/// One record of an object before it is made into JSON: what it is drawn from.
-#[derive(Clone, Copy)]
-pub(super) enum Row<'a> {
-    App(&'a App),
-    Organization,
-    PermissionSet(&'a PermissionSetRecord),
-    /// The assignment of permission set `ps` (index) to the user with index `user`.
-    Assignment {
-        ps: &'a PermissionSetRecord,
-        ps_ix: usize,
-        user: &'a User,
-        user_ix: usize,
-    },
-    Profile(&'a Profile),
-    User(&'a User),
-}
-
-/// The rows of `o`, in the order queries answer them: cheap to pass over (a later page of
-/// a query starts where the one before it ended without making the records before it).
-pub(super) fn rows<'a>(cfg: &'a Config, o: &ObjectDef) -> Box<dyn Iterator<Item = Row<'a>> + 'a> {
-    match o.name {
-        "ConnectedApplication" => Box::new(cfg.apps.iter().map(Row::App)),
-        "Organization" => Box::new(std::iter::once(Row::Organization)),
-        "PermissionSet" => Box::new(cfg.permission_sets.iter().map(Row::PermissionSet)),
-        "PermissionSetAssignment" => Box::new(cfg.users.iter().enumerate().flat_map(
-            move |(user_ix, user)| {
-                user.permission_sets.iter().filter_map(move |&ps_ix| {
-                    cfg.permission_sets.get(ps_ix).map(|ps| Row::Assignment {
-                        ps,
-                        ps_ix,
-                        user,
-                        user_ix,
-                    })
-                })
-            },
-        )),
-        "Profile" => Box::new(cfg.profiles.iter().map(Row::Profile)),
-        "User" => Box::new(cfg.users.iter().map(Row::User)),
-        _ => Box::new(std::iter::empty()),
-    }
-}
+mod records;
 
 #[cfg(test)]
-thread_local! {
-    /// The records [`record`] made on this thread: the tests count the work of a query.
-    static MADE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// The record of a row of `o`, every field set, with `attributes` for API `version`.
-pub(super) fn record(
-    cfg: &Config,
-    o: &ObjectDef,
-    version: &str,
-    row: Row<'_>,
-) -> Map<String, Json> {
-    #[cfg(test)]
-    MADE.with(|m| m.set(m.get() + 1));
-    let rec = |id: &str, fields: Json| {
-        let mut m = Map::new();
-        m.insert(
-            "attributes".into(),
-            serde_json::to_value(Attributes::of(o.name, version, id)).unwrap_or(Json::Null),
-        );
-        if let Json::Object(f) = fields {
-            m.extend(f);
-        }
-        m
-    };
-    match row {
-        Row::App(a) => rec(&a.id, json!({"Id": a.id, "Name": a.name})),
-        Row::Organization => rec(
-            &cfg.org_id,
-            json!({"Id": cfg.org_id, "Name": cfg.org_name, "InstanceName": "EMU1", "IsSandbox": cfg.sandbox,
-                   "NamespacePrefix": null, "OrganizationType": "Developer Edition", "TrialExpirationDate": null}),
-        ),
-        Row::PermissionSet(p) => rec(
-            &p.id,
-            json!({"Id": p.id, "Name": p.name, "Label": p.label, "IsOwnedByProfile": false,
-                   "PermissionsModifyAllData": p.modify_metadata}),
-        ),
-        Row::Assignment {
-            ps,
-            ps_ix,
-            user,
-            user_ix,
-        } => {
-            let id = assignment_id(ps_ix, user_ix).unwrap_or_default();
-            rec(
-                &id,
-                json!({"Id": id, "AssigneeId": user.id, "PermissionSetId": ps.id}),
-            )
-        }
-        Row::Profile(p) => rec(
-            &p.id,
-            json!({"Id": p.id, "Name": p.name, "UserType": "Standard"}),
-        ),
-        Row::User(u) => {
-            let (first, last) = match u.name.rsplit_once(' ') {
-                Some((a, b)) => (Json::from(a), b),
-                None => (Json::Null, u.name.as_str()),
-            };
-            rec(
-                &u.id,
-                json!({"Id": u.id, "Username": u.username, "Name": u.name, "FirstName": first,
-                       "LastName": last, "Email": u.email, "IsActive": u.active,
-                       "ProfileId": cfg.profiles.get(u.profile).map(|p| p.id.clone()),
-                       "UserType": "Standard"}),
-            )
-        }
-    }
-}
-
-/// The records of `o`, made one at a time as they are taken.
-pub(super) fn records<'a>(
-    cfg: &'a Config,
-    o: &'a ObjectDef,
-    version: &'a str,
-) -> impl Iterator<Item = Map<String, Json>> + 'a {
-    rows(cfg, o).map(move |row| record(cfg, o, version, row))
-}
+use records::MADE;
+use records::{FieldDef, field, invalid_field, record, rows};
+pub(super) use records::{OBJECTS, ObjectDef, invalid_type, object, records};
 
 /// A field path resolved against object `o`: its fields, in their own spelling, with the
 /// objects a relationship step leads to.
@@ -752,7 +454,8 @@ mod tests {
         let cfg = org(500);
         let q = parse(
             "SELECT Id, PermissionSet.Name FROM PermissionSetAssignment \
-             WHERE Assignee.Username = 'u499@load.example.com'",
+             WHERE Assignee.Username = 'u499@load.example.com' \
+             AND PermissionSet.IsOwnedByProfile = false",
         )
         .unwrap();
         MADE.with(|m| m.set(0));
@@ -765,9 +468,10 @@ mod tests {
             .map(|r| r["PermissionSet"]["Name"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(names, ["Set_0", "Set_1", "Set_2", "Set_3", "Set_4"]);
-        let assignments: usize = cfg.users.iter().map(|u| u.permission_sets.len()).sum();
-        assert!(assignments >= 2500, "{assignments}");
-        let bound = assignments + cfg.users.len() + cfg.permission_sets.len();
+        // Every user has the assignment of their profile's permission set too.
+        let assignments: usize = cfg.users.iter().map(|u| u.permission_sets.len() + 1).sum();
+        assert!(assignments >= 3000, "{assignments}");
+        let bound = assignments + cfg.users.len() + cfg.permission_sets.len() + cfg.profiles.len();
         assert!(
             made <= bound,
             "the query made {made} records; an assignment, user or permission set each once is {bound}"

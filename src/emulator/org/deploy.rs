@@ -1,25 +1,25 @@
 //! A Metadata API deploy against the running org: the zip read within [`ZipLimits`], the
-//! manifest and every component file checked ([`crate::wire::metadata`]), the org's rules
-//! applied (the consumer key set once, in its format, globally unique; connected app
-//! creation refused unless allowed; pre-authorized profiles and permission sets that exist
-//! and, for a connected app, `isAdminApproved`; External Client App parts linked to their
-//! header), and the outcome recorded as a [`Record`] whose status moves Pending →
-//! InProgress → Succeeded / SucceededPartial / Failed with the clock. `checkOnly` changes
+//! manifest and every component file checked ([`crate::wire::metadata`]), the destructive
+//! manifests read ([`super::destroy`]), the components applied in the order a real org
+//! applies them (`destructiveChangesPre.xml`; permission sets, connected apps, External
+//! Client App headers, global OAuth settings, OAuth settings, OAuth policies, plugin
+//! policies; the policies Salesforce generates; `destructiveChanges.xml` and
+//! `destructiveChangesPost.xml`) with the org's rules ([`super::apply`]), and the outcome
+//! recorded as a [`Record`] whose status moves Pending → InProgress → Succeeded /
+//! SucceededPartial / Failed with the clock. `checkOnly` runs it all on a copy and keeps
 //! nothing; with `rollbackOnError` (the default) a deploy with any failure changes nothing.
 //! App changes take effect on the token endpoint `propagation_seconds` later; until then
 //! the previous version (and certificate) answers.
 
 use std::collections::HashSet;
 
-use super::{MAX_APPS, MAX_PERMISSION_SETS, Org};
-use crate::emulator::config::{
-    App, Config, KeyChange, PermissionSetRecord, PermittedUsers, record_id,
-};
-use crate::jwt::Verifier;
+use super::Org;
+use super::apply::{self, Ctx};
+use super::destroy;
+use crate::emulator::config::{Config, GeneratedPolicies, record_id};
 use crate::wire::metadata::{
     Component, DeployDetails, DeployMessage, DeployOptions, DeployResult, DeployStatus, DeployZip,
-    MetadataType, OauthScope, Package, PermittedUsersPolicyType, Problem, ReadOptions, ZipLimits,
-    check_consumer_key,
+    Element, MetadataType, Package, Problem, ReadOptions, ZipLimits,
 };
 
 /// The newest API version a deploy may name.
@@ -53,6 +53,10 @@ impl Record {
             r.completed_date = None;
             r.number_components_deployed = 0;
             r.number_component_errors = 0;
+            if r.status == DeployStatus::Pending {
+                // Not yet counted (the value Salesforce reports then is not documented).
+                r.number_components_total = 0;
+            }
             r.start_date = (r.status == DeployStatus::InProgress)
                 .then(|| r.created_date.clone())
                 .flatten();
@@ -103,7 +107,7 @@ pub(crate) fn start(org: &mut Org, req: Request<'_>) -> crate::Result<Record> {
     )?;
     let now = req.now_ms.div_euclid(1000);
     let mut scratch = org.cfg.clone();
-    let outcome = run(&mut scratch, &req, now);
+    let outcome = run(&mut scratch, &org.cfg, &req, now);
     let check_only = req.options.check_only.unwrap_or(false);
     let rollback = req.options.rollback_on_error.unwrap_or(true);
     let failed = !outcome.failures.is_empty() || outcome.error.is_some();
@@ -189,7 +193,7 @@ pub(crate) fn start(org: &mut Org, req: Request<'_>) -> crate::Result<Record> {
     Ok(record)
 }
 
-fn run(cfg: &mut Config, req: &Request<'_>, now: i64) -> Outcome {
+fn run(cfg: &mut Config, before: &Config, req: &Request<'_>, now: i64) -> Outcome {
     let mut out = Outcome {
         successes: Vec::new(),
         failures: Vec::new(),
@@ -230,7 +234,99 @@ fn run(cfg: &mut Config, req: &Request<'_>, now: i64) -> Outcome {
         success: true,
         ..DeployMessage::default()
     });
-    // (type, full name, file name, bytes)
+    let files = files(&zip, &package, version, req, &mut out);
+    let mut plan = destroy::plan(zip.destructive(), &mut out.failures);
+    let mut ctx = Ctx {
+        before,
+        now,
+        now_ms: req.now_ms,
+        by: before
+            .users
+            .get(req.user)
+            .map(|u| u.id.clone())
+            .unwrap_or_default(),
+        user: req.user,
+        opts: ReadOptions {
+            api_version: Some(version),
+            out_of_order: cfg.out_of_order,
+        },
+        touched: HashSet::new(),
+    };
+    let ignore_warnings = req.options.ignore_warnings.unwrap_or(false);
+    destroy::apply(
+        cfg,
+        &mut ctx,
+        &mut plan,
+        true,
+        ignore_warnings,
+        &mut out.successes,
+        &mut out.failures,
+    );
+    for (kind, name, file, bytes) in files {
+        match component(cfg, &mut ctx, kind, &name, bytes) {
+            Ok(created) => out.successes.push(DeployMessage {
+                changed: true,
+                component_type: Some(kind.name().to_owned()),
+                created,
+                created_date: Some(date(req.now_ms)),
+                file_name: Some(file),
+                full_name: Some(name),
+                success: true,
+                ..DeployMessage::default()
+            }),
+            Err(p) => {
+                out.failures
+                    .push(DeployMessage::failure(Some(kind.name()), &name, &file, &p))
+            }
+        }
+    }
+    if cfg.generated_policies == GeneratedPolicies::AfterDeploy
+        && let Err(p) = apply::generate_after_deploy(cfg, &mut ctx)
+    {
+        out.error = Some(p.message);
+    }
+    destroy::apply(
+        cfg,
+        &mut ctx,
+        &mut plan,
+        false,
+        ignore_warnings,
+        &mut out.successes,
+        &mut out.failures,
+    );
+    out
+}
+
+/// One component file: checked against its type's schema, then applied.
+fn component(
+    cfg: &mut Config,
+    ctx: &mut Ctx<'_>,
+    kind: MetadataType,
+    name: &str,
+    bytes: &[u8],
+) -> Result<bool, Problem> {
+    crate::wire::metadata::check_full_name(name)?;
+    let c = Component::from_xml(kind, bytes, &ctx.opts)?;
+    let tree = Element::parse(bytes)?;
+    match &c {
+        Component::PermissionSet(ps) => apply::permission_set(cfg, ps, name),
+        Component::ConnectedApp(ca) => apply::connected_app(cfg, ctx, ca, name, tree),
+        Component::ExternalClientApplication(_) => apply::header(cfg, ctx, name, tree),
+        _ => apply::part(cfg, ctx, &c, name, tree),
+    }
+}
+
+/// The component files a manifest names, in the order a deploy applies their types:
+/// (type, full name, file name, bytes). What cannot be found fails as a manifest problem.
+fn files<'z>(
+    zip: &'z DeployZip,
+    package: &Package,
+    version: u32,
+    req: &Request<'_>,
+    out: &mut Outcome,
+) -> Vec<(MetadataType, String, String, &'z [u8])> {
+    let manifest_failure =
+        |p: &Problem| DeployMessage::failure(None, "package.xml", "package.xml", p);
     let mut files: Vec<(MetadataType, String, String, &[u8])> = Vec::new();
     for t in &package.types {
         let Some(kind) = MetadataType::from_name(t.name.trim()) else {
@@ -270,385 +366,15 @@ fn run(cfg: &mut Config, req: &Request<'_>, now: i64) -> Outcome {
             }
         }
     }
-    // Permission sets first, then apps, then the parts of External Client Apps.
+    // Permission sets first, then connected apps, then External Client App headers, then
+    // their parts in the order: global OAuth settings, OAuth settings, OAuth policies,
+    // plugin policies (`MetadataType::ALL`'s order).
     let rank = |k: MetadataType| MetadataType::ALL.iter().position(|t| *t == k).unwrap_or(0);
     files.sort_by_key(|(k, ..)| match k {
         MetadataType::PermissionSet => 0,
         other => rank(*other) + 1,
     });
-    let opts = ReadOptions {
-        api_version: Some(version),
-        out_of_order: cfg.out_of_order,
-    };
-    let mut touched = HashSet::new();
-    for (kind, name, file, bytes) in files {
-        let result = crate::wire::metadata::check_full_name(&name)
-            .and_then(|()| Component::from_xml(kind, bytes, &opts))
-            .and_then(|c| {
-                apply(
-                    cfg,
-                    &c,
-                    &name,
-                    now,
-                    &mut touched,
-                    req.options.ignore_warnings.unwrap_or(false),
-                )
-            });
-        match result {
-            Ok(created) => out.successes.push(DeployMessage {
-                changed: true,
-                component_type: Some(kind.name().to_owned()),
-                created,
-                created_date: Some(date(req.now_ms)),
-                file_name: Some(file),
-                full_name: Some(name),
-                success: true,
-                ..DeployMessage::default()
-            }),
-            Err(p) => {
-                out.failures
-                    .push(DeployMessage::failure(Some(kind.name()), &name, &file, &p))
-            }
-        }
-    }
-    out
-}
-
-/// A certificate as a connected app or ECA holds it: armored PEM or its bare base64 body.
-fn certificate(text: &str) -> Result<(Verifier, String, String), Problem> {
-    let bad = || Problem::new("The certificate is not a valid PEM-encoded X.509 certificate.");
-    let bytes = if text.contains("-----BEGIN") {
-        text.as_bytes().to_vec()
-    } else {
-        use base64::Engine as _;
-        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|_| bad())?
-    };
-    let cert = crate::x509::parse(&bytes).map_err(|_| bad())?;
-    let verifier = Verifier::from_spki(&cert.spki).map_err(|_| {
-        Problem::new("The certificate's key is not an RSA key of a size Salesforce accepts.")
-    })?;
-    Ok((verifier, crate::x509::to_pem(&cert.der), cert.sha1))
-}
-
-/// True when the emulator is configured to let `cert` never take
-/// (`refused_certificates`): it is stored, and verifies nothing.
-fn refused(cfg: &Config, cert: Option<&(Verifier, String, String)>) -> bool {
-    cert.is_some_and(|(_, _, sha1)| {
-        let k = crate::emulator::config::fingerprint_key(sha1);
-        cfg.refused_certificates.contains(&k)
-    })
-}
-
-/// Give `app` the deployed certificate (or none); a certificate the configuration lists
-/// as refused is kept on the app but verifies nothing.
-fn set_certificate(app: &mut App, cert: Option<(Verifier, String, String)>, refused: bool) {
-    match cert {
-        Some((v, pem, sha1)) => {
-            app.verifier = (!refused).then_some(v);
-            app.certificate_pem = pem;
-            app.cert_sha1 = sha1;
-        }
-        None => {
-            app.verifier = None;
-            app.certificate_pem.clear();
-            app.cert_sha1.clear();
-        }
-    }
-}
-
-fn new_consumer_key() -> Result<String, Problem> {
-    use ring::rand::SecureRandom as _;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = [0u8; 80];
-    ring::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| Problem::new("the emulator's random number generator failed"))?;
-    let mut key = String::from("3MVG9");
-    key.extend(
-        bytes
-            .iter()
-            .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])),
-    );
-    Ok(key)
-}
-
-/// Check a consumer key chosen at creation: format, then global uniqueness.
-fn chosen_key(cfg: &Config, key: &str) -> Result<String, Problem> {
-    check_consumer_key(key)?;
-    let taken = cfg.apps.iter().any(|a| {
-        let mut v = Some(a);
-        while let Some(x) = v {
-            if x.consumer_key == key {
-                return true;
-            }
-            v = x.previous.as_deref();
-        }
-        false
-    });
-    if taken {
-        return Err(Problem::new("The consumer key is already taken."));
-    }
-    Ok(key.to_owned())
-}
-
-fn check_profiles(cfg: &Config, names: &[String]) -> Result<(), Problem> {
-    for n in names {
-        if cfg.profile_by_name(n).is_none() {
-            return Err(Problem::new(format!(
-                "In field: profileName - no Profile named {n} found"
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn check_permission_sets(cfg: &Config, names: &[String]) -> Result<(), Problem> {
-    for n in names {
-        if cfg.permission_set_by_name(n).is_none() {
-            return Err(Problem::new(format!(
-                "In field: permissionSetName - no PermissionSet named {n} found"
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn token_scopes(scopes: &[OauthScope]) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for s in scopes {
-        let n = s.token_name();
-        if !out.contains(&n) {
-            out.push(n);
-        }
-    }
-    out.join(" ")
-}
-
-/// The version of app `ix` a deploy changes: on the first change in this deploy a new
-/// version taking effect after the propagation delay, the one in force kept as previous.
-fn version_to_change<'a>(
-    cfg: &'a mut Config,
-    ix: usize,
-    now: i64,
-    touched: &mut HashSet<usize>,
-) -> &'a mut App {
-    let effective = now.saturating_add(i64::try_from(cfg.propagation_seconds).unwrap_or(0));
-    let app = &mut cfg.apps[ix];
-    if touched.insert(ix) {
-        let in_force = app.at(now).map(|a| {
-            let mut a = a.clone();
-            a.previous = None;
-            Box::new(a)
-        });
-        app.previous = in_force;
-        app.effective_from = effective;
-    }
-    app
-}
-
-fn new_app(cfg: &Config, name: &str, eca: bool, now: i64) -> Result<App, Problem> {
-    if cfg.apps.len() >= MAX_APPS {
-        return Err(Problem::new(format!(
-            "the emulator holds at most {MAX_APPS} apps"
-        )));
-    }
-    Ok(App {
-        name: name.to_owned(),
-        id: record_id("0H4", cfg.apps.len() + 1).map_err(|e| Problem::new(e.to_string()))?,
-        consumer_key: String::new(),
-        verifier: None,
-        certificate_pem: String::new(),
-        cert_sha1: String::new(),
-        profiles: Vec::new(),
-        permission_sets: Vec::new(),
-        enabled: true,
-        effective_from: now.saturating_add(i64::try_from(cfg.propagation_seconds).unwrap_or(0)),
-        previous: None,
-        permitted_users: PermittedUsers::SelfAuthorize,
-        external_client_app: eca,
-        installed: true,
-        scopes: String::new(),
-    })
-}
-
-/// Apply one checked component to the scratch org; `Ok(true)` when it was created.
-fn apply(
-    cfg: &mut Config,
-    c: &Component,
-    name: &str,
-    now: i64,
-    touched: &mut HashSet<usize>,
-    ignore_warnings: bool,
-) -> Result<bool, Problem> {
-    let _ = ignore_warnings;
-    match c {
-        Component::PermissionSet(ps) => {
-            let modify = ps.user_permissions.iter().any(|p| {
-                p.enabled && matches!(p.name.as_str(), "ModifyAllData" | "ModifyMetadata")
-            });
-            if let Some(i) = cfg.permission_sets.iter().position(|p| p.name == name) {
-                cfg.permission_sets[i].label = ps.label.clone();
-                cfg.permission_sets[i].modify_metadata = modify;
-                return Ok(false);
-            }
-            if cfg.permission_sets.len() >= MAX_PERMISSION_SETS {
-                return Err(Problem::new(format!(
-                    "the emulator holds at most {MAX_PERMISSION_SETS} permission sets"
-                )));
-            }
-            cfg.permission_sets.push(PermissionSetRecord {
-                id: record_id("0PS", cfg.permission_sets.len() + 1)
-                    .map_err(|e| Problem::new(e.to_string()))?,
-                name: name.to_owned(),
-                label: ps.label.clone(),
-                modify_metadata: modify,
-            });
-            Ok(true)
-        }
-        Component::ConnectedApp(ca) => {
-            let oc = ca.oauth_config.as_ref();
-            let admin = oc.and_then(|o| o.is_admin_approved).unwrap_or(false);
-            if (!ca.profile_name.is_empty() || !ca.permission_set_name.is_empty()) && !admin {
-                return Err(Problem::new(
-                    "To use profileName or permissionSetName, the isAdminApproved field must be set to true.",
-                ));
-            }
-            check_profiles(cfg, &ca.profile_name)?;
-            check_permission_sets(cfg, &ca.permission_set_name)?;
-            let cert = match oc.and_then(|o| o.certificate.as_deref()) {
-                Some(t) if !t.trim().is_empty() => Some(certificate(t)?),
-                _ => None,
-            };
-            let given = oc.and_then(|o| o.consumer_key.as_deref()).map(str::trim);
-            let existing = cfg
-                .apps
-                .iter()
-                .position(|a| a.name == name && !a.external_client_app);
-            let created = existing.is_none();
-            let ix = match existing {
-                Some(ix) => {
-                    if given.is_some_and(|k| k != cfg.apps[ix].consumer_key) {
-                        return Err(Problem::new("You cannot provide a Consumer Key"));
-                    }
-                    ix
-                }
-                None => {
-                    if !cfg.allow_connected_app_creation {
-                        return Err(Problem::new(
-                            "You can't create a connected app. To enable connected app creation, contact Salesforce Customer Support.",
-                        ));
-                    }
-                    let key = match given {
-                        Some(k) => chosen_key(cfg, k)?,
-                        None => new_consumer_key()?,
-                    };
-                    let mut app = new_app(cfg, name, false, now)?;
-                    app.consumer_key = key;
-                    cfg.apps.push(app);
-                    touched.insert(cfg.apps.len() - 1);
-                    cfg.apps.len() - 1
-                }
-            };
-            let refused = refused(cfg, cert.as_ref());
-            let app = version_to_change(cfg, ix, now, touched);
-            set_certificate(app, cert, refused);
-            app.scopes = token_scopes(oc.map_or(&[][..], |o| &o.scopes));
-            app.permitted_users = if admin {
-                PermittedUsers::AdminApproved
-            } else {
-                PermittedUsers::SelfAuthorize
-            };
-            app.profiles = ca.profile_name.clone();
-            app.permission_sets = ca.permission_set_name.clone();
-            Ok(created)
-        }
-        Component::ExternalClientApplication(_) => {
-            if cfg
-                .apps
-                .iter()
-                .any(|a| a.name == name && a.external_client_app)
-            {
-                return Ok(false);
-            }
-            if cfg.apps.iter().any(|a| a.name == name) {
-                return Err(Problem::new(format!("An app named {name} already exists.")));
-            }
-            let app = new_app(cfg, name, true, now)?;
-            cfg.apps.push(app);
-            touched.insert(cfg.apps.len() - 1);
-            Ok(true)
-        }
-        part => {
-            let parent = part.external_client_application().unwrap_or("").trim();
-            if parent.is_empty() {
-                return Err(Problem::new(
-                    "Enter the name of the parent external client app",
-                ));
-            }
-            let Some(ix) = cfg
-                .apps
-                .iter()
-                .position(|a| a.name == parent && a.external_client_app)
-            else {
-                return Err(Problem::new(format!(
-                    "In field: externalClientApplication - no ExternalClientApplication named {parent} found"
-                )));
-            };
-            let key_change = cfg.eca_consumer_key_change;
-            match part {
-                Component::ExtlClntAppGlobalOauthSettings(g) => {
-                    let cert = match g.certificate.as_deref() {
-                        Some(t) if !t.trim().is_empty() => Some(certificate(t)?),
-                        _ => None,
-                    };
-                    let current = cfg.apps[ix].consumer_key.clone();
-                    let given = g
-                        .consumer_key
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|k| !k.is_empty());
-                    let key = match (current.is_empty(), given) {
-                        (true, Some(k)) => chosen_key(cfg, k)?,
-                        (true, None) => new_consumer_key()?,
-                        (false, Some(k)) if k != current && key_change == KeyChange::Error => {
-                            return Err(Problem::new("You cannot provide a Consumer Key"));
-                        }
-                        (false, _) => current,
-                    };
-                    let refused = refused(cfg, cert.as_ref());
-                    let app = version_to_change(cfg, ix, now, touched);
-                    app.consumer_key = key;
-                    set_certificate(app, cert, refused);
-                }
-                Component::ExtlClntAppOauthSettings(o) => {
-                    let app = version_to_change(cfg, ix, now, touched);
-                    app.scopes = token_scopes(&o.comma_separated_oauth_scopes);
-                }
-                Component::ExtlClntAppOauthConfigurablePolicies(p) => {
-                    check_profiles(cfg, &p.comma_separated_profile)?;
-                    check_permission_sets(cfg, &p.comma_separated_permission_set)?;
-                    let app = version_to_change(cfg, ix, now, touched);
-                    app.permitted_users = match p.permitted_users_policy_type {
-                        Some(PermittedUsersPolicyType::AdminApprovedPreAuthorized) => {
-                            PermittedUsers::AdminApproved
-                        }
-                        _ => PermittedUsers::SelfAuthorize,
-                    };
-                    app.profiles = p.comma_separated_profile.clone();
-                    app.permission_sets = p.comma_separated_permission_set.clone();
-                }
-                Component::ExtlClntAppConfigurablePolicies(p) => {
-                    let app = version_to_change(cfg, ix, now, touched);
-                    app.enabled = p.is_enabled && p.is_oauth_plugin_enabled.unwrap_or(true);
-                }
-                _ => {}
-            }
-            Ok(false)
-        }
-    }
+    files
 }
 
 #[cfg(test)]
