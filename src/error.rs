@@ -163,13 +163,13 @@ pub enum Error {
 
     /// The admin lacks a user permission a change needs; checked before anything is
     /// changed in the org.
-    #[error("the admin `{user}` lacks the user permission{} {missing}, which {needed_for} needs", if missing.contains(", ") || missing.contains(" and ") { "s" } else { "" })]
+    #[error("the admin `{user}` lacks {missing}, needed to {needed_for}")]
     MissingPermissions {
         /// The admin's username.
         user: String,
-        /// The permissions missing, by their names in Setup.
+        /// The user permissions missing, by their names in Setup.
         missing: String,
-        /// What needs them.
+        /// What needs them (`deploy the app, create the permission set`).
         needed_for: String,
     },
 

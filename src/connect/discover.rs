@@ -258,22 +258,31 @@ pub fn check_permissions(
         if !p.customize_application {
             missing.push("Customize Application");
         }
-        needed.push("deploying the app");
+        needed.push("deploy the app");
     }
     if create_ps && !p.may_create_permission_set() {
         missing.push("Manage Profiles and Permission Sets");
-        needed.push("creating the permission set");
+        needed.push("create the permission set");
     }
     if assign_ps && !p.may_assign_permission_set() {
         missing.push("Assign Permission Sets");
-        needed.push("assigning the permission set");
+        needed.push("assign the permission set");
     }
     if missing.is_empty() {
         return Ok(());
     }
+    let list = |v: &[&str]| match v {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
     Err(crate::Error::MissingPermissions {
         user: crate::text::escape(&admin.username),
-        missing: missing.join(", "),
-        needed_for: needed.join(" and "),
+        missing: format!(
+            "the user permission{} {}",
+            if missing.len() == 1 { "" } else { "s" },
+            list(&missing)
+        ),
+        needed_for: list(&needed),
     })
 }

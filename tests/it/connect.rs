@@ -30,6 +30,12 @@ const USER: &str = "integration@acme.example";
 /// the permission set connect assigns pre-authorizes it); `emulator` lines go in
 /// `[emulator]`, `org` lines in `[org]`, `extra` at the end.
 fn org_toml(org: &str, emulator: &str, extra: &str) -> String {
+    // No propagation delay unless a test asks for one (the emulator's default is 120 s).
+    let propagation = if emulator.contains("propagation_seconds") {
+        ""
+    } else {
+        "propagation_seconds = 0"
+    };
     format!(
         r#"[org]
 name = "Acme"
@@ -37,6 +43,7 @@ name = "Acme"
 
 [emulator]
 deploy_millis = 200
+{propagation}
 {emulator}
 
 [[apps]]
@@ -289,9 +296,11 @@ fn connect_then_mint_and_a_second_connect_changes_nothing() {
         assert!(stdout.contains(&line), "{line} in\n{stdout}");
     }
     for step in [
-        "deploying 6 components",
-        "deployed the External Client App `acme_jwt` and the permission set `acme_jwt`",
+        "created the permission set `acme_jwt`",
         "assigned the permission set `acme_jwt` to integration@acme.example",
+        "deploying 5 components",
+        "deployed the External Client App `acme_jwt`",
+        "the org confirms the app: admin approved, pre-authorizing `acme_jwt`, the certificate, enabled",
     ] {
         assert!(stderr.contains(step), "{step} in\n{stderr}");
     }
@@ -389,7 +398,7 @@ fn an_interrupted_run_resumes_waiting_without_deploying_again() {
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("the deploy had succeeded: waiting"),
+        stderr.contains("the org already holds the app as planned: nothing to deploy"),
         "{stderr}"
     );
     assert!(!stderr.contains("deploying"), "{stderr}");
@@ -445,16 +454,18 @@ certificate = "../certs/base.crt"
     let (_, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     for part in [
-        "ExtlClntAppOauthConfigurablePolicies `acme_jwt2_OAuthPlcy` (extlClntAppOauthPolicies/acme_jwt2_OAuthPlcy.ecaOauthPlcy):",
-        "problem: In field: profileName - no Profile named No Such Profile found",
+        "ExtlClntAppOauthConfigurablePolicies `acme_jwt2_oauth_defaultPolicy` (extlClntAppOauthPolicies/acme_jwt2_oauth_defaultPolicy.ecaOauthPlcy):",
+        "problem: In field: commaSeparatedProfile - no Profile named No Such Profile found",
         "fix: check the profile given with --profile",
     ] {
         assert!(stderr.contains(part), "{part} in\n{stderr}");
     }
-    // The permission set was not created either: the deploy is all or nothing.
+    // Nothing of the app exists (all or nothing); the permission set, made before the
+    // deploy on purpose (D2), does, so the next run does not make it again.
     assert_eq!(mint_dir(&dir).status.code(), Some(2));
 
-    // A connected app cannot be created: --connected-app names one that does not exist.
+    // A connected app cannot be created: --connected-app names one that does not exist,
+    // which the org says before anything is deployed.
     let out = connect(
         &dir,
         &org,
@@ -467,10 +478,10 @@ certificate = "../certs/base.crt"
         ],
     );
     let (_, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("problem: You can't create a connected app.")
-            && stderr.contains("fix: the org refuses new connected apps"),
+        stderr.contains("the org has no connected app `Missing_App`")
+            && stderr.contains("drop --connected-app to create an External Client App"),
         "{stderr}"
     );
 }
@@ -491,10 +502,8 @@ permitted_users = "self-authorize"
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("acme");
     init(&dir);
-    // Without its consumer key certmint cannot mint through it.
-    let out = connect(&dir, &org, &["--connected-app", "Legacy_JWT"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(texts(&out).1.contains("--client-id"), "{}", texts(&out).1);
+    // Its consumer key is read from the org (readMetadata shows it to an admin); a
+    // --client-id that is another is refused before anything changes.
     let out = connect(
         &dir,
         &org,
@@ -502,7 +511,23 @@ permitted_users = "self-authorize"
             "--connected-app",
             "Legacy_JWT",
             "--client-id",
-            "LEGACYCONNECTEDAPPKEY",
+            "SOMEOTHERKEY123",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        texts(&out)
+            .1
+            .contains("--client-id is not the consumer key of the connected app `Legacy_JWT`"),
+        "{}",
+        texts(&out).1
+    );
+    let out = connect(
+        &dir,
+        &org,
+        &[
+            "--connected-app",
+            "Legacy_JWT",
             "--save-metadata",
             p(&root.path().join("md")),
         ],
@@ -582,7 +607,7 @@ fn dry_run_saves_what_is_deployed_and_the_emulator_deploys_it() {
         "{stdout}"
     );
     let glbl = std::fs::read_to_string(
-        md.join("extlClntAppGlobalOauthSets/acme_jwt_GlblOAuth.ecaGlblOauth"),
+        md.join("extlClntAppGlobalOauthSets/acme_jwt_glbloauth.ecaGlblOauth"),
     )
     .unwrap();
     assert!(
@@ -592,15 +617,16 @@ fn dry_run_saves_what_is_deployed_and_the_emulator_deploys_it() {
     assert!(glbl.contains("-----BEGIN CERTIFICATE-----"), "{glbl}");
     for f in [
         "package.xml",
-        "permissionsets/acme_jwt.permissionset",
         "externalClientApps/acme_jwt.eca",
-        "extlClntAppOauthSettings/acme_jwt_OAuth.ecaOauth",
-        "extlClntAppOauthPolicies/acme_jwt_OAuthPlcy.ecaOauthPlcy",
-        "extlClntAppPolicies/acme_jwt_Plcy.ecaPlcy",
+        "extlClntAppOauthSettings/acme_jwt_oauth.ecaOauth",
+        "extlClntAppOauthPolicies/acme_jwt_oauth_defaultPolicy.ecaOauthPlcy",
+        "extlClntAppPolicies/acme_jwt_defaultPolicy.ecaPlcy",
     ] {
         assert!(md.join(f).is_file(), "{f}");
         assert!(stdout.contains(f), "{f} listed in\n{stdout}");
     }
+    // The permission set is not in the deploy: it is made before it (D2).
+    assert!(!md.join("permissionsets").exists());
     // Saving again needs --force.
     let out = run(&["connect", p(&dir), "--dry-run", "--save-metadata", p(&md)]);
     assert_eq!(out.status.code(), Some(2));
@@ -614,7 +640,21 @@ fn dry_run_saves_what_is_deployed_and_the_emulator_deploys_it() {
         "--force",
     ]));
 
-    // The emulator's deploy takes the saved files as they are.
+    // The emulator's deploy takes the saved files as they are, once the permission set
+    // they name exists (made first, as connect makes it, here through REST).
+    let ps: serde_json::Value = ureq::post(&format!(
+        "{}/services/data/v62.0/sobjects/PermissionSet",
+        org.url()
+    ))
+    .header("Authorization", &format!("Bearer {}", org.token_text()))
+    .content_type("application/json")
+    .send(r#"{"Name":"acme_jwt","Label":"acme_jwt"}"#.as_bytes())
+    .unwrap()
+    .body_mut()
+    .read_to_string()
+    .map(|t| serde_json::from_str(&t).unwrap())
+    .unwrap();
+    assert_eq!(ps["success"], true, "{ps}");
     let (ctype, body) = certmint::wire::metadata::multipart_body(
         &certmint::connect::deploy_options(false),
         &zip_dir(&md),
@@ -914,15 +954,16 @@ fn deploy_needs_a_connected_directory_and_a_session() {
         !o.contains("00Dsecret") && !e.contains("00Dsecret!token"),
         "{o}{e}"
     );
-    // A user that does not deploy: the org refuses, with what the admin needs.
+    // A user that does not deploy: refused before anything changes, with what the admin
+    // needs (D5).
     let org = Org::with("");
     std::fs::write(&org.token, org.emu.session_for(USER).unwrap()).unwrap();
     let out = connect(&dir, &org, &[]);
     let (_, e) = texts(&out);
     assert_eq!(out.status.code(), Some(2), "{e}");
     assert!(
-        e.contains("INSUFFICIENT_ACCESS")
-            && e.contains("Modify Metadata Through Metadata API Functions"),
+        e.contains(&format!("the admin `{USER}` lacks the user permissions Modify Metadata Through Metadata API Functions (or Modify All Data), Customize Application, Manage Profiles and Permission Sets and Assign Permission Sets, needed to deploy the app, create the permission set and assign the permission set"))
+            && e.contains("nothing was changed in the org"),
         "{e}"
     );
 }
@@ -1190,6 +1231,26 @@ fn real_sf_cli() {
         "--save-metadata",
         p(&md),
     ]));
+    // The permission set the files name must exist first (connect makes it before its
+    // deploy; whoever deploys the saved files makes it so too, here with sf).
+    let ps = sf.ok_with(
+        &[
+            "data",
+            "create",
+            "record",
+            "--sobject",
+            "PermissionSet",
+            "--values",
+            "Name=other_jwt Label=other_jwt",
+            "--target-org",
+            "emu-admin",
+        ],
+        &[],
+    );
+    assert!(
+        ps["id"].as_str().is_some_and(|id| id.starts_with("0PS")),
+        "{ps:#}"
+    );
     let dep = sf.ok_with(
         &[
             "project",
@@ -1258,7 +1319,8 @@ fn demo_runs_init_connect_and_mint() {
     for part in [
         "1. the recipe",
         "2. certmint's emulated org listens on",
-        "deployed the External Client App `certmint_demo` and the permission set `certmint_demo`",
+        "created the permission set `certmint_demo`",
+        "deployed the External Client App `certmint_demo`",
         "assigned the permission set `certmint_demo` to integration@certmint-demo.example",
         "3. signed an RS256 assertion",
     ] {
