@@ -317,8 +317,13 @@ pub(crate) fn deploy_holding_if_asked(
         && rec.admin_assignment.is_none()
         && wants_admin_hold(failures, name)
     {
+        let said = failures
+            .iter()
+            .find(|f| wants_admin_hold(std::slice::from_ref(f), name))
+            .map(|f| f.problem.clone())
+            .unwrap_or_default();
         report.step(&format!(
-            "the org refused the OAuth policies' permission set `{name}`: assigning it to the deploying admin for the length of the deploy (a live report says the org requires it), then deploying again"
+            "the org refused the OAuth policies' permission set `{name}` ({said}): assigning it to the deploying admin for the length of the deploy (a live report says the org requires it), then deploying again"
         ));
         hold_for_deploy(job, rec, id, admin_id, report)?;
         if rec.admin_assignment.is_some() {

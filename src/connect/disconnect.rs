@@ -82,14 +82,14 @@ pub enum Disconnected {
 pub fn survey(dir: &Path, org: &OrgClient<'_>) -> Result<Survey> {
     let m = workdir::load(dir)?;
     let info = org.organization()?;
+    let in_org = |a: &&AppRecord| a.org_id.is_empty() || same_org(&a.org_id, &info.id);
     let ours: Vec<&AppRecord> = m
         .apps
         .iter()
-        .filter(|a| {
-            a.state != AppState::Removed && (a.org_id.is_empty() || same_org(&a.org_id, &info.id))
-        })
+        .filter(in_org)
+        .filter(|a| a.state != AppState::Removed)
         .collect();
-    if ours.is_empty() {
+    if !m.apps.iter().any(|a| in_org(&a)) {
         return Err(Error::invalid(
             Input::App,
             format!(

@@ -447,10 +447,7 @@ pub(super) fn connect(
             &mut notes,
             report,
         )
-        .and_then(|status| {
-            keep_planned(&rec)?;
-            Ok(outcome(status, rec, saved, notes, None))
-        });
+        .map(|status| outcome(status, rec, saved, notes, None));
     }
 
     let prover = Prover::with_audience(

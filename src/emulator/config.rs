@@ -181,6 +181,10 @@ pub struct Config {
     /// `readMetadata` of ECA global OAuth settings includes `consumerKey` (the user holds
     /// "View External Client Apps Consumer Secrets in Metadata").
     pub consumer_key_readable: bool,
+    /// The SOAP Metadata API accepts the REST API's sessions; when false it refuses every
+    /// one with `sf:INVALID_SESSION_ID`, as Salesforce's SOAP API refuses a JWT-format
+    /// access token that REST takes (fidelity §5).
+    pub soap_sessions: bool,
     /// Also accept the My Domain URL (and the emulator's own base URL) as `aud`.
     pub accept_my_domain_audience: bool,
     /// Seconds an `exp` may lie in the past (default 0).
@@ -228,6 +232,9 @@ pub struct PermissionSetRecord {
     pub id: String,
     /// API name.
     pub name: String,
+    /// The namespace of the managed package it came with (`None`: the org's own). An
+    /// unqualified name refers to the org's own only; `ns__Name` to a package's.
+    pub namespace: Option<String>,
     /// Label.
     pub label: String,
     /// Its user permissions.
@@ -347,9 +354,18 @@ impl Config {
     /// Find a permission set by API name or label (case-insensitive) or id.
     pub fn permission_set_by_name(&self, name: &str) -> Option<usize> {
         let name = name.trim();
+        // `ns__Name` names a managed package's; a bare name the org's own.
+        let (ns, bare) = match name.split_once("__") {
+            Some((ns, bare)) if !ns.is_empty() && !bare.is_empty() => (Some(ns), bare),
+            _ => (None, name),
+        };
         self.permission_sets.iter().position(|p| {
-            p.name.eq_ignore_ascii_case(name)
-                || p.label.eq_ignore_ascii_case(name)
+            let same_ns = match (&p.namespace, ns) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => false,
+            };
+            (same_ns && (p.name.eq_ignore_ascii_case(bare) || p.label.eq_ignore_ascii_case(bare)))
                 || p.id == name
                 || (name.len() == 15 && p.id.starts_with(name))
         })

@@ -85,7 +85,7 @@ impl Org {
             .cfg
             .permission_sets
             .iter()
-            .position(|p| p.name.eq_ignore_ascii_case(name))
+            .position(|p| p.namespace.is_none() && p.name.eq_ignore_ascii_case(name))
         {
             return Err(RestError::new(
                 "DUPLICATE_VALUE",
@@ -102,6 +102,7 @@ impl Org {
             .map_err(|p| RestError::new("UNKNOWN_EXCEPTION", p.message))?;
         self.cfg.permission_sets.push(PermissionSetRecord {
             id: id.clone(),
+            namespace: None,
             name: name.to_owned(),
             label: label.unwrap_or(name).to_owned(),
             permissions,

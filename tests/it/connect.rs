@@ -18,6 +18,8 @@ use certmint::emulator::Running;
 use certmint::manifest::{AppKind, AppState, Manifest};
 
 use crate::support::emulator as emu;
+
+mod fidelity;
 use crate::support::sf::Sf;
 use crate::support::{certmint_offline, fx, p};
 
@@ -74,7 +76,11 @@ struct Org {
 
 impl Org {
     fn start(toml: &str) -> Org {
-        let emu = emu::start(emu::config(toml));
+        Org::start_with(toml, certmint::emulator::ServerOptions::default())
+    }
+
+    fn start_with(toml: &str, options: certmint::emulator::ServerOptions) -> Org {
+        let emu = emu::start_with(emu::config(toml), options);
         let tmp = tempfile::tempdir().unwrap();
         let token = tmp.path().join("admin.token");
         std::fs::write(&token, emu.session_for(ADMIN).unwrap()).unwrap();

@@ -104,6 +104,9 @@ struct PermissionSetFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id: Option<String>,
     label: Option<String>,
+    /// The managed package's namespace it came with (none: the org's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
     /// Kept from earlier versions: the same as `permissions = ["ModifyMetadata"]`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     modify_metadata: bool,
@@ -168,6 +171,7 @@ struct EmulatorFile {
     permission_sets_assigned_to_deployer: Option<bool>,
     eca_at_login_host: Option<LoginHostEca>,
     consumer_key_readable: Option<bool>,
+    soap_sessions: Option<bool>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -280,6 +284,7 @@ impl Config {
                     name: p.name.clone(),
                     id: Some(p.id.clone()),
                     label: Some(p.label.clone()),
+                    namespace: p.namespace.clone(),
                     modify_metadata: false,
                     permissions: names(p.permissions),
                 })
@@ -458,8 +463,20 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
                 format!("two permission sets have the id `{id}`"),
             ));
         }
+        if let Some(ns) = &p.namespace
+            && (ns.is_empty() || !ns.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(Error::invalid(
+                Input::PermissionSet,
+                format!(
+                    "the namespace of the permission set `{}` must be letters and digits",
+                    crate::text::escape(&p.name)
+                ),
+            ));
+        }
         permission_sets.push(PermissionSetRecord {
             id,
+            namespace: p.namespace,
             label: p.label.unwrap_or_else(|| p.name.clone()),
             permissions: permissions_of(&p.name, &p.permissions, p.modify_metadata)?,
             name: p.name,
@@ -714,6 +731,7 @@ fn compile(file: ConfigFile, load_cert: &mut dyn FnMut(&str) -> Result<Vec<u8>>)
             .unwrap_or(false),
         eca_at_login_host: e.eca_at_login_host.unwrap_or_default(),
         consumer_key_readable: e.consumer_key_readable.unwrap_or(true),
+        soap_sessions: e.soap_sessions.unwrap_or(true),
         accept_my_domain_audience: e.accept_my_domain_audience.unwrap_or(true),
         clock_skew: e.clock_skew_seconds.unwrap_or(0),
         clock_offset: e.clock_offset_seconds.unwrap_or(0),

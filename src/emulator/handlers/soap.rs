@@ -43,7 +43,7 @@ pub(in crate::emulator) fn call(sh: &Shared, _req: &Parts, body: &[u8]) -> Reply
         .session_id
         .as_deref()
         .and_then(|t| sh.tokens.check(&org.cfg, t, sh.now()));
-    let Some(s) = session else {
+    let Some(s) = session.filter(|_| org.cfg.soap_sessions) else {
         return fault(&SoapFault::invalid_session());
     };
     sh.count_api_request();

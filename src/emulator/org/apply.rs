@@ -334,7 +334,7 @@ pub(super) fn permission_set(
     if let Some(i) = cfg
         .permission_sets
         .iter()
-        .position(|p| p.name.eq_ignore_ascii_case(name))
+        .position(|p| p.namespace.is_none() && p.name.eq_ignore_ascii_case(name))
     {
         cfg.permission_sets[i].label = ps.label.clone();
         cfg.permission_sets[i].permissions = permissions;
@@ -348,6 +348,7 @@ pub(super) fn permission_set(
     let id = next_id(cfg, "0PS")?;
     cfg.permission_sets.push(PermissionSetRecord {
         id,
+        namespace: None,
         name: name.to_owned(),
         label: ps.label.clone(),
         permissions,

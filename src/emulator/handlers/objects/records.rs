@@ -406,7 +406,7 @@ pub(in crate::emulator::handlers) fn record(
         ),
         Row::PermissionSet(p) => {
             let mut fields = json!({"Id": p.id, "Name": p.name, "Label": p.label,
-                   "NamespacePrefix": null, "IsOwnedByProfile": false, "ProfileId": null});
+                   "NamespacePrefix": p.namespace, "IsOwnedByProfile": false, "ProfileId": null});
             permission_fields(p.permissions, &mut fields);
             rec(&p.id, fields)
         }
