@@ -69,6 +69,9 @@ EXAMPLES:
   $ certmint renew acme-jwt --deploy --target-org acme    # same key
   $ certmint rotate acme-jwt --deploy --second-app --target-org acme
 
+  # The way out: remove from the org what connect made.
+  $ certmint disconnect acme-jwt --target-org acme
+
 PASSWORDS:
 --passin/--passout take OpenSSL's sources: pass:TEXT, env:VAR, file:PATH, fd:N, stdin.
 Without one, certmint asks on the terminal: a new password twice, and again when it is

@@ -77,8 +77,8 @@ says so. A run against another org or app than the one recorded is refused unles
 --reconnect. `certmint disconnect DIR` removes what connect made.
 
 EXIT CODES:
-  0  connected (or already connected; with --dry-run, planned; with --check-only,
-     the org accepts the plan)
+  0  connected (or already connected; with --dry-run, planned; with
+     --check-only, the org accepts the plan)
   1  the org refused the deploy (explained) or the check, the deploy was still
      running, the app read back differs, or the app did not issue a token within
      --wait: fix what is named, or run it again to resume waiting

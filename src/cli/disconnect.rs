@@ -38,8 +38,8 @@ after an interruption: it finds what is left and removes that.
 
 EXIT CODES:
   0  removed (or, with --dry-run, listed; or nothing left to remove)
-  1  the org refused the destructive deploy (nothing was deleted), or the deploy was
-     still running when --wait ran out
+  1  the org refused the destructive deploy (nothing was deleted), or the
+     deploy was still running when --wait ran out
   2  error: no admin session, not confirmed, unreadable directory, network";
 
 #[derive(Args, Debug)]

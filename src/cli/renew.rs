@@ -20,6 +20,8 @@ EXAMPLES:
   $ certmint renew acme-jwt --passin env:CERT_PASS    # a directory made by init
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
   $ certmint renew --cert server.crt --key server.key --out server-2027.crt
+  $ certmint renew acme-jwt --passin env:CERT_PASS --deploy --check-only \\
+      --target-org acme                                # validate, change nothing
   $ certmint renew acme-jwt --passin env:CERT_PASS --deploy \\
       --target-org acme                                # onto the app, proven
 
@@ -32,17 +34,21 @@ certificate: zero downtime. An interrupted renewal resumes when run again.
 With --cert/--key: writes only the new certificate (same subject, new serial, validity
 from now).
 
-With --deploy (on a directory `certmint connect` connected): the new certificate is
-deployed to the app through the Metadata API and proven by minting a token with the key,
-up to --wait; clients keep working throughout, since old and new certificates carry the
-same public key. The admin session is --target-org ALIAS or --instance-url with
---access-token (see `certmint help connect`). When the deploy failed or timed out, run the
-same command again: it deploys the renewal it made instead of renewing once more.
+With --deploy (on a directory `certmint connect` connected): the app is read from the org
+and only its certificate changes, deployed through the Metadata API; the certificate read
+back from the org shows the new one is on the app, and a token minted with the key, up to
+--wait (default 900 s), that the app works; clients keep working throughout, since old
+and new certificates carry the same public key. The admin session is --target-org ALIAS
+or --instance-url with --access-token (see `certmint help connect`). When the deploy
+failed or timed out, run the same command again: it deploys the renewal it made instead
+of renewing once more. --check-only makes the renewed certificate in memory and validates
+its deploy with a check-only deploy: nothing changes in the org or the directory.
 
 EXIT CODES:
-  0  renewed (and with --deploy, deployed and proven)
-  1  with --deploy: the org refused the deploy, or no token came within --wait
-     (run it again)
+  0  renewed (and with --deploy, deployed and proven; with --check-only, the
+     org accepts the deploy)
+  1  with --deploy: the org refused the deploy (or the check), the app read
+     back holds another certificate, or no token came within --wait
   2  error (wrong password, no complete generation, key and certificate do not
      match)";
 

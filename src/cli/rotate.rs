@@ -20,6 +20,8 @@ EXAMPLES:
   $ certmint mint --dir acme-jwt --generation g2 --retry 900 # after the upload
   $ certmint rotate acme-jwt --activate               # switch DIR/current to it
   $ certmint rotate acme-jwt --activate g1            # the way back
+  $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --check-only \\
+      --target-org acme                           # validate, change nothing
   $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy \\
       --target-org acme
   $ certmint rotate acme-jwt --passin env:CERT_PASS --deploy --second-app \\
@@ -45,14 +47,18 @@ goes on a second app (`<app>_g<N>`, its own consumer key, the same permission se
 user) instead: once it issues a token, the manifest switches to the second app and the new
 generation in one write, so `mint --dir` moves at once, while programs still using the
 first app keep working. --retire-previous disables that first app later, when asked;
-never automatically. See docs/rotation.md.
+never automatically, and proves it with a refused token when the previous key is at hand.
+--check-only validates the deploy with a check-only deploy (the prepared generation's
+certificate, else one over a new key made in memory) and changes nothing in the org or
+the directory. See docs/rotation.md.
 
 EXIT CODES:
   0  the new generation is ready (or activated; with --deploy, deployed,
-     proven and active)
-  1  with --deploy: the org refused the deploy, or the new certificate did not
-     issue a token within --wait (rolled back); with --retire-previous: the
-     org refused the deploy
+     proven and active; with --check-only, the org accepts the deploy)
+  1  with --deploy: the org refused the deploy (or the check), or the new
+     certificate did not issue a token within --wait (rolled back); with
+     --retire-previous: the org refused the deploy, or the retired app still
+     issued tokens when --wait ran out
   2  error (wrong password, no complete generation, unknown generation)";
 
 #[derive(Args, Debug)]
