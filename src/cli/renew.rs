@@ -21,7 +21,7 @@ EXAMPLES:
   $ certmint renew acme-jwt --passin env:CERT_PASS --days 730
   $ certmint renew --cert server.crt --key server.key --out server-2027.crt
   $ certmint renew acme-jwt --passin env:CERT_PASS --deploy --check-only \\
-      --target-org acme                                # validate, change nothing
+      --target-org acme                          # validate, change nothing
   $ certmint renew acme-jwt --passin env:CERT_PASS --deploy \\
       --target-org acme                                # onto the app, proven
 
