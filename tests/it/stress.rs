@@ -519,7 +519,9 @@ fn clients_that_never_read_are_closed_after_the_write_timeout() {
         answered <= write_timeout / 2,
         "a normal request waited {answered:?} (pressure write timeout {pressure_timeout:?}, write timeout {write_timeout:?})"
     );
-    let margin = Duration::from_secs(3);
+    // The second wave is accepted once the first has been closed (seconds on a machine
+    // the rest of the suite loads), then closed a write timeout later.
+    let margin = Duration::from_secs(8);
     assert!(
         all <= written + pressure_timeout + write_timeout + margin,
         "the stalled connections were all closed only after {all:?}"
