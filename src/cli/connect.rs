@@ -292,46 +292,13 @@ pub(super) fn print_outcome(
             }
             Ok(ExitStatus::Success)
         }
-        Status::Checked {
-            id,
-            status,
-            failures,
-        } => {
-            print_changes(&o.changes)?;
-            print_notes(&o.notes);
-            match (id, status) {
-                (None, _) => {
-                    outln!(
-                        "checked: the org already holds the {} `{}` as planned; nothing to deploy (nothing changed)",
-                        app.kind.describe(),
-                        app.name
-                    )?;
-                    Ok(ExitStatus::Success)
-                }
-                (Some(id), Some(st))
-                    if failures.is_empty()
-                        && *st == certmint::wire::metadata::DeployStatus::Succeeded =>
-                {
-                    outln!(
-                        "checked: the org accepts the plan for the {} `{}` (check-only deploy {id}; nothing changed)",
-                        app.kind.describe(),
-                        app.name
-                    )?;
-                    Ok(ExitStatus::Success)
-                }
-                (Some(id), st) => {
-                    print_failures(
-                        id,
-                        &st.unwrap_or(certmint::wire::metadata::DeployStatus::Failed),
-                        failures,
-                    );
-                    errln!(
-                        "  this was a check-only deploy: nothing changed in the org; fix the above before the real run"
-                    );
-                    Ok(ExitStatus::No)
-                }
-            }
-        }
+        Status::Checked { .. } => print_checked(
+            &o.status,
+            &o.changes,
+            &o.notes,
+            &format!("the {} `{}` as planned", app.kind.describe(), app.name),
+            &format!("the plan for the {} `{}`", app.kind.describe(), app.name),
+        ),
         Status::Unchanged | Status::Connected { .. } => {
             print_notes(&o.notes);
             match &o.status {
@@ -359,6 +326,53 @@ pub(super) fn print_outcome(
         | Status::NotYetWorking { .. } => {
             print_notes(&o.notes);
             print_unfinished(&o.status, app, &o.login_url);
+            Ok(ExitStatus::No)
+        }
+    }
+}
+
+/// How a `--check-only` run ended (connect, `renew --deploy`, `rotate --deploy`): the
+/// changes, the notes, then whether the org already holds `held`, accepts `what`, or
+/// refused it (exit 1).
+pub(super) fn print_checked(
+    status: &Status,
+    changes: &[connect::ComponentChanges],
+    notes: &[String],
+    held: &str,
+    what: &str,
+) -> CliResult<ExitStatus> {
+    print_changes(changes)?;
+    print_notes(notes);
+    let Status::Checked {
+        id,
+        status,
+        failures,
+    } = status
+    else {
+        return Ok(ExitStatus::No);
+    };
+    match (id, status) {
+        (None, _) => {
+            outln!("checked: the org already holds {held}; nothing to deploy (nothing changed)")?;
+            Ok(ExitStatus::Success)
+        }
+        (Some(id), Some(st))
+            if failures.is_empty() && *st == certmint::wire::metadata::DeployStatus::Succeeded =>
+        {
+            outln!(
+                "checked: the org accepts {what} (check-only deploy {id}; nothing changed in the org or the directory)"
+            )?;
+            Ok(ExitStatus::Success)
+        }
+        (Some(id), st) => {
+            print_failures(
+                id,
+                &st.unwrap_or(certmint::wire::metadata::DeployStatus::Failed),
+                failures,
+            );
+            errln!(
+                "  this was a check-only deploy: nothing changed in the org; fix the above before the real run"
+            );
             Ok(ExitStatus::No)
         }
     }

@@ -12,8 +12,7 @@ use certmint::workdir;
 
 use super::common::Ctx;
 use super::connect::{
-    generation_key, print_app, print_changes, print_failures, print_not_yet, print_notes,
-    print_unfinished,
+    generation_key, print_app, print_failures, print_not_yet, print_notes, print_unfinished,
 };
 use super::error::{CliError, CliResult, ExitStatus, shown};
 use super::org_session::{self, AdminArgs, Talk, WaitArgs};
@@ -106,51 +105,21 @@ fn print_redeployed(dir: &Path, r: &Redeployed, what: &str) -> CliResult<ExitSta
 /// `--check-only` of `renew --deploy` and `rotate --deploy`: what the deploy would change
 /// and whether the org accepts it.
 pub(super) fn print_checked(c: &rotation::CheckedDeploy, what: &str) -> CliResult<ExitStatus> {
-    print_changes(&c.changes)?;
-    print_notes(&c.notes);
-    match &c.status {
-        Status::Checked { id: None, .. } => {
-            outln!(
-                "checked: the {} `{}` already holds this certificate; nothing to deploy (nothing changed)",
-                c.app.kind.describe(),
-                c.app.name
-            )?;
-            Ok(ExitStatus::Success)
-        }
-        Status::Checked {
-            id: Some(id),
-            status,
-            failures,
-        } if failures.is_empty()
-            && *status == Some(certmint::wire::metadata::DeployStatus::Succeeded) =>
-        {
-            outln!(
-                "checked: the org accepts {what} on the {} `{}` (check-only deploy {id}; nothing changed in the org or the directory)",
-                c.app.kind.describe(),
-                c.app.name
-            )?;
-            Ok(ExitStatus::Success)
-        }
-        Status::Checked {
-            id: Some(id),
-            status,
-            failures,
-        } => {
-            print_failures(
-                id,
-                &status.unwrap_or(certmint::wire::metadata::DeployStatus::Failed),
-                failures,
-            );
-            errln!(
-                "  this was a check-only deploy: nothing changed in the org; fix the above before the real run"
-            );
-            Ok(ExitStatus::No)
-        }
-        other => {
-            print_unfinished(other, &c.app, "");
-            Ok(ExitStatus::No)
-        }
+    if !matches!(c.status, Status::Checked { .. }) {
+        print_unfinished(&c.status, &c.app, "");
+        return Ok(ExitStatus::No);
     }
+    super::connect::print_checked(
+        &c.status,
+        &c.changes,
+        &c.notes,
+        &format!(
+            "this certificate on the {} `{}`",
+            c.app.kind.describe(),
+            c.app.name
+        ),
+        &format!("{what} on the {} `{}`", c.app.kind.describe(), c.app.name),
+    )
 }
 
 /// `renew DIR --deploy --check-only` and `rotate DIR --deploy --check-only`: the deploy of

@@ -562,6 +562,44 @@ permitted_users = "self-authorize"
     ok(&mint_dir(&dir));
 }
 
+/// Deploy `zip` to `org` through the REST Metadata API as any client would, and wait for
+/// it: the final polling answer.
+fn deploy_by_rest(org: &Org, zip: &[u8]) -> serde_json::Value {
+    let (ctype, body) = certmint::wire::metadata::multipart_body(
+        &certmint::connect::deploy_options(false),
+        zip,
+        "certmint-test-boundary-0123456789abcdef",
+    );
+    let url = format!(
+        "{}{}",
+        org.url(),
+        certmint::wire::metadata::deploy_request_path(62)
+    );
+    let json = |r: &mut ureq::http::Response<ureq::Body>| -> serde_json::Value {
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let resp = json(
+        &mut ureq::post(&url)
+            .header("Authorization", &format!("Bearer {}", org.token_text()))
+            .content_type(&ctype)
+            .send(&body)
+            .unwrap(),
+    );
+    let id = resp["id"].as_str().unwrap().to_owned();
+    loop {
+        let r = json(
+            &mut ureq::get(&format!("{url}/{id}?includeDetails=true"))
+                .header("Authorization", &format!("Bearer {}", org.token_text()))
+                .call()
+                .unwrap(),
+        );
+        if r["deployResult"]["done"] == true {
+            return r;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The files of a saved metadata directory as a deploy zip.
 fn zip_dir(root: &Path) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -661,40 +699,7 @@ fn dry_run_saves_what_is_deployed_and_the_emulator_deploys_it() {
     .map(|t| serde_json::from_str(&t).unwrap())
     .unwrap();
     assert_eq!(ps["success"], true, "{ps}");
-    let (ctype, body) = certmint::wire::metadata::multipart_body(
-        &certmint::connect::deploy_options(false),
-        &zip_dir(&md),
-        "certmint-test-boundary-0123456789abcdef",
-    );
-    let url = format!(
-        "{}{}",
-        org.url(),
-        certmint::wire::metadata::deploy_request_path(62)
-    );
-    let resp: serde_json::Value = ureq::post(&url)
-        .header("Authorization", &format!("Bearer {}", org.token_text()))
-        .content_type(&ctype)
-        .send(&body)
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
-    let id = resp["id"].as_str().unwrap().to_owned();
-    let status = loop {
-        let r: serde_json::Value = ureq::get(&format!("{url}/{id}?includeDetails=true"))
-            .header("Authorization", &format!("Bearer {}", org.token_text()))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .map(|t| serde_json::from_str(&t).unwrap())
-            .unwrap();
-        if r["deployResult"]["done"] == true {
-            break r;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let status = deploy_by_rest(&org, &zip_dir(&md));
     assert_eq!(status["deployResult"]["status"], "Succeeded", "{status:#}");
     // Then connect finds its planned app in the org and finishes (assignment, proof).
     let out = connect(&dir, &org, &[]);

@@ -469,31 +469,8 @@ fn deploy_shared(org: &Org) {
         &Element::parse(SHARED.as_bytes()).unwrap(),
     )
     .unwrap();
-    let (ctype, body) = certmint::wire::metadata::multipart_body(
-        &certmint::connect::deploy_options(false),
-        &pkg.to_zip().unwrap(),
-        "certmint-test-boundary-0123456789abcdef",
-    );
-    let path = certmint::wire::metadata::deploy_request_path(62);
-    let (status, answer) = org.post(&path, &ctype, &body);
-    assert_eq!(status, 201, "{answer}");
-    let id = serde_json::from_str::<serde_json::Value>(&answer).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    loop {
-        let mut r = ureq::get(&format!("{}{path}/{id}?includeDetails=true", org.url()))
-            .header("Authorization", &format!("Bearer {}", org.token_text()))
-            .call()
-            .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-        if v["deployResult"]["done"] == true {
-            assert_eq!(v["deployResult"]["status"], "Succeeded", "{v:#}");
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let status = deploy_by_rest(org, &pkg.to_zip().unwrap());
+    assert_eq!(status["deployResult"]["status"], "Succeeded", "{status:#}");
 }
 
 /// D6: a connected app is changed, not rewritten: only certmint's certificate, admin
