@@ -82,10 +82,16 @@ fn parts_of(org: &Org, kind: MetadataType, app: &str) -> Vec<String> {
 }
 
 fn connected_dir(org: &Org, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let (root, dir) = initialized();
+    ok(&connect(&dir, org, extra));
+    (root, dir)
+}
+
+/// A directory made by init, not connected.
+fn initialized() -> (tempfile::TempDir, PathBuf) {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("acme");
     init(&dir);
-    ok(&connect(&dir, org, extra));
     (root, dir)
 }
 
@@ -160,9 +166,7 @@ scopes = "web refresh_token"
 #[test]
 fn d1_d8_an_app_made_in_setup_is_adopted_with_its_parts_and_its_key() {
     let org = Org::start(&org_toml("", "", SETUP_APP));
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (root, dir) = initialized();
     let out = connect(&dir, &org, &["--app-name", "Setup_App"]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -231,9 +235,7 @@ fn d1_d8_an_app_made_in_setup_is_adopted_with_its_parts_and_its_key() {
 #[test]
 fn d1_d9_without_the_metadata_reads_the_duplicate_is_explained() {
     let org = Org::start(&org_toml("", "soap_sessions = false", SETUP_APP));
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (root, dir) = initialized();
     let out = connect(
         &dir,
         &org,
@@ -267,9 +269,7 @@ fn d1_d9_without_the_metadata_reads_the_duplicate_is_explained() {
 #[test]
 fn d2_the_permission_set_comes_first_and_the_admin_holds_it_only_if_asked() {
     let org = Org::with("permission_sets_assigned_to_deployer = true");
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     let out = connect(&dir, &org, &[]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -390,9 +390,7 @@ fn d4_the_default_wait_is_fifteen_minutes() {
 #[test]
 fn d4_a_long_wait_prints_a_line_every_thirty_seconds_in_a_log() {
     let org = Org::with("propagation_seconds = 40");
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     let out = connect(&dir, &org, &["--wait", "90"]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -424,9 +422,7 @@ profile = "Deployer"
         org.emu.session_for("deployer@acme.example").unwrap(),
     )
     .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     let out = connect(&dir, &org, &[]);
     let (_, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -481,9 +477,7 @@ fn deploy_shared(org: &Org) {
 fn d6_a_shared_connected_app_keeps_everything_but_certmints_changes() {
     let org = Org::start(&org_toml("allow_connected_app_creation = true", "", ""));
     deploy_shared(&org);
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     let out = connect(&dir, &org, &["--connected-app", "Shared_App", "--dry-run"]);
     let stdout = ok(&out);
     assert!(
@@ -536,9 +530,7 @@ fn d7_retiring_a_connected_app_really_retires_it() {
         "",
     ));
     deploy_shared(&org);
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     ok(&connect(&dir, &org, &["--connected-app", "Shared_App"]));
     let g1 = manifest(&dir).current.clone().unwrap();
     ok(&with_session(
@@ -631,9 +623,7 @@ name = "acme_jwt"
 namespace = "pkg"
 "#,
     ));
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     let out = connect(&dir, &org, &[]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -657,9 +647,7 @@ namespace = "pkg"
 #[test]
 fn check_only_validates_and_changes_nothing() {
     let org = Org::with("");
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     let out = connect(&dir, &org, &["--check-only"]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -790,9 +778,7 @@ fn disconnect_removes_what_certmint_made_and_only_that() {
 fn a_deploy_the_org_no_longer_knows_is_started_again() {
     let toml = org_toml("", "", "").replace("deploy_millis = 200", "deploy_millis = 4000");
     let org = Org::start(&toml);
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("acme");
-    init(&dir);
+    let (_root, dir) = initialized();
     // A deploy of 4 s and a wait shorter than the deploy poll's 60 s floor is not
     // possible: interrupt it instead, by stopping the org while it runs.
     let child = std::thread::spawn({
