@@ -365,12 +365,6 @@ impl AppSpec {
                         &part_name(&names, kind)?,
                         &self.part(kind, key),
                     )?);
-                    if !ex.complete && ex.parts.get(kind).is_some() {
-                        // Known by name, not read: it exists, so it is an update.
-                        if let Some(last) = out.last_mut() {
-                            last.before = None;
-                        }
-                    }
                 }
             }
         }

@@ -175,6 +175,12 @@ pub(super) fn connect(
                             ex.name,
                             shown_parts(&ex.parts)
                         ));
+                        if !ex.complete {
+                            notes.push(format!(
+                                "some parts of the External Client App `{}` could not be read (the admin may lack View External Client Apps Consumer Secrets in Metadata): those are deployed with certmint's settings, replacing theirs; review them with --dry-run",
+                                ex.name
+                            ));
+                        }
                         Found::Eca(ex)
                     }
                     Read::Unavailable(why) => match rec0.as_ref().and_then(|r| r.parts.clone()) {
