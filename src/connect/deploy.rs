@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::org::{Created, OrgClient, is_not_found, is_transient};
-use super::plan::{Plan, comma_items, same_certificate};
+use super::plan::{Plan, comma_items, names_permission_set, same_certificate};
 use super::verify::{Backoff, Proof, Prover, sleep};
 use super::{ComponentFailure, Report, explain, save_record};
 use crate::manifest::{AppKind, AppRecord, AppState};
@@ -394,6 +394,8 @@ pub(crate) struct Expect<'a> {
     pub(crate) certificate: Option<&'a str>,
     /// Admin approval naming this permission set (`None`: approval not checked).
     pub(crate) permission_set: Option<&'a str>,
+    /// The permission set's record id, when known (a policy may name it by id).
+    pub(crate) permission_set_id: Option<&'a str>,
     /// The app is enabled (an External Client App's plugin policies).
     pub(crate) enabled: Option<bool>,
 }
@@ -427,7 +429,7 @@ pub(crate) fn confirm(
                             .unwrap_or_default();
                         if users != "AdminApprovedPreAuthorized" {
                             differs.push(format!("its OAuth policies say permitted users `{users}`, not AdminApprovedPreAuthorized"));
-                        } else if !sets.iter().any(|s| s.eq_ignore_ascii_case(ps)) {
+                        } else if !names_permission_set(&sets, ps, expect.permission_set_id) {
                             differs.push(format!(
                                 "its OAuth policies do not name the permission set `{ps}`"
                             ));
@@ -473,10 +475,12 @@ pub(crate) fn confirm(
             Ok(el) => {
                 if let Some(ps) = expect.permission_set {
                     let approved = el.text_at(&["oauthConfig", "isAdminApproved"]) == Some("true");
-                    let named = el
+                    let names: Vec<String> = el
                         .texts_at(&["permissionSetName"])
-                        .iter()
-                        .any(|s| s.eq_ignore_ascii_case(ps));
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect();
+                    let named = names_permission_set(&names, ps, expect.permission_set_id);
                     if approved && named {
                         checked.push(format!("admin approved, pre-authorizing `{ps}`"));
                     } else {

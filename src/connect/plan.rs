@@ -81,6 +81,9 @@ pub struct AppSpec {
     pub scopes: Vec<OauthScope>,
     /// The permission set pre-authorized on the app, by API name.
     pub permission_set: Option<String>,
+    /// Its record id, when the org has it: an app that names it by id (the reference page
+    /// says `commaSeparatedPermissionSet` holds ids; practice shows API names) names it too.
+    pub permission_set_id: Option<String>,
     /// Profiles pre-authorized on the app, by name.
     pub profiles: Vec<String>,
     /// The app is enabled (false retires it).
@@ -322,18 +325,19 @@ impl AppSpec {
                         &[PermittedUsersPolicyType::AdminApprovedPreAuthorized.as_str()],
                     )?;
                     if let Some(ps) = &self.permission_set {
-                        let list = union(
-                            el.text_at(&["commaSeparatedPermissionSet"])
-                                .map(comma_items)
-                                .unwrap_or_default(),
-                            std::slice::from_ref(ps),
-                        );
-                        set(
-                            el,
-                            kind,
-                            &["commaSeparatedPermissionSet"],
-                            &[&list.join(", ")],
-                        )?;
+                        let now = el
+                            .text_at(&["commaSeparatedPermissionSet"])
+                            .map(comma_items)
+                            .unwrap_or_default();
+                        if !names_permission_set(&now, ps, self.permission_set_id.as_deref()) {
+                            let list = union(now, std::slice::from_ref(ps));
+                            set(
+                                el,
+                                kind,
+                                &["commaSeparatedPermissionSet"],
+                                &[&list.join(", ")],
+                            )?;
+                        }
                     }
                     if !self.profiles.is_empty() {
                         let list = union(
@@ -579,6 +583,18 @@ fn created(kind: MetadataType, name: &str, c: &Component) -> Result<Planned> {
         name: name.to_owned(),
         before: None,
         after: c.to_element()?,
+    })
+}
+
+/// Whether `items` (a policy's `commaSeparatedPermissionSet`, or a connected app's
+/// `permissionSetName`s) name the permission set `name` with record id `id`: by its API
+/// name (compared without case), or by its id (15 or 18 characters; the reference page
+/// says the policy holds ids, practice shows names: both are recognised).
+pub fn names_permission_set(items: &[String], name: &str, id: Option<&str>) -> bool {
+    let id15 = id.map(|i| i.get(..15).unwrap_or(i));
+    items.iter().any(|item| {
+        item.eq_ignore_ascii_case(name)
+            || id15.is_some_and(|i| item.len() >= 15 && item.get(..15) == Some(i))
     })
 }
 

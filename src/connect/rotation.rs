@@ -200,6 +200,7 @@ pub(crate) fn spec_of(rec: &AppRecord, alias: &str, cert_pem: String) -> Result<
                 .collect::<Result<Vec<_>>>()?
         },
         permission_set: rec.permission_set.clone(),
+        permission_set_id: None,
         profiles: rec.profiles.clone(),
         enabled: true,
         parts: super::parts_of(rec).unwrap_or_default(),
@@ -381,6 +382,7 @@ fn deploy_and_prove(
         Expect {
             certificate: Some(&target.cert_pem),
             permission_set: None,
+            permission_set_id: None,
             enabled: None,
         },
     )?;
@@ -661,6 +663,7 @@ pub fn retire_previous(
         Expect {
             certificate: None,
             permission_set: None,
+            permission_set_id: None,
             enabled: (prev.kind == AppKind::ExternalClientApp).then_some(false),
         },
     )?;

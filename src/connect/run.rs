@@ -288,6 +288,11 @@ pub(super) fn connect(
             .collect::<Result<Vec<_>>>()?,
         _ => plan::DEFAULT_SCOPES.to_vec(),
     };
+    // The permission set, as the org has it.
+    let ps_id = match (org, &permission_set) {
+        (Some(o), Some(ps)) => o.permission_set(ps)?,
+        _ => None,
+    };
     let pick = |given: &Option<String>, recorded: Option<&String>, default: String| {
         given
             .clone()
@@ -323,6 +328,7 @@ pub(super) fn connect(
         certificate_pem: cert_pem.clone(),
         scopes: scopes.clone(),
         permission_set: permission_set.clone(),
+        permission_set_id: ps_id.clone(),
         profiles: profiles.clone(),
         enabled: true,
         parts: EcaPartNames::generated(&name),
@@ -401,11 +407,6 @@ pub(super) fn connect(
         confirmation,
     };
 
-    // The permission set, as the org has it.
-    let ps_id = match (org, &permission_set) {
-        (Some(o), Some(ps)) => o.permission_set(ps)?,
-        _ => None,
-    };
     let keep_planned = |rec: &AppRecord| -> Result<()> {
         // Record the consumer key the plan carries, so that deploying saved files and a
         // later connect agree; a deployed app's record is left as it is.
@@ -553,6 +554,7 @@ pub(super) fn connect(
         Expect {
             certificate: Some(&cert_pem),
             permission_set: permission_set.as_deref(),
+            permission_set_id: ps_id.as_deref(),
             enabled: (kind == AppKind::ExternalClientApp).then_some(true),
         },
     )?;

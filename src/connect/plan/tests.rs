@@ -16,6 +16,7 @@ fn spec(kind: AppKind) -> AppSpec {
         certificate_pem: certificate_text(CERT.as_bytes()).unwrap(),
         scopes: DEFAULT_SCOPES.to_vec(),
         permission_set: Some("acme_jwt".into()),
+        permission_set_id: None,
         profiles: vec!["Integration".into()],
         enabled: true,
         parts: EcaPartNames::generated("acme_jwt"),
@@ -367,4 +368,37 @@ fn certificates_compare_in_either_form() {
     let bare: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     assert!(same_certificate(&pem, &bare));
     assert!(!same_certificate(&pem, "MIIBother"));
+}
+
+/// Fact 4 of the audit: a policy that names the permission set by its id already names it.
+#[test]
+fn a_policy_naming_the_permission_set_by_id_is_left_as_it_is() {
+    let mut s = spec(AppKind::ExternalClientApp);
+    s.send_consumer_key = false;
+    s.permission_set_id = Some("0PS5g000000AbCdEFG".into());
+    let mut ex = setup_app_parts();
+    for (kind, el) in &mut ex.read {
+        if *kind == MetadataType::ExtlClntAppOauthConfigurablePolicies {
+            el.set(
+                *kind,
+                &["commaSeparatedPermissionSet"],
+                &["Ops, 0PS5g000000AbCd"],
+            )
+            .unwrap();
+        }
+    }
+    let plan = s.plan_edit(Existing::Eca(&ex), Given::default()).unwrap();
+    let policy = plan
+        .component(MetadataType::ExtlClntAppOauthConfigurablePolicies)
+        .unwrap();
+    assert_eq!(
+        policy.after.text_at(&["commaSeparatedPermissionSet"]),
+        Some("Ops, 0PS5g000000AbCd")
+    );
+    assert!(names_permission_set(&["ACME_JWT".into()], "acme_jwt", None));
+    assert!(!names_permission_set(
+        &["Other".into()],
+        "acme_jwt",
+        Some("0PS5g000000AbCd")
+    ));
 }

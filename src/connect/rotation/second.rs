@@ -182,6 +182,7 @@ pub fn second_app(
             Expect {
                 certificate: Some(&pem),
                 permission_set: rec.permission_set.as_deref(),
+                permission_set_id: ps_id.as_deref(),
                 enabled: Some(true),
             },
         )?;
