@@ -75,6 +75,9 @@ pub enum Check {
     /// No directory or file of a certmint directory is writable by other users, and no
     /// key or keystore is readable by them.
     Permissions,
+    /// A certificate's key is RSA, the only kind Salesforce's JWT bearer flow (RS256)
+    /// verifies with (reported only when it is not).
+    CertificateKeyIsRsa,
 }
 
 impl Check {
@@ -93,6 +96,7 @@ impl Check {
             Check::Rotation => "rotation",
             Check::KeystoreOpens => "keystore",
             Check::Permissions => "permissions",
+            Check::CertificateKeyIsRsa => "rsa_key",
         }
     }
 
@@ -111,6 +115,7 @@ impl Check {
             Check::Rotation => "rotation",
             Check::KeystoreOpens => "keystore opens",
             Check::Permissions => "permissions",
+            Check::CertificateKeyIsRsa => "key is RSA",
         }
     }
 
@@ -442,6 +447,20 @@ pub fn file(
         Plan::Certificate => {
             let info = crate::x509::parse(data)?;
             let mut findings = vec![expiry(&info, opts, None)];
+            if info.key_bits.is_none() {
+                let algorithm =
+                    crate::key::spki_algorithm(&info.spki).unwrap_or_else(|| "unknown".into());
+                findings.push(
+                    Finding::new(
+                        Check::CertificateKeyIsRsa,
+                        Status::Fail,
+                        format!(
+                            "the certificate's key is {algorithm}; Salesforce's JWT bearer flow signs with RS256, which needs an RSA key"
+                        ),
+                    )
+                    .fix("make an RSA key and a certificate from it: certmint key --out server.key; certmint cert --key server.key --out server.crt"),
+                );
+            }
             if let Some(k) = key {
                 findings.push(given_key_matches(k, &info));
             }
@@ -503,17 +522,21 @@ fn expiry(info: &CertInfo, opts: &Options, renew: Option<String>) -> Finding {
     let (status, detail) = if info.is_expired(opts.now) {
         (
             Status::Fail,
-            format!("EXPIRED on {date} ({} days ago)", -left),
+            format!("EXPIRED on {date} ({} ago)", crate::text::days(-left)),
         )
     } else if left < warn_days {
         (
             Status::Fail,
-            format!("expires on {date}, in {left} days (warning threshold {warn_days} days)"),
+            format!(
+                "expires on {date}, in {} (warning threshold {})",
+                crate::text::days(left),
+                crate::text::days(warn_days)
+            ),
         )
     } else {
         (
             Status::Pass,
-            format!("valid until {date} ({left} days left)"),
+            format!("valid until {date} ({} left)", crate::text::days(left)),
         )
     };
     let fix = renew.unwrap_or_else(|| {

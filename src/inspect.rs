@@ -24,11 +24,36 @@ pub struct KeyReport {
     pub bits: Option<usize>,
     /// SHA-256 of the public key (DER SPKI), when known.
     pub public_key_sha256: Option<String>,
+    /// The key's algorithm (`RSA`, `EC P-256`, `Ed25519`), when known.
+    pub algorithm: Option<String>,
+    /// Why Salesforce cannot use it, for a key that is not RSA.
+    pub unusable: Option<String>,
 }
 
+/// Why a key that is not RSA cannot serve.
+pub const NOT_RSA: &str = "not RSA: Salesforce's JWT bearer flow signs with RS256, which needs an RSA key; make one with `certmint key`";
+
 /// Describe a private key; with a password, an encrypted key is decrypted to report its
-/// size and public key.
+/// size and public key. A key of another algorithm (EC, Ed25519, ...) is described, with
+/// why Salesforce cannot use it.
 pub fn key_report(data: &[u8], password: Option<&crate::Password>) -> Result<KeyReport> {
+    if let Some((alg, container)) = key::private_key_algorithm(data) {
+        return Ok(KeyReport {
+            format: format!(
+                "{alg} private key, {container}{}",
+                if pemfile::is_pem(data) {
+                    " (PEM)"
+                } else {
+                    " (DER)"
+                }
+            ),
+            encrypted: false,
+            bits: None,
+            public_key_sha256: None,
+            algorithm: Some(alg),
+            unusable: Some(NOT_RSA.into()),
+        });
+    }
     let info = key::probe(data)?;
     let loaded = if !info.is_encrypted() || password.is_some() {
         Some(key::load(data, password)?.0)
@@ -43,6 +68,8 @@ pub fn key_report(data: &[u8], password: Option<&crate::Password>) -> Result<Key
         ),
         bits: loaded.as_ref().map(|k| k.bits()),
         public_key_sha256: loaded.as_ref().map(|k| k.public_key_sha256()),
+        algorithm: loaded.as_ref().map(|_| "RSA".to_owned()),
+        unusable: None,
     })
 }
 
@@ -69,6 +96,8 @@ pub struct CertReport {
     pub signature_algorithm: String,
     /// RSA modulus size, `None` for other key types.
     pub key_bits: Option<usize>,
+    /// The key's algorithm: `RSA`, `EC P-256`, `Ed25519`, ...
+    pub key_algorithm: String,
     /// SHA-1 fingerprint of the DER.
     pub sha1: String,
     /// SHA-256 fingerprint of the DER.
@@ -95,6 +124,7 @@ impl CertReport {
             expired: info.is_expired(now),
             signature_algorithm: info.signature_algorithm.clone(),
             key_bits: info.key_bits,
+            key_algorithm: spki_words(&info.spki),
             sha1: info.sha1.clone(),
             sha256: info.sha256.clone(),
             public_key_sha256: key::spki_sha256(&info.spki),
@@ -104,6 +134,11 @@ impl CertReport {
     }
 }
 
+/// The algorithm of a DER SPKI in words (`unknown` when it does not parse).
+fn spki_words(spki: &[u8]) -> String {
+    key::spki_algorithm(spki).unwrap_or_else(|| "unknown".into())
+}
+
 /// A description of a CSR.
 #[derive(Clone, Debug, Serialize)]
 pub struct CsrReport {
@@ -111,6 +146,8 @@ pub struct CsrReport {
     pub subject: String,
     /// RSA modulus size.
     pub key_bits: Option<usize>,
+    /// The key's algorithm: `RSA`, `EC P-256`, `Ed25519`, ...
+    pub key_algorithm: String,
     /// SHA-256 of the public key (DER SPKI).
     pub public_key_sha256: String,
     /// Whether the self-signature verifies.
@@ -123,6 +160,7 @@ pub fn csr_report(data: &[u8]) -> Result<CsrReport> {
         Ok(csr) => Ok(CsrReport {
             subject: csr.subject,
             key_bits: csr.key_bits,
+            key_algorithm: spki_words(&csr.spki),
             public_key_sha256: key::spki_sha256(&csr.spki),
             signature_valid: true,
         }),
@@ -131,6 +169,7 @@ pub fn csr_report(data: &[u8]) -> Result<CsrReport> {
             Ok(CsrReport {
                 subject: raw.subject,
                 key_bits: raw.key_bits,
+                key_algorithm: spki_words(&raw.spki),
                 public_key_sha256: key::spki_sha256(&raw.spki),
                 signature_valid: false,
             })
@@ -144,6 +183,8 @@ pub fn csr_report(data: &[u8]) -> Result<CsrReport> {
 pub struct PublicKeyReport {
     /// RSA modulus size, `None` when not RSA.
     pub bits: Option<usize>,
+    /// The key's algorithm: `RSA`, `EC P-256`, `Ed25519`, ...
+    pub algorithm: String,
     /// SHA-256 of the DER SPKI.
     pub sha256: String,
 }
@@ -161,6 +202,7 @@ pub fn public_key_report(data: &[u8]) -> Result<PublicKeyReport> {
         .map_err(|e| Error::corrupt(Input::PublicKey, e))?;
     Ok(PublicKeyReport {
         bits: key::spki_rsa_bits(spki.raw),
+        algorithm: spki_words(spki.raw),
         sha256: key::spki_sha256(spki.raw),
     })
 }

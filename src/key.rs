@@ -27,7 +27,10 @@ use crate::legacy_pem::{self, Cipher};
 use crate::pemfile;
 use crate::{Error, Password, Result, SecretBytes};
 
+mod algorithm;
 mod parallel;
+
+pub use algorithm::{private_key_algorithm, spki_algorithm};
 mod pbes1;
 
 /// The RSA sizes Salesforce accepts for keys in Certificate and Key Management.

@@ -79,6 +79,15 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
+/// `1 day`, `2 days`, `0 days`: a count of days in words.
+pub fn days(n: i64) -> String {
+    if n.abs() == 1 {
+        format!("{n} day")
+    } else {
+        format!("{n} days")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +136,13 @@ mod tests {
     fn rfc3339_form() {
         let t = time::macros::datetime!(2026-12-01 12:00:00 UTC);
         assert_eq!(rfc3339(t), "2026-12-01T12:00:00Z");
+    }
+
+    #[test]
+    fn days_in_words() {
+        assert_eq!(days(1), "1 day");
+        assert_eq!(days(-1), "-1 day");
+        assert_eq!(days(0), "0 days");
+        assert_eq!(days(2), "2 days");
     }
 }

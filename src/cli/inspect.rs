@@ -149,9 +149,9 @@ fn cert_lines(out: &mut String, indent: usize, c: &CertReport) {
     }
     kv(out, indent, "serial:", &c.serial);
     let state = if c.expired {
-        format!("EXPIRED {} days ago", -c.days_left)
+        format!("EXPIRED {} ago", certmint::text::days(-c.days_left))
     } else {
-        format!("{} days left", c.days_left)
+        format!("{} left", certmint::text::days(c.days_left))
     };
     kv(out, indent, "valid from:", &c.not_before);
     kv(
@@ -160,15 +160,7 @@ fn cert_lines(out: &mut String, indent: usize, c: &CertReport) {
         "valid until:",
         format!("{} ({state})", c.not_after),
     );
-    kv(
-        out,
-        indent,
-        "key:",
-        match c.key_bits {
-            Some(b) => format!("RSA {b} bits"),
-            None => "not RSA".into(),
-        },
-    );
+    kv(out, indent, "key:", key_words(c.key_bits, &c.key_algorithm));
     kv(
         out,
         indent,
@@ -191,6 +183,15 @@ fn cert_lines(out: &mut String, indent: usize, c: &CertReport) {
         for (label, value) in extensions {
             kv(out, indent + 2, &format!("{label}:"), value);
         }
+    }
+}
+
+/// A key's size, or for a key that is not RSA its algorithm and why Salesforce cannot use
+/// it.
+fn key_words(bits: Option<usize>, algorithm: &str) -> String {
+    match bits {
+        Some(b) => format!("RSA {b} bits"),
+        None => format!("{algorithm} ({})", certmint::inspect::NOT_RSA),
     }
 }
 
@@ -219,41 +220,30 @@ fn render(name: &str, report: &Report) -> String {
         Report::PrivateKey(k) => {
             out.push_str(&format!("{name}: private key\n"));
             kv(&mut out, 2, "format:", &k.format);
-            kv(
-                &mut out,
-                2,
-                "size:",
-                k.bits
-                    .map(|b| format!("RSA {b} bits"))
-                    .unwrap_or_else(|| "unknown until decrypted (give --passin)".into()),
-            );
+            match (&k.unusable, &k.algorithm) {
+                (Some(why), Some(alg)) => kv(&mut out, 2, "key:", format!("{alg} ({why})")),
+                _ => kv(
+                    &mut out,
+                    2,
+                    "size:",
+                    k.bits
+                        .map(|b| format!("RSA {b} bits"))
+                        .unwrap_or_else(|| "unknown until decrypted (give --passin)".into()),
+                ),
+            }
             if let Some(f) = &k.public_key_sha256 {
                 kv(&mut out, 2, "public key SHA-256:", f);
             }
         }
         Report::PublicKey(p) => {
             out.push_str(&format!("{name}: public key\n"));
-            kv(
-                &mut out,
-                2,
-                "size:",
-                p.bits
-                    .map(|b| format!("RSA {b} bits"))
-                    .unwrap_or_else(|| "not RSA".into()),
-            );
+            kv(&mut out, 2, "size:", key_words(p.bits, &p.algorithm));
             kv(&mut out, 2, "SHA-256:", &p.sha256);
         }
         Report::Csr(c) => {
             out.push_str(&format!("{name}: certificate signing request (PKCS#10)\n"));
             kv(&mut out, 2, "subject:", &c.subject);
-            kv(
-                &mut out,
-                2,
-                "key:",
-                c.key_bits
-                    .map(|b| format!("RSA {b} bits"))
-                    .unwrap_or_else(|| "not RSA".into()),
-            );
+            kv(&mut out, 2, "key:", key_words(c.key_bits, &c.key_algorithm));
             kv(
                 &mut out,
                 2,
@@ -360,7 +350,7 @@ fn render(name: &str, report: &Report) -> String {
                         &mut out,
                         4,
                         "valid until:",
-                        format!("{na} ({days} days left)"),
+                        format!("{na} ({} left)", certmint::text::days(days)),
                     );
                 }
                 if let Some(s) = &g.sha1 {

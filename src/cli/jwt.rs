@@ -157,6 +157,14 @@ impl SignerArgs {
             return Ok(None);
         };
         let cannot = |e| CliError::lib("cannot use the directory", Some(&dir), e);
+        if !certmint::workdir::is_workdir(&dir) {
+            return Err(CliError::new(format!(
+                "`{}` is not a certmint directory (it has no {})",
+                shown(&dir),
+                certmint::manifest::FILE_NAME
+            ))
+            .hint("give a directory made by `certmint init`, or --key, --client-id and --username instead of --dir"));
+        }
         let m = certmint::workdir::load(&dir).map_err(cannot)?;
         let g = match &self.generation {
             Some(name) => m

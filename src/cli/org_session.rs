@@ -194,7 +194,29 @@ pub(super) fn sf_login(
     })?;
     let login = Sf::new()
         .login_access_token(instance, alias, &grant.access_token)
-        .map_err(|e| session_error("cannot log the Salesforce CLI in with the token", e))?;
+        .map_err(|e| {
+            // mint has no --instance-url/--access-token: its way around sf is its output.
+            let hint = match &e {
+                Error::AdminSession {
+                    problem: SessionProblem::SfMissing,
+                    ..
+                } => Some(
+                    "install the Salesforce CLI (`npm install --global @salesforce/cli`), or leave out --sf-alias: `certmint mint --show-token -q` prints the token for any other client",
+                ),
+                Error::AdminSession {
+                    problem: SessionProblem::SfTooOld | SessionProblem::SfTokenRedacted,
+                    ..
+                } => Some(
+                    "update the Salesforce CLI (`sf update`), or leave out --sf-alias: `certmint mint --show-token -q` prints the token for any other client",
+                ),
+                _ => None,
+            };
+            let err = session_error("cannot log the Salesforce CLI in with the token", e);
+            match hint {
+                Some(h) => err.hint(h),
+                None => err,
+            }
+        })?;
     ctx.say(format!(
         "the Salesforce CLI is logged in to {} as {} under the alias `{alias}` (try `sf org display --target-org {alias}`); the token was passed in its environment, and no key file was needed",
         certmint::text::escape(instance),

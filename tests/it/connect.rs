@@ -1176,6 +1176,29 @@ echo '{{"status":0,"result":{{"username":"{USER}","orgId":"00DEMULATOR000125B","
     );
 }
 
+/// Without the Salesforce CLI, `mint --sf-alias` says how to do without it: `mint` has
+/// no `--instance-url`/`--access-token` (those are connect's), so the hint names mint's
+/// own way out, `--show-token -q` (issue 20).
+#[test]
+fn mint_sf_alias_without_sf_points_at_show_token_not_at_connect_flags() {
+    let org = Org::with("");
+    let (root, dir) = connected(&org);
+    let empty = root.path().join("nobin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = certmint_offline()
+        .args(["mint", "--dir", p(&dir), "--sf-alias", "emu-int"])
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
+    let (o, e) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{o}\n{e}");
+    assert!(e.contains("certmint mint --show-token -q"), "{e}");
+    assert!(
+        !e.contains("--access-token") && !e.contains("--instance-url"),
+        "{e}"
+    );
+}
+
 /// The real Salesforce CLI: its JWT login as the admin gives connect its session
 /// (`--target-org`; the pinned sf 2.108.6 predates `org auth show-access-token`, so the
 /// token comes from `org display`); `sf project deploy start --metadata-dir` deploys what

@@ -36,6 +36,7 @@ mod mint;
 mod mint_batch;
 mod org;
 mod pkcs12;
+mod polish;
 mod prompts;
 mod recipe;
 mod regression;

@@ -32,7 +32,7 @@ fn repo() -> PathBuf {
 }
 
 /// libfaketime's preload library; a missing one fails the test (never skips it).
-fn faketime_lib() -> PathBuf {
+pub(crate) fn faketime_lib() -> PathBuf {
     let candidates = [
         std::env::var("FAKETIME_LIB").unwrap_or_default(),
         "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1".into(),
