@@ -79,9 +79,10 @@ says so. A run against another org or app than the one recorded is refused unles
 EXIT CODES:
   0  connected (or already connected; with --dry-run, planned; with
      --check-only, the org accepts the plan)
-  1  the org refused the deploy (explained) or the check, the deploy was still
-     running, the app read back differs, or the app did not issue a token within
-     --wait: fix what is named, or run it again to resume waiting
+  1  the org refused the deploy (explained, or at once, such as HTTP 403) or
+     the check, the deploy was still running, the app read back differs, or
+     the app did not issue a token within --wait: fix what is named, or run
+     it again to resume waiting
   2  error: bad option, missing admin permissions, no admin session, unreadable
      directory, network";
 

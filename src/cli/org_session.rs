@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use certmint::Error;
 use certmint::connect::{AdminSession, Backoff, Report, explain, sf::Sf};
-use certmint::error::SessionProblem;
+use certmint::error::{OrgCall, SessionProblem};
 use certmint::token_endpoint::{AccessToken, Client, ClientOptions, ProxySettings};
 use clap::Args;
 
 use super::common::Ctx;
-use super::error::{CliError, CliResult};
+use super::error::{CliError, CliResult, ExitStatus};
 use super::password::{PassSource, Purpose};
 use super::stdio::{errln, errprint};
 
@@ -170,9 +170,20 @@ pub(super) fn session_error(action: &str, e: Error) -> CliError {
 /// An error met while talking to the org, with the fix for Salesforce's error code.
 pub(super) fn org_error(action: &str, e: Error) -> CliError {
     match &e {
-        Error::OrgRefused { code, .. } => {
+        Error::OrgRefused { code, call, .. } => {
             let fix = explain::org_error_fix(code);
-            CliError::lib(action, None, e).hint(fix)
+            // The org said no to the deploy itself (an HTTP 4xx such as 403
+            // INSUFFICIENT_ACCESS): exit 1, as a deploy refused component by component
+            // does and as every --deploy command's help says. An expired session is not a
+            // refusal of the deploy: exit 2 (no admin session).
+            let refused_deploy = matches!(call, OrgCall::Deploy | OrgCall::DeployStatus)
+                && code != certmint::wire::rest::INVALID_SESSION_ID;
+            let err = CliError::lib(action, None, e).hint(fix);
+            if refused_deploy {
+                err.code(ExitStatus::No)
+            } else {
+                err
+            }
         }
         Error::Network { .. } => {
             CliError::lib(action, None, e).hint("check the instance URL and the network; behind a proxy set HTTPS_PROXY; a private CA goes in --ca-file")

@@ -772,6 +772,40 @@ fn disconnect_removes_what_certmint_made_and_only_that() {
     ok(&mint_dir(&dir));
 }
 
+/// A deploy the org refuses at once (HTTP 403 `INSUFFICIENT_ACCESS`: here `disconnect`
+/// by a user who may not deploy) exits 1, as the help of every deploying command says,
+/// not 2 (issue 20); nothing is removed.
+#[test]
+fn a_deploy_refused_with_http_403_exits_1() {
+    let org = Org::start(&org_toml(
+        "",
+        "",
+        r#"
+[[profiles]]
+name = "Reader"
+permissions = []
+
+[[users]]
+username = "reader@acme.example"
+profile = "Reader"
+"#,
+    ));
+    let (_root, dir) = connected_dir(&org, &[]);
+    let admin = std::fs::read(&org.token).unwrap();
+    std::fs::write(
+        &org.token,
+        org.emu.session_for("reader@acme.example").unwrap(),
+    )
+    .unwrap();
+    let out = with_session(&org, &["disconnect", p(&dir), "--yes"]);
+    std::fs::write(&org.token, admin).unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("HTTP 403, INSUFFICIENT_ACCESS"), "{stderr}");
+    assert_eq!(org.list(MetadataType::ExternalClientApplication).len(), 1);
+    assert!(manifest(&dir).active_app().is_some());
+}
+
 /// An interrupted run whose deploy the org no longer knows (a restarted emulator here)
 /// starts that phase again instead of failing on every rerun.
 #[test]
