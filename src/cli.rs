@@ -109,13 +109,13 @@ pub(crate) struct Cli {
 
     /// Most PBKDF2 or PKCS#12 KDF iterations certmint runs for one key derivation named by
     /// a file (the command's budget is 16 times this).
-    #[arg(long, global = true, hide = true, value_name = "N",
+    #[arg(long, global = true, hide_short_help = true, value_name = "N",
           default_value_t = certmint::kdf::DEFAULT_MAX_ITERATIONS,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_kdf_iterations: u32,
 
     /// Most memory, in MiB, of one scrypt derivation named by a file.
-    #[arg(long, global = true, hide = true, value_name = "MIB",
+    #[arg(long, global = true, hide_short_help = true, value_name = "MIB",
           default_value_t = certmint::kdf::DEFAULT_MAX_SCRYPT_MEMORY >> 20,
           value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub max_scrypt_memory: u64,
@@ -126,8 +126,8 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
-    /// Try the whole job offline: the recipe into a directory, then a token minted from
-    /// certmint's emulator of the Salesforce token endpoint.
+    /// Try the whole job offline: the recipe into a directory, the app created in an
+    /// emulated org (connect), then a token minted from it.
     #[command(after_long_help = demo::AFTER_HELP)]
     Demo(demo::DemoArgs),
     /// The whole recipe in one command: key, CSR, certificate, PKCS#12 and JKS in a directory,
@@ -184,7 +184,8 @@ pub(crate) enum Command {
     /// Exchange a signed assertion for an access token and verify it (the JWT bearer flow).
     #[command(after_long_help = mint::AFTER_HELP)]
     Mint(mint::MintArgs),
-    /// Run a local emulator of Salesforce's JWT bearer token endpoint.
+    /// Run an emulated Salesforce org: the JWT bearer token endpoint, identity, and the
+    /// REST and Metadata APIs connect and the Salesforce CLI use.
     #[command(after_long_help = emulate::AFTER_HELP)]
     Emulate(emulate::EmulateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).

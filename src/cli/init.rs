@@ -280,8 +280,14 @@ fn note_ignored_flags(ctx: &Ctx, args: &InitArgs, m: &Manifest) {
             "note: `{dir}` was made with a JKS keystore; --no-jks applies to a new directory only (delete the JKS files yourself once imported, or not needed)"
         ));
     }
-    let given_subject = !args.subject.is_empty();
-    if given_subject || args.alias.as_ref().is_some_and(|a| a != &m.alias) {
+    // Flags that say what the directory already holds are not ignored: no note.
+    let kept = certmint::subject::Subject::parse_openssl(&m.subject).ok();
+    let other_subject = match args.subject.given() {
+        Ok(Some(given)) => Some(given) != kept,
+        Ok(None) => false,
+        Err(_) => true,
+    };
+    if other_subject || args.alias.as_ref().is_some_and(|a| a != &m.alias) {
         ctx.say(format!(
             "note: `{}` already has a manifest; its subject ({}) and alias ({}) are kept, and the subject/alias flags are ignored",
             shown(&args.dir),

@@ -164,3 +164,72 @@ fn mint_dir_on_a_plain_folder_says_it_is_not_a_certmint_directory() {
     );
     assert!(e.contains("certmint init"), "{e}");
 }
+
+/// `init` run again with the flags that made the directory says nothing of ignored flags
+/// (it said the subject and alias flags were ignored, though they matched); other flags
+/// still get the note.
+#[test]
+fn init_rerun_with_the_same_flags_notes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("acme");
+    let init = |cn: &str| {
+        let out = certmint_offline()
+            .arg("init")
+            .arg(&dir)
+            .args([
+                "--cn",
+                cn,
+                "--org",
+                "Acme",
+                "--alias",
+                "acme_jwt",
+                "--days",
+                "400",
+                "--passout",
+                "env:CERT_PASS",
+            ])
+            .env("CERT_PASS", "correct horse")
+            .output()
+            .unwrap();
+        let (o, e) = texts(&out);
+        assert!(out.status.success(), "{o}\n{e}");
+        format!("{o}{e}")
+    };
+    init("acme-jwt");
+    let again = init("acme-jwt");
+    assert!(again.contains("nothing to do"), "{again}");
+    assert!(!again.contains("note:"), "{again}");
+    let other = init("other");
+    assert!(
+        other.contains("its subject (/O=Acme/CN=acme-jwt) and alias (acme_jwt) are kept"),
+        "{other}"
+    );
+}
+
+/// The help says what the commands do today: `emulate` is a whole emulated org, not only
+/// a token endpoint; `demo` includes connect; the key-derivation limits the top-level
+/// help tells users to raise appear in the Options of `--help` (issue 20, item 17).
+#[test]
+fn help_describes_emulate_demo_and_the_kdf_limits() {
+    let out = certmint_offline().arg("--help").output().unwrap();
+    let (o, _) = texts(&out);
+    let words = o.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("emulate Run an emulated Salesforce org: the JWT bearer token endpoint, identity, and the REST and Metadata APIs"),
+        "{o}"
+    );
+    assert!(
+        words.contains("the app created in an emulated org (connect), then a token minted from it"),
+        "{o}"
+    );
+    for cmd in [&["--help"][..], &["key", "--help"], &["check", "--help"]] {
+        let out = certmint_offline().args(cmd).output().unwrap();
+        let (o, _) = texts(&out);
+        let options = o.split("Options:").nth(1).unwrap_or_default();
+        assert!(options.contains("--max-kdf-iterations <N>"), "{cmd:?}: {o}");
+        assert!(
+            options.contains("--max-scrypt-memory <MIB>"),
+            "{cmd:?}: {o}"
+        );
+    }
+}
