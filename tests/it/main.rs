@@ -27,6 +27,7 @@ mod disk;
 mod docs;
 mod emulator;
 mod errors;
+mod guides;
 mod help;
 mod jks;
 mod keystores;
