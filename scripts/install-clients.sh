@@ -10,8 +10,13 @@ cd "$(dirname "$0")/.."
 dest="${1:-target/clients}"
 command -v node >/dev/null 2>&1 || { echo "install-clients: Node.js (20) is required for tests/it/clients.rs" >&2; exit 1; }
 mkdir -p "$dest"
-cp tests/clients/package.json tests/clients/package-lock.json "$dest/"
-(cd "$dest" && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci again only when the pins moved (or the last install did not finish).
+if ! cmp -s tests/clients/package-lock.json "$dest/package-lock.json" \
+   || [ ! -f "$dest/node_modules/.installed" ]; then
+  cp tests/clients/package.json tests/clients/package-lock.json "$dest/"
+  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$dest/node_modules/.installed"
+fi
 [ -x "$dest/venv/bin/python" ] || python3 -m venv "$dest/venv"
 "$dest/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
 echo "install-clients: the Salesforce CLI, jsforce and simple-salesforce are in $dest"

@@ -625,6 +625,70 @@ fn ci_runs_the_readme_test_command() {
     );
 }
 
+/// The one set-up command (issue 20, item 18): the README shows `scripts/setup-tests.sh`
+/// before its test command, `.ci/run` runs it, and every program a test runs (through
+/// `require` or `Command::new`) is either part of every Debian system or installed by one
+/// of its `need TOOL PACKAGE` lines.
+#[test]
+fn the_setup_script_installs_every_tool_the_tests_run() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).expect(".ci/run");
+    let script =
+        std::fs::read_to_string(repo().join("scripts/setup-tests.sh")).expect("setup-tests.sh");
+    let lines: Vec<&str> = readme.lines().collect();
+    let setup = lines.iter().position(|l| *l == "$ scripts/setup-tests.sh");
+    let test = lines
+        .iter()
+        .position(|l| *l == "$ cargo test --locked --features slow-tests");
+    assert!(
+        matches!((setup, test), (Some(a), Some(b)) if a < b),
+        "README.md must show `$ scripts/setup-tests.sh` before its test command"
+    );
+    assert!(
+        ci.lines().any(|l| l.trim() == "scripts/setup-tests.sh"),
+        ".ci/run must run scripts/setup-tests.sh"
+    );
+    let needed: Vec<&str> = script
+        .lines()
+        .filter_map(|l| l.strip_prefix("need "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    // Essential on Debian (coreutils, dash, bash, procps' kill): always there.
+    let essential = ["sh", "bash", "cp", "kill", "mkfifo", "cat", "env", "true"];
+    let mut files = vec![];
+    let mut stack = vec![repo().join("tests/it")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    let mut missing = vec![];
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for pat in ["require(\"", "require_with(\"", "Command::new(\""] {
+            for (i, _) in text.match_indices(pat) {
+                let rest = &text[i + pat.len()..];
+                let tool = &rest[..rest.find('"').unwrap_or(0)];
+                if tool.is_empty() || essential.contains(&tool) || needed.contains(&tool) {
+                    continue;
+                }
+                missing.push(format!("{tool} ({})", f.display()));
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "tests run programs scripts/setup-tests.sh does not install: {missing:?}"
+    );
+}
+
 /// The `... | jq ...` command lines of the docs (console lines and inline code) and of
 /// every command's help: (place, line).
 fn jq_examples() -> Vec<(String, String)> {
