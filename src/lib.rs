@@ -39,12 +39,19 @@
 //! Protocol:
 //! - [`wire`]: the wire contract of the Salesforce endpoints (paths, bodies, error
 //!   strings), shared by the client and the emulator.
+//! - [`transport`]: HTTP for every request certmint sends: TLS roots and `--ca-file`,
+//!   proxies, plain HTTP only to loopback, bounded answers, failures classified.
 //! - [`token_endpoint`]: the client: login URLs and audiences, the JWT bearer exchange,
 //!   Salesforce's errors explained, the identity check.
+//! - [`connect`]: the org side: the app (an External Client App or a connected app), its
+//!   certificate and permission set deployed through the Metadata API with an admin
+//!   session, read back and proven by a token; the `--deploy` rotations and `disconnect`,
+//!   through one deploy-and-prove state machine that resumes where a run stopped.
 //!
 //! Emulator:
-//! - [`emulator`]: a local Salesforce token endpoint with identity, UserInfo and REST
-//!   routes, layered state → response → handlers → routes → server.
+//! - [`emulator`]: a local emulated Salesforce org: the token endpoint, identity and
+//!   UserInfo, the REST data API and the Metadata API (REST and SOAP) that `connect` and
+//!   the Salesforce CLI use, layered state → response → handlers → routes → server.
 //!
 //! Files, secrets and text:
 //! - [`output`]: crash-safe file writing (temp file, fsync, rename, fixed modes).

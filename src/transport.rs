@@ -9,8 +9,8 @@
 //!   address, or a name every address of which is loopback, checked with the
 //!   [`Resolver`] before connecting and again by the connection's own lookup), no
 //!   redirects followed, timeouts, bounded answers.
-//! - [`Response`]: what came back (status, content type, `Location`, body), and
-//!   [`unexpected`] for an answer that is not the protocol's; failures are classified into
+//! - `Response`: what came back (status, content type, `Location`, body), and
+//!   `unexpected` for an answer that is not the protocol's; failures are classified into
 //!   [`NetworkKind`]s with the host named.
 
 use std::fmt;

@@ -3,18 +3,18 @@
 //! phase is recorded in the manifest's `[[app]]` record before the next begins, so an
 //! interrupted run resumes where it stopped:
 //!
-//! 1. **Permission set** ([`ensure_permission_set`]): created through the REST API when
+//! 1. **Permission set** (`ensure_permission_set`): created through the REST API when
 //!    missing, and assigned to the integration user, before any deploy names it: a deploy
 //!    that fails then cannot roll the permission set back and loop. (A live report says
 //!    an External Client App's policies may name only a permission set the deploying
-//!    admin holds: when the org refuses the policies so, [`deploy_holding_if_asked`]
+//!    admin holds: when the org refuses the policies so, `deploy_holding_if_asked`
 //!    assigns it to the admin for the length of one more deploy, and takes it back.)
-//! 2. **Deploy** ([`Job::deploy`]): the plan's package, all or nothing; its id recorded
+//! 2. **Deploy** (`Job::deploy`): the plan's package, all or nothing; its id recorded
 //!    (`deploying`) before polling, so a rerun follows the same deploy, or starts the phase
 //!    again when the org no longer knows that id.
-//! 3. **Confirm** ([`confirm`]): the app read back from the org says what was deployed
+//! 3. **Confirm** (`confirm`): the app read back from the org says what was deployed
 //!    (admin-approved, the permission set named, the certificate).
-//! 4. **Prove** ([`Job::prove`]): a token minted through the app, with backoff, until the
+//! 4. **Prove** (`Job::prove`): a token minted through the app, with backoff, until the
 //!    change has propagated or the wait is over.
 
 use std::path::Path;
@@ -387,7 +387,7 @@ pub enum Confirmation {
     Unavailable(String),
 }
 
-/// What [`confirm`] checks.
+/// What `confirm` checks.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Expect<'a> {
     /// The certificate on the app (`None`: not checked).

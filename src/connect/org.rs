@@ -1,7 +1,7 @@
 //! The admin session and the calls the org side makes with it: SOQL queries (the org, the
 //! users, permission sets and assignments, the admin's permissions), record creation and
 //! deletion (`PermissionSet`, `PermissionSetAssignment`), the admin's UserInfo, and in
-//! [`metadata`] the REST Metadata API deploy (`POST …/metadata/deployRequest`, then
+//! `metadata` the REST Metadata API deploy (`POST …/metadata/deployRequest`, then
 //! polling `GET …/deployRequest/{id}?includeDetails=true`) and the SOAP reads
 //! (`readMetadata`, `listMetadata`). HTTP goes through [`crate::transport`], so TLS roots,
 //! `--ca-file`, proxies and the loopback-only plain HTTP rule are the same as for `mint`.

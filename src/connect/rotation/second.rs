@@ -25,7 +25,7 @@ use crate::{Error, Result, workdir};
 /// set and profiles for the same user; proven with `new_key`; then, in one manifest
 /// write, the new generation becomes current and the second app becomes the one `mint
 /// --dir` uses. The first app is left as it is (its clients keep working) until
-/// [`retire_previous`].
+/// [`retire_previous`](super::retire_previous).
 pub fn second_app(
     dir: &Path,
     org: &OrgClient<'_>,
